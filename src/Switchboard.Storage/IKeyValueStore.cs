@@ -1,0 +1,59 @@
+namespace Switchboard.Storage;
+
+/// <summary>
+/// A key-value store with etcd v3 semantics: one store revision incremented by every write,
+/// per-key create/mod revision and version, compare-and-swap on mod revision, ordered watch
+/// from a revision, compaction and keys with a time to live.
+/// Every failure the caller can act on is a <see cref="StorageException"/> with a <see cref="StorageError"/>.
+/// </summary>
+public interface IKeyValueStore : IAsyncDisposable
+{
+    /// <summary>The revision of the last write (0 for an empty, new store).</summary>
+    Task<long> GetRevisionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The live value of <paramref name="key"/>, or null.</summary>
+    Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The keys starting with <paramref name="prefix"/> in key order, as of <see cref="RangeOptions.Revision"/>
+    /// (0: now). Fails with <see cref="StorageError.Compacted"/> below the compacted revision and
+    /// <see cref="StorageError.FutureRevision"/> above the current one.
+    /// </summary>
+    Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>How many live keys start with <paramref name="prefix"/>.</summary>
+    Task<long> CountAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates <paramref name="key"/>; fails with <see cref="StorageError.KeyExists"/> if it exists.</summary>
+    Task<KeyValue> CreateAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the value of an existing key if its mod revision is <paramref name="expectedModRevision"/>;
+    /// fails with <see cref="StorageError.KeyNotFound"/> or <see cref="StorageError.RevisionMismatch"/>
+    /// (carrying the current value).
+    /// </summary>
+    Task<KeyValue> UpdateAsync(string key, byte[] value, long expectedModRevision, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or replaces <paramref name="key"/> unconditionally.</summary>
+    Task<KeyValue> PutAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes <paramref name="key"/>, if given only when its mod revision is <paramref name="expectedModRevision"/>.
+    /// Returns the deleted value and the revision of the delete.
+    /// </summary>
+    Task<DeleteResult> DeleteAsync(string key, long? expectedModRevision = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every change to a key starting with <paramref name="prefix"/> after <paramref name="afterRevision"/>,
+    /// in revision order, none lost or duplicated. Fails with <see cref="StorageError.Compacted"/> if that
+    /// history is gone, and with <see cref="StorageError.WatchCanceled"/> if the consumer falls too far behind
+    /// (the exception's <see cref="StorageException.Revision"/> is the last revision delivered, to resume from).
+    /// </summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default);
+
+    /// <summary>Discards the history before <paramref name="revision"/>; the live values stay.</summary>
+    Task CompactAsync(long revision, CancellationToken cancellationToken = default);
+
+    /// <summary>The revision up to which history has been compacted (0 if never).</summary>
+    Task<long> GetCompactedRevisionAsync(CancellationToken cancellationToken = default);
+}

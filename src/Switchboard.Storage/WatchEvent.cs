@@ -1,0 +1,22 @@
+namespace Switchboard.Storage;
+
+/// <summary>What happened to a key.</summary>
+public enum WatchEventType
+{
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// <summary>One change seen by a watch.</summary>
+/// <param name="Type">Created, updated or deleted.</param>
+/// <param name="Current">
+/// The key after the change. For a deletion: the key with an empty value and <see cref="KeyValue.ModRevision"/>
+/// the revision of the deletion.
+/// </param>
+/// <param name="Previous">The value before the change (null for a creation).</param>
+public sealed record WatchEvent(WatchEventType Type, KeyValue Current, KeyValue? Previous)
+{
+    /// <summary>The store revision of this change.</summary>
+    public long Revision => Current.ModRevision;
+}
