@@ -33,7 +33,9 @@ public sealed record StoreLocation
         var endpoints = new List<Uri>();
         foreach (string member in text[scheme.Length..].Split(','))
         {
-            if (!Uri.TryCreate("http://" + member, UriKind.Absolute, out var uri) || uri.Port <= 0 || uri.AbsolutePath != "/" || member.Contains('/', StringComparison.Ordinal))
+            int colon = member.LastIndexOf(':');
+            bool hasPort = colon > 0 && int.TryParse(member.AsSpan(colon + 1), out int port) && port is > 0 and <= 65535;
+            if (!hasPort || member.Contains('/', StringComparison.Ordinal) || !Uri.TryCreate("http://" + member, UriKind.Absolute, out var uri))
             {
                 throw new FormatException($"etcd member '{member}' in '{text}' is not HOST:PORT");
             }
