@@ -45,6 +45,9 @@ internal sealed class ApiException : Exception
     public static ApiException UnsupportedMediaType(string contentType) =>
         Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {contentType})");
 
+    public static ApiException UnsupportedBodyMediaType(string contentType) =>
+        Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {contentType})");
+
     public static ApiException NotAcceptable(string message) => Create(406, "NotAcceptable", message);
 
     public static ApiException MethodNotAllowed(string verb, string resource) =>

@@ -30,7 +30,10 @@ internal static class ClusterBootstrap
                 Ports = [new V1ServicePort { Name = "https", Port = 443, Protocol = "TCP", TargetPort = port }],
             },
         };
-        await CreateIfMissingAsync(() => catalog.Services.Store.CreateAsync("default", service, false, cancellationToken));
+        if (await catalog.Services.Store.TryGetAsync("default", "kubernetes", cancellationToken) is null)
+        {
+            await CreateIfMissingAsync(() => catalog.Services.Store.CreateAsync("default", service, false, cancellationToken));
+        }
 
         // The endpoints follow the API server's current address and port.
         var endpoints = new V1Endpoints

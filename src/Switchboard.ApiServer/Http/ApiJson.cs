@@ -24,7 +24,28 @@ internal static class ApiJson
     public static Task WriteObjectAsync(HttpContext context, int code, object obj) => WriteAsync(context, code, KubernetesJson.Serialize(obj));
 
     public static Task WriteStatusAsync(HttpContext context, V1Status status) =>
-        WriteAsync(context, status.Code ?? 500, KubernetesJson.Serialize(status));
+        WriteAsync(context, status.Code ?? 500, StatusNode(status));
+
+    /// <summary>A Status as JSON (the model's own converter only reads).</summary>
+    public static JsonObject StatusNode(V1Status status)
+    {
+        var node = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = status.Status,
+            ["message"] = status.Message,
+            ["reason"] = status.Reason,
+        };
+        if (status.Details is not null)
+        {
+            node["details"] = JsonNode.Parse(KubernetesJson.Serialize(status.Details));
+        }
+
+        node["code"] = status.Code;
+        return node;
+    }
 
     public static Task WriteErrorAsync(HttpContext context, ApiException error) => WriteStatusAsync(context, error.Status);
 }

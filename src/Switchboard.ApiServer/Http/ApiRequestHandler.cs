@@ -50,6 +50,11 @@ internal sealed partial class ApiRequestHandler
         {
             // The client went away.
         }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            LogUnexpectedFailure(_logger, http.Request.Method, http.Request.Path, e);
+            await ApiJson.WriteErrorAsync(http, ApiException.Internal(e.Message));
+        }
     }
 
     private async Task DispatchAsync(HttpContext http)
@@ -144,6 +149,9 @@ internal sealed partial class ApiRequestHandler
             throw ApiException.Unauthorized();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
+    private static partial void LogUnexpectedFailure(ILogger logger, string method, string path, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed in the store")]
     private static partial void LogStorageFailure(ILogger logger, string method, string path, Exception exception);

@@ -13,9 +13,21 @@ internal static class RequestBody
 {
     public static async Task<JsonNode> ReadAsync(HttpContext context)
     {
+        string mediaType = MediaType(context.Request.ContentType);
+        if (mediaType == "application/vnd.kubernetes.protobuf")
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+            return ProtobufBody.Decode(buffer.ToArray());
+        }
+
+        if (mediaType.Contains("cbor", StringComparison.Ordinal))
+        {
+            throw ApiException.UnsupportedBodyMediaType(mediaType);
+        }
+
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         string text = await reader.ReadToEndAsync(context.RequestAborted);
-        string mediaType = MediaType(context.Request.ContentType);
         if (mediaType is "application/yaml" or "application/apply-patch+yaml" or "text/yaml")
         {
             return FromYaml(text);

@@ -69,7 +69,7 @@ internal sealed class WatchWriter<T>
     }
 
     public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
-        WriteEventAsync("ERROR", JsonNode.Parse(KubernetesJson.Serialize(status))!, cancellationToken);
+        WriteEventAsync("ERROR", ApiJson.StatusNode(status), cancellationToken);
 
     private async Task WriteEventAsync(string type, JsonNode obj, CancellationToken cancellationToken)
     {

@@ -98,7 +98,8 @@ internal sealed class ClusterCredentials
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
-        using var signed = request.Create(ca, now.AddMinutes(-5), now.AddYears(10), serial);
+        var notAfter = new DateTimeOffset(ca.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        using var signed = request.Create(ca, now.AddMinutes(-5), notAfter < now.AddYears(5) ? notAfter : now.AddYears(5), serial);
         return signed.CopyWithPrivateKey(key);
     }
 
