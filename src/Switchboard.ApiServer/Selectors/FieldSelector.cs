@@ -61,10 +61,6 @@ internal sealed class FieldSelector
         return true;
     }
 
-    /// <summary>The value required for <paramref name="field"/> by an equality term, if any (e.g. metadata.name).</summary>
-    public string? RequiredValue(string field) =>
-        _terms.FirstOrDefault(t => t.Equal && t.Field == field).Value;
-
     private static string Unescape(string value) =>
         value.Replace("\\,", ",", StringComparison.Ordinal).Replace("\\=", "=", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
 }
