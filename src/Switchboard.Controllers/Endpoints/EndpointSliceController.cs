@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using k8s;
@@ -18,6 +19,10 @@ internal sealed class EndpointSliceController : QueueController
 {
     public const string ManagedBy = "endpointslice-controller.k8s.io";
     public const string ManagedByLabel = "endpointslice.kubernetes.io/managed-by";
+    private static readonly TimeSpan CreateVisibleTimeout = TimeSpan.FromSeconds(10);
+
+    // Slices created but not yet in the cache, per service: syncing before they show would create them twice.
+    private readonly ConcurrentDictionary<string, (string Name, DateTimeOffset At)[]> _created = new(StringComparer.Ordinal);
 
     public EndpointSliceController(ControllerContext context)
         : base(context, "endpointslice")
@@ -31,12 +36,24 @@ internal sealed class EndpointSliceController : QueueController
             }
         }
 
-        context.Informers.EndpointSlices.AddHandler(onUpdate: (_, s) => Slice(s), onDelete: Slice);
+        context.Informers.EndpointSlices.AddHandler(Slice, (_, s) => Slice(s), Slice);
     }
 
     protected override async Task SyncAsync(string key, CancellationToken cancellationToken)
     {
         var (ns, _) = ObjectKey.Split(key);
+        if (_created.TryGetValue(key, out var created))
+        {
+            var now = Context.Time.GetUtcNow();
+            if (created.Any(c => Context.Informers.EndpointSlices.Cache.Get(ns, c.Name) is null && now - c.At < CreateVisibleTimeout))
+            {
+                // The slice's add event will bring the service back here.
+                return;
+            }
+
+            _created.TryRemove(key, out _);
+        }
+
         var service = Context.Informers.Services.Cache.Get(key);
         var existing = Context.Informers.EndpointSlices.Cache.ByIndex(SharedInformers.ServiceIndex, key).Where(IsManaged).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
         if (service is null || !ServicePods.HasSelector(service))
@@ -62,11 +79,14 @@ internal sealed class EndpointSliceController : QueueController
             plan.AddRange(Place(service, addressType, ports, endpoints, mine));
         }
 
+        var createdNow = new List<(string, DateTimeOffset)>();
         foreach (var (slice, isNew) in plan)
         {
             if (isNew)
             {
-                await Context.Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(slice, ns, cancellationToken: cancellationToken);
+                var made = await Context.Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(slice, ns, cancellationToken: cancellationToken);
+                createdNow.Add((made.Metadata.Name, Context.Time.GetUtcNow()));
+                _created[key] = [.. createdNow];
             }
             else if (slice.Endpoints.Count == 0 && plan.Count > 1)
             {
