@@ -59,6 +59,9 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     /// <summary>How many watches are receiving live events.</summary>
     internal int LiveWatchers => _hub.Count;
 
+    /// <summary>Deletes the expired keys now (after every sweep the timer already queued).</summary>
+    internal Task SweepExpiredAsync() => _writer.SweepAsync();
+
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default)
     {
         if (Volatile.Read(ref _disposed) != 0)

@@ -126,6 +126,9 @@ internal sealed class SqliteWriter : IDisposable
         }
     }
 
+    /// <summary>Sweeps for expired keys once every write queued before has been applied.</summary>
+    public Task SweepAsync() => Enqueue(WriteOperation.Sweep());
+
     /// <summary>Stops taking writes, commits the ones already queued and closes the connection.</summary>
     public void Dispose()
     {

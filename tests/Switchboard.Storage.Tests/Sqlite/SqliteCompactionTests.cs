@@ -1,0 +1,120 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+using Switchboard.Storage.Sqlite;
+
+namespace Switchboard.Storage.Tests.Sqlite;
+
+public sealed class SqliteCompactionTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task Compaction_keeps_the_latest_version_of_live_keys_and_later_history()
+    {
+        await using (var store = Open(TimeSpan.Zero))
+        {
+            for (int i = 1; i <= 5; i++)
+            {
+                await store.PutAsync("/a", Bytes($"a{i}"));          // revisions 1-5
+            }
+
+            await store.PutAsync("/b", Bytes("b"));                   // 6
+            await store.DeleteAsync("/b");                            // 7
+            await store.PutAsync("/c", Bytes("c"));                   // 8
+            await store.PutAsync("/a", Bytes("a6"));                  // 9
+
+            await store.CompactAsync(9);
+            Assert.Equal(9, await store.GetCompactedRevisionAsync());
+
+            var again = await Assert.ThrowsAsync<StorageException>(() => store.CompactAsync(9));
+            Assert.Equal(StorageError.Compacted, again.Error);
+            var future = await Assert.ThrowsAsync<StorageException>(() => store.CompactAsync(10));
+            Assert.Equal(StorageError.FutureRevision, future.Error);
+            var old = await Assert.ThrowsAsync<StorageException>(() => store.RangeAsync("/", new RangeOptions(Revision: 8)));
+            Assert.Equal(StorageError.Compacted, old.Error);
+            Assert.Equal(9, old.Revision);
+        }
+
+        // What is left in the log: the state just before 9 (/a at 5, /c at 8) and revision 9 itself.
+        Assert.Equal([5L, 8L, 9L], LogRevisions());
+
+        await using var reopened = Open(TimeSpan.Zero);
+        Assert.Equal(9, await reopened.GetRevisionAsync());
+        Assert.Equal(9, await reopened.GetCompactedRevisionAsync());
+        var now = await reopened.RangeAsync("/", new RangeOptions(Revision: 9));
+        Assert.Equal(["/a=a6", "/c=c"], now.Items.Select(kv => $"{kv.Key}={Encoding.UTF8.GetString(kv.Value)}"));
+        var resumed = Assert.Single(await reopened.WatchAsync("/", 8).TakeAsync(1));
+        Assert.Equal(Bytes("a5"), resumed.Previous!.Value);
+        Assert.Equal(6, resumed.Current.Version);
+    }
+
+    [Fact]
+    public async Task Compaction_of_much_history_goes_in_chunks_and_keeps_every_live_key()
+    {
+        await using var store = Open(TimeSpan.Zero);
+        for (int i = 0; i < 10_000; i++)
+        {
+            await store.PutAsync($"/k/{i % 100}", Bytes(i.ToString()));
+        }
+
+        await store.CompactAsync(10_000);
+        Assert.Equal(100, await store.CountAsync("/k/"));
+        Assert.Equal(101, LogRevisions().Count);
+        var last = await store.GetAsync("/k/99");
+        Assert.Equal(Bytes("9999"), last!.Value);
+    }
+
+    [Fact]
+    public async Task Automatic_compaction_compacts_to_the_revision_of_one_interval_ago()
+    {
+        var interval = TimeSpan.FromMinutes(5);
+        await using var store = Open(interval);
+        await WriteAsync(store, 5);
+
+        _time.Advance(interval);       // first tick: remembers revision 5
+        await WriteAsync(store, 5);
+        Assert.Equal(0, await store.GetCompactedRevisionAsync());
+
+        _time.Advance(interval);       // second tick: compacts to 5, remembers 10
+        await Poll.UntilAsync(async () => await store.GetCompactedRevisionAsync() == 5, "compaction to revision 5");
+        var compacted = await Assert.ThrowsAsync<StorageException>(() => store.RangeAsync("/", new RangeOptions(Revision: 4)));
+        Assert.Equal(StorageError.Compacted, compacted.Error);
+        Assert.Equal(5, (await store.RangeAsync("/", new RangeOptions(Revision: 5))).Items[0].Version);
+
+        _time.Advance(interval);       // third tick: compacts to 10 although nothing was written since
+        await Poll.UntilAsync(async () => await store.GetCompactedRevisionAsync() == 10, "compaction to revision 10");
+    }
+
+    public void Dispose() => _directory.Dispose();
+
+    private static async Task WriteAsync(SqliteKeyValueStore store, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await store.PutAsync("/k", Bytes(i.ToString()));
+        }
+    }
+
+    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    private SqliteKeyValueStore Open(TimeSpan compactionInterval) =>
+        SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);
+
+    private List<long> LogRevisions()
+    {
+        using var connection = new SqliteConnection($"Data Source={_directory.StorePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT revision FROM kv_log ORDER BY revision";
+        using var reader = command.ExecuteReader();
+        var revisions = new List<long>();
+        while (reader.Read())
+        {
+            revisions.Add(reader.GetInt64(0));
+        }
+
+        return revisions;
+    }
+}
