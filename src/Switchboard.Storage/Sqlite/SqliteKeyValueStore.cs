@@ -59,6 +59,9 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     /// <summary>How many watches are receiving live events.</summary>
     internal int LiveWatchers => _hub.Count;
 
+    /// <summary>The writer connection's PRAGMA synchronous (2 is FULL).</summary>
+    internal long SynchronousLevel => _writer.SynchronousLevel;
+
     /// <summary>Deletes the expired keys now (after every sweep the timer already queued).</summary>
     internal Task SweepExpiredAsync() => _writer.SweepAsync();
 
@@ -216,7 +219,10 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         StorageLimits.ValidateKey(key);
         StorageLimits.ValidateValue(key, value);
         StorageLimits.ValidateTimeToLive(key, timeToLive);
-        var outcome = await _writer.Enqueue(WriteOperation.ForKey(kind, key, value, expectedModRevision, timeToLive, cancellationToken)).ConfigureAwait(false);
+
+        // The value is kept in the live-key index and in watch events: copy it so the caller may reuse its buffer.
+        var operation = WriteOperation.ForKey(kind, key, (byte[])value.Clone(), expectedModRevision, timeToLive, cancellationToken);
+        var outcome = await _writer.Enqueue(operation).ConfigureAwait(false);
         return outcome.Current!;
     }
 

@@ -102,6 +102,8 @@ internal sealed class SqliteWriter : IDisposable
 
     public int LiveKeys { get; private set; }
 
+    public long SynchronousLevel { get; private set; }
+
     /// <summary>Queues <paramref name="operation"/>; fails with <see cref="StorageError.Unavailable"/> once the writer stops.</summary>
     public Task<WriteOutcome> Enqueue(WriteOperation operation)
     {
@@ -145,6 +147,12 @@ internal sealed class SqliteWriter : IDisposable
 
     private void Load()
     {
+        using (var synchronous = _connection.CreateCommand())
+        {
+            synchronous.CommandText = "PRAGMA synchronous";
+            SynchronousLevel = (long)synchronous.ExecuteScalar()!;
+        }
+
         using (var meta = _connection.CreateCommand())
         {
             meta.CommandText = "SELECT name, value FROM kv_meta";
