@@ -45,15 +45,20 @@ internal sealed class AutoCompactor : IAsyncDisposable
         {
             long target = _revisionAtLastTick;
             _revisionAtLastTick = _currentRevision();
-            if (_running.IsCompleted && target > _compactedRevision())
-            {
-                _running = CompactAsync(target);
-            }
+
+            // A compaction still deleting history when the next tick comes is followed, not skipped.
+            _running = CompactAfterAsync(_running, target);
         }
     }
 
-    private async Task CompactAsync(long target)
+    private async Task CompactAfterAsync(Task previous, long target)
     {
+        await previous;
+        if (target <= _compactedRevision())
+        {
+            return;
+        }
+
         try
         {
             await _compact(target);
