@@ -16,6 +16,9 @@ internal sealed class SqliteWriter : IDisposable
     // Compaction deletes history in chunks of this many rows, so writes queued meanwhile wait little.
     private const int CompactionChunkRows = 4096;
 
+    // A batch stops growing past this many bytes of values, bounding one transaction's size.
+    private const long MaxBatchBytes = 16 * 1024 * 1024;
+
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _begin;
     private readonly SqliteCommand _commit;
@@ -209,9 +212,11 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             batch.Add(first);
-            while (batch.Count < _maxBatch && _queue.TryTake(out var next))
+            long bytes = first.Value.Length;
+            while (batch.Count < _maxBatch && bytes < MaxBatchBytes && _queue.TryTake(out var next))
             {
                 batch.Add(next);
+                bytes += next.Value.Length;
             }
 
             ExecuteBatch(batch);
