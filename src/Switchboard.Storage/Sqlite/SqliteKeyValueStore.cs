@@ -21,10 +21,12 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     private readonly ILogger _logger;
     private readonly ITimer _sweepTimer;
     private readonly AutoCompactor? _compactor;
+    private readonly FileStream _lock;
     private int _disposed;
 
-    private SqliteKeyValueStore(string path, SqliteStoreOptions options, TimeProvider time, ILogger logger)
+    private SqliteKeyValueStore(string path, FileStream fileLock, SqliteStoreOptions options, TimeProvider time, ILogger logger)
     {
+        _lock = fileLock;
         _options = options;
         _logger = logger;
         _hub = new WatchHub();
@@ -53,7 +55,16 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         string fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         var logger = (ILogger?)loggerFactory?.CreateLogger<SqliteKeyValueStore>() ?? NullLogger.Instance;
-        return new SqliteKeyValueStore(fullPath, options, timeProvider ?? TimeProvider.System, logger);
+        var fileLock = SqliteDatabase.Lock(fullPath);
+        try
+        {
+            return new SqliteKeyValueStore(fullPath, fileLock, options, timeProvider ?? TimeProvider.System, logger);
+        }
+        catch
+        {
+            fileLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>How many watches are receiving live events.</summary>
@@ -184,6 +195,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         _writer.Dispose();
         _hub.CloseAll();
         _readers.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
     }
 
     private static StorageException Closed() => new(StorageError.Unavailable, "the store is closed");

@@ -49,7 +49,7 @@ public sealed class SqliteCrashTests : IDisposable
         string writer = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "CrashWriterPath").Value!;
         Assert.True(File.Exists(writer), $"the crash writer is not built at {writer}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in new[] { writer, _directory.StorePath, "16", prefix })
         {
             start.ArgumentList.Add(argument);

@@ -90,6 +90,20 @@ public sealed class SqliteDurabilityTests : IDisposable
         Assert.Equal(Bytes("first"), events[1].Previous!.Value);
     }
 
+    [Fact]
+    public async Task A_store_file_has_one_owner_at_a_time()
+    {
+        await using (var store = SqliteKeyValueStore.Open(_directory.StorePath))
+        {
+            var second = Assert.Throws<StorageException>(() => SqliteKeyValueStore.Open(_directory.StorePath));
+            Assert.Equal(StorageError.Unavailable, second.Error);
+            await store.PutAsync("/a", Bytes("1"));
+        }
+
+        await using var reopened = SqliteKeyValueStore.Open(_directory.StorePath);
+        Assert.Equal(1, await reopened.GetRevisionAsync());
+    }
+
     public void Dispose() => _directory.Dispose();
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
