@@ -70,6 +70,9 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     /// <summary>How many watches are receiving live events.</summary>
     internal int LiveWatchers => _hub.Count;
 
+    /// <summary>How many transactions the writer loop has committed.</summary>
+    internal long Commits => _writer.Commits;
+
     /// <summary>The writer connection's PRAGMA synchronous (2 is FULL).</summary>
     internal long SynchronousLevel => _writer.SynchronousLevel;
 

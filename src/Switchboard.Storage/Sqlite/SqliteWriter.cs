@@ -49,6 +49,7 @@ internal sealed class SqliteWriter : IDisposable
     private long _revision;
     private long _compacted;
     private int _sweepQueued;
+    private long _commits;
 
     public SqliteWriter(string path, WatchHub hub, TimeProvider time, ILogger logger, int maxBatch, int watchBuffer)
     {
@@ -106,6 +107,9 @@ internal sealed class SqliteWriter : IDisposable
     public int LiveKeys { get; private set; }
 
     public long SynchronousLevel { get; private set; }
+
+    /// <summary>How many transactions have been committed since the store was opened.</summary>
+    public long Commits => Volatile.Read(ref _commits);
 
     /// <summary>Queues <paramref name="operation"/>; fails with <see cref="StorageError.Unavailable"/> once the writer stops.</summary>
     public Task<WriteOutcome> Enqueue(WriteOperation operation)
@@ -247,6 +251,7 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             _commit.ExecuteNonQuery();
+            Interlocked.Increment(ref _commits);
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
