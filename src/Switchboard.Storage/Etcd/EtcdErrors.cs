@@ -1,0 +1,19 @@
+using Grpc.Core;
+
+namespace Switchboard.Storage.Etcd;
+
+/// <summary>Recognises etcd's gRPC errors (etcdserver/api/v3rpc/rpctypes), which carry their meaning in the text.</summary>
+internal static class EtcdErrors
+{
+    /// <summary>ErrGRPCCompacted: "etcdserver: mvcc: required revision has been compacted".</summary>
+    public static bool IsCompacted(RpcException e) =>
+        e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("compacted", StringComparison.Ordinal);
+
+    /// <summary>ErrGRPCFutureRev: "etcdserver: mvcc: required revision is a future revision".</summary>
+    public static bool IsFutureRevision(RpcException e) =>
+        e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("future revision", StringComparison.Ordinal);
+
+    /// <summary>A broken connection, a lost leader or a member shutting down: another member may do.</summary>
+    public static bool IsTransient(RpcException e) =>
+        e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted;
+}
