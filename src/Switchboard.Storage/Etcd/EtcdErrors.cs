@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Grpc.Core;
 
 namespace Switchboard.Storage.Etcd;
@@ -12,6 +13,14 @@ internal static class EtcdErrors
     /// <summary>ErrGRPCFutureRev: "etcdserver: mvcc: required revision is a future revision".</summary>
     public static bool IsFutureRevision(RpcException e) =>
         e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("future revision", StringComparison.Ordinal);
+
+    /// <summary>
+    /// No connection to the member could be made (it is down): the request never left, so any request, a write
+    /// too, may go to another member. A connection lost mid-request is not this: the write may have been applied.
+    /// </summary>
+    public static bool NeverSent(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable
+        && e.Status.DebugException is SocketException or HttpRequestException { InnerException: SocketException };
 
     /// <summary>A broken connection, a lost leader or a member shutting down: another member may do.</summary>
     public static bool IsTransient(RpcException e) =>

@@ -22,6 +22,8 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     /// <summary>Asks etcd to end a watch whose member has lost its leader rather than let it go quiet (clientv3.WithRequireLeader).</summary>
     private static readonly Metadata RequireLeader = new() { { "hasleader", "true" } };
 
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LastRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FirstReconnectDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LastReconnectDelay = TimeSpan.FromSeconds(2);
 
@@ -71,32 +73,16 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     }
 
     /// <summary>
-    /// dotnet-etcd already gives a static resolver over every endpoint with round-robin balancing and a retry
-    /// policy for Unavailable. Its retries start at a 1 s backoff and stop once 5 have failed in a row (throttling),
-    /// so failover after losing a member would be slow or absent; connections to a vanished member would only be
-    /// noticed after 30 s of silence; and replies are capped at 4 MiB, less than three values at the size limit.
+    /// dotnet-etcd already gives a static resolver over every endpoint with round-robin balancing. Its gRPC retry
+    /// policy is replaced: it resends any request that fails as Unavailable, a write that etcd may have applied
+    /// (a timed-out proposal, a member dying after the commit) included, and gives up after 5 tries throttled
+    /// from a 1 s backoff. The store retries itself, knowing which requests are safe to send again
+    /// (<see cref="SendAsync"/>). Connections to a vanished member are noticed after 10 s of silence rather
+    /// than 60, and replies are not capped at 4 MiB, less than three values at the size limit.
     /// </summary>
     private static void ConfigureChannel(GrpcChannelOptions options)
     {
-        options.ServiceConfig = new ServiceConfig
-        {
-            LoadBalancingConfigs = { new RoundRobinConfig() },
-            MethodConfigs =
-            {
-                new MethodConfig
-                {
-                    Names = { MethodName.Default },
-                    RetryPolicy = new RetryPolicy
-                    {
-                        MaxAttempts = 5,
-                        InitialBackoff = TimeSpan.FromMilliseconds(50),
-                        MaxBackoff = TimeSpan.FromSeconds(1),
-                        BackoffMultiplier = 2,
-                        RetryableStatusCodes = { StatusCode.Unavailable },
-                    },
-                },
-            },
-        };
+        options.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
         options.MaxReceiveMessageSize = null;
         if (options.HttpHandler is SocketsHttpHandler handler)
         {
@@ -207,7 +193,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             txn.Compare.Add(ModifiedAt(etcdKey, expected));
         }
 
-        var response = await CallAsync(o => _kv.TxnAsync(txn, o), key, cancellationToken);
+        var response = await CallAsync(o => _kv.TxnAsync(txn, o), key, cancellationToken, write: true);
         if (response.Succeeded && response.Responses[0].ResponseDeleteRange.PrevKvs is [var deleted])
         {
             return new DeleteResult(ToKeyValue(deleted), response.Header.Revision);
@@ -336,7 +322,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         bool kept = false;
         try
         {
-            var response = await CallAsync(o => _kv.TxnAsync(txn, o), key, cancellationToken);
+            var response = await CallAsync(o => _kv.TxnAsync(txn, o), key, cancellationToken, write: true);
             kept = response.Succeeded;
             return (response, kept ? response.Responses[0].ResponsePut.PrevKv : null);
         }
@@ -448,11 +434,11 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         }
     }
 
-    private async Task<T> CallAsync<T>(Func<CallOptions, AsyncUnaryCall<T>> call, string? key, CancellationToken cancellationToken, long revision = 0)
+    private async Task<T> CallAsync<T>(Func<CallOptions, AsyncUnaryCall<T>> call, string? key, CancellationToken cancellationToken, long revision = 0, bool write = false)
     {
         try
         {
-            return await SendAsync(call, cancellationToken);
+            return await SendAsync(call, cancellationToken, write);
         }
         catch (RpcException e)
         {
@@ -460,22 +446,41 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         }
     }
 
-    /// <summary>One request, bounded by the request timeout; gRPC errors other than cancellation come out as they are.</summary>
-    private async Task<T> SendAsync<T>(Func<CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// One request, bounded by the request timeout, sent again to another member while that is safe: always when
+    /// no connection could be made, and on any transient failure unless it is a <paramref name="write"/> that
+    /// etcd may have applied (as clientv3, which resends only reads then). Other gRPC errors come out as they are.
+    /// </summary>
+    private async Task<T> SendAsync<T>(Func<CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken, bool write = false)
     {
         ThrowIfDisposed();
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _closing.Token);
-        try
+        var delay = FirstRetryDelay;
+        RpcException? lastFailure = null;
+        while (true)
         {
-            using var pending = call(new CallOptions(cancellationToken: linked.Token));
-            return await pending.ResponseAsync;
-        }
-        catch (Exception e) when (e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } && !cancellationToken.IsCancellationRequested)
-        {
-            throw _closing.IsCancellationRequested
-                ? Closed()
-                : new StorageException(StorageError.Unavailable, $"etcd did not answer within {_options.RequestTimeout}", innerException: e);
+            try
+            {
+                try
+                {
+                    using var pending = call(new CallOptions(cancellationToken: linked.Token));
+                    return await pending.ResponseAsync;
+                }
+                catch (RpcException e) when (EtcdErrors.NeverSent(e) || (!write && EtcdErrors.IsTransient(e)))
+                {
+                    lastFailure = e;
+                }
+
+                await Task.Delay(delay, _timeProvider, linked.Token);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LastRetryDelay.Ticks));
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } && !cancellationToken.IsCancellationRequested)
+            {
+                throw _closing.IsCancellationRequested
+                    ? Closed()
+                    : new StorageException(StorageError.Unavailable, $"etcd did not answer within {_options.RequestTimeout} ({lastFailure?.Status.Detail ?? "no reply"})", innerException: lastFailure ?? e);
+            }
         }
     }
 
