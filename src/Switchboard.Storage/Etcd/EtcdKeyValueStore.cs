@@ -407,8 +407,9 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                 ? (call.ResponseStream.Current, "")
                 : (null, "the member ended the stream");
         }
-        catch (RpcException e) when (EtcdErrors.IsTransient(e))
+        catch (RpcException e) when (EtcdErrors.IsTransient(e) || (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested))
         {
+            // Cancelled by nobody here: the member cancelled the stream as it shut down.
             return (null, $"{e.StatusCode}: {e.Status.Detail}");
         }
         catch (Exception e) when (e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } && !cancellationToken.IsCancellationRequested && _closing.IsCancellationRequested)

@@ -197,6 +197,24 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
             _process = null;
         }
 
+        /// <summary>SIGTERM: etcd says goodbye to its clients and hands over leadership before it exits.</summary>
+        public void Stop()
+        {
+            if (_process is null)
+            {
+                return;
+            }
+
+            using (var kill = Process.Start("/bin/kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            _process.WaitForExit();
+            _process.Dispose();
+            _process = null;
+        }
+
         /// <summary>Polls /health (there is no event to await from another process) until it says true.</summary>
         public async Task WaitHealthyAsync(TimeSpan deadline)
         {

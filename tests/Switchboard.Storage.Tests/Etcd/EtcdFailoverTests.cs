@@ -1,19 +1,47 @@
 using System.Text;
 using Switchboard.Storage.Tests.Conformance;
 using Switchboard.Storage.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Switchboard.Storage.Tests.Etcd;
 
 /// <summary>A three-member etcd loses one member at a time; the store goes on through the other two.</summary>
-public sealed class EtcdFailoverTests(EtcdClusterOfThree etcd) : IClassFixture<EtcdClusterOfThree>
+public sealed class EtcdFailoverTests(EtcdClusterOfThree etcd, ITestOutputHelper output) : IClassFixture<EtcdClusterOfThree>
 {
     private const int WritesPerOutage = 10;
     private static readonly TimeSpan RejoinDeadline = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Writes_reads_and_a_running_watch_go_on_while_any_one_member_is_down()
+    public enum Outage
+    {
+        /// <summary>SIGKILL: connections just drop.</summary>
+        Crash,
+
+        /// <summary>SIGTERM: the member cancels its streams and steps down.</summary>
+        Shutdown,
+    }
+
+    [Theory]
+    [InlineData(Outage.Crash)]
+    [InlineData(Outage.Shutdown)]
+    public async Task Writes_reads_and_a_running_watch_go_on_while_any_one_member_is_down(Outage outage)
     {
         var log = new RecordingLoggerFactory();
+        try
+        {
+            await LoseEachMemberInTurnAsync(outage, log);
+        }
+        finally
+        {
+            // How the store found its way, for whoever reads a failure.
+            foreach (string message in log.Messages)
+            {
+                output.WriteLine(message);
+            }
+        }
+    }
+
+    private async Task LoseEachMemberInTurnAsync(Outage outage, RecordingLoggerFactory log)
+    {
         await using var store = etcd.OpenStore(loggerFactory: log);
         string prefix = EtcdCluster.NewPrefix();
         long start = await store.GetRevisionAsync();
@@ -24,7 +52,15 @@ public sealed class EtcdFailoverTests(EtcdClusterOfThree etcd) : IClassFixture<E
         // Each member in turn, so the one carrying the watch is certainly among them.
         foreach (var member in etcd.Members)
         {
-            member.Kill();
+            if (outage == Outage.Crash)
+            {
+                member.Kill();
+            }
+            else
+            {
+                member.Stop();
+            }
+
             for (int i = 0; i < WritesPerOutage; i++)
             {
                 var put = await CreateThroughFailoverAsync(store, $"{prefix}{member.Name}-down/{i}", Encoding.UTF8.GetBytes($"{i}"));
