@@ -1,0 +1,96 @@
+using Microsoft.Data.Sqlite;
+
+namespace Switchboard.Storage.Sqlite;
+
+/// <summary>
+/// The schema and connection settings. Like k3s's kine, every write is a row of one log table keyed by its
+/// revision, so a read at an old revision and a watch replay are queries over that log; a deletion is a
+/// tombstone row. kv_meta holds the current and the compacted revision.
+/// </summary>
+internal static class SqliteDatabase
+{
+    public const string RevisionName = "revision";
+    public const string CompactedName = "compacted";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS kv_log (
+            revision INTEGER PRIMARY KEY,
+            key BLOB NOT NULL,
+            value BLOB NOT NULL,
+            create_revision INTEGER NOT NULL,
+            prev_revision INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            deleted INTEGER NOT NULL,
+            expires_at INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS kv_log_key_revision ON kv_log (key, revision);
+        CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO kv_meta (name, value) VALUES ('revision', 0), ('compacted', 0);
+        """;
+
+    /// <summary>Opens the connection the writer loop owns, creating the database if needed.</summary>
+    public static SqliteConnection OpenWriter(string path)
+    {
+        var connection = Open(path, SqliteOpenMode.ReadWriteCreate);
+        try
+        {
+            // WAL with synchronous=FULL fsyncs the log on every commit: a commit that returned survives kill -9
+            // and power loss; a torn tail of the log is discarded on the next open.
+            Execute(connection, "PRAGMA journal_mode=WAL;");
+            Execute(connection, "PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA journal_size_limit=67108864;");
+            Execute(connection, Schema);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a connection for reads only; in WAL mode it never waits for the writer.</summary>
+    public static SqliteConnection OpenReader(string path)
+    {
+        var connection = Open(path, SqliteOpenMode.ReadWrite);
+        Execute(connection, "PRAGMA query_only=1; PRAGMA cache_size=-16384;");
+        return connection;
+    }
+
+    public static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (string name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    public static KeyValue ReadKeyValue(SqliteDataReader reader, string key, int firstColumn) =>
+        new(key, (byte[])reader.GetValue(firstColumn), reader.GetInt64(firstColumn + 1), reader.GetInt64(firstColumn + 2), reader.GetInt64(firstColumn + 3));
+
+    private static SqliteConnection Open(string path, SqliteOpenMode mode)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = mode,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = 30,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

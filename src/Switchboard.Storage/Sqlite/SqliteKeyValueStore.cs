@@ -1,0 +1,290 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Switchboard.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: etcd v3 semantics on one SQLite file. Every write is a row of a revision log (as in
+/// k3s's kine), so reads at old revisions and watch replays are queries; writes are group-committed by one
+/// writer loop and acknowledged only once fsynced; reads run on their own connections.
+/// </summary>
+public sealed class SqliteKeyValueStore : IKeyValueStore
+{
+    // Watch replays read the log in pages of this many events.
+    private const int HistoryPageSize = 512;
+
+    private readonly SqliteWriter _writer;
+    private readonly SqliteReadPool _readers;
+    private readonly WatchHub _hub;
+    private readonly SqliteStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly ITimer _sweepTimer;
+    private readonly AutoCompactor? _compactor;
+    private int _disposed;
+
+    private SqliteKeyValueStore(string path, SqliteStoreOptions options, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+        _hub = new WatchHub();
+        _writer = new SqliteWriter(path, _hub, time, logger, options.MaxBatchSize, options.WatchBufferSize);
+        _readers = new SqliteReadPool(path);
+        logger.Opened(path, _writer.Revision, _writer.CompactedRevision, _writer.LiveKeys);
+
+        // Keys may have expired while the store was closed: sweep right away, then at every interval.
+        _sweepTimer = time.CreateTimer(_ => _writer.RequestSweep(), null, TimeSpan.Zero, options.ExpirySweepInterval);
+        if (options.CompactionInterval > TimeSpan.Zero)
+        {
+            _compactor = new AutoCompactor(
+                time, options.CompactionInterval, () => _writer.Revision, () => _writer.CompactedRevision, r => CompactAsync(r), logger);
+        }
+    }
+
+    /// <summary>Opens (creating if needed) the store in the SQLite file <paramref name="path"/>, recovering after a crash.</summary>
+    public static SqliteKeyValueStore Open(string path, SqliteStoreOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new SqliteStoreOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.WatchBufferSize, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ExpirySweepInterval, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CompactionInterval, TimeSpan.Zero, nameof(options));
+        string fullPath = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        var logger = (ILogger?)loggerFactory?.CreateLogger<SqliteKeyValueStore>() ?? NullLogger.Instance;
+        return new SqliteKeyValueStore(fullPath, options, timeProvider ?? TimeProvider.System, logger);
+    }
+
+    /// <summary>How many watches are receiving live events.</summary>
+    internal int LiveWatchers => _hub.Count;
+
+    public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return Task.FromException<long>(Closed());
+        }
+
+        return Task.FromResult(_writer.Revision);
+    }
+
+    public Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken = default) =>
+        Read(() =>
+        {
+            StorageLimits.ValidateKey(key);
+            return _readers.Read(connection => connection.Get(key));
+        });
+
+    public Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default) =>
+        Read(() =>
+        {
+            ArgumentNullException.ThrowIfNull(prefix);
+            if (options.Limit < 0 || options.Revision < 0)
+            {
+                throw new StorageException(StorageError.InvalidArgument, $"limit {options.Limit} and revision {options.Revision} must not be negative");
+            }
+
+            var range = KeyRange.ForPrefix(prefix, options.StartAfter);
+            return _readers.ReadSnapshot((connection, snapshot) =>
+            {
+                long revision = options.Revision == 0 ? snapshot.Revision : options.Revision;
+                CheckReadable(revision, snapshot);
+                var items = connection.Range(range, revision, options.Limit > 0 ? options.Limit + 1 : -1);
+                bool more = options.Limit > 0 && items.Count > options.Limit;
+                if (!more)
+                {
+                    return new RangeResult(items, revision, false, items.Count);
+                }
+
+                items.RemoveAt(items.Count - 1);
+                return new RangeResult(items, revision, true, connection.Count(range, revision));
+            });
+        });
+
+    public Task<long> CountAsync(string prefix, CancellationToken cancellationToken = default) =>
+        Read(() =>
+        {
+            ArgumentNullException.ThrowIfNull(prefix);
+            var range = KeyRange.ForPrefix(prefix);
+            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision));
+        });
+
+    public Task<KeyValue> CreateAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
+        WriteValueAsync(WriteKind.Create, key, value, null, timeToLive, cancellationToken);
+
+    public Task<KeyValue> UpdateAsync(string key, byte[] value, long expectedModRevision, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
+        WriteValueAsync(WriteKind.Update, key, value, expectedModRevision, timeToLive, cancellationToken);
+
+    public Task<KeyValue> PutAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
+        WriteValueAsync(WriteKind.Put, key, value, null, timeToLive, cancellationToken);
+
+    public async Task<DeleteResult> DeleteAsync(string key, long? expectedModRevision = null, CancellationToken cancellationToken = default)
+    {
+        StorageLimits.ValidateKey(key);
+        var outcome = await _writer.Enqueue(WriteOperation.ForKey(WriteKind.Delete, key, [], expectedModRevision, null, cancellationToken)).ConfigureAwait(false);
+        return new DeleteResult(outcome.Previous!, outcome.Revision);
+    }
+
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (afterRevision < 0)
+        {
+            throw new StorageException(StorageError.InvalidArgument, $"watch revision {afterRevision} is negative");
+        }
+
+        return WatchCoreAsync(prefix, afterRevision, cancellationToken);
+    }
+
+    public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
+    {
+        await _writer.Enqueue(WriteOperation.Compact(revision, cancellationToken)).ConfigureAwait(false);
+
+        // The compacted revision is durable now, so nothing reads below it; the history goes chunk by chunk.
+        long from = 0;
+        while (from < revision)
+        {
+            from = (await _writer.Enqueue(WriteOperation.CompactChunk(revision, from)).ConfigureAwait(false)).Revision;
+        }
+
+        _logger.Compacted(revision);
+    }
+
+    public Task<long> GetCompactedRevisionAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return Task.FromException<long>(Closed());
+        }
+
+        return Task.FromResult(_writer.CompactedRevision);
+    }
+
+    /// <summary>Stops the loops, commits the writes already queued, ends the watches and closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _sweepTimer.DisposeAsync().ConfigureAwait(false);
+        if (_compactor is not null)
+        {
+            await _compactor.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _writer.Dispose();
+        _hub.CloseAll();
+        _readers.Dispose();
+    }
+
+    private static StorageException Closed() => new(StorageError.Unavailable, "the store is closed");
+
+    private static void CheckReadable(long revision, StoreSnapshot snapshot)
+    {
+        if (revision > snapshot.Revision)
+        {
+            throw new StorageException(StorageError.FutureRevision, $"revision {revision} is ahead of the store's {snapshot.Revision}", revision: snapshot.Revision);
+        }
+
+        if (revision < snapshot.Compacted)
+        {
+            throw new StorageException(StorageError.Compacted, $"revision {revision} is compacted (to {snapshot.Compacted})", revision: snapshot.Compacted);
+        }
+    }
+
+    /// <summary>Runs a synchronous read, handing its failure back in the task like an async method would.</summary>
+    private static Task<T> Read<T>(Func<T> read)
+    {
+        try
+        {
+            return Task.FromResult(read());
+        }
+        catch (Exception e) when (e is StorageException or ArgumentException)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    private async Task<KeyValue> WriteValueAsync(WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        StorageLimits.ValidateKey(key);
+        StorageLimits.ValidateValue(key, value);
+        StorageLimits.ValidateTimeToLive(key, timeToLive);
+        var outcome = await _writer.Enqueue(WriteOperation.ForKey(kind, key, value, expectedModRevision, timeToLive, cancellationToken)).ConfigureAwait(false);
+        return outcome.Current!;
+    }
+
+    private async IAsyncEnumerable<WatchEvent> WatchCoreAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var range = KeyRange.ForPrefix(prefix);
+        long delivered = afterRevision;
+
+        // Catch up from the log before subscribing, so a long replay does not fill the live buffer; then
+        // subscribe and read the log once more for what was committed in between. Every commit after the
+        // subscription reaches the buffer, and the buffer's events the log already gave are skipped.
+        foreach (var watchEvent in Replay(range, delivered, cancellationToken))
+        {
+            yield return watchEvent;
+            delivered = watchEvent.Revision;
+        }
+
+        var subscription = _hub.Subscribe(prefix, _options.WatchBufferSize);
+        try
+        {
+            foreach (var watchEvent in Replay(range, delivered, cancellationToken))
+            {
+                yield return watchEvent;
+                delivered = watchEvent.Revision;
+            }
+
+            while (await subscription.Events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (subscription.Events.TryRead(out var watchEvent))
+                {
+                    if (watchEvent.Revision > delivered)
+                    {
+                        yield return watchEvent;
+                        delivered = watchEvent.Revision;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _hub.Unsubscribe(subscription);
+        }
+
+        throw subscription.CloseReason == WatchCloseReason.Overflow
+            ? new StorageException(StorageError.WatchCanceled, $"the watcher fell more than {_options.WatchBufferSize} events behind; resume after revision {delivered}", revision: delivered)
+            : Closed();
+    }
+
+    private IEnumerable<WatchEvent> Replay(KeyRange range, long afterRevision, CancellationToken cancellationToken)
+    {
+        long after = afterRevision;
+        List<WatchEvent> page;
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            page = _readers.ReadSnapshot((connection, snapshot) =>
+            {
+                // Events after `after` are whole as long as `after` is at least one below the compacted revision.
+                if (after + 1 < snapshot.Compacted)
+                {
+                    throw new StorageException(StorageError.Compacted, $"watch after revision {after} needs compacted history (compacted to {snapshot.Compacted})", revision: snapshot.Compacted);
+                }
+
+                return connection.History(range, after, HistoryPageSize);
+            });
+            foreach (var watchEvent in page)
+            {
+                yield return watchEvent;
+                after = watchEvent.Revision;
+            }
+        }
+        while (page.Count == HistoryPageSize);
+    }
+}

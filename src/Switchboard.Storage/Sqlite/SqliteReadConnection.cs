@@ -1,0 +1,144 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Switchboard.Storage.Sqlite;
+
+/// <summary>One read connection with its prepared queries; used by one caller at a time.</summary>
+internal sealed class SqliteReadConnection : IDisposable
+{
+    // The live version of each key as of @rev is its row with no newer row at or below @rev.
+    private const string VisibleAt = """
+        l.key >= $low AND l.key < $high AND l.revision <= $rev AND l.deleted = 0
+        AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision AND n.revision <= $rev)
+        """;
+
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _begin;
+    private readonly SqliteCommand _end;
+    private readonly SqliteCommand _meta;
+    private readonly SqliteCommand _get;
+    private readonly SqliteCommand _range;
+    private readonly SqliteCommand _count;
+    private readonly SqliteCommand _history;
+
+    public SqliteReadConnection(string path)
+    {
+        _connection = SqliteDatabase.OpenReader(path);
+        _begin = SqliteDatabase.Prepare(_connection, "BEGIN DEFERRED");
+        _end = SqliteDatabase.Prepare(_connection, "COMMIT");
+        _meta = SqliteDatabase.Prepare(_connection, "SELECT (SELECT value FROM kv_meta WHERE name = 'revision'), (SELECT value FROM kv_meta WHERE name = 'compacted')");
+        _get = SqliteDatabase.Prepare(
+            _connection,
+            "SELECT value, create_revision, revision, version, deleted FROM kv_log WHERE key = $key ORDER BY revision DESC LIMIT 1",
+            "$key");
+        _range = SqliteDatabase.Prepare(
+            _connection,
+            $"SELECT l.key, l.value, l.create_revision, l.revision, l.version FROM kv_log l WHERE {VisibleAt} ORDER BY l.key LIMIT $limit",
+            "$low", "$high", "$rev", "$limit");
+        _count = SqliteDatabase.Prepare(_connection, $"SELECT COUNT(*) FROM kv_log l WHERE {VisibleAt}", "$low", "$high", "$rev");
+        _history = SqliteDatabase.Prepare(
+            _connection,
+            """
+            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.deleted,
+                   p.value, p.create_revision, p.revision, p.version
+            FROM kv_log l LEFT JOIN kv_log p ON p.revision = l.prev_revision
+            WHERE l.revision > $after AND l.key >= $low AND l.key < $high
+            ORDER BY l.revision LIMIT $limit
+            """,
+            "$after", "$low", "$high", "$limit");
+    }
+
+    /// <summary>Starts a read transaction: every query until <see cref="EndSnapshot"/> sees the same state.</summary>
+    public StoreSnapshot BeginSnapshot()
+    {
+        _begin.ExecuteNonQuery();
+        try
+        {
+            using var reader = _meta.ExecuteReader();
+            reader.Read();
+            return new StoreSnapshot(reader.GetInt64(0), reader.GetInt64(1));
+        }
+        catch
+        {
+            EndSnapshot();
+            throw;
+        }
+    }
+
+    public void EndSnapshot() => _end.ExecuteNonQuery();
+
+    public KeyValue? Get(string key)
+    {
+        _get.Parameters[0].Value = Encoding.UTF8.GetBytes(key);
+        using var reader = _get.ExecuteReader();
+        if (!reader.Read() || reader.GetInt64(4) != 0)
+        {
+            return null;
+        }
+
+        return SqliteDatabase.ReadKeyValue(reader, key, 0);
+    }
+
+    /// <summary>The live keys in the range as of <paramref name="revision"/>, at most <paramref name="limit"/> (negative: all).</summary>
+    public List<KeyValue> Range(KeyRange range, long revision, long limit)
+    {
+        SetRange(_range, range, revision);
+        _range.Parameters[3].Value = limit;
+        var items = new List<KeyValue>();
+        using var reader = _range.ExecuteReader();
+        while (reader.Read())
+        {
+            items.Add(SqliteDatabase.ReadKeyValue(reader, KeyOf(reader, 0), 1));
+        }
+
+        return items;
+    }
+
+    public long Count(KeyRange range, long revision)
+    {
+        SetRange(_count, range, revision);
+        return (long)_count.ExecuteScalar()!;
+    }
+
+    /// <summary>Up to <paramref name="limit"/> changes in the range after <paramref name="afterRevision"/>, oldest first.</summary>
+    public List<WatchEvent> History(KeyRange range, long afterRevision, int limit)
+    {
+        _history.Parameters[0].Value = afterRevision;
+        _history.Parameters[1].Value = range.Low;
+        _history.Parameters[2].Value = range.High;
+        _history.Parameters[3].Value = limit;
+        var events = new List<WatchEvent>();
+        using var reader = _history.ExecuteReader();
+        while (reader.Read())
+        {
+            string key = KeyOf(reader, 0);
+            var current = SqliteDatabase.ReadKeyValue(reader, key, 1);
+            var previous = reader.IsDBNull(8) ? null : SqliteDatabase.ReadKeyValue(reader, key, 6);
+            var type = reader.GetInt64(5) != 0 ? WatchEventType.Deleted
+                : previous is null ? WatchEventType.Created
+                : WatchEventType.Updated;
+            events.Add(new WatchEvent(type, current, previous));
+        }
+
+        return events;
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in new[] { _begin, _end, _meta, _get, _range, _count, _history })
+        {
+            command.Dispose();
+        }
+
+        _connection.Dispose();
+    }
+
+    private static string KeyOf(SqliteDataReader reader, int column) => Encoding.UTF8.GetString((byte[])reader.GetValue(column));
+
+    private static void SetRange(SqliteCommand command, KeyRange range, long revision)
+    {
+        command.Parameters[0].Value = range.Low;
+        command.Parameters[1].Value = range.High;
+        command.Parameters[2].Value = revision;
+    }
+}

@@ -1,0 +1,474 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Switchboard.Storage.Sqlite;
+
+/// <summary>
+/// The single writer: a dedicated thread takes every queued write, applies them in order in one transaction
+/// (each its own revision; a failed compare-and-swap writes nothing), commits once (one fsync), then
+/// publishes the watch events and completes the callers' tasks. Compare-and-swap is checked against an
+/// in-memory index of the live keys, so the transaction only inserts.
+/// </summary>
+internal sealed class SqliteWriter : IDisposable
+{
+    // Compaction deletes history in chunks of this many rows, so writes queued meanwhile wait little.
+    private const int CompactionChunkRows = 4096;
+
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _begin;
+    private readonly SqliteCommand _commit;
+    private readonly SqliteCommand _rollback;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteCommand _setMeta;
+    private readonly SqliteCommand _chunkEnd;
+    private readonly SqliteCommand _deleteChunk;
+    private readonly Dictionary<string, KeyValue> _index = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<(string Key, long ModRevision), long> _expiries = new();
+    private readonly BlockingCollection<WriteOperation> _queue = [];
+    private readonly WatchHub _hub;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly int _maxBatch;
+    private readonly int _watchBuffer;
+    private readonly Thread _thread;
+
+    // The state of the batch being applied; it becomes the store's state only once committed.
+    private readonly Dictionary<string, KeyValue?> _staged = new(StringComparer.Ordinal);
+    private readonly List<WatchEvent> _events = [];
+    private readonly List<(WriteOperation Operation, WriteOutcome Outcome, Exception? Error)> _results = [];
+    private readonly List<((string Key, long ModRevision) Entry, long ExpiresAt)> _newExpiries = [];
+    private readonly List<((string Key, long ModRevision) Entry, long ExpiresAt)> _dueExpiries = [];
+    private long _batchRevision;
+    private long _batchCompacted;
+
+    private long _revision;
+    private long _compacted;
+    private int _sweepQueued;
+
+    public SqliteWriter(string path, WatchHub hub, TimeProvider time, ILogger logger, int maxBatch, int watchBuffer)
+    {
+        _hub = hub;
+        _time = time;
+        _logger = logger;
+        _maxBatch = maxBatch;
+        _watchBuffer = watchBuffer;
+        _connection = SqliteDatabase.OpenWriter(path);
+        try
+        {
+            _begin = SqliteDatabase.Prepare(_connection, "BEGIN IMMEDIATE");
+            _commit = SqliteDatabase.Prepare(_connection, "COMMIT");
+            _rollback = SqliteDatabase.Prepare(_connection, "ROLLBACK");
+            _insert = SqliteDatabase.Prepare(
+                _connection,
+                """
+                INSERT INTO kv_log (revision, key, value, create_revision, prev_revision, version, deleted, expires_at)
+                VALUES ($revision, $key, $value, $create_revision, $prev_revision, $version, $deleted, $expires_at)
+                """,
+                "$revision", "$key", "$value", "$create_revision", "$prev_revision", "$version", "$deleted", "$expires_at");
+            _setMeta = SqliteDatabase.Prepare(_connection, "UPDATE kv_meta SET value = $value WHERE name = $name", "$value", "$name");
+            _chunkEnd = SqliteDatabase.Prepare(
+                _connection,
+                $"SELECT revision FROM kv_log WHERE revision >= $from AND revision < $target ORDER BY revision LIMIT 1 OFFSET {CompactionChunkRows}",
+                "$from", "$target");
+
+            // A row below the target goes if it is a tombstone or a newer row below the target supersedes it:
+            // what stays is the state just before the target plus every later change, so a watch from the
+            // target still finds each event's previous value.
+            _deleteChunk = SqliteDatabase.Prepare(
+                _connection,
+                """
+                DELETE FROM kv_log WHERE revision >= $from AND revision < $end AND (deleted = 1 OR EXISTS (
+                    SELECT 1 FROM kv_log n WHERE n.key = kv_log.key AND n.revision > kv_log.revision AND n.revision < $target))
+                """,
+                "$from", "$end", "$target");
+            Load();
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-store-writer" };
+        _thread.Start();
+    }
+
+    /// <summary>The revision of the last committed write.</summary>
+    public long Revision => Volatile.Read(ref _revision);
+
+    public long CompactedRevision => Volatile.Read(ref _compacted);
+
+    public int LiveKeys { get; private set; }
+
+    /// <summary>Queues <paramref name="operation"/>; fails with <see cref="StorageError.Unavailable"/> once the writer stops.</summary>
+    public Task<WriteOutcome> Enqueue(WriteOperation operation)
+    {
+        try
+        {
+            _queue.Add(operation);
+        }
+        catch (InvalidOperationException)
+        {
+            operation.Fail(new StorageException(StorageError.Unavailable, "the store is closed", operation.Key));
+        }
+
+        return operation.Task;
+    }
+
+    /// <summary>Queues a sweep for expired keys unless one is already waiting.</summary>
+    public void RequestSweep()
+    {
+        if (Interlocked.Exchange(ref _sweepQueued, 1) == 0)
+        {
+            _ = Enqueue(WriteOperation.Sweep());
+        }
+    }
+
+    /// <summary>Stops taking writes, commits the ones already queued and closes the connection.</summary>
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        _thread.Join();
+        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk })
+        {
+            command.Dispose();
+        }
+
+        _connection.Dispose();
+        _queue.Dispose();
+    }
+
+    private void Load()
+    {
+        using (var meta = _connection.CreateCommand())
+        {
+            meta.CommandText = "SELECT name, value FROM kv_meta";
+            using var reader = meta.ExecuteReader();
+            while (reader.Read())
+            {
+                switch (reader.GetString(0))
+                {
+                    case SqliteDatabase.RevisionName:
+                        _revision = reader.GetInt64(1);
+                        break;
+                    case SqliteDatabase.CompactedName:
+                        _compacted = reader.GetInt64(1);
+                        break;
+                }
+            }
+        }
+
+        using var live = _connection.CreateCommand();
+        live.CommandText = """
+            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.expires_at FROM kv_log l
+            WHERE l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision)
+            """;
+        using (var reader = live.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                string key = Encoding.UTF8.GetString((byte[])reader.GetValue(0));
+                var kv = SqliteDatabase.ReadKeyValue(reader, key, 1);
+                _index[key] = kv;
+                if (!reader.IsDBNull(5))
+                {
+                    _expiries.Enqueue((key, kv.ModRevision), reader.GetInt64(5));
+                }
+            }
+        }
+
+        LiveKeys = _index.Count;
+    }
+
+    private void Run()
+    {
+        var batch = new List<WriteOperation>(_maxBatch);
+        while (true)
+        {
+            WriteOperation first;
+            try
+            {
+                first = _queue.Take();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // completed and drained
+            }
+
+            batch.Add(first);
+            while (batch.Count < _maxBatch && _queue.TryTake(out var next))
+            {
+                batch.Add(next);
+            }
+
+            ExecuteBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    private void ExecuteBatch(List<WriteOperation> batch)
+    {
+        _staged.Clear();
+        _events.Clear();
+        _results.Clear();
+        _newExpiries.Clear();
+        _dueExpiries.Clear();
+        _batchRevision = _revision;
+        _batchCompacted = _compacted;
+        try
+        {
+            _begin.ExecuteNonQuery();
+            foreach (var operation in batch)
+            {
+                Apply(operation);
+            }
+
+            if (_batchRevision != _revision)
+            {
+                SetMeta(SqliteDatabase.RevisionName, _batchRevision);
+            }
+
+            _commit.ExecuteNonQuery();
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException)
+        {
+            Abort(batch, e);
+            return;
+        }
+
+        Publish();
+    }
+
+    private void Abort(List<WriteOperation> batch, Exception e)
+    {
+        _logger.BatchFailed(batch.Count, e);
+        try
+        {
+            if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0)
+            {
+                _rollback.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException rollbackError)
+        {
+            _logger.BatchFailed(batch.Count, rollbackError);
+        }
+
+        foreach (var (entry, expiresAt) in _dueExpiries)
+        {
+            _expiries.Enqueue(entry, expiresAt);
+        }
+
+        var error = new StorageException(StorageError.Unavailable, $"the write could not be committed: {e.Message}", innerException: e);
+        foreach (var operation in batch)
+        {
+            operation.Fail(error);
+        }
+    }
+
+    /// <summary>Makes the committed batch the store's state, tells the watchers, then answers the callers.</summary>
+    private void Publish()
+    {
+        foreach (var (key, kv) in _staged)
+        {
+            if (kv is null)
+            {
+                _index.Remove(key);
+            }
+            else
+            {
+                _index[key] = kv;
+            }
+        }
+
+        foreach (var (entry, expiresAt) in _newExpiries)
+        {
+            _expiries.Enqueue(entry, expiresAt);
+        }
+
+        LiveKeys = _index.Count;
+        Volatile.Write(ref _compacted, _batchCompacted);
+        Volatile.Write(ref _revision, _batchRevision);
+        if (_events.Count > 0)
+        {
+            int overflowed = _hub.Publish(_events);
+            if (overflowed > 0)
+            {
+                _logger.WatchersOverflowed(overflowed, _watchBuffer);
+            }
+        }
+
+        foreach (var (operation, outcome, error) in _results)
+        {
+            if (error is OperationCanceledException)
+            {
+                operation.Cancel();
+            }
+            else if (error is not null)
+            {
+                operation.Fail(error);
+            }
+            else
+            {
+                operation.Succeed(outcome);
+            }
+        }
+    }
+
+    private void Apply(WriteOperation operation)
+    {
+        if (operation.CancellationToken.IsCancellationRequested)
+        {
+            _results.Add((operation, default, new OperationCanceledException(operation.CancellationToken)));
+            return;
+        }
+
+        var current = operation.Kind is WriteKind.Create or WriteKind.Update or WriteKind.Put or WriteKind.Delete ? Lookup(operation.Key) : null;
+        switch (operation.Kind)
+        {
+            case WriteKind.Create when current is not null:
+                Reject(operation, new StorageException(StorageError.KeyExists, $"key '{operation.Key}' already exists", operation.Key, current));
+                break;
+            case WriteKind.Update or WriteKind.Delete when current is null:
+                Reject(operation, new StorageException(StorageError.KeyNotFound, $"key '{operation.Key}' does not exist", operation.Key));
+                break;
+            case WriteKind.Update or WriteKind.Delete when operation.ExpectedModRevision is { } expected && expected != current!.ModRevision:
+                Reject(operation, new StorageException(
+                    StorageError.RevisionMismatch,
+                    $"key '{operation.Key}' is at mod revision {current.ModRevision}, not {expected}",
+                    operation.Key,
+                    current));
+                break;
+            case WriteKind.Create or WriteKind.Update or WriteKind.Put:
+                var written = WriteValue(operation.Key, operation.Value, current, operation.TimeToLive);
+                _results.Add((operation, new WriteOutcome(written, current, written.ModRevision), null));
+                break;
+            case WriteKind.Delete:
+                _results.Add((operation, new WriteOutcome(null, current, WriteTombstone(current!)), null));
+                break;
+            case WriteKind.Compact:
+                ApplyCompact(operation);
+                break;
+            case WriteKind.CompactChunk:
+                ApplyCompactChunk(operation);
+                break;
+            case WriteKind.Sweep:
+                ApplySweep(operation);
+                break;
+        }
+    }
+
+    private void Reject(WriteOperation operation, StorageException error) => _results.Add((operation, default, error));
+
+    private KeyValue? Lookup(string key) =>
+        _staged.TryGetValue(key, out var staged) ? staged : _index.GetValueOrDefault(key);
+
+    private KeyValue WriteValue(string key, byte[] value, KeyValue? previous, TimeSpan? timeToLive)
+    {
+        long revision = ++_batchRevision;
+        var written = previous is null
+            ? new KeyValue(key, value, revision, revision, 1)
+            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1);
+        long? expiresAt = timeToLive is { } ttl ? (_time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : null;
+        Insert(written, previous?.ModRevision ?? 0, deleted: false, expiresAt);
+        _staged[key] = written;
+        if (expiresAt is { } at)
+        {
+            _newExpiries.Add(((key, revision), at));
+        }
+
+        _events.Add(new WatchEvent(previous is null ? WatchEventType.Created : WatchEventType.Updated, written, previous));
+        return written;
+    }
+
+    private long WriteTombstone(KeyValue previous)
+    {
+        long revision = ++_batchRevision;
+        var tombstone = new KeyValue(previous.Key, [], 0, revision, 0);
+        Insert(tombstone, previous.ModRevision, deleted: true, expiresAt: null);
+        _staged[previous.Key] = null;
+        _events.Add(new WatchEvent(WatchEventType.Deleted, tombstone, previous));
+        return revision;
+    }
+
+    private void Insert(KeyValue kv, long previousRevision, bool deleted, long? expiresAt)
+    {
+        var parameters = _insert.Parameters;
+        parameters[0].Value = kv.ModRevision;
+        parameters[1].Value = Encoding.UTF8.GetBytes(kv.Key);
+        parameters[2].Value = kv.Value;
+        parameters[3].Value = kv.CreateRevision;
+        parameters[4].Value = previousRevision;
+        parameters[5].Value = kv.Version;
+        parameters[6].Value = deleted ? 1L : 0L;
+        parameters[7].Value = expiresAt is { } at ? at : DBNull.Value;
+        _insert.ExecuteNonQuery();
+    }
+
+    private void SetMeta(string name, long value)
+    {
+        _setMeta.Parameters[0].Value = value;
+        _setMeta.Parameters[1].Value = name;
+        _setMeta.ExecuteNonQuery();
+    }
+
+    private void ApplyCompact(WriteOperation operation)
+    {
+        if (operation.Target > _batchRevision)
+        {
+            Reject(operation, new StorageException(
+                StorageError.FutureRevision, $"cannot compact to {operation.Target}, the store is at {_batchRevision}", revision: _batchRevision));
+        }
+        else if (operation.Target <= _batchCompacted)
+        {
+            Reject(operation, new StorageException(
+                StorageError.Compacted, $"revision {operation.Target} is already compacted (to {_batchCompacted})", revision: _batchCompacted));
+        }
+        else
+        {
+            SetMeta(SqliteDatabase.CompactedName, operation.Target);
+            _batchCompacted = operation.Target;
+            _results.Add((operation, new WriteOutcome(null, null, operation.Target), null));
+        }
+    }
+
+    private void ApplyCompactChunk(WriteOperation operation)
+    {
+        _chunkEnd.Parameters[0].Value = operation.From;
+        _chunkEnd.Parameters[1].Value = operation.Target;
+        long end = _chunkEnd.ExecuteScalar() is long chunkEnd ? chunkEnd : operation.Target;
+        _deleteChunk.Parameters[0].Value = operation.From;
+        _deleteChunk.Parameters[1].Value = end;
+        _deleteChunk.Parameters[2].Value = operation.Target;
+        _deleteChunk.ExecuteNonQuery();
+        _results.Add((operation, new WriteOutcome(null, null, end), null));
+    }
+
+    private void ApplySweep(WriteOperation operation)
+    {
+        Volatile.Write(ref _sweepQueued, 0);
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        int expired = 0;
+        while (_expiries.TryPeek(out var entry, out long expiresAt) && expiresAt <= now)
+        {
+            _expiries.Dequeue();
+            _dueExpiries.Add((entry, expiresAt));
+
+            // A key written again since (or deleted) has a different mod revision: its old expiry is void.
+            if (Lookup(entry.Key) is { } current && current.ModRevision == entry.ModRevision)
+            {
+                WriteTombstone(current);
+                expired++;
+            }
+        }
+
+        if (expired > 0)
+        {
+            _logger.KeysExpired(expired);
+        }
+
+        _results.Add((operation, default, null));
+    }
+}

@@ -1,0 +1,19 @@
+namespace Switchboard.Storage.Sqlite;
+
+/// <summary>What a queued <see cref="WriteOperation"/> does.</summary>
+internal enum WriteKind
+{
+    Create,
+    Update,
+    Put,
+    Delete,
+
+    /// <summary>Records a new compacted revision (the history is deleted by the chunks that follow).</summary>
+    Compact,
+
+    /// <summary>Deletes one chunk of superseded history below a compacted revision.</summary>
+    CompactChunk,
+
+    /// <summary>Deletes the keys whose time to live has passed.</summary>
+    Sweep,
+}

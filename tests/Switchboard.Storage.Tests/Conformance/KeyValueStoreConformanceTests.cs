@@ -1,0 +1,382 @@
+using System.Text;
+
+namespace Switchboard.Storage.Tests.Conformance;
+
+/// <summary>
+/// The etcd v3 semantics the API server relies on, run against every <see cref="IKeyValueStore"/>.
+/// Each test works under its own key prefix, so one store (or one etcd) may serve a whole class.
+/// </summary>
+public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
+{
+    private IKeyValueStore? _store;
+
+    protected IKeyValueStore Store => _store ?? throw new InvalidOperationException("the store is opened in InitializeAsync");
+
+    /// <summary>A prefix no other test uses.</summary>
+    protected string Prefix { get; } = $"/conformance/{Guid.NewGuid():N}/";
+
+    /// <summary>Opens the store under test; it is disposed after the test.</summary>
+    protected abstract Task<IKeyValueStore> OpenStoreAsync();
+
+    public async Task InitializeAsync() => _store = await OpenStoreAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+    }
+
+    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static string Text(byte[] value) => Encoding.UTF8.GetString(value);
+
+    private static async Task<StorageException> ExpectAsync(StorageError error, Func<Task> operation)
+    {
+        var failure = await Assert.ThrowsAsync<StorageException>(operation);
+        Assert.Equal(error, failure.Error);
+        return failure;
+    }
+
+    [Fact]
+    public async Task Create_stamps_the_new_revision_and_version_one()
+    {
+        long before = await Store.GetRevisionAsync();
+        var created = await Store.CreateAsync(Prefix + "a", Bytes("one"));
+
+        Assert.True(created.ModRevision > before);
+        Assert.Equal(created.ModRevision, created.CreateRevision);
+        Assert.Equal(1, created.Version);
+        Assert.Equal(created.ModRevision, await Store.GetRevisionAsync());
+
+        var read = await Store.GetAsync(Prefix + "a");
+        Assert.NotNull(read);
+        Assert.Equal("one", Text(read.Value));
+        Assert.Equal(created.ModRevision, read.ModRevision);
+        Assert.Null(await Store.GetAsync(Prefix + "missing"));
+    }
+
+    [Fact]
+    public async Task Every_write_advances_the_revision_by_one()
+    {
+        var created = await Store.CreateAsync(Prefix + "k", Bytes("1"));
+        var updated = await Store.UpdateAsync(Prefix + "k", Bytes("2"), created.ModRevision);
+        var put = await Store.PutAsync(Prefix + "k", Bytes("3"));
+        var deleted = await Store.DeleteAsync(Prefix + "k");
+
+        Assert.Equal(created.ModRevision + 1, updated.ModRevision);
+        Assert.Equal(updated.ModRevision + 1, put.ModRevision);
+        Assert.Equal(put.ModRevision + 1, deleted.Revision);
+        Assert.Equal(deleted.Revision, await Store.GetRevisionAsync());
+
+        Assert.Equal(created.CreateRevision, put.CreateRevision);
+        Assert.Equal(3, put.Version);
+        Assert.Equal("3", Text(deleted.Deleted.Value));
+        Assert.Equal(put.ModRevision, deleted.Deleted.ModRevision);
+    }
+
+    [Fact]
+    public async Task Create_of_an_existing_key_fails_and_carries_the_current_value()
+    {
+        var first = await Store.CreateAsync(Prefix + "dup", Bytes("first"));
+        long revision = await Store.GetRevisionAsync();
+
+        var failure = await ExpectAsync(StorageError.KeyExists, () => Store.CreateAsync(Prefix + "dup", Bytes("second")));
+
+        Assert.Equal(Prefix + "dup", failure.Key);
+        Assert.NotNull(failure.Current);
+        Assert.Equal("first", Text(failure.Current.Value));
+        Assert.Equal(first.ModRevision, failure.Current.ModRevision);
+        Assert.Equal(revision, await Store.GetRevisionAsync());
+    }
+
+    [Fact]
+    public async Task Update_is_a_compare_and_swap_on_the_mod_revision()
+    {
+        var created = await Store.CreateAsync(Prefix + "cas", Bytes("v1"));
+        var updated = await Store.UpdateAsync(Prefix + "cas", Bytes("v2"), created.ModRevision);
+        Assert.Equal(2, updated.Version);
+
+        var stale = await ExpectAsync(StorageError.RevisionMismatch, () => Store.UpdateAsync(Prefix + "cas", Bytes("v3"), created.ModRevision));
+        Assert.NotNull(stale.Current);
+        Assert.Equal("v2", Text(stale.Current.Value));
+        Assert.Equal(updated.ModRevision, stale.Current.ModRevision);
+
+        await ExpectAsync(StorageError.KeyNotFound, () => Store.UpdateAsync(Prefix + "nobody", Bytes("x"), created.ModRevision));
+        Assert.Equal("v2", Text((await Store.GetAsync(Prefix + "cas"))!.Value));
+    }
+
+    [Fact]
+    public async Task Delete_checks_the_expected_revision_and_reports_missing_keys()
+    {
+        var created = await Store.CreateAsync(Prefix + "del", Bytes("x"));
+        var updated = await Store.PutAsync(Prefix + "del", Bytes("y"));
+
+        var stale = await ExpectAsync(StorageError.RevisionMismatch, () => Store.DeleteAsync(Prefix + "del", created.ModRevision));
+        Assert.Equal(updated.ModRevision, stale.Current!.ModRevision);
+
+        var deleted = await Store.DeleteAsync(Prefix + "del", updated.ModRevision);
+        Assert.Equal("y", Text(deleted.Deleted.Value));
+        Assert.Null(await Store.GetAsync(Prefix + "del"));
+
+        await ExpectAsync(StorageError.KeyNotFound, () => Store.DeleteAsync(Prefix + "del"));
+    }
+
+    [Fact]
+    public async Task A_key_created_again_after_deletion_starts_a_new_life()
+    {
+        var first = await Store.CreateAsync(Prefix + "again", Bytes("1"));
+        await Store.PutAsync(Prefix + "again", Bytes("2"));
+        await Store.DeleteAsync(Prefix + "again");
+
+        var second = await Store.CreateAsync(Prefix + "again", Bytes("3"));
+        Assert.Equal(1, second.Version);
+        Assert.True(second.CreateRevision > first.CreateRevision);
+        Assert.Equal(second.ModRevision, second.CreateRevision);
+    }
+
+    [Fact]
+    public async Task Range_lists_one_prefix_in_key_order_and_pages_with_limit()
+    {
+        foreach (string name in new[] { "c", "a", "e", "b", "d" })
+        {
+            await Store.CreateAsync(Prefix + "items/" + name, Bytes(name));
+        }
+
+        await Store.CreateAsync(Prefix + "itemsx", Bytes("sibling, not under items/"));
+
+        var all = await Store.RangeAsync(Prefix + "items/", new RangeOptions());
+        Assert.Equal(["a", "b", "c", "d", "e"], all.Items.Select(kv => Text(kv.Value)));
+        Assert.False(all.More);
+        Assert.Equal(5, all.Count);
+        Assert.Equal(await Store.GetRevisionAsync(), all.Revision);
+        Assert.Equal(5, await Store.CountAsync(Prefix + "items/"));
+        Assert.Equal(6, await Store.CountAsync(Prefix));
+
+        var page1 = await Store.RangeAsync(Prefix + "items/", new RangeOptions(Limit: 2));
+        Assert.Equal(["a", "b"], page1.Items.Select(kv => Text(kv.Value)));
+        Assert.True(page1.More);
+        Assert.Equal(5, page1.Count);
+
+        var page2 = await Store.RangeAsync(Prefix + "items/", new RangeOptions(Limit: 2, Revision: page1.Revision, StartAfter: page1.Items[^1].Key));
+        Assert.Equal(["c", "d"], page2.Items.Select(kv => Text(kv.Value)));
+        Assert.True(page2.More);
+
+        var page3 = await Store.RangeAsync(Prefix + "items/", new RangeOptions(Limit: 2, Revision: page1.Revision, StartAfter: page2.Items[^1].Key));
+        Assert.Equal(["e"], page3.Items.Select(kv => Text(kv.Value)));
+        Assert.False(page3.More);
+    }
+
+    [Fact]
+    public async Task Range_at_an_old_revision_sees_the_state_of_then()
+    {
+        var a = await Store.CreateAsync(Prefix + "a", Bytes("a1"));
+        await Store.CreateAsync(Prefix + "b", Bytes("b1"));
+        long then = await Store.GetRevisionAsync();
+
+        await Store.UpdateAsync(Prefix + "a", Bytes("a2"), a.ModRevision);
+        await Store.DeleteAsync(Prefix + "b");
+        await Store.CreateAsync(Prefix + "c", Bytes("c1"));
+
+        var old = await Store.RangeAsync(Prefix, new RangeOptions(Revision: then));
+        Assert.Equal(["a1", "b1"], old.Items.Select(kv => Text(kv.Value)));
+        Assert.Equal(then, old.Revision);
+
+        var now = await Store.RangeAsync(Prefix, new RangeOptions());
+        Assert.Equal(["a2", "c1"], now.Items.Select(kv => Text(kv.Value)));
+    }
+
+    [Fact]
+    public async Task Range_beyond_the_current_revision_is_refused()
+    {
+        long current = await Store.GetRevisionAsync();
+        await ExpectAsync(StorageError.FutureRevision, () => Store.RangeAsync(Prefix, new RangeOptions(Revision: current + 1000)));
+    }
+
+    [Fact]
+    public async Task Concurrent_compare_and_swap_increments_lose_nothing()
+    {
+        const int writers = 8;
+        const int incrementsEach = 15;
+        string key = Prefix + "counter";
+        await Store.CreateAsync(key, Bytes("0"));
+
+        async Task IncrementAsync()
+        {
+            for (int done = 0; done < incrementsEach;)
+            {
+                var current = (await Store.GetAsync(key))!;
+                int next = int.Parse(Text(current.Value), System.Globalization.CultureInfo.InvariantCulture) + 1;
+                try
+                {
+                    await Store.UpdateAsync(key, Bytes(next.ToString(System.Globalization.CultureInfo.InvariantCulture)), current.ModRevision);
+                    done++;
+                }
+                catch (StorageException e) when (e.Error == StorageError.RevisionMismatch)
+                {
+                    // Lost the race: read again and retry, as the API server's update loop does.
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(IncrementAsync)));
+
+        var final = (await Store.GetAsync(key))!;
+        Assert.Equal((writers * incrementsEach).ToString(System.Globalization.CultureInfo.InvariantCulture), Text(final.Value));
+        Assert.Equal(1 + (writers * incrementsEach), final.Version);
+    }
+
+    [Fact]
+    public async Task Watch_delivers_creates_updates_and_deletes_with_previous_values()
+    {
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, Prefix, start);
+
+        var created = await Store.CreateAsync(Prefix + "w", Bytes("1"));
+        var updated = await Store.UpdateAsync(Prefix + "w", Bytes("2"), created.ModRevision);
+        var deleted = await Store.DeleteAsync(Prefix + "w");
+        await Store.PutAsync("/elsewhere" + Prefix, Bytes("not watched"));
+
+        var events = await watch.TakeAsync(3, "create, update and delete events");
+
+        Assert.Equal(WatchEventType.Created, events[0].Type);
+        Assert.Equal("1", Text(events[0].Current.Value));
+        Assert.Null(events[0].Previous);
+        Assert.Equal(created.ModRevision, events[0].Revision);
+
+        Assert.Equal(WatchEventType.Updated, events[1].Type);
+        Assert.Equal("2", Text(events[1].Current.Value));
+        Assert.Equal("1", Text(events[1].Previous!.Value));
+        Assert.Equal(updated.ModRevision, events[1].Revision);
+
+        Assert.Equal(WatchEventType.Deleted, events[2].Type);
+        Assert.Equal(Prefix + "w", events[2].Current.Key);
+        Assert.Empty(events[2].Current.Value);
+        Assert.Equal(deleted.Revision, events[2].Revision);
+        Assert.Equal("2", Text(events[2].Previous!.Value));
+
+        await Store.DeleteAsync("/elsewhere" + Prefix);
+    }
+
+    [Fact]
+    public async Task Watch_from_a_past_revision_replays_history_then_follows_live()
+    {
+        await Store.CreateAsync(Prefix + "0", Bytes("0"));
+        long from = await Store.GetRevisionAsync();
+        for (int i = 1; i <= 5; i++)
+        {
+            await Store.CreateAsync(Prefix + i, Bytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        await using var watch = new WatchCollector(Store, Prefix, from);
+        var history = await watch.TakeAsync(5, "the five writes made before the watch started");
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => from + i), history.Select(e => e.Revision));
+
+        var live = await Store.CreateAsync(Prefix + "6", Bytes("6"));
+        var next = await watch.TakeAsync(1, "a write made after the watch started");
+        Assert.Equal(live.ModRevision, next[0].Revision);
+        Assert.Empty(watch.Drain());
+    }
+
+    [Fact]
+    public async Task Watch_keeps_revision_order_under_concurrent_writers_and_every_watcher_sees_the_same()
+    {
+        const int writers = 8;
+        const int writesEach = 25;
+        long start = await Store.GetRevisionAsync();
+        var watchers = Enumerable.Range(0, 10).Select(_ => new WatchCollector(Store, Prefix, start)).ToList();
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+            {
+                for (int i = 0; i < writesEach; i++)
+                {
+                    await Store.PutAsync($"{Prefix}{w}/{i % 5}", Bytes($"{w}-{i}"));
+                }
+            })));
+
+            List<long>? first = null;
+            foreach (var watcher in watchers)
+            {
+                var events = await watcher.TakeAsync(writers * writesEach, "every concurrent write");
+                var revisions = events.Select(e => e.Revision).ToList();
+                Assert.Equal(revisions.Order(), revisions);
+                Assert.Equal(revisions.Count, revisions.Distinct().Count());
+                first ??= revisions;
+                Assert.Equal(first, revisions);
+            }
+        }
+        finally
+        {
+            foreach (var watcher in watchers)
+            {
+                await watcher.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Compaction_fails_old_reads_and_watches_and_a_client_resumes_by_listing_again()
+    {
+        var key = Prefix + "compacted";
+        var created = await Store.CreateAsync(key, Bytes("1"));
+        var updated = await Store.UpdateAsync(key, Bytes("2"), created.ModRevision);
+        var latest = await Store.UpdateAsync(key, Bytes("3"), updated.ModRevision);
+
+        await Store.CompactAsync(latest.ModRevision);
+        Assert.True(await Store.GetCompactedRevisionAsync() >= latest.ModRevision);
+
+        var readBelow = await ExpectAsync(StorageError.Compacted, () => Store.RangeAsync(Prefix, new RangeOptions(Revision: created.ModRevision)));
+        Assert.True(readBelow.Revision >= latest.ModRevision);
+        var atCompaction = await Store.RangeAsync(Prefix, new RangeOptions(Revision: latest.ModRevision));
+        Assert.Equal("3", Text(atCompaction.Items.Single().Value));
+
+        await using (var stale = new WatchCollector(Store, Prefix, created.ModRevision))
+        {
+            var failure = Assert.IsType<StorageException>(await stale.FailureAsync("the watch below the compacted revision to fail"));
+            Assert.Equal(StorageError.Compacted, failure.Error);
+        }
+
+        // What an informer does after 410 Gone: list again, then watch from the list's revision.
+        var relist = await Store.RangeAsync(Prefix, new RangeOptions());
+        await using var resumed = new WatchCollector(Store, Prefix, relist.Revision);
+        var next = await Store.UpdateAsync(key, Bytes("4"), latest.ModRevision);
+        var events = await resumed.TakeAsync(1, "the first write after relisting");
+        Assert.Equal(next.ModRevision, events[0].Revision);
+        Assert.Equal("3", Text(events[0].Previous!.Value));
+    }
+
+    [Fact]
+    public async Task A_key_with_a_time_to_live_expires_with_a_delete_event()
+    {
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, Prefix, start);
+
+        await Store.CreateAsync(Prefix + "event", Bytes("short-lived"), TimeSpan.FromSeconds(1));
+        await Store.CreateAsync(Prefix + "stays", Bytes("no ttl"));
+
+        var events = await watch.TakeAsync(3, "two creations and the expiry of the key with a time to live");
+        Assert.Equal(WatchEventType.Deleted, events[2].Type);
+        Assert.Equal(Prefix + "event", events[2].Current.Key);
+        Assert.Null(await Store.GetAsync(Prefix + "event"));
+        Assert.NotNull(await Store.GetAsync(Prefix + "stays"));
+    }
+
+    [Fact]
+    public async Task Bad_keys_and_values_are_refused_before_anything_is_written()
+    {
+        long revision = await Store.GetRevisionAsync();
+
+        await ExpectAsync(StorageError.InvalidArgument, () => Store.CreateAsync("", Bytes("x")));
+        await ExpectAsync(StorageError.InvalidArgument, () => Store.PutAsync(Prefix + new string('k', StorageLimits.MaxKeyBytes), Bytes("x")));
+        await ExpectAsync(StorageError.InvalidArgument, () => Store.CreateAsync(Prefix + "huge", new byte[StorageLimits.MaxValueBytes + 1]));
+        await ExpectAsync(StorageError.InvalidArgument, () => Store.PutAsync(Prefix + "short-ttl", Bytes("x"), TimeSpan.FromMilliseconds(10)));
+
+        Assert.Equal(revision, await Store.GetRevisionAsync());
+        Assert.Equal(0, await Store.CountAsync(Prefix));
+
+        var atLimit = await Store.CreateAsync(Prefix + "big", new byte[StorageLimits.MaxValueBytes]);
+        Assert.Equal(StorageLimits.MaxValueBytes, (await Store.GetAsync(atLimit.Key))!.Value.Length);
+    }
+}
