@@ -24,6 +24,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
 
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan WatchCreateTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FirstReconnectDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LastReconnectDelay = TimeSpan.FromSeconds(2);
 
@@ -217,7 +218,15 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             using (var call = _watch.Watch(new CallOptions(RequireLeader, cancellationToken: stop.Token)))
             {
                 var create = new WatchRequest { CreateRequest = new WatchCreateRequest { Key = key, RangeEnd = end, StartRevision = delivered + 1, PrevKv = true } };
-                var next = await NextAsync(call, create, cancellationToken);
+                (WatchResponse? Response, string Failure) next;
+
+                // A stream that is never confirmed (seen once a member had just been lost) is abandoned for another.
+                using (var unconfirmed = new CancellationTokenSource(WatchCreateTimeout, _timeProvider))
+                using (unconfirmed.Token.Register(call.Dispose))
+                {
+                    next = await NextAsync(call, create, cancellationToken);
+                }
+
                 while (next.Response is { } response)
                 {
                     if (response.Canceled)
@@ -407,14 +416,19 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                 ? (call.ResponseStream.Current, "")
                 : (null, "the member ended the stream");
         }
-        catch (RpcException e) when (EtcdErrors.IsTransient(e) || (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested))
+        catch (RpcException e) when (EtcdErrors.IsTransient(e))
         {
-            // Cancelled by nobody here: the member cancelled the stream as it shut down.
             return (null, $"{e.StatusCode}: {e.Status.Detail}");
         }
-        catch (Exception e) when (e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } && !cancellationToken.IsCancellationRequested && _closing.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } && !cancellationToken.IsCancellationRequested)
         {
-            throw Closed();
+            // Not the caller: the store is closing, or the stream was abandoned here or cancelled by a member shutting down.
+            return _closing.IsCancellationRequested ? throw Closed() : (null, e.Message);
+        }
+        catch (ObjectDisposedException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The abandoned stream was disposed before its request went out.
+            return _closing.IsCancellationRequested ? throw Closed() : (null, e.Message);
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
