@@ -18,7 +18,6 @@ internal readonly record struct DnsHeader(
     public const ushort TcFlag = 0x0200;
     public const ushort RdFlag = 0x0100;
     public const ushort RaFlag = 0x0080;
-    public const ushort AdFlag = 0x0020;
     public const ushort CdFlag = 0x0010;
 
     public bool IsResponse => (Flags & QrFlag) != 0;

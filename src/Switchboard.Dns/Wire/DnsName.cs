@@ -145,18 +145,6 @@ internal static class DnsName
         return -1;
     }
 
-    /// <summary>Number of labels before the root.</summary>
-    public static int CountLabels(ReadOnlySpan<byte> name)
-    {
-        int count = 0;
-        for (int offset = 0; offset < name.Length && name[offset] != 0; offset += 1 + name[offset])
-        {
-            count++;
-        }
-
-        return count;
-    }
-
     /// <summary>Converts presentation text (<c>a.b.c</c>, trailing dot optional, no escapes) to a wire name.</summary>
     public static bool TryParse(string text, out byte[] wire)
     {

@@ -17,7 +17,7 @@ internal static class ClusterRecords
 
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
-    public static void AddApex(ZoneBuilder zone, ClusterZoneOptions options)
+    public static void AddApex(ZoneContributions zone, ClusterZoneOptions options)
     {
         string apex = zone.Domain;
         zone.Add(apex, new ZoneRecord(DnsRecordType.SOA, options.Ttl));
@@ -36,7 +36,7 @@ internal static class ClusterRecords
     }
 
     /// <summary>A namespace exists: <c>&lt;ns&gt;.svc</c> (and <c>&lt;ns&gt;.pod</c>) answer NODATA, not NXDOMAIN.</summary>
-    public static void AddNamespace(ZoneBuilder zone, string ns, ClusterZoneOptions options)
+    public static void AddNamespace(ZoneContributions zone, string ns, ClusterZoneOptions options)
     {
         zone.AddName($"{ns}.svc.{zone.Domain}");
         if (options.Pods != PodRecordMode.Disabled)
@@ -45,7 +45,7 @@ internal static class ClusterRecords
         }
     }
 
-    public static void AddService(ZoneBuilder zone, V1Service service, IEnumerable<V1EndpointSlice> slices, uint ttl)
+    public static void AddService(ZoneContributions zone, V1Service service, IEnumerable<V1EndpointSlice> slices, uint ttl)
     {
         string ns = Lower(service.Metadata?.NamespaceProperty) ?? "default";
         string? name = Lower(service.Metadata?.Name);
@@ -91,7 +91,7 @@ internal static class ClusterRecords
         }
     }
 
-    public static void AddPod(ZoneBuilder zone, V1Pod pod, uint ttl)
+    public static void AddPod(ZoneContributions zone, V1Pod pod, uint ttl)
     {
         string ns = Lower(pod.Metadata?.NamespaceProperty) ?? "default";
         IEnumerable<string> ips = pod.Status?.PodIPs is { Count: > 0 } podIps
@@ -110,7 +110,7 @@ internal static class ClusterRecords
     /// Headless: one address per ready endpoint on the service name and on <c>&lt;hostname&gt;.&lt;svc&gt;</c>,
     /// SRV per endpoint and named port, PTR per endpoint IP. No ready endpoint: the name does not exist.
     /// </summary>
-    private static void AddHeadless(ZoneBuilder zone, string owner, IEnumerable<V1EndpointSlice> slices, bool publishNotReady, uint ttl)
+    private static void AddHeadless(ZoneContributions zone, string owner, IEnumerable<V1EndpointSlice> slices, bool publishNotReady, uint ttl)
     {
         foreach (V1EndpointSlice slice in slices)
         {
@@ -149,7 +149,7 @@ internal static class ClusterRecords
     }
 
     /// <summary><c>_&lt;port&gt;._&lt;proto&gt;.&lt;svc&gt;...</c> SRV; unnamed ports get none.</summary>
-    private static void AddSrv(ZoneBuilder zone, string owner, string? portName, string? protocol, int port, string target, uint ttl)
+    private static void AddSrv(ZoneContributions zone, string owner, string? portName, string? protocol, int port, string target, uint ttl)
     {
         if (string.IsNullOrEmpty(portName) || port is <= 0 or > ushort.MaxValue)
         {

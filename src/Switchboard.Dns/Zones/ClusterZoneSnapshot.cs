@@ -15,20 +15,21 @@ internal sealed class ClusterZoneSnapshot
 
     public ClusterZoneSnapshot(Dictionary<byte[], ZoneNode> nodes, byte[] apex, byte[] negativeSoa, PodRecordMode pods, uint ttl, bool synced)
     {
+        Nodes = nodes;
         _lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         _apex = apex;
         _negativeSoa = negativeSoa;
         _pods = pods;
         Ttl = ttl;
         Synced = synced;
-        NameCount = nodes.Count;
     }
 
     public bool Synced { get; }
 
     public uint Ttl { get; }
 
-    public int NameCount { get; }
+    /// <summary>The table behind lookups; never changed after construction, only copied into the next snapshot.</summary>
+    public IReadOnlyDictionary<byte[], ZoneNode> Nodes { get; }
 
     /// <summary>
     /// The SOA record of negative answers minus its owner (a pointer the caller writes): type, class, TTL,

@@ -46,6 +46,7 @@ public sealed class HostilePacketTests(DnsServerFixture server) : IClassFixture<
         { "EDNS version 1", TestQuery.Create(Name, DnsRecordType.A, id: 1, udpSize: 4096, ednsVersion: 1), "BadVers" },
         { "EDNS payload size 0", TestQuery.Create(Name, DnsRecordType.A, id: 1, udpSize: 0), "NoError" },
         { "4000 bytes of trailing garbage", [.. Valid, .. new byte[4000]], "NoError" },
+        { "the largest UDP datagram", [.. Valid, .. new byte[65_507 - Valid.Length]], "NoError" },
         { "binary and dots inside a label", TestQueryWithLabel([0, (byte)'.', 0xFF, (byte)'A']), "Refused" },
     };
 
