@@ -23,10 +23,6 @@ internal sealed class PrecomputedRecords
 
     public int AuthorityCount { get; }
 
-    public int AdditionalCount => _recordEnds.Length - AnswerCount - AuthorityCount;
-
-    public int RecordCount => _recordEnds.Length;
-
     public ReadOnlySpan<byte> Bytes => _bytes;
 
     /// <summary>How many leading records fit in <paramref name="available"/> bytes.</summary>
