@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Storage.Compaction;
 
 namespace Switchboard.Storage.Sqlite;
 
@@ -20,12 +21,13 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     private readonly SqliteStoreOptions _options;
     private readonly ILogger _logger;
     private readonly ITimer _sweepTimer;
-    private readonly AutoCompactor? _compactor;
+    private readonly PeriodicCompactor? _compactor;
     private readonly FileStream _lock;
     private int _disposed;
 
-    private SqliteKeyValueStore(string path, FileStream fileLock, SqliteStoreOptions options, TimeProvider time, ILogger logger)
+    private SqliteKeyValueStore(string path, FileStream fileLock, SqliteStoreOptions options, TimeProvider time, ILoggerFactory loggerFactory)
     {
+        var logger = loggerFactory.CreateLogger<SqliteKeyValueStore>();
         _lock = fileLock;
         _options = options;
         _logger = logger;
@@ -38,8 +40,8 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         _sweepTimer = time.CreateTimer(_ => _writer.RequestSweep(), null, TimeSpan.Zero, options.ExpirySweepInterval);
         if (options.CompactionInterval > TimeSpan.Zero)
         {
-            _compactor = new AutoCompactor(
-                time, options.CompactionInterval, () => _writer.Revision, () => _writer.CompactedRevision, r => CompactAsync(r), logger);
+            _compactor = new PeriodicCompactor(this, options.CompactionInterval, time, loggerFactory.CreateLogger<PeriodicCompactor>());
+            _compactor.Start();
         }
     }
 
@@ -54,11 +56,10 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CompactionInterval, TimeSpan.Zero, nameof(options));
         string fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        var logger = (ILogger?)loggerFactory?.CreateLogger<SqliteKeyValueStore>() ?? NullLogger.Instance;
         var fileLock = SqliteDatabase.Lock(fullPath);
         try
         {
-            return new SqliteKeyValueStore(fullPath, fileLock, options, timeProvider ?? TimeProvider.System, logger);
+            return new SqliteKeyValueStore(fullPath, fileLock, options, timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
         }
         catch
         {

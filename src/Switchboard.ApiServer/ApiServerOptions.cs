@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace Switchboard.ApiServer;
+
+/// <summary>How the API server listens and where it keeps its credentials.</summary>
+public sealed record ApiServerOptions
+{
+    /// <summary>The directory holding the CA, the serving certificate, the admin token and the kubeconfig.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The address to listen on; loopback unless asked otherwise.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The HTTPS port (0: any free port).</summary>
+    public int Port { get; init; } = 6443;
+
+    /// <summary>The range ClusterIPs are allocated from.</summary>
+    public string ServiceClusterIpRange { get; init; } = "10.96.0.0/16";
+
+    /// <summary>The first port of the NodePort range (inclusive).</summary>
+    public int NodePortRangeStart { get; init; } = 30000;
+
+    /// <summary>The last port of the NodePort range (inclusive).</summary>
+    public int NodePortRangeEnd { get; init; } = 32767;
+}

@@ -1,0 +1,90 @@
+using k8s.Models;
+
+namespace Switchboard.ApiServer.Errors;
+
+/// <summary>A request failure that is answered with a Kubernetes <c>Status</c> object.</summary>
+internal sealed class ApiException : Exception
+{
+    public ApiException(V1Status status)
+        : base(status.Message)
+    {
+        Status = status;
+    }
+
+    public V1Status Status { get; }
+
+    public int Code => Status.Code ?? 500;
+
+    public static ApiException NotFound(string resource, string name, string group = "") =>
+        Create(404, "NotFound", $"{Qualified(resource, group)} \"{name}\" not found", Details(resource, name, group));
+
+    public static ApiException AlreadyExists(string resource, string name, string group = "") =>
+        Create(409, "AlreadyExists", $"{Qualified(resource, group)} \"{name}\" already exists", Details(resource, name, group));
+
+    public static ApiException Conflict(string resource, string name, string group, string why) =>
+        Create(409, "Conflict", $"Operation cannot be fulfilled on {Qualified(resource, group)} \"{name}\": {why}", Details(resource, name, group));
+
+    public static ApiException StaleUpdate(string resource, string name, string group) =>
+        Conflict(resource, name, group, "the object has been modified; please apply your changes to the latest version and try again");
+
+    public static ApiException Invalid(string kind, string name, string group, IReadOnlyList<FieldError> errors)
+    {
+        string list = errors.Count == 1 ? errors[0].ToString() : "[" + string.Join(", ", errors) + "]";
+        var details = new V1StatusDetails
+        {
+            Name = name,
+            Group = group.Length == 0 ? null : group,
+            Kind = kind,
+            Causes = [.. errors.Select(e => new V1StatusCause { Reason = e.Reason, Message = e.Body, Field = e.Field })],
+        };
+        return Create(422, "Invalid", $"{kind}{(group.Length == 0 ? "" : "." + group)} \"{name}\" is invalid: {list}", details);
+    }
+
+    public static ApiException BadRequest(string message) => Create(400, "BadRequest", message);
+
+    public static ApiException UnsupportedMediaType(string contentType) =>
+        Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {contentType})");
+
+    public static ApiException UnsupportedBodyMediaType(string contentType) =>
+        Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {contentType})");
+
+    public static ApiException NotAcceptable(string message) => Create(406, "NotAcceptable", message);
+
+    public static ApiException MethodNotAllowed(string verb, string resource) =>
+        Create(405, "MethodNotAllowed", $"{verb} is not supported on resources of kind \"{resource}\"");
+
+    public static ApiException Forbidden(string resource, string name, string why, string group = "") =>
+        Create(403, "Forbidden", $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}", Details(resource, name, group));
+
+    public static ApiException Expired(string message) => Create(410, "Expired", message);
+
+    public static ApiException Gone(string message) => Create(410, "Gone", message);
+
+    public static ApiException PathNotFound() => Create(404, "NotFound", "the server could not find the requested resource");
+
+    public static ApiException Unauthorized() => Create(401, "Unauthorized", "Unauthorized");
+
+    public static ApiException Internal(string message) => Create(500, "InternalError", "Internal error occurred: " + message);
+
+    public static ApiException Unavailable(string message) => Create(503, "ServiceUnavailable", message);
+
+    public static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Status",
+        Metadata = new V1ListMeta(),
+        Status = "Failure",
+        Message = message,
+        Reason = reason,
+        Details = details,
+        Code = code,
+    };
+
+    private static ApiException Create(int code, string reason, string message, V1StatusDetails? details = null) =>
+        new(Failure(code, reason, message, details));
+
+    private static string Qualified(string resource, string group) => group.Length == 0 ? resource : resource + "." + group;
+
+    private static V1StatusDetails Details(string resource, string name, string group) =>
+        new() { Name = name, Kind = resource, Group = group.Length == 0 ? null : group };
+}

@@ -1,0 +1,58 @@
+using k8s.Models;
+using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Registry;
+
+namespace Switchboard.ApiServer.Hosting;
+
+/// <summary>
+/// What a fresh cluster has from the first start: namespaces default, kube-system and kube-public, and the
+/// <c>kubernetes</c> Service on the first address of the service range pointing at this API server.
+/// </summary>
+internal static class ClusterBootstrap
+{
+    public static async Task EnsureAsync(ResourceCatalog catalog, string advertiseAddress, int port, CancellationToken cancellationToken)
+    {
+        foreach (string name in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+        {
+            await CreateIfMissingAsync(() => catalog.Namespaces.Store.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken));
+        }
+
+        var service = new V1Service
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = "kubernetes",
+                Labels = new Dictionary<string, string> { ["component"] = "apiserver", ["provider"] = "kubernetes" },
+            },
+            Spec = new V1ServiceSpec
+            {
+                ClusterIP = catalog.ClusterIps.AddressAt(0).ToString(),
+                Ports = [new V1ServicePort { Name = "https", Port = 443, Protocol = "TCP", TargetPort = port }],
+            },
+        };
+        if (await catalog.Services.Store.TryGetAsync("default", "kubernetes", cancellationToken) is null)
+        {
+            await CreateIfMissingAsync(() => catalog.Services.Store.CreateAsync("default", service, false, cancellationToken));
+        }
+
+        // The endpoints follow the API server's current address and port.
+        var endpoints = new V1Endpoints
+        {
+            Metadata = new V1ObjectMeta { Name = "kubernetes", Labels = new Dictionary<string, string> { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
+            Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = advertiseAddress }], Ports = [new Corev1EndpointPort { Name = "https", Port = port, Protocol = "TCP" }] }],
+        };
+        await catalog.Endpoints.Store.UpdateAsync("default", "kubernetes", endpoints, null, false, cancellationToken);
+    }
+
+    private static async Task CreateIfMissingAsync(Func<Task> create)
+    {
+        try
+        {
+            await create();
+        }
+        catch (ApiException e) when (e.Status.Reason == "AlreadyExists")
+        {
+            // Created by an earlier start.
+        }
+    }
+}

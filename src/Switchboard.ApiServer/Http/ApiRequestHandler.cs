@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Discovery;
+using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.OpenApi;
+using Switchboard.ApiServer.Security;
+using Switchboard.Storage;
+
+namespace Switchboard.ApiServer.Http;
+
+/// <summary>
+/// The one request entry point: health and version (open to anyone, as upstream's public-info-viewer role),
+/// bearer-token authentication, discovery, OpenAPI and dispatch to the resource handlers.
+/// </summary>
+internal sealed partial class ApiRequestHandler
+{
+    private readonly ClusterCredentials _credentials;
+    private readonly DiscoveryDocuments _discovery;
+    private readonly OpenApiDocuments _openApi;
+    private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
+    private readonly ILogger _logger;
+
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ILogger logger)
+    {
+        _credentials = credentials;
+        _handlers = handlers.ToDictionary(h => (h.Kind.Group, h.Kind.Version, h.Kind.Plural));
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
+        _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
+        _logger = logger;
+    }
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        try
+        {
+            await DispatchAsync(http);
+        }
+        catch (ApiException e) when (!http.Response.HasStarted)
+        {
+            await ApiJson.WriteErrorAsync(http, e);
+        }
+        catch (StorageException e) when (!http.Response.HasStarted)
+        {
+            LogStorageFailure(_logger, http.Request.Method, http.Request.Path, e);
+            var error = e.Error == StorageError.Unavailable ? ApiException.Unavailable(e.Message) : ApiException.Internal(e.Message);
+            await ApiJson.WriteErrorAsync(http, error);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            LogUnexpectedFailure(_logger, http.Request.Method, http.Request.Path, e);
+            await ApiJson.WriteErrorAsync(http, ApiException.Internal(e.Message));
+        }
+    }
+
+    private async Task DispatchAsync(HttpContext http)
+    {
+        string path = http.Request.Path.Value ?? "/";
+        string[] segments = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length >= 1 && segments[0] is "healthz" or "livez" or "readyz")
+        {
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync("ok", http.RequestAborted);
+            return;
+        }
+
+        if (path == "/version")
+        {
+            await ApiJson.WriteAsync(http, 200, VersionInfo.Document());
+            return;
+        }
+
+        Authenticate(http);
+        switch (segments)
+        {
+            case ["api"]:
+                await ApiJson.WriteAsync(http, 200, _discovery.Versions($"{http.Connection.LocalIpAddress}:{http.Connection.LocalPort}"));
+                return;
+            case ["apis"]:
+                await ApiJson.WriteAsync(http, 200, _discovery.GroupList());
+                return;
+            case ["api", "v1"]:
+                await ApiJson.WriteAsync(http, 200, _discovery.ResourceList("", "v1"));
+                return;
+            case ["apis", var group] when _discovery.Groups.Contains(group):
+                await ApiJson.WriteAsync(http, 200, _discovery.Group(group));
+                return;
+            case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
+                await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
+                return;
+            case ["openapi", "v2"]:
+                http.Response.ContentType = "application/octet-stream";
+                return;
+            case ["openapi", "v3"]:
+                await ApiJson.WriteAsync(http, 200, _openApi.Root());
+                return;
+            case ["openapi", "v3", ..]:
+                JsonObject document = _openApi.GroupVersion(string.Join('/', segments[2..])) ?? throw ApiException.PathNotFound();
+                await ApiJson.WriteAsync(http, 200, document);
+                return;
+            case ["api", "v1", .. var rest]:
+                await RouteAsync(http, "", "v1", rest);
+                return;
+            case ["apis", var group, var version, .. var rest]:
+                await RouteAsync(http, group, version, rest);
+                return;
+            default:
+                throw ApiException.PathNotFound();
+        }
+    }
+
+    private Task RouteAsync(HttpContext http, string group, string version, string[] rest)
+    {
+        RequestInfo? request = rest switch
+        {
+            ["namespaces", var ns, var resource, .. var tail] when tail.Length <= 2 && IsNamespaced(group, version, resource) =>
+                new RequestInfo(group, version, resource, ns, tail.ElementAtOrDefault(0), tail.ElementAtOrDefault(1)),
+            [var resource, .. var tail] when tail.Length <= 2 =>
+                new RequestInfo(group, version, resource, null, tail.ElementAtOrDefault(0), tail.ElementAtOrDefault(1)),
+            _ => null,
+        };
+        if (request is null || !_handlers.TryGetValue((group, version, request.Resource), out var handler))
+        {
+            throw ApiException.PathNotFound();
+        }
+
+        // A namespaced kind read across all namespaces has no name; a cluster-scoped kind never has a namespace.
+        if (handler.Kind.Namespaced && request.Namespace is null && request.Name is not null)
+        {
+            throw ApiException.PathNotFound();
+        }
+
+        return handler.HandleAsync(http, request);
+    }
+
+    private bool IsNamespaced(string group, string version, string resource) =>
+        _handlers.TryGetValue((group, version, resource), out var handler) && handler.Kind.Namespaced;
+
+    private void Authenticate(HttpContext http)
+    {
+        string authorization = http.Request.Headers.Authorization.ToString();
+        const string bearer = "Bearer ";
+        if (!authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) || !_credentials.IsAdminToken(authorization.AsSpan(bearer.Length).Trim()))
+        {
+            throw ApiException.Unauthorized();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
+    private static partial void LogUnexpectedFailure(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed in the store")]
+    private static partial void LogStorageFailure(ILogger logger, string method, string path, Exception exception);
+}

@@ -1,0 +1,12 @@
+using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Registry;
+
+namespace Switchboard.ApiServer.Http;
+
+/// <summary>The non-generic face of <see cref="ResourceHandler{T}"/> that the router dispatches to.</summary>
+internal interface IResourceHandler
+{
+    ResourceKind Kind { get; }
+
+    Task HandleAsync(HttpContext http, RequestInfo request);
+}

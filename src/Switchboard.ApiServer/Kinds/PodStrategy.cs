@@ -1,0 +1,92 @@
+using k8s.Models;
+using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Tables;
+
+namespace Switchboard.ApiServer.Kinds;
+
+/// <summary>Pods: PodSpec defaults, phase Pending on create, graceful deletion once bound to a node.</summary>
+internal sealed class PodStrategy : ResourceStrategy<V1Pod>
+{
+    private static readonly IReadOnlyList<TableColumn<V1Pod>> Table =
+    [
+        Columns.Name<V1Pod>(),
+        new("Ready", "string", 0, (p, _) => $"{p.Status?.ContainerStatuses?.Count(c => c.Ready) ?? 0}/{p.Spec?.Containers?.Count ?? 0}", "", "The aggregate readiness state of this pod for accepting traffic."),
+        new("Status", "string", 0, (p, _) => Phase(p), "", "The aggregate status of the containers in this pod."),
+        new("Restarts", "string", 0, (p, _) => (p.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture), "", "The number of times the containers in this pod have been restarted."),
+        Columns.Age<V1Pod>(),
+        new("IP", "string", 1, (p, _) => Columns.OrNone(p.Status?.PodIP), "", "The IP address assigned to the pod"),
+        new("Node", "string", 1, (p, _) => Columns.OrNone(p.Spec?.NodeName), "", "The name of the node assigned to the pod"),
+        new("Nominated Node", "string", 1, (p, _) => Columns.OrNone(p.Status?.NominatedNodeName), "", "The name of the node nominated by the scheduler"),
+        new("Readiness Gates", "string", 1, (p, _) => ReadinessGates(p), "", "The readiness gates of the pod"),
+    ];
+
+    public override IReadOnlyList<TableColumn<V1Pod>> TableColumns => Table;
+
+    public override IReadOnlyDictionary<string, Func<V1Pod, string?>> SelectableFields { get; } = new Dictionary<string, Func<V1Pod, string?>>
+    {
+        ["spec.nodeName"] = p => p.Spec?.NodeName,
+        ["spec.restartPolicy"] = p => p.Spec?.RestartPolicy,
+        ["spec.schedulerName"] = p => p.Spec?.SchedulerName,
+        ["spec.serviceAccountName"] = p => p.Spec?.ServiceAccountName,
+        ["spec.hostNetwork"] = p => p.Spec?.HostNetwork == true ? "true" : "false",
+        ["status.phase"] = p => p.Status?.Phase,
+        ["status.podIP"] = p => p.Status?.PodIP,
+        ["status.nominatedNodeName"] = p => p.Status?.NominatedNodeName,
+    };
+
+    public override void Default(V1Pod obj)
+    {
+        obj.Spec ??= new V1PodSpec();
+        PodSpecRules.Default(obj.Spec);
+        obj.Spec.EnableServiceLinks ??= true;
+        obj.Spec.Priority ??= 0;
+    }
+
+    public override IEnumerable<FieldError> Validate(V1Pod obj) => PodSpecRules.Validate(obj.Spec, "spec");
+
+    public override Task PrepareCreateAsync(V1Pod obj, bool dryRun, CancellationToken cancellationToken)
+    {
+        obj.Status = new V1PodStatus { Phase = "Pending", QosClass = "BestEffort" };
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A pod on a node waits for its kubelet to confirm the stop; an unscheduled one goes at once.</summary>
+    public override bool DeletesGracefully(V1Pod obj, long? gracePeriodSeconds) =>
+        !string.IsNullOrEmpty(obj.Spec?.NodeName) && gracePeriodSeconds != 0 && obj.Status?.Phase is not ("Succeeded" or "Failed");
+
+    private static string Phase(V1Pod p)
+    {
+        string reason = p.Status?.Reason ?? p.Status?.Phase ?? "Unknown";
+        foreach (var c in p.Status?.ContainerStatuses ?? [])
+        {
+            if (c.State?.Waiting?.Reason is { Length: > 0 } waiting)
+            {
+                reason = waiting;
+            }
+            else if (c.State?.Terminated is { } terminated)
+            {
+                reason = terminated.Reason ?? (terminated.Signal is > 0 ? $"Signal:{terminated.Signal}" : $"ExitCode:{terminated.ExitCode}");
+            }
+        }
+
+        if (p.Metadata.DeletionTimestamp is not null)
+        {
+            reason = p.Status?.Reason == "NodeLost" ? "Unknown" : "Terminating";
+        }
+
+        return reason;
+    }
+
+    private static string ReadinessGates(V1Pod p)
+    {
+        var gates = p.Spec?.ReadinessGates ?? [];
+        if (gates.Count == 0)
+        {
+            return "<none>";
+        }
+
+        int ready = gates.Count(g => p.Status?.Conditions?.Any(c => c.Type == g.ConditionType && c.Status == "True") == true);
+        return $"{ready}/{gates.Count}";
+    }
+}

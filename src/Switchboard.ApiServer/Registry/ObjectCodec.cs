@@ -1,0 +1,63 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Switchboard.ApiServer.Errors;
+using Switchboard.Storage;
+
+namespace Switchboard.ApiServer.Registry;
+
+/// <summary>Objects to and from their stored JSON (KubernetesJson), with resourceVersion taken from the store.</summary>
+internal static class ObjectCodec
+{
+    public static byte[] Encode<T>(T obj)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        string? resourceVersion = obj.Metadata.ResourceVersion;
+        obj.Metadata.ResourceVersion = null;
+        try
+        {
+            return Encoding.UTF8.GetBytes(KubernetesJson.Serialize(obj));
+        }
+        finally
+        {
+            obj.Metadata.ResourceVersion = resourceVersion;
+        }
+    }
+
+    public static T Decode<T>(KeyValue kv)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        T obj;
+        try
+        {
+            obj = KubernetesJson.Deserialize<T>(Encoding.UTF8.GetString(kv.Value));
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.Internal($"stored object {kv.Key} cannot be decoded: {e.Message}");
+        }
+
+        obj.Metadata ??= new V1ObjectMeta();
+        obj.Metadata.ResourceVersion = kv.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return obj;
+    }
+
+    public static JsonObject ToNode<T>(T obj) => (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(obj!))!;
+
+    public static T FromNode<T>(JsonNode node, string kind)
+    {
+        try
+        {
+            return KubernetesJson.Deserialize<T>(node) ?? throw ApiException.BadRequest($"{kind} in body is null");
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException)
+        {
+            throw ApiException.BadRequest($"{kind} in version cannot be handled as a {kind}: {e.Message}");
+        }
+    }
+
+    /// <summary>Whether two objects serialize the same (no-op updates are not written).</summary>
+    public static bool SameContent(JsonNode a, JsonNode b) => JsonNode.DeepEquals(a, b);
+}

@@ -1,0 +1,550 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Selectors;
+using Switchboard.Storage;
+
+namespace Switchboard.ApiServer.Registry;
+
+/// <summary>
+/// The generic registry of one kind over <see cref="IKeyValueStore"/>: metadata (uid, timestamps, generation,
+/// generateName), optimistic concurrency on the store revision, status/spec separation, finalizers and
+/// graceful deletion. Kind-specific behaviour comes from the <see cref="ResourceStrategy{T}"/>.
+/// </summary>
+internal sealed class ResourceStore<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>, new()
+{
+    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+    private static readonly PropertyInfo? StatusProperty = typeof(T).GetProperty("Status");
+
+    private readonly RegistryContext _context;
+
+    public ResourceStore(ResourceKind<T> kind, RegistryContext context)
+    {
+        Kind = kind;
+        _context = context;
+    }
+
+    public ResourceKind<T> Kind { get; }
+
+    private ResourceStrategy<T> Strategy => Kind.Strategy;
+
+    private IKeyValueStore Store => _context.Store;
+
+    public async Task<T?> TryGetAsync(string? ns, string name, CancellationToken cancellationToken)
+    {
+        var kv = await Store.GetAsync(Kind.Key(ns, name), cancellationToken);
+        return kv is null ? null : ObjectCodec.Decode<T>(kv);
+    }
+
+    public async Task<T> GetAsync(string? ns, string name, CancellationToken cancellationToken) =>
+        await TryGetAsync(ns, name, cancellationToken) ?? throw NotFound(name);
+
+    /// <summary>Lists a collection, filtered by selectors, optionally paged (limit/continue, kube's token semantics).</summary>
+    public async Task<ListResult<T>> ListAsync(string? ns, LabelSelector labels, FieldSelector fields, long limit, string? continueToken, long revision, CancellationToken cancellationToken)
+    {
+        string prefix = Kind.Prefix(ns);
+        string? startAfter = null;
+        if (!string.IsNullOrEmpty(continueToken))
+        {
+            (revision, startAfter) = ContinueToken.Decode(continueToken, prefix);
+        }
+
+        var items = new List<T>();
+        long readAt = revision;
+        try
+        {
+            while (true)
+            {
+                long pageSize = limit > 0 ? Math.Max(limit - items.Count, 1) : 0;
+                var page = await Store.RangeAsync(prefix, new RangeOptions(pageSize, readAt, startAfter), cancellationToken);
+                readAt = page.Revision;
+                foreach (var kv in page.Items)
+                {
+                    var obj = ObjectCodec.Decode<T>(kv);
+                    startAfter = kv.Key;
+                    if (Matches(obj, labels, fields))
+                    {
+                        items.Add(obj);
+                    }
+                }
+
+                if (!page.More)
+                {
+                    return new ListResult<T>(items, readAt, null, null);
+                }
+
+                if (limit > 0 && items.Count >= limit)
+                {
+                    return new ListResult<T>(items, readAt, ContinueToken.Encode(readAt, startAfter!), labels.IsEmpty && fields.IsEmpty ? page.Count - page.Items.Count : null);
+                }
+            }
+        }
+        catch (StorageException e) when (e.Error == StorageError.Compacted && continueToken is not null)
+        {
+            throw ApiException.Expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+        }
+        catch (StorageException e) when (e.Error == StorageError.Compacted)
+        {
+            throw ApiException.Expired($"too old resource version: {revision} ({e.Revision})");
+        }
+        catch (StorageException e) when (e.Error == StorageError.FutureRevision)
+        {
+            throw ApiException.Internal($"Too large resource version: {revision}, current: {e.Revision}");
+        }
+    }
+
+    public bool Matches(T obj, LabelSelector labels, FieldSelector fields) =>
+        labels.Matches(obj.Metadata.Labels) && fields.Matches(f => FieldValue(obj, f));
+
+    /// <summary>Rejects field selectors this kind cannot evaluate (400, as upstream).</summary>
+    public void CheckFieldSelector(FieldSelector fields)
+    {
+        foreach (string field in fields.Fields)
+        {
+            if (field is not ("metadata.name" or "metadata.namespace") && !Strategy.SelectableFields.ContainsKey(field))
+            {
+                throw ApiException.BadRequest($"field label not supported: {field}");
+            }
+        }
+    }
+
+    public async Task<T> CreateAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken)
+    {
+        obj.Metadata ??= new V1ObjectMeta();
+        var meta = obj.Metadata;
+        CheckNamespaceOfBody(ns, meta);
+        meta.NamespaceProperty = Kind.Namespaced ? ns : null;
+        if (Kind.Namespaced)
+        {
+            await RequireWritableNamespaceAsync(ns!, cancellationToken);
+        }
+
+        bool generated = string.IsNullOrEmpty(meta.Name) && !string.IsNullOrEmpty(meta.GenerateName);
+        for (int attempt = 0; ; attempt++)
+        {
+            if (generated)
+            {
+                meta.Name = GenerateName(meta.GenerateName);
+            }
+
+            obj.ApiVersion = Kind.GroupVersion;
+            obj.Kind = Kind.Kind;
+            meta.Uid = Guid.NewGuid().ToString();
+            meta.CreationTimestamp = _context.Now();
+            meta.DeletionTimestamp = null;
+            meta.DeletionGracePeriodSeconds = null;
+            meta.ResourceVersion = null;
+            meta.Generation = 1;
+            meta.ManagedFields = null;
+            meta.SelfLink = null;
+            if (Kind.HasStatus && StatusProperty is not null)
+            {
+                StatusProperty.SetValue(obj, null);
+            }
+
+            Strategy.Default(obj);
+            Validate(obj, Strategy.Validate(obj));
+            if (dryRun)
+            {
+                await Strategy.PrepareCreateAsync(obj, dryRun: true, cancellationToken);
+                return obj;
+            }
+
+            await Strategy.PrepareCreateAsync(obj, dryRun: false, cancellationToken);
+            try
+            {
+                var kv = await Store.CreateAsync(Kind.Key(ns, meta.Name), ObjectCodec.Encode(obj), null, cancellationToken);
+                meta.ResourceVersion = kv.ModRevision.ToString(CultureInfo.InvariantCulture);
+                return obj;
+            }
+            catch (StorageException e) when (e.Error == StorageError.KeyExists)
+            {
+                await Strategy.RollbackAsync(obj, null, cancellationToken);
+                if (!generated || attempt >= 8)
+                {
+                    throw ApiException.AlreadyExists(Kind.Plural, meta.Name, Kind.Group);
+                }
+            }
+            catch
+            {
+                await Strategy.RollbackAsync(obj, null, cancellationToken);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Replaces an object (PUT) on the main resource or a subresource (status, finalize).</summary>
+    public async Task<T> UpdateAsync(string? ns, string name, T obj, string? subresource, bool dryRun, CancellationToken cancellationToken)
+    {
+        obj.Metadata ??= new V1ObjectMeta();
+        CheckNamespaceOfBody(ns, obj.Metadata);
+        if (!string.IsNullOrEmpty(obj.Metadata.Name) && obj.Metadata.Name != name)
+        {
+            throw ApiException.BadRequest($"the name of the object ({obj.Metadata.Name}) does not match the name on the URL ({name})");
+        }
+
+        obj.Metadata.Name = name;
+        string? expected = obj.Metadata.ResourceVersion;
+        return await UpdateWithAsync(ns, name, expected, _ => obj, subresource, dryRun, cancellationToken);
+    }
+
+    /// <summary>
+    /// Read-modify-write with compare-and-swap on the store revision: <paramref name="mutate"/> gets the current
+    /// object (a copy) and returns the desired one. Retries on a concurrent write unless the caller pinned
+    /// <paramref name="expectedResourceVersion"/>, in which case a stale version is 409 Conflict.
+    /// </summary>
+    public async Task<T> UpdateWithAsync(string? ns, string name, string? expectedResourceVersion, Func<T, T> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken)
+    {
+        string key = Kind.Key(ns, name);
+        while (true)
+        {
+            var current = await Store.GetAsync(key, cancellationToken);
+            if (current is null)
+            {
+                if (Kind.AllowCreateOnUpdate && subresource is null)
+                {
+                    var created = mutate(new T { Metadata = new V1ObjectMeta { Name = name } });
+                    created.Metadata.Name = name;
+                    return await CreateAsync(ns, created, dryRun, cancellationToken);
+                }
+
+                throw NotFound(name);
+            }
+
+            var old = ObjectCodec.Decode<T>(current);
+            var obj = mutate(ObjectCodec.Decode<T>(current));
+            obj.Metadata ??= new V1ObjectMeta();
+            string? pinned = expectedResourceVersion ?? obj.Metadata.ResourceVersion;
+            if (!string.IsNullOrEmpty(pinned) && pinned != old.Metadata.ResourceVersion)
+            {
+                throw ApiException.StaleUpdate(Kind.Plural, name, Kind.Group);
+            }
+
+            obj = Merge(obj, old, subresource);
+            Strategy.Default(obj);
+            Validate(obj, Strategy.ValidateUpdate(obj, old));
+            ValidateImmutableMetadata(obj, old);
+
+            var oldNode = ObjectCodec.ToNode(old);
+            var newNode = ObjectCodec.ToNode(obj);
+            if (subresource is null && SpecChanged(oldNode, newNode))
+            {
+                obj.Metadata.Generation = (old.Metadata.Generation ?? 0) + 1;
+                newNode = ObjectCodec.ToNode(obj);
+            }
+
+            if (ObjectCodec.SameContent(oldNode, newNode))
+            {
+                return old;
+            }
+
+            if (dryRun)
+            {
+                await Strategy.PrepareUpdateAsync(obj, old, dryRun: true, cancellationToken);
+                return obj;
+            }
+
+            await Strategy.PrepareUpdateAsync(obj, old, dryRun: false, cancellationToken);
+            try
+            {
+                if (obj.Metadata.DeletionTimestamp is not null && Strategy.FinalizersDone(obj))
+                {
+                    // The last finalizer is gone: the object goes away now.
+                    var gone = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                    await Strategy.ReleaseAsync(obj, cancellationToken);
+                    obj.Metadata.ResourceVersion = gone.Revision.ToString(CultureInfo.InvariantCulture);
+                    return obj;
+                }
+
+                var kv = await Store.UpdateAsync(key, ObjectCodec.Encode(obj), current.ModRevision, null, cancellationToken);
+                obj.Metadata.ResourceVersion = kv.ModRevision.ToString(CultureInfo.InvariantCulture);
+                await Strategy.AfterUpdateAsync(obj, old, cancellationToken);
+                return obj;
+            }
+            catch (StorageException e) when (e.Error is StorageError.RevisionMismatch or StorageError.KeyNotFound)
+            {
+                await Strategy.RollbackAsync(obj, old, cancellationToken);
+                if (!string.IsNullOrEmpty(pinned))
+                {
+                    throw ApiException.StaleUpdate(Kind.Plural, name, Kind.Group);
+                }
+            }
+            catch
+            {
+                await Strategy.RollbackAsync(obj, old, cancellationToken);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes an object, or only marks it (deletionTimestamp) while finalizers remain, the propagation policy asks
+    /// for the garbage collector's help, or the kind deletes gracefully. Returns the object as last seen.
+    /// </summary>
+    public async Task<T> DeleteAsync(string? ns, string name, DeleteRequest request, CancellationToken cancellationToken)
+    {
+        string key = Kind.Key(ns, name);
+        while (true)
+        {
+            var current = await Store.GetAsync(key, cancellationToken) ?? throw NotFound(name);
+            var obj = ObjectCodec.Decode<T>(current);
+            var meta = obj.Metadata;
+            if (request.PreconditionUid is { } uid && uid != meta.Uid)
+            {
+                throw ApiException.Conflict(Kind.Plural, name, Kind.Group, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.Uid}");
+            }
+
+            if (request.PreconditionResourceVersion is { } rv && rv != meta.ResourceVersion)
+            {
+                throw ApiException.Conflict(Kind.Plural, name, Kind.Group, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {meta.ResourceVersion}");
+            }
+
+            string? gcFinalizer = request.PropagationPolicy switch
+            {
+                "Foreground" => "foregroundDeletion",
+                "Orphan" => "orphan",
+                _ => null,
+            };
+            bool graceful = Strategy.DeletesGracefully(obj, request.GracePeriodSeconds);
+            bool hasFinalizers = meta.Finalizers is { Count: > 0 };
+            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && graceful && !hasFinalizers))
+            {
+                // Already being deleted: nothing more to do until the finalizers are gone.
+                return obj;
+            }
+
+            if (hasFinalizers || gcFinalizer is not null || (graceful && request.GracePeriodSeconds != 0))
+            {
+                if (gcFinalizer is not null && !(meta.Finalizers?.Contains(gcFinalizer) ?? false))
+                {
+                    meta.Finalizers = [.. meta.Finalizers ?? [], gcFinalizer];
+                }
+
+                meta.DeletionTimestamp ??= _context.Now();
+                meta.DeletionGracePeriodSeconds = request.GracePeriodSeconds ?? (graceful ? 30 : 0);
+                Strategy.MarkDeleting(obj);
+                if (request.DryRun)
+                {
+                    return obj;
+                }
+
+                try
+                {
+                    var kv = await Store.UpdateAsync(key, ObjectCodec.Encode(obj), current.ModRevision, null, cancellationToken);
+                    meta.ResourceVersion = kv.ModRevision.ToString(CultureInfo.InvariantCulture);
+                    return obj;
+                }
+                catch (StorageException e) when (e.Error is StorageError.RevisionMismatch or StorageError.KeyNotFound)
+                {
+                    continue;
+                }
+            }
+
+            if (request.DryRun)
+            {
+                return obj;
+            }
+
+            try
+            {
+                var deleted = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                await Strategy.ReleaseAsync(obj, cancellationToken);
+                meta.ResourceVersion = deleted.Revision.ToString(CultureInfo.InvariantCulture);
+                return obj;
+            }
+            catch (StorageException e) when (e.Error is StorageError.RevisionMismatch or StorageError.KeyNotFound)
+            {
+                if (e.Error == StorageError.KeyNotFound)
+                {
+                    throw NotFound(name);
+                }
+            }
+        }
+    }
+
+    public string? FieldValue(T obj, string field) => field switch
+    {
+        "metadata.name" => obj.Metadata.Name,
+        "metadata.namespace" => obj.Metadata.NamespaceProperty,
+        _ => Strategy.SelectableFields.TryGetValue(field, out var get) ? get(obj) : null,
+    };
+
+    public ApiException NotFound(string name) => ApiException.NotFound(Kind.Plural, name, Kind.Group);
+
+    private static bool SpecChanged(System.Text.Json.Nodes.JsonObject oldNode, System.Text.Json.Nodes.JsonObject newNode)
+    {
+        var a = oldNode.DeepClone().AsObject();
+        var b = newNode.DeepClone().AsObject();
+        foreach (var node in new[] { a, b })
+        {
+            node.Remove("metadata");
+            node.Remove("status");
+        }
+
+        return !System.Text.Json.Nodes.JsonNode.DeepEquals(a, b);
+    }
+
+    /// <summary>
+    /// Takes from <paramref name="obj"/> only what the target may change: the main resource keeps the old status,
+    /// /status keeps everything but status, /finalize only changes spec.finalizers. Server-owned metadata stays.
+    /// </summary>
+    private T Merge(T obj, T old, string? subresource)
+    {
+        T result;
+        if (subresource is "status" or "finalize")
+        {
+            result = ObjectCodec.FromNode<T>(ObjectCodec.ToNode(old), Kind.Kind);
+            if (subresource == "status")
+            {
+                StatusProperty?.SetValue(result, StatusProperty.GetValue(obj));
+            }
+            else if (result is V1Namespace ns && obj is V1Namespace wanted)
+            {
+                ns.Spec = wanted.Spec;
+            }
+        }
+        else
+        {
+            result = obj;
+            if (Kind.HasStatus && StatusProperty is not null)
+            {
+                StatusProperty.SetValue(result, StatusProperty.GetValue(old));
+            }
+        }
+
+        result.ApiVersion = Kind.GroupVersion;
+        result.Kind = Kind.Kind;
+        var meta = result.Metadata;
+        meta.Name = old.Metadata.Name;
+        meta.NamespaceProperty = old.Metadata.NamespaceProperty;
+        meta.Uid = old.Metadata.Uid;
+        meta.CreationTimestamp = old.Metadata.CreationTimestamp;
+        meta.DeletionTimestamp = old.Metadata.DeletionTimestamp;
+        meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
+        meta.Generation = old.Metadata.Generation;
+        meta.GenerateName = old.Metadata.GenerateName;
+        meta.ManagedFields = null;
+        meta.SelfLink = null;
+        meta.ResourceVersion = old.Metadata.ResourceVersion;
+        return result;
+    }
+
+    private void ValidateImmutableMetadata(T obj, T old)
+    {
+        // Once deletion has started, finalizers may only be removed.
+        if (old.Metadata.DeletionTimestamp is not null)
+        {
+            var added = (obj.Metadata.Finalizers ?? []).Except(old.Metadata.Finalizers ?? []).ToList();
+            if (added.Count > 0)
+            {
+                throw ApiException.Invalid(Kind.Kind, old.Metadata.Name, Kind.Group, [FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers [{string.Join(" ", added)}]")]);
+            }
+        }
+    }
+
+    private void Validate(T obj, IEnumerable<FieldError> kindErrors)
+    {
+        var errors = new List<FieldError>();
+        var meta = obj.Metadata;
+        if (string.IsNullOrEmpty(meta.Name))
+        {
+            errors.Add(FieldError.Required("metadata.name", "name or generateName is required"));
+        }
+        else
+        {
+            errors.AddRange(NameValidation.Check(Strategy.NameRule, meta.Name).Select(m => FieldError.Invalid("metadata.name", meta.Name, m)));
+        }
+
+        foreach (var (k, v) in meta.Labels ?? new Dictionary<string, string>())
+        {
+            if (!NameValidation.IsQualifiedName(k))
+            {
+                errors.Add(FieldError.Invalid("metadata.labels", k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+            }
+
+            if (!NameValidation.IsLabelValue(v))
+            {
+                errors.Add(FieldError.Invalid($"metadata.labels", v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
+            }
+        }
+
+        foreach (string k in meta.Annotations?.Keys ?? [])
+        {
+            if (!NameValidation.IsQualifiedName(k.ToLowerInvariant()))
+            {
+                errors.Add(FieldError.Invalid("metadata.annotations", k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+            }
+        }
+
+        errors.AddRange(kindErrors);
+        if (errors.Count > 0)
+        {
+            throw ApiException.Invalid(Kind.Kind, meta.Name ?? meta.GenerateName ?? "", Kind.Group, errors);
+        }
+    }
+
+    private void CheckNamespaceOfBody(string? ns, V1ObjectMeta meta)
+    {
+        if (Kind.Namespaced && !string.IsNullOrEmpty(meta.NamespaceProperty) && meta.NamespaceProperty != ns)
+        {
+            throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+    }
+
+    private async Task RequireWritableNamespaceAsync(string ns, CancellationToken cancellationToken)
+    {
+        var kv = await Store.GetAsync("/registry/namespaces/" + ns, cancellationToken)
+            ?? throw ApiException.NotFound("namespaces", ns);
+        var namespaceObject = ObjectCodec.Decode<V1Namespace>(kv);
+        if (namespaceObject.Metadata.DeletionTimestamp is not null)
+        {
+            var error = ApiException.Forbidden(Kind.Plural, "", $"unable to create new content in namespace {ns} because it is being terminated", Kind.Group);
+            error.Status.Message = $"{Kind.Plural} is forbidden: unable to create new content in namespace {ns} because it is being terminated";
+            error.Status.Details.Causes = [new V1StatusCause { Reason = "NamespaceTerminating", Message = $"namespace {ns} is being terminated", Field = "metadata.namespace" }];
+            throw error;
+        }
+    }
+
+    private string GenerateName(string prefix)
+    {
+        var builder = new StringBuilder(prefix.Length > 58 ? prefix[..58] : prefix);
+        for (int i = 0; i < 5; i++)
+        {
+            builder.Append(NameAlphabet[_context.Random.Next(NameAlphabet.Length)]);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Opaque continue tokens: the revision of the first page and the last key returned.</summary>
+    private static class ContinueToken
+    {
+        public static string Encode(long revision, string lastKey) =>
+            Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }));
+
+        public static (long Revision, string StartAfter) Decode(string token, string prefix)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(Convert.FromBase64String(token));
+                long revision = doc.RootElement.GetProperty("rv").GetInt64();
+                string start = doc.RootElement.GetProperty("start").GetString() ?? "";
+                if (!start.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    throw ApiException.BadRequest("continue key is not valid: continue token does not belong to this collection");
+                }
+
+                return (revision, start);
+            }
+            catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw ApiException.BadRequest("continue key is not valid: " + e.Message);
+            }
+        }
+    }
+}
