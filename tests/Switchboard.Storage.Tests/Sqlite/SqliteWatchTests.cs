@@ -1,5 +1,5 @@
-using System.Text;
 using Switchboard.Storage.Sqlite;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -113,11 +113,14 @@ public sealed class SqliteWatchTests : IAsyncLifetime
             }
         });
         Assert.Equal(StorageError.WatchCanceled, canceled.Error);
-        Assert.Equal([1L, 2L, 3L, 4L, 5L], delivered);
-        Assert.Equal(delivered[^1], canceled.Revision);
 
-        var resumed = await store.WatchAsync("/", canceled.Revision).TakeAsync(16);
-        Assert.Equal(Enumerable.Range(6, 16).Select(r => (long)r), resumed.Select(e => e.Revision));
+        // What was delivered before the cancel is whole (the first event plus at most the buffer's 4),
+        // and the rest comes when resuming from the revision the cancel names.
+        Assert.InRange(delivered.Count, 1, 5);
+        Assert.Equal(Enumerable.Range(1, delivered.Count).Select(r => (long)r), delivered);
+        Assert.Equal(delivered[^1], canceled.Revision);
+        var resumed = await store.WatchAsync("/", canceled.Revision).TakeAsync(21 - delivered.Count);
+        Assert.Equal(Enumerable.Range(delivered.Count + 1, 21 - delivered.Count).Select(r => (long)r), resumed.Select(e => e.Revision));
     }
 
     [Fact]
@@ -156,5 +159,4 @@ public sealed class SqliteWatchTests : IAsyncLifetime
         Assert.Equal(StorageError.Unavailable, write.Error);
     }
 
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 }

@@ -1,0 +1,10 @@
+namespace Switchboard.Storage.Tests.Etcd;
+
+/// <summary>Three etcd members, to lose one and go on.</summary>
+public sealed class EtcdClusterOfThree : EtcdCluster
+{
+    public EtcdClusterOfThree()
+        : base(3)
+    {
+    }
+}
