@@ -2,16 +2,23 @@ namespace Switchboard.LoadGenerator;
 
 internal static class Program
 {
+    private const string Usage = """
+        usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]
+               Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--timeout-seconds 600]
+        """;
+
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length == 0 || args[0] != "storage")
+        switch (args.FirstOrDefault())
         {
-            await Console.Error.WriteLineAsync("usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]");
-            return 2;
+            case "storage":
+                await StorageLoad.RunAsync(StorageLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+                return 0;
+            case "controllers":
+                return await ControllersLoad.RunAsync(ControllersLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+            default:
+                await Console.Error.WriteLineAsync(Usage);
+                return 2;
         }
-
-        var options = StorageLoadOptions.Parse(args.AsSpan(1));
-        await StorageLoad.RunAsync(options, Console.Out);
-        return 0;
     }
 }

@@ -23,10 +23,10 @@ internal static class StorageLoad
         var invariant = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(invariant, $"writes={writes}"));
         output.WriteLine(string.Create(invariant, $"writes_per_second={writes / seconds:F0}"));
-        output.WriteLine(string.Create(invariant, $"write_latency_median_ms={Percentile(writeLatencies, 0.50):F3}"));
-        output.WriteLine(string.Create(invariant, $"write_latency_p99_ms={Percentile(writeLatencies, 0.99):F3}"));
-        output.WriteLine(string.Create(invariant, $"watch_latency_median_ms={Percentile(watchLatencies, 0.50):F3}"));
-        output.WriteLine(string.Create(invariant, $"watch_latency_p99_ms={Percentile(watchLatencies, 0.99):F3}"));
+        output.WriteLine(string.Create(invariant, $"write_latency_median_ms={Percentiles.Of(writeLatencies, 0.50):F3}"));
+        output.WriteLine(string.Create(invariant, $"write_latency_p99_ms={Percentiles.Of(writeLatencies, 0.99):F3}"));
+        output.WriteLine(string.Create(invariant, $"watch_latency_median_ms={Percentiles.Of(watchLatencies, 0.50):F3}"));
+        output.WriteLine(string.Create(invariant, $"watch_latency_p99_ms={Percentiles.Of(watchLatencies, 0.99):F3}"));
     }
 
     private static async Task<(long Writes, List<double> Latencies)> WriteForAsync(IKeyValueStore store, string prefix, StorageLoadOptions options)
@@ -86,16 +86,5 @@ internal static class StorageLoad
         }
 
         return latencies;
-    }
-
-    private static double Percentile(List<double> samples, double quantile)
-    {
-        if (samples.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        samples.Sort();
-        return samples[(int)Math.Min(samples.Count - 1, Math.Floor(quantile * samples.Count))];
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -8,8 +9,9 @@ using Switchboard.Kube.Queues;
 namespace Switchboard.Controllers.Tests.Fixtures;
 
 /// <summary>
-/// The test's stand-in for a node agent (tests only): registers a Ready node, starts every pod bound to it (Running,
-/// Ready, an IP from 10.244.0.0/24, written through pods/status), and completes the graceful deletion of its pods.
+/// A stand-in for a node agent (tests and the controllers benchmark only): registers a Ready node, starts every pod
+/// bound to it (Running, Ready, an IP from the node's 10.244.SUBNET.0/24, written through pods/status), and completes
+/// the graceful deletion of its pods.
 /// </summary>
 public sealed class FakeNode : IAsyncDisposable
 {
@@ -18,25 +20,34 @@ public sealed class FakeNode : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Informer<V1Pod> _pods;
     private readonly Task _run;
+    private readonly int _subnet;
+    private readonly Action<PodStarted>? _onStarted;
     private int _nextIp = 1;
 
-    private FakeNode(IKubernetes client, string name)
+    private FakeNode(IKubernetes client, string name, int subnet, int workers, Action<PodStarted>? onStarted)
     {
         _client = client;
         Name = name;
+        _subnet = subnet;
+        _onStarted = onStarted;
         _pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={name}"), NullLogger.Instance);
         _pods.AddHandler(p => _queue.Add(ObjectKey.Of(p)), (_, p) => _queue.Add(ObjectKey.Of(p)));
-        _run = Task.WhenAll(_pods.RunAsync(_stop.Token), QueueWorkers.RunAsync(_queue, 4, SyncAsync, NullLogger.Instance, _stop.Token));
+        _run = Task.WhenAll(_pods.RunAsync(_stop.Token), QueueWorkers.RunAsync(_queue, workers, SyncAsync, NullLogger.Instance, _stop.Token));
     }
 
     public string Name { get; }
 
-    public static async Task<FakeNode> StartAsync(IKubernetes client, string name)
+    /// <summary>
+    /// Registers node <paramref name="name"/> with pod CIDR 10.244.<paramref name="subnet"/>.0/24 and starts its pods
+    /// with <paramref name="workers"/> concurrent status writes; <paramref name="onStarted"/> hears of each pod made Ready.
+    /// </summary>
+    public static async Task<FakeNode> StartAsync(IKubernetes client, string name, int subnet = 0, int workers = 4, Action<PodStarted>? onStarted = null)
     {
+        ArgumentNullException.ThrowIfNull(client);
         var node = new V1Node
         {
             Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
-            Spec = new V1NodeSpec { PodCIDR = "10.244.0.0/24" },
+            Spec = new V1NodeSpec { PodCIDR = $"10.244.{subnet}.0/24" },
         };
         await client.CoreV1.CreateNodeAsync(node);
         var status = new JsonObject
@@ -48,7 +59,7 @@ public sealed class FakeNode : IAsyncDisposable
             },
         };
         await client.CoreV1.PatchNodeStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), name);
-        var fake = new FakeNode(client, name);
+        var fake = new FakeNode(client, name, subnet, workers, onStarted);
         await fake._pods.WaitForSyncAsync(CancellationToken.None);
         return fake;
     }
@@ -91,7 +102,13 @@ public sealed class FakeNode : IAsyncDisposable
 
         if (string.IsNullOrEmpty(pod.Status?.PodIP))
         {
-            string ip = $"10.244.0.{Interlocked.Increment(ref _nextIp)}";
+            int host = Interlocked.Increment(ref _nextIp);
+            if (host > 254)
+            {
+                throw new InvalidOperationException($"node {Name} has no pod IP left in 10.244.{_subnet}.0/24");
+            }
+
+            string ip = $"10.244.{_subnet}.{host}";
             var patch = Status(ready: true, ip);
             patch["status"]!["containerStatuses"] = new JsonArray([.. pod.Spec.Containers.Select(c => (JsonNode)new JsonObject
             {
@@ -103,7 +120,9 @@ public sealed class FakeNode : IAsyncDisposable
                 ["restartCount"] = 0,
                 ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) } },
             })]);
+            long writing = Stopwatch.GetTimestamp();
             await _client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), name, ns, cancellationToken: cancellationToken);
+            _onStarted?.Invoke(new PodStarted(pod.Metadata.NamespaceProperty, name, ip, writing, Stopwatch.GetTimestamp()));
         }
     }
 
@@ -130,4 +149,7 @@ public sealed class FakeNode : IAsyncDisposable
 
         return new JsonObject { ["status"] = status };
     }
+
+    /// <summary>A pod made Running and Ready: its IP, and <see cref="Stopwatch"/> timestamps of the status write's start and end.</summary>
+    public sealed record PodStarted(string Namespace, string Name, string Ip, long WriteStarted, long WriteEnded);
 }
