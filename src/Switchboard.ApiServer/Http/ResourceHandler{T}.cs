@@ -444,24 +444,33 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         }
     }
 
-    /// <summary>Turns a key change into watch events as seen through the selectors (a change out of the selection is DELETED).</summary>
+    /// <summary>
+    /// Turns a key change into watch events as seen through the selectors (a change out of the selection is DELETED).
+    /// Objects come from <see cref="SharedWatchCodec{T}"/>, shared with the other watches, except the one a deletion
+    /// stamps with its revision.
+    /// </summary>
     private IEnumerable<(string Type, T Object)> Translate(WatchEvent change, LabelSelector labels, FieldSelector fields)
     {
-        var previous = change.Previous is { Value.Length: > 0 } p ? ObjectCodec.Decode<T>(p) : null;
-        bool wasIn = previous is not null && _store.Matches(previous, labels, fields);
+        bool selective = !labels.IsEmpty || !fields.IsEmpty;
         if (change.Type == Storage.WatchEventType.Deleted)
         {
-            if (wasIn)
+            if (change.Previous is { Value.Length: > 0 } gone)
             {
-                previous!.Metadata.ResourceVersion = change.Revision.ToString(CultureInfo.InvariantCulture);
-                yield return ("DELETED", previous);
+                var previous = ObjectCodec.Decode<T>(gone);
+                if (_store.Matches(previous, labels, fields))
+                {
+                    previous.Metadata.ResourceVersion = change.Revision.ToString(CultureInfo.InvariantCulture);
+                    yield return ("DELETED", previous);
+                }
             }
 
             yield break;
         }
 
-        var current = ObjectCodec.Decode<T>(change.Current);
-        bool isIn = _store.Matches(current, labels, fields);
+        bool hadPrevious = change.Previous is { Value.Length: > 0 };
+        bool wasIn = hadPrevious && (!selective || _store.Matches(SharedWatchCodec<T>.Decode(change.Previous!), labels, fields));
+        var current = SharedWatchCodec<T>.Decode(change.Current);
+        bool isIn = !selective || _store.Matches(current, labels, fields);
         if (isIn)
         {
             yield return (wasIn ? "MODIFIED" : "ADDED", current);

@@ -14,7 +14,7 @@ namespace Switchboard.ApiServer.Http;
 /// one-row Table whose column definitions come only with the first event, as kube-apiserver does.
 /// </summary>
 internal sealed class WatchWriter<T>
-    where T : IKubernetesObject<V1ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly HttpContext _http;
     private readonly IReadOnlyList<TableColumn<T>> _columns;
@@ -43,17 +43,13 @@ internal sealed class WatchWriter<T>
 
     public Task WriteAsync(string type, T obj, CancellationToken cancellationToken)
     {
-        JsonNode node;
-        if (_asTable)
+        if (!_asTable)
         {
-            node = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent);
-            _headersSent = true;
-        }
-        else
-        {
-            node = ObjectCodec.ToNode(obj);
+            return WriteLineAsync(SharedWatchCodec<T>.Line(type, obj), cancellationToken);
         }
 
+        var node = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent);
+        _headersSent = true;
         return WriteEventAsync(type, node, cancellationToken);
     }
 
@@ -71,10 +67,12 @@ internal sealed class WatchWriter<T>
     public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
         WriteEventAsync("ERROR", ApiJson.StatusNode(status), cancellationToken);
 
-    private async Task WriteEventAsync(string type, JsonNode obj, CancellationToken cancellationToken)
+    private Task WriteEventAsync(string type, JsonNode obj, CancellationToken cancellationToken) =>
+        WriteLineAsync(Encoding.UTF8.GetBytes(new JsonObject { ["type"] = type, ["object"] = obj }.ToJsonString() + "\n"), cancellationToken);
+
+    private async Task WriteLineAsync(byte[] line, CancellationToken cancellationToken)
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = obj }.ToJsonString() + "\n";
-        await _http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
+        await _http.Response.Body.WriteAsync(line, cancellationToken);
         await _http.Response.Body.FlushAsync(cancellationToken);
     }
 }

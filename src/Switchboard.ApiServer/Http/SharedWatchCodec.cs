@@ -1,0 +1,43 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Switchboard.ApiServer.Registry;
+using Switchboard.Storage;
+
+namespace Switchboard.ApiServer.Http;
+
+/// <summary>
+/// Decoded objects and encoded watch lines shared by every watch that sees the same stored change: the store hands
+/// each subscriber the same <see cref="KeyValue"/>, so N watchers of a kind (every node watching pods, say) decode
+/// and encode a change once instead of N times. Shared objects are read-only.
+/// </summary>
+internal static class SharedWatchCodec<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private static readonly ConditionalWeakTable<KeyValue, T> Decoded = new();
+    private static readonly ConditionalWeakTable<T, Lines> Encoded = new();
+
+    public static T Decode(KeyValue kv) => Decoded.GetValue(kv, ObjectCodec.Decode<T>);
+
+    /// <summary>The JSON line of a watch event of <paramref name="type"/> about <paramref name="obj"/>.</summary>
+    public static byte[] Line(string type, T obj) => Encoded.GetValue(obj, _ => new Lines()).Get(type, obj);
+
+    private sealed class Lines
+    {
+        private readonly Dictionary<string, byte[]> _byType = new(StringComparer.Ordinal);
+
+        public byte[] Get(string type, T obj)
+        {
+            lock (_byType)
+            {
+                if (!_byType.TryGetValue(type, out byte[]? line))
+                {
+                    _byType[type] = line = Encoding.UTF8.GetBytes("{\"type\":\"" + type + "\",\"object\":" + KubernetesJson.Serialize(obj) + "}\n");
+                }
+
+                return line;
+            }
+        }
+    }
+}
