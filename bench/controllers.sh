@@ -35,10 +35,15 @@ for _ in $(seq 600); do
 done
 curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null || { echo "switchboard up not ready after 60 s" >&2; exit 1; }
 
+cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$1/stat"; }
+cpu_before=$(cpu_seconds "$up_pid")
 status=0
-dotnet "$work/load/Switchboard.LoadGenerator.dll" controllers --kubeconfig "$work/data/kubeconfig" \
+/usr/bin/time -f "driver_cpu_seconds=%U+%S" -o "$work/driver.time" \
+  dotnet "$work/load/Switchboard.LoadGenerator.dll" controllers --kubeconfig "$work/data/kubeconfig" \
   --deployments "$deployments" --replicas "$replicas" >"$work/results" || status=$?
 cat "$work/results"
+awk -v a="$cpu_before" -v b="$(cpu_seconds "$up_pid")" 'BEGIN { printf "switchboard_up_cpu_seconds=%.1f\n", b - a }'
+cat "$work/driver.time"
 if [ "$status" -ne 0 ]; then
   echo "the run did not converge; last lines of switchboard up's log:" >&2
   tail -20 "$work/up.log" >&2

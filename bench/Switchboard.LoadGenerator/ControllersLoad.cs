@@ -27,6 +27,7 @@ internal static class ControllersLoad
         int total = options.Deployments * options.Replicas;
         var podsSeen = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var started = new ConcurrentDictionary<string, FakeNode.PodStarted>(StringComparer.Ordinal);
+        var readySeen = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var inEndpoints = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var inSlices = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var allPods = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,6 +46,12 @@ internal static class ControllersLoad
             if (p.Metadata.NamespaceProperty == Namespace && podsSeen.TryAdd(p.Metadata.Name, Stopwatch.GetTimestamp()) && podsSeen.Count >= total)
             {
                 allPods.TrySetResult();
+            }
+        }, (_, p) =>
+        {
+            if (p.Metadata.NamespaceProperty == Namespace && p.Status?.PodIP is { Length: > 0 } ip && p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+            {
+                readySeen.TryAdd(ip, Stopwatch.GetTimestamp());
             }
         });
         var endpoints = new Informer<V1Endpoints>(ListWatches.Endpoints(client), NullLogger.Instance);
@@ -123,7 +130,8 @@ internal static class ControllersLoad
         output.WriteLine(string.Create(invariant, $"all_addresses_seconds={addressesSeconds:F2}"));
         var writes = snapshot.Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, p.WriteEnded).TotalMilliseconds).ToList();
         output.WriteLine(string.Create(invariant, $"status_write_p99_ms={Percentiles.Of(writes, 0.99):F1}"));
-        foreach (var (name, seen) in new[] { ("endpoints", inEndpoints), ("slices", inSlices) })
+        // ready_watch: how long a watcher (such as the controllers) takes to see the Ready pod at all.
+        foreach (var (name, seen) in new[] { ("ready_watch", readySeen), ("endpoints", inEndpoints), ("slices", inSlices) })
         {
             // From the start of the Ready status write: an upper bound on the time since the pod turned Ready.
             var latencies = snapshot.Where(p => seen.ContainsKey(p.Ip)).Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, seen[p.Ip]).TotalMilliseconds).ToList();

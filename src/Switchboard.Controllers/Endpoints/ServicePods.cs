@@ -10,12 +10,21 @@ internal static class ServicePods
     /// <summary>A resolved endpoint port: the service port's name and protocol, the pod's port number.</summary>
     public sealed record Port(string? Name, int Number, string Protocol, string? AppProtocol);
 
-    /// <summary>Enqueues a service's key when it changes, and every selecting service when one of its pods changes.</summary>
+    /// <summary>
+    /// Enqueues a service's key when it changes, and every selecting service when one of its pods changes in a way
+    /// endpoints show (upstream's podEndpointsChanged): a pod without an IP is in no endpoints, so creating and
+    /// binding a pod costs the endpoint controllers nothing.
+    /// </summary>
     public static void Register(SharedInformers informers, Action<string> enqueue)
     {
         informers.Services.AddHandler(s => enqueue(ObjectKey.Of(s)), (_, s) => enqueue(ObjectKey.Of(s)), s => enqueue(ObjectKey.Of(s)));
         void Pod(V1Pod pod)
         {
+            if (string.IsNullOrEmpty(pod.Status?.PodIP))
+            {
+                return;
+            }
+
             foreach (var service in informers.Services.Cache.InNamespace(pod.Metadata.NamespaceProperty))
             {
                 if (Objects.SelectorMatches(service.Spec?.Selector, pod.Metadata.Labels))
@@ -27,22 +36,53 @@ internal static class ServicePods
 
         informers.Pods.AddHandler(Pod, (old, pod) =>
         {
-            if (!ReferenceEquals(old, pod) && !Json.SameContent(old.Metadata.Labels, pod.Metadata.Labels))
+            if (ReferenceEquals(old, pod))
+            {
+                // A resync: look at every service again.
+                Pod(pod);
+                return;
+            }
+
+            bool sameLabels = LabelSelectors.SameLabels(old.Metadata.Labels, pod.Metadata.Labels);
+            if (!sameLabels)
             {
                 Pod(old);
             }
 
-            Pod(pod);
+            if (!sameLabels || EndpointChanged(old, pod))
+            {
+                Pod(pod);
+            }
         }, Pod);
     }
 
+    /// <summary>Pods a service selects, found through the label index by one of the selector's pairs.</summary>
+    public static IEnumerable<V1Pod> Selected(SharedInformers informers, V1Service service)
+    {
+        var selector = service.Spec.Selector;
+        if (selector is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        var (key, value) = selector.First();
+        return informers.Pods.Cache.ByIndex(SharedInformers.LabelIndex, LabelSelectors.IndexValue(key, value))
+            .Where(p => p.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && Objects.SelectorMatches(selector, p.Metadata.Labels))
+            .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether what the pod's endpoint looks like (address, readiness, lifecycle, placement, name) differs.</summary>
+    private static bool EndpointChanged(V1Pod old, V1Pod pod) =>
+        old.Status?.PodIP != pod.Status?.PodIP
+        || Objects.IsReady(old) != Objects.IsReady(pod)
+        || Objects.IsTerminal(old) != Objects.IsTerminal(pod)
+        || (old.Metadata.DeletionTimestamp is null) != (pod.Metadata.DeletionTimestamp is null)
+        || old.Spec?.NodeName != pod.Spec?.NodeName
+        || old.Spec?.Hostname != pod.Spec?.Hostname
+        || old.Spec?.Subdomain != pod.Spec?.Subdomain;
+
     /// <summary>Services that manage endpoints: those with a selector (the others belong to their users).</summary>
     public static bool HasSelector(V1Service service) => service.Spec?.Selector is { Count: > 0 };
-
-    public static IEnumerable<V1Pod> Selected(SharedInformers informers, V1Service service) =>
-        informers.Pods.Cache.InNamespace(service.Metadata.NamespaceProperty)
-            .Where(p => Objects.SelectorMatches(service.Spec.Selector, p.Metadata.Labels))
-            .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal);
 
     /// <summary>upstream ShouldPodBeInEndpoints: not finished, has an IP, and (unless wanted) not being deleted.</summary>
     public static bool Include(V1Pod pod, bool includeTerminating) =>

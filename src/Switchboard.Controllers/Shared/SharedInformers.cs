@@ -8,7 +8,8 @@ namespace Switchboard.Controllers.Shared;
 /// <summary>
 /// One informer per kind, shared by every controller, with the indexes they look things up by:
 /// <see cref="UidIndex"/> (an object by its uid), <see cref="OwnerIndex"/> (dependents by owner uid),
-/// <see cref="NodeIndex"/> (pods by node) and <see cref="ServiceIndex"/> (EndpointSlices by namespace/service).
+/// <see cref="NodeIndex"/> (pods by node), <see cref="LabelIndex"/> (pods by one label key=value) and
+/// <see cref="ServiceIndex"/> (EndpointSlices by namespace/service).
 /// </summary>
 internal sealed class SharedInformers
 {
@@ -16,6 +17,7 @@ internal sealed class SharedInformers
     public const string OwnerIndex = "owner";
     public const string NodeIndex = "node";
     public const string ServiceIndex = "service";
+    public const string LabelIndex = "label";
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
     public SharedInformers(IKubernetes client, ILoggerFactory loggerFactory, TimeProvider time, TimeSpan resyncPeriod)
@@ -32,6 +34,7 @@ internal sealed class SharedInformers
 
         Pods = Create(ListWatches.Pods(client));
         Pods.Cache.AddIndex(NodeIndex, p => p.Spec?.NodeName is { Length: > 0 } node ? [node] : []);
+        Pods.Cache.AddIndex(LabelIndex, p => LabelSelectors.IndexValues(p.Metadata.Labels));
         Services = Create(ListWatches.Services(client));
         Endpoints = Create(ListWatches.Endpoints(client));
         EndpointSlices = Create(ListWatches.EndpointSlices(client));
