@@ -14,7 +14,8 @@ namespace Switchboard.LoadGenerator;
 /// The controllers benchmark's workload against a running API server with controllers: registers fake nodes that
 /// make bound pods Running and Ready (pods/status), creates one Service and one Deployment per app in one namespace,
 /// and times pod creation and, per pod, how long after its Ready status write its address shows as ready in the
-/// Endpoints and in an EndpointSlice (as watchers see them). Prints one <c>key=value</c> line per figure.
+/// Endpoints and in an EndpointSlice (as watchers see them): during the creation storm, and then in steady state as
+/// pods' readiness flips. Prints one <c>key=value</c> line per figure.
 /// </summary>
 internal static class ControllersLoad
 {
@@ -28,13 +29,13 @@ internal static class ControllersLoad
         var podsSeen = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var started = new ConcurrentDictionary<string, FakeNode.PodStarted>(StringComparer.Ordinal);
         var readySeen = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var inEndpoints = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var inSlices = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var inEndpoints = new ReadyAddresses();
+        var inSlices = new ReadyAddresses();
         var allPods = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var allAddresses = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void CheckAddresses()
         {
-            if (inEndpoints.Count >= total && inSlices.Count >= total)
+            if (inEndpoints.FirstSeenCount >= total && inSlices.FirstSeenCount >= total)
             {
                 allAddresses.TrySetResult();
             }
@@ -57,35 +58,25 @@ internal static class ControllersLoad
         var endpoints = new Informer<V1Endpoints>(ListWatches.Endpoints(client), NullLogger.Instance);
         void Endpoints(V1Endpoints e)
         {
-            long now = Stopwatch.GetTimestamp();
             if (e.Metadata.NamespaceProperty == Namespace)
             {
-                foreach (var address in e.Subsets?.SelectMany(s => s.Addresses ?? []) ?? [])
-                {
-                    inEndpoints.TryAdd(address.Ip, now);
-                }
-
+                inEndpoints.Update(e.Metadata.Name, e.Subsets?.SelectMany(s => s.Addresses ?? []).Select(a => a.Ip) ?? []);
                 CheckAddresses();
             }
         }
 
-        endpoints.AddHandler(Endpoints, (_, e) => Endpoints(e));
+        endpoints.AddHandler(Endpoints, (_, e) => Endpoints(e), e => inEndpoints.Update(e.Metadata.Name, []));
         var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), NullLogger.Instance);
         void Slices(V1EndpointSlice s)
         {
-            long now = Stopwatch.GetTimestamp();
             if (s.Metadata.NamespaceProperty == Namespace)
             {
-                foreach (var endpoint in (s.Endpoints ?? []).Where(e => e.Conditions?.Ready == true))
-                {
-                    inSlices.TryAdd(endpoint.Addresses[0], now);
-                }
-
+                inSlices.Update(s.Metadata.Name, (s.Endpoints ?? []).Where(e => e.Conditions?.Ready == true).Select(e => e.Addresses[0]));
                 CheckAddresses();
             }
         }
 
-        slices.AddHandler(Slices, (_, s) => Slices(s));
+        slices.AddHandler(Slices, (_, s) => Slices(s), s => inSlices.Update(s.Metadata.Name, []));
         var watching = Task.WhenAll(pods.RunAsync(stop.Token), endpoints.RunAsync(stop.Token), slices.RunAsync(stop.Token));
         await Task.WhenAll(pods.WaitForSyncAsync(stop.Token), endpoints.WaitForSyncAsync(stop.Token), slices.WaitForSyncAsync(stop.Token));
 
@@ -115,30 +106,46 @@ internal static class ControllersLoad
             complete = false;
         }
 
-        double podsSeconds = podsSeen.Count >= total ? Stopwatch.GetElapsedTime(start, podsSeen.Values.Max()).TotalSeconds : double.NaN;
-        double addressesSeconds = complete ? Stopwatch.GetElapsedTime(start, Math.Max(inEndpoints.Values.Max(), inSlices.Values.Max())).TotalSeconds : double.NaN;
-        var snapshot = started.Values.ToList();
         var invariant = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(invariant, $"complete={complete}"));
-        output.WriteLine(string.Create(invariant, $"deployments={options.Deployments}"));
-        output.WriteLine(string.Create(invariant, $"pods_expected={total}"));
-        output.WriteLine(string.Create(invariant, $"pods_seen={podsSeen.Count}"));
-        output.WriteLine(string.Create(invariant, $"pods_ready={snapshot.Count}"));
-        output.WriteLine(string.Create(invariant, $"deployments_created_seconds={createdSeconds:F2}"));
-        output.WriteLine(string.Create(invariant, $"all_pods_exist_seconds={podsSeconds:F2}"));
-        output.WriteLine(string.Create(invariant, $"pods_created_per_second={total / podsSeconds:F1}"));
-        output.WriteLine(string.Create(invariant, $"all_addresses_seconds={addressesSeconds:F2}"));
-        var writes = snapshot.Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, p.WriteEnded).TotalMilliseconds).ToList();
-        output.WriteLine(string.Create(invariant, $"status_write_p99_ms={Percentiles.Of(writes, 0.99):F1}"));
-        // ready_watch: how long a watcher (such as the controllers) takes to see the Ready pod at all.
-        foreach (var (name, seen) in new[] { ("ready_watch", readySeen), ("endpoints", inEndpoints), ("slices", inSlices) })
+        void Print(string key, object value) => output.WriteLine(string.Create(invariant, $"{key}={value}"));
+        void PrintLatencies(string name, List<double> latencies)
         {
-            // From the start of the Ready status write: an upper bound on the time since the pod turned Ready.
-            var latencies = snapshot.Where(p => seen.ContainsKey(p.Ip)).Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, seen[p.Ip]).TotalMilliseconds).ToList();
-            output.WriteLine(string.Create(invariant, $"{name}_seen={latencies.Count}"));
-            output.WriteLine(string.Create(invariant, $"{name}_latency_p50_ms={Percentiles.Of(latencies, 0.50):F1}"));
-            output.WriteLine(string.Create(invariant, $"{name}_latency_p99_ms={Percentiles.Of(latencies, 0.99):F1}"));
-            output.WriteLine(string.Create(invariant, $"{name}_latency_max_ms={(latencies.Count == 0 ? double.NaN : latencies.Max()):F1}"));
+            Print(name + "_samples", latencies.Count);
+            Print(name + "_latency_p50_ms", Percentiles.Of(latencies, 0.50).ToString("F1", invariant));
+            Print(name + "_latency_p99_ms", Percentiles.Of(latencies, 0.99).ToString("F1", invariant));
+            Print(name + "_latency_max_ms", (latencies.Count == 0 ? double.NaN : latencies.Max()).ToString("F1", invariant));
+        }
+
+        double podsSeconds = podsSeen.Count >= total ? Stopwatch.GetElapsedTime(start, podsSeen.Values.Max()).TotalSeconds : double.NaN;
+        var snapshot = started.Values.ToList();
+        Print("complete", complete);
+        Print("deployments", options.Deployments);
+        Print("pods_expected", total);
+        Print("pods_seen", podsSeen.Count);
+        Print("pods_ready", snapshot.Count);
+        Print("deployments_created_seconds", createdSeconds.ToString("F2", invariant));
+        Print("all_pods_exist_seconds", podsSeconds.ToString("F2", invariant));
+        Print("pods_created_per_second", (total / podsSeconds).ToString("F1", invariant));
+        if (complete)
+        {
+            Print("all_addresses_seconds", Stopwatch.GetElapsedTime(start, Math.Max(inEndpoints.LastFirstReady(), inSlices.LastFirstReady())).TotalSeconds.ToString("F2", invariant));
+        }
+
+        Print("status_write_p99_ms", Percentiles.Of([.. snapshot.Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, p.WriteEnded).TotalMilliseconds)], 0.99).ToString("F1", invariant));
+
+        // During creation: from the start of each pod's Ready status write (an upper bound on the time since it
+        // turned Ready) to the first watch event showing it; ready_watch is the pod itself as a watcher sees it.
+        PrintLatencies("create_ready_watch", [.. snapshot.Where(p => readySeen.ContainsKey(p.Ip)).Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, readySeen[p.Ip]).TotalMilliseconds)]);
+        foreach (var (name, seen) in new[] { ("create_endpoints", inEndpoints), ("create_slices", inSlices) })
+        {
+            PrintLatencies(name, [.. snapshot.Where(p => seen.FirstReady(p.Ip) is not null).Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, seen.FirstReady(p.Ip)!.Value).TotalMilliseconds)]);
+        }
+
+        if (complete && options.Flips > 0)
+        {
+            var (endpointFlips, sliceFlips) = await FlipAsync(nodes[0], snapshot, inEndpoints, inSlices, options);
+            PrintLatencies("flip_endpoints", endpointFlips);
+            PrintLatencies("flip_slices", sliceFlips);
         }
 
         await stop.CancelAsync();
@@ -149,6 +156,29 @@ internal static class ControllersLoad
 
         await watching;
         return complete ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Steady state: pods of different services turn not ready and Ready again, a few at a time, as readiness probes
+    /// would; each Ready write is timed until both watched kinds show the address ready.
+    /// </summary>
+    private static async Task<(List<double> Endpoints, List<double> Slices)> FlipAsync(FakeNode node, List<FakeNode.PodStarted> pods, ReadyAddresses inEndpoints, ReadyAddresses inSlices, ControllersLoadOptions options)
+    {
+        var endpointLatencies = new ConcurrentBag<double>();
+        var sliceLatencies = new ConcurrentBag<double>();
+        var sample = pods.OrderBy(p => p.Name, StringComparer.Ordinal).Where((_, i) => i % options.Replicas == 0).Take(options.Flips);
+        using var deadline = new CancellationTokenSource(options.Timeout);
+        await Parallel.ForEachAsync(sample, new ParallelOptions { MaxDegreeOfParallelism = options.FlipParallelism, CancellationToken = deadline.Token }, async (pod, ct) =>
+        {
+            await node.SetReadyAsync(pod.Namespace, pod.Name, ready: false);
+            await Task.WhenAll(inEndpoints.WaitAsync(pod.Ip, ready: false), inSlices.WaitAsync(pod.Ip, ready: false)).WaitAsync(ct);
+            long writing = Stopwatch.GetTimestamp();
+            await node.SetReadyAsync(pod.Namespace, pod.Name, ready: true);
+            await Task.WhenAll(inEndpoints.WaitAsync(pod.Ip, ready: true), inSlices.WaitAsync(pod.Ip, ready: true)).WaitAsync(ct);
+            endpointLatencies.Add(Stopwatch.GetElapsedTime(writing, inEndpoints.ReadySince(pod.Ip)).TotalMilliseconds);
+            sliceLatencies.Add(Stopwatch.GetElapsedTime(writing, inSlices.ReadySince(pod.Ip)).TotalMilliseconds);
+        });
+        return ([.. endpointLatencies], [.. sliceLatencies]);
     }
 
     private static Dictionary<string, string> Labels(int i) => new() { ["app"] = App(i) };

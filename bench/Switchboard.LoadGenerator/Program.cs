@@ -4,7 +4,7 @@ internal static class Program
 {
     private const string Usage = """
         usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]
-               Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--timeout-seconds 600]
+               Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--flips 300] [--flip-parallelism 4] [--timeout-seconds 600]
         """;
 
     private static async Task<int> Main(string[] args)
