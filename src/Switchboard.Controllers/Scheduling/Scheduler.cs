@@ -10,8 +10,8 @@ using Switchboard.Kube.Informers;
 namespace Switchboard.Controllers.Scheduling;
 
 /// <summary>
-/// Binds each pod without spec.nodeName to a Ready, schedulable node whose NoSchedule taints it tolerates, choosing the
-/// node with the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
+/// Binds each pod without spec.nodeName to a Ready, schedulable node whose NoSchedule taints it tolerates and that its
+/// nodeSelector and required node affinity select, choosing the node with the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
 /// Unschedulable, and a FailedScheduling event; a node change retries every waiting pod.
 /// </summary>
 internal sealed class Scheduler : QueueController
@@ -30,7 +30,8 @@ internal sealed class Scheduler : QueueController
         informers.Nodes.AddHandler(_ => RetryWaiting(), (old, node) =>
         {
             // Heartbeats change nothing that scheduling looks at.
-            if (IsReady(old) != IsReady(node) || old.Spec?.Unschedulable != node.Spec?.Unschedulable || !Json.SameContent(old.Spec?.Taints, node.Spec?.Taints))
+            if (IsReady(old) != IsReady(node) || old.Spec?.Unschedulable != node.Spec?.Unschedulable || !Json.SameContent(old.Spec?.Taints, node.Spec?.Taints)
+                || !LabelSelectors.SameLabels(old.Metadata.Labels, node.Metadata.Labels))
             {
                 RetryWaiting();
             }
@@ -101,25 +102,8 @@ internal sealed class Scheduler : QueueController
 
     private async Task MarkUnschedulableAsync(V1Pod pod, IReadOnlyList<V1Node> nodes, CancellationToken cancellationToken)
     {
-        int notReady = nodes.Count(n => !IsReady(n));
-        int unschedulable = nodes.Count(n => IsReady(n) && n.Spec?.Unschedulable == true);
-        int tainted = nodes.Count - notReady - unschedulable;
-        var reasons = new List<string>();
-        if (notReady > 0)
-        {
-            reasons.Add($"{notReady} node(s) were not ready");
-        }
-
-        if (unschedulable > 0)
-        {
-            reasons.Add($"{unschedulable} node(s) were unschedulable");
-        }
-
-        if (tainted > 0)
-        {
-            reasons.Add($"{tainted} node(s) had untolerated taints");
-        }
-
+        var reasons = nodes.Select(n => Misfit(pod, n)).OfType<string>().GroupBy(r => r, StringComparer.Ordinal)
+            .Select(g => $"{g.Count()} node(s) {g.Key}").Order(StringComparer.Ordinal);
         string message = nodes.Count == 0
             ? "0/0 nodes are available: no nodes available to schedule pods."
             : $"0/{nodes.Count} nodes are available: {string.Join(", ", reasons)}.";
@@ -153,9 +137,28 @@ internal sealed class Scheduler : QueueController
 
     private static bool IsReady(V1Node node) => node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
-    private static bool Fits(V1Pod pod, V1Node node) =>
-        IsReady(node) && node.Spec?.Unschedulable != true
-        && (node.Spec?.Taints ?? []).Where(t => t.Effect is "NoSchedule" or "NoExecute").All(t => Tolerates(pod, t));
+    private static bool Fits(V1Pod pod, V1Node node) => Misfit(pod, node) is null;
+
+    /// <summary>Why the pod cannot go to the node, in the words of upstream's FailedScheduling message; null when it can.</summary>
+    private static string? Misfit(V1Pod pod, V1Node node)
+    {
+        if (!IsReady(node))
+        {
+            return "were not ready";
+        }
+
+        if (node.Spec?.Unschedulable == true)
+        {
+            return "were unschedulable";
+        }
+
+        if (!NodeAffinity.Matches(pod, node))
+        {
+            return "didn't match Pod's node affinity/selector";
+        }
+
+        return (node.Spec?.Taints ?? []).Where(t => t.Effect is "NoSchedule" or "NoExecute").All(t => Tolerates(pod, t)) ? null : "had untolerated taints";
+    }
 
     private static bool Tolerates(V1Pod pod, V1Taint taint) =>
         (pod.Spec?.Tolerations ?? []).Any(t =>

@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -8,14 +11,21 @@ namespace Switchboard.Controllers.Shared;
 
 /// <summary>
 /// Writes core/v1 Events about objects (what <c>kubectl describe</c> lists) in the background, so a controller never
-/// waits on them; a lost event is logged, never retried.
+/// waits on them. A repeat of an event already written (same source, object, type, reason and message) updates that
+/// event's count and lastTimestamp instead of adding one, as client-go's event correlator does. A lost event is
+/// logged, never retried.
 /// </summary>
 internal sealed partial class EventRecorder
 {
+    private const int MaxRemembered = 4096;
     private readonly IKubernetes _client;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<Corev1Event> _pending = Channel.CreateUnbounded<Corev1Event>(new UnboundedChannelOptions { SingleReader = true });
+
+    // Events written, by what makes two events the same; only the reader touches it. Oldest forgotten first.
+    private readonly Dictionary<string, (string Name, int Count, LinkedListNode<string> Age)> _written = new(StringComparer.Ordinal);
+    private readonly LinkedList<string> _byAge = new();
     private long _sequence;
 
     public EventRecorder(IKubernetes client, TimeProvider time, ILogger logger)
@@ -37,7 +47,7 @@ internal sealed partial class EventRecorder
             {
                 try
                 {
-                    await _client.CoreV1.CreateNamespacedEventAsync(e, e.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
+                    await WriteAsync(e, cancellationToken);
                 }
                 catch (Exception error) when (error is not OperationCanceledException)
                 {
@@ -48,6 +58,40 @@ internal sealed partial class EventRecorder
         catch (OperationCanceledException)
         {
             // Stopping: unsent events are dropped.
+        }
+    }
+
+    private async Task WriteAsync(Corev1Event e, CancellationToken cancellationToken)
+    {
+        string ns = e.Metadata.NamespaceProperty;
+        var o = e.InvolvedObject;
+        string key = string.Join('\u0000', e.Source.Component, o.Kind, o.NamespaceProperty, o.Name, o.Uid, o.ApiVersion, e.Type, e.Reason, e.Message);
+        if (_written.TryGetValue(key, out var seen))
+        {
+            int count = seen.Count + 1;
+            var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = Json.Node(e.LastTimestamp) };
+            try
+            {
+                await _client.CoreV1.PatchNamespacedEventAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), seen.Name, ns, cancellationToken: cancellationToken);
+                _byAge.Remove(seen.Age);
+                _byAge.AddLast(seen.Age);
+                _written[key] = (seen.Name, count, seen.Age);
+                return;
+            }
+            catch (HttpOperationException error) when (error.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // The event expired or was deleted: write it anew.
+                _byAge.Remove(seen.Age);
+                _written.Remove(key);
+            }
+        }
+
+        var created = await _client.CoreV1.CreateNamespacedEventAsync(e, ns, cancellationToken: cancellationToken);
+        _written[key] = (created.Metadata.Name, 1, _byAge.AddLast(key));
+        if (_written.Count > MaxRemembered && _byAge.First is { } oldest)
+        {
+            _written.Remove(oldest.Value);
+            _byAge.RemoveFirst();
         }
     }
 
