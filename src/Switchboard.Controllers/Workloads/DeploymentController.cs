@@ -23,7 +23,14 @@ internal sealed class DeploymentController : QueueController
     {
         var informers = context.Informers;
         informers.Deployments.AddHandler(d => Queue.Add(ObjectKey.Of(d)), (_, d) => Queue.Add(ObjectKey.Of(d)), d => Queue.Add(ObjectKey.Of(d)));
-        informers.ReplicaSets.AddHandler(EnqueueOwner, (_, rs) => EnqueueOwner(rs), EnqueueOwner);
+        informers.ReplicaSets.AddHandler(EnqueueOwner, (old, rs) =>
+        {
+            EnqueueOwner(rs);
+            if (Objects.ControllerOf(old)?.Uid != Objects.ControllerOf(rs)?.Uid)
+            {
+                EnqueueOwner(old);
+            }
+        }, EnqueueOwner);
     }
 
     protected override async Task SyncAsync(string key, CancellationToken cancellationToken)
@@ -34,12 +41,18 @@ internal sealed class DeploymentController : QueueController
             return;
         }
 
-        var owned = Context.Informers.ReplicaSets.Cache.ByIndex(SharedInformers.OwnerIndex, d.Metadata.Uid)
-            .Where(rs => Objects.IsControlledBy(rs, d)).OrderBy(rs => rs.Metadata.CreationTimestamp).ThenBy(rs => rs.Metadata.Name, StringComparer.Ordinal).ToList();
+        var owned = await ClaimReplicaSetsAsync(d, cancellationToken);
         var newRs = owned.FirstOrDefault(rs => PodTemplateHash.SameTemplate(rs.Spec.Template, d.Spec.Template));
         var old = owned.Where(rs => rs != newRs).ToList();
-        if (d.Spec.Paused == true)
+        if (d.Spec.Paused == true || IsScalingEvent(d, owned))
         {
+            // upstream sync(): apply a new replica count to what exists (proportionally mid-rollout), no rollout step.
+            (newRs, old) = await ScaleProportionallyAsync(d, newRs, old, cancellationToken);
+            if (d.Spec.Paused == true)
+            {
+                old = await CleanupAsync(d, old, cancellationToken);
+            }
+
             await SyncStatusAsync(d, newRs, old, createdNew: false, cancellationToken);
             return;
         }
@@ -68,6 +81,114 @@ internal sealed class DeploymentController : QueueController
             : await RollAsync(d, newRs, old, cancellationToken);
         old = await CleanupAsync(d, old, cancellationToken);
         await SyncStatusAsync(d, newRs, old, createdNew, cancellationToken);
+    }
+
+    /// <summary>
+    /// The ReplicaSets the deployment controls, after adopting orphans its selector matches and releasing those it no
+    /// longer matches (upstream's ControllerRefManager).
+    /// </summary>
+    private async Task<List<V1ReplicaSet>> ClaimReplicaSetsAsync(V1Deployment d, CancellationToken cancellationToken)
+    {
+        var cache = Context.Informers.ReplicaSets.Cache;
+        var candidates = cache.InNamespace(d.Metadata.NamespaceProperty)
+            .Where(rs => Objects.IsControlledBy(rs, d) || LabelSelectors.Matches(d.Spec.Selector, rs.Metadata.Labels));
+        var claimed = await ControllerRefManager.ClaimAsync(
+            d, "apps/v1", "Deployment", d.Spec.Selector, candidates,
+            async ct => (IKubernetesObject<V1ObjectMeta>)await Context.Client.AppsV1.ReadNamespacedDeploymentAsync(d.Metadata.Name, d.Metadata.NamespaceProperty, cancellationToken: ct),
+            (rs, patch, ct) => PatchReplicaSetAsync(rs, patch, ct),
+            cancellationToken);
+        return [.. claimed.OrderBy(rs => rs.Metadata.CreationTimestamp).ThenBy(rs => rs.Metadata.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>upstream isScalingEvent: an active ReplicaSet was last sized for a different deployment replica count.</summary>
+    private static bool IsScalingEvent(V1Deployment d, List<V1ReplicaSet> owned)
+    {
+        int desired = d.Spec.Replicas ?? 1;
+        return owned.Where(rs => (rs.Spec.Replicas ?? 0) > 0).Any(rs => Revisions.DesiredReplicas(rs) is { } was && was != desired);
+    }
+
+    /// <summary>
+    /// upstream scale(): one active ReplicaSet (or none) takes the new count; a saturated new ReplicaSet retires the
+    /// old ones; otherwise, mid-rollout, the difference to replicas+maxSurge is spread over the active ReplicaSets in
+    /// proportion to their size, leftovers to the largest.
+    /// </summary>
+    private async Task<(V1ReplicaSet? New, List<V1ReplicaSet> Old)> ScaleProportionallyAsync(V1Deployment d, V1ReplicaSet? newRs, List<V1ReplicaSet> old, CancellationToken cancellationToken)
+    {
+        int desired = d.Spec.Replicas ?? 1;
+        List<V1ReplicaSet> all = newRs is null ? [.. old] : [newRs, .. old];
+        var active = all.Where(rs => (rs.Spec.Replicas ?? 0) > 0).ToList();
+        var sizes = all.ToDictionary(rs => rs.Metadata.Name, rs => rs.Spec.Replicas ?? 0, StringComparer.Ordinal);
+        if (active.Count <= 1)
+        {
+            var target = active.Count == 1 ? active[0] : newRs ?? old.LastOrDefault();
+            if (target is not null)
+            {
+                sizes[target.Metadata.Name] = desired;
+            }
+        }
+        else if (newRs is not null && Revisions.DesiredReplicas(newRs) == desired && newRs.Spec.Replicas == desired && newRs.Status?.AvailableReplicas == desired)
+        {
+            foreach (var rs in old)
+            {
+                sizes[rs.Metadata.Name] = 0;
+            }
+        }
+        else if (d.Spec.Strategy?.Type != "Recreate")
+        {
+            var (surge, _) = RolloutLimits.Of(d);
+            int allowed = desired > 0 ? desired + surge : 0;
+            int toAdd = allowed - active.Sum(rs => rs.Spec.Replicas ?? 0);
+            int added = 0;
+            var order = (toAdd > 0
+                ? active.OrderByDescending(rs => rs.Spec.Replicas ?? 0).ThenByDescending(rs => rs.Metadata.CreationTimestamp)
+                : active.OrderByDescending(rs => rs.Spec.Replicas ?? 0).ThenBy(rs => rs.Metadata.CreationTimestamp)).ToList();
+            foreach (var rs in order.Where(_ => toAdd != 0))
+            {
+                int proportion = Proportion(d, rs, toAdd, added);
+                sizes[rs.Metadata.Name] += proportion;
+                added += proportion;
+            }
+
+            if (toAdd != 0 && order.Count > 0)
+            {
+                sizes[order[0].Metadata.Name] = Math.Max(0, sizes[order[0].Metadata.Name] + toAdd - added);
+            }
+        }
+
+        var scaled = new Dictionary<string, V1ReplicaSet>(StringComparer.Ordinal);
+        foreach (var rs in all)
+        {
+            bool touch = active.Contains(rs) || sizes[rs.Metadata.Name] != (rs.Spec.Replicas ?? 0);
+            scaled[rs.Metadata.Name] = touch ? await ScaleAsync(d, rs, sizes[rs.Metadata.Name], cancellationToken) : rs;
+        }
+
+        return (newRs is null ? null : scaled[newRs.Metadata.Name], [.. old.Select(rs => scaled[rs.Metadata.Name])]);
+    }
+
+    /// <summary>upstream GetProportion: the ReplicaSet's share of a resize, from the max-replicas it was sized for.</summary>
+    private static int Proportion(V1Deployment d, V1ReplicaSet rs, int toAdd, int added)
+    {
+        int replicas = rs.Spec.Replicas ?? 0;
+        if (replicas == 0 || toAdd == 0 || toAdd == added)
+        {
+            return 0;
+        }
+
+        int desired = d.Spec.Replicas ?? 1;
+        int fraction;
+        if (desired == 0)
+        {
+            fraction = -replicas;
+        }
+        else
+        {
+            var (surge, _) = RolloutLimits.Of(d);
+            int before = Revisions.MaxReplicas(rs) is { } max and > 0 ? max : d.Status?.Replicas ?? 0;
+            fraction = before == 0 ? 0 : (int)Math.Round((double)replicas * (desired + surge) / before, MidpointRounding.AwayFromZero) - replicas;
+        }
+
+        int allowedChange = toAdd - added;
+        return toAdd > 0 ? Math.Min(fraction, allowedChange) : Math.Max(fraction, allowedChange);
     }
 
     private async Task<V1ReplicaSet?> CreateReplicaSetAsync(V1Deployment d, List<V1ReplicaSet> old, long revision, CancellationToken cancellationToken)
@@ -250,6 +371,11 @@ internal sealed class DeploymentController : QueueController
         int from = rs.Spec.Replicas ?? 0;
         var (surge, _) = RolloutLimits.Of(d);
         int desired = d.Spec.Replicas ?? 1;
+        if (from == replicas && Revisions.DesiredReplicas(rs) == desired && Revisions.MaxReplicas(rs) == desired + surge)
+        {
+            return rs;
+        }
+
         var patch = new JsonObject
         {
             ["metadata"] = new JsonObject
@@ -301,14 +427,15 @@ internal sealed class DeploymentController : QueueController
                 ? Condition(d, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now)
                 : Condition(d, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now),
         };
-        if (newRs is not null)
+        if (Progressing(d, newRs, status, createdNew, now) is { } progressing)
         {
-            bool complete = updated == desired && replicas == desired && available == desired && (newRs.Spec.Replicas ?? 0) == desired;
-            conditions.Add(complete
-                ? Condition(d, "Progressing", "True", "NewReplicaSetAvailable", $"ReplicaSet \"{newRs.Metadata.Name}\" has successfully progressed.", now)
-                : createdNew
-                    ? Condition(d, "Progressing", "True", "NewReplicaSetCreated", $"Created new replica set \"{newRs.Metadata.Name}\"", now)
-                    : Condition(d, "Progressing", "True", "ReplicaSetUpdated", $"ReplicaSet \"{newRs.Metadata.Name}\" is progressing.", now));
+            conditions.Add(progressing);
+            if (progressing is { Status: "True", Reason: not "NewReplicaSetAvailable" } && d.Spec.ProgressDeadlineSeconds is { } deadline)
+            {
+                // No event marks a deadline passing: look again when it would.
+                var at = (progressing.LastUpdateTime ?? now).ToUniversalTime() + TimeSpan.FromSeconds(deadline);
+                Queue.AddAfter(ObjectKey.Of(d), at - now + TimeSpan.FromMilliseconds(100));
+            }
         }
 
         status.Conditions = [.. conditions, .. (d.Status?.Conditions ?? []).Where(c => c.Type is not ("Available" or "Progressing"))];
@@ -323,6 +450,70 @@ internal sealed class DeploymentController : QueueController
             var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Revisions.RevisionAnnotation] = Revisions.Text(Revisions.Of(newRs)) } } };
             await Context.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), d.Metadata.Name, d.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The Progressing condition as upstream's syncRolloutStatus and checkPausedConditions set it: paused and resumed;
+    /// a new ReplicaSet created; progress (more updated, ready or available pods, fewer old ones) renewing
+    /// lastUpdateTime; complete; and ProgressDeadlineExceeded once progressDeadlineSeconds pass without progress.
+    /// None when the deployment has no deadline (progressDeadlineSeconds unset or MaxInt32).
+    /// </summary>
+    private static V1DeploymentCondition? Progressing(V1Deployment d, V1ReplicaSet? newRs, V1DeploymentStatus status, bool createdNew, DateTime now)
+    {
+        var current = d.Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+        if (d.Spec.Paused == true)
+        {
+            return current?.Reason == "DeploymentPaused" ? current : Condition(d, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", now);
+        }
+
+        if (current?.Reason == "DeploymentPaused")
+        {
+            return Condition(d, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed", now);
+        }
+
+        if (d.Spec.ProgressDeadlineSeconds is not { } deadline || deadline == int.MaxValue)
+        {
+            return null;
+        }
+
+        string subject = newRs is null ? $"Deployment \"{d.Metadata.Name}\"" : $"ReplicaSet \"{newRs.Metadata.Name}\"";
+        int desired = d.Spec.Replicas ?? 1;
+        if (status.Replicas == status.UpdatedReplicas && current?.Reason == "NewReplicaSetAvailable")
+        {
+            return current;
+        }
+
+        if (status.UpdatedReplicas == desired && status.Replicas == desired && status.AvailableReplicas == desired && newRs is not null)
+        {
+            return Condition(d, "Progressing", "True", "NewReplicaSetAvailable", $"{subject} has successfully progressed.", now);
+        }
+
+        if (createdNew && newRs is not null)
+        {
+            return Condition(d, "Progressing", "True", "NewReplicaSetCreated", $"Created new replica set \"{newRs.Metadata.Name}\"", now);
+        }
+
+        var before = d.Status ?? new V1DeploymentStatus();
+        bool progressed = (status.UpdatedReplicas ?? 0) > (before.UpdatedReplicas ?? 0)
+            || (status.Replicas ?? 0) - (status.UpdatedReplicas ?? 0) < (before.Replicas ?? 0) - (before.UpdatedReplicas ?? 0)
+            || (status.ReadyReplicas ?? 0) > (before.ReadyReplicas ?? 0)
+            || (status.AvailableReplicas ?? 0) > (before.AvailableReplicas ?? 0);
+        if (progressed || current is null)
+        {
+            return new V1DeploymentCondition
+            {
+                Type = "Progressing",
+                Status = "True",
+                Reason = "ReplicaSetUpdated",
+                Message = $"{subject} is progressing.",
+                LastTransitionTime = current?.Status == "True" ? current.LastTransitionTime : now,
+                LastUpdateTime = now,
+            };
+        }
+
+        bool timedOut = current.Reason == "ProgressDeadlineExceeded"
+            || (current.Reason != "NewReplicaSetAvailable" && (current.LastUpdateTime ?? now).ToUniversalTime() + TimeSpan.FromSeconds(deadline) < now);
+        return timedOut ? Condition(d, "Progressing", "False", "ProgressDeadlineExceeded", $"{subject} has timed out progressing.", now) : current;
     }
 
     /// <summary>A condition that keeps its timestamps while its status (transition) or reason (update) stays the same.</summary>
@@ -353,11 +544,25 @@ internal sealed class DeploymentController : QueueController
         Conditions = status?.Conditions?.OrderBy(c => c.Type, StringComparer.Ordinal).ToList(),
     };
 
+    /// <summary>Enqueues the ReplicaSet's controlling deployment, or for an orphan every deployment that may adopt it.</summary>
     private void EnqueueOwner(V1ReplicaSet rs)
     {
-        if (Objects.ControllerOf(rs) is { Kind: "Deployment" } owner)
+        if (Objects.ControllerOf(rs) is { } owner)
         {
-            Queue.Add(ObjectKey.Of(rs.Metadata.NamespaceProperty, owner.Name));
+            if (owner.Kind == "Deployment")
+            {
+                Queue.Add(ObjectKey.Of(rs.Metadata.NamespaceProperty, owner.Name));
+            }
+
+            return;
+        }
+
+        foreach (var d in Context.Informers.Deployments.Cache.InNamespace(rs.Metadata.NamespaceProperty))
+        {
+            if (LabelSelectors.Matches(d.Spec?.Selector, rs.Metadata.Labels))
+            {
+                Queue.Add(ObjectKey.Of(d));
+            }
         }
     }
 }

@@ -42,15 +42,39 @@ internal sealed class ReplicaSetController : QueueController
             return;
         }
 
-        var podCache = Context.Informers.Pods.Cache;
-        var owned = podCache.ByIndex(SharedInformers.OwnerIndex, rs.Metadata.Uid).Where(p => Objects.IsControlledBy(p, rs)).ToList();
-        var active = owned.Where(Objects.IsActive).ToList();
+        var active = (await ClaimPodsAsync(rs, cancellationToken)).Where(Objects.IsActive).ToList();
         if (rs.Metadata.DeletionTimestamp is null)
         {
             await ManageReplicasAsync(key, rs, active, cancellationToken);
         }
 
         await UpdateStatusAsync(rs, active, cancellationToken);
+    }
+
+    /// <summary>
+    /// The pods the ReplicaSet controls after adopting active orphans its selector matches and releasing pods it no
+    /// longer matches (upstream's claimPods).
+    /// </summary>
+    private async Task<List<V1Pod>> ClaimPodsAsync(V1ReplicaSet rs, CancellationToken cancellationToken)
+    {
+        var podCache = Context.Informers.Pods.Cache;
+        var candidates = podCache.ByIndex(SharedInformers.OwnerIndex, rs.Metadata.Uid).Where(p => Objects.IsControlledBy(p, rs))
+            .Concat(Orphans(rs.Metadata.NamespaceProperty, rs.Spec.Selector).Where(Objects.IsActive));
+        return await ControllerRefManager.ClaimAsync(
+            rs, "apps/v1", "ReplicaSet", rs.Spec.Selector, candidates,
+            async ct => (IKubernetesObject<V1ObjectMeta>)await Context.Client.AppsV1.ReadNamespacedReplicaSetAsync(rs.Metadata.Name, rs.Metadata.NamespaceProperty, cancellationToken: ct),
+            (pod, patch, ct) => Context.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: ct),
+            cancellationToken);
+    }
+
+    /// <summary>Pods in the namespace with no controller that <paramref name="selector"/> matches.</summary>
+    private IEnumerable<V1Pod> Orphans(string ns, V1LabelSelector? selector)
+    {
+        var cache = Context.Informers.Pods.Cache;
+        var pool = selector?.MatchLabels is { Count: > 0 } labels
+            ? cache.ByIndex(SharedInformers.LabelIndex, LabelSelectors.IndexValue(labels.First().Key, labels.First().Value))
+            : cache.InNamespace(ns);
+        return pool.Where(p => p.Metadata.NamespaceProperty == ns && Objects.ControllerOf(p) is null && LabelSelectors.Matches(selector, p.Metadata.Labels));
     }
 
     private async Task ManageReplicasAsync(string key, V1ReplicaSet rs, List<V1Pod> active, CancellationToken cancellationToken)
@@ -168,11 +192,30 @@ internal sealed class ReplicaSetController : QueueController
         ObservedGeneration = status?.ObservedGeneration ?? 0,
     };
 
+    /// <summary>Enqueues the pod's controlling ReplicaSet, or for an active orphan every ReplicaSet that may adopt it.</summary>
     private void EnqueueOwner(V1Pod pod)
     {
-        if (Objects.ControllerOf(pod) is { Kind: "ReplicaSet" } owner)
+        if (Objects.ControllerOf(pod) is { } owner)
         {
-            Queue.Add(ObjectKey.Of(pod.Metadata.NamespaceProperty, owner.Name));
+            if (owner.Kind == "ReplicaSet")
+            {
+                Queue.Add(ObjectKey.Of(pod.Metadata.NamespaceProperty, owner.Name));
+            }
+
+            return;
+        }
+
+        if (!Objects.IsActive(pod))
+        {
+            return;
+        }
+
+        foreach (var rs in Context.Informers.ReplicaSets.Cache.InNamespace(pod.Metadata.NamespaceProperty))
+        {
+            if (LabelSelectors.Matches(rs.Spec?.Selector, pod.Metadata.Labels))
+            {
+                Queue.Add(ObjectKey.Of(rs));
+            }
         }
     }
 }
