@@ -1,36 +1,42 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Switchboard.ApiServer.Tests.Support;
 
 namespace Switchboard.ApiServer.Tests.Kubectl;
 
-public sealed class KubectlTests : IClassFixture<ApiServerFixture>
+/// <summary>The real kubectl against the server; run once per store by the subclasses.</summary>
+public abstract class KubectlTests<TServer> : IClassFixture<TServer>
+    where TServer : ApiServerFixture
 {
-    private readonly ApiServerFixture _server;
+    private readonly TServer _server;
 
-    public KubectlTests(ApiServerFixture server) => _server = server;
+    protected KubectlTests(TServer server) => _server = server;
+
+    private KubectlTool Kubectl => _server.Kubectl;
 
     [Fact]
     public async Task Backend_example_creates_and_reads_back_as_on_a_real_cluster()
     {
         await EnsureBackendAsync();
 
-        var (_, table, _) = await Ok("get", "svc", "backend", "-n", "critical-app");
+        string table = await Kubectl.OkAsync("get", "svc", "backend", "-n", "critical-app");
         string[] header = table.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], header);
         Assert.Matches(@"backend\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80/TCP", table);
 
-        var (_, wide, _) = await Ok("get", "deploy", "-n", "critical-app", "-o", "wide");
+        string wide = await Kubectl.OkAsync("get", "deploy", "-n", "critical-app", "-o", "wide");
         Assert.Matches(@"backend\s+0/3\s+0\s+0\s+\S+\s+nginx\s+nginx\s+app=critical-app,role=backend", wide);
 
-        var (_, ip, _) = await Ok("get", "svc", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+        string ip = await Kubectl.OkAsync("get", "svc", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
         Assert.True(IPAddress.TryParse(ip, out var address) && address.ToString().StartsWith("10.96.", StringComparison.Ordinal), ip);
 
-        var (_, yaml, _) = await Ok("get", "svc", "backend", "-n", "critical-app", "-o", "yaml");
+        string yaml = await Kubectl.OkAsync("get", "svc", "backend", "-n", "critical-app", "-o", "yaml");
         Assert.Contains("sessionAffinity: None", yaml, StringComparison.Ordinal);
         Assert.Contains("targetPort: 80", yaml, StringComparison.Ordinal);
         Assert.Contains("uid: ", yaml, StringComparison.Ordinal);
 
-        var (_, json, _) = await Ok("get", "deploy", "backend", "-n", "critical-app", "-o", "json");
+        string json = await Kubectl.OkAsync("get", "deploy", "backend", "-n", "critical-app", "-o", "json");
         using var doc = JsonDocument.Parse(json);
         Assert.Equal(1, doc.RootElement.GetProperty("metadata").GetProperty("generation").GetInt32());
         Assert.Equal("RollingUpdate", doc.RootElement.GetProperty("spec").GetProperty("strategy").GetProperty("type").GetString());
@@ -41,7 +47,7 @@ public sealed class KubectlTests : IClassFixture<ApiServerFixture>
     {
         await EnsureBackendAsync();
 
-        var (_, text, _) = await Ok("describe", "service", "backend", "-n", "critical-app");
+        string text = await Kubectl.OkAsync("describe", "service", "backend", "-n", "critical-app");
 
         Assert.Matches(@"Name:\s+backend", text);
         Assert.Matches(@"Namespace:\s+critical-app", text);
@@ -59,17 +65,17 @@ public sealed class KubectlTests : IClassFixture<ApiServerFixture>
     {
         await EnsureBackendAsync();
 
-        var (code, _, stderr) = await _server.KubectlAsync("get", "svc", "nosuch", "-n", "critical-app");
+        var (code, _, stderr) = await Kubectl.RunAsync("get", "svc", "nosuch", "-n", "critical-app");
         Assert.NotEqual(0, code);
         Assert.Contains("Error from server (NotFound): services \"nosuch\" not found", stderr, StringComparison.Ordinal);
 
-        (code, _, stderr) = await _server.KubectlAsync("create", "namespace", "critical-app");
+        (code, _, stderr) = await Kubectl.RunAsync("create", "namespace", "critical-app");
         Assert.NotEqual(0, code);
         Assert.Contains("Error from server (AlreadyExists): namespaces \"critical-app\" already exists", stderr, StringComparison.Ordinal);
 
         string bad = Path.Combine(_server.DataDirectory, "bad-service.yaml");
         await File.WriteAllTextAsync(bad, "apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\nspec:\n  ports:\n  - port: 70000\n");
-        (code, _, stderr) = await _server.KubectlAsync("create", "-f", bad, "-n", "critical-app");
+        (code, _, stderr) = await Kubectl.RunAsync("create", "-f", bad, "-n", "critical-app");
         Assert.NotEqual(0, code);
         Assert.Contains("The Service \"Bad_Name\" is invalid", stderr, StringComparison.Ordinal);
         Assert.Contains("metadata.name: Invalid value: \"Bad_Name\"", stderr, StringComparison.Ordinal);
@@ -92,24 +98,106 @@ public sealed class KubectlTests : IClassFixture<ApiServerFixture>
         Assert.Equal("Unauthorized", status.RootElement.GetProperty("reason").GetString());
     }
 
+    [Fact]
+    public async Task Apply_twice_says_unchanged_then_label_annotate_scale_and_each_patch_type_land()
+    {
+        const string ns = "apply-test";
+        await Kubectl.OkAsync("create", "namespace", ns);
+        string backend = KubectlTool.ExampleFile("backend.yaml");
+
+        string first = await Kubectl.OkAsync("apply", "-f", backend, "-n", ns);
+        string second = await Kubectl.OkAsync("apply", "-f", backend, "-n", ns);
+
+        Assert.Contains("service/backend created", first, StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend created", first, StringComparison.Ordinal);
+        Assert.Contains("service/backend unchanged", second, StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend unchanged", second, StringComparison.Ordinal);
+
+        Assert.Contains("service/backend labeled", await Kubectl.OkAsync("label", "svc", "backend", "-n", ns, "tier=web"), StringComparison.Ordinal);
+        Assert.Contains("service/backend annotated", await Kubectl.OkAsync("annotate", "svc", "backend", "-n", ns, "owner=team-a"), StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend scaled", await Kubectl.OkAsync("scale", "deploy", "backend", "-n", ns, "--replicas=5"), StringComparison.Ordinal);
+
+        // Strategic merge: the container list merges by name, so the ports survive an image change.
+        await Kubectl.OkAsync("patch", "deploy", "backend", "-n", ns, "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}""");
+        await Kubectl.OkAsync("patch", "svc", "backend", "-n", ns, "--type=merge", "-p", """{"metadata":{"labels":{"merged":"yes"}}}""");
+        await Kubectl.OkAsync("patch", "svc", "backend", "-n", ns, "--type=json", "-p", """[{"op":"replace","path":"/spec/ports/0/targetPort","value":8080}]""");
+
+        using var svc = JsonDocument.Parse(await Kubectl.OkAsync("get", "svc", "backend", "-n", ns, "-o", "json"));
+        var labels = svc.RootElement.GetProperty("metadata").GetProperty("labels");
+        Assert.Equal("web", labels.GetProperty("tier").GetString());
+        Assert.Equal("yes", labels.GetProperty("merged").GetString());
+        Assert.Equal("team-a", svc.RootElement.GetProperty("metadata").GetProperty("annotations").GetProperty("owner").GetString());
+        Assert.Equal(8080, svc.RootElement.GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetInt32());
+
+        using var deploy = JsonDocument.Parse(await Kubectl.OkAsync("get", "deploy", "backend", "-n", ns, "-o", "json"));
+        Assert.Equal(5, deploy.RootElement.GetProperty("spec").GetProperty("replicas").GetInt32());
+        var container = deploy.RootElement.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        Assert.Equal("nginx:1.27", container.GetProperty("image").GetString());
+        Assert.Equal(80, container.GetProperty("ports")[0].GetProperty("containerPort").GetInt32());
+
+        // A third apply after the out-of-band changes restores what the file says (replicas 3) and keeps the label.
+        Assert.Contains("deployment.apps/backend configured", await Kubectl.OkAsync("apply", "-f", backend, "-n", ns), StringComparison.Ordinal);
+        Assert.Equal("3", await Kubectl.OkAsync("get", "deploy", "backend", "-n", ns, "-o", "jsonpath={.spec.replicas}"));
+        Assert.Equal("web", await Kubectl.OkAsync("get", "svc", "backend", "-n", ns, "-o", "jsonpath={.metadata.labels.tier}"));
+    }
+
+    [Fact]
+    public async Task Get_all_lists_the_namespace_and_get_A_adds_the_namespace_column()
+    {
+        await EnsureBackendAsync();
+
+        string all = await Kubectl.OkAsync("get", "all", "-n", "critical-app");
+        string everywhere = await Kubectl.OkAsync("get", "svc", "-A");
+
+        Assert.Matches(@"service/backend\s+ClusterIP\s+10\.96\.", all);
+        Assert.Matches(@"deployment\.apps/backend\s+\d+/\d+", all);
+        Assert.Equal(["NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], everywhere.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"(?m)^default\s+kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443/TCP", everywhere);
+        Assert.Matches(@"(?m)^critical-app\s+backend\s+ClusterIP", everywhere);
+    }
+
+    [Fact]
+    public async Task Get_w_sees_added_modified_and_deleted_while_delete_waits_for_the_deletion()
+    {
+        const string ns = "watch-test";
+        await Kubectl.OkAsync("create", "namespace", ns);
+        await Kubectl.OkAsync("create", "-f", ServiceFile("first", 80), "-n", ns);
+        using var watch = Kubectl.Start("get", "svc", "-n", ns, "-w", "--output-watch-events");
+        await watch.WaitForLineAsync(l => l.StartsWith("ADDED", StringComparison.Ordinal) && l.Contains("first", StringComparison.Ordinal), "the initial ADDED for first");
+
+        await Kubectl.OkAsync("create", "-f", ServiceFile("second", 81), "-n", ns);
+        await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^ADDED\s+second\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+81/TCP"), "ADDED second");
+        await Kubectl.OkAsync("label", "svc", "second", "-n", ns, "touched=yes");
+        await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^MODIFIED\s+second\s"), "MODIFIED second");
+
+        string deleted = await Kubectl.OkAsync("delete", "svc", "second", "-n", ns);
+        Assert.Contains("service \"second\" deleted", deleted, StringComparison.Ordinal);
+        await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^DELETED\s+second\s"), "DELETED second");
+
+        // delete returned only once the object was gone: nothing is left to get.
+        var (code, _, stderr) = await Kubectl.RunAsync("get", "svc", "second", "-n", ns);
+        Assert.NotEqual(0, code);
+        Assert.Contains("NotFound", stderr, StringComparison.Ordinal);
+    }
+
+    private string ServiceFile(string name, int port)
+    {
+        string path = Path.Combine(_server.DataDirectory, $"{name}.yaml");
+        File.WriteAllText(path, $"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n  - port: {port}\n");
+        return path;
+    }
+
     private async Task EnsureBackendAsync()
     {
-        var (code, _, _) = await _server.KubectlAsync("get", "svc", "backend", "-n", "critical-app");
+        var (code, _, _) = await Kubectl.RunAsync("get", "svc", "backend", "-n", "critical-app");
         if (code == 0)
         {
             return;
         }
 
-        await Ok("create", "namespace", "critical-app");
-        var (_, created, _) = await Ok("create", "-f", ApiServerFixture.ExampleFile("backend.yaml"), "-n", "critical-app");
+        await Kubectl.OkAsync("create", "namespace", "critical-app");
+        string created = await Kubectl.OkAsync("create", "-f", KubectlTool.ExampleFile("backend.yaml"), "-n", "critical-app");
         Assert.Contains("service/backend created", created, StringComparison.Ordinal);
         Assert.Contains("deployment.apps/backend created", created, StringComparison.Ordinal);
-    }
-
-    private async Task<(int, string, string)> Ok(params string[] args)
-    {
-        var result = await _server.KubectlAsync(args);
-        Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)} failed: {result.Stderr}");
-        return result;
     }
 }
