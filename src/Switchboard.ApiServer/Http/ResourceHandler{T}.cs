@@ -402,7 +402,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             }
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _context.Stopping);
         if (long.TryParse(query["timeoutSeconds"], out long seconds) && seconds > 0)
         {
             timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
@@ -432,7 +432,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            // timeoutSeconds elapsed or the client went away: the stream simply ends.
+            // timeoutSeconds elapsed, the client went away or the server is stopping: the stream simply ends.
         }
         catch (StorageException e) when (e.Error == StorageError.Compacted)
         {
