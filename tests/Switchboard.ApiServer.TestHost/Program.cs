@@ -6,7 +6,7 @@ using Switchboard.Storage;
 using Switchboard.Storage.Etcd;
 using Switchboard.Storage.Sqlite;
 
-// Usage: --data-dir DIR [--store sqlite|etcd://HOST:PORT,…] [--api-address A] [--api-port P]
+// Usage: --data-dir DIR [--store sqlite|etcd://HOST:PORT,…] [--api-address A] [--api-port P] [--service-cluster-ip-range CIDR]
 // Prints "serving URL" on stdout once it answers, then runs until SIGTERM/SIGINT (or SIGKILL).
 var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -27,6 +27,7 @@ var options = new ApiServerOptions
     DataDirectory = dataDir,
     Address = IPAddress.Parse(arguments.GetValueOrDefault("--api-address", "127.0.0.1")),
     Port = int.Parse(arguments.GetValueOrDefault("--api-port", "6443"), CultureInfo.InvariantCulture),
+    ServiceClusterIpRange = arguments.GetValueOrDefault("--service-cluster-ip-range", "10.96.0.0/16"),
 };
 
 using var stopping = new CancellationTokenSource();
