@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Protobuf;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 

@@ -180,6 +180,24 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         Assert.Contains("NotFound", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Create_subcommands_whose_bodies_kubectl_sends_as_protobuf_create_what_they_say()
+    {
+        const string ns = "typed";
+        await Kubectl.OkAsync("create", "namespace", ns);
+
+        Assert.Contains("deployment.apps/web created", await Kubectl.OkAsync("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=8080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("service/web created", await Kubectl.OkAsync("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("service/np created", await Kubectl.OkAsync("create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("configmap/settings created", await Kubectl.OkAsync("create", "configmap", "settings", "--from-literal=mode=fast", "-n", ns), StringComparison.Ordinal);
+
+        Assert.Matches(@"web\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+80/TCP", await Kubectl.OkAsync("get", "svc", "web", "-n", ns));
+        Assert.Matches(@"np\s+NodePort\s+10\.96\.\S+\s+<none>\s+80:30080/TCP", await Kubectl.OkAsync("get", "svc", "np", "-n", ns));
+        Assert.Equal("8080 app=web", await Kubectl.OkAsync("get", "svc", "web", "-n", ns, "-o", "jsonpath={.spec.ports[0].targetPort} app={.spec.selector.app}"));
+        Assert.Equal("2 8080/TCP", await Kubectl.OkAsync("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}/{.spec.template.spec.containers[0].ports[0].protocol}"));
+        Assert.Equal("fast", await Kubectl.OkAsync("get", "configmap", "settings", "-n", ns, "-o", "jsonpath={.data.mode}"));
+    }
+
     private string ServiceFile(string name, int port)
     {
         string path = Path.Combine(_server.DataDirectory, $"{name}.yaml");
