@@ -47,7 +47,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
         var stopping = new CancellationTokenSource();
-        var context = new RegistryContext(store, time, new Random(), stopping.Token);
+        var context = new RegistryContext(store, time, new Random(), stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
         var catalog = new ResourceCatalog(context, options);
         var handler = new ApiRequestHandler(credentials, catalog.Handlers, logger);
 

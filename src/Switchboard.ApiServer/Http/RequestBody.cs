@@ -29,7 +29,7 @@ internal static class RequestBody
 
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         string text = await reader.ReadToEndAsync(context.RequestAborted);
-        if (mediaType is "application/yaml" or "application/apply-patch+yaml" or "text/yaml")
+        if (mediaType is "application/yaml" or "text/yaml")
         {
             return FromYaml(text);
         }

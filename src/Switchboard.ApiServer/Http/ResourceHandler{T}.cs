@@ -211,7 +211,6 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             "application/json-patch+json" => JsonPatch.Apply(node, patch),
             "application/merge-patch+json" => MergePatch.Apply(node, patch) ?? new JsonObject(),
             "application/strategic-merge-patch+json" => StrategicMergePatch.Apply(node, patch) ?? new JsonObject(),
-            "application/apply-patch+yaml" => StrategicMergePatch.Apply(node, patch) ?? new JsonObject(),
             _ => throw ApiException.UnsupportedMediaType(http.Request.ContentType ?? ""),
         };
     }
@@ -219,7 +218,12 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     private static async Task<JsonNode> ReadPatchAsync(HttpContext http)
     {
         string mediaType = RequestBody.MediaType(http.Request.ContentType);
-        if (mediaType is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml"))
+        if (mediaType == "application/apply-patch+yaml")
+        {
+            throw ApiException.ServerSideApplyUnsupported();
+        }
+
+        if (mediaType is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
         {
             throw ApiException.UnsupportedMediaType(http.Request.ContentType ?? "");
         }
@@ -379,7 +383,6 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         bool sendInitial = IsTrue(query["sendInitialEvents"]);
         bool bookmarks = IsTrue(query["allowWatchBookmarks"]);
         var kv = _context.Store;
-
         var initial = new List<T>();
         long after;
         if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0" || sendInitial)
@@ -410,6 +413,21 @@ internal sealed class ResourceHandler<T> : IResourceHandler
 
         var writer = new WatchWriter<T>(http, TypedKind.Strategy.TableColumns, _context.Time, Kind);
         await writer.StartAsync();
+        using var stopBookmarks = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        var periodic = bookmarks ? WriteBookmarksAsync(writer, stopBookmarks.Token) : Task.CompletedTask;
+        try
+        {
+            await StreamAsync(writer, initial, after, sendInitial || bookmarks, sendInitial, ns, labels, fields, timeout);
+        }
+        finally
+        {
+            await stopBookmarks.CancelAsync();
+            await periodic;
+        }
+    }
+
+    private async Task StreamAsync(WatchWriter<T> writer, List<T> initial, long after, bool bookmarkInitial, bool sendInitial, string? ns, LabelSelector labels, FieldSelector fields, CancellationTokenSource timeout)
+    {
         try
         {
             foreach (var item in initial)
@@ -417,12 +435,12 @@ internal sealed class ResourceHandler<T> : IResourceHandler
                 await writer.WriteAsync("ADDED", item, timeout.Token);
             }
 
-            if (sendInitial || bookmarks)
+            if (bookmarkInitial)
             {
                 await writer.WriteBookmarkAsync(after, initialEventsEnd: sendInitial, timeout.Token);
             }
 
-            await foreach (var change in kv.WatchAsync(Kind.Prefix(ns), after, timeout.Token))
+            await foreach (var change in _context.Store.WatchAsync(Kind.Prefix(ns), after, timeout.Token))
             {
                 foreach (var (type, obj) in Translate(change, labels, fields))
                 {
@@ -441,6 +459,23 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         catch (StorageException e) when (e.Error == StorageError.WatchCanceled)
         {
             // The store dropped a slow watcher; ending the stream makes the client resume from its last version.
+        }
+    }
+
+    /// <summary>Periodic bookmarks (allowWatchBookmarks) so an idle watcher's resourceVersion stays fresh, as kube-apiserver sends them.</summary>
+    private async Task WriteBookmarksAsync(WatchWriter<T> writer, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_context.BookmarkInterval, _context.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await writer.WriteProgressBookmarkAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The watch ended or the client went away.
         }
     }
 

@@ -10,7 +10,7 @@ using Switchboard.ApiServer.Tables;
 namespace Switchboard.ApiServer.Http;
 
 /// <summary>
-/// Writes a watch stream: one JSON event per line, flushed at once. With a Table Accept header each object is a
+/// Writes a watch stream: one JSON event per line, flushed at once, one writer at a time (events and periodic bookmarks). With a Table Accept header each object is a
 /// one-row Table whose column definitions come only with the first event, as kube-apiserver does.
 /// </summary>
 internal sealed class WatchWriter<T>
@@ -21,7 +21,9 @@ internal sealed class WatchWriter<T>
     private readonly TimeProvider _time;
     private readonly ResourceKind _kind;
     private readonly bool _asTable;
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _headersSent;
+    private long _lastRevision;
 
     public WatchWriter(HttpContext http, IReadOnlyList<TableColumn<T>> columns, TimeProvider time, ResourceKind kind)
     {
@@ -54,10 +56,21 @@ internal sealed class WatchWriter<T>
             node = ObjectCodec.ToNode(obj);
         }
 
-        return WriteEventAsync(type, node, cancellationToken);
+        long.TryParse(obj.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long revision);
+        return WriteEventAsync(type, _ => node, revision, cancellationToken);
     }
 
-    public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken)
+    public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken) =>
+        WriteEventAsync("BOOKMARK", _ => Bookmark(revision, initialEventsEnd), revision, cancellationToken);
+
+    /// <summary>A bookmark at the highest resourceVersion written so far: never ahead of an event the client has not been sent.</summary>
+    public Task WriteProgressBookmarkAsync(CancellationToken cancellationToken) =>
+        WriteEventAsync("BOOKMARK", written => Bookmark(written, false), 0, cancellationToken);
+
+    public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
+        WriteEventAsync("ERROR", _ => ApiJson.StatusNode(status), 0, cancellationToken);
+
+    private JsonObject Bookmark(long revision, bool initialEventsEnd)
     {
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
         if (initialEventsEnd)
@@ -65,16 +78,23 @@ internal sealed class WatchWriter<T>
             metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
         }
 
-        return WriteEventAsync("BOOKMARK", new JsonObject { ["kind"] = _kind.Kind, ["apiVersion"] = _kind.GroupVersion, ["metadata"] = metadata }, cancellationToken);
+        return new JsonObject { ["kind"] = _kind.Kind, ["apiVersion"] = _kind.GroupVersion, ["metadata"] = metadata };
     }
 
-    public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
-        WriteEventAsync("ERROR", ApiJson.StatusNode(status), cancellationToken);
-
-    private async Task WriteEventAsync(string type, JsonNode obj, CancellationToken cancellationToken)
+    /// <summary>Writes one event line under the gate; <paramref name="build"/> gets the highest revision written before it.</summary>
+    private async Task WriteEventAsync(string type, Func<long, JsonNode> build, long revision, CancellationToken cancellationToken)
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = obj }.ToJsonString() + "\n";
-        await _http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
-        await _http.Response.Body.FlushAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            byte[] line = Encoding.UTF8.GetBytes(new JsonObject { ["type"] = type, ["object"] = build(_lastRevision) }.ToJsonString() + "\n");
+            await _http.Response.Body.WriteAsync(line, cancellationToken);
+            await _http.Response.Body.FlushAsync(cancellationToken);
+            _lastRevision = Math.Max(_lastRevision, revision);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }

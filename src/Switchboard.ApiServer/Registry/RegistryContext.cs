@@ -14,6 +14,9 @@ internal sealed class RegistryContext(IKeyValueStore store, TimeProvider time, R
     /// <summary>Cancelled when the server begins to stop: long-running watches end then rather than hold up shutdown.</summary>
     public CancellationToken Stopping { get; } = stopping;
 
+    /// <summary>How often a watch that allows bookmarks gets one (kube-apiserver: about once a minute).</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Now, truncated to whole seconds as kube-apiserver stores timestamps.</summary>
     public DateTime Now()
     {

@@ -1,0 +1,236 @@
+using System.Net;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Switchboard.ApiServer.Tests.Support;
+
+namespace Switchboard.ApiServer.Tests.Behaviour;
+
+/// <summary>
+/// Upstream behaviours beyond plain CRUD, through kubectl and KubernetesClient: dry-run, deletecollection, finalizers,
+/// node ports, 410 after compaction, server-side apply refused, namespace termination, tables for every kind.
+/// </summary>
+public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
+    where TServer : ApiServerFixture
+{
+    private readonly TServer _server;
+
+    protected ApiBehaviourTests(TServer server) => _server = server;
+
+    private KubectlTool Kubectl => _server.Kubectl;
+
+    [Fact]
+    public async Task Server_dry_run_answers_as_if_created_but_stores_nothing()
+    {
+        await EnsureNamespaceAsync("dry");
+        string file = Manifest("dry-svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: ghost\nspec:\n  ports:\n  - port: 80\n");
+
+        string output = await Kubectl.OkAsync("create", "-f", file, "-n", "dry", "--dry-run=server", "-o", "jsonpath={.spec.clusterIP}");
+        var (code, _, stderr) = await Kubectl.RunAsync("get", "svc", "ghost", "-n", "dry");
+
+        Assert.StartsWith("10.96.", output, StringComparison.Ordinal);
+        Assert.NotEqual(0, code);
+        Assert.Contains("services \"ghost\" not found", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deletecollection_deletes_only_what_the_selector_matches()
+    {
+        using var client = _server.NewClient();
+        await EnsureNamespaceAsync("bulk");
+        foreach (var (name, tier) in new[] { ("a", "cache"), ("b", "cache"), ("c", "db") })
+        {
+            await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["tier"] = tier } } }, "bulk");
+        }
+
+        await client.CoreV1.DeleteCollectionNamespacedConfigMapAsync("bulk", labelSelector: "tier=cache");
+
+        var left = await client.CoreV1.ListNamespacedConfigMapAsync("bulk");
+        Assert.Equal(["c"], left.Items.Select(c => c.Metadata.Name));
+    }
+
+    [Fact]
+    public async Task A_finalizer_holds_a_deleted_object_until_it_is_removed()
+    {
+        using var client = _server.NewClient();
+        await EnsureNamespaceAsync("final");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "held", Finalizers = ["example.com/hold"] } }, "final");
+
+        await client.CoreV1.DeleteNamespacedConfigMapAsync("held", "final");
+        var held = await client.CoreV1.ReadNamespacedConfigMapAsync("held", "final");
+        Assert.NotNull(held.Metadata.DeletionTimestamp);
+
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"metadata":{"finalizers":null}}""", V1Patch.PatchType.MergePatch), "held", "final");
+        var gone = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReadNamespacedConfigMapAsync("held", "final"));
+        Assert.Equal(HttpStatusCode.NotFound, gone.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Node_ports_come_from_the_range_and_a_taken_one_is_a_422()
+    {
+        await EnsureNamespaceAsync("ports");
+        string fixedPort = Manifest("np-fixed.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: fixed\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 31001\n");
+        string dynamic = Manifest("np-dynamic.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: dynamic\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n");
+        string clash = Manifest("np-clash.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: clash\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 31001\n");
+
+        await Kubectl.OkAsync("create", "-f", fixedPort, "-n", "ports");
+        await Kubectl.OkAsync("create", "-f", dynamic, "-n", "ports");
+        var (code, _, stderr) = await Kubectl.RunAsync("create", "-f", clash, "-n", "ports");
+
+        Assert.Equal("31001", await Kubectl.OkAsync("get", "svc", "fixed", "-n", "ports", "-o", "jsonpath={.spec.ports[0].nodePort}"));
+        int port = int.Parse(await Kubectl.OkAsync("get", "svc", "dynamic", "-n", "ports", "-o", "jsonpath={.spec.ports[0].nodePort}"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(port, 30000, 32767);
+        Assert.NotEqual(0, code);
+        Assert.Contains("spec.ports[0].nodePort: Invalid value: 31001: provided port is already allocated", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_watch_from_a_compacted_revision_is_410_Expired()
+    {
+        using var client = _server.NewClient();
+        await EnsureNamespaceAsync("compact");
+        var first = await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "one" } }, "compact");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "two" } }, "compact");
+        long now = await _server.Store.GetRevisionAsync();
+        await _server.Store.CompactAsync(now);
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("compact", watch: true, resourceVersion: first.Metadata.ResourceVersion));
+
+        Assert.Equal(HttpStatusCode.Gone, error.Response.StatusCode);
+        using var status = JsonDocument.Parse(error.Response.Content);
+        Assert.Equal("Expired", status.RootElement.GetProperty("reason").GetString());
+        Assert.StartsWith($"too old resource version: {first.Metadata.ResourceVersion}", status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Server_side_apply_is_refused_with_a_clear_415_and_changes_nothing()
+    {
+        await EnsureNamespaceAsync("ssa");
+
+        var (code, _, stderr) = await Kubectl.RunAsync("apply", "--server-side", "-f", KubectlTool.ExampleFile("backend.yaml"), "-n", "ssa");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("server-side apply (application/apply-patch+yaml) is not supported", stderr, StringComparison.Ordinal);
+        Assert.Contains("No resources found", (await Kubectl.RunAsync("get", "svc", "-n", "ssa")).Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_deleted_namespace_is_Terminating_and_refuses_new_content()
+    {
+        await Kubectl.OkAsync("create", "namespace", "doomed");
+
+        await Kubectl.OkAsync("delete", "namespace", "doomed", "--wait=false");
+        string phase = await Kubectl.OkAsync("get", "namespace", "doomed", "-o", "jsonpath={.status.phase}");
+        var (code, _, stderr) = await Kubectl.RunAsync("create", "-f", Manifest("doomed-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n"), "-n", "doomed");
+
+        Assert.Equal("Terminating", phase);
+        Assert.NotEqual(0, code);
+        Assert.Contains("unable to create new content in namespace doomed because it is being terminated", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_kind_prints_the_columns_kubectl_shows_on_a_real_cluster()
+    {
+        await EnsureNamespaceAsync("tables");
+        await Kubectl.OkAsync("create", "-f", KubectlTool.ExampleFile("backend.yaml"), "-n", "tables");
+        await Kubectl.OkAsync("create", "-f", Manifest("kinds.yaml", KindsManifest), "-n", "tables");
+
+        string[] Header(string output) => output.Split('\n')[0].Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(["NAME", "STATUS", "AGE"], Header(await Kubectl.OkAsync("get", "namespaces")));
+        Assert.Equal(["NAME", "STATUS", "ROLES", "AGE", "VERSION"], Header(await Kubectl.OkAsync("get", "nodes")));
+        Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], Header(await Kubectl.OkAsync("get", "services", "-n", "tables")));
+        Assert.Equal(["NAME", "ENDPOINTS", "AGE"], Header(await Kubectl.OkAsync("get", "endpoints", "-n", "default")));
+        Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE"], Header(await Kubectl.OkAsync("get", "pods", "-n", "tables")));
+        Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], Header(await Kubectl.OkAsync("get", "pods", "-n", "tables", "-o", "wide")));
+        Assert.Equal(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], Header(await Kubectl.OkAsync("get", "events", "-n", "tables")));
+        Assert.Equal(["NAME", "DATA", "AGE"], Header(await Kubectl.OkAsync("get", "configmaps", "-n", "tables")));
+        Assert.Equal(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], Header(await Kubectl.OkAsync("get", "deployments", "-n", "tables")));
+        Assert.Equal(["NAME", "DESIRED", "CURRENT", "READY", "AGE"], Header(await Kubectl.OkAsync("get", "replicasets", "-n", "tables")));
+        Assert.Equal(["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], Header(await Kubectl.OkAsync("get", "endpointslices", "-n", "tables")));
+        Assert.Matches(@"(?m)^web-abc\s+IPv4\s+8080\s+10\.244\.0\.5\s", await Kubectl.OkAsync("get", "endpointslices", "-n", "tables"));
+        Assert.Matches(@"(?m)^\S+\s+Normal\s+Scheduled\s+pod/solo\s+assigned to node-1", await Kubectl.OkAsync("get", "events", "-n", "tables"));
+    }
+
+    private const string KindsManifest = """
+        apiVersion: v1
+        kind: Node
+        metadata:
+          name: node-1
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: solo
+        spec:
+          containers:
+          - name: c
+            image: busybox
+        ---
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata:
+          name: rs1
+        spec:
+          replicas: 2
+          selector:
+            matchLabels: {app: rs1}
+          template:
+            metadata:
+              labels: {app: rs1}
+            spec:
+              containers:
+              - name: c
+                image: busybox
+        ---
+        apiVersion: v1
+        kind: Event
+        metadata:
+          name: solo.1
+        involvedObject:
+          kind: Pod
+          name: solo
+        reason: Scheduled
+        message: assigned to node-1
+        type: Normal
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata:
+          name: web-abc
+          labels:
+            kubernetes.io/service-name: web
+        addressType: IPv4
+        ports:
+        - name: http
+          port: 8080
+          protocol: TCP
+        endpoints:
+        - addresses: ["10.244.0.5"]
+          conditions: {ready: true}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: cm1
+        data:
+          a: b
+        """;
+
+    private async Task EnsureNamespaceAsync(string name)
+    {
+        var (code, _, _) = await Kubectl.RunAsync("get", "namespace", name);
+        if (code != 0)
+        {
+            await Kubectl.OkAsync("create", "namespace", name);
+        }
+    }
+
+    private string Manifest(string name, string yaml)
+    {
+        string path = Path.Combine(_server.DataDirectory, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+}
