@@ -5,7 +5,7 @@ namespace Switchboard.Storage.Compaction;
 /// <summary>
 /// Compacts a store the way kube-apiserver compacts etcd (apiserver storage/etcd3/compact.go): at every tick,
 /// up to the revision that was current at the tick before, so a watcher always has at least one interval of
-/// history to resume from. The first tick only records the revision.
+/// history to resume from. The first tick only records the revision; a target compacted already is skipped.
 /// </summary>
 internal sealed partial class PeriodicCompactor : IAsyncDisposable
 {
@@ -37,7 +37,8 @@ internal sealed partial class PeriodicCompactor : IAsyncDisposable
         long current = await _store.GetRevisionAsync(cancellationToken);
         long target = _previousRevision;
         _previousRevision = current;
-        if (target == 0)
+        // Nothing was written for a whole interval: the target is already compacted, which is no failure.
+        if (target == 0 || target <= await _store.GetCompactedRevisionAsync(cancellationToken))
         {
             return 0;
         }

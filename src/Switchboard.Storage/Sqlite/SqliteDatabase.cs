@@ -28,6 +28,22 @@ internal static class SqliteDatabase
         INSERT OR IGNORE INTO kv_meta (name, value) VALUES ('revision', 0), ('compacted', 0);
         """;
 
+    /// <summary>
+    /// Takes the store's lock file: the in-memory index of live keys is only right if this process is the
+    /// file's one writer. The operating system drops the lock when the process dies.
+    /// </summary>
+    public static FileStream Lock(string path)
+    {
+        try
+        {
+            return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new StorageException(StorageError.Unavailable, $"the store {path} is open in another process or store instance", innerException: e);
+        }
+    }
+
     /// <summary>Opens the connection the writer loop owns, creating the database if needed.</summary>
     public static SqliteConnection OpenWriter(string path)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Storage.Compaction;
 
 namespace Switchboard.Storage.Sqlite;
 
@@ -20,11 +21,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     private readonly SqliteStoreOptions _options;
     private readonly ILogger _logger;
     private readonly ITimer _sweepTimer;
-    private readonly AutoCompactor? _compactor;
+    private readonly PeriodicCompactor? _compactor;
+    private readonly FileStream _lock;
     private int _disposed;
 
-    private SqliteKeyValueStore(string path, SqliteStoreOptions options, TimeProvider time, ILogger logger)
+    private SqliteKeyValueStore(string path, FileStream fileLock, SqliteStoreOptions options, TimeProvider time, ILoggerFactory loggerFactory)
     {
+        var logger = loggerFactory.CreateLogger<SqliteKeyValueStore>();
+        _lock = fileLock;
         _options = options;
         _logger = logger;
         _hub = new WatchHub();
@@ -36,8 +40,8 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         _sweepTimer = time.CreateTimer(_ => _writer.RequestSweep(), null, TimeSpan.Zero, options.ExpirySweepInterval);
         if (options.CompactionInterval > TimeSpan.Zero)
         {
-            _compactor = new AutoCompactor(
-                time, options.CompactionInterval, () => _writer.Revision, () => _writer.CompactedRevision, r => CompactAsync(r), logger);
+            _compactor = new PeriodicCompactor(this, options.CompactionInterval, time, loggerFactory.CreateLogger<PeriodicCompactor>());
+            _compactor.Start();
         }
     }
 
@@ -52,12 +56,29 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CompactionInterval, TimeSpan.Zero, nameof(options));
         string fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        var logger = (ILogger?)loggerFactory?.CreateLogger<SqliteKeyValueStore>() ?? NullLogger.Instance;
-        return new SqliteKeyValueStore(fullPath, options, timeProvider ?? TimeProvider.System, logger);
+        var fileLock = SqliteDatabase.Lock(fullPath);
+        try
+        {
+            return new SqliteKeyValueStore(fullPath, fileLock, options, timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
+        }
+        catch
+        {
+            fileLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>How many watches are receiving live events.</summary>
     internal int LiveWatchers => _hub.Count;
+
+    /// <summary>How many transactions the writer loop has committed.</summary>
+    internal long Commits => _writer.Commits;
+
+    /// <summary>The writer connection's PRAGMA synchronous (2 is FULL).</summary>
+    internal long SynchronousLevel => _writer.SynchronousLevel;
+
+    /// <summary>Deletes the expired keys now (after every sweep the timer already queued).</summary>
+    internal Task SweepExpiredAsync() => _writer.SweepAsync();
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default)
     {
@@ -178,6 +199,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         _writer.Dispose();
         _hub.CloseAll();
         _readers.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
     }
 
     private static StorageException Closed() => new(StorageError.Unavailable, "the store is closed");
@@ -213,7 +235,10 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         StorageLimits.ValidateKey(key);
         StorageLimits.ValidateValue(key, value);
         StorageLimits.ValidateTimeToLive(key, timeToLive);
-        var outcome = await _writer.Enqueue(WriteOperation.ForKey(kind, key, value, expectedModRevision, timeToLive, cancellationToken)).ConfigureAwait(false);
+
+        // The value is kept in the live-key index and in watch events: copy it so the caller may reuse its buffer.
+        var operation = WriteOperation.ForKey(kind, key, (byte[])value.Clone(), expectedModRevision, timeToLive, cancellationToken);
+        var outcome = await _writer.Enqueue(operation).ConfigureAwait(false);
         return outcome.Current!;
     }
 

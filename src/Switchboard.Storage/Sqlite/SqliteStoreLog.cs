@@ -13,11 +13,8 @@ internal static partial class SqliteStoreLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} watchers fell behind by more than {Buffer} events and were canceled")]
     public static partial void WatchersOverflowed(this ILogger logger, int count, int buffer);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted history to revision {Revision}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Deleted the superseded history below revision {Revision}")]
     public static partial void Compacted(this ILogger logger, long revision);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Automatic compaction to revision {Revision} failed")]
-    public static partial void AutoCompactionFailed(this ILogger logger, long revision, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} keys expired")]
     public static partial void KeysExpired(this ILogger logger, int count);

@@ -16,6 +16,9 @@ internal sealed class SqliteWriter : IDisposable
     // Compaction deletes history in chunks of this many rows, so writes queued meanwhile wait little.
     private const int CompactionChunkRows = 4096;
 
+    // A batch stops growing past this many bytes of values, bounding one transaction's size.
+    private const long MaxBatchBytes = 16 * 1024 * 1024;
+
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _begin;
     private readonly SqliteCommand _commit;
@@ -46,6 +49,7 @@ internal sealed class SqliteWriter : IDisposable
     private long _revision;
     private long _compacted;
     private int _sweepQueued;
+    private long _commits;
 
     public SqliteWriter(string path, WatchHub hub, TimeProvider time, ILogger logger, int maxBatch, int watchBuffer)
     {
@@ -102,6 +106,11 @@ internal sealed class SqliteWriter : IDisposable
 
     public int LiveKeys { get; private set; }
 
+    public long SynchronousLevel { get; private set; }
+
+    /// <summary>How many transactions have been committed since the store was opened.</summary>
+    public long Commits => Volatile.Read(ref _commits);
+
     /// <summary>Queues <paramref name="operation"/>; fails with <see cref="StorageError.Unavailable"/> once the writer stops.</summary>
     public Task<WriteOutcome> Enqueue(WriteOperation operation)
     {
@@ -126,6 +135,9 @@ internal sealed class SqliteWriter : IDisposable
         }
     }
 
+    /// <summary>Sweeps for expired keys once every write queued before has been applied.</summary>
+    public Task SweepAsync() => Enqueue(WriteOperation.Sweep());
+
     /// <summary>Stops taking writes, commits the ones already queued and closes the connection.</summary>
     public void Dispose()
     {
@@ -142,6 +154,12 @@ internal sealed class SqliteWriter : IDisposable
 
     private void Load()
     {
+        using (var synchronous = _connection.CreateCommand())
+        {
+            synchronous.CommandText = "PRAGMA synchronous";
+            SynchronousLevel = (long)synchronous.ExecuteScalar()!;
+        }
+
         using (var meta = _connection.CreateCommand())
         {
             meta.CommandText = "SELECT name, value FROM kv_meta";
@@ -198,9 +216,11 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             batch.Add(first);
-            while (batch.Count < _maxBatch && _queue.TryTake(out var next))
+            long bytes = first.Value.Length;
+            while (batch.Count < _maxBatch && bytes < MaxBatchBytes && _queue.TryTake(out var next))
             {
                 batch.Add(next);
+                bytes += next.Value.Length;
             }
 
             ExecuteBatch(batch);
@@ -231,6 +251,7 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             _commit.ExecuteNonQuery();
+            Interlocked.Increment(ref _commits);
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {

@@ -103,6 +103,50 @@ public sealed class SqliteKeyValueStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_writes_are_group_committed_each_with_its_own_revision()
+    {
+        const int writers = 16;
+        const int writesEach = 50;
+        long commitsBefore = _store.Commits;
+        var revisions = await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var mine = new List<long>();
+            for (int i = 0; i < writesEach; i++)
+            {
+                mine.Add((await _store.CreateAsync($"/g/{w}/{i}", Bytes("v"))).ModRevision);
+            }
+
+            return mine;
+        })));
+
+        Assert.Equal(Enumerable.Range(1, writers * writesEach).Select(r => (long)r), revisions.SelectMany(r => r).Order());
+        long commits = _store.Commits - commitsBefore;
+        Assert.True(commits < writers * writesEach, $"{writers * writesEach} concurrent writes took {commits} commits");
+    }
+
+    [Fact]
+    public async Task Racing_updates_in_one_batch_leave_one_winner_and_spare_the_other_writes()
+    {
+        var x = await _store.CreateAsync("/x", Bytes("0"));
+        var updates = Enumerable.Range(0, 16).Select(i => Task.Run(() => _store.UpdateAsync("/x", Bytes($"u{i}"), x.ModRevision))).ToList();
+        var creates = Enumerable.Range(0, 16).Select(i => Task.Run(() => _store.CreateAsync($"/y/{i}", Bytes("y")))).ToList();
+        await Task.WhenAll(creates);
+        await Task.WhenAll(updates.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        var winner = await Assert.Single(updates, t => t.IsCompletedSuccessfully);
+        foreach (var loser in updates.Where(t => !t.IsCompletedSuccessfully))
+        {
+            var error = Assert.IsType<StorageException>(loser.Exception!.InnerException);
+            Assert.Equal(StorageError.RevisionMismatch, error.Error);
+            Assert.Equal(winner.ModRevision, error.Current!.ModRevision);
+        }
+
+        Assert.Equal(winner.Value, (await _store.GetAsync("/x"))!.Value);
+        Assert.Equal(2, (await _store.GetAsync("/x"))!.Version);
+        Assert.Equal(1 + 1 + 16, await _store.GetRevisionAsync());
+    }
+
+    [Fact]
     public async Task Range_pages_by_limit_and_start_after_with_more_and_count()
     {
         foreach (string key in new[] { "/pods/b", "/pods/a", "/pods/c", "/podsx", "/services/a" })

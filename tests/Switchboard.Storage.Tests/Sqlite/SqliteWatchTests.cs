@@ -113,11 +113,14 @@ public sealed class SqliteWatchTests : IAsyncLifetime
             }
         });
         Assert.Equal(StorageError.WatchCanceled, canceled.Error);
-        Assert.Equal([1L, 2L, 3L, 4L, 5L], delivered);
-        Assert.Equal(delivered[^1], canceled.Revision);
 
-        var resumed = await store.WatchAsync("/", canceled.Revision).TakeAsync(16);
-        Assert.Equal(Enumerable.Range(6, 16).Select(r => (long)r), resumed.Select(e => e.Revision));
+        // What was delivered before the cancel is whole (the first event plus at most the buffer's 4),
+        // and the rest comes when resuming from the revision the cancel names.
+        Assert.InRange(delivered.Count, 1, 5);
+        Assert.Equal(Enumerable.Range(1, delivered.Count).Select(r => (long)r), delivered);
+        Assert.Equal(delivered[^1], canceled.Revision);
+        var resumed = await store.WatchAsync("/", canceled.Revision).TakeAsync(21 - delivered.Count);
+        Assert.Equal(Enumerable.Range(delivered.Count + 1, 21 - delivered.Count).Select(r => (long)r), resumed.Select(e => e.Revision));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 namespace Switchboard.Storage.Tests.Sqlite;
 
-internal static class WatchCollector
+internal static class WatchExtensions
 {
     /// <summary>Reads <paramref name="count"/> events from the watch, failing if they do not come within a generous deadline.</summary>
     public static async Task<List<WatchEvent>> TakeAsync(this IAsyncEnumerable<WatchEvent> watch, int count, TimeSpan? deadline = null)

@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace Switchboard.Dns.Server;
+
+public sealed class DnsServerOptions
+{
+    /// <summary>Where UDP and TCP listen; port 0 picks one free port for both.</summary>
+    public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, 1053);
+
+    /// <summary>UDP sockets sharing the port with SO_REUSEPORT, each served by its own thread.</summary>
+    public int UdpSockets { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The largest UDP reply, advertised in our OPT; 1232 avoids fragmentation (DNS Flag Day 2020).</summary>
+    public int MaxUdpPayloadSize { get; init; } = 1232;
+
+    /// <summary>A TCP connection with no complete query for this long is closed (RFC 7766 6.2.3).</summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections beyond this are closed on accept.</summary>
+    public int MaxTcpConnections { get; init; } = 1024;
+}

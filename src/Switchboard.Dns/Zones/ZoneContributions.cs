@@ -1,0 +1,18 @@
+namespace Switchboard.Dns.Zones;
+
+/// <summary>Collects what one object contributes to a zone, so a later change can take exactly that back out.</summary>
+internal sealed class ZoneContributions(string domain)
+{
+    private readonly List<ZoneContribution> _items = [];
+
+    /// <summary>The apex in lower case without the trailing dot.</summary>
+    public string Domain { get; } = domain;
+
+    public IReadOnlyList<ZoneContribution> Items => _items;
+
+    public void Add(string name, ZoneRecord record) => _items.Add(new ZoneContribution(name, record));
+
+    public void AddName(string name) => _items.Add(new ZoneContribution(name));
+
+    public void MarkPodNamespace(string name) => _items.Add(new ZoneContribution(name, PodNamespace: true));
+}

@@ -1,0 +1,280 @@
+using Switchboard.Dns.Wire;
+
+namespace Switchboard.Dns.Zones;
+
+/// <summary>
+/// The zone's names and records, reference-counted per contribution so objects can come and go, plus the
+/// encoder that turns a name into a <see cref="ZoneNode"/>. Publishing copies the previous snapshot's table
+/// and re-encodes only the names touched since, so one watch event costs in proportion to what it changed.
+/// Names below the apex keep their ancestors alive as empty non-terminals, which answer NODATA (RFC 8020).
+/// </summary>
+internal sealed class ZoneModel
+{
+    private const int MaxMessageSize = ushort.MaxValue;
+
+    private readonly string _domain;
+    private readonly byte[] _apex;
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly byte[] _scratch = new byte[MaxMessageSize];
+    private readonly ushort[] _compression = new ushort[4096];
+
+    /// <remarks><c>domain</c>: The apex in lower case without the trailing dot.</remarks>
+    public ZoneModel(string domain)
+    {
+        _domain = domain;
+        _apex = DnsName.Parse(domain);
+    }
+
+    private static byte[] Prefix(string labels, ReadOnlySpan<byte> apex) => DnsName.Parse(labels + "." + DnsName.ToText(apex));
+
+    public void Add(IEnumerable<ZoneContribution> contributions)
+    {
+        foreach (ZoneContribution contribution in contributions)
+        {
+            Entry entry = Reference(contribution.Name, +1);
+            if (contribution.PodNamespace)
+            {
+                entry.PodNamespaceReferences++;
+            }
+
+            if (contribution.Record is { } record)
+            {
+                entry.AddRecord(record);
+            }
+        }
+    }
+
+    public void Remove(IEnumerable<ZoneContribution> contributions)
+    {
+        foreach (ZoneContribution contribution in contributions)
+        {
+            Entry entry = _entries[contribution.Name];
+            if (contribution.PodNamespace)
+            {
+                entry.PodNamespaceReferences--;
+            }
+
+            if (contribution.Record is { } record)
+            {
+                entry.RemoveRecord(record);
+            }
+
+            Reference(contribution.Name, -1);
+        }
+    }
+
+    /// <summary>
+    /// A snapshot of the model: the previous one's table with the touched names re-encoded, or a table
+    /// built from scratch when there is no previous one.
+    /// </summary>
+    public ClusterZoneSnapshot Publish(ClusterZoneSnapshot? previous, PodRecordMode pods, uint ttl, uint serial, bool synced)
+    {
+        // The apex SOA carries the serial, which changes with every publication.
+        _dirty.Add(_domain);
+        Dictionary<byte[], ZoneNode> nodes;
+        if (previous is null)
+        {
+            nodes = new Dictionary<byte[], ZoneNode>(_entries.Count, WireNameComparer.Instance);
+            _dirty.UnionWith(_entries.Keys);
+        }
+        else
+        {
+            nodes = new Dictionary<byte[], ZoneNode>(previous.Nodes, WireNameComparer.Instance);
+        }
+
+        foreach (string name in _dirty)
+        {
+            if (!DnsName.TryParse(name, out byte[] wire))
+            {
+                continue;
+            }
+
+            if (_entries.TryGetValue(name, out Entry? entry))
+            {
+                nodes[wire] = Encode(wire, entry, serial);
+            }
+            else
+            {
+                nodes.Remove(wire);
+            }
+        }
+
+        _dirty.Clear();
+        return new ClusterZoneSnapshot(nodes, _apex, EncodeNegativeSoa(serial, ttl), pods, ttl, synced);
+    }
+
+    /// <summary>Counts one more (or one less) reference to a name and, below the apex, to each of its ancestors.</summary>
+    private Entry Reference(string name, int delta)
+    {
+        if (!_entries.TryGetValue(name, out Entry? entry))
+        {
+            entry = new Entry();
+            _entries[name] = entry;
+        }
+
+        entry.References += delta;
+        _dirty.Add(name);
+        if (entry.References == 0)
+        {
+            _entries.Remove(name);
+        }
+
+        if (name.EndsWith("." + _domain, StringComparison.Ordinal))
+        {
+            Reference(name[(name.IndexOf('.', StringComparison.Ordinal) + 1)..], delta);
+        }
+
+        return entry;
+    }
+
+    private ZoneNode Encode(byte[] wire, Entry entry, uint serial)
+    {
+        DnsRecordType[] types = [.. entry.Records.Select(r => r.Type).Distinct()];
+        var encoded = new PrecomputedRecords[types.Length];
+        for (int i = 0; i < types.Length; i++)
+        {
+            DnsRecordType type = types[i];
+            encoded[i] = Encode(wire, type, [.. entry.Records.Where(r => r.Type == type)], serial);
+        }
+
+        return new ZoneNode(types, encoded, entry.PodNamespaceReferences > 0);
+    }
+
+    /// <summary>The SOA of negative answers without its owner (written per query as a pointer), names uncompressed.</summary>
+    private byte[] EncodeNegativeSoa(uint serial, uint ttl)
+    {
+        var writer = new DnsMessageWriter(new byte[2 * DnsName.MaxLength + 32], []);
+        TryWriteRecord(ref writer, DnsName.Root, new ZoneRecord(DnsRecordType.SOA, ttl), 0, serial);
+        return writer.Written[DnsName.Root.Length..].ToArray();
+    }
+
+    /// <summary>Encodes one RRset behind a question for <paramref name="owner"/>, plus address glue for SRV and NS targets.</summary>
+    private PrecomputedRecords Encode(byte[] owner, DnsRecordType type, ZoneRecord[] records, uint serial)
+    {
+        var writer = new DnsMessageWriter(_scratch, _compression);
+        writer.TryWriteBytes(new byte[DnsHeader.Size]);
+        writer.TryWriteQuestion(owner, (ushort)type, (ushort)DnsClass.IN);
+        int start = writer.Position;
+        var ends = new List<int>(records.Length);
+
+        // CoreDNS: priority 0, weight 100 / number of SRV records, at least 1.
+        ushort weight = (ushort)Math.Max(1, 100 / records.Length);
+        foreach (ZoneRecord record in records)
+        {
+            if (!TryWriteRecord(ref writer, owner, record, weight, serial))
+            {
+                break;
+            }
+
+            ends.Add(writer.Position - start);
+        }
+
+        int answers = ends.Count;
+        if (type is DnsRecordType.SRV or DnsRecordType.NS)
+        {
+            WriteGlue(ref writer, records, start, ends, serial);
+        }
+
+        return new PrecomputedRecords(_scratch[start..writer.Position], [.. ends], answers, authorityCount: 0);
+    }
+
+    private void WriteGlue(ref DnsMessageWriter writer, ZoneRecord[] records, int start, List<int> ends, uint serial)
+    {
+        foreach (string target in records.Select(r => r.Target!).Distinct(StringComparer.Ordinal))
+        {
+            if (!_entries.TryGetValue(target, out Entry? entry) || !DnsName.TryParse(target, out byte[] targetWire))
+            {
+                continue;
+            }
+
+            foreach (ZoneRecord glue in entry.Records.Where(r => r.Type is DnsRecordType.A or DnsRecordType.AAAA))
+            {
+                if (!TryWriteRecord(ref writer, targetWire, glue, 0, serial))
+                {
+                    return;
+                }
+
+                ends.Add(writer.Position - start);
+            }
+        }
+    }
+
+    private bool TryWriteRecord(ref DnsMessageWriter writer, ReadOnlySpan<byte> owner, ZoneRecord record, ushort weight, uint serial)
+    {
+        int start = writer.Position;
+        if (!writer.TryBeginRecord(owner, (ushort)record.Type, (ushort)DnsClass.IN, record.Ttl, out int rdLength))
+        {
+            return false;
+        }
+
+        bool written = record.Type switch
+        {
+            DnsRecordType.A or DnsRecordType.AAAA => writer.TryWriteBytes(record.Address!.GetAddressBytes()),
+            DnsRecordType.CNAME or DnsRecordType.PTR or DnsRecordType.NS => writer.TryWriteName(DnsName.Parse(record.Target!)),
+            DnsRecordType.SRV => writer.TryWriteUInt16(0)
+                && writer.TryWriteUInt16(weight)
+                && writer.TryWriteUInt16(record.Port)
+                && writer.TryWriteName(DnsName.Parse(record.Target!), compress: false),
+            DnsRecordType.TXT => writer.TryWriteBytes(CharacterString(record.Text!)),
+            DnsRecordType.SOA => TryWriteSoa(ref writer, serial, record.Ttl),
+            _ => false,
+        };
+        if (!written)
+        {
+            writer.Rewind(start);
+            return false;
+        }
+
+        writer.EndRecord(rdLength);
+        return true;
+    }
+
+    private bool TryWriteSoa(ref DnsMessageWriter writer, uint serial, uint minimum) =>
+        writer.TryWriteName(Prefix("ns.dns", _apex))
+        && writer.TryWriteName(Prefix("hostmaster", _apex))
+        && writer.TryWriteUInt32(serial)
+        && writer.TryWriteUInt32(7200)
+        && writer.TryWriteUInt32(1800)
+        && writer.TryWriteUInt32(86400)
+        && writer.TryWriteUInt32(minimum);
+
+    /// <summary>A TXT character-string: one length byte, then at most 255 bytes of text.</summary>
+    private static byte[] CharacterString(string text)
+    {
+        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        return [(byte)Math.Min(bytes.Length, 255), .. bytes.AsSpan(0, Math.Min(bytes.Length, 255))];
+    }
+
+    private sealed class Entry
+    {
+        private readonly List<ZoneRecord> _records = [];
+        private readonly Dictionary<ZoneRecord, int> _counts = [];
+
+        /// <summary>Contributions naming this entry or a descendant; at zero the name no longer exists.</summary>
+        public int References { get; set; }
+
+        public int PodNamespaceReferences { get; set; }
+
+        /// <summary>Distinct records in the order first contributed; duplicates (two slices, one IP) count once.</summary>
+        public IReadOnlyList<ZoneRecord> Records => _records;
+
+        public void AddRecord(ZoneRecord record)
+        {
+            _counts[record] = _counts.GetValueOrDefault(record) + 1;
+            if (_counts[record] == 1)
+            {
+                _records.Add(record);
+            }
+        }
+
+        public void RemoveRecord(ZoneRecord record)
+        {
+            if (--_counts[record] == 0)
+            {
+                _counts.Remove(record);
+                _records.Remove(record);
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+using Switchboard.Storage.Etcd;
+using Switchboard.Storage.Sqlite;
+
+namespace Switchboard.Storage;
+
+/// <summary>Opens the store a <see cref="StoreLocation"/> names.</summary>
+public static class KeyValueStoreFactory
+{
+    /// <summary>Opens the embedded store in <paramref name="sqliteFile"/>, or connects to etcd and checks it answers.</summary>
+    public static async Task<IKeyValueStore> OpenAsync(StoreLocation location, string sqliteFile, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (!location.IsEtcd)
+        {
+            return SqliteKeyValueStore.Open(sqliteFile, loggerFactory: loggerFactory);
+        }
+
+        var store = EtcdKeyValueStore.Connect(location, loggerFactory: loggerFactory);
+        try
+        {
+            // Fail at start-up, with the endpoints in the message, rather than on the first request.
+            await store.GetRevisionAsync(cancellationToken);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using Switchboard.ApiServer;
+using Switchboard.Storage;
+
+namespace Switchboard.Commands;
+
+/// <summary><c>switchboard apiserver</c>: the Kubernetes API over the store, alone, so a cluster can span machines.</summary>
+internal static class ApiServerCommand
+{
+    public static Command Create()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var store = CommonOptions.Store();
+        var apiServer = new ApiServerFlags();
+        var command = new Command("apiserver", "Run the Kubernetes API server alone over the store") { dataDir, store };
+        apiServer.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var directory = new DataDirectory(result.GetRequiredValue(dataDir));
+            directory.Create();
+            using var loggerFactory = Logging.CreateFactory();
+            using var stop = new StopSignal(cancellationToken);
+            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, stop.Token);
+            await using var api = await ApiServerHost.StartAsync(apiServer.Read(result, directory), kv, loggerFactory, cancellationToken: stop.Token);
+            await stop.WaitAsync();
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using Switchboard.Commands;
+
+namespace Switchboard;
+
+internal static class Program
+{
+    private static Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Switchboard: Kubernetes services, cluster DNS and load balancing on one Linux machine.")
+        {
+            UpCommand.Create(),
+            DownCommand.Create(),
+            ApiServerCommand.Create(),
+        };
+        return root.Parse(args).InvokeAsync();
+    }
+}
