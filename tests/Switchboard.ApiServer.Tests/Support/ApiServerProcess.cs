@@ -6,8 +6,8 @@ using Switchboard.Storage.Tests.Etcd;
 namespace Switchboard.ApiServer.Tests.Support;
 
 /// <summary>
-/// The API server as a process of its own (the test host beside the tests, a stand-in for <c>switchboard apiserver</c>),
-/// so that it can be killed with SIGKILL and started again on the same data dir and port.
+/// The API server as a process of its own (<c>switchboard apiserver</c>, built beside the tests), so that it can be
+/// killed with SIGKILL and started again on the same data dir and port.
 /// </summary>
 public sealed class ApiServerProcess : IDisposable
 {
@@ -29,11 +29,12 @@ public sealed class ApiServerProcess : IDisposable
 
     public Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
 
-    /// <summary>Starts the server and waits for the line it prints once it serves.</summary>
+    /// <summary>Starts the server and waits for the line it logs once it serves.</summary>
     public async Task StartAsync()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Switchboard.ApiServer.TestHost.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "switchboard.dll"));
+        start.ArgumentList.Add("apiserver");
         foreach (string argument in _arguments)
         {
             start.ArgumentList.Add(argument);
@@ -90,7 +91,7 @@ public sealed class ApiServerProcess : IDisposable
             _output.AppendLine(line);
         }
 
-        if (line.StartsWith("serving ", StringComparison.Ordinal))
+        if (line.Contains("API server serving on ", StringComparison.Ordinal))
         {
             serving.TrySetResult();
         }
