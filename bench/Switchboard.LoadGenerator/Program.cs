@@ -4,14 +4,19 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length == 0 || args[0] != "storage")
+        switch (args.FirstOrDefault())
         {
-            await Console.Error.WriteLineAsync("usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]");
-            return 2;
+            case "storage":
+                await StorageLoad.RunAsync(StorageLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+                return 0;
+            case "apiserver":
+                await ApiServerLoad.RunAsync(ApiServerLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync(
+                    "usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]\n" +
+                    "       Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5]");
+                return 2;
         }
-
-        var options = StorageLoadOptions.Parse(args.AsSpan(1));
-        await StorageLoad.RunAsync(options, Console.Out);
-        return 0;
     }
 }

@@ -88,7 +88,7 @@ internal static class StorageLoad
         return latencies;
     }
 
-    private static double Percentile(List<double> samples, double quantile)
+    internal static double Percentile(List<double> samples, double quantile)
     {
         if (samples.Count == 0)
         {
