@@ -36,6 +36,9 @@ idle_rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status")
 dotnet "$work/load/Switchboard.LoadGenerator.dll" apiserver --kubeconfig "$work/data/kubeconfig" \
   --clients "$clients" --services "$services" | tee "$work/results"
 peak_rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
+# utime + stime of the server (clock ticks): CPU per create is steadier than wall-clock figures on a shared machine.
+cpu_ticks=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+echo "server_cpu_ms_per_create=$(awk -v t="$cpu_ticks" -v hz="$(getconf CLK_TCK)" -v n="$services" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')"
 echo "server_idle_rss_mb=$((idle_rss_kb / 1024))"
 echo "server_peak_rss_mb=$((peak_rss_kb / 1024))"
 

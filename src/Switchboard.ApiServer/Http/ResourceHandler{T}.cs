@@ -135,14 +135,23 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             }
         }
 
-        var list = new JsonObject
+        await ApiJson.WriteAsync(http, 200, ListJson(metadata, result.Items));
+    }
+
+    /// <summary>A list document, each item serialized once straight into it (no JSON DOM per item: lists can be long).</summary>
+    private string ListJson(JsonObject metadata, IEnumerable<T> items)
+    {
+        var json = new StringBuilder()
+            .Append("{\"kind\":\"").Append(Kind.ListKind).Append("\",\"apiVersion\":\"").Append(Kind.GroupVersion)
+            .Append("\",\"metadata\":").Append(metadata.ToJsonString()).Append(",\"items\":[");
+        bool first = true;
+        foreach (var item in items)
         {
-            ["kind"] = Kind.ListKind,
-            ["apiVersion"] = Kind.GroupVersion,
-            ["metadata"] = metadata,
-            ["items"] = new JsonArray([.. result.Items.Select(i => (JsonNode)ObjectCodec.ToNode(i))]),
-        };
-        await ApiJson.WriteAsync(http, 200, list);
+            json.Append(first ? "" : ",").Append(KubernetesJson.Serialize(item));
+            first = false;
+        }
+
+        return json.Append("]}").ToString();
     }
 
     private async Task CreateAsync(HttpContext http, string? ns)
@@ -173,14 +182,8 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             }
         }
 
-        var list = new JsonObject
-        {
-            ["kind"] = Kind.ListKind,
-            ["apiVersion"] = Kind.GroupVersion,
-            ["metadata"] = new JsonObject { ["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture) },
-            ["items"] = new JsonArray([.. deleted.Select(i => (JsonNode)ObjectCodec.ToNode(i))]),
-        };
-        await ApiJson.WriteAsync(http, 200, list);
+        var metadata = new JsonObject { ["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture) };
+        await ApiJson.WriteAsync(http, 200, ListJson(metadata, deleted));
     }
 
     private async Task PatchAsync(HttpContext http, string? ns, string name, string? subresource)
@@ -370,7 +373,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             return;
         }
 
-        await ApiJson.WriteAsync(http, code, ObjectCodec.ToNode(obj));
+        await ApiJson.WriteObjectAsync(http, code, obj);
     }
 
     private async Task WatchAsync(HttpContext http, string? ns)

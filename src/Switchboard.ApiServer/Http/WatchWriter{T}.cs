@@ -45,30 +45,30 @@ internal sealed class WatchWriter<T>
 
     public Task WriteAsync(string type, T obj, CancellationToken cancellationToken)
     {
-        JsonNode node;
+        string json;
         if (_asTable)
         {
-            node = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent);
+            json = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent).ToJsonString();
             _headersSent = true;
         }
         else
         {
-            node = ObjectCodec.ToNode(obj);
+            json = KubernetesJson.Serialize(obj);
         }
 
         long.TryParse(obj.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long revision);
-        return WriteEventAsync(type, _ => node, revision, cancellationToken);
+        return WriteEventAsync(type, _ => json, revision, cancellationToken);
     }
 
     public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken) =>
-        WriteEventAsync("BOOKMARK", _ => Bookmark(revision, initialEventsEnd), revision, cancellationToken);
+        WriteEventAsync("BOOKMARK", _ => Bookmark(revision, initialEventsEnd).ToJsonString(), revision, cancellationToken);
 
     /// <summary>A bookmark at the highest resourceVersion written so far: never ahead of an event the client has not been sent.</summary>
     public Task WriteProgressBookmarkAsync(CancellationToken cancellationToken) =>
-        WriteEventAsync("BOOKMARK", written => Bookmark(written, false), 0, cancellationToken);
+        WriteEventAsync("BOOKMARK", written => Bookmark(written, false).ToJsonString(), 0, cancellationToken);
 
     public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
-        WriteEventAsync("ERROR", _ => ApiJson.StatusNode(status), 0, cancellationToken);
+        WriteEventAsync("ERROR", _ => ApiJson.StatusNode(status).ToJsonString(), 0, cancellationToken);
 
     private JsonObject Bookmark(long revision, bool initialEventsEnd)
     {
@@ -81,13 +81,14 @@ internal sealed class WatchWriter<T>
         return new JsonObject { ["kind"] = _kind.Kind, ["apiVersion"] = _kind.GroupVersion, ["metadata"] = metadata };
     }
 
-    /// <summary>Writes one event line under the gate; <paramref name="build"/> gets the highest revision written before it.</summary>
-    private async Task WriteEventAsync(string type, Func<long, JsonNode> build, long revision, CancellationToken cancellationToken)
+    /// <summary>Writes one event line under the gate; <paramref name="build"/> (the object's JSON) gets the highest revision written before it.</summary>
+    private async Task WriteEventAsync(string type, Func<long, string> build, long revision, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            byte[] line = Encoding.UTF8.GetBytes(new JsonObject { ["type"] = type, ["object"] = build(_lastRevision) }.ToJsonString() + "\n");
+            // type is one of ADDED, MODIFIED, DELETED, BOOKMARK, ERROR: nothing to escape.
+            byte[] line = Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":{build(_lastRevision)}}}\n");
             await _http.Response.Body.WriteAsync(line, cancellationToken);
             await _http.Response.Body.FlushAsync(cancellationToken);
             _lastRevision = Math.Max(_lastRevision, revision);
