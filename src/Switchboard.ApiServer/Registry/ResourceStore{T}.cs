@@ -311,14 +311,15 @@ internal sealed class ResourceStore<T>
                 _ => null,
             };
             bool graceful = Strategy.DeletesGracefully(obj, request.GracePeriodSeconds);
-            bool hasFinalizers = meta.Finalizers is { Count: > 0 };
-            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && graceful && !hasFinalizers))
+            bool finalizersPending = !Strategy.FinalizersDone(obj);
+            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && !finalizersPending))
             {
-                // Already being deleted: nothing more to do until the finalizers are gone.
+                // Already being deleted: nothing more to do until the finalizers are gone, unless a zero grace
+                // period (kubectl delete --force) cuts the wait short, as upstream.
                 return obj;
             }
 
-            if (hasFinalizers || gcFinalizer is not null || (graceful && request.GracePeriodSeconds != 0))
+            if (finalizersPending || gcFinalizer is not null || (graceful && request.GracePeriodSeconds != 0))
             {
                 if (gcFinalizer is not null && !(meta.Finalizers?.Contains(gcFinalizer) ?? false))
                 {

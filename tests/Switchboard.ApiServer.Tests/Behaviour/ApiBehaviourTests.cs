@@ -131,6 +131,66 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
     }
 
     [Fact]
+    public async Task Finalizing_a_terminating_namespace_with_no_finalizers_left_deletes_it()
+    {
+        using var client = _server.NewClient();
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "finalized" } });
+        // Even a zero grace period (kubectl delete --force) goes through Terminating while spec.finalizers remain.
+        await client.CoreV1.DeleteNamespaceAsync("finalized", new V1DeleteOptions { GracePeriodSeconds = 0 });
+        var terminating = await client.CoreV1.ReadNamespaceAsync("finalized");
+        Assert.Equal("Terminating", terminating.Status.Phase);
+        Assert.Equal(["kubernetes"], terminating.Spec.Finalizers);
+
+        // What the namespace controller does once the namespace is empty.
+        terminating.Spec.Finalizers = [];
+        await client.CoreV1.ReplaceNamespaceFinalizeAsync(terminating, "finalized");
+
+        var gone = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReadNamespaceAsync("finalized"));
+        Assert.Equal(HttpStatusCode.NotFound, gone.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Foreground_and_orphan_deletion_leave_the_object_marked_with_the_collectors_finalizer()
+    {
+        using var client = _server.NewClient();
+        await EnsureNamespaceAsync("gc");
+        foreach (string name in new[] { "fg", "orphaned" })
+        {
+            await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = name } }, "gc");
+        }
+
+        await client.CoreV1.DeleteNamespacedConfigMapAsync("fg", "gc", new V1DeleteOptions { PropagationPolicy = "Foreground" });
+        await client.CoreV1.DeleteNamespacedConfigMapAsync("orphaned", "gc", new V1DeleteOptions { PropagationPolicy = "Orphan" });
+
+        var foreground = await client.CoreV1.ReadNamespacedConfigMapAsync("fg", "gc");
+        var orphan = await client.CoreV1.ReadNamespacedConfigMapAsync("orphaned", "gc");
+        Assert.Equal(["foregroundDeletion"], foreground.Metadata.Finalizers);
+        Assert.Equal(["orphan"], orphan.Metadata.Finalizers);
+        Assert.NotNull(foreground.Metadata.DeletionTimestamp);
+        Assert.NotNull(orphan.Metadata.DeletionTimestamp);
+    }
+
+    [Fact]
+    public async Task A_scheduled_pod_deletes_gracefully_as_Terminating_and_goes_at_once_when_forced_or_unscheduled()
+    {
+        await EnsureNamespaceAsync("graceful");
+        await Kubectl.OkAsync("create", "-f", Manifest("scheduled-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: placed\nspec:\n  nodeName: node-1\n  containers:\n  - name: c\n    image: busybox\n"), "-n", "graceful");
+        await Kubectl.OkAsync("run", "unplaced", "--image=busybox", "-n", "graceful");
+
+        await Kubectl.OkAsync("delete", "pod", "placed", "unplaced", "-n", "graceful", "--wait=false");
+        string listed = await Kubectl.OkAsync("get", "pods", "-n", "graceful");
+        string grace = await Kubectl.OkAsync("get", "pod", "placed", "-n", "graceful", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}");
+        await Kubectl.OkAsync("delete", "pod", "placed", "-n", "graceful", "--grace-period=0", "--force");
+        var (code, _, _) = await Kubectl.RunAsync("get", "pod", "placed", "-n", "graceful");
+
+        // As upstream, a pod no node has taken is deleted at once; one on a node waits for its kubelet.
+        Assert.Matches(@"placed\s+0/1\s+Terminating", listed);
+        Assert.DoesNotContain("unplaced", listed, StringComparison.Ordinal);
+        Assert.Equal("30", grace);
+        Assert.NotEqual(0, code);
+    }
+
+    [Fact]
     public async Task Every_kind_prints_the_columns_kubectl_shows_on_a_real_cluster()
     {
         await EnsureNamespaceAsync("tables");
