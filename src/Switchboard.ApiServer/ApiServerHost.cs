@@ -49,7 +49,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var stopping = new CancellationTokenSource();
         var context = new RegistryContext(store, time, new Random(), stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
         var catalog = new ResourceCatalog(context, options);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, logger);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);

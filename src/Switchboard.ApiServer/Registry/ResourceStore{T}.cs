@@ -314,8 +314,8 @@ internal sealed class ResourceStore<T>
             bool finalizersPending = !Strategy.FinalizersDone(obj);
             if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && !finalizersPending))
             {
-                // Already being deleted: nothing more to do until the finalizers are gone, unless a zero grace
-                // period (kubectl delete --force) cuts the wait short, as upstream.
+                // Already being deleted: nothing more to do until the finalizers are gone, unless a zero grace period
+                // (kubectl delete --force, or the kubelet confirming a pod stopped) ends it, as upstream.
                 return obj;
             }
 

@@ -4,6 +4,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Switchboard.ApiServer.Tests.Support;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Behaviour;
 
@@ -18,7 +19,7 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
 
     protected ApiBehaviourTests(TServer server) => _server = server;
 
-    private KubectlTool Kubectl => _server.Kubectl;
+    private Kubectl Kubectl => _server.Kubectl;
 
     [Fact]
     public async Task Server_dry_run_answers_as_if_created_but_stores_nothing()
@@ -26,7 +27,7 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
         await EnsureNamespaceAsync("dry");
         string file = Manifest("dry-svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: ghost\nspec:\n  ports:\n  - port: 80\n");
 
-        string output = await Kubectl.OkAsync("create", "-f", file, "-n", "dry", "--dry-run=server", "-o", "jsonpath={.spec.clusterIP}");
+        string output = await Kubectl.OutputAsync("create", "-f", file, "-n", "dry", "--dry-run=server", "-o", "jsonpath={.spec.clusterIP}");
         var (code, _, stderr) = await Kubectl.RunAsync("get", "svc", "ghost", "-n", "dry");
 
         Assert.StartsWith("10.96.", output, StringComparison.Ordinal);
@@ -74,12 +75,12 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
         string dynamic = Manifest("np-dynamic.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: dynamic\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n");
         string clash = Manifest("np-clash.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: clash\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 31001\n");
 
-        await Kubectl.OkAsync("create", "-f", fixedPort, "-n", "ports");
-        await Kubectl.OkAsync("create", "-f", dynamic, "-n", "ports");
+        await Kubectl.OutputAsync("create", "-f", fixedPort, "-n", "ports");
+        await Kubectl.OutputAsync("create", "-f", dynamic, "-n", "ports");
         var (code, _, stderr) = await Kubectl.RunAsync("create", "-f", clash, "-n", "ports");
 
-        Assert.Equal("31001", await Kubectl.OkAsync("get", "svc", "fixed", "-n", "ports", "-o", "jsonpath={.spec.ports[0].nodePort}"));
-        int port = int.Parse(await Kubectl.OkAsync("get", "svc", "dynamic", "-n", "ports", "-o", "jsonpath={.spec.ports[0].nodePort}"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("31001", await Kubectl.OutputAsync("get", "svc", "fixed", "-n", "ports", "-o", "jsonpath={.spec.ports[0].nodePort}"));
+        int port = int.Parse(await Kubectl.OutputAsync("get", "svc", "dynamic", "-n", "ports", "-o", "jsonpath={.spec.ports[0].nodePort}"), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(port, 30000, 32767);
         Assert.NotEqual(0, code);
         Assert.Contains("spec.ports[0].nodePort: Invalid value: 31001: provided port is already allocated", stderr, StringComparison.Ordinal);
@@ -109,7 +110,7 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
     {
         await EnsureNamespaceAsync("ssa");
 
-        var (code, _, stderr) = await Kubectl.RunAsync("apply", "--server-side", "-f", KubectlTool.ExampleFile("backend.yaml"), "-n", "ssa");
+        var (code, _, stderr) = await Kubectl.RunAsync("apply", "--server-side", "-f", SharedFiles.Example("backend.yaml"), "-n", "ssa");
 
         Assert.NotEqual(0, code);
         Assert.Contains("server-side apply (application/apply-patch+yaml) is not supported", stderr, StringComparison.Ordinal);
@@ -119,10 +120,10 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
     [Fact]
     public async Task A_deleted_namespace_is_Terminating_and_refuses_new_content()
     {
-        await Kubectl.OkAsync("create", "namespace", "doomed");
+        await Kubectl.OutputAsync("create", "namespace", "doomed");
 
-        await Kubectl.OkAsync("delete", "namespace", "doomed", "--wait=false");
-        string phase = await Kubectl.OkAsync("get", "namespace", "doomed", "-o", "jsonpath={.status.phase}");
+        await Kubectl.OutputAsync("delete", "namespace", "doomed", "--wait=false");
+        string phase = await Kubectl.OutputAsync("get", "namespace", "doomed", "-o", "jsonpath={.status.phase}");
         var (code, _, stderr) = await Kubectl.RunAsync("create", "-f", Manifest("doomed-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n"), "-n", "doomed");
 
         Assert.Equal("Terminating", phase);
@@ -174,13 +175,13 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
     public async Task A_scheduled_pod_deletes_gracefully_as_Terminating_and_goes_at_once_when_forced_or_unscheduled()
     {
         await EnsureNamespaceAsync("graceful");
-        await Kubectl.OkAsync("create", "-f", Manifest("scheduled-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: placed\nspec:\n  nodeName: node-1\n  containers:\n  - name: c\n    image: busybox\n"), "-n", "graceful");
-        await Kubectl.OkAsync("run", "unplaced", "--image=busybox", "-n", "graceful");
+        await Kubectl.OutputAsync("create", "-f", Manifest("scheduled-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: placed\nspec:\n  nodeName: node-1\n  containers:\n  - name: c\n    image: busybox\n"), "-n", "graceful");
+        await Kubectl.OutputAsync("run", "unplaced", "--image=busybox", "-n", "graceful");
 
-        await Kubectl.OkAsync("delete", "pod", "placed", "unplaced", "-n", "graceful", "--wait=false");
-        string listed = await Kubectl.OkAsync("get", "pods", "-n", "graceful");
-        string grace = await Kubectl.OkAsync("get", "pod", "placed", "-n", "graceful", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}");
-        await Kubectl.OkAsync("delete", "pod", "placed", "-n", "graceful", "--grace-period=0", "--force");
+        await Kubectl.OutputAsync("delete", "pod", "placed", "unplaced", "-n", "graceful", "--wait=false");
+        string listed = await Kubectl.OutputAsync("get", "pods", "-n", "graceful");
+        string grace = await Kubectl.OutputAsync("get", "pod", "placed", "-n", "graceful", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}");
+        await Kubectl.OutputAsync("delete", "pod", "placed", "-n", "graceful", "--grace-period=0", "--force");
         var (code, _, _) = await Kubectl.RunAsync("get", "pod", "placed", "-n", "graceful");
 
         // As upstream, a pod no node has taken is deleted at once; one on a node waits for its kubelet.
@@ -194,23 +195,23 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
     public async Task Every_kind_prints_the_columns_kubectl_shows_on_a_real_cluster()
     {
         await EnsureNamespaceAsync("tables");
-        await Kubectl.OkAsync("create", "-f", KubectlTool.ExampleFile("backend.yaml"), "-n", "tables");
-        await Kubectl.OkAsync("create", "-f", Manifest("kinds.yaml", KindsManifest), "-n", "tables");
+        await Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "tables");
+        await Kubectl.OutputAsync("create", "-f", Manifest("kinds.yaml", KindsManifest), "-n", "tables");
 
         string[] Header(string output) => output.Split('\n')[0].Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(["NAME", "STATUS", "AGE"], Header(await Kubectl.OkAsync("get", "namespaces")));
-        Assert.Equal(["NAME", "STATUS", "ROLES", "AGE", "VERSION"], Header(await Kubectl.OkAsync("get", "nodes")));
-        Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], Header(await Kubectl.OkAsync("get", "services", "-n", "tables")));
-        Assert.Equal(["NAME", "ENDPOINTS", "AGE"], Header(await Kubectl.OkAsync("get", "endpoints", "-n", "default")));
-        Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE"], Header(await Kubectl.OkAsync("get", "pods", "-n", "tables")));
-        Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], Header(await Kubectl.OkAsync("get", "pods", "-n", "tables", "-o", "wide")));
-        Assert.Equal(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], Header(await Kubectl.OkAsync("get", "events", "-n", "tables")));
-        Assert.Equal(["NAME", "DATA", "AGE"], Header(await Kubectl.OkAsync("get", "configmaps", "-n", "tables")));
-        Assert.Equal(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], Header(await Kubectl.OkAsync("get", "deployments", "-n", "tables")));
-        Assert.Equal(["NAME", "DESIRED", "CURRENT", "READY", "AGE"], Header(await Kubectl.OkAsync("get", "replicasets", "-n", "tables")));
-        Assert.Equal(["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], Header(await Kubectl.OkAsync("get", "endpointslices", "-n", "tables")));
-        Assert.Matches(@"(?m)^web-abc\s+IPv4\s+8080\s+10\.244\.0\.5\s", await Kubectl.OkAsync("get", "endpointslices", "-n", "tables"));
-        Assert.Matches(@"(?m)^\S+\s+Normal\s+Scheduled\s+pod/solo\s+assigned to node-1", await Kubectl.OkAsync("get", "events", "-n", "tables"));
+        Assert.Equal(["NAME", "STATUS", "AGE"], Header(await Kubectl.OutputAsync("get", "namespaces")));
+        Assert.Equal(["NAME", "STATUS", "ROLES", "AGE", "VERSION"], Header(await Kubectl.OutputAsync("get", "nodes")));
+        Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], Header(await Kubectl.OutputAsync("get", "services", "-n", "tables")));
+        Assert.Equal(["NAME", "ENDPOINTS", "AGE"], Header(await Kubectl.OutputAsync("get", "endpoints", "-n", "default")));
+        Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE"], Header(await Kubectl.OutputAsync("get", "pods", "-n", "tables")));
+        Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], Header(await Kubectl.OutputAsync("get", "pods", "-n", "tables", "-o", "wide")));
+        Assert.Equal(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], Header(await Kubectl.OutputAsync("get", "events", "-n", "tables")));
+        Assert.Equal(["NAME", "DATA", "AGE"], Header(await Kubectl.OutputAsync("get", "configmaps", "-n", "tables")));
+        Assert.Equal(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], Header(await Kubectl.OutputAsync("get", "deployments", "-n", "tables")));
+        Assert.Equal(["NAME", "DESIRED", "CURRENT", "READY", "AGE"], Header(await Kubectl.OutputAsync("get", "replicasets", "-n", "tables")));
+        Assert.Equal(["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], Header(await Kubectl.OutputAsync("get", "endpointslices", "-n", "tables")));
+        Assert.Matches(@"(?m)^web-abc\s+IPv4\s+8080\s+10\.244\.0\.5\s", await Kubectl.OutputAsync("get", "endpointslices", "-n", "tables"));
+        Assert.Matches(@"(?m)^\S+\s+Normal\s+Scheduled\s+pod/solo\s+assigned to node-1", await Kubectl.OutputAsync("get", "events", "-n", "tables"));
     }
 
     private const string KindsManifest = """
@@ -283,7 +284,7 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
         var (code, _, _) = await Kubectl.RunAsync("get", "namespace", name);
         if (code != 0)
         {
-            await Kubectl.OkAsync("create", "namespace", name);
+            await Kubectl.OutputAsync("create", "namespace", name);
         }
     }
 

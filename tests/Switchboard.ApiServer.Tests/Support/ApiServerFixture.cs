@@ -1,5 +1,6 @@
 using k8s;
 using Switchboard.Storage;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Support;
 
@@ -21,7 +22,9 @@ public abstract class ApiServerFixture : IAsyncLifetime
 
     public string DataDirectory => _dir;
 
-    public KubectlTool Kubectl => new(Host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
+    public Kubectl Kubectl => new(Host.KubeconfigPath, KubectlCache);
+
+    private string KubectlCache => Path.Combine(_dir, "kubectl-cache");
 
     public virtual async Task InitializeAsync()
     {
@@ -29,6 +32,9 @@ public abstract class ApiServerFixture : IAsyncLifetime
         _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
         _port = _host.Url.Port;
     }
+
+    /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>) whose stdout lines are read as they come.</summary>
+    public KubectlStream StartKubectl(params string[] args) => KubectlStream.Start(Host.KubeconfigPath, KubectlCache, args);
 
     /// <summary>A KubernetesClient from DATA_DIR/kubeconfig, as a user would build it.</summary>
     public Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Host.KubeconfigPath));

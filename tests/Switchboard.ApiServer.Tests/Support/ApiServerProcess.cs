@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using k8s;
-using Switchboard.Storage.Tests.Etcd;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Support;
 
@@ -19,7 +19,7 @@ public sealed class ApiServerProcess : IDisposable
     public ApiServerProcess(string dataDirectory, string store, params string[] extraArguments)
     {
         DataDirectory = dataDirectory;
-        int port = EtcdCluster.FreePorts(1)[0];
+        int port = FreePort.Next();
         _arguments = ["--data-dir", dataDirectory, "--store", store, "--api-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArguments];
     }
 

@@ -12,7 +12,7 @@ public sealed class KubectlStream : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly List<string> _seen = [];
 
-    internal KubectlStream(Process process)
+    private KubectlStream(Process process)
     {
         _process = process;
         _process.ErrorDataReceived += (_, e) =>
@@ -24,6 +24,18 @@ public sealed class KubectlStream : IDisposable
         };
         _process.BeginErrorReadLine();
         _ = PumpAsync();
+    }
+
+    public static KubectlStream Start(string kubeconfig, string cacheDirectory, string[] args)
+    {
+        var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["KUBECONFIG"] = kubeconfig;
+        foreach (string arg in (string[])["--cache-dir", cacheDirectory, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return new KubectlStream(Process.Start(start) ?? throw new InvalidOperationException("could not start kubectl"));
     }
 
     /// <summary>Waits for the next stdout line that matches; fails with everything read so far after the deadline.</summary>

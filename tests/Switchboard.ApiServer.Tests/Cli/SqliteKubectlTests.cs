@@ -1,5 +1,5 @@
 using Switchboard.ApiServer.Tests.Support;
 
-namespace Switchboard.ApiServer.Tests.Kubectl;
+namespace Switchboard.ApiServer.Tests.Cli;
 
 public sealed class SqliteKubectlTests(SqliteApiServer server) : KubectlTests<SqliteApiServer>(server);

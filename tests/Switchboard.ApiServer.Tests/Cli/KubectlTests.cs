@@ -2,8 +2,9 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Switchboard.ApiServer.Tests.Support;
+using Switchboard.Testing;
 
-namespace Switchboard.ApiServer.Tests.Kubectl;
+namespace Switchboard.ApiServer.Tests.Cli;
 
 /// <summary>The real kubectl against the server; run once per store by the subclasses.</summary>
 public abstract class KubectlTests<TServer> : IClassFixture<TServer>
@@ -13,30 +14,30 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
 
     protected KubectlTests(TServer server) => _server = server;
 
-    private KubectlTool Kubectl => _server.Kubectl;
+    private Kubectl Kubectl => _server.Kubectl;
 
     [Fact]
     public async Task Backend_example_creates_and_reads_back_as_on_a_real_cluster()
     {
         await EnsureBackendAsync();
 
-        string table = await Kubectl.OkAsync("get", "svc", "backend", "-n", "critical-app");
+        string table = await Kubectl.OutputAsync("get", "svc", "backend", "-n", "critical-app");
         string[] header = table.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], header);
         Assert.Matches(@"backend\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80/TCP", table);
 
-        string wide = await Kubectl.OkAsync("get", "deploy", "-n", "critical-app", "-o", "wide");
+        string wide = await Kubectl.OutputAsync("get", "deploy", "-n", "critical-app", "-o", "wide");
         Assert.Matches(@"backend\s+0/3\s+0\s+0\s+\S+\s+nginx\s+nginx\s+app=critical-app,role=backend", wide);
 
-        string ip = await Kubectl.OkAsync("get", "svc", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+        string ip = await Kubectl.OutputAsync("get", "svc", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
         Assert.True(IPAddress.TryParse(ip, out var address) && address.ToString().StartsWith("10.96.", StringComparison.Ordinal), ip);
 
-        string yaml = await Kubectl.OkAsync("get", "svc", "backend", "-n", "critical-app", "-o", "yaml");
+        string yaml = await Kubectl.OutputAsync("get", "svc", "backend", "-n", "critical-app", "-o", "yaml");
         Assert.Contains("sessionAffinity: None", yaml, StringComparison.Ordinal);
         Assert.Contains("targetPort: 80", yaml, StringComparison.Ordinal);
         Assert.Contains("uid: ", yaml, StringComparison.Ordinal);
 
-        string json = await Kubectl.OkAsync("get", "deploy", "backend", "-n", "critical-app", "-o", "json");
+        string json = await Kubectl.OutputAsync("get", "deploy", "backend", "-n", "critical-app", "-o", "json");
         using var doc = JsonDocument.Parse(json);
         Assert.Equal(1, doc.RootElement.GetProperty("metadata").GetProperty("generation").GetInt32());
         Assert.Equal("RollingUpdate", doc.RootElement.GetProperty("spec").GetProperty("strategy").GetProperty("type").GetString());
@@ -47,7 +48,7 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     {
         await EnsureBackendAsync();
 
-        string text = await Kubectl.OkAsync("describe", "service", "backend", "-n", "critical-app");
+        string text = await Kubectl.OutputAsync("describe", "service", "backend", "-n", "critical-app");
 
         Assert.Matches(@"Name:\s+backend", text);
         Assert.Matches(@"Namespace:\s+critical-app", text);
@@ -102,43 +103,43 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     public async Task Apply_twice_says_unchanged_then_label_annotate_scale_and_each_patch_type_land()
     {
         const string ns = "apply-test";
-        await Kubectl.OkAsync("create", "namespace", ns);
-        string backend = KubectlTool.ExampleFile("backend.yaml");
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        string backend = SharedFiles.Example("backend.yaml");
 
-        string first = await Kubectl.OkAsync("apply", "-f", backend, "-n", ns);
-        string second = await Kubectl.OkAsync("apply", "-f", backend, "-n", ns);
+        string first = await Kubectl.OutputAsync("apply", "-f", backend, "-n", ns);
+        string second = await Kubectl.OutputAsync("apply", "-f", backend, "-n", ns);
 
         Assert.Contains("service/backend created", first, StringComparison.Ordinal);
         Assert.Contains("deployment.apps/backend created", first, StringComparison.Ordinal);
         Assert.Contains("service/backend unchanged", second, StringComparison.Ordinal);
         Assert.Contains("deployment.apps/backend unchanged", second, StringComparison.Ordinal);
 
-        Assert.Contains("service/backend labeled", await Kubectl.OkAsync("label", "svc", "backend", "-n", ns, "tier=web"), StringComparison.Ordinal);
-        Assert.Contains("service/backend annotated", await Kubectl.OkAsync("annotate", "svc", "backend", "-n", ns, "owner=team-a"), StringComparison.Ordinal);
-        Assert.Contains("deployment.apps/backend scaled", await Kubectl.OkAsync("scale", "deploy", "backend", "-n", ns, "--replicas=5"), StringComparison.Ordinal);
+        Assert.Contains("service/backend labeled", await Kubectl.OutputAsync("label", "svc", "backend", "-n", ns, "tier=web"), StringComparison.Ordinal);
+        Assert.Contains("service/backend annotated", await Kubectl.OutputAsync("annotate", "svc", "backend", "-n", ns, "owner=team-a"), StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend scaled", await Kubectl.OutputAsync("scale", "deploy", "backend", "-n", ns, "--replicas=5"), StringComparison.Ordinal);
 
         // Strategic merge: the container list merges by name, so the ports survive an image change.
-        await Kubectl.OkAsync("patch", "deploy", "backend", "-n", ns, "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}""");
-        await Kubectl.OkAsync("patch", "svc", "backend", "-n", ns, "--type=merge", "-p", """{"metadata":{"labels":{"merged":"yes"}}}""");
-        await Kubectl.OkAsync("patch", "svc", "backend", "-n", ns, "--type=json", "-p", """[{"op":"replace","path":"/spec/ports/0/targetPort","value":8080}]""");
+        await Kubectl.OutputAsync("patch", "deploy", "backend", "-n", ns, "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}""");
+        await Kubectl.OutputAsync("patch", "svc", "backend", "-n", ns, "--type=merge", "-p", """{"metadata":{"labels":{"merged":"yes"}}}""");
+        await Kubectl.OutputAsync("patch", "svc", "backend", "-n", ns, "--type=json", "-p", """[{"op":"replace","path":"/spec/ports/0/targetPort","value":8080}]""");
 
-        using var svc = JsonDocument.Parse(await Kubectl.OkAsync("get", "svc", "backend", "-n", ns, "-o", "json"));
+        using var svc = JsonDocument.Parse(await Kubectl.OutputAsync("get", "svc", "backend", "-n", ns, "-o", "json"));
         var labels = svc.RootElement.GetProperty("metadata").GetProperty("labels");
         Assert.Equal("web", labels.GetProperty("tier").GetString());
         Assert.Equal("yes", labels.GetProperty("merged").GetString());
         Assert.Equal("team-a", svc.RootElement.GetProperty("metadata").GetProperty("annotations").GetProperty("owner").GetString());
         Assert.Equal(8080, svc.RootElement.GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetInt32());
 
-        using var deploy = JsonDocument.Parse(await Kubectl.OkAsync("get", "deploy", "backend", "-n", ns, "-o", "json"));
+        using var deploy = JsonDocument.Parse(await Kubectl.OutputAsync("get", "deploy", "backend", "-n", ns, "-o", "json"));
         Assert.Equal(5, deploy.RootElement.GetProperty("spec").GetProperty("replicas").GetInt32());
         var container = deploy.RootElement.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
         Assert.Equal("nginx:1.27", container.GetProperty("image").GetString());
         Assert.Equal(80, container.GetProperty("ports")[0].GetProperty("containerPort").GetInt32());
 
         // A third apply after the out-of-band changes restores what the file says (replicas 3) and keeps the label.
-        Assert.Contains("deployment.apps/backend configured", await Kubectl.OkAsync("apply", "-f", backend, "-n", ns), StringComparison.Ordinal);
-        Assert.Equal("3", await Kubectl.OkAsync("get", "deploy", "backend", "-n", ns, "-o", "jsonpath={.spec.replicas}"));
-        Assert.Equal("web", await Kubectl.OkAsync("get", "svc", "backend", "-n", ns, "-o", "jsonpath={.metadata.labels.tier}"));
+        Assert.Contains("deployment.apps/backend configured", await Kubectl.OutputAsync("apply", "-f", backend, "-n", ns), StringComparison.Ordinal);
+        Assert.Equal("3", await Kubectl.OutputAsync("get", "deploy", "backend", "-n", ns, "-o", "jsonpath={.spec.replicas}"));
+        Assert.Equal("web", await Kubectl.OutputAsync("get", "svc", "backend", "-n", ns, "-o", "jsonpath={.metadata.labels.tier}"));
     }
 
     [Fact]
@@ -146,8 +147,8 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     {
         await EnsureBackendAsync();
 
-        string all = await Kubectl.OkAsync("get", "all", "-n", "critical-app");
-        string everywhere = await Kubectl.OkAsync("get", "svc", "-A");
+        string all = await Kubectl.OutputAsync("get", "all", "-n", "critical-app");
+        string everywhere = await Kubectl.OutputAsync("get", "svc", "-A");
 
         Assert.Matches(@"service/backend\s+ClusterIP\s+10\.96\.", all);
         Assert.Matches(@"deployment\.apps/backend\s+\d+/\d+", all);
@@ -160,17 +161,17 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     public async Task Get_w_sees_added_modified_and_deleted_while_delete_waits_for_the_deletion()
     {
         const string ns = "watch-test";
-        await Kubectl.OkAsync("create", "namespace", ns);
-        await Kubectl.OkAsync("create", "-f", ServiceFile("first", 80), "-n", ns);
-        using var watch = Kubectl.Start("get", "svc", "-n", ns, "-w", "--output-watch-events");
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        await Kubectl.OutputAsync("create", "-f", ServiceFile("first", 80), "-n", ns);
+        using var watch = _server.StartKubectl("get", "svc", "-n", ns, "-w", "--output-watch-events");
         await watch.WaitForLineAsync(l => l.StartsWith("ADDED", StringComparison.Ordinal) && l.Contains("first", StringComparison.Ordinal), "the initial ADDED for first");
 
-        await Kubectl.OkAsync("create", "-f", ServiceFile("second", 81), "-n", ns);
+        await Kubectl.OutputAsync("create", "-f", ServiceFile("second", 81), "-n", ns);
         await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^ADDED\s+second\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+81/TCP"), "ADDED second");
-        await Kubectl.OkAsync("label", "svc", "second", "-n", ns, "touched=yes");
+        await Kubectl.OutputAsync("label", "svc", "second", "-n", ns, "touched=yes");
         await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^MODIFIED\s+second\s"), "MODIFIED second");
 
-        string deleted = await Kubectl.OkAsync("delete", "svc", "second", "-n", ns);
+        string deleted = await Kubectl.OutputAsync("delete", "svc", "second", "-n", ns);
         Assert.Contains("service \"second\" deleted", deleted, StringComparison.Ordinal);
         await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^DELETED\s+second\s"), "DELETED second");
 
@@ -184,18 +185,18 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     public async Task Create_subcommands_whose_bodies_kubectl_sends_as_protobuf_create_what_they_say()
     {
         const string ns = "typed";
-        await Kubectl.OkAsync("create", "namespace", ns);
+        await Kubectl.OutputAsync("create", "namespace", ns);
 
-        Assert.Contains("deployment.apps/web created", await Kubectl.OkAsync("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=8080", "-n", ns), StringComparison.Ordinal);
-        Assert.Contains("service/web created", await Kubectl.OkAsync("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", ns), StringComparison.Ordinal);
-        Assert.Contains("service/np created", await Kubectl.OkAsync("create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080", "-n", ns), StringComparison.Ordinal);
-        Assert.Contains("configmap/settings created", await Kubectl.OkAsync("create", "configmap", "settings", "--from-literal=mode=fast", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/web created", await Kubectl.OutputAsync("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=8080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("service/web created", await Kubectl.OutputAsync("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("service/np created", await Kubectl.OutputAsync("create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("configmap/settings created", await Kubectl.OutputAsync("create", "configmap", "settings", "--from-literal=mode=fast", "-n", ns), StringComparison.Ordinal);
 
-        Assert.Matches(@"web\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+80/TCP", await Kubectl.OkAsync("get", "svc", "web", "-n", ns));
-        Assert.Matches(@"np\s+NodePort\s+10\.96\.\S+\s+<none>\s+80:30080/TCP", await Kubectl.OkAsync("get", "svc", "np", "-n", ns));
-        Assert.Equal("8080 app=web", await Kubectl.OkAsync("get", "svc", "web", "-n", ns, "-o", "jsonpath={.spec.ports[0].targetPort} app={.spec.selector.app}"));
-        Assert.Equal("2 8080/TCP", await Kubectl.OkAsync("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}/{.spec.template.spec.containers[0].ports[0].protocol}"));
-        Assert.Equal("fast", await Kubectl.OkAsync("get", "configmap", "settings", "-n", ns, "-o", "jsonpath={.data.mode}"));
+        Assert.Matches(@"web\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+80/TCP", await Kubectl.OutputAsync("get", "svc", "web", "-n", ns));
+        Assert.Matches(@"np\s+NodePort\s+10\.96\.\S+\s+<none>\s+80:30080/TCP", await Kubectl.OutputAsync("get", "svc", "np", "-n", ns));
+        Assert.Equal("8080 app=web", await Kubectl.OutputAsync("get", "svc", "web", "-n", ns, "-o", "jsonpath={.spec.ports[0].targetPort} app={.spec.selector.app}"));
+        Assert.Equal("2 8080/TCP", await Kubectl.OutputAsync("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}/{.spec.template.spec.containers[0].ports[0].protocol}"));
+        Assert.Equal("fast", await Kubectl.OutputAsync("get", "configmap", "settings", "-n", ns, "-o", "jsonpath={.data.mode}"));
     }
 
     private string ServiceFile(string name, int port)
@@ -213,8 +214,8 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
             return;
         }
 
-        await Kubectl.OkAsync("create", "namespace", "critical-app");
-        string created = await Kubectl.OkAsync("create", "-f", KubectlTool.ExampleFile("backend.yaml"), "-n", "critical-app");
+        await Kubectl.OutputAsync("create", "namespace", "critical-app");
+        string created = await Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
         Assert.Contains("service/backend created", created, StringComparison.Ordinal);
         Assert.Contains("deployment.apps/backend created", created, StringComparison.Ordinal);
     }
