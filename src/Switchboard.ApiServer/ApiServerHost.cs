@@ -78,10 +78,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     {
         // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
         await _stopping.CancelAsync();
-        _stopping.Dispose();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
