@@ -16,20 +16,28 @@ internal sealed class DnsQueryHandler
     /// <summary>Plain DNS over UDP (RFC 1035 4.2.1), and the floor for an EDNS size (RFC 6891 6.2.5).</summary>
     public const int ClassicUdpPayloadSize = 512;
 
+    /// <summary>Returned by <see cref="Handle"/> for a name outside the cluster zones when a forwarder takes those.</summary>
+    public const int Forward = -1;
+
     private const int PodRecordFixedSize = 12;
 
     private readonly ClusterDnsIndex _index;
     private readonly ushort _maxUdpPayloadSize;
+    private readonly bool _forwards;
 
-    public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize)
+    public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize, bool forwards = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxUdpPayloadSize, ClassicUdpPayloadSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxUdpPayloadSize, MaxMessageSize);
         _index = index;
         _maxUdpPayloadSize = (ushort)maxUdpPayloadSize;
+        _forwards = forwards;
     }
 
-    /// <summary>Writes the response to <paramref name="query"/> and returns its length; 0 means send nothing.</summary>
+    /// <summary>
+    /// Writes the response to <paramref name="query"/> and returns its length; 0 means send nothing,
+    /// <see cref="Forward"/> that the forwarder answers it.
+    /// </summary>
     public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp)
     {
         if (!DnsHeader.TryRead(query, out DnsHeader header) || header.IsResponse || response.Length < ClassicUdpPayloadSize)
@@ -76,6 +84,11 @@ internal sealed class DnsQueryHandler
         DnsName.ToLowerAscii(name, lower);
         ClusterZoneSnapshot snapshot = _index.Snapshot;
         ZoneLookupResult result = snapshot.Lookup(lower, type);
+        if (_forwards && result.Kind == ZoneAnswerKind.NotAuthoritative)
+        {
+            return Forward;
+        }
+
         DnsResponseCode code = result.Kind switch
         {
             ZoneAnswerKind.NXDomain => DnsResponseCode.NXDomain,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.Zones;
 
 namespace Switchboard.Dns.Server;
@@ -29,15 +30,16 @@ public sealed class DnsServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ILogger log = logger ?? NullLogger<DnsServer>.Instance;
-        var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize);
+        DnsForwarder? forwarder = options.Forwarding is { } forwarding ? new DnsForwarder(forwarding, options.MaxUdpPayloadSize, timeProvider, log) : null;
+        var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize, forwarder is not null);
 
         // With port 0 the UDP port is picked first; it may be taken for TCP, so try again with another.
         for (int attempt = 1; ; attempt++)
         {
-            DnsUdpServer udp = DnsUdpServer.Start(options.EndPoint, options.UdpSockets, handler, log);
+            DnsUdpServer udp = DnsUdpServer.Start(options.EndPoint, options.UdpSockets, handler, forwarder, log);
             try
             {
-                DnsTcpServer tcp = DnsTcpServer.Start(udp.LocalEndPoint, handler, options, timeProvider, log);
+                DnsTcpServer tcp = DnsTcpServer.Start(udp.LocalEndPoint, handler, forwarder, options, timeProvider, log);
                 DnsServerLog.Started(log, udp.LocalEndPoint, options.UdpSockets);
                 return new DnsServer(udp, tcp);
             }

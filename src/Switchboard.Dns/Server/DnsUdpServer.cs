@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Switchboard.Dns.Forwarding;
 
 namespace Switchboard.Dns.Server;
 
@@ -18,13 +19,16 @@ internal sealed class DnsUdpServer : IDisposable
     private readonly Socket[] _sockets;
     private readonly Thread[] _threads;
     private readonly DnsQueryHandler _handler;
+    private readonly DnsForwarder? _forwarder;
     private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
-    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, ILogger logger)
+    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, ILogger logger)
     {
         _sockets = sockets;
         _handler = handler;
+        _forwarder = forwarder;
         _logger = logger;
         _threads = [.. sockets.Select((socket, i) => new Thread(() => Run(socket)) { IsBackground = true, Name = $"dns-udp-{i}" })];
         foreach (Thread thread in _threads)
@@ -36,7 +40,7 @@ internal sealed class DnsUdpServer : IDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
     /// <summary>Binds <paramref name="count"/> sockets; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, ILogger logger)
+    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, ILogger logger)
     {
         var sockets = new List<Socket>(count);
         try
@@ -53,12 +57,13 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, logger);
     }
 
     public void Dispose()
     {
         _stopping = true;
+        _stop.Cancel();
         foreach (Socket socket in _sockets)
         {
             socket.Dispose();
@@ -68,6 +73,8 @@ internal sealed class DnsUdpServer : IDisposable
         {
             thread.Join();
         }
+
+        _stop.Dispose();
     }
 
     private static Socket Bind(IPEndPoint endPoint, bool shared)
@@ -120,6 +127,10 @@ internal sealed class DnsUdpServer : IDisposable
             try
             {
                 length = _handler.Handle(query.AsSpan(0, received), response, overTcp: false);
+                if (length == DnsQueryHandler.Forward)
+                {
+                    length = Forward(socket, query.AsSpan(0, received), response, client);
+                }
             }
             catch (Exception e)
             {
@@ -144,6 +155,41 @@ internal sealed class DnsUdpServer : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>A cached or refused answer now; otherwise the exchange runs on the thread pool and replies when done.</summary>
+    private int Forward(Socket socket, ReadOnlySpan<byte> query, Span<byte> response, SocketAddress client)
+    {
+        var endPoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(client);
+        int length = _forwarder!.TryAnswer(query, response, overTcp: false, endPoint.Address);
+        if (length == DnsForwarder.Pending)
+        {
+            _ = ReplyLaterAsync(socket, query.ToArray(), endPoint);
+            return 0;
+        }
+
+        return length;
+    }
+
+    private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client)
+    {
+        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        try
+        {
+            int length = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
+            if (length > 0)
+            {
+                await socket.SendToAsync(response.AsMemory(0, length), SocketFlags.None, client, _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping)
+        {
+            // Stopping: the reply is dropped with the socket.
+        }
+        catch (SocketException e)
+        {
+            DnsServerLog.UdpSendFailed(_logger, client.ToString(), e);
         }
     }
 }
