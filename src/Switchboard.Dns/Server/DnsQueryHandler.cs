@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Wire;
 using Switchboard.Dns.Zones;
 
@@ -24,14 +25,16 @@ internal sealed class DnsQueryHandler
     private readonly ClusterDnsIndex _index;
     private readonly ushort _maxUdpPayloadSize;
     private readonly bool _forwards;
+    private readonly SkyDnsZone? _skyDns;
 
-    public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize, bool forwards = false)
+    public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize, bool forwards = false, SkyDnsZone? skyDns = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxUdpPayloadSize, ClassicUdpPayloadSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxUdpPayloadSize, MaxMessageSize);
         _index = index;
         _maxUdpPayloadSize = (ushort)maxUdpPayloadSize;
         _forwards = forwards;
+        _skyDns = skyDns;
     }
 
     /// <summary>
@@ -84,6 +87,11 @@ internal sealed class DnsQueryHandler
         DnsName.ToLowerAscii(name, lower);
         ClusterZoneSnapshot snapshot = _index.Snapshot;
         ZoneLookupResult result = snapshot.Lookup(lower, type);
+        if (result.Kind == ZoneAnswerKind.NotAuthoritative && _skyDns is not null)
+        {
+            result = _skyDns.Lookup(lower, type);
+        }
+
         if (_forwards && result.Kind == ZoneAnswerKind.NotAuthoritative)
         {
             return Forward;
@@ -157,7 +165,7 @@ internal sealed class DnsQueryHandler
                     break;
                 case ZoneAnswerKind.NoData or ZoneAnswerKind.NXDomain:
                     // RFC 2308: the zone's SOA in authority, its owner pointing into the question name.
-                    ReadOnlySpan<byte> soa = Snapshot!.NegativeSoaWithoutOwner;
+                    ReadOnlySpan<byte> soa = Result.NegativeSoa ?? Snapshot!.NegativeSoaWithoutOwner;
                     if (2 + soa.Length > destination.Length)
                     {
                         counts.Truncated = true;

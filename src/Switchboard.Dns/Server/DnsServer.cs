@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
 
 namespace Switchboard.Dns.Server;
@@ -24,14 +25,18 @@ public sealed class DnsServer : IAsyncDisposable
     /// <summary>The bound address; the port is the same for UDP and TCP.</summary>
     public IPEndPoint EndPoint => _udp.LocalEndPoint;
 
-    public static DnsServer Start(ClusterDnsIndex index, DnsServerOptions options, TimeProvider timeProvider, ILogger<DnsServer>? logger = null)
+    public static DnsServer Start(ClusterDnsIndex index, DnsServerOptions options, TimeProvider timeProvider, ILogger<DnsServer>? logger = null) =>
+        Start(index, options, timeProvider, logger, skyDns: null);
+
+    /// <remarks><c>skyDns</c>: Zones answered from the store, consulted for names outside the cluster zone before forwarding.</remarks>
+    internal static DnsServer Start(ClusterDnsIndex index, DnsServerOptions options, TimeProvider timeProvider, ILogger? logger, SkyDnsZone? skyDns)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ILogger log = logger ?? NullLogger<DnsServer>.Instance;
         DnsForwarder? forwarder = options.Forwarding is { } forwarding ? new DnsForwarder(forwarding, options.MaxUdpPayloadSize, timeProvider, log) : null;
-        var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize, forwarder is not null);
+        var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize, forwarder is not null, skyDns);
 
         // With port 0 the UDP port is picked first; it may be taken for TCP, so try again with another.
         for (int attempt = 1; ; attempt++)
