@@ -1,0 +1,153 @@
+using k8s;
+using k8s.Models;
+
+namespace Switchboard.Kube.Informers;
+
+/// <summary>
+/// The informer's thread-safe local copy of a collection, keyed by <see cref="ObjectKey"/>, with secondary indexes
+/// (always by namespace; more may be added before the informer starts). Objects handed out must not be mutated.
+/// </summary>
+public sealed class InformerCache<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    public const string NamespaceIndex = "namespace";
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<T, IEnumerable<string>>> _indexers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _indexes = new(StringComparer.Ordinal);
+
+    public InformerCache() => AddIndex(NamespaceIndex, o => o.Metadata.NamespaceProperty is { } ns ? [ns] : []);
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    /// <summary>Adds a secondary index: every value <paramref name="indexFunc"/> yields for an object finds it.</summary>
+    public void AddIndex(string name, Func<T, IEnumerable<string>> indexFunc)
+    {
+        lock (_lock)
+        {
+            if (_items.Count > 0)
+            {
+                throw new InvalidOperationException("indexes must be added before the cache is filled");
+            }
+
+            _indexers.Add(name, indexFunc);
+            _indexes.Add(name, new Dictionary<string, HashSet<string>>(StringComparer.Ordinal));
+        }
+    }
+
+    public T? Get(string key)
+    {
+        lock (_lock)
+        {
+            return _items.GetValueOrDefault(key);
+        }
+    }
+
+    public T? Get(string? ns, string name) => Get(ObjectKey.Of(ns, name));
+
+    public IReadOnlyList<T> List()
+    {
+        lock (_lock)
+        {
+            return [.. _items.Values];
+        }
+    }
+
+    public IReadOnlyList<string> Keys()
+    {
+        lock (_lock)
+        {
+            return [.. _items.Keys];
+        }
+    }
+
+    public IReadOnlyList<T> ByIndex(string index, string value)
+    {
+        lock (_lock)
+        {
+            if (!_indexes.TryGetValue(index, out var byValue))
+            {
+                throw new ArgumentException($"no index named {index}", nameof(index));
+            }
+
+            return byValue.TryGetValue(value, out var keys) ? [.. keys.Select(k => _items[k])] : [];
+        }
+    }
+
+    public IReadOnlyList<T> InNamespace(string ns) => ByIndex(NamespaceIndex, ns);
+
+    /// <summary>Stores an object; returns the one it replaced.</summary>
+    internal T? Upsert(T obj)
+    {
+        string key = ObjectKey.Of(obj);
+        lock (_lock)
+        {
+            var old = _items.GetValueOrDefault(key);
+            if (old is not null)
+            {
+                Unindex(key, old);
+            }
+
+            _items[key] = obj;
+            Index(key, obj);
+            return old;
+        }
+    }
+
+    /// <summary>Removes an object by key; returns what was stored.</summary>
+    internal T? Remove(string key)
+    {
+        lock (_lock)
+        {
+            if (!_items.Remove(key, out var old))
+            {
+                return null;
+            }
+
+            Unindex(key, old);
+            return old;
+        }
+    }
+
+    private void Index(string key, T obj)
+    {
+        foreach (var (name, func) in _indexers)
+        {
+            var byValue = _indexes[name];
+            foreach (string value in func(obj))
+            {
+                if (!byValue.TryGetValue(value, out var keys))
+                {
+                    byValue[value] = keys = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                keys.Add(key);
+            }
+        }
+    }
+
+    private void Unindex(string key, T obj)
+    {
+        foreach (var (name, func) in _indexers)
+        {
+            var byValue = _indexes[name];
+            foreach (string value in func(obj))
+            {
+                if (byValue.TryGetValue(value, out var keys) && keys.Remove(key) && keys.Count == 0)
+                {
+                    byValue.Remove(value);
+                }
+            }
+        }
+    }
+}

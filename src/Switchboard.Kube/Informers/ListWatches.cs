@@ -1,0 +1,51 @@
+using k8s;
+using k8s.Models;
+
+namespace Switchboard.Kube.Informers;
+
+/// <summary>List+watch over all namespaces for the kinds Switchboard's components follow.</summary>
+public static class ListWatches
+{
+    public static ListWatch<V1Pod> Pods(IKubernetes client, string? fieldSelector = null) => Make<V1Pod, V1PodList>(
+        ct => client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: fieldSelector, cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Service> Services(IKubernetes client) => Make<V1Service, V1ServiceList>(
+        ct => client.CoreV1.ListServiceForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Endpoints> Endpoints(IKubernetes client) => Make<V1Endpoints, V1EndpointsList>(
+        ct => client.CoreV1.ListEndpointsForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListEndpointsForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1EndpointSlice> EndpointSlices(IKubernetes client) => Make<V1EndpointSlice, V1EndpointSliceList>(
+        ct => client.DiscoveryV1.ListEndpointSliceForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.DiscoveryV1.WatchListEndpointSliceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Namespace> Namespaces(IKubernetes client) => Make<V1Namespace, V1NamespaceList>(
+        ct => client.CoreV1.ListNamespaceAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Node> Nodes(IKubernetes client) => Make<V1Node, V1NodeList>(
+        ct => client.CoreV1.ListNodeAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListNodeAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Deployment> Deployments(IKubernetes client) => Make<V1Deployment, V1DeploymentList>(
+        ct => client.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.AppsV1.WatchListDeploymentForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1ReplicaSet> ReplicaSets(IKubernetes client) => Make<V1ReplicaSet, V1ReplicaSetList>(
+        ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    private static ListWatch<T> Make<T, TList>(
+        Func<CancellationToken, Task<TList>> list,
+        Func<string, int, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch)
+        where T : IKubernetesObject<V1ObjectMeta>
+        where TList : IMetadata<V1ListMeta>, IItems<T> =>
+        new(async ct =>
+        {
+            var result = await list(ct);
+            return new ListPage<T>([.. result.Items], result.Metadata?.ResourceVersion ?? "");
+        }, watch);
+}

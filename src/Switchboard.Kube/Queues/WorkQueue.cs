@@ -1,0 +1,173 @@
+namespace Switchboard.Kube.Queues;
+
+/// <summary>
+/// A work queue as controllers use it (client-go's semantics): an item queued several times before a worker takes
+/// it is processed once; an item is never processed by two workers at once (re-added while in flight, it is queued
+/// again when the worker calls <see cref="Done"/>); failed items come back after a per-item exponential backoff.
+/// </summary>
+public sealed class WorkQueue<T> : IDisposable
+    where T : notnull
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<T> _queue = new();
+    private readonly HashSet<T> _dirty = [];
+    private readonly HashSet<T> _processing = [];
+    private readonly Dictionary<T, int> _failures = [];
+    private readonly SemaphoreSlim _ready = new(0);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _baseDelay;
+    private readonly TimeSpan _maxDelay;
+
+    public WorkQueue(TimeProvider? time = null, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _baseDelay = baseDelay ?? TimeSpan.FromMilliseconds(5);
+        _maxDelay = maxDelay ?? TimeSpan.FromMinutes(5);
+    }
+
+    public bool IsShuttingDown => _shutdown.IsCancellationRequested;
+
+    /// <summary>Items waiting (not counting those in flight).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    public void Add(T item)
+    {
+        lock (_lock)
+        {
+            if (_shutdown.IsCancellationRequested || !_dirty.Add(item) || _processing.Contains(item))
+            {
+                return;
+            }
+
+            _queue.Enqueue(item);
+        }
+
+        _ready.Release();
+    }
+
+    /// <summary>Adds the item once <paramref name="delay"/> has passed.</summary>
+    public void AddAfter(T item, TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            Add(item);
+            return;
+        }
+
+        _ = AddLaterAsync(item, delay);
+    }
+
+    /// <summary>Adds the item after its backoff: base × 2^(failures so far), capped; counts one more failure.</summary>
+    public void AddRateLimited(T item)
+    {
+        int failures;
+        lock (_lock)
+        {
+            failures = _failures.GetValueOrDefault(item);
+            _failures[item] = failures + 1;
+        }
+
+        double ticks = _baseDelay.Ticks * Math.Pow(2, Math.Min(failures, 40));
+        AddAfter(item, TimeSpan.FromTicks((long)Math.Min(ticks, _maxDelay.Ticks)));
+    }
+
+    /// <summary>Forgets the item's failures (it succeeded or was given up).</summary>
+    public void Forget(T item)
+    {
+        lock (_lock)
+        {
+            _failures.Remove(item);
+        }
+    }
+
+    public int Requeues(T item)
+    {
+        lock (_lock)
+        {
+            return _failures.GetValueOrDefault(item);
+        }
+    }
+
+    /// <summary>Waits for the next item; false once the queue is shut down and empty.</summary>
+    public async Task<(bool Ok, T Item)> GetAsync(CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        try
+        {
+            await _ready.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Shutting down: hand out what is left, then report the end.
+        }
+
+        lock (_lock)
+        {
+            if (!_queue.TryDequeue(out var item))
+            {
+                return (false, default!);
+            }
+
+            _dirty.Remove(item);
+            _processing.Add(item);
+            return (true, item);
+        }
+    }
+
+    /// <summary>Marks the item's processing finished; if it was added meanwhile it is queued again.</summary>
+    public void Done(T item)
+    {
+        bool requeue;
+        lock (_lock)
+        {
+            _processing.Remove(item);
+            requeue = _dirty.Contains(item) && !_shutdown.IsCancellationRequested;
+            if (requeue)
+            {
+                _queue.Enqueue(item);
+            }
+        }
+
+        if (requeue)
+        {
+            _ready.Release();
+        }
+    }
+
+    /// <summary>Stops accepting items; waiting workers drain what is queued and then get false.</summary>
+    public void ShutDown() => _shutdown.Cancel();
+
+    public void Dispose()
+    {
+        _shutdown.Cancel();
+        _shutdown.Dispose();
+        _ready.Dispose();
+    }
+
+    private async Task AddLaterAsync(T item, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _shutdown.Token);
+            Add(item);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shut down before the delay passed.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed before the delay passed.
+        }
+    }
+}

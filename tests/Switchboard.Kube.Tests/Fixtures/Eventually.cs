@@ -1,0 +1,39 @@
+namespace Switchboard.Kube.Tests.Fixtures;
+
+/// <summary>Waits for a condition that an asynchronous system reaches eventually, failing with what was awaited.</summary>
+public static class Eventually
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    public static Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        WaitAsync(() => Task.FromResult(condition()), what, timeout);
+
+    public static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        Exception? last = null;
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+
+                last = null;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                last = e;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for: {what}" + (last is null ? "" : $" (last error: {last.Message})"));
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

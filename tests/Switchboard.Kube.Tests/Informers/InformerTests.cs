@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Kube.Informers;
+using Switchboard.Kube.Tests.Fixtures;
+
+namespace Switchboard.Kube.Tests.Informers;
+
+public sealed class InformerTests : IClassFixture<ApiServerFixture>, IAsyncLifetime
+{
+    private readonly ApiServerFixture _server;
+    private readonly string _ns = "inf-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly CancellationTokenSource _stop = new();
+
+    public InformerTests(ApiServerFixture server) => _server = server;
+
+    private IKubernetes Client => _server.Client;
+
+    public async Task InitializeAsync() =>
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = _ns } });
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _stop.Dispose();
+    }
+
+    [Fact]
+    public async Task Lists_then_delivers_adds_updates_and_deletes_in_order_with_the_cache_already_updated()
+    {
+        await CreatePodAsync("before");
+        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance);
+        var seen = new ConcurrentQueue<string>();
+        informer.AddHandler(
+            p => seen.Enqueue($"add {p.Metadata.Name} cached={informer.Cache.Get(p.Metadata.NamespaceProperty, p.Metadata.Name) is not null}"),
+            (_, p) => seen.Enqueue($"update {p.Metadata.Name} {(p.Metadata.Labels?.TryGetValue("v", out string? v) == true ? v : "")}"),
+            p => seen.Enqueue($"delete {p.Metadata.Name} cached={informer.Cache.Get(p.Metadata.NamespaceProperty, p.Metadata.Name) is not null}"));
+        var run = informer.RunAsync(_stop.Token);
+
+        await informer.WaitForSyncAsync(_stop.Token);
+        Assert.True(informer.HasSynced);
+        Assert.Contains("add before cached=True", seen);
+
+        await CreatePodAsync("after");
+        var patch = new V1Patch("{\"metadata\":{\"labels\":{\"v\":\"2\"}}}", V1Patch.PatchType.MergePatch);
+        await Client.CoreV1.PatchNamespacedPodAsync(patch, "after", _ns);
+        await Client.CoreV1.DeleteNamespacedPodAsync("after", _ns);
+
+        string[] expected = ["add after cached=True", "update after 2", "delete after cached=False"];
+        await Eventually.WaitAsync(() => seen.Count(s => s.Contains("after", StringComparison.Ordinal)) == 3, "three events for pod 'after'");
+        Assert.Equal(expected, seen.Where(s => s.Contains("after", StringComparison.Ordinal)));
+        Assert.Equal(["before"], informer.Cache.InNamespace(_ns).Select(p => p.Metadata.Name));
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Custom_indexes_find_objects_by_a_derived_value_and_follow_changes()
+    {
+        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance);
+        informer.Cache.AddIndex("app", p => p.Metadata.Labels?.TryGetValue("app", out string? app) == true ? [app] : []);
+        var run = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+
+        await CreatePodAsync("one", app: "red");
+        await CreatePodAsync("two", app: "red");
+        await Eventually.WaitAsync(() => informer.Cache.ByIndex("app", "red").Count == 2, "two pods indexed under app=red");
+
+        var patch = new V1Patch("{\"metadata\":{\"labels\":{\"app\":\"blue\"}}}", V1Patch.PatchType.MergePatch);
+        await Client.CoreV1.PatchNamespacedPodAsync(patch, "two", _ns);
+        await Eventually.WaitAsync(() => informer.Cache.ByIndex("app", "blue").Count == 1, "pod two moved to app=blue");
+        Assert.Equal(["one"], informer.Cache.ByIndex("app", "red").Select(p => p.Metadata.Name));
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task A_watch_from_a_compacted_version_gets_410_and_the_informer_lists_again()
+    {
+        await CreatePodAsync("old");
+
+        // The first list claims a version that the store has compacted away, so the watch from it is 410 Gone.
+        long revision = await _server.Store.GetRevisionAsync();
+        await _server.Store.CompactAsync(revision);
+        var real = ListWatches.Pods(Client);
+        int lists = 0;
+        var source = new ListWatch<V1Pod>(
+            async ct =>
+            {
+                var page = await real.List(ct);
+                return Interlocked.Increment(ref lists) == 1 ? page with { ResourceVersion = "1" } : page;
+            },
+            real.Watch);
+        var informer = new Informer<V1Pod>(source, NullLogger.Instance);
+        var run = informer.RunAsync(_stop.Token);
+
+        await Eventually.WaitAsync(() => informer.ListCount == 2, "a second list after 410 Gone");
+        await CreatePodAsync("new");
+        await Eventually.WaitAsync(() => informer.Cache.Get(_ns, "new") is not null, "the watch after the re-list delivers new pods");
+        Assert.NotNull(informer.Cache.Get(_ns, "old"));
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task A_failed_watch_is_retried_from_the_last_version_without_losing_events()
+    {
+        var real = ListWatches.Pods(Client);
+        int watches = 0;
+        var source = new ListWatch<V1Pod>(real.List, (rv, timeout, onError, ct) =>
+            Interlocked.Increment(ref watches) == 1 ? Failing(rv) : real.Watch(rv, timeout, onError, ct));
+        var informer = new Informer<V1Pod>(source, NullLogger.Instance);
+        var run = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+
+        await CreatePodAsync("during-outage");
+
+        await Eventually.WaitAsync(() => informer.Cache.Get(_ns, "during-outage") is not null, "pod created while the watch was down");
+        Assert.True(watches >= 2, $"watch retried ({watches} watch calls)");
+        Assert.Equal(1, informer.ListCount);
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Resync_hands_every_cached_object_to_the_update_handlers_again()
+    {
+        await CreatePodAsync("steady");
+        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance, options: new InformerOptions { ResyncPeriod = TimeSpan.FromMilliseconds(100) });
+        var resynced = new ConcurrentBag<string>();
+        informer.AddHandler(onUpdate: (old, current) =>
+        {
+            if (ReferenceEquals(old, current))
+            {
+                resynced.Add(current.Metadata.Name);
+            }
+        });
+        var run = informer.RunAsync(_stop.Token);
+
+        await Eventually.WaitAsync(() => resynced.Contains("steady"), "a resync update for the unchanged pod");
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task A_handler_added_after_sync_gets_the_cached_objects_as_adds()
+    {
+        await CreatePodAsync("existing");
+        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance);
+        var run = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+
+        var added = new ConcurrentBag<string>();
+        informer.AddHandler(onAdd: p => added.Add(p.Metadata.Name));
+
+        Assert.Contains("existing", added);
+        await _stop.CancelAsync();
+        await run;
+    }
+
+#pragma warning disable CS1998 // An iterator that fails before yielding stands in for a dropped connection.
+    private static async IAsyncEnumerable<(WatchEventType, V1Pod)> Failing(string resourceVersion)
+    {
+        throw new HttpRequestException($"connection refused (watch from {resourceVersion})");
+#pragma warning disable CS0162
+        yield break;
+#pragma warning restore CS0162
+    }
+#pragma warning restore CS1998
+
+    private Task<V1Pod> CreatePodAsync(string name, string app = "test") =>
+        Client.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod
+            {
+                Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = app } },
+                Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "nginx" }] },
+            },
+            _ns);
+}

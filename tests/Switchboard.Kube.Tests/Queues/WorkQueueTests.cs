@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Time.Testing;
+using Switchboard.Kube.Queues;
+using Switchboard.Kube.Tests.Fixtures;
+
+namespace Switchboard.Kube.Tests.Queues;
+
+public sealed class WorkQueueTests
+{
+    [Fact]
+    public async Task A_key_added_many_times_before_a_worker_takes_it_is_handed_out_once()
+    {
+        using var queue = new WorkQueue<string>();
+        queue.Add("a");
+        queue.Add("b");
+        queue.Add("a");
+        queue.Add("a");
+
+        Assert.Equal(2, queue.Count);
+        Assert.Equal((true, "a"), await queue.GetAsync());
+        Assert.Equal((true, "b"), await queue.GetAsync());
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public async Task A_key_added_while_in_flight_waits_for_Done_and_then_comes_back_once()
+    {
+        using var queue = new WorkQueue<string>();
+        queue.Add("a");
+        var (_, item) = await queue.GetAsync();
+
+        queue.Add("a");
+        queue.Add("a");
+        Assert.Equal(0, queue.Count);
+
+        queue.Done(item);
+        Assert.Equal(1, queue.Count);
+        Assert.Equal((true, "a"), await queue.GetAsync());
+        queue.Done("a");
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public async Task Rate_limited_requeues_back_off_exponentially_per_key_until_forgotten()
+    {
+        var time = new FakeTimeProvider();
+        using var queue = new WorkQueue<string>(time, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(35));
+
+        // Failures 1, 2, 3, 4 wait 10, 20, 35 (capped), 35 ms.
+        foreach (int wait in new[] { 10, 20, 35, 35 })
+        {
+            queue.AddRateLimited("a");
+            time.Advance(TimeSpan.FromMilliseconds(wait - 1));
+            Assert.Equal(0, queue.Count);
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            await Eventually.WaitAsync(() => queue.Count == 1, $"key back after {wait} ms");
+            await queue.GetAsync();
+            queue.Done("a");
+        }
+
+        Assert.Equal(4, queue.Requeues("a"));
+        queue.Forget("a");
+        Assert.Equal(0, queue.Requeues("a"));
+        queue.AddRateLimited("a");
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        await Eventually.WaitAsync(() => queue.Count == 1, "key back after the base delay once forgotten");
+    }
+
+    [Fact]
+    public async Task ShutDown_drains_what_is_queued_then_releases_waiting_workers()
+    {
+        using var queue = new WorkQueue<string>();
+        queue.Add("a");
+        queue.ShutDown();
+        queue.Add("b");
+
+        Assert.Equal((true, "a"), await queue.GetAsync());
+        var (ok, _) = await queue.GetAsync();
+        Assert.False(ok);
+    }
+
+    [Fact]
+    public async Task A_worker_waiting_on_an_empty_queue_is_released_by_ShutDown()
+    {
+        using var queue = new WorkQueue<string>();
+        var waiting = queue.GetAsync();
+        Assert.False(waiting.IsCompleted);
+
+        queue.ShutDown();
+
+        var (ok, _) = await waiting;
+        Assert.False(ok);
+    }
+}
