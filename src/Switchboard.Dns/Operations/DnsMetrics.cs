@@ -47,6 +47,9 @@ public sealed class DnsMetrics
         Interlocked.Increment(ref _requests[(type * (Codes.Length + 1)) + code]);
     }
 
+    /// <summary>The presentation name of a (4-bit) response code.</summary>
+    internal static string CodeName(int code) => code < Codes.Length ? Codes[code] : code.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>How long a change took from arriving to being answered, by what changed (service, endpointslice, …).</summary>
     public void ObserveProgramming(string kind, TimeSpan latency)
     {

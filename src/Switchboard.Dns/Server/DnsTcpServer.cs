@@ -18,6 +18,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly DnsQueryHandler _handler;
     private readonly DnsForwarder? _forwarder;
+    private readonly DnsObserver? _observer;
     private readonly DnsServerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -25,11 +26,12 @@ internal sealed class DnsTcpServer : IAsyncDisposable
     private readonly HashSet<Task> _connections = [];
     private readonly Task _acceptLoop;
 
-    private DnsTcpServer(Socket listener, DnsQueryHandler handler, DnsForwarder? forwarder, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
+    private DnsTcpServer(Socket listener, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _listener = listener;
         _handler = handler;
         _forwarder = forwarder;
+        _observer = observer;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -38,7 +40,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
-    public static DnsTcpServer Start(IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
+    public static DnsTcpServer Start(IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
     {
         var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -52,7 +54,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
             throw;
         }
 
-        return new DnsTcpServer(listener, handler, forwarder, options, timeProvider, logger);
+        return new DnsTcpServer(listener, handler, forwarder, observer, options, timeProvider, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -139,6 +141,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                     break;
                 }
 
+                long started = DnsObserver.Start();
                 int answer = Handle(query.AsSpan(0, length), response.AsSpan(LengthPrefix, DnsQueryHandler.MaxMessageSize), client);
                 if (answer == DnsForwarder.Pending)
                 {
@@ -151,6 +154,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                     continue;
                 }
 
+                _observer?.Answered(response.AsSpan(LengthPrefix, answer), started, overTcp: true, null, client.RemoteEndPoint);
                 BinaryPrimitives.WriteUInt16BigEndian(response, (ushort)answer);
                 await client.SendAsync(response.AsMemory(0, LengthPrefix + answer), SocketFlags.None, linked.Token);
             }

@@ -20,15 +20,17 @@ internal sealed class DnsUdpServer : IDisposable
     private readonly Thread[] _threads;
     private readonly DnsQueryHandler _handler;
     private readonly DnsForwarder? _forwarder;
+    private readonly DnsObserver? _observer;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
-    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, ILogger logger)
+    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
     {
         _sockets = sockets;
         _handler = handler;
         _forwarder = forwarder;
+        _observer = observer;
         _logger = logger;
         _threads = [.. sockets.Select((socket, i) => new Thread(() => Run(socket)) { IsBackground = true, Name = $"dns-udp-{i}" })];
         foreach (Thread thread in _threads)
@@ -40,7 +42,7 @@ internal sealed class DnsUdpServer : IDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
     /// <summary>Binds <paramref name="count"/> sockets; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, ILogger logger)
+    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
     {
         var sockets = new List<Socket>(count);
         try
@@ -57,7 +59,7 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, forwarder, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, observer, logger);
     }
 
     public void Dispose()
@@ -124,12 +126,13 @@ internal sealed class DnsUdpServer : IDisposable
             }
 
             int length;
+            long started = DnsObserver.Start();
             try
             {
                 length = _handler.Handle(query.AsSpan(0, received), response, overTcp: false);
                 if (length == DnsQueryHandler.Forward)
                 {
-                    length = Forward(socket, query.AsSpan(0, received), response, client);
+                    length = Forward(socket, query.AsSpan(0, received), response, client, started);
                 }
             }
             catch (Exception e)
@@ -143,6 +146,7 @@ internal sealed class DnsUdpServer : IDisposable
                 continue;
             }
 
+            _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, client, null);
             try
             {
                 socket.SendTo(response.AsSpan(0, length), SocketFlags.None, client);
@@ -159,20 +163,20 @@ internal sealed class DnsUdpServer : IDisposable
     }
 
     /// <summary>A cached or refused answer now; otherwise the exchange runs on the thread pool and replies when done.</summary>
-    private int Forward(Socket socket, ReadOnlySpan<byte> query, Span<byte> response, SocketAddress client)
+    private int Forward(Socket socket, ReadOnlySpan<byte> query, Span<byte> response, SocketAddress client, long started)
     {
         var endPoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(client);
         int length = _forwarder!.TryAnswer(query, response, overTcp: false, endPoint.Address);
         if (length == DnsForwarder.Pending)
         {
-            _ = ReplyLaterAsync(socket, query.ToArray(), endPoint);
+            _ = ReplyLaterAsync(socket, query.ToArray(), endPoint, started);
             return 0;
         }
 
         return length;
     }
 
-    private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client)
+    private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client, long started)
     {
         byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
         try
@@ -180,6 +184,7 @@ internal sealed class DnsUdpServer : IDisposable
             int length = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
             if (length > 0)
             {
+                _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, null, client);
                 await socket.SendToAsync(response.AsMemory(0, length), SocketFlags.None, client, _stop.Token);
             }
         }

@@ -38,7 +38,7 @@ public abstract class SkyDnsStoreTests : IAsyncLifetime
         var zone = new SkyDnsZone(new SkyDnsOptions { Prefix = Prefix }, TimeProvider.System);
         Run(new SkyDnsWatcher(Store, zone, Prefix, TimeProvider.System, NullLogger.Instance).RunAsync);
         var cluster = new TestCluster();
-        await using DnsServer server = DnsServer.Start(cluster.Index, new DnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), UdpSockets = 1 }, TimeProvider.System, null, zone);
+        await using DnsServer server = DnsServer.Start(cluster.Index, new DnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), UdpSockets = 1 }, TimeProvider.System, null, new DnsServerParts(SkyDns: zone));
 
         await Eventually.UntilAsync(async () => (await Dig.RunAsync(server.EndPoint, "web.skydns.local", "+short")).Trim() == "10.0.0.1", "the stored record served");
         await Store.PutAsync($"{Prefix}/local/skydns/web/b", Encoding.UTF8.GetBytes("""{"host":"10.0.0.2"}"""));
