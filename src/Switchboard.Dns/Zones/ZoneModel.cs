@@ -72,35 +72,22 @@ internal sealed class ZoneModel
     {
         // The apex SOA carries the serial, which changes with every publication.
         _dirty.Add(_domain);
-        Dictionary<byte[], ZoneNode> nodes;
         if (previous is null)
         {
-            nodes = new Dictionary<byte[], ZoneNode>(_entries.Count, WireNameComparer.Instance);
             _dirty.UnionWith(_entries.Keys);
         }
-        else
-        {
-            nodes = new Dictionary<byte[], ZoneNode>(previous.Nodes, WireNameComparer.Instance);
-        }
 
+        var changes = new List<(byte[] Name, ZoneNode? Node)>(_dirty.Count);
         foreach (string name in _dirty)
         {
-            if (!DnsName.TryParse(name, out byte[] wire))
+            if (DnsName.TryParse(name, out byte[] wire))
             {
-                continue;
-            }
-
-            if (_entries.TryGetValue(name, out Entry? entry))
-            {
-                nodes[wire] = Encode(wire, entry, serial);
-            }
-            else
-            {
-                nodes.Remove(wire);
+                changes.Add((wire, _entries.TryGetValue(name, out Entry? entry) ? Encode(wire, entry, serial) : null));
             }
         }
 
         _dirty.Clear();
+        ZoneTable nodes = (previous?.Nodes ?? ZoneTable.Empty).With(changes);
         return new ClusterZoneSnapshot(nodes, _apex, EncodeNegativeSoa(serial, ttl), pods, ttl, synced);
     }
 
