@@ -19,9 +19,10 @@ public sealed class DnsMetrics
 
     private static readonly double[] ProgrammingBounds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    /// <summary>[type index (last: other)] × [rcode index (last: other)].</summary>
-    private readonly long[] _requests = new long[(Types.Length + 1) * (Codes.Length + 1)];
-    private readonly Histogram _duration = new(RequestBounds);
+    /// <summary>Per-thread stripes (by managed thread id), so the UDP threads on different cores never share a counter's cache line.</summary>
+    private const int StripeCount = 16;
+
+    private readonly Stripe[] _stripes = [.. Enumerable.Range(0, StripeCount).Select(_ => new Stripe())];
     private readonly Dictionary<string, Histogram> _programming = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private Func<(long Hits, long Misses)>? _cache;
@@ -29,7 +30,8 @@ public sealed class DnsMetrics
     /// <summary>Counts one answered request from its response message (question type and rcode read from it).</summary>
     public void CountRequest(ReadOnlySpan<byte> response, TimeSpan duration)
     {
-        _duration.Observe(duration);
+        Stripe stripe = _stripes[Environment.CurrentManagedThreadId & (StripeCount - 1)];
+        stripe.Duration.Observe(duration);
         if (response.Length < DnsHeader.Size)
         {
             return;
@@ -44,7 +46,7 @@ public sealed class DnsMetrics
             type = index >= 0 ? index : Types.Length;
         }
 
-        Interlocked.Increment(ref _requests[(type * (Codes.Length + 1)) + code]);
+        Interlocked.Increment(ref stripe.Requests[(type * (Codes.Length + 1)) + code]);
     }
 
     /// <summary>The presentation name of a (4-bit) response code.</summary>
@@ -74,12 +76,6 @@ public sealed class DnsMetrics
         }
     }
 
-    internal long Requests(DnsRecordType type, DnsResponseCode code)
-    {
-        int t = Array.IndexOf(Types, type);
-        return Interlocked.Read(ref _requests[((t < 0 ? Types.Length : t) * (Codes.Length + 1)) + Math.Min((int)code, Codes.Length)]);
-    }
-
     internal void TrackCache(Func<(long Hits, long Misses)> cache) => _cache = cache;
 
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
@@ -92,7 +88,7 @@ public sealed class DnsMetrics
         {
             for (int c = 0; c <= Codes.Length; c++)
             {
-                long count = Interlocked.Read(ref _requests[(t * (Codes.Length + 1)) + c]);
+                long count = RequestCount((t * (Codes.Length + 1)) + c);
                 if (count > 0)
                 {
                     string type = t < Types.Length ? Types[t].ToString() : "other";
@@ -104,7 +100,7 @@ public sealed class DnsMetrics
 
         writer.Write("# HELP switchboard_dns_request_duration_seconds Time from a query's arrival to its answer being ready.\n");
         writer.Write("# TYPE switchboard_dns_request_duration_seconds histogram\n");
-        _duration.WriteTo(writer, "switchboard_dns_request_duration_seconds", string.Empty);
+        Histogram.WriteMerged([.. _stripes.Select(s => s.Duration)], writer, "switchboard_dns_request_duration_seconds", string.Empty);
 
         (long hits, long misses) = _cache?.Invoke() ?? (0, 0);
         writer.Write("# HELP switchboard_dns_cache_hits_total Forwarded queries answered from the cache.\n");
@@ -126,5 +122,15 @@ public sealed class DnsMetrics
         {
             histogram.WriteTo(writer, "switchboard_dns_programming_duration_seconds", $"kind=\"{kind}\",");
         }
+    }
+
+    private long RequestCount(int index) => _stripes.Sum(s => Interlocked.Read(ref s.Requests[index]));
+
+    private sealed class Stripe
+    {
+        /// <summary>[type index (last: other)] × [rcode index (last: other)].</summary>
+        public long[] Requests { get; } = new long[(Types.Length + 1) * (Codes.Length + 1)];
+
+        public Histogram Duration { get; } = new(RequestBounds);
     }
 }

@@ -10,6 +10,8 @@ internal sealed class Histogram(double[] bounds)
 
     public long Count => _counts.Sum();
 
+    public double[] Bounds => bounds;
+
     public void Observe(TimeSpan duration)
     {
         double seconds = duration.TotalSeconds;
@@ -24,18 +26,23 @@ internal sealed class Histogram(double[] bounds)
     }
 
     /// <summary>The <c>_bucket</c> (cumulative), <c>_sum</c> and <c>_count</c> lines; <paramref name="labels"/> is empty or <c>k="v",</c>.</summary>
-    public void WriteTo(TextWriter writer, string name, string labels)
+    public void WriteTo(TextWriter writer, string name, string labels) => WriteMerged([this], writer, name, labels);
+
+    /// <summary>Several histograms with the same bounds (stripes of one metric) written as one.</summary>
+    public static void WriteMerged(IReadOnlyList<Histogram> parts, TextWriter writer, string name, string labels)
     {
+        double[] bounds = parts[0].Bounds;
         long cumulative = 0;
         for (int i = 0; i <= bounds.Length; i++)
         {
-            cumulative += Interlocked.Read(ref _counts[i]);
+            cumulative += parts.Sum(p => Interlocked.Read(ref p._counts[i]));
             string le = i < bounds.Length ? bounds[i].ToString(CultureInfo.InvariantCulture) : "+Inf";
             writer.Write($"{name}_bucket{{{labels}le=\"{le}\"}} {cumulative}\n");
         }
 
         string bare = labels.Length == 0 ? string.Empty : $"{{{labels.TrimEnd(',')}}}";
-        writer.Write(string.Create(CultureInfo.InvariantCulture, $"{name}_sum{bare} {Interlocked.Read(ref _sumNanoseconds) / 1e9}\n"));
+        long sum = parts.Sum(p => Interlocked.Read(ref p._sumNanoseconds));
+        writer.Write(string.Create(CultureInfo.InvariantCulture, $"{name}_sum{bare} {sum / 1e9}\n"));
         writer.Write($"{name}_count{bare} {cumulative}\n");
     }
 }
