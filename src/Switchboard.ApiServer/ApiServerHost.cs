@@ -46,7 +46,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
         var context = new RegistryContext(store, time, new Random());
         var catalog = new ResourceCatalog(context, options);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, logger);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);

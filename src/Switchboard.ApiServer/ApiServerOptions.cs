@@ -22,4 +22,7 @@ public sealed record ApiServerOptions
 
     /// <summary>The last port of the NodePort range (inclusive).</summary>
     public int NodePortRangeEnd { get; init; } = 32767;
+
+    /// <summary>Components beside the API server that /readyz waits for (none: ready once serving).</summary>
+    public ReadinessGate Readiness { get; init; } = new();
 }

@@ -8,7 +8,7 @@ namespace Switchboard.Storage;
 /// </summary>
 public interface IKeyValueStore : IAsyncDisposable
 {
-    /// <summary>The revision of the last write (0 for an empty, new store).</summary>
+    /// <summary>The revision of the last write (0 for a new embedded store; a new etcd starts at 1).</summary>
     Task<long> GetRevisionAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The live value of <paramref name="key"/>, or null.</summary>

@@ -12,7 +12,9 @@ internal static class Program
             UpCommand.Create(),
             DownCommand.Create(),
             ApiServerCommand.Create(),
+            ControllersCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+        // Commands handle SIGINT/SIGTERM themselves (StopSignal) so shutdown is never cut short by a timeout.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

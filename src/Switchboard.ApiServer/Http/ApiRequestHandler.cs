@@ -19,10 +19,12 @@ internal sealed partial class ApiRequestHandler
     private readonly DiscoveryDocuments _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
+    private readonly ReadinessGate _readiness;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ILogger logger)
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ReadinessGate readiness, ILogger logger)
     {
+        _readiness = readiness;
         _credentials = credentials;
         _handlers = handlers.ToDictionary(h => (h.Kind.Group, h.Kind.Version, h.Kind.Plural));
         _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
@@ -61,10 +63,19 @@ internal sealed partial class ApiRequestHandler
     {
         string path = http.Request.Path.Value ?? "/";
         string[] segments = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments.Length >= 1 && segments[0] is "healthz" or "livez" or "readyz")
+        if (segments.Length >= 1 && segments[0] is "healthz" or "livez")
         {
             http.Response.ContentType = "text/plain; charset=utf-8";
             await http.Response.WriteAsync("ok", http.RequestAborted);
+            return;
+        }
+
+        if (segments.Length >= 1 && segments[0] == "readyz")
+        {
+            bool ready = _readiness.Check(out string report);
+            http.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError;
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync(http.Request.Query.ContainsKey("verbose") || !ready ? report : "ok", http.RequestAborted);
             return;
         }
 

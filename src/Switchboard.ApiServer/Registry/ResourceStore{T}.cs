@@ -312,7 +312,8 @@ internal sealed class ResourceStore<T>
             };
             bool graceful = Strategy.DeletesGracefully(obj, request.GracePeriodSeconds);
             bool hasFinalizers = meta.Finalizers is { Count: > 0 };
-            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && graceful && !hasFinalizers))
+            // Deletion already started: only a forced delete (grace 0, e.g. the kubelet confirming a pod stopped) goes on.
+            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && !hasFinalizers))
             {
                 // Already being deleted: nothing more to do until the finalizers are gone.
                 return obj;

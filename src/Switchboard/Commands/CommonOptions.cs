@@ -12,6 +12,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => new DirectoryInfo("/var/lib/switchboard"),
     };
 
+    public static Option<FileInfo> Kubeconfig() => new("--kubeconfig")
+    {
+        Description = "kubeconfig of the API server to work against",
+        Required = true,
+    };
+
     public static Option<StoreLocation> Store() => new("--store")
     {
         Description = "Where cluster state lives: sqlite (embedded, in the data dir) or etcd://HOST:PORT[,HOST:PORT…]",

@@ -30,6 +30,9 @@ internal sealed class StopSignal : IDisposable
         }
     }
 
+    /// <summary>Stops as if the signal had come, e.g. because a component failed.</summary>
+    public Task CancelAsync() => _stopping.CancelAsync();
+
     public void Dispose()
     {
         _onTerm.Dispose();
@@ -40,6 +43,13 @@ internal sealed class StopSignal : IDisposable
     private void Stop(PosixSignalContext context)
     {
         context.Cancel = true;
-        _stopping.Cancel();
+        try
+        {
+            _stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A second signal raced with shutdown: we are stopping already.
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
+using Switchboard.Controllers;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -40,13 +41,21 @@ internal static partial class UpCommand
 
         using var stop = new StopSignal(cancellationToken);
         await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, stop.Token);
+        var readiness = apiServerOptions.Readiness;
+        readiness.Require("controllers");
         await using var api = await ApiServerHost.StartAsync(apiServerOptions, kv, loggerFactory, cancellationToken: stop.Token);
+
+        // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process.
+        var controllers = ControllerManager.RunAsync(
+            api.KubeconfigPath, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers") }, loggerFactory, stop.Token);
 
         RunningInstance.Record(dataDir);
         try
         {
-            await stop.WaitAsync();
+            await Task.WhenAny(stop.WaitAsync(), controllers);
             LogStopping(logger);
+            await stop.CancelAsync();
+            await IgnoreCancellation(controllers);
         }
         finally
         {
@@ -54,6 +63,17 @@ internal static partial class UpCommand
         }
 
         return 0;
+    }
+
+    private static async Task IgnoreCancellation(Task component)
+    {
+        try
+        {
+            await component;
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]

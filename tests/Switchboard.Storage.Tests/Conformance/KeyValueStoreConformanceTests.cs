@@ -1,4 +1,4 @@
-using System.Text;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Conformance;
 
@@ -26,17 +26,6 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
         {
             await _store.DisposeAsync();
         }
-    }
-
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
-
-    private static string Text(byte[] value) => Encoding.UTF8.GetString(value);
-
-    private static async Task<StorageException> ExpectAsync(StorageError error, Func<Task> operation)
-    {
-        var failure = await Assert.ThrowsAsync<StorageException>(operation);
-        Assert.Equal(error, failure.Error);
-        return failure;
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using System.Text;
 using Switchboard.Storage.Etcd;
 using Switchboard.Storage.Tests.Conformance;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Etcd;
 
@@ -13,17 +13,6 @@ public sealed class EtcdKeyValueStoreTests(EtcdCluster etcd) : IClassFixture<Etc
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _store.DisposeAsync();
-
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
-
-    private static string Text(byte[] value) => Encoding.UTF8.GetString(value);
-
-    private static async Task<StorageException> ExpectAsync(StorageError error, Func<Task> operation)
-    {
-        var failure = await Assert.ThrowsAsync<StorageException>(operation);
-        Assert.Equal(error, failure.Error);
-        return failure;
-    }
 
     [Fact]
     public async Task Create_update_put_and_delete_stamp_etcd_revisions()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Compaction;
 using Switchboard.Storage.Sqlite;
 using Switchboard.Storage.Tests.Support;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -129,8 +130,6 @@ public sealed class SqliteCompactionTests : IDisposable
                 return false;
             },
             $"automatic compaction to revision {revision}");
-
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     private SqliteKeyValueStore Open(TimeSpan compactionInterval) =>
         SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);

@@ -1,6 +1,6 @@
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Switchboard.Storage.Sqlite;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -106,5 +106,4 @@ public sealed class SqliteDurabilityTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 }

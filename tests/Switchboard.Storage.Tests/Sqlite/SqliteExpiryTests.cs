@@ -1,6 +1,6 @@
-using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Sqlite;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -75,5 +75,4 @@ public sealed class SqliteExpiryTests : IDisposable
     private SqliteKeyValueStore Open() =>
         SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { CompactionInterval = TimeSpan.Zero }, _time);
 
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Switchboard.Storage.Sqlite;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -241,8 +242,6 @@ public sealed class SqliteKeyValueStoreTests : IAsyncLifetime
         Assert.Empty((await _store.GetAsync("/k/é"))!.Value);
         Assert.Equal(3, await _store.CountAsync("/k/"));
     }
-
-    internal static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     private static string Render(KeyValue kv) => $"{kv.Key}={Encoding.UTF8.GetString(kv.Value)}";
 }

@@ -1,5 +1,5 @@
-using System.Text;
 using Switchboard.Storage.Sqlite;
+using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -159,5 +159,4 @@ public sealed class SqliteWatchTests : IAsyncLifetime
         Assert.Equal(StorageError.Unavailable, write.Error);
     }
 
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 }

@@ -1,0 +1,129 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Switchboard.Controllers.Shared;
+using Switchboard.Kube.Informers;
+
+namespace Switchboard.Controllers.Endpoints;
+
+/// <summary>
+/// Keeps the Endpoints object of every service with a selector equal to its pods: ready pods as addresses, the others
+/// as notReadyAddresses (all as addresses with publishNotReadyAddresses), grouped into subsets by port set, with
+/// targetRef, nodeName and, for a matching subdomain, hostname. Selector-less services are left to their users.
+/// </summary>
+internal sealed class EndpointsController : QueueController
+{
+    public EndpointsController(ControllerContext context)
+        : base(context, "endpoints")
+    {
+        ServicePods.Register(context.Informers, Queue.Add);
+        context.Informers.Endpoints.AddHandler(onUpdate: (_, e) => Queue.Add(ObjectKey.Of(e)), onDelete: e => Queue.Add(ObjectKey.Of(e)));
+    }
+
+    protected override async Task SyncAsync(string key, CancellationToken cancellationToken)
+    {
+        var (ns, name) = ObjectKey.Split(key);
+        var service = Context.Informers.Services.Cache.Get(key);
+        var current = Context.Informers.Endpoints.Cache.Get(key);
+        if (service is null)
+        {
+            if (current is not null && Context.Informers.Services.HasSynced)
+            {
+                await DeleteAsync(ns!, name, cancellationToken);
+            }
+
+            return;
+        }
+
+        if (!ServicePods.HasSelector(service))
+        {
+            return;
+        }
+
+        var desired = new V1Endpoints
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = ServicePods.Labels(service) },
+            Subsets = Subsets(service),
+        };
+        if (current is not null && Json.SameContent(current.Subsets ?? [], desired.Subsets) && Json.SameContent(current.Metadata.Labels ?? new Dictionary<string, string>(), desired.Metadata.Labels))
+        {
+            return;
+        }
+
+        if (current is null)
+        {
+            try
+            {
+                await Context.Client.CoreV1.CreateNamespacedEndpointsAsync(desired, ns, cancellationToken: cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Exists but the cache lags: replace what is there.
+                var existing = await Context.Client.CoreV1.ReadNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken);
+                desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
+                await Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken);
+            }
+
+            return;
+        }
+
+        desired.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
+        desired.Metadata.Annotations = current.Metadata.Annotations;
+        await Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken);
+    }
+
+    private List<V1EndpointSubset> Subsets(V1Service service)
+    {
+        bool publishNotReady = service.Spec.PublishNotReadyAddresses == true;
+        var groups = new Dictionary<string, (List<ServicePods.Port> Ports, List<V1EndpointAddress> Ready, List<V1EndpointAddress> NotReady)>(StringComparer.Ordinal);
+        bool headlessWithoutPorts = (service.Spec.Ports?.Count ?? 0) == 0 && ServicePods.IsHeadless(service);
+        foreach (var pod in ServicePods.Selected(Context.Informers, service))
+        {
+            if (!ServicePods.Include(pod, publishNotReady))
+            {
+                continue;
+            }
+
+            var ports = ServicePods.Ports(service, pod);
+            if (ports.Count == 0 && !headlessWithoutPorts)
+            {
+                continue;
+            }
+
+            var address = new V1EndpointAddress
+            {
+                Ip = pod.Status.PodIP,
+                NodeName = string.IsNullOrEmpty(pod.Spec.NodeName) ? null : pod.Spec.NodeName,
+                Hostname = ServicePods.Hostname(service, pod),
+                TargetRef = ServicePods.TargetRef(pod),
+            };
+            string portsKey = Json.Canonical(ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Number).ToList());
+            if (!groups.TryGetValue(portsKey, out var group))
+            {
+                groups[portsKey] = group = (ports, [], []);
+            }
+
+            (publishNotReady || Objects.IsReady(pod) ? group.Ready : group.NotReady).Add(address);
+        }
+
+        return [.. groups.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new V1EndpointSubset
+        {
+            Addresses = g.Value.Ready.Count == 0 ? null : [.. g.Value.Ready.OrderBy(a => a.Ip, StringComparer.Ordinal)],
+            NotReadyAddresses = g.Value.NotReady.Count == 0 ? null : [.. g.Value.NotReady.OrderBy(a => a.Ip, StringComparer.Ordinal)],
+            Ports = g.Value.Ports.Count == 0 ? null : [.. g.Value.Ports.Select(p => new Corev1EndpointPort { Name = string.IsNullOrEmpty(p.Name) ? null : p.Name, Port = p.Number, Protocol = p.Protocol, AppProtocol = p.AppProtocol })],
+        })];
+    }
+
+    private async Task DeleteAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Context.Client.CoreV1.DeleteNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone.
+        }
+    }
+}

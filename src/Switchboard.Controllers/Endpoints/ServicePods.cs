@@ -1,0 +1,110 @@
+using k8s.Models;
+using Switchboard.Controllers.Shared;
+using Switchboard.Kube.Informers;
+
+namespace Switchboard.Controllers.Endpoints;
+
+/// <summary>What the Endpoints and EndpointSlice controllers share: which pods a service selects and on which ports.</summary>
+internal static class ServicePods
+{
+    /// <summary>A resolved endpoint port: the service port's name and protocol, the pod's port number.</summary>
+    public sealed record Port(string? Name, int Number, string Protocol, string? AppProtocol);
+
+    /// <summary>Enqueues a service's key when it changes, and every selecting service when one of its pods changes.</summary>
+    public static void Register(SharedInformers informers, Action<string> enqueue)
+    {
+        informers.Services.AddHandler(s => enqueue(ObjectKey.Of(s)), (_, s) => enqueue(ObjectKey.Of(s)), s => enqueue(ObjectKey.Of(s)));
+        void Pod(V1Pod pod)
+        {
+            foreach (var service in informers.Services.Cache.InNamespace(pod.Metadata.NamespaceProperty))
+            {
+                if (Objects.SelectorMatches(service.Spec?.Selector, pod.Metadata.Labels))
+                {
+                    enqueue(ObjectKey.Of(service));
+                }
+            }
+        }
+
+        informers.Pods.AddHandler(Pod, (old, pod) =>
+        {
+            if (!ReferenceEquals(old, pod) && !Json.SameContent(old.Metadata.Labels, pod.Metadata.Labels))
+            {
+                Pod(old);
+            }
+
+            Pod(pod);
+        }, Pod);
+    }
+
+    /// <summary>Services that manage endpoints: those with a selector (the others belong to their users).</summary>
+    public static bool HasSelector(V1Service service) => service.Spec?.Selector is { Count: > 0 };
+
+    public static IEnumerable<V1Pod> Selected(SharedInformers informers, V1Service service) =>
+        informers.Pods.Cache.InNamespace(service.Metadata.NamespaceProperty)
+            .Where(p => Objects.SelectorMatches(service.Spec.Selector, p.Metadata.Labels))
+            .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal);
+
+    /// <summary>upstream ShouldPodBeInEndpoints: not finished, has an IP, and (unless wanted) not being deleted.</summary>
+    public static bool Include(V1Pod pod, bool includeTerminating) =>
+        !Objects.IsTerminal(pod) && !string.IsNullOrEmpty(pod.Status?.PodIP) && (includeTerminating || pod.Metadata.DeletionTimestamp is null);
+
+    /// <summary>The service's ports as this pod serves them; a named targetPort the pod lacks leaves that port out.</summary>
+    public static List<Port> Ports(V1Service service, V1Pod pod)
+    {
+        var ports = new List<Port>();
+        foreach (var sp in service.Spec.Ports ?? [])
+        {
+            string protocol = sp.Protocol ?? "TCP";
+            string? target = sp.TargetPort?.Value;
+            int number;
+            if (string.IsNullOrEmpty(target))
+            {
+                number = sp.Port;
+            }
+            else if (int.TryParse(target, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n))
+            {
+                number = n;
+            }
+            else
+            {
+                var match = pod.Spec?.Containers?.SelectMany(c => c.Ports ?? []).FirstOrDefault(p => p.Name == target && (p.Protocol ?? "TCP") == protocol);
+                if (match is null)
+                {
+                    continue;
+                }
+
+                number = match.ContainerPort;
+            }
+
+            ports.Add(new Port(sp.Name, number, protocol, sp.AppProtocol));
+        }
+
+        return ports;
+    }
+
+    /// <summary>Whether the pod is addressed by name in a headless service: spec.hostname set and spec.subdomain the service.</summary>
+    public static string? Hostname(V1Service service, V1Pod pod) =>
+        !string.IsNullOrEmpty(pod.Spec?.Hostname) && pod.Spec.Subdomain == service.Metadata.Name ? pod.Spec.Hostname : null;
+
+    public static V1ObjectReference TargetRef(V1Pod pod) => new()
+    {
+        Kind = "Pod",
+        NamespaceProperty = pod.Metadata.NamespaceProperty,
+        Name = pod.Metadata.Name,
+        Uid = pod.Metadata.Uid,
+    };
+
+    public static bool IsHeadless(V1Service service) => service.Spec?.ClusterIP == "None";
+
+    /// <summary>The service's labels plus, for a headless service, the headless marker (upstream copies them).</summary>
+    public static Dictionary<string, string> Labels(V1Service service)
+    {
+        var labels = new Dictionary<string, string>(service.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (IsHeadless(service))
+        {
+            labels["service.kubernetes.io/headless"] = "";
+        }
+
+        return labels;
+    }
+}

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Switchboard.Controllers.Shared;
+using Switchboard.Kube.Informers;
+
+namespace Switchboard.Controllers.Scheduling;
+
+/// <summary>
+/// Binds each pod without spec.nodeName to a Ready, schedulable node whose NoSchedule taints it tolerates, choosing the
+/// node with the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
+/// Unschedulable, and a FailedScheduling event; a node change retries every waiting pod.
+/// </summary>
+internal sealed class Scheduler : QueueController
+{
+    public const string Component = "default-scheduler";
+
+    // Pods bound but not yet shown bound by the informer still count on their node, so a burst spreads evenly.
+    private readonly ConcurrentDictionary<string, string> _assumed = new(StringComparer.Ordinal);
+    private volatile bool _bindingUnsupported;
+
+    public Scheduler(ControllerContext context)
+        : base(context, "scheduler")
+    {
+        var informers = context.Informers;
+        informers.Pods.AddHandler(EnqueueIfUnscheduled, (_, pod) => EnqueueIfUnscheduled(pod), pod => _assumed.TryRemove(ObjectKey.Of(pod), out _));
+        informers.Nodes.AddHandler(_ => RetryWaiting(), (old, node) =>
+        {
+            // Heartbeats change nothing that scheduling looks at.
+            if (IsReady(old) != IsReady(node) || old.Spec?.Unschedulable != node.Spec?.Unschedulable || !Json.SameContent(old.Spec?.Taints, node.Spec?.Taints))
+            {
+                RetryWaiting();
+            }
+        });
+    }
+
+    protected override async Task SyncAsync(string key, CancellationToken cancellationToken)
+    {
+        var pod = Context.Informers.Pods.Cache.Get(key);
+        if (pod is null || !NeedsScheduling(pod) || _assumed.ContainsKey(key))
+        {
+            return;
+        }
+
+        var nodes = Context.Informers.Nodes.Cache.List();
+        var fit = nodes.Where(n => Fits(pod, n)).ToList();
+        if (fit.Count == 0)
+        {
+            await MarkUnschedulableAsync(pod, nodes, cancellationToken);
+            return;
+        }
+
+        var podsByNode = Context.Informers.Pods.Cache;
+        var assumedCounts = _assumed.Values.GroupBy(n => n, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var node = fit
+            .OrderBy(n => podsByNode.ByIndex(SharedInformers.NodeIndex, n.Metadata.Name).Count(p => !Objects.IsTerminal(p)) + assumedCounts.GetValueOrDefault(n.Metadata.Name))
+            .ThenBy(n => n.Metadata.Name, StringComparer.Ordinal).First();
+        _assumed[key] = node.Metadata.Name;
+        try
+        {
+            await BindAsync(pod, node.Metadata.Name, cancellationToken);
+        }
+        catch
+        {
+            _assumed.TryRemove(key, out _);
+            throw;
+        }
+
+        Context.Events.Normal(pod, Component, "Scheduled", $"Successfully assigned {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} to {node.Metadata.Name}");
+    }
+
+    private async Task BindAsync(V1Pod pod, string node, CancellationToken cancellationToken)
+    {
+        string ns = pod.Metadata.NamespaceProperty;
+        if (!_bindingUnsupported)
+        {
+            var binding = new V1Binding
+            {
+                Metadata = new V1ObjectMeta { Name = pod.Metadata.Name, NamespaceProperty = ns, Uid = pod.Metadata.Uid },
+                Target = new V1ObjectReference { Kind = "Node", ApiVersion = "v1", Name = node },
+            };
+            try
+            {
+                await Context.Client.CoreV1.CreateNamespacedPodBindingAsync(binding, pod.Metadata.Name, ns, cancellationToken: cancellationToken);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed
+                && Context.Informers.Pods.Cache.Get(ns, pod.Metadata.Name) is not null)
+            {
+                // The server has no pods/binding subresource: set spec.nodeName directly instead.
+                _bindingUnsupported = true;
+            }
+        }
+
+        var spec = new JsonObject { ["spec"] = new JsonObject { ["nodeName"] = node }, ["metadata"] = new JsonObject { ["resourceVersion"] = pod.Metadata.ResourceVersion } };
+        await Context.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(spec.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, ns, cancellationToken: cancellationToken);
+    }
+
+    private async Task MarkUnschedulableAsync(V1Pod pod, IReadOnlyList<V1Node> nodes, CancellationToken cancellationToken)
+    {
+        int notReady = nodes.Count(n => !IsReady(n));
+        int unschedulable = nodes.Count(n => IsReady(n) && n.Spec?.Unschedulable == true);
+        int tainted = nodes.Count - notReady - unschedulable;
+        var reasons = new List<string>();
+        if (notReady > 0)
+        {
+            reasons.Add($"{notReady} node(s) were not ready");
+        }
+
+        if (unschedulable > 0)
+        {
+            reasons.Add($"{unschedulable} node(s) were unschedulable");
+        }
+
+        if (tainted > 0)
+        {
+            reasons.Add($"{tainted} node(s) had untolerated taints");
+        }
+
+        string message = nodes.Count == 0
+            ? "0/0 nodes are available: no nodes available to schedule pods."
+            : $"0/{nodes.Count} nodes are available: {string.Join(", ", reasons)}.";
+        var current = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
+        if (current is { Status: "False", Reason: "Unschedulable" } && current.Message == message)
+        {
+            return;
+        }
+
+        await SetScheduledConditionAsync(pod, new V1PodCondition
+        {
+            Type = "PodScheduled",
+            Status = "False",
+            Reason = "Unschedulable",
+            Message = message,
+            LastTransitionTime = Context.Time.GetUtcNow().UtcDateTime,
+        }, cancellationToken);
+        Context.Events.Warning(pod, Component, "FailedScheduling", message);
+    }
+
+    private async Task SetScheduledConditionAsync(V1Pod pod, V1PodCondition condition, CancellationToken cancellationToken)
+    {
+        var conditions = (pod.Status?.Conditions ?? []).Where(c => c.Type != "PodScheduled").Append(condition).ToList();
+        var patch = new JsonObject { ["status"] = new JsonObject { ["conditions"] = Json.Node(conditions) } };
+        await Context.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
+    }
+
+    private static bool NeedsScheduling(V1Pod pod) =>
+        string.IsNullOrEmpty(pod.Spec?.NodeName) && pod.Metadata.DeletionTimestamp is null && !Objects.IsTerminal(pod)
+        && (pod.Spec?.SchedulerName is null or "" or Component);
+
+    private static bool IsReady(V1Node node) => node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    private static bool Fits(V1Pod pod, V1Node node) =>
+        IsReady(node) && node.Spec?.Unschedulable != true
+        && (node.Spec?.Taints ?? []).Where(t => t.Effect is "NoSchedule" or "NoExecute").All(t => Tolerates(pod, t));
+
+    private static bool Tolerates(V1Pod pod, V1Taint taint) =>
+        (pod.Spec?.Tolerations ?? []).Any(t =>
+            (string.IsNullOrEmpty(t.Effect) || t.Effect == taint.Effect)
+            && (string.IsNullOrEmpty(t.Key) ? t.OperatorProperty == "Exists" : t.Key == taint.Key)
+            && (t.OperatorProperty == "Exists" || t.Value == taint.Value));
+
+    private void EnqueueIfUnscheduled(V1Pod pod)
+    {
+        string key = ObjectKey.Of(pod);
+        if (NeedsScheduling(pod))
+        {
+            Queue.Add(key);
+        }
+        else
+        {
+            _assumed.TryRemove(key, out _);
+        }
+    }
+
+    private void RetryWaiting()
+    {
+        foreach (var pod in Context.Informers.Pods.Cache.List().Where(NeedsScheduling))
+        {
+            Queue.Add(ObjectKey.Of(pod));
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using k8s;
+
+namespace Switchboard.Controllers.Shared;
+
+/// <summary>JSON helpers over the Kubernetes model's serializer: deep copies, order-independent comparison, patches.</summary>
+internal static class Json
+{
+    public static T Clone<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));
+
+    /// <summary>The object as JSON with object keys sorted and nulls dropped, so equal content compares equal.</summary>
+    public static string Canonical(object? obj) =>
+        obj is null ? "null" : Sort(JsonNode.Parse(KubernetesJson.Serialize(obj)))?.ToJsonString() ?? "null";
+
+    public static bool SameContent(object? a, object? b) => Canonical(a) == Canonical(b);
+
+    /// <summary>
+    /// Equality as Go's semantic DeepEqual sees value-typed fields: an empty object or list equals an absent one
+    /// (<c>resources: {}</c> after a kubectl patch), except where emptiness means something (<c>emptyDir: {}</c>).
+    /// </summary>
+    public static bool SameIgnoringEmpty(object? a, object? b) =>
+        Prune(JsonNode.Parse(Canonical(a)), null)?.ToJsonString() == Prune(JsonNode.Parse(Canonical(b)), null)?.ToJsonString();
+
+    /// <summary>A model value as a JSON node, for building merge patches.</summary>
+    public static JsonNode? Node(object? value) => value is null ? null : JsonNode.Parse(KubernetesJson.Serialize(value));
+
+    private static JsonNode? Prune(JsonNode? node, string? name)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var kept = new JsonObject();
+                foreach (var (key, value) in obj)
+                {
+                    if (Prune(value, key) is { } child)
+                    {
+                        kept[key] = child;
+                    }
+                }
+
+                return kept.Count == 0 && name != "emptyDir" ? null : kept;
+            case JsonArray array:
+                return array.Count == 0 ? null : new JsonArray([.. array.Select(item => Prune(item, null) ?? new JsonObject())]);
+            default:
+                return node?.DeepClone();
+        }
+    }
+
+    private static JsonNode? Sort(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Where(p => p.Value is not null).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => KeyValuePair.Create(p.Key, Sort(p.Value)))),
+        JsonArray array => new JsonArray([.. array.Select(Sort)]),
+        null => null,
+        _ => node.DeepClone(),
+    };
+}

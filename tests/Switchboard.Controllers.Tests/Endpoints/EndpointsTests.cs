@@ -1,0 +1,145 @@
+using k8s;
+using k8s.Models;
+using Switchboard.Controllers.Tests.Fixtures;
+using Switchboard.Kube.Tests.Fixtures;
+
+namespace Switchboard.Controllers.Tests.Endpoints;
+
+[Collection(ClusterCollection.Name)]
+public sealed class EndpointsTests
+{
+    private readonly ClusterFixture _cluster;
+
+    public EndpointsTests(ClusterFixture cluster) => _cluster = cluster;
+
+    [Fact]
+    public async Task A_readiness_flip_moves_an_address_between_ready_and_not_ready_and_back()
+    {
+        var s = await Scenario.CreateBackendAsync(_cluster, "ready");
+        await s.WaitForReadyPodsAsync(3);
+        var pods = await s.PodsAsync();
+        var ips = pods.Select(p => p.Status.PodIP).ToList();
+        await s.WaitForAddressesAsync(ips, []);
+
+        await _cluster.Node.SetReadyAsync(s.Namespace, pods[0].Metadata.Name, ready: false);
+        await s.WaitForAddressesAsync(ips.Skip(1), [ips[0]]);
+        string describe = await s.KubectlAsync("get", "endpoints", "backend", "-o", "jsonpath={.subsets[0].notReadyAddresses[0].targetRef.name}");
+        Assert.Equal(pods[0].Metadata.Name, describe);
+
+        await _cluster.Node.SetReadyAsync(s.Namespace, pods[0].Metadata.Name, ready: true);
+        await s.WaitForAddressesAsync(ips, []);
+    }
+
+    [Fact]
+    public async Task Named_target_ports_resolve_per_pod_and_headless_services_carry_hostnames()
+    {
+        string ns = await NamespaceAsync("named");
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "web-0", Labels = new Dictionary<string, string> { ["app"] = "web" } },
+            Spec = new V1PodSpec
+            {
+                Hostname = "web-0",
+                Subdomain = "web",
+                Containers = [new V1Container { Name = "c", Image = "nginx", Ports = [new V1ContainerPort { Name = "http", ContainerPort = 8080 }] }],
+            },
+        };
+        await Client.CoreV1.CreateNamespacedPodAsync(pod, ns);
+        var service = new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "web" },
+            Spec = new V1ServiceSpec { ClusterIP = "None", Selector = new Dictionary<string, string> { ["app"] = "web" }, Ports = [new V1ServicePort { Name = "web", Port = 80, TargetPort = "http" }] },
+        };
+        await Client.CoreV1.CreateNamespacedServiceAsync(service, ns);
+
+        V1Endpoints? ep = null;
+        await Eventually.WaitAsync(async () =>
+        {
+            ep = (await Client.CoreV1.ListNamespacedEndpointsAsync(ns)).Items.SingleOrDefault(e => e.Metadata.Name == "web");
+            return ep?.Subsets?.SingleOrDefault()?.Addresses?.Count == 1;
+        }, "one ready address for the headless service");
+        var subset = ep!.Subsets.Single();
+        Assert.Equal(8080, subset.Ports.Single().Port);
+        Assert.Equal("web", subset.Ports.Single().Name);
+        Assert.Equal("web-0", subset.Addresses.Single().Hostname);
+        Assert.Equal("node-1", subset.Addresses.Single().NodeName);
+        Assert.True(ep.Metadata.Labels.ContainsKey("service.kubernetes.io/headless"));
+
+        V1EndpointSlice? slice = null;
+        await Eventually.WaitAsync(async () =>
+        {
+            var slices = (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns, labelSelector: "kubernetes.io/service-name=web")).Items;
+            slice = slices.Count == 1 ? slices[0] : null;
+            return slice?.Endpoints?.Count == 1;
+        }, "one slice with the pod");
+        Assert.Equal(8080, slice!.Ports.Single().Port);
+        Assert.Equal("web-0", slice.Endpoints.Single().Hostname);
+    }
+
+    [Fact]
+    public async Task PublishNotReadyAddresses_lists_unready_pods_as_ready_addresses()
+    {
+        var s = await Scenario.CreateBackendAsync(_cluster, "publish");
+        await s.WaitForReadyPodsAsync(3);
+        await s.KubectlAsync("patch", "service", "backend", "-p", "{\"spec\":{\"publishNotReadyAddresses\":true}}");
+        var pods = await s.PodsAsync();
+
+        await _cluster.Node.SetReadyAsync(s.Namespace, pods[0].Metadata.Name, ready: false);
+
+        await Eventually.WaitAsync(async () =>
+        {
+            var pod = await Client.CoreV1.ReadNamespacedPodAsync(pods[0].Metadata.Name, s.Namespace);
+            return pod.Status.Conditions.Any(c => c.Type == "Ready" && c.Status == "False");
+        }, "pod marked not ready");
+        await s.WaitForAddressesAsync(pods.Select(p => p.Status.PodIP), []);
+    }
+
+    [Fact]
+    public async Task Services_without_a_selector_are_left_to_their_users_and_kubernetes_points_at_the_api_server()
+    {
+        string ns = await NamespaceAsync("manual");
+        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "external" }, Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        var manual = new V1Endpoints
+        {
+            Metadata = new V1ObjectMeta { Name = "external" },
+            Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "192.0.2.10" }], Ports = [new Corev1EndpointPort { Port = 80 }] }],
+        };
+        await Client.CoreV1.CreateNamespacedEndpointsAsync(manual, ns);
+
+        // A selector service created afterwards gets endpoints: proof the controller has seen this namespace.
+        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "marker" }, Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["x"] = "y" }, Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        await Eventually.WaitAsync(async () => (await Client.CoreV1.ListNamespacedEndpointsAsync(ns)).Items.Any(e => e.Metadata.Name == "marker"), "endpoints for the marker service");
+
+        var kept = await Client.CoreV1.ReadNamespacedEndpointsAsync("external", ns);
+        Assert.Equal("192.0.2.10", kept.Subsets.Single().Addresses.Single().Ip);
+        Assert.Empty((await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns, labelSelector: "kubernetes.io/service-name=external")).Items);
+
+        var kubernetes = await Client.CoreV1.ReadNamespacedEndpointsAsync("kubernetes", "default");
+        var address = kubernetes.Subsets.Single();
+        Assert.Equal(_cluster.Server.Host.Url.Port, address.Ports.Single().Port);
+        Assert.Equal(_cluster.Server.Host.Url.Host, address.Addresses.Single().Ip);
+    }
+
+    [Fact]
+    public async Task More_than_one_hundred_endpoints_are_split_across_slices()
+    {
+        var s = await Scenario.CreateBackendAsync(_cluster, "split");
+        await s.KubectlAsync("scale", "deployment", "backend", "--replicas=105");
+        await s.WaitForReadyPodsAsync(105);
+
+        await Eventually.WaitAsync(async () => (await s.SlicesAsync()).Sum(x => x.Endpoints?.Count(e => e.Conditions.Ready == true) ?? 0) == 105, "105 ready endpoints across slices");
+        var slices = await s.SlicesAsync();
+        Assert.Equal(2, slices.Count);
+        Assert.All(slices, x => Assert.True(x.Endpoints.Count <= 100, $"{x.Metadata.Name} holds {x.Endpoints.Count}"));
+        Assert.Equal(105, slices.SelectMany(x => x.Endpoints).Select(e => e.Addresses.Single()).Distinct().Count());
+    }
+
+    private IKubernetes Client => _cluster.Client;
+
+    private async Task<string> NamespaceAsync(string prefix)
+    {
+        string ns = prefix + "-" + Guid.NewGuid().ToString("N")[..6];
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        return ns;
+    }
+}

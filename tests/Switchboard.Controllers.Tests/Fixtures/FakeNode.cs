@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Kube.Informers;
+using Switchboard.Kube.Queues;
+
+namespace Switchboard.Controllers.Tests.Fixtures;
+
+/// <summary>
+/// The test's stand-in for a node agent (tests only): registers a Ready node, starts every pod bound to it (Running,
+/// Ready, an IP from 10.244.0.0/24, written through pods/status), and completes the graceful deletion of its pods.
+/// </summary>
+public sealed class FakeNode : IAsyncDisposable
+{
+    private readonly IKubernetes _client;
+    private readonly WorkQueue<string> _queue = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Informer<V1Pod> _pods;
+    private readonly Task _run;
+    private int _nextIp = 1;
+
+    private FakeNode(IKubernetes client, string name)
+    {
+        _client = client;
+        Name = name;
+        _pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={name}"), NullLogger.Instance);
+        _pods.AddHandler(p => _queue.Add(ObjectKey.Of(p)), (_, p) => _queue.Add(ObjectKey.Of(p)));
+        _run = Task.WhenAll(_pods.RunAsync(_stop.Token), QueueWorkers.RunAsync(_queue, 4, SyncAsync, NullLogger.Instance, _stop.Token));
+    }
+
+    public string Name { get; }
+
+    public static async Task<FakeNode> StartAsync(IKubernetes client, string name)
+    {
+        var node = new V1Node
+        {
+            Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
+            Spec = new V1NodeSpec { PodCIDR = "10.244.0.0/24" },
+        };
+        await client.CoreV1.CreateNodeAsync(node);
+        var status = new JsonObject
+        {
+            ["status"] = new JsonObject
+            {
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "test node" }),
+                ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
+            },
+        };
+        await client.CoreV1.PatchNodeStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), name);
+        var fake = new FakeNode(client, name);
+        await fake._pods.WaitForSyncAsync(CancellationToken.None);
+        return fake;
+    }
+
+    /// <summary>Flips the pod's Ready condition (and its container's readiness), as a readiness probe would.</summary>
+    public Task SetReadyAsync(string ns, string pod, bool ready) =>
+        _client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(Status(ready, podIp: null).ToJsonString(), V1Patch.PatchType.MergePatch), pod, ns);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _queue.ShutDown();
+        await _run;
+        _queue.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task SyncAsync(string key, CancellationToken cancellationToken)
+    {
+        var pod = _pods.Cache.Get(key);
+        if (pod is null)
+        {
+            return;
+        }
+
+        var (ns, name) = ObjectKey.Split(key);
+        if (pod.Metadata.DeletionTimestamp is not null)
+        {
+            try
+            {
+                await _client.CoreV1.DeleteNamespacedPodAsync(name, ns, new V1DeleteOptions { GracePeriodSeconds = 0 }, cancellationToken: cancellationToken);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // Gone already.
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrEmpty(pod.Status?.PodIP))
+        {
+            string ip = $"10.244.0.{Interlocked.Increment(ref _nextIp)}";
+            var patch = Status(ready: true, ip);
+            patch["status"]!["containerStatuses"] = new JsonArray([.. pod.Spec.Containers.Select(c => (JsonNode)new JsonObject
+            {
+                ["name"] = c.Name,
+                ["image"] = c.Image,
+                ["imageID"] = "",
+                ["ready"] = true,
+                ["started"] = true,
+                ["restartCount"] = 0,
+                ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) } },
+            })]);
+            await _client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), name, ns, cancellationToken: cancellationToken);
+        }
+    }
+
+    private static JsonObject Status(bool ready, string? podIp)
+    {
+        string now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        string flag = ready ? "True" : "False";
+        var status = new JsonObject
+        {
+            ["phase"] = "Running",
+            ["conditions"] = new JsonArray(
+                new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastTransitionTime"] = now },
+                new JsonObject { ["type"] = "Initialized", ["status"] = "True", ["lastTransitionTime"] = now },
+                new JsonObject { ["type"] = "ContainersReady", ["status"] = flag, ["lastTransitionTime"] = now },
+                new JsonObject { ["type"] = "Ready", ["status"] = flag, ["lastTransitionTime"] = now }),
+        };
+        if (podIp is not null)
+        {
+            status["podIP"] = podIp;
+            status["podIPs"] = new JsonArray(new JsonObject { ["ip"] = podIp });
+            status["hostIP"] = "127.0.0.1";
+            status["startTime"] = now;
+        }
+
+        return new JsonObject { ["status"] = status };
+    }
+}
