@@ -92,7 +92,7 @@ echo "unbound qps (mean of $rounds × ${seconds}s): $ub"
 p99=$(sed -n 's/^programming_latency_created_to_answered_ms .*p99=\([0-9.]*\).*/\1/p' "$work/populate.txt")
 echo "dns programming latency p99 (service created → answered): ${p99} ms"
 curl -sf "http://127.0.0.1:$ops_port/metrics" | awk -F'[{}" ]+' '
-  /^switchboard_dns_programming_duration_seconds_bucket\{kind="service"/ { le[n] = $5; c[n++] = $NF + 0 }
+  /^switchboard_dns_programming_duration_seconds_bucket\{kind="service"/ { c[n + 0] = $NF + 0; le[n + 0] = $5; n++ }
   /^switchboard_dns_programming_duration_seconds_(sum|count)\{kind="service"/ { v[$1] = $NF }
   END {
     for (i = 0; i < n && c[i] < 0.99 * c[n - 1]; i++) {}
