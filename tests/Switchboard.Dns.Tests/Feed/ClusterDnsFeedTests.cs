@@ -89,4 +89,25 @@ public sealed class ClusterDnsFeedTests(ApiServerFixture api) : IClassFixture<Ap
         Assert.Equal(["10.244.0.5"], Dig.Lines(await Dig.RunAsync(Server, "db-0.db.data.svc.cluster.local", "+short", "+tcp")));
         Assert.True(_metrics.ProgrammingCount("endpointslice") >= 1);
     }
+
+    [Fact]
+    public async Task In_verified_pod_mode_only_addresses_of_existing_pods_are_answered()
+    {
+        var index = new ClusterDnsIndex(new ClusterZoneOptions { Pods = PodRecordMode.Verified }, TimeProvider.System);
+        var feed = new ClusterDnsFeed(api.Client, index, PodRecordMode.Verified, mirror: null, metrics: null, TimeProvider.System, NullLoggerFactory.Instance);
+        using var stop = new CancellationTokenSource();
+        Task running = feed.RunAsync(stop.Token);
+        await using DnsServer server = DnsServer.Start(index, new DnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), UdpSockets = 1 }, TimeProvider.System);
+        await api.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "pods" } });
+        await api.Client.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod { Metadata = new V1ObjectMeta { Name = "web" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "web", Image = "nginx" }] } },
+            "pods");
+        await api.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch("""{"status":{"podIP":"10.244.7.7","podIPs":[{"ip":"10.244.7.7"}]}}""", V1Patch.PatchType.MergePatch), "web", "pods");
+
+        await Eventually.UntilAsync(async () => (await Dig.RunAsync(server.EndPoint, "10-244-7-7.pods.pod.cluster.local", "+short")).Trim() == "10.244.7.7", "the pod's address answered");
+        Assert.Equal("NXDOMAIN", Dig.Status(await Dig.RunAsync(server.EndPoint, "10-244-7-8.pods.pod.cluster.local")));
+
+        await stop.CancelAsync();
+        await running;
+    }
 }
