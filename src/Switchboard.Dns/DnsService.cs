@@ -61,9 +61,8 @@ public static class DnsService
         DnsForwarder? forwarder = null;
         if (options.Forward)
         {
-            IReadOnlyList<IPEndPoint> upstreams = options.Upstreams.Count > 0 ? options.Upstreams : ResolvConf.ReadNameservers();
             forwarder = new DnsForwarder(
-                new ForwarderOptions { Upstreams = [.. upstreams.Where(u => !options.Listen.Contains(u))], ClientNetworks = options.ClientNetworks },
+                new ForwarderOptions { Upstreams = options.Upstreams, OwnEndPoints = options.Listen, ClientNetworks = options.ClientNetworks },
                 options.MaxUdpPayloadSize,
                 time,
                 logger);
@@ -115,6 +114,6 @@ public static class DnsService
             loops.Add(Task.Run(() => mirror.RunAsync(stop.Token), CancellationToken.None));
         }
 
-        return new DnsServiceHost(servers, operations, feed, skyDns, metrics, index, stop, [.. loops]);
+        return new DnsServiceHost(servers, operations, feed, skyDns, metrics, stop, [.. loops]);
     }
 }

@@ -3,7 +3,6 @@ using Switchboard.Dns.Feed;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
-using Switchboard.Dns.Zones;
 
 namespace Switchboard.Dns;
 
@@ -17,14 +16,13 @@ public sealed class DnsServiceHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly Task[] _loops;
 
-    internal DnsServiceHost(IReadOnlyList<DnsServer> servers, OperationsEndpoint? operations, ClusterDnsFeed feed, SkyDnsZone? skyDns, DnsMetrics metrics, ClusterDnsIndex index, CancellationTokenSource stop, Task[] loops)
+    internal DnsServiceHost(IReadOnlyList<DnsServer> servers, OperationsEndpoint? operations, ClusterDnsFeed feed, SkyDnsZone? skyDns, DnsMetrics metrics, CancellationTokenSource stop, Task[] loops)
     {
         _servers = servers;
         _operations = operations;
         _feed = feed;
         _skyDns = skyDns;
         Metrics = metrics;
-        Index = index;
         _stop = stop;
         _loops = loops;
     }
@@ -36,8 +34,6 @@ public sealed class DnsServiceHost : IAsyncDisposable
     public IPEndPoint? OperationsEndPoint => _operations?.EndPoint;
 
     public DnsMetrics Metrics { get; }
-
-    public ClusterDnsIndex Index { get; }
 
     /// <summary>The informers have synced (and the SkyDNS zone loaded): negative answers are authoritative.</summary>
     public bool IsReady => _feed.IsSynced && (_skyDns?.IsSynced ?? true);

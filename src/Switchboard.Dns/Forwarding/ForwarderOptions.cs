@@ -11,6 +11,9 @@ public sealed class ForwarderOptions
     /// <summary>Resolvers tried in order; empty: the nameservers of /etc/resolv.conf (see <see cref="ResolvConf"/>).</summary>
     public IReadOnlyList<IPEndPoint> Upstreams { get; init; } = [];
 
+    /// <summary>This server's own listeners: never taken as upstreams (a resolv.conf naming ourselves would loop).</summary>
+    public IReadOnlyList<IPEndPoint> OwnEndPoints { get; init; } = [];
+
     /// <summary>Clients outside loopback and these networks get REFUSED for forwarded names: never an open resolver.</summary>
     public IReadOnlyList<IPNetwork> ClientNetworks { get; init; } = DefaultClientNetworks;
 

@@ -16,8 +16,6 @@ internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSp
 {
     private const int LengthPrefix = 2;
 
-    public IReadOnlyList<IPEndPoint> Upstreams => upstreams;
-
     /// <summary>Returns the length of the response written to <paramref name="response"/>, or 0 when no upstream answered.</summary>
     public async ValueTask<int> ExchangeAsync(ReadOnlyMemory<byte> query, Memory<byte> response, CancellationToken cancellationToken)
     {

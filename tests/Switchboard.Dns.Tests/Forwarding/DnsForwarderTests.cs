@@ -194,6 +194,17 @@ public sealed class DnsForwarderTests : IAsyncLifetime
         Assert.Equal(DnsResponseCode.ServFail, none.Code);
     }
 
+    [Fact]
+    public async Task The_servers_own_listener_is_never_an_upstream()
+    {
+        DnsForwarder forwarder = Forwarder(new ForwarderOptions { Upstreams = [_upstream.EndPoint], OwnEndPoints = [_upstream.EndPoint] });
+
+        TestResponse response = await AskAsync(forwarder, TestQuery.Create("example.com", DnsRecordType.A));
+
+        Assert.Equal(DnsResponseCode.ServFail, response.Code);
+        Assert.Empty(_upstream.Asked);
+    }
+
     private DnsForwarder Forwarder(ForwarderOptions? options = null) =>
         new(options ?? new ForwarderOptions { Upstreams = [_upstream.EndPoint] }, 1232, _time, NullLogger.Instance);
 
