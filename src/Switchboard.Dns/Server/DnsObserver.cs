@@ -12,6 +12,9 @@ internal sealed class DnsObserver(DnsMetrics? metrics, ILogger logger, bool quer
 {
     public static long Start() => Stopwatch.GetTimestamp();
 
+    /// <summary>Whether <see cref="Answered"/> wants the client's address (only the query log does).</summary>
+    public bool WantsClient => queryLog;
+
     /// <remarks><c>address</c>, <c>endPoint</c>: the client as the transport has it (only turned into text for the log).</remarks>
     public void Answered(ReadOnlySpan<byte> response, long started, bool overTcp, SocketAddress? address, EndPoint? endPoint)
     {

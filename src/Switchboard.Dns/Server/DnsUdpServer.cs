@@ -7,8 +7,9 @@ namespace Switchboard.Dns.Server;
 
 /// <summary>
 /// UDP listener: N sockets on one port with SO_REUSEPORT (the kernel spreads clients over them), each
-/// drained by a dedicated thread with synchronous ReceiveFrom/SendTo into buffers it owns — measured here
-/// as 1.4–1.8x cheaper per query than async receives. Nothing is allocated per datagram.
+/// drained by a dedicated thread into buffers it owns — on Linux with recvmmsg/sendmmsg batches of up to
+/// 32 datagrams, elsewhere with synchronous ReceiveFrom/SendTo (measured 1.4–1.8x cheaper per query than
+/// async receives). Nothing is allocated per datagram.
 /// </summary>
 internal sealed class DnsUdpServer : IDisposable
 {
@@ -16,23 +17,29 @@ internal sealed class DnsUdpServer : IDisposable
     private const int SoReusePort = 15;
     private const int SocketBufferBytes = 4 * 1024 * 1024;
 
+    /// <summary>How often a batched receive wakes up to see whether the server is stopping.</summary>
+    private const int StopCheckMilliseconds = 200;
+
     private readonly Socket[] _sockets;
     private readonly Thread[] _threads;
     private readonly DnsQueryHandler _handler;
     private readonly DnsForwarder? _forwarder;
     private readonly DnsObserver? _observer;
     private readonly ILogger _logger;
+    private readonly int _responseBytes;
+    private readonly bool _batched = OperatingSystem.IsLinux();
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
-    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
+    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
     {
+        _responseBytes = maxUdpPayloadSize;
         _sockets = sockets;
         _handler = handler;
         _forwarder = forwarder;
         _observer = observer;
         _logger = logger;
-        _threads = [.. sockets.Select((socket, i) => new Thread(() => Run(socket)) { IsBackground = true, Name = $"dns-udp-{i}" })];
+        _threads = [.. sockets.Select((socket, i) => new Thread(() => Serve(socket)) { IsBackground = true, Name = $"dns-udp-{i}" })];
         foreach (Thread thread in _threads)
         {
             thread.Start();
@@ -42,7 +49,7 @@ internal sealed class DnsUdpServer : IDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
     /// <summary>Binds <paramref name="count"/> sockets; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
+    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
     {
         var sockets = new List<Socket>(count);
         try
@@ -59,13 +66,22 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, forwarder, observer, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, observer, maxUdpPayloadSize, logger);
     }
 
     public void Dispose()
     {
         _stopping = true;
         _stop.Cancel();
+        if (_batched)
+        {
+            // Batched receives hold the socket handle; they notice the flag within StopCheckMilliseconds.
+            foreach (Thread thread in _threads)
+            {
+                thread.Join();
+            }
+        }
+
         foreach (Socket socket in _sockets)
         {
             socket.Dispose();
@@ -99,6 +115,87 @@ internal sealed class DnsUdpServer : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    private void Serve(Socket socket)
+    {
+        if (_batched)
+        {
+            RunBatched(socket);
+        }
+        else
+        {
+            Run(socket);
+        }
+    }
+
+    private void RunBatched(Socket socket)
+    {
+        socket.ReceiveTimeout = StopCheckMilliseconds;
+        using var batch = new UdpBatch(_responseBytes);
+        bool added = false;
+        socket.SafeHandle.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)socket.SafeHandle.DangerousGetHandle();
+            while (!_stopping)
+            {
+                int count = batch.Receive(fd, out int error);
+                if (count < 0)
+                {
+                    if (error is not (UdpBatch.Eintr or UdpBatch.Eagain))
+                    {
+                        DnsServerLog.UdpReceiveFailed(_logger, new SocketException(error));
+                    }
+
+                    continue;
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    int length = HandleBatched(socket, batch, i, out long started);
+                    if (length > 0)
+                    {
+                        _observer?.Answered(batch.Response(i)[..length], started, overTcp: false, _observer.WantsClient ? ToSocketAddress(socket, batch.Address(i)) : null, null);
+                        batch.Reply(i, length);
+                    }
+                }
+
+                batch.Flush(fd);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    private int HandleBatched(Socket socket, UdpBatch batch, int i, out long started)
+    {
+        started = DnsObserver.Start();
+        try
+        {
+            int length = _handler.Handle(batch.Query(i), batch.Response(i), overTcp: false);
+            return length == DnsQueryHandler.Forward
+                ? Forward(socket, batch.Query(i), batch.Response(i), ToSocketAddress(socket, batch.Address(i)), started)
+                : length;
+        }
+        catch (Exception e)
+        {
+            DnsServerLog.HandlerFailed(_logger, e);
+            return 0;
+        }
+    }
+
+    /// <summary>A native sockaddr as .NET's <see cref="SocketAddress"/> (whose buffer is the native layout).</summary>
+    private static SocketAddress ToSocketAddress(Socket socket, ReadOnlySpan<byte> native)
+    {
+        var address = new SocketAddress(socket.AddressFamily, native.Length);
+        native.CopyTo(address.Buffer.Span);
+        return address;
     }
 
     private void Run(Socket socket)
