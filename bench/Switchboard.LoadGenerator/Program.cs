@@ -5,6 +5,7 @@ internal static class Program
     private const string Usage = """
         usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]
                Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--flips 300] [--flip-parallelism 4] [--timeout-seconds 600]
+               Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5]
         """;
 
     private static async Task<int> Main(string[] args)
@@ -16,6 +17,9 @@ internal static class Program
                 return 0;
             case "controllers":
                 return await ControllersLoad.RunAsync(ControllersLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+            case "apiserver":
+                await ApiServerLoad.RunAsync(ApiServerLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+                return 0;
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;

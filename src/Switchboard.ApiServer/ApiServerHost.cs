@@ -21,10 +21,12 @@ namespace Switchboard.ApiServer;
 public sealed partial class ApiServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping;
 
-    private ApiServerHost(WebApplication app, Uri url, string kubeconfigPath)
+    private ApiServerHost(WebApplication app, CancellationTokenSource stopping, Uri url, string kubeconfigPath)
     {
         _app = app;
+        _stopping = stopping;
         Url = url;
         KubeconfigPath = kubeconfigPath;
     }
@@ -44,7 +46,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
 
         var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
-        var context = new RegistryContext(store, time, new Random());
+        var stopping = new CancellationTokenSource();
+        var context = new RegistryContext(store, time, new Random(), stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
         var catalog = new ResourceCatalog(context, options);
         var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, logger);
 
@@ -68,14 +71,17 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         await ClusterBootstrap.EnsureAsync(catalog, host, port, cancellationToken);
         string kubeconfig = Kubeconfig.Write(options.DataDirectory, url, credentials);
         LogServing(logger, url, kubeconfig);
-        return new ApiServerHost(app, url, kubeconfig);
+        return new ApiServerHost(app, stopping, url, kubeconfig);
     }
 
     public async ValueTask DisposeAsync()
     {
+        // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
+        await _stopping.CancelAsync();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]

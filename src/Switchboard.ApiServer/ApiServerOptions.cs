@@ -17,6 +17,9 @@ public sealed record ApiServerOptions
     /// <summary>The range ClusterIPs are allocated from.</summary>
     public string ServiceClusterIpRange { get; init; } = "10.96.0.0/16";
 
+    /// <summary>How often a watch that allows bookmarks gets one.</summary>
+    public TimeSpan WatchBookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The first port of the NodePort range (inclusive).</summary>
     public int NodePortRangeStart { get; init; } = 30000;
 

@@ -8,7 +8,9 @@ namespace Switchboard.ApiServer.Allocation;
 /// A persistent bitmap over <c>size</c> slots stored under one key (as kube-apiserver's RangeAllocation at
 /// /registry/ranges/…), changed only by compare-and-swap so concurrent allocations never hand out a slot twice.
 /// Dynamic allocation scans from a random start, first in [offset, size) then in [0, offset) (KEP-3070/3668),
-/// keeping the low slots for static requests.
+/// keeping the low slots for static requests. Concurrent changes in this process are combined: whoever holds the
+/// writer turn decides every queued change on one copy of the bitmap and writes it once, so parallel creates do
+/// not serialise on one store round trip each (nor fight over the CAS).
 /// </summary>
 internal sealed class RangeAllocator
 {
@@ -18,6 +20,13 @@ internal sealed class RangeAllocator
     private readonly int _size;
     private readonly int _offset;
     private readonly Random _random;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly Lock _queueLock = new();
+    private List<Change> _queue = [];
+
+    // The bitmap as this process last wrote or read it; only touched by the writer turn. A stale copy costs one
+    // failed compare-and-swap, never a wrong answer.
+    private (byte[] Bitmap, KeyValue? Kv)? _known;
 
     public RangeAllocator(IKeyValueStore store, string key, string range, int size, int offset, Random random)
     {
@@ -36,73 +45,135 @@ internal sealed class RangeAllocator
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _size);
-        while (true)
+        if (dryRun)
         {
-            var (bitmap, kv) = await ReadAsync(cancellationToken);
-            if (IsSet(bitmap, index))
-            {
-                return false;
-            }
-
-            if (dryRun)
-            {
-                return true;
-            }
-
-            Set(bitmap, index, true);
-            if (await TryWriteAsync(bitmap, kv, cancellationToken))
-            {
-                return true;
-            }
+            return !IsSet((await ReadAsync(cancellationToken)).Bitmap, index);
         }
+
+        return await SubmitAsync(new Change(index, Take: true)) is not null;
     }
 
     /// <summary>Takes any free slot, or returns null when the range is full. A dry run only finds one.</summary>
     public async Task<int?> AllocateNextAsync(bool dryRun, CancellationToken cancellationToken)
     {
-        while (true)
+        if (dryRun)
         {
-            var (bitmap, kv) = await ReadAsync(cancellationToken);
-            int? free = FindFree(bitmap, _offset, _size) ?? FindFree(bitmap, 0, _offset);
-            if (free is not { } index)
-            {
-                return null;
-            }
-
-            if (dryRun)
-            {
-                return index;
-            }
-
-            Set(bitmap, index, true);
-            if (await TryWriteAsync(bitmap, kv, cancellationToken))
-            {
-                return index;
-            }
+            var (bitmap, _) = await ReadAsync(cancellationToken);
+            return FindFree(bitmap, _offset, _size) ?? FindFree(bitmap, 0, _offset);
         }
+
+        return await SubmitAsync(new Change(null, Take: true));
     }
 
     public async Task ReleaseAsync(int index, CancellationToken cancellationToken)
     {
-        if (index < 0 || index >= _size)
+        if (index >= 0 && index < _size)
         {
-            return;
+            await SubmitAsync(new Change(index, Take: false));
+        }
+    }
+
+    /// <summary>
+    /// Queues a change and waits for its outcome. Not cancellable once queued: a change decided but not reported
+    /// would leak its slot.
+    /// </summary>
+    private async Task<int?> SubmitAsync(Change change)
+    {
+        lock (_queueLock)
+        {
+            _queue.Add(change);
         }
 
-        while (true)
+        await _writer.WaitAsync(CancellationToken.None);
+        try
         {
-            var (bitmap, kv) = await ReadAsync(cancellationToken);
-            if (!IsSet(bitmap, index))
+            if (!change.Outcome.Task.IsCompleted)
             {
-                return;
-            }
+                List<Change> batch;
+                lock (_queueLock)
+                {
+                    batch = _queue;
+                    _queue = [];
+                }
 
-            Set(bitmap, index, false);
-            if (await TryWriteAsync(bitmap, kv, cancellationToken))
-            {
-                return;
+                await CommitAsync(batch);
             }
         }
+        finally
+        {
+            _writer.Release();
+        }
+
+        return await change.Outcome.Task;
+    }
+
+    private async Task CommitAsync(List<Change> batch)
+    {
+        try
+        {
+            while (true)
+            {
+                bool cached = _known is not null;
+                var (current, kv) = _known ?? await ReadAsync(CancellationToken.None);
+                byte[] bitmap = (byte[])current.Clone();
+                var outcomes = batch.Select(c => Apply(bitmap, c)).ToList();
+                if (bitmap.AsSpan().SequenceEqual(current))
+                {
+                    if (cached)
+                    {
+                        // Nothing to write, perhaps only because the copy is stale (a slot freed elsewhere): decide on a fresh read.
+                        _known = null;
+                        continue;
+                    }
+
+                    _known = (current, kv);
+                    Complete(batch, outcomes);
+                    return;
+                }
+
+                if (await TryWriteAsync(bitmap, kv) is { } written)
+                {
+                    _known = (bitmap, written);
+                    Complete(batch, outcomes);
+                    return;
+                }
+
+                _known = null;
+            }
+        }
+        catch (Exception e)
+        {
+            _known = null;
+            batch.ForEach(c => c.Outcome.TrySetException(e));
+        }
+    }
+
+    private static void Complete(List<Change> batch, List<int?> outcomes)
+    {
+        for (int i = 0; i < batch.Count; i++)
+        {
+            batch[i].Outcome.TrySetResult(outcomes[i]);
+        }
+    }
+
+    /// <summary>Applies one change to the bitmap: the slot taken (or released), or null when it cannot be taken.</summary>
+    private int? Apply(byte[] bitmap, Change change)
+    {
+        if (!change.Take)
+        {
+            Set(bitmap, change.Index!.Value, false);
+            return change.Index;
+        }
+
+        int? slot = change.Index is { } wanted
+            ? (IsSet(bitmap, wanted) ? null : wanted)
+            : FindFree(bitmap, _offset, _size) ?? FindFree(bitmap, 0, _offset);
+        if (slot is { } taken)
+        {
+            Set(bitmap, taken, true);
+        }
+
+        return slot;
     }
 
     public async Task<bool> IsAllocatedAsync(int index, CancellationToken cancellationToken)
@@ -160,7 +231,8 @@ internal sealed class RangeAllocator
         return (bitmap, kv);
     }
 
-    private async Task<bool> TryWriteAsync(byte[] bitmap, KeyValue? kv, CancellationToken cancellationToken)
+    /// <summary>Writes the bitmap if the key is still as read; null when someone else changed it first.</summary>
+    private async Task<KeyValue?> TryWriteAsync(byte[] bitmap, KeyValue? kv)
     {
         byte[] value = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -171,20 +243,19 @@ internal sealed class RangeAllocator
         }));
         try
         {
-            if (kv is null)
-            {
-                await _store.CreateAsync(_key, value, null, cancellationToken);
-            }
-            else
-            {
-                await _store.UpdateAsync(_key, value, kv.ModRevision, null, cancellationToken);
-            }
-
-            return true;
+            return kv is null
+                ? await _store.CreateAsync(_key, value, null, CancellationToken.None)
+                : await _store.UpdateAsync(_key, value, kv.ModRevision, null, CancellationToken.None);
         }
         catch (StorageException e) when (e.Error is StorageError.KeyExists or StorageError.RevisionMismatch or StorageError.KeyNotFound)
         {
-            return false;
+            return null;
         }
+    }
+
+    /// <summary>One queued change: take a given slot, take any free slot (no index), or release a slot.</summary>
+    private sealed record Change(int? Index, bool Take)
+    {
+        public TaskCompletionSource<int?> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

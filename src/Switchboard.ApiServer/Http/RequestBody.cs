@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Protobuf;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
@@ -28,7 +29,7 @@ internal static class RequestBody
 
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         string text = await reader.ReadToEndAsync(context.RequestAborted);
-        if (mediaType is "application/yaml" or "application/apply-patch+yaml" or "text/yaml")
+        if (mediaType is "application/yaml" or "text/yaml")
         {
             return FromYaml(text);
         }

@@ -135,14 +135,23 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             }
         }
 
-        var list = new JsonObject
+        await ApiJson.WriteAsync(http, 200, ListJson(metadata, result.Items));
+    }
+
+    /// <summary>A list document, each item serialized once straight into it (no JSON DOM per item: lists can be long).</summary>
+    private string ListJson(JsonObject metadata, IEnumerable<T> items)
+    {
+        var json = new StringBuilder()
+            .Append("{\"kind\":\"").Append(Kind.ListKind).Append("\",\"apiVersion\":\"").Append(Kind.GroupVersion)
+            .Append("\",\"metadata\":").Append(metadata.ToJsonString()).Append(",\"items\":[");
+        bool first = true;
+        foreach (var item in items)
         {
-            ["kind"] = Kind.ListKind,
-            ["apiVersion"] = Kind.GroupVersion,
-            ["metadata"] = metadata,
-            ["items"] = new JsonArray([.. result.Items.Select(i => (JsonNode)ObjectCodec.ToNode(i))]),
-        };
-        await ApiJson.WriteAsync(http, 200, list);
+            json.Append(first ? "" : ",").Append(KubernetesJson.Serialize(item));
+            first = false;
+        }
+
+        return json.Append("]}").ToString();
     }
 
     private async Task CreateAsync(HttpContext http, string? ns)
@@ -173,14 +182,8 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             }
         }
 
-        var list = new JsonObject
-        {
-            ["kind"] = Kind.ListKind,
-            ["apiVersion"] = Kind.GroupVersion,
-            ["metadata"] = new JsonObject { ["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture) },
-            ["items"] = new JsonArray([.. deleted.Select(i => (JsonNode)ObjectCodec.ToNode(i))]),
-        };
-        await ApiJson.WriteAsync(http, 200, list);
+        var metadata = new JsonObject { ["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture) };
+        await ApiJson.WriteAsync(http, 200, ListJson(metadata, deleted));
     }
 
     private async Task PatchAsync(HttpContext http, string? ns, string name, string? subresource)
@@ -211,7 +214,6 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             "application/json-patch+json" => JsonPatch.Apply(node, patch),
             "application/merge-patch+json" => MergePatch.Apply(node, patch) ?? new JsonObject(),
             "application/strategic-merge-patch+json" => StrategicMergePatch.Apply(node, patch) ?? new JsonObject(),
-            "application/apply-patch+yaml" => StrategicMergePatch.Apply(node, patch) ?? new JsonObject(),
             _ => throw ApiException.UnsupportedMediaType(http.Request.ContentType ?? ""),
         };
     }
@@ -219,7 +221,12 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     private static async Task<JsonNode> ReadPatchAsync(HttpContext http)
     {
         string mediaType = RequestBody.MediaType(http.Request.ContentType);
-        if (mediaType is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml"))
+        if (mediaType == "application/apply-patch+yaml")
+        {
+            throw ApiException.ServerSideApplyUnsupported();
+        }
+
+        if (mediaType is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
         {
             throw ApiException.UnsupportedMediaType(http.Request.ContentType ?? "");
         }
@@ -366,7 +373,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             return;
         }
 
-        await ApiJson.WriteAsync(http, code, ObjectCodec.ToNode(obj));
+        await ApiJson.WriteObjectAsync(http, code, obj);
     }
 
     private async Task WatchAsync(HttpContext http, string? ns)
@@ -379,7 +386,6 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         bool sendInitial = IsTrue(query["sendInitialEvents"]);
         bool bookmarks = IsTrue(query["allowWatchBookmarks"]);
         var kv = _context.Store;
-
         var initial = new List<T>();
         long after;
         if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0" || sendInitial)
@@ -402,7 +408,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             }
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _context.Stopping);
         if (long.TryParse(query["timeoutSeconds"], out long seconds) && seconds > 0)
         {
             timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
@@ -410,6 +416,21 @@ internal sealed class ResourceHandler<T> : IResourceHandler
 
         var writer = new WatchWriter<T>(http, TypedKind.Strategy.TableColumns, _context.Time, Kind);
         await writer.StartAsync();
+        using var stopBookmarks = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        var periodic = bookmarks ? WriteBookmarksAsync(writer, stopBookmarks.Token) : Task.CompletedTask;
+        try
+        {
+            await StreamAsync(writer, initial, after, sendInitial || bookmarks, sendInitial, ns, labels, fields, timeout);
+        }
+        finally
+        {
+            await stopBookmarks.CancelAsync();
+            await periodic;
+        }
+    }
+
+    private async Task StreamAsync(WatchWriter<T> writer, List<T> initial, long after, bool bookmarkInitial, bool sendInitial, string? ns, LabelSelector labels, FieldSelector fields, CancellationTokenSource timeout)
+    {
         try
         {
             foreach (var item in initial)
@@ -417,12 +438,12 @@ internal sealed class ResourceHandler<T> : IResourceHandler
                 await writer.WriteAsync("ADDED", item, timeout.Token);
             }
 
-            if (sendInitial || bookmarks)
+            if (bookmarkInitial)
             {
                 await writer.WriteBookmarkAsync(after, initialEventsEnd: sendInitial, timeout.Token);
             }
 
-            await foreach (var change in kv.WatchAsync(Kind.Prefix(ns), after, timeout.Token))
+            await foreach (var change in _context.Store.WatchAsync(Kind.Prefix(ns), after, timeout.Token))
             {
                 foreach (var (type, obj) in Translate(change, labels, fields))
                 {
@@ -432,7 +453,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            // timeoutSeconds elapsed or the client went away: the stream simply ends.
+            // timeoutSeconds elapsed, the client went away or the server is stopping: the stream simply ends.
         }
         catch (StorageException e) when (e.Error == StorageError.Compacted)
         {
@@ -441,6 +462,23 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         catch (StorageException e) when (e.Error == StorageError.WatchCanceled)
         {
             // The store dropped a slow watcher; ending the stream makes the client resume from its last version.
+        }
+    }
+
+    /// <summary>Periodic bookmarks (allowWatchBookmarks) so an idle watcher's resourceVersion stays fresh, as kube-apiserver sends them.</summary>
+    private async Task WriteBookmarksAsync(WatchWriter<T> writer, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_context.BookmarkInterval, _context.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await writer.WriteProgressBookmarkAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The watch ended or the client went away.
         }
     }
 

@@ -10,7 +10,7 @@ using Switchboard.ApiServer.Tables;
 namespace Switchboard.ApiServer.Http;
 
 /// <summary>
-/// Writes a watch stream: one JSON event per line, flushed at once. With a Table Accept header each object is a
+/// Writes a watch stream: one JSON event per line, flushed at once, one writer at a time (events and periodic bookmarks). With a Table Accept header each object is a
 /// one-row Table whose column definitions come only with the first event, as kube-apiserver does.
 /// </summary>
 internal sealed class WatchWriter<T>
@@ -21,7 +21,9 @@ internal sealed class WatchWriter<T>
     private readonly TimeProvider _time;
     private readonly ResourceKind _kind;
     private readonly bool _asTable;
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _headersSent;
+    private long _lastRevision;
 
     public WatchWriter(HttpContext http, IReadOnlyList<TableColumn<T>> columns, TimeProvider time, ResourceKind kind)
     {
@@ -43,17 +45,30 @@ internal sealed class WatchWriter<T>
 
     public Task WriteAsync(string type, T obj, CancellationToken cancellationToken)
     {
+        long.TryParse(obj.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long revision);
         if (!_asTable)
         {
-            return WriteLineAsync(SharedWatchCodec<T>.Line(type, obj), cancellationToken);
+            // The same bytes for every watch that sees this object.
+            byte[] line = SharedWatchCodec<T>.Line(type, obj);
+            return WriteLineAsync(_ => line, revision, cancellationToken);
         }
 
-        var node = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent);
+        string json = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent).ToJsonString();
         _headersSent = true;
-        return WriteEventAsync(type, node, cancellationToken);
+        return WriteEventAsync(type, _ => json, revision, cancellationToken);
     }
 
-    public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken)
+    public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken) =>
+        WriteEventAsync("BOOKMARK", _ => Bookmark(revision, initialEventsEnd).ToJsonString(), revision, cancellationToken);
+
+    /// <summary>A bookmark at the highest resourceVersion written so far: never ahead of an event the client has not been sent.</summary>
+    public Task WriteProgressBookmarkAsync(CancellationToken cancellationToken) =>
+        WriteEventAsync("BOOKMARK", written => Bookmark(written, false).ToJsonString(), 0, cancellationToken);
+
+    public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
+        WriteEventAsync("ERROR", _ => ApiJson.StatusNode(status).ToJsonString(), 0, cancellationToken);
+
+    private JsonObject Bookmark(long revision, bool initialEventsEnd)
     {
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
         if (initialEventsEnd)
@@ -61,18 +76,28 @@ internal sealed class WatchWriter<T>
             metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
         }
 
-        return WriteEventAsync("BOOKMARK", new JsonObject { ["kind"] = _kind.Kind, ["apiVersion"] = _kind.GroupVersion, ["metadata"] = metadata }, cancellationToken);
+        return new JsonObject { ["kind"] = _kind.Kind, ["apiVersion"] = _kind.GroupVersion, ["metadata"] = metadata };
     }
 
-    public Task WriteErrorAsync(V1Status status, CancellationToken cancellationToken) =>
-        WriteEventAsync("ERROR", ApiJson.StatusNode(status), cancellationToken);
+    /// <summary>Writes one event; <paramref name="build"/> (the object's JSON) gets the highest revision written before it.</summary>
+    private Task WriteEventAsync(string type, Func<long, string> build, long revision, CancellationToken cancellationToken) =>
+        // type is one of ADDED, MODIFIED, DELETED, BOOKMARK, ERROR: nothing to escape.
+        WriteLineAsync(written => Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":{build(written)}}}\n"), revision, cancellationToken);
 
-    private Task WriteEventAsync(string type, JsonNode obj, CancellationToken cancellationToken) =>
-        WriteLineAsync(Encoding.UTF8.GetBytes(new JsonObject { ["type"] = type, ["object"] = obj }.ToJsonString() + "\n"), cancellationToken);
-
-    private async Task WriteLineAsync(byte[] line, CancellationToken cancellationToken)
+    /// <summary>Writes one event line under the gate; <paramref name="build"/> gets the highest revision written before it.</summary>
+    private async Task WriteLineAsync(Func<long, byte[]> build, long revision, CancellationToken cancellationToken)
     {
-        await _http.Response.Body.WriteAsync(line, cancellationToken);
-        await _http.Response.Body.FlushAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            byte[] line = build(_lastRevision);
+            await _http.Response.Body.WriteAsync(line, cancellationToken);
+            await _http.Response.Body.FlushAsync(cancellationToken);
+            _lastRevision = Math.Max(_lastRevision, revision);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }

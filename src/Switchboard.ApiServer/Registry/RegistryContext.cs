@@ -2,14 +2,20 @@ using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
 
-/// <summary>What every resource store shares: the key-value store, the clock and the random source.</summary>
-internal sealed class RegistryContext(IKeyValueStore store, TimeProvider time, Random random)
+/// <summary>What every resource store shares: the key-value store, the clock, the random source and the server's shutdown signal.</summary>
+internal sealed class RegistryContext(IKeyValueStore store, TimeProvider time, Random random, CancellationToken stopping = default)
 {
     public IKeyValueStore Store { get; } = store;
 
     public TimeProvider Time { get; } = time;
 
     public Random Random { get; } = random;
+
+    /// <summary>Cancelled when the server begins to stop: long-running watches end then rather than hold up shutdown.</summary>
+    public CancellationToken Stopping { get; } = stopping;
+
+    /// <summary>How often a watch that allows bookmarks gets one (kube-apiserver: about once a minute).</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Now, truncated to whole seconds as kube-apiserver stores timestamps.</summary>
     public DateTime Now()

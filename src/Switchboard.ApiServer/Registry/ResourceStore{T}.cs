@@ -311,15 +311,15 @@ internal sealed class ResourceStore<T>
                 _ => null,
             };
             bool graceful = Strategy.DeletesGracefully(obj, request.GracePeriodSeconds);
-            bool hasFinalizers = meta.Finalizers is { Count: > 0 };
-            // Deletion already started: only a forced delete (grace 0, e.g. the kubelet confirming a pod stopped) goes on.
-            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && !hasFinalizers))
+            bool finalizersPending = !Strategy.FinalizersDone(obj);
+            if (meta.DeletionTimestamp is not null && !(request.GracePeriodSeconds == 0 && !finalizersPending))
             {
-                // Already being deleted: nothing more to do until the finalizers are gone.
+                // Already being deleted: nothing more to do until the finalizers are gone, unless a zero grace period
+                // (kubectl delete --force, or the kubelet confirming a pod stopped) ends it, as upstream.
                 return obj;
             }
 
-            if (hasFinalizers || gcFinalizer is not null || (graceful && request.GracePeriodSeconds != 0))
+            if (finalizersPending || gcFinalizer is not null || (graceful && request.GracePeriodSeconds != 0))
             {
                 if (gcFinalizer is not null && !(meta.Finalizers?.Contains(gcFinalizer) ?? false))
                 {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Wire;
 using Switchboard.Dns.Zones;
 
@@ -16,20 +17,30 @@ internal sealed class DnsQueryHandler
     /// <summary>Plain DNS over UDP (RFC 1035 4.2.1), and the floor for an EDNS size (RFC 6891 6.2.5).</summary>
     public const int ClassicUdpPayloadSize = 512;
 
+    /// <summary>Returned by <see cref="Handle"/> for a name outside the cluster zones when a forwarder takes those.</summary>
+    public const int Forward = -1;
+
     private const int PodRecordFixedSize = 12;
 
     private readonly ClusterDnsIndex _index;
     private readonly ushort _maxUdpPayloadSize;
+    private readonly bool _forwards;
+    private readonly SkyDnsZone? _skyDns;
 
-    public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize)
+    public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize, bool forwards = false, SkyDnsZone? skyDns = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxUdpPayloadSize, ClassicUdpPayloadSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxUdpPayloadSize, MaxMessageSize);
         _index = index;
         _maxUdpPayloadSize = (ushort)maxUdpPayloadSize;
+        _forwards = forwards;
+        _skyDns = skyDns;
     }
 
-    /// <summary>Writes the response to <paramref name="query"/> and returns its length; 0 means send nothing.</summary>
+    /// <summary>
+    /// Writes the response to <paramref name="query"/> and returns its length; 0 means send nothing,
+    /// <see cref="Forward"/> that the forwarder answers it.
+    /// </summary>
     public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp)
     {
         if (!DnsHeader.TryRead(query, out DnsHeader header) || header.IsResponse || response.Length < ClassicUdpPayloadSize)
@@ -76,6 +87,16 @@ internal sealed class DnsQueryHandler
         DnsName.ToLowerAscii(name, lower);
         ClusterZoneSnapshot snapshot = _index.Snapshot;
         ZoneLookupResult result = snapshot.Lookup(lower, type);
+        if (result.Kind == ZoneAnswerKind.NotAuthoritative && _skyDns is not null)
+        {
+            result = _skyDns.Lookup(lower, type);
+        }
+
+        if (_forwards && result.Kind == ZoneAnswerKind.NotAuthoritative)
+        {
+            return Forward;
+        }
+
         DnsResponseCode code = result.Kind switch
         {
             ZoneAnswerKind.NXDomain => DnsResponseCode.NXDomain,
@@ -144,7 +165,7 @@ internal sealed class DnsQueryHandler
                     break;
                 case ZoneAnswerKind.NoData or ZoneAnswerKind.NXDomain:
                     // RFC 2308: the zone's SOA in authority, its owner pointing into the question name.
-                    ReadOnlySpan<byte> soa = Snapshot!.NegativeSoaWithoutOwner;
+                    ReadOnlySpan<byte> soa = Result.NegativeSoa ?? Snapshot!.NegativeSoaWithoutOwner;
                     if (2 + soa.Length > destination.Length)
                     {
                         counts.Truncated = true;

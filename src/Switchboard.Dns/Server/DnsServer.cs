@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.Zones;
 
 namespace Switchboard.Dns.Server;
@@ -25,19 +26,31 @@ public sealed class DnsServer : IAsyncDisposable
 
     public static DnsServer Start(ClusterDnsIndex index, DnsServerOptions options, TimeProvider timeProvider, ILogger<DnsServer>? logger = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ILogger log = logger ?? NullLogger<DnsServer>.Instance;
+        DnsForwarder? forwarder = options.Forwarding is { } forwarding ? new DnsForwarder(forwarding, options.MaxUdpPayloadSize, timeProvider, log) : null;
+        return Start(index, options, timeProvider, log, new DnsServerParts(Forwarder: forwarder));
+    }
+
+    /// <summary>A server sharing parts (forwarder and its cache, SkyDNS zone, metrics) with other listeners.</summary>
+    internal static DnsServer Start(ClusterDnsIndex index, DnsServerOptions options, TimeProvider timeProvider, ILogger? logger, DnsServerParts parts)
+    {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ILogger log = logger ?? NullLogger<DnsServer>.Instance;
-        var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize);
+        DnsForwarder? forwarder = parts.Forwarder;
+        var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize, forwarder is not null, parts.SkyDns);
+        DnsObserver? observer = parts.Metrics is not null || parts.QueryLog ? new DnsObserver(parts.Metrics, log, parts.QueryLog) : null;
 
         // With port 0 the UDP port is picked first; it may be taken for TCP, so try again with another.
         for (int attempt = 1; ; attempt++)
         {
-            DnsUdpServer udp = DnsUdpServer.Start(options.EndPoint, options.UdpSockets, handler, log);
+            DnsUdpServer udp = DnsUdpServer.Start(options.EndPoint, options.UdpSockets, handler, forwarder, observer, options.MaxUdpPayloadSize, log);
             try
             {
-                DnsTcpServer tcp = DnsTcpServer.Start(udp.LocalEndPoint, handler, options, timeProvider, log);
+                DnsTcpServer tcp = DnsTcpServer.Start(udp.LocalEndPoint, handler, forwarder, observer, options, timeProvider, log);
                 DnsServerLog.Started(log, udp.LocalEndPoint, options.UdpSockets);
                 return new DnsServer(udp, tcp);
             }

@@ -25,4 +25,7 @@ internal static partial class DnsServerLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "DNS TCP accept failed")]
     public static partial void TcpAcceptFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "{Client} {Transport} {Name} {Type} {Rcode} {Size}B {Milliseconds:0.###}ms")]
+    public static partial void Query(ILogger logger, string client, string transport, string name, string type, string rcode, int size, double milliseconds);
 }

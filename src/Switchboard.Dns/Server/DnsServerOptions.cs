@@ -1,4 +1,5 @@
 using System.Net;
+using Switchboard.Dns.Forwarding;
 
 namespace Switchboard.Dns.Server;
 
@@ -18,4 +19,7 @@ public sealed class DnsServerOptions
 
     /// <summary>Connections beyond this are closed on accept.</summary>
     public int MaxTcpConnections { get; init; } = 1024;
+
+    /// <summary>Names outside the cluster zones go upstream with these settings; null: they are refused.</summary>
+    public ForwarderOptions? Forwarding { get; init; }
 }

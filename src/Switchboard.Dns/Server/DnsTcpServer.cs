@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Switchboard.Dns.Forwarding;
 
 namespace Switchboard.Dns.Server;
 
@@ -16,6 +17,8 @@ internal sealed class DnsTcpServer : IAsyncDisposable
 
     private readonly Socket _listener;
     private readonly DnsQueryHandler _handler;
+    private readonly DnsForwarder? _forwarder;
+    private readonly DnsObserver? _observer;
     private readonly DnsServerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -23,10 +26,12 @@ internal sealed class DnsTcpServer : IAsyncDisposable
     private readonly HashSet<Task> _connections = [];
     private readonly Task _acceptLoop;
 
-    private DnsTcpServer(Socket listener, DnsQueryHandler handler, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
+    private DnsTcpServer(Socket listener, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _listener = listener;
         _handler = handler;
+        _forwarder = forwarder;
+        _observer = observer;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -35,7 +40,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
-    public static DnsTcpServer Start(IPEndPoint endPoint, DnsQueryHandler handler, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
+    public static DnsTcpServer Start(IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
     {
         var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -49,7 +54,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
             throw;
         }
 
-        return new DnsTcpServer(listener, handler, options, timeProvider, logger);
+        return new DnsTcpServer(listener, handler, forwarder, observer, options, timeProvider, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -136,12 +141,20 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                     break;
                 }
 
-                int answer = Handle(query.AsSpan(0, length), response.AsSpan(LengthPrefix, DnsQueryHandler.MaxMessageSize));
+                long started = DnsObserver.Start();
+                int answer = Handle(query.AsSpan(0, length), response.AsSpan(LengthPrefix, DnsQueryHandler.MaxMessageSize), client);
+                if (answer == DnsForwarder.Pending)
+                {
+                    // Answers on a connection go out in order, so the exchange is awaited here (RFC 7766 allows either).
+                    answer = await _forwarder!.ResolveAsync(query.AsMemory(0, length), response.AsMemory(LengthPrefix, DnsQueryHandler.MaxMessageSize), overTcp: true, linked.Token);
+                }
+
                 if (answer == 0)
                 {
                     continue;
                 }
 
+                _observer?.Answered(response.AsSpan(LengthPrefix, answer), started, overTcp: true, null, client.RemoteEndPoint);
                 BinaryPrimitives.WriteUInt16BigEndian(response, (ushort)answer);
                 await client.SendAsync(response.AsMemory(0, LengthPrefix + answer), SocketFlags.None, linked.Token);
             }
@@ -163,11 +176,15 @@ internal sealed class DnsTcpServer : IAsyncDisposable
         }
     }
 
-    private int Handle(ReadOnlySpan<byte> query, Span<byte> response)
+    /// <summary>The handler's answer, the forwarder's cached one, or <see cref="DnsForwarder.Pending"/>.</summary>
+    private int Handle(ReadOnlySpan<byte> query, Span<byte> response, Socket client)
     {
         try
         {
-            return _handler.Handle(query, response, overTcp: true);
+            int length = _handler.Handle(query, response, overTcp: true);
+            return length == DnsQueryHandler.Forward
+                ? _forwarder!.TryAnswer(query, response, overTcp: true, ((IPEndPoint)client.RemoteEndPoint!).Address)
+                : length;
         }
         catch (Exception e)
         {

@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Switchboard.Dns.Forwarding;
 
 namespace Switchboard.Dns.Server;
 
 /// <summary>
 /// UDP listener: N sockets on one port with SO_REUSEPORT (the kernel spreads clients over them), each
-/// drained by a dedicated thread with synchronous ReceiveFrom/SendTo into buffers it owns — measured here
-/// as 1.4–1.8x cheaper per query than async receives. Nothing is allocated per datagram.
+/// drained by a dedicated thread into buffers it owns — on Linux with recvmmsg/sendmmsg batches of up to
+/// 32 datagrams, elsewhere with synchronous ReceiveFrom/SendTo (measured 1.4–1.8x cheaper per query than
+/// async receives). Nothing is allocated per datagram.
 /// </summary>
 internal sealed class DnsUdpServer : IDisposable
 {
@@ -15,18 +17,29 @@ internal sealed class DnsUdpServer : IDisposable
     private const int SoReusePort = 15;
     private const int SocketBufferBytes = 4 * 1024 * 1024;
 
+    /// <summary>How often a batched receive wakes up to see whether the server is stopping.</summary>
+    private const int StopCheckMilliseconds = 200;
+
     private readonly Socket[] _sockets;
     private readonly Thread[] _threads;
     private readonly DnsQueryHandler _handler;
+    private readonly DnsForwarder? _forwarder;
+    private readonly DnsObserver? _observer;
     private readonly ILogger _logger;
+    private readonly int _responseBytes;
+    private readonly bool _batched = OperatingSystem.IsLinux();
+    private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
-    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, ILogger logger)
+    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
     {
+        _responseBytes = maxUdpPayloadSize;
         _sockets = sockets;
         _handler = handler;
+        _forwarder = forwarder;
+        _observer = observer;
         _logger = logger;
-        _threads = [.. sockets.Select((socket, i) => new Thread(() => Run(socket)) { IsBackground = true, Name = $"dns-udp-{i}" })];
+        _threads = [.. sockets.Select((socket, i) => new Thread(() => Serve(socket)) { IsBackground = true, Name = $"dns-udp-{i}" })];
         foreach (Thread thread in _threads)
         {
             thread.Start();
@@ -36,7 +49,7 @@ internal sealed class DnsUdpServer : IDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
     /// <summary>Binds <paramref name="count"/> sockets; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, ILogger logger)
+    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
     {
         var sockets = new List<Socket>(count);
         try
@@ -53,12 +66,22 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, observer, maxUdpPayloadSize, logger);
     }
 
     public void Dispose()
     {
         _stopping = true;
+        _stop.Cancel();
+        if (_batched)
+        {
+            // Batched receives hold the socket handle; they notice the flag within StopCheckMilliseconds.
+            foreach (Thread thread in _threads)
+            {
+                thread.Join();
+            }
+        }
+
         foreach (Socket socket in _sockets)
         {
             socket.Dispose();
@@ -68,6 +91,8 @@ internal sealed class DnsUdpServer : IDisposable
         {
             thread.Join();
         }
+
+        _stop.Dispose();
     }
 
     private static Socket Bind(IPEndPoint endPoint, bool shared)
@@ -90,6 +115,87 @@ internal sealed class DnsUdpServer : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    private void Serve(Socket socket)
+    {
+        if (_batched)
+        {
+            RunBatched(socket);
+        }
+        else
+        {
+            Run(socket);
+        }
+    }
+
+    private void RunBatched(Socket socket)
+    {
+        socket.ReceiveTimeout = StopCheckMilliseconds;
+        using var batch = new UdpBatch(_responseBytes);
+        bool added = false;
+        socket.SafeHandle.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)socket.SafeHandle.DangerousGetHandle();
+            while (!_stopping)
+            {
+                int count = batch.Receive(fd, out int error);
+                if (count < 0)
+                {
+                    if (error is not (UdpBatch.Eintr or UdpBatch.Eagain))
+                    {
+                        DnsServerLog.UdpReceiveFailed(_logger, new SocketException(error));
+                    }
+
+                    continue;
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    int length = HandleBatched(socket, batch, i, out long started);
+                    if (length > 0)
+                    {
+                        _observer?.Answered(batch.Response(i)[..length], started, overTcp: false, _observer.WantsClient ? ToSocketAddress(socket, batch.Address(i)) : null, null);
+                        batch.Reply(i, length);
+                    }
+                }
+
+                batch.Flush(fd);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    private int HandleBatched(Socket socket, UdpBatch batch, int i, out long started)
+    {
+        started = DnsObserver.Start();
+        try
+        {
+            int length = _handler.Handle(batch.Query(i), batch.Response(i), overTcp: false);
+            return length == DnsQueryHandler.Forward
+                ? Forward(socket, batch.Query(i), batch.Response(i), ToSocketAddress(socket, batch.Address(i)), started)
+                : length;
+        }
+        catch (Exception e)
+        {
+            DnsServerLog.HandlerFailed(_logger, e);
+            return 0;
+        }
+    }
+
+    /// <summary>A native sockaddr as .NET's <see cref="SocketAddress"/> (whose buffer is the native layout).</summary>
+    private static SocketAddress ToSocketAddress(Socket socket, ReadOnlySpan<byte> native)
+    {
+        var address = new SocketAddress(socket.AddressFamily, native.Length);
+        native.CopyTo(address.Buffer.Span);
+        return address;
     }
 
     private void Run(Socket socket)
@@ -117,9 +223,14 @@ internal sealed class DnsUdpServer : IDisposable
             }
 
             int length;
+            long started = DnsObserver.Start();
             try
             {
                 length = _handler.Handle(query.AsSpan(0, received), response, overTcp: false);
+                if (length == DnsQueryHandler.Forward)
+                {
+                    length = Forward(socket, query.AsSpan(0, received), response, client, started);
+                }
             }
             catch (Exception e)
             {
@@ -132,6 +243,7 @@ internal sealed class DnsUdpServer : IDisposable
                 continue;
             }
 
+            _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, client, null);
             try
             {
                 socket.SendTo(response.AsSpan(0, length), SocketFlags.None, client);
@@ -144,6 +256,42 @@ internal sealed class DnsUdpServer : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>A cached or refused answer now; otherwise the exchange runs on the thread pool and replies when done.</summary>
+    private int Forward(Socket socket, ReadOnlySpan<byte> query, Span<byte> response, SocketAddress client, long started)
+    {
+        var endPoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(client);
+        int length = _forwarder!.TryAnswer(query, response, overTcp: false, endPoint.Address);
+        if (length == DnsForwarder.Pending)
+        {
+            _ = ReplyLaterAsync(socket, query.ToArray(), endPoint, started);
+            return 0;
+        }
+
+        return length;
+    }
+
+    private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client, long started)
+    {
+        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        try
+        {
+            int length = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
+            if (length > 0)
+            {
+                _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, null, client);
+                await socket.SendToAsync(response.AsMemory(0, length), SocketFlags.None, client, _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping)
+        {
+            // Stopping: the reply is dropped with the socket.
+        }
+        catch (SocketException e)
+        {
+            DnsServerLog.UdpSendFailed(_logger, client.ToString(), e);
         }
     }
 }

@@ -8,15 +8,13 @@ namespace Switchboard.Dns.Zones;
 /// </summary>
 internal sealed class ClusterZoneSnapshot
 {
-    private readonly Dictionary<byte[], ZoneNode>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private readonly byte[] _apex;
     private readonly byte[] _negativeSoa;
     private readonly PodRecordMode _pods;
 
-    public ClusterZoneSnapshot(Dictionary<byte[], ZoneNode> nodes, byte[] apex, byte[] negativeSoa, PodRecordMode pods, uint ttl, bool synced)
+    public ClusterZoneSnapshot(ZoneTable nodes, byte[] apex, byte[] negativeSoa, PodRecordMode pods, uint ttl, bool synced)
     {
         Nodes = nodes;
-        _lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         _apex = apex;
         _negativeSoa = negativeSoa;
         _pods = pods;
@@ -29,7 +27,7 @@ internal sealed class ClusterZoneSnapshot
     public uint Ttl { get; }
 
     /// <summary>The table behind lookups; never changed after construction, only copied into the next snapshot.</summary>
-    public IReadOnlyDictionary<byte[], ZoneNode> Nodes { get; }
+    public ZoneTable Nodes { get; }
 
     /// <summary>
     /// The SOA record of negative answers minus its owner (a pointer the caller writes): type, class, TTL,
@@ -41,7 +39,7 @@ internal sealed class ClusterZoneSnapshot
     public ZoneLookupResult Lookup(ReadOnlySpan<byte> name, ushort type)
     {
         int zoneOffset = DnsName.FindSuffix(name, _apex);
-        bool found = _lookup.TryGetValue(name, out ZoneNode? node);
+        bool found = Nodes.TryGetValue(name, out ZoneNode? node);
         if (zoneOffset < 0)
         {
             // Reverse names: only exact PTR hits are ours; everything else is left to whoever forwards.
@@ -68,7 +66,7 @@ internal sealed class ClusterZoneSnapshot
         }
 
         ReadOnlySpan<byte> label = name.Slice(1, name[0]);
-        if (!_lookup.TryGetValue(name[(1 + name[0])..], out ZoneNode? parent) || !parent.IsPodNamespace)
+        if (!Nodes.TryGetValue(name[(1 + name[0])..], out ZoneNode? parent) || !parent.IsPodNamespace)
         {
             return new(ZoneAnswerKind.NXDomain, ZoneOffset: zoneOffset);
         }

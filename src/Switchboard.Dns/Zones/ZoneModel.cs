@@ -16,6 +16,9 @@ internal sealed class ZoneModel
     private readonly byte[] _apex;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+
+    /// <summary>CNAME target → owners aliasing it (with counts): an owner's answer carries the target's addresses, so it changes with them.</summary>
+    private readonly Dictionary<string, Dictionary<string, int>> _aliasesOf = new(StringComparer.Ordinal);
     private readonly byte[] _scratch = new byte[MaxMessageSize];
     private readonly ushort[] _compression = new ushort[4096];
 
@@ -41,6 +44,7 @@ internal sealed class ZoneModel
             if (contribution.Record is { } record)
             {
                 entry.AddRecord(record);
+                TrackAlias(contribution.Name, record, +1);
             }
         }
     }
@@ -58,6 +62,7 @@ internal sealed class ZoneModel
             if (contribution.Record is { } record)
             {
                 entry.RemoveRecord(record);
+                TrackAlias(contribution.Name, record, -1);
             }
 
             Reference(contribution.Name, -1);
@@ -72,35 +77,27 @@ internal sealed class ZoneModel
     {
         // The apex SOA carries the serial, which changes with every publication.
         _dirty.Add(_domain);
-        Dictionary<byte[], ZoneNode> nodes;
         if (previous is null)
         {
-            nodes = new Dictionary<byte[], ZoneNode>(_entries.Count, WireNameComparer.Instance);
             _dirty.UnionWith(_entries.Keys);
         }
-        else
+
+        foreach (string target in _dirty.Where(_aliasesOf.ContainsKey).ToList())
         {
-            nodes = new Dictionary<byte[], ZoneNode>(previous.Nodes, WireNameComparer.Instance);
+            _dirty.UnionWith(_aliasesOf[target].Keys);
         }
 
+        var changes = new List<(byte[] Name, ZoneNode? Node)>(_dirty.Count);
         foreach (string name in _dirty)
         {
-            if (!DnsName.TryParse(name, out byte[] wire))
+            if (DnsName.TryParse(name, out byte[] wire))
             {
-                continue;
-            }
-
-            if (_entries.TryGetValue(name, out Entry? entry))
-            {
-                nodes[wire] = Encode(wire, entry, serial);
-            }
-            else
-            {
-                nodes.Remove(wire);
+                changes.Add((wire, _entries.TryGetValue(name, out Entry? entry) ? Encode(wire, entry, serial) : null));
             }
         }
 
         _dirty.Clear();
+        ZoneTable nodes = (previous?.Nodes ?? ZoneTable.Empty).With(changes);
         return new ClusterZoneSnapshot(nodes, _apex, EncodeNegativeSoa(serial, ttl), pods, ttl, synced);
     }
 
@@ -138,7 +135,66 @@ internal sealed class ZoneModel
             encoded[i] = Encode(wire, type, [.. entry.Records.Where(r => r.Type == type)], serial);
         }
 
+        // An alias to a name of this zone answers A and AAAA with the target's addresses too, as CoreDNS does.
+        ZoneRecord alias = entry.Records.FirstOrDefault(r => r.Type == DnsRecordType.CNAME);
+        if (alias.Type == DnsRecordType.CNAME && alias.Target is { } target && _entries.TryGetValue(target, out Entry? resolved))
+        {
+            return new ZoneNode(types, encoded, entry.PodNamespaceReferences > 0, EncodeAlias(wire, alias, target, resolved, DnsRecordType.A), EncodeAlias(wire, alias, target, resolved, DnsRecordType.AAAA));
+        }
+
         return new ZoneNode(types, encoded, entry.PodNamespaceReferences > 0);
+    }
+
+    /// <summary>The CNAME followed by the target's records of one address type; null when it has none.</summary>
+    private PrecomputedRecords? EncodeAlias(byte[] owner, ZoneRecord alias, string target, Entry resolved, DnsRecordType type)
+    {
+        ZoneRecord[] addresses = [.. resolved.Records.Where(r => r.Type == type)];
+        if (addresses.Length == 0)
+        {
+            return null;
+        }
+
+        var writer = new DnsMessageWriter(_scratch, _compression);
+        writer.TryWriteBytes(new byte[DnsHeader.Size]);
+        writer.TryWriteQuestion(owner, (ushort)type, (ushort)DnsClass.IN);
+        int start = writer.Position;
+        var ends = new List<int>(addresses.Length + 1);
+        byte[] targetWire = DnsName.Parse(target);
+        foreach ((byte[] name, ZoneRecord record) in addresses.Select(a => (targetWire, a)).Prepend((owner, alias)))
+        {
+            if (!TryWriteRecord(ref writer, name, record, 0, 0))
+            {
+                break;
+            }
+
+            ends.Add(writer.Position - start);
+        }
+
+        return new PrecomputedRecords(_scratch[start..writer.Position], [.. ends], ends.Count, authorityCount: 0);
+    }
+
+    private void TrackAlias(string owner, ZoneRecord record, int delta)
+    {
+        if (record.Type != DnsRecordType.CNAME || record.Target is not { } target)
+        {
+            return;
+        }
+
+        if (!_aliasesOf.TryGetValue(target, out Dictionary<string, int>? owners))
+        {
+            owners = new Dictionary<string, int>(StringComparer.Ordinal);
+            _aliasesOf[target] = owners;
+        }
+
+        owners[owner] = owners.GetValueOrDefault(owner) + delta;
+        if (owners[owner] == 0)
+        {
+            owners.Remove(owner);
+            if (owners.Count == 0)
+            {
+                _aliasesOf.Remove(target);
+            }
+        }
     }
 
     /// <summary>The SOA of negative answers without its owner (written per query as a pointer), names uncompressed.</summary>

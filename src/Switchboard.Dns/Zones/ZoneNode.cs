@@ -8,8 +8,14 @@ internal sealed class ZoneNode
     private readonly DnsRecordType[] _types;
     private readonly PrecomputedRecords[] _records;
 
-    public ZoneNode(DnsRecordType[] types, PrecomputedRecords[] records, bool isPodNamespace)
+    private readonly PrecomputedRecords? _aliasWithA;
+    private readonly PrecomputedRecords? _aliasWithAaaa;
+
+    /// <remarks><c>aliasWithA</c>, <c>aliasWithAaaa</c>: the CNAME plus its in-zone target's addresses, for A and AAAA queries.</remarks>
+    public ZoneNode(DnsRecordType[] types, PrecomputedRecords[] records, bool isPodNamespace, PrecomputedRecords? aliasWithA = null, PrecomputedRecords? aliasWithAaaa = null)
     {
+        _aliasWithA = aliasWithA;
+        _aliasWithAaaa = aliasWithAaaa;
         _types = types;
         _records = records;
         IsPodNamespace = isPodNamespace;
@@ -27,7 +33,12 @@ internal sealed class ZoneNode
     {
         if (Alias is not null)
         {
-            return Alias;
+            return type switch
+            {
+                (ushort)DnsRecordType.A => _aliasWithA ?? Alias,
+                (ushort)DnsRecordType.AAAA => _aliasWithAaaa ?? Alias,
+                _ => Alias,
+            };
         }
 
         if (type == (ushort)DnsRecordType.ANY)

@@ -1,0 +1,82 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer;
+using Switchboard.Dns;
+using Switchboard.Storage.Sqlite;
+
+namespace Switchboard.DnsBench;
+
+/// <summary>
+/// <c>apiserver --data-dir DIR --port P</c>: an API server over SQLite, until SIGTERM.
+/// <c>serve --kubeconfig FILE --listen ADDR:PORT --ops ADDR:PORT</c>: the DNS service, until SIGTERM.
+/// <c>populate --kubeconfig FILE --dns ADDR:PORT --count N --out DIR</c>: creates N services, timing each
+/// until the DNS server answers it, and writes the query file and unbound's local-data for the same names.
+/// </summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        Dictionary<string, string> flags = Flags(args.AsSpan(1));
+        using var stop = new CancellationTokenSource();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using ILoggerFactory logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        switch (args.FirstOrDefault())
+        {
+            case "apiserver":
+                await using (SqliteKeyValueStore store = SqliteKeyValueStore.Open(Path.Combine(flags["--data-dir"], "state.db")))
+                await using (await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = flags["--data-dir"], Port = int.Parse(flags["--port"], System.Globalization.CultureInfo.InvariantCulture) }, store, logs))
+                {
+                    await Wait(stop.Token);
+                }
+
+                return 0;
+            case "serve":
+                var options = new DnsServiceOptions
+                {
+                    Listen = [IPEndPoint.Parse(flags["--listen"])],
+                    OperationsEndPoint = IPEndPoint.Parse(flags["--ops"]),
+                    Forward = false,
+                };
+                await DnsService.RunAsync(options, flags["--kubeconfig"], null, logs, stop.Token);
+                return 0;
+            case "populate":
+                await Populate.RunAsync(flags["--kubeconfig"], IPEndPoint.Parse(flags["--dns"]), int.Parse(flags["--count"], System.Globalization.CultureInfo.InvariantCulture), flags["--out"], Console.Out);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync("usage: Switchboard.DnsBench apiserver|serve|populate [--flag value …] (see bench/dns.sh)");
+                return 2;
+        }
+    }
+
+    private static async Task Wait(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM.
+        }
+    }
+
+    private static Dictionary<string, string> Flags(ReadOnlySpan<string> args)
+    {
+        var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            flags[args[i]] = args[i + 1];
+        }
+
+        return flags;
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# API server benchmark: `switchboard apiserver` on the embedded SQLite store, as its own process.
+# 8 parallel KubernetesClient clients create 2,000 services in one namespace while a watcher times
+# each ADDED event, then the whole list is read. Prints creates/s, list latency, watch delivery p99
+# and the server's peak RSS (VmHWM), each against its target.
+# Usage: bench/apiserver.sh [SERVICES=2000] [CLIENTS=8]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+services=${1:-2000}
+clients=${2:-8}
+work=$(mktemp -d /tmp/switchboard-bench-apiserver.XXXXXX)
+server_pid=
+
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+dotnet build src/Switchboard -c Release --nologo -v quiet -o "$work/server" >/dev/null
+dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
+
+port=$(free_port)
+dotnet "$work/server/switchboard.dll" apiserver --data-dir "$work/data" --store sqlite --api-port "$port" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 300); do
+  grep -q "API server serving on" "$work/server.log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q "API server serving on" "$work/server.log" || { echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+idle_rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status")
+
+dotnet "$work/load/Switchboard.LoadGenerator.dll" apiserver --kubeconfig "$work/data/kubeconfig" \
+  --clients "$clients" --services "$services" | tee "$work/results"
+peak_rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
+# utime + stime of the server (clock ticks): CPU per create is steadier than wall-clock figures on a shared machine.
+cpu_ticks=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+echo "server_cpu_ms_per_create=$(awk -v t="$cpu_ticks" -v hz="$(getconf CLK_TCK)" -v n="$services" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')"
+echo "server_idle_rss_mb=$((idle_rss_kb / 1024))"
+echo "server_peak_rss_mb=$((peak_rss_kb / 1024))"
+
+figure() { grep "^$1=" "$work/results" | cut -d= -f2; }
+verdict() { awk -v v="$2" -v t="$4" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >= t : v <= t; printf "%-28s %10s  target %s %s  %s\n", "'"$1"'", v, op, t, ok ? "MET" : "MISSED" }'; }
+echo
+verdict "creates/s" "$(figure creates_per_second)" ">=" 1000
+printf '%-28s %10s  (max %s, %s items; no target)\n' "list latency median (ms)" "$(figure list_latency_median_ms)" "$(figure list_latency_max_ms)" "$(figure list_items)"
+verdict "watch delivery p99 (ms)" "$(figure watch_delivery_p99_ms)" "<=" 10
+verdict "server peak RSS (MB)" "$((peak_rss_kb / 1024))" "<=" 200

@@ -1,0 +1,74 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.Extensions.Time.Testing;
+using Switchboard.Storage.Sqlite;
+
+namespace Switchboard.ApiServer.Tests.Behaviour;
+
+/// <summary>Periodic bookmarks on a watch that allows them, driven by a fake clock: never ahead of the events sent.</summary>
+public sealed class WatchBookmarkTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+    private readonly string _dir = Directory.CreateTempSubdirectory("sb-bookmark-").FullName;
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
+    private SqliteKeyValueStore? _store;
+    private ApiServerHost? _host;
+
+    public async Task InitializeAsync()
+    {
+        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0, WatchBookmarkInterval = Interval }, _store, time: _time);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task An_idle_watch_gets_a_bookmark_each_interval_at_the_last_revision_it_was_sent()
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath);
+        using var client = new Kubernetes(config);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        using var http = new HttpClient(handler) { BaseAddress = _host.Url };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
+        var list = await client.CoreV1.ListNamespacedConfigMapAsync("default");
+        using var response = await http.GetAsync(
+            new Uri($"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}", UriKind.Relative),
+            HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        var opening = await NextAsync(events);
+        var created = await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new k8s.Models.V1ObjectMeta { Name = "tick" } }, "default");
+        var added = await NextAsync(events);
+        _time.Advance(Interval);
+        var periodic = await NextAsync(events);
+        _time.Advance(Interval);
+        var again = await NextAsync(events);
+
+        Assert.Equal(("BOOKMARK", list.Metadata.ResourceVersion), opening);
+        Assert.Equal(("ADDED", created.Metadata.ResourceVersion), added);
+        Assert.Equal(("BOOKMARK", created.Metadata.ResourceVersion), periodic);
+        Assert.Equal(("BOOKMARK", created.Metadata.ResourceVersion), again);
+    }
+
+    private static async Task<(string Type, string? ResourceVersion)> NextAsync(StreamReader events)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        string line = await events.ReadLineAsync(deadline.Token) ?? throw new InvalidOperationException("the watch ended");
+        var node = JsonNode.Parse(line)!;
+        return (node["type"]!.GetValue<string>(), node["object"]!["metadata"]!["resourceVersion"]?.GetValue<string>());
+    }
+}

@@ -1,0 +1,222 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Switchboard.ApiServer.Tests.Support;
+using Switchboard.Testing;
+
+namespace Switchboard.ApiServer.Tests.Cli;
+
+/// <summary>The real kubectl against the server; run once per store by the subclasses.</summary>
+public abstract class KubectlTests<TServer> : IClassFixture<TServer>
+    where TServer : ApiServerFixture
+{
+    private readonly TServer _server;
+
+    protected KubectlTests(TServer server) => _server = server;
+
+    private Kubectl Kubectl => _server.Kubectl;
+
+    [Fact]
+    public async Task Backend_example_creates_and_reads_back_as_on_a_real_cluster()
+    {
+        await EnsureBackendAsync();
+
+        string table = await Kubectl.OutputAsync("get", "svc", "backend", "-n", "critical-app");
+        string[] header = table.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], header);
+        Assert.Matches(@"backend\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80/TCP", table);
+
+        string wide = await Kubectl.OutputAsync("get", "deploy", "-n", "critical-app", "-o", "wide");
+        Assert.Matches(@"backend\s+0/3\s+0\s+0\s+\S+\s+nginx\s+nginx\s+app=critical-app,role=backend", wide);
+
+        string ip = await Kubectl.OutputAsync("get", "svc", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+        Assert.True(IPAddress.TryParse(ip, out var address) && address.ToString().StartsWith("10.96.", StringComparison.Ordinal), ip);
+
+        string yaml = await Kubectl.OutputAsync("get", "svc", "backend", "-n", "critical-app", "-o", "yaml");
+        Assert.Contains("sessionAffinity: None", yaml, StringComparison.Ordinal);
+        Assert.Contains("targetPort: 80", yaml, StringComparison.Ordinal);
+        Assert.Contains("uid: ", yaml, StringComparison.Ordinal);
+
+        string json = await Kubectl.OutputAsync("get", "deploy", "backend", "-n", "critical-app", "-o", "json");
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(1, doc.RootElement.GetProperty("metadata").GetProperty("generation").GetInt32());
+        Assert.Equal("RollingUpdate", doc.RootElement.GetProperty("spec").GetProperty("strategy").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Describe_service_prints_the_fields_users_look_for()
+    {
+        await EnsureBackendAsync();
+
+        string text = await Kubectl.OutputAsync("describe", "service", "backend", "-n", "critical-app");
+
+        Assert.Matches(@"Name:\s+backend", text);
+        Assert.Matches(@"Namespace:\s+critical-app", text);
+        Assert.Matches(@"Selector:\s+app=critical-app,role=backend", text);
+        Assert.Matches(@"Type:\s+ClusterIP", text);
+        Assert.Matches(@"IP:\s+10\.96\.", text);
+        Assert.Matches(@"Port:\s+<unset>\s+80/TCP", text);
+        Assert.Matches(@"TargetPort:\s+80/TCP", text);
+        Assert.Matches(@"Session Affinity:\s+None", text);
+        Assert.Matches(@"Events:\s+<none>", text);
+    }
+
+    [Fact]
+    public async Task Errors_read_as_kubectl_prints_them_for_404_409_and_422()
+    {
+        await EnsureBackendAsync();
+
+        var (code, _, stderr) = await Kubectl.RunAsync("get", "svc", "nosuch", "-n", "critical-app");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Error from server (NotFound): services \"nosuch\" not found", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = await Kubectl.RunAsync("create", "namespace", "critical-app");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Error from server (AlreadyExists): namespaces \"critical-app\" already exists", stderr, StringComparison.Ordinal);
+
+        string bad = Path.Combine(_server.DataDirectory, "bad-service.yaml");
+        await File.WriteAllTextAsync(bad, "apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\nspec:\n  ports:\n  - port: 70000\n");
+        (code, _, stderr) = await Kubectl.RunAsync("create", "-f", bad, "-n", "critical-app");
+        Assert.NotEqual(0, code);
+        Assert.Contains("The Service \"Bad_Name\" is invalid", stderr, StringComparison.Ordinal);
+        Assert.Contains("metadata.name: Invalid value: \"Bad_Name\"", stderr, StringComparison.Ordinal);
+        Assert.Contains("spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Requests_without_the_admin_token_get_401()
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        using var client = new HttpClient(handler) { BaseAddress = _server.Host.Url };
+
+        using var anonymous = await client.GetAsync(new Uri("/api/v1/namespaces", UriKind.Relative));
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "wrong");
+        using var wrong = await client.GetAsync(new Uri("/api/v1/namespaces", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        using var status = JsonDocument.Parse(await wrong.Content.ReadAsStringAsync());
+        Assert.Equal("Unauthorized", status.RootElement.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task Apply_twice_says_unchanged_then_label_annotate_scale_and_each_patch_type_land()
+    {
+        const string ns = "apply-test";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        string backend = SharedFiles.Example("backend.yaml");
+
+        string first = await Kubectl.OutputAsync("apply", "-f", backend, "-n", ns);
+        string second = await Kubectl.OutputAsync("apply", "-f", backend, "-n", ns);
+
+        Assert.Contains("service/backend created", first, StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend created", first, StringComparison.Ordinal);
+        Assert.Contains("service/backend unchanged", second, StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend unchanged", second, StringComparison.Ordinal);
+
+        Assert.Contains("service/backend labeled", await Kubectl.OutputAsync("label", "svc", "backend", "-n", ns, "tier=web"), StringComparison.Ordinal);
+        Assert.Contains("service/backend annotated", await Kubectl.OutputAsync("annotate", "svc", "backend", "-n", ns, "owner=team-a"), StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend scaled", await Kubectl.OutputAsync("scale", "deploy", "backend", "-n", ns, "--replicas=5"), StringComparison.Ordinal);
+
+        // Strategic merge: the container list merges by name, so the ports survive an image change.
+        await Kubectl.OutputAsync("patch", "deploy", "backend", "-n", ns, "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}""");
+        await Kubectl.OutputAsync("patch", "svc", "backend", "-n", ns, "--type=merge", "-p", """{"metadata":{"labels":{"merged":"yes"}}}""");
+        await Kubectl.OutputAsync("patch", "svc", "backend", "-n", ns, "--type=json", "-p", """[{"op":"replace","path":"/spec/ports/0/targetPort","value":8080}]""");
+
+        using var svc = JsonDocument.Parse(await Kubectl.OutputAsync("get", "svc", "backend", "-n", ns, "-o", "json"));
+        var labels = svc.RootElement.GetProperty("metadata").GetProperty("labels");
+        Assert.Equal("web", labels.GetProperty("tier").GetString());
+        Assert.Equal("yes", labels.GetProperty("merged").GetString());
+        Assert.Equal("team-a", svc.RootElement.GetProperty("metadata").GetProperty("annotations").GetProperty("owner").GetString());
+        Assert.Equal(8080, svc.RootElement.GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetInt32());
+
+        using var deploy = JsonDocument.Parse(await Kubectl.OutputAsync("get", "deploy", "backend", "-n", ns, "-o", "json"));
+        Assert.Equal(5, deploy.RootElement.GetProperty("spec").GetProperty("replicas").GetInt32());
+        var container = deploy.RootElement.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        Assert.Equal("nginx:1.27", container.GetProperty("image").GetString());
+        Assert.Equal(80, container.GetProperty("ports")[0].GetProperty("containerPort").GetInt32());
+
+        // A third apply after the out-of-band changes restores what the file says (replicas 3) and keeps the label.
+        Assert.Contains("deployment.apps/backend configured", await Kubectl.OutputAsync("apply", "-f", backend, "-n", ns), StringComparison.Ordinal);
+        Assert.Equal("3", await Kubectl.OutputAsync("get", "deploy", "backend", "-n", ns, "-o", "jsonpath={.spec.replicas}"));
+        Assert.Equal("web", await Kubectl.OutputAsync("get", "svc", "backend", "-n", ns, "-o", "jsonpath={.metadata.labels.tier}"));
+    }
+
+    [Fact]
+    public async Task Get_all_lists_the_namespace_and_get_A_adds_the_namespace_column()
+    {
+        await EnsureBackendAsync();
+
+        string all = await Kubectl.OutputAsync("get", "all", "-n", "critical-app");
+        string everywhere = await Kubectl.OutputAsync("get", "svc", "-A");
+
+        Assert.Matches(@"service/backend\s+ClusterIP\s+10\.96\.", all);
+        Assert.Matches(@"deployment\.apps/backend\s+\d+/\d+", all);
+        Assert.Equal(["NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], everywhere.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"(?m)^default\s+kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443/TCP", everywhere);
+        Assert.Matches(@"(?m)^critical-app\s+backend\s+ClusterIP", everywhere);
+    }
+
+    [Fact]
+    public async Task Get_w_sees_added_modified_and_deleted_while_delete_waits_for_the_deletion()
+    {
+        const string ns = "watch-test";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        await Kubectl.OutputAsync("create", "-f", ServiceFile("first", 80), "-n", ns);
+        using var watch = _server.StartKubectl("get", "svc", "-n", ns, "-w", "--output-watch-events");
+        await watch.WaitForLineAsync(l => l.StartsWith("ADDED", StringComparison.Ordinal) && l.Contains("first", StringComparison.Ordinal), "the initial ADDED for first");
+
+        await Kubectl.OutputAsync("create", "-f", ServiceFile("second", 81), "-n", ns);
+        await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^ADDED\s+second\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+81/TCP"), "ADDED second");
+        await Kubectl.OutputAsync("label", "svc", "second", "-n", ns, "touched=yes");
+        await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^MODIFIED\s+second\s"), "MODIFIED second");
+
+        string deleted = await Kubectl.OutputAsync("delete", "svc", "second", "-n", ns);
+        Assert.Contains("service \"second\" deleted", deleted, StringComparison.Ordinal);
+        await watch.WaitForLineAsync(l => Regex.IsMatch(l, @"^DELETED\s+second\s"), "DELETED second");
+
+        // delete returned only once the object was gone: nothing is left to get.
+        var (code, _, stderr) = await Kubectl.RunAsync("get", "svc", "second", "-n", ns);
+        Assert.NotEqual(0, code);
+        Assert.Contains("NotFound", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_subcommands_whose_bodies_kubectl_sends_as_protobuf_create_what_they_say()
+    {
+        const string ns = "typed";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+
+        Assert.Contains("deployment.apps/web created", await Kubectl.OutputAsync("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=8080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("service/web created", await Kubectl.OutputAsync("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("service/np created", await Kubectl.OutputAsync("create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080", "-n", ns), StringComparison.Ordinal);
+        Assert.Contains("configmap/settings created", await Kubectl.OutputAsync("create", "configmap", "settings", "--from-literal=mode=fast", "-n", ns), StringComparison.Ordinal);
+
+        Assert.Matches(@"web\s+ClusterIP\s+10\.96\.\S+\s+<none>\s+80/TCP", await Kubectl.OutputAsync("get", "svc", "web", "-n", ns));
+        Assert.Matches(@"np\s+NodePort\s+10\.96\.\S+\s+<none>\s+80:30080/TCP", await Kubectl.OutputAsync("get", "svc", "np", "-n", ns));
+        Assert.Equal("8080 app=web", await Kubectl.OutputAsync("get", "svc", "web", "-n", ns, "-o", "jsonpath={.spec.ports[0].targetPort} app={.spec.selector.app}"));
+        Assert.Equal("2 8080/TCP", await Kubectl.OutputAsync("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}/{.spec.template.spec.containers[0].ports[0].protocol}"));
+        Assert.Equal("fast", await Kubectl.OutputAsync("get", "configmap", "settings", "-n", ns, "-o", "jsonpath={.data.mode}"));
+    }
+
+    private string ServiceFile(string name, int port)
+    {
+        string path = Path.Combine(_server.DataDirectory, $"{name}.yaml");
+        File.WriteAllText(path, $"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n  - port: {port}\n");
+        return path;
+    }
+
+    private async Task EnsureBackendAsync()
+    {
+        var (code, _, _) = await Kubectl.RunAsync("get", "svc", "backend", "-n", "critical-app");
+        if (code == 0)
+        {
+            return;
+        }
+
+        await Kubectl.OutputAsync("create", "namespace", "critical-app");
+        string created = await Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
+        Assert.Contains("service/backend created", created, StringComparison.Ordinal);
+        Assert.Contains("deployment.apps/backend created", created, StringComparison.Ordinal);
+    }
+}

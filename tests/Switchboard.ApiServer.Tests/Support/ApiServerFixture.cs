@@ -1,0 +1,72 @@
+using k8s;
+using Switchboard.Storage;
+using Switchboard.Testing;
+
+namespace Switchboard.ApiServer.Tests.Support;
+
+/// <summary>
+/// A real API server in this process on a free loopback port, over the store a subclass opens, driven by the real
+/// kubectl and by KubernetesClient. It can be stopped and started again on the same data dir, store and port.
+/// </summary>
+public abstract class ApiServerFixture : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
+    private IKeyValueStore? _store;
+    private ApiServerHost? _host;
+    private int _port;
+
+    public ApiServerHost Host => _host ?? throw new InvalidOperationException("server not started");
+
+    /// <summary>The store the server runs on (for compaction in tests).</summary>
+    public IKeyValueStore Store => _store ?? throw new InvalidOperationException("store not open");
+
+    public string DataDirectory => _dir;
+
+    public Kubectl Kubectl => new(Host.KubeconfigPath, KubectlCache);
+
+    private string KubectlCache => Path.Combine(_dir, "kubectl-cache");
+
+    public virtual async Task InitializeAsync()
+    {
+        _store = await OpenStoreAsync(_dir);
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
+        _port = _host.Url.Port;
+    }
+
+    /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>) whose stdout lines are read as they come.</summary>
+    public KubectlStream StartKubectl(params string[] args) => KubectlStream.Start(Host.KubeconfigPath, KubectlCache, args);
+
+    /// <summary>A KubernetesClient from DATA_DIR/kubeconfig, as a user would build it.</summary>
+    public Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Host.KubeconfigPath));
+
+    /// <summary>Stops the server and closes its store, as a shutdown does; <see cref="StartAsync"/> brings it back.</summary>
+    public async Task StopAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+            _host = null;
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+            _store = null;
+        }
+    }
+
+    /// <summary>Starts the server again on the same data dir, store and port.</summary>
+    public async Task StartAsync()
+    {
+        _store = await OpenStoreAsync(_dir);
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = _port }, _store);
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    protected abstract Task<IKeyValueStore> OpenStoreAsync(string dataDirectory);
+}

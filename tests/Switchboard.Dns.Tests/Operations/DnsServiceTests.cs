@@ -1,0 +1,106 @@
+using System.Net;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Dns.Tests.Support;
+using Switchboard.Storage;
+
+namespace Switchboard.Dns.Tests.Operations;
+
+/// <summary>The whole DNS service as <c>switchboard dns</c> runs it, against a real API server and its store.</summary>
+public sealed class DnsServiceTests(ApiServerFixture api) : IClassFixture<ApiServerFixture>, IAsyncLifetime
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly CapturingLoggerFactory _logs = new();
+    private readonly FakeUpstream _upstream = new((name, _) => FakeReply.Address(60, "192.0.2.44"));
+    private DnsServiceHost? _host;
+
+    private IPEndPoint Dns => _host!.EndPoints[0];
+
+    public async Task InitializeAsync()
+    {
+        var options = new DnsServiceOptions
+        {
+            Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
+            OperationsEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            Upstreams = [_upstream.EndPoint],
+            QueryLog = true,
+            UdpSockets = 1,
+        };
+        _host = await DnsService.StartAsync(options, api.Client, api.Store, _logs, TimeProvider.System, CancellationToken.None);
+        await Eventually.UntilAsync(async () => (await GetAsync("/ready")).Status == HttpStatusCode.OK, "/ready answering 200");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host!.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Health_ready_and_metrics_count_requests_by_type_and_rcode_with_cache_hits()
+    {
+        await Dig.RunAsync(Dns, "kubernetes.default.svc.cluster.local", "A");
+        await Dig.RunAsync(Dns, "nothing.default.svc.cluster.local", "AAAA");
+        await Dig.RunAsync(Dns, "www.example.net", "A");
+        await Dig.RunAsync(Dns, "www.example.net", "A");
+
+        (HttpStatusCode health, string healthBody) = await GetAsync("/health");
+        (HttpStatusCode metricsStatus, string metrics) = await GetAsync("/metrics");
+
+        Assert.Equal((HttpStatusCode.OK, "OK"), (health, healthBody));
+        Assert.Equal(HttpStatusCode.OK, metricsStatus);
+        Assert.Contains("switchboard_dns_requests_total{type=\"A\",rcode=\"NOERROR\"} 3\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("switchboard_dns_requests_total{type=\"AAAA\",rcode=\"NXDOMAIN\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("switchboard_dns_cache_hits_total 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("switchboard_dns_cache_misses_total 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("switchboard_dns_request_duration_seconds_count 4\n", metrics, StringComparison.Ordinal);
+        Assert.Contains(_logs.Messages, m => m.Contains("www.example.net. A NOERROR", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_new_service_is_answered_mirrored_into_skydns_and_its_programming_latency_is_exported()
+    {
+        await api.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        V1Service created = await api.Client.CoreV1.CreateNamespacedServiceAsync(
+            new V1Service { Metadata = new V1ObjectMeta { Name = "cart" }, Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80 }] } },
+            "shop");
+        string ip = created.Spec.ClusterIP;
+
+        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Dns, "cart.shop.svc.cluster.local", "+short")).Trim() == ip, "the new service answered");
+        IReadOnlyList<KeyValue> leaves = await Eventually.StoreAsync(api.Store, "/skydns/local/cluster/svc/shop/cart/", kv => kv.Count == 1, "cart mirrored");
+        string metrics = (await GetAsync("/metrics")).Body;
+
+        Assert.Contains($"\"host\":\"{ip}\"", System.Text.Encoding.UTF8.GetString(leaves[0].Value), StringComparison.Ordinal);
+        Assert.Contains("switchboard_dns_programming_duration_seconds_count{kind=\"service\"}", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_skydns_zone_answers_records_put_in_the_store()
+    {
+        await api.Store.PutAsync("/skydns/local/skydns/registry/x", System.Text.Encoding.UTF8.GetBytes("""{"host":"10.1.2.3"}"""));
+
+        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Dns, "registry.skydns.local", "+short")).Trim() == "10.1.2.3", "the SkyDNS record answered");
+    }
+
+    [Fact]
+    public async Task Until_the_api_answers_cluster_names_are_servfail_and_ready_is_503()
+    {
+        using var unreachable = new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" });
+        var options = new DnsServiceOptions { Listen = [new IPEndPoint(IPAddress.Loopback, 0)], OperationsEndPoint = new IPEndPoint(IPAddress.Loopback, 0), Forward = false, UdpSockets = 1 };
+        await using DnsServiceHost host = await DnsService.StartAsync(options, unreachable, null, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+
+        string answer = await Dig.RunAsync(host.EndPoints[0], "nothing.default.svc.cluster.local");
+        using HttpResponseMessage ready = await Http.GetAsync(new Uri($"http://{host.OperationsEndPoint}/ready"));
+
+        Assert.Equal("SERVFAIL", Dig.Status(answer));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.False(host.IsReady);
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> GetAsync(string path)
+    {
+        using HttpResponseMessage response = await Http.GetAsync(new Uri($"http://{_host!.OperationsEndPoint}{path}"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+}

@@ -1,0 +1,89 @@
+using Switchboard.Testing;
+
+namespace Switchboard.EndToEnd.Tests;
+
+/// <summary>The walkthrough of the seed document, step by step, against <c>switchboard up</c> with the real kubectl.</summary>
+public sealed class SeedWalkthroughTests : IAsyncLifetime
+{
+    private SwitchboardUp? _up;
+
+    private SwitchboardUp Up => _up ?? throw new InvalidOperationException("started in InitializeAsync");
+
+    public async Task InitializeAsync() => _up = await SwitchboardUp.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_up is not null)
+        {
+            await _up.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Backend_service_gets_a_cluster_ip_and_its_deployment_three_pods()
+    {
+        Assert.Contains("namespace/critical-app created", await Up.Kubectl.OutputAsync("create", "namespace", "critical-app"));
+        string created = await Up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
+        Assert.Contains("service/backend created", created);
+        Assert.Contains("deployment.apps/backend created", created);
+
+        string describe = await Up.Kubectl.OutputAsync("describe", "service", "backend", "-n", "critical-app");
+        Assert.Matches(@"Selector:\s+app=critical-app,role=backend", describe);
+        Assert.Matches(@"Type:\s+ClusterIP", describe);
+        Assert.Matches(@"IP:\s+10\.96\.\d+\.\d+", describe);
+        Assert.Matches(@"Port:\s+<unset>\s+80/TCP", describe);
+
+        await Eventually.WaitAsync(
+            async () => (await Up.Kubectl.OutputAsync("get", "pods", "-n", "critical-app", "-l", "app=critical-app,role=backend", "-o", "name"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 3,
+            "the deployment's three pods");
+        string replicaSets = await Up.Kubectl.OutputAsync("get", "replicasets", "-n", "critical-app", "-o", "name");
+        Assert.Matches(@"^replicaset\.apps/backend-[a-z0-9]+\s*$", replicaSets);
+    }
+
+    [Fact]
+    public async Task Objects_and_cluster_ips_survive_a_clean_stop_and_a_kill()
+    {
+        await Up.Kubectl.OutputAsync("create", "namespace", "critical-app");
+        await Up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
+        string ip = await Up.Kubectl.OutputAsync("get", "service", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+
+        await Up.DownAsync();
+        Assert.False(File.Exists(Path.Combine(Up.DataDirectory, "switchboard.pid")), "switchboard down leaves no pid file");
+        await Up.RestartAsync();
+        Assert.Equal(ip, await Up.Kubectl.OutputAsync("get", "service", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}"));
+
+        await Up.KillAsync();
+        await Up.RestartAsync();
+        Assert.Equal(ip, await Up.Kubectl.OutputAsync("get", "service", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}"));
+
+        // The allocator's state survived too: a new service never gets the address already handed out.
+        string otherFile = Path.Combine(Up.DataDirectory, "other.yaml");
+        await File.WriteAllTextAsync(otherFile, "apiVersion: v1\nkind: Service\nmetadata:\n  name: other\nspec:\n  ports:\n  - port: 80\n");
+        await Up.Kubectl.OutputAsync("create", "-f", otherFile, "-n", "critical-app");
+        string otherIp = await Up.Kubectl.OutputAsync("get", "service", "other", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+        Assert.Matches(@"^10\.96\.\d+\.\d+$", otherIp);
+        Assert.NotEqual(ip, otherIp);
+    }
+
+    [Fact]
+    public async Task A_second_up_on_the_same_data_dir_is_refused_and_down_says_when_nothing_runs()
+    {
+        var second = await SwitchboardUp.RunAsync("up", "--data-dir", Up.DataDirectory, "--api-port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("already running", second.Stdout + second.Stderr);
+
+        await Up.DownAsync();
+        var again = await SwitchboardUp.RunAsync("down", "--data-dir", Up.DataDirectory);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("not running", again.Stdout);
+    }
+
+    [Fact]
+    public async Task Bad_flags_get_a_clear_error_and_start_nothing()
+    {
+        var result = await SwitchboardUp.RunAsync("up", "--data-dir", Up.DataDirectory, "--store", "postgres://x");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("neither 'sqlite' nor 'etcd://", result.Stderr);
+    }
+}

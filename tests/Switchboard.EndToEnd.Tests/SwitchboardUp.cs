@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text;
+using Switchboard.Testing;
+
+namespace Switchboard.EndToEnd.Tests;
+
+/// <summary>
+/// <c>switchboard up</c> as a user runs it: its own process, a temp data dir, a free API port. Stopped with
+/// <c>switchboard down</c> (killed if that fails) and its data dir removed, even when a test fails.
+/// </summary>
+public sealed class SwitchboardUp : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    private SwitchboardUp(string dataDirectory, int apiPort)
+    {
+        DataDirectory = dataDirectory;
+        ApiPort = apiPort;
+        Kubectl = new Kubectl(Path.Combine(dataDirectory, "kubeconfig"), Path.Combine(dataDirectory, "kubectl-cache"));
+    }
+
+    public string DataDirectory { get; }
+
+    public int ApiPort { get; }
+
+    public Kubectl Kubectl { get; }
+
+    /// <summary>What the process printed so far.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<SwitchboardUp> StartAsync(params string[] extraArgs)
+    {
+        var up = new SwitchboardUp(Directory.CreateTempSubdirectory("sb-e2e-").FullName, FreePort.Next());
+        try
+        {
+            await up.StartProcessAsync(extraArgs);
+            return up;
+        }
+        catch
+        {
+            await up.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the switchboard executable with <paramref name="args"/> to completion.</summary>
+    public static Task<ProcessResult> RunAsync(params string[] args) =>
+        ChildProcess.RunAsync(DotnetHost, [ExecutablePath, .. args]);
+
+    /// <summary>Stops the running instance with <c>switchboard down</c>.</summary>
+    public async Task DownAsync()
+    {
+        (await RunAsync("down", "--data-dir", DataDirectory)).EnsureSuccess("switchboard down");
+        if (_process is not null)
+        {
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts it again on the same data dir and port, after <see cref="DownAsync"/> or a kill.</summary>
+    public Task RestartAsync() => StartProcessAsync([]);
+
+    /// <summary>SIGKILLs the process, as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            await RunAsync("down", "--data-dir", DataDirectory);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process?.Dispose();
+        Directory.Delete(DataDirectory, recursive: true);
+    }
+
+    private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+
+    private static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "switchboard.dll");
+
+    private async Task StartProcessAsync(string[] extraArgs)
+    {
+        _process?.Dispose();
+        var start = new ProcessStartInfo(DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { ExecutablePath, "up", "--data-dir", DataDirectory, "--api-port", ApiPort.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start switchboard");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var process = _process;
+        await Eventually.WaitAsync(
+            async () => process.HasExited
+                || (File.Exists(Kubectl.KubeconfigPath) && (await Kubectl.RunAsync("get", "--raw", "/readyz")).ExitCode == 0),
+            "switchboard up to write its kubeconfig and answer /readyz",
+            StartTimeout);
+        Assert.False(process.HasExited, $"switchboard up exited early:\n{Log}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+}

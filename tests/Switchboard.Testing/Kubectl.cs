@@ -1,0 +1,14 @@
+namespace Switchboard.Testing;
+
+/// <summary>The real kubectl of this machine against one cluster, with a discovery cache of its own.</summary>
+public sealed class Kubectl(string kubeconfigPath, string cacheDirectory)
+{
+    public string KubeconfigPath { get; } = kubeconfigPath;
+
+    public Task<ProcessResult> RunAsync(params string[] args) =>
+        ChildProcess.RunAsync("kubectl", ["--cache-dir", cacheDirectory, .. args], new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath });
+
+    /// <summary>Runs kubectl and returns its standard output, failing the test if it fails.</summary>
+    public async Task<string> OutputAsync(params string[] args) =>
+        (await RunAsync(args)).EnsureSuccess("kubectl " + string.Join(' ', args)).Stdout;
+}
