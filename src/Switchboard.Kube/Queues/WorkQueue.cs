@@ -3,7 +3,9 @@ namespace Switchboard.Kube.Queues;
 /// <summary>
 /// A work queue as controllers use it (client-go's semantics): an item queued several times before a worker takes
 /// it is processed once; an item is never processed by two workers at once (re-added while in flight, it is queued
-/// again when the worker calls <see cref="Done"/>); failed items come back after a per-item exponential backoff.
+/// again when the worker calls <see cref="Done"/>); failed items come back after a per-item exponential backoff, and
+/// all retries together are held to a token bucket (client-go's DefaultControllerRateLimiter: 10 per second, burst 100)
+/// so a failure hitting every key at once does not turn into a storm of requests.
 /// </summary>
 public sealed class WorkQueue<T> : IDisposable
     where T : notnull
@@ -18,12 +20,22 @@ public sealed class WorkQueue<T> : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _baseDelay;
     private readonly TimeSpan _maxDelay;
+    private readonly double _retriesPerSecond;
+    private readonly int _retryBurst;
+    private double _tokens;
+    private long _tokensAt;
 
-    public WorkQueue(TimeProvider? time = null, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null)
+    public WorkQueue(TimeProvider? time = null, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null, double retriesPerSecond = 10, int retryBurst = 100)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retriesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retryBurst);
         _time = time ?? TimeProvider.System;
         _baseDelay = baseDelay ?? TimeSpan.FromMilliseconds(5);
         _maxDelay = maxDelay ?? TimeSpan.FromMinutes(5);
+        _retriesPerSecond = retriesPerSecond;
+        _retryBurst = retryBurst;
+        _tokens = retryBurst;
+        _tokensAt = _time.GetTimestamp();
     }
 
     public bool IsShuttingDown => _shutdown.IsCancellationRequested;
@@ -67,18 +79,24 @@ public sealed class WorkQueue<T> : IDisposable
         _ = AddLaterAsync(item, delay);
     }
 
-    /// <summary>Adds the item after its backoff: base × 2^(failures so far), capped; counts one more failure.</summary>
+    /// <summary>
+    /// Adds the item after its backoff, base × 2^(failures so far) capped, or later when the retry bucket is empty;
+    /// counts one more failure.
+    /// </summary>
     public void AddRateLimited(T item)
     {
         int failures;
+        TimeSpan bucketDelay;
         lock (_lock)
         {
             failures = _failures.GetValueOrDefault(item);
             _failures[item] = failures + 1;
+            bucketDelay = ReserveRetry();
         }
 
         double ticks = _baseDelay.Ticks * Math.Pow(2, Math.Min(failures, 40));
-        AddAfter(item, TimeSpan.FromTicks((long)Math.Min(ticks, _maxDelay.Ticks)));
+        var itemDelay = TimeSpan.FromTicks((long)Math.Min(ticks, _maxDelay.Ticks));
+        AddAfter(item, itemDelay > bucketDelay ? itemDelay : bucketDelay);
     }
 
     /// <summary>Forgets the item's failures (it succeeded or was given up).</summary>
@@ -152,6 +170,16 @@ public sealed class WorkQueue<T> : IDisposable
         _shutdown.Cancel();
         _shutdown.Dispose();
         _ready.Dispose();
+    }
+
+    /// <summary>Takes a token from the retry bucket (refilled at the rate, up to the burst); how long until it is there.</summary>
+    private TimeSpan ReserveRetry()
+    {
+        long now = _time.GetTimestamp();
+        _tokens = Math.Min(_retryBurst, _tokens + (_time.GetElapsedTime(_tokensAt, now).TotalSeconds * _retriesPerSecond));
+        _tokensAt = now;
+        _tokens -= 1;
+        return _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / _retriesPerSecond);
     }
 
     private async Task AddLaterAsync(T item, TimeSpan delay)

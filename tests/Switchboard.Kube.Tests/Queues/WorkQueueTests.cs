@@ -66,6 +66,35 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public async Task Retries_of_all_keys_together_are_held_to_the_token_bucket()
+    {
+        var time = new FakeTimeProvider();
+        using var queue = new WorkQueue<string>(time, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1), retriesPerSecond: 2, retryBurst: 2);
+
+        // Two tokens: a and b wait only their own backoff; c and d wait for the bucket, half a second apart.
+        foreach (string key in new[] { "a", "b", "c", "d" })
+        {
+            queue.AddRateLimited(key);
+        }
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.WaitAsync(() => queue.Count == 2, "a and b back after their backoff");
+        time.Advance(TimeSpan.FromMilliseconds(498));
+        Assert.Equal(2, queue.Count);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.WaitAsync(() => queue.Count == 3, "c back once the bucket has a token again");
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        await Eventually.WaitAsync(() => queue.Count == 4, "d back half a second later");
+        var handed = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            handed.Add((await queue.GetAsync()).Item);
+        }
+
+        Assert.Equal(["a", "b", "c", "d"], handed);
+    }
+
+    [Fact]
     public async Task ShutDown_drains_what_is_queued_then_releases_waiting_workers()
     {
         using var queue = new WorkQueue<string>();
