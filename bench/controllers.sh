@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Controllers benchmark: `switchboard up` (API server + controllers, its own process) and a driver that plays 8
-# nodes, creates 500 Services and 500 Deployments × 3 replicas in one namespace and measures:
+# nodes, creates 500 Services in one namespace, waits for their empty Endpoints and EndpointSlices, then creates
+# 500 Deployments × 3 replicas and measures:
 #   the time until all 1,500 pods exist and pods created per second;
 #   per pod, the time from its Ready status write (pods/status) to its address showing as ready in the service's
 #   Endpoints and in its EndpointSlice, as a watcher sees them: p50, p99, max; once during the creation storm

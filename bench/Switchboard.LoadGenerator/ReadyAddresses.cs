@@ -15,6 +15,18 @@ internal sealed class ReadyAddresses
     private readonly Dictionary<string, long> _first = new(StringComparer.Ordinal);
     private readonly List<(string Ip, bool Ready, TaskCompletionSource Done)> _waiters = [];
 
+    /// <summary>How many objects (Endpoints or EndpointSlices) have been seen.</summary>
+    public int ObjectCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byObject.Count;
+            }
+        }
+    }
+
     public int FirstSeenCount
     {
         get
