@@ -13,7 +13,8 @@ namespace Switchboard.Controllers.Endpoints;
 /// Keeps the EndpointSlices of every service with a selector equal to its pods: one endpoint per pod with an IP
 /// (conditions ready/serving/terminating as upstream), grouped by address family and port set, at most
 /// <see cref="ControllerOptions.MaxEndpointsPerSlice"/> per slice. An endpoint stays in the slice it is in, new ones fill
-/// slices with room before a slice is added, so one pod changing rewrites one slice.
+/// slices with room before a slice is added, so one pod changing rewrites one slice. A slice written carries the
+/// last-change-trigger-time annotation.
 /// </summary>
 internal sealed class EndpointSliceController : QueueController
 {
@@ -23,6 +24,7 @@ internal sealed class EndpointSliceController : QueueController
 
     // Slices created but not yet in the cache, per service: syncing before they show would create them twice.
     private readonly ConcurrentDictionary<string, (string Name, DateTimeOffset At)[]> _created = new(StringComparer.Ordinal);
+    private readonly TriggerTimeTracker _triggers = new();
 
     public EndpointSliceController(ControllerContext context)
         : base(context, "endpointslice")
@@ -58,6 +60,7 @@ internal sealed class EndpointSliceController : QueueController
         var existing = Context.Informers.EndpointSlices.Cache.ByIndex(SharedInformers.ServiceIndex, key).Where(IsManaged).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
         if (service is null || !ServicePods.HasSelector(service))
         {
+            _triggers.Forget(key);
             if (service is null && Context.Informers.Services.HasSynced)
             {
                 foreach (var slice in existing)
@@ -69,7 +72,9 @@ internal sealed class EndpointSliceController : QueueController
             return;
         }
 
-        var desired = DesiredGroups(service);
+        var pods = ServicePods.Selected(Context.Informers, service).ToList();
+        var desired = DesiredGroups(service, pods);
+        var triggered = _triggers.Compute(key, service, pods);
         var plan = new List<(V1EndpointSlice Slice, bool IsNew)>();
         var unused = new List<V1EndpointSlice>(existing);
         foreach (var ((addressType, portsKey), (ports, endpoints)) in desired)
@@ -84,6 +89,7 @@ internal sealed class EndpointSliceController : QueueController
         {
             if (isNew)
             {
+                SetTriggerTime(slice, triggered);
                 var made = await Context.Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(slice, ns, cancellationToken: cancellationToken);
                 createdNow.Add((made.Metadata.Name, Context.Time.GetUtcNow()));
                 _created[key] = [.. createdNow];
@@ -94,6 +100,7 @@ internal sealed class EndpointSliceController : QueueController
             }
             else if (existing.FirstOrDefault(s => s.Metadata.Name == slice.Metadata.Name) is not { } before || !SameSlice(before, slice))
             {
+                SetTriggerTime(slice, triggered);
                 await Context.Client.DiscoveryV1.ReplaceNamespacedEndpointSliceAsync(slice, slice.Metadata.Name, ns, cancellationToken: cancellationToken);
             }
         }
@@ -152,11 +159,27 @@ internal sealed class EndpointSliceController : QueueController
         return result;
     }
 
-    private Dictionary<(string AddressType, string PortsKey), (List<ServicePods.Port> Ports, Dictionary<string, V1Endpoint> Endpoints)> DesiredGroups(V1Service service)
+    /// <summary>A slice being written carries the sync's last-change-trigger-time, or none when nothing new triggered it.</summary>
+    private static void SetTriggerTime(V1EndpointSlice slice, DateTime? triggered)
+    {
+        var annotations = new Dictionary<string, string>(slice.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (triggered is { } at)
+        {
+            annotations[TriggerTimeTracker.Annotation] = TriggerTimeTracker.Format(at);
+        }
+        else
+        {
+            annotations.Remove(TriggerTimeTracker.Annotation);
+        }
+
+        slice.Metadata.Annotations = annotations.Count == 0 ? null : annotations;
+    }
+
+    private static Dictionary<(string AddressType, string PortsKey), (List<ServicePods.Port> Ports, Dictionary<string, V1Endpoint> Endpoints)> DesiredGroups(V1Service service, List<V1Pod> pods)
     {
         var groups = new Dictionary<(string, string), (List<ServicePods.Port>, Dictionary<string, V1Endpoint>)>();
         bool publishNotReady = service.Spec.PublishNotReadyAddresses == true;
-        foreach (var pod in ServicePods.Selected(Context.Informers, service))
+        foreach (var pod in pods)
         {
             if (!ServicePods.Include(pod, includeTerminating: true))
             {

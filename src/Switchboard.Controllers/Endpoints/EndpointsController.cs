@@ -10,10 +10,13 @@ namespace Switchboard.Controllers.Endpoints;
 /// <summary>
 /// Keeps the Endpoints object of every service with a selector equal to its pods: ready pods as addresses, the others
 /// as notReadyAddresses (all as addresses with publishNotReadyAddresses), grouped into subsets by port set, with
-/// targetRef, nodeName and, for a matching subdomain, hostname. Selector-less services are left to their users.
+/// targetRef, nodeName and, for a matching subdomain, hostname; at most 1000 addresses (over-capacity: truncated) and the
+/// last-change-trigger-time annotation, as upstream. Selector-less services are left to their users.
 /// </summary>
 internal sealed class EndpointsController : QueueController
 {
+    private readonly TriggerTimeTracker _triggers = new();
+
     public EndpointsController(ControllerContext context)
         : base(context, "endpoints")
     {
@@ -28,6 +31,7 @@ internal sealed class EndpointsController : QueueController
         var current = Context.Informers.Endpoints.Cache.Get(key);
         if (service is null)
         {
+            _triggers.Forget(key);
             if (current is not null && Context.Informers.Services.HasSynced)
             {
                 await DeleteAsync(ns!, name, cancellationToken);
@@ -41,16 +45,26 @@ internal sealed class EndpointsController : QueueController
             return;
         }
 
+        var pods = ServicePods.Selected(Context.Informers, service).ToList();
+        var subsets = Subsets(service, pods);
+        bool truncated = EndpointsTruncation.Truncate(subsets);
+        var triggered = _triggers.Compute(key, service, pods);
         var desired = new V1Endpoints
         {
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = ServicePods.Labels(service) },
-            Subsets = Subsets(service),
+            Subsets = subsets,
         };
-        if (current is not null && Json.SameContent(current.Subsets ?? [], desired.Subsets) && Json.SameContent(current.Metadata.Labels ?? new Dictionary<string, string>(), desired.Metadata.Labels))
+        bool wasTruncated = current?.Metadata.Annotations?.TryGetValue(EndpointsTruncation.Annotation, out string? capacity) == true && capacity == EndpointsTruncation.Truncated;
+        if (current is not null && truncated == wasTruncated && Json.SameContent(current.Subsets ?? [], desired.Subsets)
+            && Json.SameContent(current.Metadata.Labels ?? new Dictionary<string, string>(), desired.Metadata.Labels))
         {
             return;
         }
 
+        var annotations = new Dictionary<string, string>(current?.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        Set(annotations, TriggerTimeTracker.Annotation, triggered is { } at ? TriggerTimeTracker.Format(at) : null);
+        Set(annotations, EndpointsTruncation.Annotation, truncated ? EndpointsTruncation.Truncated : null);
+        desired.Metadata.Annotations = annotations.Count == 0 ? null : annotations;
         if (current is null)
         {
             try
@@ -69,16 +83,27 @@ internal sealed class EndpointsController : QueueController
         }
 
         desired.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
-        desired.Metadata.Annotations = current.Metadata.Annotations;
         await Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken);
     }
 
-    private List<V1EndpointSubset> Subsets(V1Service service)
+    private static void Set(Dictionary<string, string> annotations, string key, string? value)
+    {
+        if (value is null)
+        {
+            annotations.Remove(key);
+        }
+        else
+        {
+            annotations[key] = value;
+        }
+    }
+
+    private static List<V1EndpointSubset> Subsets(V1Service service, List<V1Pod> pods)
     {
         bool publishNotReady = service.Spec.PublishNotReadyAddresses == true;
         var groups = new Dictionary<string, (List<ServicePods.Port> Ports, List<V1EndpointAddress> Ready, List<V1EndpointAddress> NotReady)>(StringComparer.Ordinal);
         bool headlessWithoutPorts = (service.Spec.Ports?.Count ?? 0) == 0 && ServicePods.IsHeadless(service);
-        foreach (var pod in ServicePods.Selected(Context.Informers, service))
+        foreach (var pod in pods)
         {
             if (!ServicePods.Include(pod, publishNotReady))
             {

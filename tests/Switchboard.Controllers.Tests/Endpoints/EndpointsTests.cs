@@ -31,6 +31,30 @@ public sealed class EndpointsTests
     }
 
     [Fact]
+    public async Task Endpoints_and_slices_carry_the_time_of_the_change_they_reflect()
+    {
+        string ns = await NamespaceAsync("trigger");
+        var labels = new Dictionary<string, string> { ["app"] = "timed" };
+        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "timed" }, Spec = new V1ServiceSpec { Selector = labels, Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        await Eventually.WaitAsync(async () => (await Client.CoreV1.ListNamespacedEndpointsAsync(ns)).Items.Count == 1, "the service's first Endpoints");
+
+        // A pod made Ready at a moment no other change has: that moment is what the next writes name.
+        await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "timed-0", Labels = labels }, Spec = new V1PodSpec { NodeName = "elsewhere", Containers = [new V1Container { Name = "c", Image = "nginx" }] } }, ns);
+        const string readyAt = "2031-02-03T04:05:06Z";
+        string status = $$$"""{"status":{"phase":"Running","podIP":"10.250.0.7","podIPs":[{"ip":"10.250.0.7"}],"conditions":[{"type":"Ready","status":"True","lastTransitionTime":"{{{readyAt}}}"}]}}""";
+        await Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(status, V1Patch.PatchType.MergePatch), "timed-0", ns);
+
+        await Eventually.WaitAsync(async () =>
+            (await Client.CoreV1.ReadNamespacedEndpointsAsync("timed", ns)).Subsets?.SingleOrDefault()?.Addresses?.SingleOrDefault()?.Ip == "10.250.0.7"
+            && (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.SingleOrDefault()?.Endpoints?.SingleOrDefault()?.Conditions?.Ready == true,
+            "the pod's address ready in the Endpoints and the slice");
+        var endpoints = await Client.CoreV1.ReadNamespacedEndpointsAsync("timed", ns);
+        var slice = (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Single();
+        Assert.Equal(readyAt, endpoints.Metadata.Annotations["endpoints.kubernetes.io/last-change-trigger-time"]);
+        Assert.Equal(readyAt, slice.Metadata.Annotations["endpoints.kubernetes.io/last-change-trigger-time"]);
+    }
+
+    [Fact]
     public async Task Named_target_ports_resolve_per_pod_and_headless_services_carry_hostnames()
     {
         string ns = await NamespaceAsync("named");
