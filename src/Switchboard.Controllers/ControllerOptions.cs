@@ -15,6 +15,9 @@ public sealed record ControllerOptions
     /// <summary>The most endpoints one EndpointSlice holds (upstream's --max-endpoints-per-slice).</summary>
     public int MaxEndpointsPerSlice { get; init; } = 100;
 
+    /// <summary>How often the garbage collector looks again at an owner of a kind it has no informer for.</summary>
+    public TimeSpan UnwatchedOwnerRecheck { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Called once every informer has listed its collection and the controllers start working.</summary>
     public Action? OnSynced { get; init; }
 

@@ -9,22 +9,25 @@ using Switchboard.Kube.Informers;
 namespace Switchboard.Controllers.GarbageCollection;
 
 /// <summary>
-/// Deletion by ownerReferences for the kinds the controllers own (Deployment → ReplicaSet → Pod, Service →
-/// EndpointSlice): an object whose owners are all gone is deleted (Background); an owner deleted with Foreground waits
-/// (finalizer foregroundDeletion) until its dependents are gone; with Orphan (finalizer orphan) its dependents lose the
-/// reference and stay.
+/// Deletion by ownerReferences of the kinds the controllers own (Deployment → ReplicaSet → Pod, Service →
+/// EndpointSlice), whatever kind their owners are: an object whose owners are all gone is deleted (Background); one
+/// that lost only some owners loses only those references; an owner deleted with Foreground waits (finalizer
+/// foregroundDeletion) until its dependents are gone; with Orphan (finalizer orphan) its dependents lose the reference
+/// and stay. Owners of kinds without an informer are looked up through discovery and rechecked periodically.
 /// </summary>
 internal sealed class GarbageCollector : QueueController
 {
     private const string Foreground = "foregroundDeletion";
     private const string Orphan = "orphan";
     private readonly IReadOnlyList<IKindAccess> _kinds;
+    private readonly OwnerLookup _lookup;
 
     public GarbageCollector(ControllerContext context)
         : base(context, "garbagecollector")
     {
         var informers = context.Informers;
         var client = context.Client;
+        _lookup = new OwnerLookup(client);
         _kinds =
         [
             new KindAccess<V1Deployment>("apps", "Deployment", informers.Deployments,
@@ -123,24 +126,43 @@ internal sealed class GarbageCollector : QueueController
             return;
         }
 
+        var gone = new List<V1OwnerReference>();
+        bool unwatched = false;
         foreach (var owner in owners)
         {
-            if (await OwnerExistsAsync(owner, ns, cancellationToken) is not false)
+            unwatched |= Find(owner) is null;
+            if (await OwnerExistsAsync(owner, ns, cancellationToken) is false)
             {
-                return;
+                gone.Add(owner);
             }
         }
 
-        await DeleteAsync(kind, obj, "Background", cancellationToken);
+        if (unwatched)
+        {
+            // No informer tells when an owner of that kind goes: look again later.
+            Queue.AddAfter(key, Context.Options.UnwatchedOwnerRecheck);
+        }
+
+        if (gone.Count == owners.Count)
+        {
+            await DeleteAsync(kind, obj, "Background", cancellationToken);
+        }
+        else if (gone.Count > 0)
+        {
+            // Some owners remain: only the references to the gone ones go.
+            var remaining = owners.Where(o => !gone.Contains(o)).ToList();
+            var patch = new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = Json.Node(remaining), ["resourceVersion"] = obj.Metadata.ResourceVersion } };
+            await IgnoreGoneAsync(() => kind.PatchAsync(ns, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+        }
     }
 
-    /// <summary>True or false when known; null for kinds this collector does not follow (never collect on a guess).</summary>
+    /// <summary>True or false when known; null when the owner's kind cannot be resolved (never collect on a guess).</summary>
     private async Task<bool?> OwnerExistsAsync(V1OwnerReference owner, string? ns, CancellationToken cancellationToken)
     {
         var kind = Find(owner);
         if (kind is null)
         {
-            return null;
+            return await _lookup.ExistsAsync(owner, ns, cancellationToken);
         }
 
         if (kind.FromCache(owner.Uid) is not null)

@@ -41,7 +41,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _stopControllers = new CancellationTokenSource();
-        var options = new ControllerOptions { OnSynced = synced.SetResult, Workers = 2 };
+        var options = new ControllerOptions { OnSynced = synced.SetResult, Workers = 2, UnwatchedOwnerRecheck = TimeSpan.FromSeconds(1) };
         _controllers = ControllerManager.RunAsync(Client, options, NullLoggerFactory.Instance, _stopControllers.Token);
         await synced.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
