@@ -25,9 +25,11 @@ internal static class ServicePods
                 return;
             }
 
-            foreach (var service in informers.Services.Cache.InNamespace(pod.Metadata.NamespaceProperty))
+            // A selecting service has one of the pod's labels in its selector: look only at those.
+            var services = informers.Services.Cache;
+            foreach (var service in LabelSelectors.IndexValues(pod.Metadata.Labels).SelectMany(pair => services.ByIndex(SharedInformers.SelectorIndex, pair)).Distinct())
             {
-                if (Objects.SelectorMatches(service.Spec?.Selector, pod.Metadata.Labels))
+                if (service.Metadata.NamespaceProperty == pod.Metadata.NamespaceProperty && Objects.SelectorMatches(service.Spec?.Selector, pod.Metadata.Labels))
                 {
                     enqueue(ObjectKey.Of(service));
                 }

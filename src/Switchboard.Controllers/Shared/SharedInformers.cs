@@ -8,8 +8,9 @@ namespace Switchboard.Controllers.Shared;
 /// <summary>
 /// One informer per kind, shared by every controller, with the indexes they look things up by:
 /// <see cref="UidIndex"/> (an object by its uid), <see cref="OwnerIndex"/> (dependents by owner uid),
-/// <see cref="NodeIndex"/> (pods by node), <see cref="LabelIndex"/> (pods by one label key=value) and
-/// <see cref="ServiceIndex"/> (EndpointSlices by namespace/service).
+/// <see cref="NodeIndex"/> (pods by node), <see cref="LabelIndex"/> (pods by one label key=value),
+/// <see cref="SelectorIndex"/> (services by one key=value of their selector) and <see cref="ServiceIndex"/>
+/// (EndpointSlices by namespace/service).
 /// </summary>
 internal sealed class SharedInformers
 {
@@ -18,6 +19,7 @@ internal sealed class SharedInformers
     public const string NodeIndex = "node";
     public const string ServiceIndex = "service";
     public const string LabelIndex = "label";
+    public const string SelectorIndex = "selector";
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
     public SharedInformers(IKubernetes client, ILoggerFactory loggerFactory, TimeProvider time, TimeSpan resyncPeriod)
@@ -36,6 +38,7 @@ internal sealed class SharedInformers
         Pods.Cache.AddIndex(NodeIndex, p => p.Spec?.NodeName is { Length: > 0 } node ? [node] : []);
         Pods.Cache.AddIndex(LabelIndex, p => LabelSelectors.IndexValues(p.Metadata.Labels));
         Services = Create(ListWatches.Services(client));
+        Services.Cache.AddIndex(SelectorIndex, s => LabelSelectors.IndexValues(s.Spec?.Selector));
         Endpoints = Create(ListWatches.Endpoints(client));
         EndpointSlices = Create(ListWatches.EndpointSlices(client));
         EndpointSlices.Cache.AddIndex(ServiceIndex, s => s.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? svc) == true ? [ObjectKey.Of(s.Metadata.NamespaceProperty, svc)] : []);
