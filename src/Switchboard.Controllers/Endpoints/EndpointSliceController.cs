@@ -240,9 +240,9 @@ internal sealed class EndpointSliceController : QueueController
     private static List<Discoveryv1EndpointPort>? ToSlicePorts(List<ServicePods.Port> ports) =>
         ports.Count == 0 ? null : [.. ports.Select(p => new Discoveryv1EndpointPort { Name = p.Name ?? "", Port = p.Number, Protocol = p.Protocol, AppProtocol = p.AppProtocol })];
 
+    /// <summary>A port set as a string, equal for equal sets whatever their order (no field holds ';'; appProtocol, which may hold '/', comes last).</summary>
     private static string PortsKey(IList<Discoveryv1EndpointPort>? ports) =>
-        Json.Canonical((ports ?? []).Select(p => new Discoveryv1EndpointPort { Name = string.IsNullOrEmpty(p.Name) ? null : p.Name, Port = p.Port, Protocol = p.Protocol ?? "TCP", AppProtocol = p.AppProtocol })
-            .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Port).ToList());
+        string.Join(';', (ports ?? []).Select(p => $"{p.Name}/{p.Port}/{p.Protocol ?? "TCP"}/{p.AppProtocol}").Order(StringComparer.Ordinal));
 
     private static bool SameSlice(V1EndpointSlice a, V1EndpointSlice b) =>
         Json.SameContent(a.Endpoints ?? [], b.Endpoints ?? []) && PortsKey(a.Ports) == PortsKey(b.Ports)

@@ -54,6 +54,11 @@ internal static class ServicePods
             if (!sameLabels || EndpointChanged(old, pod))
             {
                 Pod(pod);
+                if (sameLabels && string.IsNullOrEmpty(pod.Status?.PodIP))
+                {
+                    // The pod lost its address: the services that listed it have to drop it.
+                    Pod(old);
+                }
             }
         }, Pod);
     }
