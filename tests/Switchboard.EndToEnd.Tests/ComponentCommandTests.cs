@@ -5,22 +5,8 @@ using Switchboard.Testing;
 namespace Switchboard.EndToEnd.Tests;
 
 /// <summary>Components run as their own processes against the API server, as on a cluster spanning machines.</summary>
-public sealed class ComponentCommandTests : IAsyncLifetime
+public sealed class ComponentCommandTests : SwitchboardUpTestBase
 {
-    private SwitchboardUp? _up;
-
-    private SwitchboardUp Up => _up ?? throw new InvalidOperationException("started in InitializeAsync");
-
-    public async Task InitializeAsync() => _up = await SwitchboardUp.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_up is not null)
-        {
-            await _up.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Switchboard_dns_alone_answers_from_the_api_server_of_its_kubeconfig()
     {

@@ -4,22 +4,8 @@ using Switchboard.Testing;
 namespace Switchboard.EndToEnd.Tests;
 
 /// <summary>The walkthrough of the seed document, step by step, against <c>switchboard up</c> with the real kubectl.</summary>
-public sealed class SeedWalkthroughTests : IAsyncLifetime
+public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
 {
-    private SwitchboardUp? _up;
-
-    private SwitchboardUp Up => _up ?? throw new InvalidOperationException("started in InitializeAsync");
-
-    public async Task InitializeAsync() => _up = await SwitchboardUp.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_up is not null)
-        {
-            await _up.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Backend_service_gets_a_cluster_ip_and_its_deployment_three_pods()
     {
