@@ -22,11 +22,13 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping;
+    private readonly Task _repair;
 
-    private ApiServerHost(WebApplication app, CancellationTokenSource stopping, Uri url, string kubeconfigPath)
+    private ApiServerHost(WebApplication app, CancellationTokenSource stopping, Task repair, Uri url, string kubeconfigPath)
     {
         _app = app;
         _stopping = stopping;
+        _repair = repair;
         Url = url;
         KubeconfigPath = kubeconfigPath;
     }
@@ -48,7 +50,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
         var stopping = new CancellationTokenSource();
         var context = new RegistryContext(store, time, new Random(), stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
-        var catalog = new ResourceCatalog(context, options);
+        var catalog = new ResourceCatalog(context, options, loggerFactory);
+
+        // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
+        await catalog.Repair.RunOnceAsync(cancellationToken);
         var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -71,13 +76,15 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         await ClusterBootstrap.EnsureAsync(catalog, host, port, cancellationToken);
         string kubeconfig = Kubeconfig.Write(options.DataDirectory, url, credentials);
         LogServing(logger, url, kubeconfig);
-        return new ApiServerHost(app, stopping, url, kubeconfig);
+        var repair = catalog.Repair.RunPeriodicallyAsync(options.AllocationRepairInterval, stopping.Token);
+        return new ApiServerHost(app, stopping, repair, url, kubeconfig);
     }
 
     public async ValueTask DisposeAsync()
     {
         // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
         await _stopping.CancelAsync();
+        await _repair;
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();

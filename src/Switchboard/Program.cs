@@ -13,6 +13,7 @@ internal static class Program
             DownCommand.Create(),
             ApiServerCommand.Create(),
             ControllersCommand.Create(),
+            DnsCommand.Create(),
         };
         // Commands handle SIGINT/SIGTERM themselves (StopSignal) so shutdown is never cut short by a timeout.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,24 +1,11 @@
+using System.Globalization;
 using Switchboard.Testing;
 
 namespace Switchboard.EndToEnd.Tests;
 
 /// <summary>The walkthrough of the seed document, step by step, against <c>switchboard up</c> with the real kubectl.</summary>
-public sealed class SeedWalkthroughTests : IAsyncLifetime
+public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
 {
-    private SwitchboardUp? _up;
-
-    private SwitchboardUp Up => _up ?? throw new InvalidOperationException("started in InitializeAsync");
-
-    public async Task InitializeAsync() => _up = await SwitchboardUp.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_up is not null)
-        {
-            await _up.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Backend_service_gets_a_cluster_ip_and_its_deployment_three_pods()
     {
@@ -39,6 +26,11 @@ public sealed class SeedWalkthroughTests : IAsyncLifetime
             "the deployment's three pods");
         string replicaSets = await Up.Kubectl.OutputAsync("get", "replicasets", "-n", "critical-app", "-o", "name");
         Assert.Matches(@"^replicaset\.apps/backend-[a-z0-9]+\s*$", replicaSets);
+
+        // The name the client's resolver asks for, answered by our DNS server with the ClusterIP from the API.
+        string ip = await Up.Kubectl.OutputAsync("get", "service", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+        var dig = await ChildProcess.RunAsync("dig", ["+short", "@127.0.0.1", "-p", Up.DnsPort.ToString(CultureInfo.InvariantCulture), "backend.critical-app.svc.cluster.local"]);
+        Assert.Equal(ip, dig.EnsureSuccess("dig").Stdout.Trim());
     }
 
     [Fact]
@@ -69,7 +61,7 @@ public sealed class SeedWalkthroughTests : IAsyncLifetime
     [Fact]
     public async Task A_second_up_on_the_same_data_dir_is_refused_and_down_says_when_nothing_runs()
     {
-        var second = await SwitchboardUp.RunAsync("up", "--data-dir", Up.DataDirectory, "--api-port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var second = await SwitchboardUp.RunAsync("up", "--data-dir", Up.DataDirectory, "--api-port", FreePort.Next().ToString(CultureInfo.InvariantCulture));
         Assert.Equal(1, second.ExitCode);
         Assert.Contains("already running", second.Stdout + second.Stderr);
 

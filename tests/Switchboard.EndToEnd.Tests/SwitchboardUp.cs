@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Switchboard.Testing;
 
@@ -18,12 +19,19 @@ public sealed class SwitchboardUp : IAsyncDisposable
     {
         DataDirectory = dataDirectory;
         ApiPort = apiPort;
+        DnsPort = FreePort.Next();
+        DnsMetricsPort = FreePort.Next();
         Kubectl = new Kubectl(Path.Combine(dataDirectory, "kubeconfig"), Path.Combine(dataDirectory, "kubectl-cache"));
     }
 
     public string DataDirectory { get; }
 
     public int ApiPort { get; }
+
+    /// <summary>Where the cluster DNS server answers the host, on 127.0.0.1.</summary>
+    public int DnsPort { get; }
+
+    public int DnsMetricsPort { get; }
 
     public Kubectl Kubectl { get; }
 
@@ -101,15 +109,23 @@ public sealed class SwitchboardUp : IAsyncDisposable
         Directory.Delete(DataDirectory, recursive: true);
     }
 
-    private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+    internal static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
 
-    private static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "switchboard.dll");
+    internal static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "switchboard.dll");
 
     private async Task StartProcessAsync(string[] extraArgs)
     {
         _process?.Dispose();
         var start = new ProcessStartInfo(DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { ExecutablePath, "up", "--data-dir", DataDirectory, "--api-port", ApiPort.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
+        string[] args =
+        [
+            ExecutablePath, "up", "--data-dir", DataDirectory,
+            "--api-port", ApiPort.ToString(CultureInfo.InvariantCulture),
+            "--dns-port", DnsPort.ToString(CultureInfo.InvariantCulture),
+            "--dns-metrics", "127.0.0.1:" + DnsMetricsPort.ToString(CultureInfo.InvariantCulture),
+            .. extraArgs,
+        ];
+        foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
         }

@@ -24,6 +24,12 @@ internal sealed class RangeAllocator
     private readonly Lock _queueLock = new();
     private List<Change> _queue = [];
 
+    // Which slots this process took, numbered in order: a repair must not release a slot taken again since it
+    // found the slot unused (the take may be a create whose object is not stored yet).
+    private readonly Lock _takenLock = new();
+    private readonly Dictionary<int, long> _takenAt = [];
+    private long _takes;
+
     // The bitmap as this process last wrote or read it; only touched by the writer turn. A stale copy costs one
     // failed compare-and-swap, never a wrong answer.
     private (byte[] Bitmap, KeyValue? Kv)? _known;
@@ -148,8 +154,19 @@ internal sealed class RangeAllocator
         }
     }
 
-    private static void Complete(List<Change> batch, List<int?> outcomes)
+    private void Complete(List<Change> batch, List<int?> outcomes)
     {
+        lock (_takenLock)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (batch[i].Take && outcomes[i] is { } slot)
+                {
+                    _takenAt[slot] = ++_takes;
+                }
+            }
+        }
+
         for (int i = 0; i < batch.Count; i++)
         {
             batch[i].Outcome.TrySetResult(outcomes[i]);
@@ -182,9 +199,53 @@ internal sealed class RangeAllocator
         return index >= 0 && index < _size && IsSet(bitmap, index);
     }
 
-    private static bool IsSet(byte[] bitmap, int index) => (bitmap[index >> 3] & (1 << (index & 7))) != 0;
+    /// <summary>The stored bitmap as of now, for a repair to compare with what the objects use.</summary>
+    public async Task<RangeSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        long takes;
+        lock (_takenLock)
+        {
+            takes = _takes;
+        }
 
-    private static void Set(byte[] bitmap, int index, bool value)
+        var (bitmap, kv) = await ReadAsync(cancellationToken);
+        return new RangeSnapshot(bitmap, kv, takes);
+    }
+
+    /// <summary>Whether this process took <paramref name="slot"/> after the snapshot whose <see cref="RangeSnapshot.Takes"/> is <paramref name="takes"/>.</summary>
+    public bool TakenSince(int slot, long takes)
+    {
+        lock (_takenLock)
+        {
+            return _takenAt.TryGetValue(slot, out long at) && at > takes;
+        }
+    }
+
+    /// <summary>
+    /// Stores <paramref name="bitmap"/> in place of the snapshot's, only if nothing was allocated or released since
+    /// the snapshot was read (compare-and-swap); false when something was, and the repair must start again.
+    /// </summary>
+    public async Task<bool> TryReplaceAsync(RangeSnapshot snapshot, byte[] bitmap, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            var written = await TryWriteAsync(bitmap, snapshot.Kv);
+            _known = written is null ? null : ((byte[])bitmap.Clone(), written);
+            return written is not null;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>An empty bitmap of this range's size.</summary>
+    public byte[] NewBitmap() => new byte[(_size + 7) / 8];
+
+    public static bool IsSet(byte[] bitmap, int index) => (bitmap[index >> 3] & (1 << (index & 7))) != 0;
+
+    public static void Set(byte[] bitmap, int index, bool value)
     {
         if (value)
         {
@@ -220,7 +281,7 @@ internal sealed class RangeAllocator
     private async Task<(byte[] Bitmap, KeyValue? Kv)> ReadAsync(CancellationToken cancellationToken)
     {
         var kv = await _store.GetAsync(_key, cancellationToken);
-        byte[] bitmap = new byte[(_size + 7) / 8];
+        byte[] bitmap = NewBitmap();
         if (kv is not null)
         {
             using var doc = JsonDocument.Parse(kv.Value);

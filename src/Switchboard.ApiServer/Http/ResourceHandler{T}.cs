@@ -461,7 +461,8 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         }
         catch (StorageException e) when (e.Error == StorageError.WatchCanceled)
         {
-            // The store dropped a slow watcher; ending the stream makes the client resume from its last version.
+            // The store dropped a slow watcher. As kube-apiserver's watch cache closes an unresponsive watcher: the
+            // stream just ends, no ERROR event, and the client watches again from the last version it got.
         }
     }
 

@@ -1,7 +1,10 @@
 using System.CommandLine;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Controllers;
+using Switchboard.Dns;
+using Switchboard.Kube.Client;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -14,21 +17,33 @@ internal static partial class UpCommand
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
+        var dnsPort = new Option<int>("--dns-port")
+        {
+            Description = "Port of the cluster DNS server for the host, on 127.0.0.1",
+            DefaultValueFactory = _ => 1053,
+        };
+        var dnsMetrics = DnsFlags.EndPoint("--dns-metrics", "Address of the DNS server's /metrics, /health and /ready", "127.0.0.1:9153");
+        var dns = new DnsFlags();
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
             dataDir,
             store,
+            dnsPort,
+            dnsMetrics,
         };
         apiServer.AddTo(command);
+        dns.AddTo(command);
         command.SetAction((result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
-            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), cancellationToken);
+            var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
+            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
         var logger = loggerFactory.CreateLogger("switchboard");
@@ -43,11 +58,17 @@ internal static partial class UpCommand
         await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, stop.Token);
         var readiness = apiServerOptions.Readiness;
         readiness.Require("controllers");
+        readiness.Require("dns");
         await using var api = await ApiServerHost.StartAsync(apiServerOptions, kv, loggerFactory, cancellationToken: stop.Token);
 
         // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process.
+        // The one exception is DNS's SkyDNS zone and mirror, which read and write /skydns in the store as in the seed.
+        using var client = KubeClients.FromKubeconfig(api.KubeconfigPath);
         var controllers = ControllerManager.RunAsync(
-            api.KubeconfigPath, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers") }, loggerFactory, stop.Token);
+            client, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers") }, loggerFactory, stop.Token);
+        await using var dns = await DnsService.StartAsync(dnsOptions, client, kv, loggerFactory, TimeProvider.System, stop.Token);
+        _ = dns.WaitForSyncAsync(stop.Token).ContinueWith(
+            synced => readiness.MarkReady("dns"), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
         RunningInstance.Record(dataDir);
         try

@@ -1,7 +1,6 @@
-using System.Net.Http.Headers;
-using System.Text.Json.Nodes;
 using k8s;
 using Microsoft.Extensions.Time.Testing;
+using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
 
 namespace Switchboard.ApiServer.Tests.Behaviour;
@@ -39,16 +38,9 @@ public sealed class WatchBookmarkTests : IAsyncLifetime
     [Fact]
     public async Task An_idle_watch_gets_a_bookmark_each_interval_at_the_last_revision_it_was_sent()
     {
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath);
-        using var client = new Kubernetes(config);
-        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
-        using var http = new HttpClient(handler) { BaseAddress = _host.Url };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath));
         var list = await client.CoreV1.ListNamespacedConfigMapAsync("default");
-        using var response = await http.GetAsync(
-            new Uri($"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}", UriKind.Relative),
-            HttpCompletionOption.ResponseHeadersRead);
-        using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var events = await WatchStream.OpenAsync(_host, $"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}");
 
         var opening = await NextAsync(events);
         var created = await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new k8s.Models.V1ObjectMeta { Name = "tick" } }, "default");
@@ -64,11 +56,9 @@ public sealed class WatchBookmarkTests : IAsyncLifetime
         Assert.Equal(("BOOKMARK", created.Metadata.ResourceVersion), again);
     }
 
-    private static async Task<(string Type, string? ResourceVersion)> NextAsync(StreamReader events)
+    private static async Task<(string Type, string? ResourceVersion)> NextAsync(WatchStream events)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        string line = await events.ReadLineAsync(deadline.Token) ?? throw new InvalidOperationException("the watch ended");
-        var node = JsonNode.Parse(line)!;
-        return (node["type"]!.GetValue<string>(), node["object"]!["metadata"]!["resourceVersion"]?.GetValue<string>());
+        var (type, obj) = await events.NextAsync() ?? throw new InvalidOperationException("the watch ended");
+        return (type, obj["metadata"]!["resourceVersion"]?.GetValue<string>());
     }
 }

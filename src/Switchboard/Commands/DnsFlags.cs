@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using Switchboard.Dns;
+using Switchboard.Dns.Zones;
+
+namespace Switchboard.Commands;
+
+/// <summary>The cluster DNS server's flags: <c>switchboard dns</c> takes them all, <c>switchboard up</c> the zone and upstreams.</summary>
+internal sealed class DnsFlags
+{
+    private readonly Option<string> _zone = new("--zone")
+    {
+        Description = "The cluster domain",
+        DefaultValueFactory = _ => "cluster.local",
+    };
+
+    private readonly Option<IPEndPoint[]> _upstreams = new("--upstream")
+    {
+        Description = "Resolver for names outside the cluster, ADDR:PORT, repeatable (default: the nameservers of /etc/resolv.conf)",
+        CustomParser = ParseEndPoints,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<uint> _ttl = new("--dns-ttl")
+    {
+        Description = "TTL of cluster records and negative answers",
+        DefaultValueFactory = _ => 30,
+    };
+
+    private readonly Option<PodRecordMode> _pods = new("--pods")
+    {
+        Description = "Answers for a-b-c-d.<ns>.pod.<zone>: Insecure, Verified or Disabled",
+        DefaultValueFactory = _ => PodRecordMode.Insecure,
+    };
+
+    private readonly Option<bool> _queryLog = new("--query-log") { Description = "Log every answered query" };
+
+    public static Option<IPEndPoint[]> EndPoints(string name, string description, string defaultValue) => new(name)
+    {
+        Description = description,
+        CustomParser = ParseEndPoints,
+        DefaultValueFactory = result => ParseEndPoints(defaultValue, result),
+    };
+
+    public static Option<IPEndPoint?> EndPoint(string name, string description, string defaultValue) => new(name)
+    {
+        Description = description,
+        CustomParser = result => ParseEndPoints(result)?.FirstOrDefault(),
+        DefaultValueFactory = result => ParseEndPoints(defaultValue, result).FirstOrDefault(),
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_zone);
+        command.Options.Add(_upstreams);
+        command.Options.Add(_ttl);
+        command.Options.Add(_pods);
+        command.Options.Add(_queryLog);
+    }
+
+    public DnsServiceOptions Read(ParseResult result, IReadOnlyList<IPEndPoint> listen, IPEndPoint? operations) => new()
+    {
+        Listen = listen,
+        Zone = result.GetRequiredValue(_zone),
+        Upstreams = result.GetValue(_upstreams) ?? [],
+        Ttl = result.GetValue(_ttl),
+        Pods = result.GetValue(_pods),
+        QueryLog = result.GetValue(_queryLog),
+        OperationsEndPoint = operations,
+    };
+
+    private static IPEndPoint[] ParseEndPoints(ArgumentResult result) =>
+        [.. result.Tokens.SelectMany(token => ParseEndPoints(token.Value, result))];
+
+    private static IPEndPoint[] ParseEndPoints(string text, ArgumentResult result)
+    {
+        if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+        {
+            return [endPoint];
+        }
+
+        result.AddError($"'{text}' is not ADDR:PORT");
+        return [];
+    }
+}
