@@ -53,7 +53,7 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-for figure in create_endpoints create_slices flip_endpoints flip_slices; do
+for figure in create_endpoints create_slices create_endpoints_after_ready create_slices_after_ready flip_endpoints flip_slices; do
   p99=$(grep "^${figure}_latency_p99_ms=" "$work/results" | cut -d= -f2)
   awk -v f="$figure" -v p="$p99" 'BEGIN { printf "%s: p99 %.1f ms (target <= 100 ms): %s\n", f, p, (p <= 100) ? "met" : "MISSED" }'
 done

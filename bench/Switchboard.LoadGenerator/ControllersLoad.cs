@@ -153,6 +153,11 @@ internal static class ControllersLoad
         foreach (var (name, seen) in new[] { ("create_endpoints", inEndpoints), ("create_slices", inSlices) })
         {
             PrintLatencies(name, [.. snapshot.Where(p => seen.FirstReady(p.Ip) is not null).Select(p => Stopwatch.GetElapsedTime(p.WriteStarted, seen.FirstReady(p.Ip)!.Value).TotalMilliseconds)]);
+
+            // Upstream's network-programming SLI starts when the pod is Ready in the API; here: when a watcher
+            // first sees its Ready status, through the same server as the Endpoints and slices it is compared with.
+            PrintLatencies(name + "_after_ready", [.. snapshot.Where(p => seen.FirstReady(p.Ip) is not null && readySeen.ContainsKey(p.Ip))
+                .Select(p => Math.Max(0, Stopwatch.GetElapsedTime(readySeen[p.Ip], seen.FirstReady(p.Ip)!.Value).TotalMilliseconds))]);
         }
 
         if (complete && options.Flips > 0)
