@@ -1,3 +1,4 @@
+using Switchboard.Testing;
 using k8s;
 using k8s.Models;
 using Switchboard.Kube.Tests.Fixtures;

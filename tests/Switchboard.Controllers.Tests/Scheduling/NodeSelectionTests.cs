@@ -1,7 +1,7 @@
+using Switchboard.Testing;
 using k8s;
 using k8s.Models;
 using Switchboard.Controllers.Tests.Fixtures;
-using Switchboard.Kube.Tests.Fixtures;
 
 namespace Switchboard.Controllers.Tests.Scheduling;
 

@@ -1,5 +1,5 @@
 using Switchboard.Controllers.Tests.Fixtures;
-using Switchboard.Kube.Tests.Fixtures;
+using Switchboard.Testing;
 
 namespace Switchboard.Controllers.Tests.Workloads;
 

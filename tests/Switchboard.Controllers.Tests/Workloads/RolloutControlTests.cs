@@ -1,6 +1,6 @@
+using Switchboard.Testing;
 using k8s;
 using Switchboard.Controllers.Tests.Fixtures;
-using Switchboard.Kube.Tests.Fixtures;
 
 namespace Switchboard.Controllers.Tests.Workloads;
 

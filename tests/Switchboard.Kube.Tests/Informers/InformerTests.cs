@@ -1,3 +1,4 @@
+using Switchboard.Testing;
 using System.Collections.Concurrent;
 using k8s;
 using k8s.Models;

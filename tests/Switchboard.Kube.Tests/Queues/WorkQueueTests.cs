@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Kube.Queues;
-using Switchboard.Kube.Tests.Fixtures;
+using Switchboard.Testing;
 
 namespace Switchboard.Kube.Tests.Queues;
 
