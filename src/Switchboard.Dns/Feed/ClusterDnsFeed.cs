@@ -61,7 +61,10 @@ public sealed class ClusterDnsFeed
             s => Apply("service", () => _index.SetService(s), () => _mirror?.Set(s)),
             (_, s) => Apply("service", () => _index.SetService(s), () => _mirror?.Set(s)),
             s => Apply("service", () => _index.RemoveService(s), () => _mirror?.Remove(s)));
-        slices.AddHandler(s => Apply("endpointslice", () => _index.SetEndpointSlice(s)), (_, s) => Apply("endpointslice", () => _index.SetEndpointSlice(s)), s => Apply("endpointslice", () => _index.RemoveEndpointSlice(s)));
+        slices.AddHandler(
+            s => Apply("endpointslice", () => _index.SetEndpointSlice(s), () => _mirror?.SetEndpointSlice(s)),
+            (_, s) => Apply("endpointslice", () => _index.SetEndpointSlice(s), () => _mirror?.SetEndpointSlice(s)),
+            s => Apply("endpointslice", () => _index.RemoveEndpointSlice(s), () => _mirror?.RemoveEndpointSlice(s)));
         pods?.AddHandler(p => Apply("pod", () => _index.SetPod(p)), (_, p) => Apply("pod", () => _index.SetPod(p)), p => Apply("pod", () => _index.RemovePod(p)));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -75,7 +78,7 @@ public sealed class ClusterDnsFeed
                 // Events that arrived before this point are in the caches; events after it wait for the lock.
                 _index.ReplaceAll(namespaces.Cache.List(), services.Cache.List(), slices.Cache.List(), pods?.Cache.List() ?? []);
                 _index.MarkSynced();
-                _mirror?.ReplaceAll(services.Cache.List());
+                _mirror?.ReplaceAll(services.Cache.List(), slices.Cache.List());
                 _live = true;
             }
 

@@ -9,7 +9,8 @@ namespace Switchboard.Dns.SkyDns;
 /// Writes every Service into the SkyDNS layout as kube2sky did, through the store:
 /// <c>&lt;prefix&gt;/local/cluster/svc/&lt;ns&gt;/&lt;name&gt;/&lt;fnv32a of the value&gt;</c> →
 /// <c>{"host":"&lt;clusterIP&gt;","priority":10,"weight":10,"ttl":30,"targetstrip":0}</c> per ClusterIP, an SRV
-/// leaf per named port under <c>…/&lt;name&gt;/_&lt;proto&gt;/_&lt;port&gt;/</c>, and the target of an ExternalName.
+/// leaf per named port under <c>…/&lt;name&gt;/_&lt;proto&gt;/_&lt;port&gt;/</c>, the target of an ExternalName, and for a
+/// headless service one leaf per ready endpoint address (from its EndpointSlices).
 /// Changes are queued per service and written by one loop that compares with what the store holds, so a
 /// write that failed is simply retried and a restart converges.
 /// </summary>
@@ -28,6 +29,9 @@ public sealed class SkyDnsServiceMirror
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Namespace, string Name), V1Service> _services = [];
+
+    // Ready endpoint addresses by service and slice name: a headless service's records.
+    private readonly Dictionary<(string Namespace, string Name), Dictionary<string, string[]>> _endpoints = [];
     private readonly HashSet<(string Namespace, string Name)> _pending = [];
     private readonly Channel<(string Namespace, string Name)?> _queue = Channel.CreateUnbounded<(string, string)?>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -65,8 +69,43 @@ public sealed class SkyDnsServiceMirror
         Enqueue(key);
     }
 
-    /// <summary>The full list (an informer's initial list): also removes leaves of services that are gone.</summary>
-    public void ReplaceAll(IEnumerable<V1Service> services)
+    public void SetEndpointSlice(V1EndpointSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (ServiceOf(slice) is not { } key)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            StoreSlice(key, slice);
+        }
+
+        Enqueue(key);
+    }
+
+    public void RemoveEndpointSlice(V1EndpointSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (ServiceOf(slice) is not { } key)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_endpoints.TryGetValue(key, out var bySlice) && bySlice.Remove(slice.Metadata?.Name ?? string.Empty) && bySlice.Count == 0)
+            {
+                _endpoints.Remove(key);
+            }
+        }
+
+        Enqueue(key);
+    }
+
+    /// <summary>The full lists (the informers' initial lists): also removes leaves of services that are gone.</summary>
+    public void ReplaceAll(IEnumerable<V1Service> services, IEnumerable<V1EndpointSlice> slices)
     {
         lock (_gate)
         {
@@ -74,6 +113,15 @@ public sealed class SkyDnsServiceMirror
             foreach (V1Service service in services)
             {
                 _services[Key(service)] = service;
+            }
+
+            _endpoints.Clear();
+            foreach (V1EndpointSlice slice in slices)
+            {
+                if (ServiceOf(slice) is { } key)
+                {
+                    StoreSlice(key, slice);
+                }
             }
         }
 
@@ -108,8 +156,13 @@ public sealed class SkyDnsServiceMirror
         ips = [.. ips.Where(ip => System.Net.IPAddress.TryParse(ip, out _))];
         if (!ips.Any())
         {
-            // Headless services had per-endpoint records in kube2sky; this mirror writes services only.
-            return leaves;
+            // Headless: kube2sky wrote one record per endpoint address instead of the service's own.
+            lock (_gate)
+            {
+                ips = _endpoints.TryGetValue(Key(service), out var bySlice)
+                    ? [.. bySlice.Values.SelectMany(addresses => addresses).Distinct(StringComparer.Ordinal)]
+                    : [];
+            }
         }
 
         foreach (string ip in ips)
@@ -228,6 +281,28 @@ public sealed class SkyDnsServiceMirror
             await SyncAsync(key, cancellationToken);
         }
     }
+
+    private void StoreSlice((string Namespace, string Name) key, V1EndpointSlice slice)
+    {
+        string[] ready =
+        [
+            .. (slice.Endpoints ?? [])
+                .Where(e => e.Conditions?.Ready != false)
+                .SelectMany(e => e.Addresses ?? [])
+                .Where(a => System.Net.IPAddress.TryParse(a, out _)),
+        ];
+        if (!_endpoints.TryGetValue(key, out var bySlice))
+        {
+            _endpoints[key] = bySlice = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        }
+
+        bySlice[slice.Metadata?.Name ?? string.Empty] = ready;
+    }
+
+    private static (string Namespace, string Name)? ServiceOf(V1EndpointSlice slice) =>
+        slice.Metadata?.Labels?.TryGetValue("kubernetes.io/service-name", out string? name) == true && !string.IsNullOrEmpty(name)
+            ? ((slice.Metadata.NamespaceProperty ?? "default").ToLowerInvariant(), name.ToLowerInvariant())
+            : null;
 
     private string PathOf((string Namespace, string Name) key) => $"{_root}/{key.Namespace}/{key.Name}";
 

@@ -70,13 +70,28 @@ public abstract class SkyDnsStoreTests : IAsyncLifetime
         SkyDnsServiceMirror mirror = StartMirror();
         string root = $"{Prefix}/local/cluster/svc/";
 
-        mirror.ReplaceAll([Service("default", "a", "10.96.0.1"), Service("default", "b", "10.96.0.2")]);
+        mirror.ReplaceAll([Service("default", "a", "10.96.0.1"), Service("default", "b", "10.96.0.2")], []);
         await Eventually.StoreAsync(Store, root, kv => Hosts(kv).SetEquals(["10.96.0.1", "10.96.0.2"]), "a and b written, the orphan removed");
         mirror.Set(Service("default", "a", "10.96.0.3"));
         mirror.Remove(Service("default", "b", "10.96.0.2"));
         IReadOnlyList<KeyValue> final = await Eventually.StoreAsync(Store, root, kv => Hosts(kv).SetEquals(["10.96.0.3"]), "a moved, b removed");
 
         Assert.All(final, kv => Assert.StartsWith(root + "default/a/", kv.Key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_mirror_writes_a_headless_service_as_one_record_per_ready_endpoint()
+    {
+        SkyDnsServiceMirror mirror = StartMirror();
+        string path = $"{Prefix}/local/cluster/svc/data/db/";
+
+        mirror.Set(TestObjects.Headless("data", "db"));
+        mirror.SetEndpointSlice(TestObjects.Slice("data", "db", "db-a", "IPv4", [TestObjects.Endpoint("10.244.0.5"), TestObjects.Endpoint("10.244.0.6", ready: false)]));
+        mirror.SetEndpointSlice(TestObjects.Slice("data", "db", "db-b", "IPv4", [TestObjects.Endpoint("10.244.1.7")]));
+        await Eventually.StoreAsync(Store, path, kv => Hosts(kv).SetEquals(["10.244.0.5", "10.244.1.7"]), "one leaf per ready endpoint, the not-ready one left out");
+
+        mirror.RemoveEndpointSlice(TestObjects.Slice("data", "db", "db-b", "IPv4", []));
+        await Eventually.StoreAsync(Store, path, kv => Hosts(kv).SetEquals(["10.244.0.5"]), "the removed slice's endpoint gone");
     }
 
     protected abstract Task<IKeyValueStore> OpenStoreAsync();
