@@ -158,10 +158,26 @@ internal sealed class SkyDnsZone
         _keys.Add(key);
     }
 
-    /// <summary>Every leaf whose key is the name's path or lies below it.</summary>
+    /// <summary>
+    /// Every leaf whose key is the name's path or lies below it; a <c>*</c> label matches any one label, as in
+    /// SkyDNS and CoreDNS's etcd plugin (<c>*.web.skydns.local</c> is every record one level or more below web).
+    /// </summary>
     private List<Leaf> LeavesAt(string name)
     {
         string path = SkyDnsPath.FromName(_options.Prefix, name);
+        string[] pattern = path.Split('/');
+        int wildcard = Array.IndexOf(pattern, "*");
+        if (wildcard >= 0)
+        {
+            string fixedPart = string.Join('/', pattern[..wildcard]) + "/";
+            return
+            [
+                .. _keys.GetViewBetween(fixedPart, fixedPart[..^1] + "0")
+                    .Where(k => k.StartsWith(fixedPart, StringComparison.Ordinal) && MatchesPattern(k.Split('/'), pattern))
+                    .Select(k => _leaves[k]),
+            ];
+        }
+
         var found = new List<Leaf>();
         if (_leaves.TryGetValue(path, out Leaf? exact))
         {
@@ -171,6 +187,24 @@ internal sealed class SkyDnsZone
         // '0' sorts right after '/', so this view is exactly the keys starting with "path/".
         found.AddRange(_keys.GetViewBetween(path + "/", path + "0").Where(k => k.StartsWith(path + "/", StringComparison.Ordinal)).Select(k => _leaves[k]));
         return found;
+    }
+
+    private static bool MatchesPattern(string[] key, string[] pattern)
+    {
+        if (key.Length < pattern.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] != "*" && !string.Equals(pattern[i], key[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void AddAnswers(SkyDnsAnswer answer, string owner, List<Leaf> leaves, ushort type, int depth)

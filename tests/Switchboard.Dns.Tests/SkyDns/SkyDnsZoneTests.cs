@@ -38,6 +38,8 @@ public sealed class SkyDnsZoneTests
         { "SRV with weights shared per priority and target from key or host", "_http._tcp.svc.skydns.local", "SRV",
             ["10 25 8080 x1._http._tcp.svc.skydns.local.", "10 75 8081 db.example.com.", "20 100 9090 svc.skydns.local."] },
         { "the group of the shortest key wins, leaves without a group stay", "g.skydns.local", "A", ["10.0.1.1", "10.0.1.3"] },
+        { "a * label matches any one label", "*.web.skydns.local", "A", ["10.0.0.1", "10.0.0.2"] },
+        { "a * label in the middle matches across names", "a.*.skydns.local", "A", ["10.0.1.1", "10.0.0.1"] },
     };
 
     [Theory]
@@ -49,6 +51,14 @@ public sealed class SkyDnsZoneTests
         Assert.True(response.Authoritative, because);
         Assert.Equal(expected, response.AnswerData);
         Assert.Equal(DnsResponseCode.NoError, response.Code);
+    }
+
+    [Fact]
+    public void A_wildcard_that_matches_nothing_is_nxdomain()
+    {
+        TestResponse response = Ask(Zone(), "*.nothing.skydns.local", DnsRecordType.A);
+
+        Assert.Equal(DnsResponseCode.NXDomain, response.Code);
     }
 
     [Fact]
