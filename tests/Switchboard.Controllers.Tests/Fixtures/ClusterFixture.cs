@@ -1,18 +1,18 @@
+using Switchboard.Testing;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
-using Switchboard.Kube.Tests.Fixtures;
 
 namespace Switchboard.Controllers.Tests.Fixtures;
 
 /// <summary>A real API server, one fake node and the controller manager, which a test may stop and start again.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    private readonly ApiServerFixture _server = new();
+    private readonly InProcessApiServer _server = new();
     private FakeNode? _node;
     private CancellationTokenSource? _stopControllers;
     private Task? _controllers;
 
-    public ApiServerFixture Server => _server;
+    public InProcessApiServer Server => _server;
 
     public IKubernetes Client => _server.Client;
 

@@ -1,7 +1,6 @@
 using Switchboard.Testing;
 using k8s;
 using k8s.Models;
-using Switchboard.Kube.Tests.Fixtures;
 
 namespace Switchboard.Controllers.Tests.Fixtures;
 
@@ -24,7 +23,7 @@ public sealed class Scenario
     {
         var scenario = new Scenario(cluster, prefix + "-" + Guid.NewGuid().ToString("N")[..6]);
         await cluster.Server.KubectlOkAsync("create", "namespace", scenario.Namespace);
-        await cluster.Server.KubectlOkAsync("create", "-f", ApiServerFixture.ExampleFile("backend.yaml"), "-n", scenario.Namespace);
+        await cluster.Server.KubectlOkAsync("create", "-f", InProcessApiServer.ExampleFile("backend.yaml"), "-n", scenario.Namespace);
         return scenario;
     }
 

@@ -1,3 +1,4 @@
+using InProcessApiServer = Switchboard.Testing.InProcessApiServer;
 using System.Net;
 using k8s;
 using k8s.Models;
@@ -11,7 +12,7 @@ using Switchboard.Dns.Zones;
 namespace Switchboard.Dns.Tests.Feed;
 
 /// <summary>The index fed by informers from a real API server, asked by the real dig.</summary>
-public sealed class ClusterDnsFeedTests(ApiServerFixture api) : IClassFixture<ApiServerFixture>, IAsyncLifetime
+public sealed class ClusterDnsFeedTests(InProcessApiServer api) : IClassFixture<InProcessApiServer>, IAsyncLifetime
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ClusterDnsIndex _index = new(new ClusterZoneOptions(), TimeProvider.System);
@@ -51,15 +52,15 @@ public sealed class ClusterDnsFeedTests(ApiServerFixture api) : IClassFixture<Ap
     [Fact]
     public async Task The_seed_backend_created_with_kubectl_is_answered_with_its_cluster_ip_and_gone_once_deleted()
     {
-        await api.KubectlAsync("create", "namespace", "critical-app");
-        await api.KubectlAsync("create", "-f", ApiServerFixture.ExampleFile("backend.yaml"), "--namespace", "critical-app");
-        string clusterIp = (await api.KubectlAsync("-n", "critical-app", "get", "service", "backend", "-o", "jsonpath={.spec.clusterIP}")).Trim();
+        await api.KubectlOkAsync("create", "namespace", "critical-app");
+        await api.KubectlOkAsync("create", "-f", InProcessApiServer.ExampleFile("backend.yaml"), "--namespace", "critical-app");
+        string clusterIp = (await api.KubectlOkAsync("-n", "critical-app", "get", "service", "backend", "-o", "jsonpath={.spec.clusterIP}")).Trim();
         const string Name = "backend.critical-app.svc.cluster.local";
 
         await Eventually.UntilAsync(async () => (await Dig.RunAsync(Server, Name, "+short")).Trim() == clusterIp, $"dig {Name} answering {clusterIp}");
         Assert.Equal([Name + "."], Dig.Lines(await Dig.RunAsync(Server, "-x", clusterIp, "+short")));
 
-        await api.KubectlAsync("-n", "critical-app", "delete", "service", "backend");
+        await api.KubectlOkAsync("-n", "critical-app", "delete", "service", "backend");
         await Eventually.UntilAsync(async () => Dig.Status(await Dig.RunAsync(Server, Name)) == "NXDOMAIN", $"dig {Name} NXDOMAIN after the delete");
         Assert.True(_metrics.ProgrammingCount("service") >= 2, "programming latency recorded for the create and the delete");
     }

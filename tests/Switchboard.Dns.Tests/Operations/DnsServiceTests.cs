@@ -1,3 +1,4 @@
+using InProcessApiServer = Switchboard.Testing.InProcessApiServer;
 using System.Net;
 using k8s;
 using k8s.Models;
@@ -8,7 +9,7 @@ using Switchboard.Storage;
 namespace Switchboard.Dns.Tests.Operations;
 
 /// <summary>The whole DNS service as <c>switchboard dns</c> runs it, against a real API server and its store.</summary>
-public sealed class DnsServiceTests(ApiServerFixture api) : IClassFixture<ApiServerFixture>, IAsyncLifetime
+public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InProcessApiServer>, IAsyncLifetime
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly CapturingLoggerFactory _logs = new();

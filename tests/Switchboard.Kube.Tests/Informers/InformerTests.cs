@@ -4,17 +4,16 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Kube.Informers;
-using Switchboard.Kube.Tests.Fixtures;
 
 namespace Switchboard.Kube.Tests.Informers;
 
-public sealed class InformerTests : IClassFixture<ApiServerFixture>, IAsyncLifetime
+public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLifetime
 {
-    private readonly ApiServerFixture _server;
+    private readonly InProcessApiServer _server;
     private readonly string _ns = "inf-" + Guid.NewGuid().ToString("N")[..8];
     private readonly CancellationTokenSource _stop = new();
 
-    public InformerTests(ApiServerFixture server) => _server = server;
+    public InformerTests(InProcessApiServer server) => _server = server;
 
     private IKubernetes Client => _server.Client;
 

@@ -1,0 +1,68 @@
+using k8s;
+using Switchboard.ApiServer;
+using Switchboard.Kube.Client;
+using Switchboard.Storage.Sqlite;
+
+namespace Switchboard.Testing;
+
+/// <summary>
+/// A real API server in the test process, on a free loopback port over the SQLite store in a temp dir, with a
+/// KubernetesClient and the real kubectl: the cluster the component tests (Kube, Controllers, Dns) run against.
+/// </summary>
+public sealed class InProcessApiServer : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
+    private SqliteKeyValueStore? _store;
+    private ApiServerHost? _host;
+    private IKubernetes? _client;
+    private Kubectl? _kubectl;
+
+    public ApiServerHost Host => _host ?? throw new InvalidOperationException("server not started");
+
+    public SqliteKeyValueStore Store => _store ?? throw new InvalidOperationException("server not started");
+
+    public IKubernetes Client => _client ?? throw new InvalidOperationException("server not started");
+
+    public string KubeconfigPath => Host.KubeconfigPath;
+
+    public string DataDirectory => _dir;
+
+    private Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
+
+    public async Task InitializeAsync()
+    {
+        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
+        _client = KubeClients.FromKubeconfig(_host.KubeconfigPath);
+        _kubectl = new Kubectl(_host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>Runs kubectl against this server; returns exit code and output.</summary>
+    public async Task<(int ExitCode, string Stdout, string Stderr)> KubectlAsync(params string[] args)
+    {
+        var result = await Kubectl.RunAsync(args);
+        return (result.ExitCode, result.Stdout, result.Stderr);
+    }
+
+    /// <summary>Runs kubectl and fails the test unless it exits 0; returns its standard output.</summary>
+    public Task<string> KubectlOkAsync(params string[] args) => Kubectl.OutputAsync(args);
+
+    /// <summary>shared/examples/NAME.</summary>
+    public static string ExampleFile(string name) => SharedFiles.Example(name);
+}
