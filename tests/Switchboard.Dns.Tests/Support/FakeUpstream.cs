@@ -29,18 +29,35 @@ internal sealed class FakeUpstream : IAsyncDisposable
     public FakeUpstream(Func<string, DnsRecordType, FakeReply> script)
     {
         Script = script;
-        _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        int port = ((IPEndPoint)_udp.LocalEndPoint!).Port;
-        _tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        (_udp, _tcp) = BindSamePort();
         _tcp.Listen(16);
-        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        EndPoint = new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)_udp.LocalEndPoint!).Port);
         _udpLoop = ServeUdpAsync();
         _tcpLoop = ServeTcpAsync();
     }
 
     public IPEndPoint EndPoint { get; }
+
+    // The UDP port is picked first and may be taken for TCP by another test: try again with another, as DnsServer does.
+    private static (Socket Udp, Socket Tcp) BindSamePort()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)udp.LocalEndPoint!).Port));
+                return (udp, tcp);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 20)
+            {
+                udp.Dispose();
+                tcp.Dispose();
+            }
+        }
+    }
 
     public Func<string, DnsRecordType, FakeReply> Script { get; set; }
 
