@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using k8s;
@@ -20,21 +19,19 @@ internal sealed class EndpointSliceController : QueueController
 {
     public const string ManagedBy = "endpointslice-controller.k8s.io";
     public const string ManagedByLabel = "endpointslice.kubernetes.io/managed-by";
-    private static readonly TimeSpan CreateVisibleTimeout = TimeSpan.FromSeconds(10);
-
-    // Slices created but not yet in the cache, per service: syncing before they show would create them twice.
-    private readonly ConcurrentDictionary<string, (string Name, DateTimeOffset At)[]> _created = new(StringComparer.Ordinal);
     private readonly TriggerTimeTracker _triggers = new();
+    private readonly OwnWrites<V1EndpointSlice> _written;
 
     public EndpointSliceController(ControllerContext context)
         : base(context, "endpointslice")
     {
+        _written = new OwnWrites<V1EndpointSlice>(context.Informers.EndpointSlices);
         ServicePods.Register(context.Informers, Queue.Add);
         void Slice(V1EndpointSlice slice)
         {
-            if (IsManaged(slice) && slice.Metadata.Labels?.TryGetValue(SharedInformers.ServiceNameLabel, out string? service) == true)
+            if (IsManaged(slice) && SharedInformers.ServiceKeyOf(slice) is { } service)
             {
-                Queue.Add(ObjectKey.Of(slice.Metadata.NamespaceProperty, service));
+                Queue.Add(service);
             }
         }
 
@@ -44,20 +41,9 @@ internal sealed class EndpointSliceController : QueueController
     protected override async Task SyncAsync(string key, CancellationToken cancellationToken)
     {
         var (ns, _) = ObjectKey.Split(key);
-        if (_created.TryGetValue(key, out var created))
-        {
-            var now = Context.Time.GetUtcNow();
-            if (created.Any(c => Context.Informers.EndpointSlices.Cache.Get(ns, c.Name) is null && now - c.At < CreateVisibleTimeout))
-            {
-                // The slice's add event will bring the service back here.
-                return;
-            }
-
-            _created.TryRemove(key, out _);
-        }
-
         var service = Context.Informers.Services.Cache.Get(key);
-        var existing = Context.Informers.EndpointSlices.Cache.ByIndex(SharedInformers.ServiceIndex, key).Where(IsManaged).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
+        var existing = _written.Overlay(Context.Informers.EndpointSlices.Cache.ByIndex(SharedInformers.ServiceIndex, key), s => SharedInformers.ServiceKeyOf(s) == key)
+            .Where(IsManaged).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
         if (service is null || !ServicePods.HasSelector(service))
         {
             _triggers.Forget(key);
@@ -84,15 +70,12 @@ internal sealed class EndpointSliceController : QueueController
             plan.AddRange(Place(service, addressType, ports, endpoints, mine));
         }
 
-        var createdNow = new List<(string, DateTimeOffset)>();
         foreach (var (slice, isNew) in plan)
         {
             if (isNew)
             {
                 SetTriggerTime(slice, triggered);
-                var made = await Context.Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(slice, ns, cancellationToken: cancellationToken);
-                createdNow.Add((made.Metadata.Name, Context.Time.GetUtcNow()));
-                _created[key] = [.. createdNow];
+                await _written.WriteAsync(slice, () => Context.Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(slice, ns, cancellationToken: cancellationToken));
             }
             else if (slice.Endpoints.Count == 0 && plan.Count > 1)
             {
@@ -101,7 +84,7 @@ internal sealed class EndpointSliceController : QueueController
             else if (existing.FirstOrDefault(s => s.Metadata.Name == slice.Metadata.Name) is not { } before || !SameSlice(before, slice))
             {
                 SetTriggerTime(slice, triggered);
-                await Context.Client.DiscoveryV1.ReplaceNamespacedEndpointSliceAsync(slice, slice.Metadata.Name, ns, cancellationToken: cancellationToken);
+                await _written.WriteAsync(slice, () => Context.Client.DiscoveryV1.ReplaceNamespacedEndpointSliceAsync(slice, slice.Metadata.Name, ns, cancellationToken: cancellationToken));
             }
         }
 
@@ -188,7 +171,7 @@ internal sealed class EndpointSliceController : QueueController
 
             var ports = ServicePods.Ports(service, pod);
             string addressType = IPAddress.TryParse(pod.Status.PodIP, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
-            var key = (addressType, PortsKey(ToSlicePorts(ports)));
+            var key = (addressType, ServicePods.PortsKey(ports));
             if (!groups.TryGetValue(key, out var group))
             {
                 groups[key] = group = (ports, new Dictionary<string, V1Endpoint>(StringComparer.Ordinal));
@@ -240,9 +223,8 @@ internal sealed class EndpointSliceController : QueueController
     private static List<Discoveryv1EndpointPort>? ToSlicePorts(List<ServicePods.Port> ports) =>
         ports.Count == 0 ? null : [.. ports.Select(p => new Discoveryv1EndpointPort { Name = p.Name ?? "", Port = p.Number, Protocol = p.Protocol, AppProtocol = p.AppProtocol })];
 
-    /// <summary>A port set as a string, equal for equal sets whatever their order (no field holds ';'; appProtocol, which may hold '/', comes last).</summary>
     private static string PortsKey(IList<Discoveryv1EndpointPort>? ports) =>
-        string.Join(';', (ports ?? []).Select(p => $"{p.Name}/{p.Port}/{p.Protocol ?? "TCP"}/{p.AppProtocol}").Order(StringComparer.Ordinal));
+        ServicePods.PortsKey((ports ?? []).Select(p => new ServicePods.Port(p.Name, p.Port ?? 0, p.Protocol ?? "TCP", p.AppProtocol)));
 
     private static bool SameSlice(V1EndpointSlice a, V1EndpointSlice b) =>
         Json.SameContent(a.Endpoints ?? [], b.Endpoints ?? []) && PortsKey(a.Ports) == PortsKey(b.Ports)
@@ -260,5 +242,7 @@ internal sealed class EndpointSliceController : QueueController
         {
             // Already gone.
         }
+
+        _written.Deleted(ObjectKey.Of(slice));
     }
 }

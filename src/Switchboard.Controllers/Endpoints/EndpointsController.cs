@@ -16,10 +16,12 @@ namespace Switchboard.Controllers.Endpoints;
 internal sealed class EndpointsController : QueueController
 {
     private readonly TriggerTimeTracker _triggers = new();
+    private readonly OwnWrites<V1Endpoints> _written;
 
     public EndpointsController(ControllerContext context)
         : base(context, "endpoints")
     {
+        _written = new OwnWrites<V1Endpoints>(context.Informers.Endpoints);
         ServicePods.Register(context.Informers, Queue.Add);
         context.Informers.Endpoints.AddHandler(onUpdate: (_, e) => Queue.Add(ObjectKey.Of(e)), onDelete: e => Queue.Add(ObjectKey.Of(e)));
     }
@@ -28,7 +30,7 @@ internal sealed class EndpointsController : QueueController
     {
         var (ns, name) = ObjectKey.Split(key);
         var service = Context.Informers.Services.Cache.Get(key);
-        var current = Context.Informers.Endpoints.Cache.Get(key);
+        var current = _written.Get(key);
         if (service is null)
         {
             _triggers.Forget(key);
@@ -69,21 +71,21 @@ internal sealed class EndpointsController : QueueController
         {
             try
             {
-                await Context.Client.CoreV1.CreateNamespacedEndpointsAsync(desired, ns, cancellationToken: cancellationToken);
+                await _written.WriteAsync(desired, () => Context.Client.CoreV1.CreateNamespacedEndpointsAsync(desired, ns, cancellationToken: cancellationToken));
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
             {
-                // Exists but the cache lags: replace what is there.
+                // Someone else made it and the cache has not shown it yet: replace what is there.
                 var existing = await Context.Client.CoreV1.ReadNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken);
                 desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-                await Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken);
+                await _written.WriteAsync(desired, () => Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken));
             }
 
             return;
         }
 
         desired.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
-        await Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken);
+        await _written.WriteAsync(desired, () => Context.Client.CoreV1.ReplaceNamespacedEndpointsAsync(desired, name, ns, cancellationToken: cancellationToken));
     }
 
     private static void Set(Dictionary<string, string> annotations, string key, string? value)
@@ -123,7 +125,7 @@ internal sealed class EndpointsController : QueueController
                 Hostname = ServicePods.Hostname(service, pod),
                 TargetRef = ServicePods.TargetRef(pod),
             };
-            string portsKey = Json.Canonical(ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Number).ToList());
+            string portsKey = ServicePods.PortsKey(ports);
             if (!groups.TryGetValue(portsKey, out var group))
             {
                 groups[portsKey] = group = (ports, [], []);
@@ -150,5 +152,7 @@ internal sealed class EndpointsController : QueueController
         {
             // Already gone.
         }
+
+        _written.Deleted(ObjectKey.Of(ns, name));
     }
 }

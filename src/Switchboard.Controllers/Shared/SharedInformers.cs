@@ -41,7 +41,7 @@ internal sealed class SharedInformers
         Services.Cache.AddIndex(SelectorIndex, s => LabelSelectors.IndexValues(s.Spec?.Selector));
         Endpoints = Create(ListWatches.Endpoints(client));
         EndpointSlices = Create(ListWatches.EndpointSlices(client));
-        EndpointSlices.Cache.AddIndex(ServiceIndex, s => s.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? svc) == true ? [ObjectKey.Of(s.Metadata.NamespaceProperty, svc)] : []);
+        EndpointSlices.Cache.AddIndex(ServiceIndex, s => ServiceKeyOf(s) is { } service ? [service] : []);
         Namespaces = Create(ListWatches.Namespaces(client));
         Nodes = Create(ListWatches.Nodes(client));
         Deployments = Create(ListWatches.Deployments(client));
@@ -63,6 +63,10 @@ internal sealed class SharedInformers
     public Informer<V1Deployment> Deployments { get; }
 
     public Informer<V1ReplicaSet> ReplicaSets { get; }
+
+    /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
+    public static string? ServiceKeyOf(V1EndpointSlice slice) =>
+        slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
 
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.RunAsync(cancellationToken), Services.RunAsync(cancellationToken), Endpoints.RunAsync(cancellationToken),
