@@ -4,6 +4,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Errors;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Http;
 
@@ -21,7 +22,12 @@ internal static class ApiJson
 
     public static Task WriteAsync(HttpContext context, int code, JsonNode node) => WriteAsync(context, code, node.ToJsonString());
 
-    public static Task WriteObjectAsync(HttpContext context, int code, object obj) => WriteAsync(context, code, KubernetesJson.Serialize(obj));
+    public static Task WriteObjectAsync(HttpContext context, int code, object obj)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = JsonContentType;
+        return context.Response.Body.WriteAsync(ModelJson.ToUtf8Bytes(obj), context.RequestAborted).AsTask();
+    }
 
     public static Task WriteStatusAsync(HttpContext context, V1Status status) =>
         WriteAsync(context, status.Code ?? 500, StatusNode(status));

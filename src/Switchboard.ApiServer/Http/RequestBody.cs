@@ -15,28 +15,26 @@ internal static class RequestBody
     public static async Task<JsonNode> ReadAsync(HttpContext context)
     {
         string mediaType = MediaType(context.Request.ContentType);
-        if (mediaType == "application/vnd.kubernetes.protobuf")
-        {
-            using var buffer = new MemoryStream();
-            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-            return ProtobufBody.Decode(buffer.ToArray());
-        }
-
         if (mediaType.Contains("cbor", StringComparison.Ordinal))
         {
             throw ApiException.UnsupportedBodyMediaType(mediaType);
         }
 
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        string text = await reader.ReadToEndAsync(context.RequestAborted);
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        if (mediaType == "application/vnd.kubernetes.protobuf")
+        {
+            return ProtobufBody.Decode(body.ToArray());
+        }
+
         if (mediaType is "application/yaml" or "text/yaml")
         {
-            return FromYaml(text);
+            return FromYaml(Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length));
         }
 
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false })
+            return JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false })
                 ?? throw ApiException.BadRequest("the request body is null");
         }
         catch (JsonException e)

@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Text;
+using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Switchboard.ApiServer.Registry;
+using Switchboard.Kube.Serialization;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
@@ -33,11 +35,27 @@ internal static class SharedWatchCodec<T>
             {
                 if (!_byType.TryGetValue(type, out byte[]? line))
                 {
-                    _byType[type] = line = Encoding.UTF8.GetBytes("{\"type\":\"" + type + "\",\"object\":" + KubernetesJson.Serialize(obj) + "}\n");
+                    _byType[type] = line = Encode(type, obj);
                 }
 
                 return line;
             }
+        }
+
+        private static byte[] Encode(string type, T obj)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", type);
+                writer.WritePropertyName("object");
+                ModelJson.Write(writer, obj);
+                writer.WriteEndObject();
+            }
+
+            buffer.Write("\n"u8);
+            return buffer.WrittenSpan.ToArray();
         }
     }
 }

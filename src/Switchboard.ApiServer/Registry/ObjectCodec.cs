@@ -1,14 +1,14 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
+using Switchboard.Kube.Serialization;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
 
-/// <summary>Objects to and from their stored JSON (KubernetesJson), with resourceVersion taken from the store.</summary>
+/// <summary>Objects to and from their stored JSON (the models' JSON), with resourceVersion taken from the store.</summary>
 internal static class ObjectCodec
 {
     public static byte[] Encode<T>(T obj)
@@ -18,7 +18,7 @@ internal static class ObjectCodec
         obj.Metadata.ResourceVersion = null;
         try
         {
-            return Encoding.UTF8.GetBytes(KubernetesJson.Serialize(obj));
+            return ModelJson.ToUtf8Bytes(obj);
         }
         finally
         {
@@ -29,14 +29,19 @@ internal static class ObjectCodec
     public static T Decode<T>(KeyValue kv)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        T obj;
+        T? obj;
         try
         {
-            obj = KubernetesJson.Deserialize<T>(Encoding.UTF8.GetString(kv.Value));
+            obj = ModelJson.FromUtf8Bytes<T>(kv.Value);
         }
         catch (JsonException e)
         {
             throw ApiException.Internal($"stored object {kv.Key} cannot be decoded: {e.Message}");
+        }
+
+        if (obj is null)
+        {
+            throw ApiException.Internal($"stored object {kv.Key} is null");
         }
 
         obj.Metadata ??= new V1ObjectMeta();
@@ -44,13 +49,13 @@ internal static class ObjectCodec
         return obj;
     }
 
-    public static JsonObject ToNode<T>(T obj) => (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(obj!))!;
+    public static JsonObject ToNode<T>(T obj) => (JsonObject)ModelJson.ToNode(obj)!;
 
     public static T FromNode<T>(JsonNode node, string kind)
     {
         try
         {
-            return KubernetesJson.Deserialize<T>(node) ?? throw ApiException.BadRequest($"{kind} in body is null");
+            return ModelJson.FromNode<T>(node) ?? throw ApiException.BadRequest($"{kind} in body is null");
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException)
         {

@@ -190,7 +190,7 @@ internal sealed class ResourceStore<T>
 
         obj.Metadata.Name = name;
         string? expected = obj.Metadata.ResourceVersion;
-        return await UpdateWithAsync(ns, name, expected, _ => obj, subresource, dryRun, cancellationToken);
+        return await UpdateCoreAsync(ns, name, expected, _ => obj, subresource, dryRun, cancellationToken);
     }
 
     /// <summary>
@@ -198,7 +198,11 @@ internal sealed class ResourceStore<T>
     /// object (a copy) and returns the desired one. Retries on a concurrent write unless the caller pinned
     /// <paramref name="expectedResourceVersion"/>, in which case a stale version is 409 Conflict.
     /// </summary>
-    public async Task<T> UpdateWithAsync(string? ns, string name, string? expectedResourceVersion, Func<T, T> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken)
+    public Task<T> UpdateWithAsync(string? ns, string name, string? expectedResourceVersion, Func<T, T> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken) =>
+        UpdateCoreAsync(ns, name, expectedResourceVersion, current => mutate(current is null ? new T { Metadata = new V1ObjectMeta { Name = name } } : ObjectCodec.Decode<T>(current)), subresource, dryRun, cancellationToken);
+
+    /// <summary><see cref="UpdateWithAsync"/> with the desired object made from the stored one (null: there is none).</summary>
+    private async Task<T> UpdateCoreAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, CancellationToken cancellationToken)
     {
         string key = Kind.Key(ns, name);
         while (true)
@@ -208,7 +212,8 @@ internal sealed class ResourceStore<T>
             {
                 if (Kind.AllowCreateOnUpdate && subresource is null)
                 {
-                    var created = mutate(new T { Metadata = new V1ObjectMeta { Name = name } });
+                    var created = desired(null);
+                    created.Metadata ??= new V1ObjectMeta();
                     created.Metadata.Name = name;
                     return await CreateAsync(ns, created, dryRun, cancellationToken);
                 }
@@ -217,7 +222,7 @@ internal sealed class ResourceStore<T>
             }
 
             var old = ObjectCodec.Decode<T>(current);
-            var obj = mutate(ObjectCodec.Decode<T>(current));
+            var obj = desired(current);
             obj.Metadata ??= new V1ObjectMeta();
             string? pinned = expectedResourceVersion ?? obj.Metadata.ResourceVersion;
             if (!string.IsNullOrEmpty(pinned) && pinned != old.Metadata.ResourceVersion)
@@ -225,22 +230,20 @@ internal sealed class ResourceStore<T>
                 throw ApiException.StaleUpdate(Kind.Plural, name, Kind.Group);
             }
 
-            obj = Merge(obj, old, subresource);
+            obj = Merge(obj, old, current, subresource);
             Strategy.Default(obj);
             Validate(obj, Strategy.ValidateUpdate(obj, old));
             ValidateImmutableMetadata(obj, old);
 
-            var oldNode = ObjectCodec.ToNode(old);
-            var newNode = ObjectCodec.ToNode(obj);
-            if (subresource is null && SpecChanged(oldNode, newNode))
-            {
-                obj.Metadata.Generation = (old.Metadata.Generation ?? 0) + 1;
-                newNode = ObjectCodec.ToNode(obj);
-            }
-
-            if (ObjectCodec.SameContent(oldNode, newNode))
+            var change = StoredChanges.Between(current.Value, ObjectCodec.Encode(obj));
+            if (change == StoredChange.None)
             {
                 return old;
+            }
+
+            if (subresource is null && change == StoredChange.Spec)
+            {
+                obj.Metadata.Generation = (old.Metadata.Generation ?? 0) + 1;
             }
 
             if (dryRun)
@@ -377,29 +380,16 @@ internal sealed class ResourceStore<T>
 
     public ApiException NotFound(string name) => ApiException.NotFound(Kind.Plural, name, Kind.Group);
 
-    private static bool SpecChanged(System.Text.Json.Nodes.JsonObject oldNode, System.Text.Json.Nodes.JsonObject newNode)
-    {
-        var a = oldNode.DeepClone().AsObject();
-        var b = newNode.DeepClone().AsObject();
-        foreach (var node in new[] { a, b })
-        {
-            node.Remove("metadata");
-            node.Remove("status");
-        }
-
-        return !System.Text.Json.Nodes.JsonNode.DeepEquals(a, b);
-    }
-
     /// <summary>
     /// Takes from <paramref name="obj"/> only what the target may change: the main resource keeps the old status,
     /// /status keeps everything but status, /finalize only changes spec.finalizers. Server-owned metadata stays.
     /// </summary>
-    private T Merge(T obj, T old, string? subresource)
+    private T Merge(T obj, T old, KeyValue stored, string? subresource)
     {
         T result;
         if (subresource is "status" or "finalize")
         {
-            result = ObjectCodec.FromNode<T>(ObjectCodec.ToNode(old), Kind.Kind);
+            result = ObjectCodec.Decode<T>(stored);
             if (subresource == "status")
             {
                 StatusProperty?.SetValue(result, StatusProperty.GetValue(obj));

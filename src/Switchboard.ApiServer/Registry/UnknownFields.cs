@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Reflection;
+using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using k8s.Models;
@@ -18,11 +20,13 @@ internal static class UnknownFields
     public static IReadOnlyList<string> Find(JsonNode? node, Type type)
     {
         var found = new List<string>();
-        Walk(node, type, "", found);
+        Walk(node, type, [], found);
         return found;
     }
 
-    private static void Walk(JsonNode? node, Type type, string path, List<string> found)
+    // The path is kept as segments (a property name, or an index when the name is null) and only spelled out for an
+    // unknown field: every request body is walked, and nearly all of them have none.
+    private static void Walk(JsonNode? node, Type type, List<(string? Name, int Index)> path, List<string> found)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         switch (node)
@@ -31,33 +35,58 @@ internal static class UnknownFields
                 var properties = Properties.GetOrAdd(type, Declared);
                 foreach (var (name, value) in obj)
                 {
-                    string at = path.Length == 0 ? name : path + "." + name;
+                    path.Add((name, 0));
                     if (properties.TryGetValue(name, out var propertyType))
                     {
-                        Walk(value, propertyType, at, found);
+                        Walk(value, propertyType, path, found);
                     }
                     else
                     {
-                        found.Add(at);
+                        found.Add(Spell(path));
                     }
+
+                    path.RemoveAt(path.Count - 1);
                 }
 
                 break;
             case JsonObject obj when DictionaryValueType(type) is { } valueType:
                 foreach (var (name, value) in obj)
                 {
-                    Walk(value, valueType, path + "." + name, found);
+                    path.Add((name, 0));
+                    Walk(value, valueType, path, found);
+                    path.RemoveAt(path.Count - 1);
                 }
 
                 break;
             case JsonArray array when ElementType(type) is { } elementType:
                 for (int i = 0; i < array.Count; i++)
                 {
-                    Walk(array[i], elementType, $"{path}[{i}]", found);
+                    path.Add((null, i));
+                    Walk(array[i], elementType, path, found);
+                    path.RemoveAt(path.Count - 1);
                 }
 
                 break;
         }
+    }
+
+    /// <summary>The path as upstream prints it: spec.template.spec.containers[0].foo.</summary>
+    private static string Spell(List<(string? Name, int Index)> path)
+    {
+        var builder = new StringBuilder();
+        foreach (var (name, index) in path)
+        {
+            if (name is null)
+            {
+                builder.Append('[').Append(index.ToString(CultureInfo.InvariantCulture)).Append(']');
+            }
+            else
+            {
+                builder.Append(builder.Length == 0 ? "" : ".").Append(name);
+            }
+        }
+
+        return builder.ToString();
     }
 
     private static bool IsModel(Type type) =>

@@ -63,6 +63,10 @@ internal static class ServicePods
         }, Pod);
     }
 
+    /// <summary>A port set as a string, equal for equal sets whatever their order (no field holds ';'; appProtocol, which may hold '/', comes last).</summary>
+    public static string PortsKey(IEnumerable<Port> ports) =>
+        string.Join(';', ports.Select(p => $"{p.Name}/{p.Number}/{p.Protocol}/{p.AppProtocol}").Order(StringComparer.Ordinal));
+
     /// <summary>Pods a service selects, found through the label index by one of the selector's pairs.</summary>
     public static IEnumerable<V1Pod> Selected(SharedInformers informers, V1Service service)
     {

@@ -1,18 +1,19 @@
 using System.Text.Json.Nodes;
-using k8s;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Shared;
 
 /// <summary>JSON helpers over the Kubernetes model's serializer: deep copies, order-independent comparison, patches.</summary>
 internal static class Json
 {
-    public static T Clone<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));
+    public static T Clone<T>(T obj) => ModelJson.Clone(obj);
 
-    /// <summary>The object as JSON with object keys sorted and nulls dropped, so equal content compares equal.</summary>
+    /// <summary>The object as JSON with object keys sorted and nulls dropped, so equal content gives equal text.</summary>
     public static string Canonical(object? obj) =>
-        obj is null ? "null" : Sort(JsonNode.Parse(KubernetesJson.Serialize(obj)))?.ToJsonString() ?? "null";
+        obj is null ? "null" : Sort(ModelJson.ToNode(obj))?.ToJsonString() ?? "null";
 
-    public static bool SameContent(object? a, object? b) => Canonical(a) == Canonical(b);
+    /// <summary>Equal content, whatever the order of object keys.</summary>
+    public static bool SameContent(object? a, object? b) => ModelJson.SameContent(a, b);
 
     /// <summary>
     /// Equality as Go's semantic DeepEqual sees value-typed fields: an empty object or list equals an absent one
@@ -22,7 +23,7 @@ internal static class Json
         Prune(JsonNode.Parse(Canonical(a)), null)?.ToJsonString() == Prune(JsonNode.Parse(Canonical(b)), null)?.ToJsonString();
 
     /// <summary>A model value as a JSON node, for building merge patches.</summary>
-    public static JsonNode? Node(object? value) => value is null ? null : JsonNode.Parse(KubernetesJson.Serialize(value));
+    public static JsonNode? Node(object? value) => value is null ? null : ModelJson.ToNode(value);
 
     private static JsonNode? Prune(JsonNode? node, string? name)
     {

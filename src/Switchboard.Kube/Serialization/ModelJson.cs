@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+
+namespace Switchboard.Kube.Serialization;
+
+/// <summary>
+/// The Kubernetes models' JSON (KubernetesClient's own serializer options) straight to and from UTF-8 bytes, elements
+/// and nodes. <see cref="KubernetesJson"/> only goes through strings, which costs a copy and a transcode per object on
+/// the hottest paths of the API server and the controllers.
+/// </summary>
+public static class ModelJson
+{
+    public static JsonSerializerOptions Options { get; } = CaptureOptions();
+
+    public static byte[] ToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+
+    public static void Write<T>(Utf8JsonWriter writer, T value) => JsonSerializer.Serialize(writer, value, Options);
+
+    public static T? FromUtf8Bytes<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<T>(json, Options);
+
+    public static JsonNode? ToNode<T>(T value) => JsonSerializer.SerializeToNode(value, Options);
+
+    public static T? FromNode<T>(JsonNode node) => node.Deserialize<T>(Options);
+
+    /// <summary>A deep copy through JSON.</summary>
+    public static T Clone<T>(T value) => FromUtf8Bytes<T>(ToUtf8Bytes(value))!;
+
+    /// <summary>Whether two values serialize to equal JSON, whatever the order of object keys (labels, say).</summary>
+    public static bool SameContent<T>(T a, T b) =>
+        JsonElement.DeepEquals(JsonSerializer.SerializeToElement(a, Options), JsonSerializer.SerializeToElement(b, Options));
+
+    private static JsonSerializerOptions CaptureOptions()
+    {
+        JsonSerializerOptions? options = null;
+        KubernetesJson.AddJsonOptions(o => options = o);
+        return options ?? throw new InvalidOperationException("KubernetesJson did not hand out its serializer options");
+    }
+}
