@@ -7,6 +7,6 @@ cd "$(dirname "$0")"
 command -v dotnet >/dev/null || { echo "install.sh: the .NET 10 SDK is needed (dotnet on PATH)" >&2; exit 1; }
 source scripts/packages.sh
 bash scripts/apt-install.sh "${RUNTIME_PACKAGES[@]}"
-dotnet publish src/Switchboard/Switchboard.csproj -c Release -o /usr/local/lib/switchboard --nologo -v quiet
+bash scripts/publish.sh /usr/local/lib/switchboard
 ln -sf /usr/local/lib/switchboard/switchboard /usr/local/bin/switchboard
 echo "installed: $(command -v switchboard)"

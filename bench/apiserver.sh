@@ -22,7 +22,7 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-dotnet build src/Switchboard -c Release --nologo -v quiet -o "$work/server" >/dev/null
+bash scripts/publish.sh "$work/server" >/dev/null
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
 
 port=$(free_port)

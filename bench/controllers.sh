@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-dotnet build src/Switchboard -c Release --nologo -v quiet -o "$work/switchboard" >/dev/null
+bash scripts/publish.sh "$work/switchboard" >/dev/null
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
 port=$(free_port)
 dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$port" >"$work/up.log" 2>&1 &
