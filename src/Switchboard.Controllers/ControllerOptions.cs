@@ -3,7 +3,7 @@ namespace Switchboard.Controllers;
 /// <summary>What the controller manager runs and how.</summary>
 public sealed record ControllerOptions
 {
-    /// <summary>Concurrent workers per controller.</summary>
+    /// <summary>Concurrent workers per controller (the scheduler always works one pod at a time).</summary>
     public int Workers { get; init; } = 4;
 
     /// <summary>Whether to bind unscheduled pods to nodes (off when another scheduler does it).</summary>

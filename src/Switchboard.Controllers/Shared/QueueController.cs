@@ -22,10 +22,13 @@ internal abstract class QueueController
 
     protected WorkQueue<string> Queue { get; }
 
+    /// <summary>How many keys are reconciled at once.</summary>
+    protected virtual int Workers => Context.Options.Workers;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var registration = cancellationToken.Register(Queue.ShutDown);
-        await QueueWorkers.RunAsync(Queue, Context.Options.Workers, SyncAsync, Logger, cancellationToken);
+        await QueueWorkers.RunAsync(Queue, Workers, SyncAsync, Logger, cancellationToken);
     }
 
     /// <summary>Brings the world in line for one key; throwing requeues the key with backoff.</summary>
