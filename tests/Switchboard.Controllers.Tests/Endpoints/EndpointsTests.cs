@@ -55,6 +55,28 @@ public sealed class EndpointsTests
     }
 
     [Fact]
+    public async Task The_placeholder_slice_of_a_service_without_endpoints_becomes_its_first_real_slice()
+    {
+        string ns = await NamespaceAsync("placeholder");
+        var labels = new Dictionary<string, string> { ["app"] = "later" };
+        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "later" }, Spec = new V1ServiceSpec { Selector = labels, Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        await Eventually.WaitAsync(async () => (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Count == 1, "the service's placeholder slice");
+        var placeholder = (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Single();
+        Assert.Empty(placeholder.Endpoints ?? []);
+        Assert.Null(placeholder.Ports);
+
+        await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "later-0", Labels = labels }, Spec = new V1PodSpec { NodeName = "elsewhere", Containers = [new V1Container { Name = "c", Image = "nginx" }] } }, ns);
+        const string status = """{"status":{"phase":"Running","podIP":"10.250.0.9","podIPs":[{"ip":"10.250.0.9"}],"conditions":[{"type":"Ready","status":"True"}]}}""";
+        await Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(status, V1Patch.PatchType.MergePatch), "later-0", ns);
+
+        await Eventually.WaitAsync(async () => (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Any(x => x.Endpoints?.Count == 1), "the pod's endpoint in a slice");
+        var slice = (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Single();
+        Assert.Equal(placeholder.Metadata.Uid, slice.Metadata.Uid);
+        Assert.Equal(80, slice.Ports.Single().Port);
+        Assert.Equal("10.250.0.9", slice.Endpoints.Single().Addresses.Single());
+    }
+
+    [Fact]
     public async Task Named_target_ports_resolve_per_pod_and_headless_services_carry_hostnames()
     {
         string ns = await NamespaceAsync("named");
