@@ -33,16 +33,12 @@ public sealed class EndpointsTests
     [Fact]
     public async Task Endpoints_and_slices_carry_the_time_of_the_change_they_reflect()
     {
-        string ns = await NamespaceAsync("trigger");
-        var labels = new Dictionary<string, string> { ["app"] = "timed" };
-        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "timed" }, Spec = new V1ServiceSpec { Selector = labels, Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        string ns = await ServiceWithoutPodsAsync("timed");
         await Eventually.WaitAsync(async () => (await Client.CoreV1.ListNamespacedEndpointsAsync(ns)).Items.Count == 1, "the service's first Endpoints");
 
         // A pod made Ready at a moment no other change has: that moment is what the next writes name.
-        await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "timed-0", Labels = labels }, Spec = new V1PodSpec { NodeName = "elsewhere", Containers = [new V1Container { Name = "c", Image = "nginx" }] } }, ns);
         const string readyAt = "2031-02-03T04:05:06Z";
-        string status = $$$"""{"status":{"phase":"Running","podIP":"10.250.0.7","podIPs":[{"ip":"10.250.0.7"}],"conditions":[{"type":"Ready","status":"True","lastTransitionTime":"{{{readyAt}}}"}]}}""";
-        await Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(status, V1Patch.PatchType.MergePatch), "timed-0", ns);
+        await ReadyPodAsync(ns, "timed", "10.250.0.7", readyAt);
 
         await Eventually.WaitAsync(async () =>
             (await Client.CoreV1.ReadNamespacedEndpointsAsync("timed", ns)).Subsets?.SingleOrDefault()?.Addresses?.SingleOrDefault()?.Ip == "10.250.0.7"
@@ -57,17 +53,13 @@ public sealed class EndpointsTests
     [Fact]
     public async Task The_placeholder_slice_of_a_service_without_endpoints_becomes_its_first_real_slice()
     {
-        string ns = await NamespaceAsync("placeholder");
-        var labels = new Dictionary<string, string> { ["app"] = "later" };
-        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "later" }, Spec = new V1ServiceSpec { Selector = labels, Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        string ns = await ServiceWithoutPodsAsync("later");
         await Eventually.WaitAsync(async () => (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Count == 1, "the service's placeholder slice");
         var placeholder = (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Single();
         Assert.Empty(placeholder.Endpoints ?? []);
         Assert.Null(placeholder.Ports);
 
-        await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "later-0", Labels = labels }, Spec = new V1PodSpec { NodeName = "elsewhere", Containers = [new V1Container { Name = "c", Image = "nginx" }] } }, ns);
-        const string status = """{"status":{"phase":"Running","podIP":"10.250.0.9","podIPs":[{"ip":"10.250.0.9"}],"conditions":[{"type":"Ready","status":"True"}]}}""";
-        await Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(status, V1Patch.PatchType.MergePatch), "later-0", ns);
+        await ReadyPodAsync(ns, "later", "10.250.0.9", "2031-02-03T04:05:06Z");
 
         await Eventually.WaitAsync(async () => (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Any(x => x.Endpoints?.Count == 1), "the pod's endpoint in a slice");
         var slice = (await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.Single();
@@ -181,6 +173,23 @@ public sealed class EndpointsTests
     }
 
     private IKubernetes Client => _cluster.Client;
+
+    /// <summary>A namespace named after the service, and the service (port 80, selecting app=NAME) without pods.</summary>
+    private async Task<string> ServiceWithoutPodsAsync(string name)
+    {
+        string ns = await NamespaceAsync(name);
+        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = name }, Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = name }, Ports = [new V1ServicePort { Port = 80 }] } }, ns);
+        return ns;
+    }
+
+    /// <summary>Pod NAME-0 of the service, on no real node, made Running and Ready with <paramref name="ip"/> at <paramref name="readyAt"/>.</summary>
+    private async Task ReadyPodAsync(string ns, string service, string ip, string readyAt)
+    {
+        string name = service + "-0";
+        await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = service } }, Spec = new V1PodSpec { NodeName = "elsewhere", Containers = [new V1Container { Name = "c", Image = "nginx" }] } }, ns);
+        string status = $$$"""{"status":{"phase":"Running","podIP":"{{{ip}}}","podIPs":[{"ip":"{{{ip}}}"}],"conditions":[{"type":"Ready","status":"True","lastTransitionTime":"{{{readyAt}}}"}]}}""";
+        await Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(status, V1Patch.PatchType.MergePatch), name, ns);
+    }
 
     private async Task<string> NamespaceAsync(string prefix)
     {

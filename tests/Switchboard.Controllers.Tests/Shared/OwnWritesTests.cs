@@ -14,23 +14,20 @@ namespace Switchboard.Controllers.Tests.Shared;
 /// OwnWrites against the real API server, with an informer whose watch is held back on demand: the cache lags the
 /// writes for as long as a test wants, which is what a controller meets during a burst.
 /// </summary>
-public sealed class OwnWritesTests : IClassFixture<InProcessApiServer>, IAsyncLifetime
+public sealed class OwnWritesTests : IClassFixture<InProcessApiServer>, IDisposable
 {
     private readonly InProcessApiServer _server;
-    private readonly string _ns = "own-" + Guid.NewGuid().ToString("N")[..8];
     private readonly CancellationTokenSource _stop = new();
+    private readonly string _ns = "own-" + Guid.NewGuid().ToString("N")[..8];
     private TaskCompletionSource _gate = Open();
 
     public OwnWritesTests(InProcessApiServer server) => _server = server;
 
     private IKubernetes Client => _server.Client;
 
-    public async Task InitializeAsync() =>
-        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = _ns } });
-
-    public async Task DisposeAsync()
+    public void Dispose()
     {
-        await _stop.CancelAsync();
+        _stop.Cancel();
         _stop.Dispose();
     }
 
@@ -111,8 +108,10 @@ public sealed class OwnWritesTests : IClassFixture<InProcessApiServer>, IAsyncLi
 
     private void ReleaseWatch() => _gate.TrySetResult();
 
+    /// <summary>The test's namespace, and an informer on Endpoints with the tracker over it, synced.</summary>
     private async Task<(Informer<V1Endpoints> Informer, OwnWrites<V1Endpoints> Written)> StartAsync()
     {
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = _ns } });
         var real = ListWatches.Endpoints(Client);
         var informer = new Informer<V1Endpoints>(new ListWatch<V1Endpoints>(real.List, (rv, timeout, onError, ct) => HeldBack(real.Watch(rv, timeout, onError, ct), ct)), NullLogger.Instance);
         var written = new OwnWrites<V1Endpoints>(informer);
