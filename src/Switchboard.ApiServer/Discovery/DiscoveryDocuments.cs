@@ -69,6 +69,13 @@ internal sealed class DiscoveryDocuments
             }
 
             resources.Add(entry);
+            if (kind.HasBinding)
+            {
+                var binding = Subresource(kind, "binding", "Binding", "", kind.GroupVersion);
+                binding["verbs"] = new JsonArray("create");
+                resources.Add(binding);
+            }
+
             if (kind.HasStatus)
             {
                 resources.Add(Subresource(kind, "status", kind.Kind, "", kind.GroupVersion));

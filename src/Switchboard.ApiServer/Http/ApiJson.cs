@@ -32,7 +32,7 @@ internal static class ApiJson
     public static Task WriteStatusAsync(HttpContext context, V1Status status) =>
         WriteAsync(context, status.Code ?? 500, StatusNode(status));
 
-    /// <summary>A Status as JSON (the model's own converter only reads).</summary>
+    /// <summary>A Status as JSON (the model's own converter only reads); a Success has no message or reason, as upstream omits them.</summary>
     public static JsonObject StatusNode(V1Status status)
     {
         var node = new JsonObject
@@ -41,9 +41,17 @@ internal static class ApiJson
             ["apiVersion"] = "v1",
             ["metadata"] = new JsonObject(),
             ["status"] = status.Status,
-            ["message"] = status.Message,
-            ["reason"] = status.Reason,
         };
+        if (status.Message is not null)
+        {
+            node["message"] = status.Message;
+        }
+
+        if (status.Reason is not null)
+        {
+            node["reason"] = status.Reason;
+        }
+
         if (status.Details is not null)
         {
             node["details"] = JsonNode.Parse(KubernetesJson.Serialize(status.Details));

@@ -13,7 +13,7 @@ using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
 
-/// <summary>The REST verbs of one kind: get, list, watch, create, update, patch, delete, deletecollection, status, scale.</summary>
+/// <summary>The REST verbs of one kind: get, list, watch, create, update, patch, delete, deletecollection, status, scale, binding.</summary>
 internal sealed class ResourceHandler<T> : IResourceHandler
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
@@ -65,6 +65,12 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             return;
         }
 
+        if (request.Subresource == "binding")
+        {
+            await BindAsync(http, ns, name);
+            return;
+        }
+
         switch (method)
         {
             case "GET":
@@ -99,6 +105,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             null => true,
             "status" => Kind.HasStatus,
             "scale" => Kind.HasScale,
+            "binding" => Kind.HasBinding,
             "finalize" => Kind.Kind == "Namespace" && method == "PUT",
             _ => false,
         };
@@ -285,28 +292,69 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         ["status"] = new JsonObject { ["replicas"] = access.StatusReplicas(obj), ["selector"] = access.Selector(obj) },
     };
 
-    private async Task<T> ReadObjectAsync(HttpContext http)
+    /// <summary>
+    /// pods/binding (POST only), as kube-apiserver: the Binding names the pod of the URL, its uid and resourceVersion
+    /// are preconditions on the pod, and success is 201 with a Success Status rather than an object.
+    /// </summary>
+    private async Task BindAsync(HttpContext http, string? ns, string name)
+    {
+        if (http.Request.Method != "POST")
+        {
+            throw ApiException.MethodNotAllowed(http.Request.Method, Kind.Plural + "/binding");
+        }
+
+        var access = TypedKind.Binding!;
+        var binding = await ReadBodyAsync<V1Binding>(http, V1Binding.KubeKind, V1Binding.KubeApiVersion, V1Binding.KubeApiVersion);
+        binding.Metadata ??= new V1ObjectMeta();
+        _store.CheckNamespaceOfBody(ns, binding.Metadata);
+        if (binding.Metadata.Name != name)
+        {
+            throw ApiException.BadRequest("name in URL does not match name in Binding object");
+        }
+
+        var errors = access.Validate(binding).ToList();
+        if (errors.Count > 0)
+        {
+            throw ApiException.Invalid(V1Binding.KubeKind, name, "", errors);
+        }
+
+        string? uid = string.IsNullOrEmpty(binding.Metadata.Uid) ? null : binding.Metadata.Uid;
+        string? resourceVersion = string.IsNullOrEmpty(binding.Metadata.ResourceVersion) ? null : binding.Metadata.ResourceVersion;
+        await _store.UpdateWithAsync(ns, name, null, current =>
+        {
+            _store.CheckPreconditions(current, uid, resourceVersion);
+            access.Bind(current, binding, _context.Now());
+            return current;
+        }, "binding", IsDryRun(http), http.RequestAborted);
+        await ApiJson.WriteStatusAsync(http, new V1Status { Status = "Success", Code = StatusCodes.Status201Created });
+    }
+
+    private Task<T> ReadObjectAsync(HttpContext http) => ReadBodyAsync<T>(http, Kind.Kind, Kind.Version, Kind.GroupVersion);
+
+    private async Task<TBody> ReadBodyAsync<TBody>(HttpContext http, string expectedKind, string version, string groupVersion)
     {
         var node = await RequestBody.ReadAsync(http);
         if (node is not JsonObject obj)
         {
-            throw ApiException.BadRequest($"the body of the request is not a {Kind.Kind} object");
+            throw ApiException.BadRequest($"the body of the request is not a {expectedKind} object");
         }
 
         string? apiVersion = obj["apiVersion"]?.ToString();
         string? kind = obj["kind"]?.ToString();
-        if ((kind is { Length: > 0 } && kind != Kind.Kind) || (apiVersion is { Length: > 0 } && apiVersion != Kind.GroupVersion))
+        if ((kind is { Length: > 0 } && kind != expectedKind) || (apiVersion is { Length: > 0 } && apiVersion != groupVersion))
         {
-            throw ApiException.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({Kind.GroupVersion})" +
-                (kind != Kind.Kind ? $" or kind {kind} is not {Kind.Kind}" : ""));
+            throw ApiException.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({groupVersion})" +
+                (kind != expectedKind ? $" or kind {kind} is not {expectedKind}" : ""));
         }
 
-        CheckUnknownFields(http, obj);
-        return ObjectCodec.FromNode<T>(obj, Kind.Kind);
+        CheckUnknownFields(http, obj, typeof(TBody), expectedKind, version);
+        return ObjectCodec.FromNode<TBody>(obj, expectedKind);
     }
 
+    private void CheckUnknownFields(HttpContext http, JsonNode node) => CheckUnknownFields(http, node, typeof(T), Kind.Kind, Kind.Version);
+
     /// <summary>Server-side field validation: Strict rejects unknown fields (400), Warn (the default) reports them.</summary>
-    private void CheckUnknownFields(HttpContext http, JsonNode node)
+    private static void CheckUnknownFields(HttpContext http, JsonNode node, Type type, string kind, string version)
     {
         string directive = http.Request.Query["fieldValidation"].ToString();
         if (directive == "Ignore")
@@ -314,7 +362,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             return;
         }
 
-        var unknown = UnknownFields.Find(node, typeof(T));
+        var unknown = UnknownFields.Find(node, type);
         if (unknown.Count == 0)
         {
             return;
@@ -322,7 +370,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
 
         if (directive == "Strict")
         {
-            throw ApiException.BadRequest($"{Kind.Kind} in version \"{Kind.Version}\" cannot be handled as a {Kind.Kind}: strict decoding error: " +
+            throw ApiException.BadRequest($"{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: " +
                 string.Join(", ", unknown.Select(u => $"unknown field \"{u}\"")));
         }
 

@@ -33,7 +33,7 @@ internal sealed class ResourceCatalog
             Namespaces,
             Services,
             Endpoints,
-            Handler(context, ResourceKind<V1Pod>.Create(new PodStrategy(), namespaced: true, ["po"], all: true, status: true)),
+            Handler(context, ResourceKind<V1Pod>.Create(new PodStrategy(), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind))),
             events,
             Handler(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true)),
             Handler(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"])),

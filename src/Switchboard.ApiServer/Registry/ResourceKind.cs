@@ -24,6 +24,9 @@ internal abstract class ResourceKind
     /// <summary>Whether /scale exists (autoscaling/v1 Scale).</summary>
     public bool HasScale { get; init; }
 
+    /// <summary>Whether /binding exists (create only, a v1 Binding).</summary>
+    public bool HasBinding { get; init; }
+
     /// <summary>Whether PUT may create a missing object (endpoints, events).</summary>
     public bool AllowCreateOnUpdate { get; init; }
 

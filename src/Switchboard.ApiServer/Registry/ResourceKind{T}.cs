@@ -13,10 +13,13 @@ internal sealed class ResourceKind<T> : ResourceKind
     /// <summary>The /scale view of the kind, or null when it has none.</summary>
     public ScaleAccess<T>? Scale { get; init; }
 
+    /// <summary>The /binding view of the kind, or null when it has none.</summary>
+    public BindingAccess<T>? Binding { get; init; }
+
     public override Type ModelType => typeof(T);
 
     /// <summary>Reads group, version, kind and plural from the model's KubernetesEntity attribute.</summary>
-    public static ResourceKind<T> Create(ResourceStrategy<T> strategy, bool namespaced, string[]? shortNames = null, bool all = false, bool status = false, ScaleAccess<T>? scale = null, bool createOnUpdate = false)
+    public static ResourceKind<T> Create(ResourceStrategy<T> strategy, bool namespaced, string[]? shortNames = null, bool all = false, bool status = false, ScaleAccess<T>? scale = null, BindingAccess<T>? binding = null, bool createOnUpdate = false)
     {
         var entity = typeof(T).GetCustomAttribute<KubernetesEntityAttribute>()
             ?? throw new InvalidOperationException($"{typeof(T).Name} has no KubernetesEntity attribute");
@@ -32,6 +35,8 @@ internal sealed class ResourceKind<T> : ResourceKind
             HasStatus = status,
             HasScale = scale is not null,
             Scale = scale,
+            HasBinding = binding is not null,
+            Binding = binding,
             AllowCreateOnUpdate = createOnUpdate,
             Strategy = strategy,
         };

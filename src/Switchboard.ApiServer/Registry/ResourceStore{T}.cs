@@ -297,16 +297,7 @@ internal sealed class ResourceStore<T>
             var current = await Store.GetAsync(key, cancellationToken) ?? throw NotFound(name);
             var obj = ObjectCodec.Decode<T>(current);
             var meta = obj.Metadata;
-            if (request.PreconditionUid is { } uid && uid != meta.Uid)
-            {
-                throw ApiException.Conflict(Kind.Plural, name, Kind.Group, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.Uid}");
-            }
-
-            if (request.PreconditionResourceVersion is { } rv && rv != meta.ResourceVersion)
-            {
-                throw ApiException.Conflict(Kind.Plural, name, Kind.Group, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {meta.ResourceVersion}");
-            }
-
+            CheckPreconditions(obj, request.PreconditionUid, request.PreconditionResourceVersion);
             string? gcFinalizer = request.PropagationPolicy switch
             {
                 "Foreground" => "foregroundDeletion",
@@ -371,6 +362,21 @@ internal sealed class ResourceStore<T>
         }
     }
 
+    /// <summary>The preconditions of a delete or a binding: a uid or resourceVersion given (not null) must be the object's, else 409.</summary>
+    public void CheckPreconditions(T obj, string? uid, string? resourceVersion)
+    {
+        var meta = obj.Metadata;
+        if (uid is not null && uid != meta.Uid)
+        {
+            throw ApiException.Conflict(Kind.Plural, meta.Name, Kind.Group, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.Uid}");
+        }
+
+        if (resourceVersion is not null && resourceVersion != meta.ResourceVersion)
+        {
+            throw ApiException.Conflict(Kind.Plural, meta.Name, Kind.Group, $"Precondition failed: ResourceVersion in precondition: {resourceVersion}, ResourceVersion in object meta: {meta.ResourceVersion}");
+        }
+    }
+
     public string? FieldValue(T obj, string field) => field switch
     {
         "metadata.name" => obj.Metadata.Name,
@@ -382,7 +388,8 @@ internal sealed class ResourceStore<T>
 
     /// <summary>
     /// Takes from <paramref name="obj"/> only what the target may change: the main resource keeps the old status,
-    /// /status keeps everything but status, /finalize only changes spec.finalizers. Server-owned metadata stays.
+    /// /status keeps everything but status, /finalize only changes spec.finalizers, /binding may change all of it (a
+    /// pod's node, annotations and PodScheduled condition). Server-owned metadata stays.
     /// </summary>
     private T Merge(T obj, T old, KeyValue stored, string? subresource)
     {
@@ -402,7 +409,7 @@ internal sealed class ResourceStore<T>
         else
         {
             result = obj;
-            if (Kind.HasStatus && StatusProperty is not null)
+            if (subresource != "binding" && Kind.HasStatus && StatusProperty is not null)
             {
                 StatusProperty.SetValue(result, StatusProperty.GetValue(old));
             }
@@ -479,7 +486,7 @@ internal sealed class ResourceStore<T>
         }
     }
 
-    private void CheckNamespaceOfBody(string? ns, V1ObjectMeta meta)
+    public void CheckNamespaceOfBody(string? ns, V1ObjectMeta meta)
     {
         if (Kind.Namespaced && !string.IsNullOrEmpty(meta.NamespaceProperty) && meta.NamespaceProperty != ns)
         {

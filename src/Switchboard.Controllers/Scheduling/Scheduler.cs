@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
@@ -23,7 +21,6 @@ internal sealed class Scheduler : QueueController
 
     // Pods bound but not yet shown bound by the informer still count on their node, so a burst spreads evenly.
     private readonly ConcurrentDictionary<string, string> _assumed = new(StringComparer.Ordinal);
-    private volatile bool _bindingUnsupported;
 
     public Scheduler(ControllerContext context)
         : base(context, "scheduler")
@@ -78,31 +75,18 @@ internal sealed class Scheduler : QueueController
         Context.Events.Normal(pod, Component, "Scheduled", $"Successfully assigned {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} to {node.Metadata.Name}");
     }
 
-    private async Task BindAsync(V1Pod pod, string node, CancellationToken cancellationToken)
+    /// <summary>
+    /// Binds through pods/binding, as kube-scheduler's DefaultBinder: the API server sets spec.nodeName and
+    /// PodScheduled=True at once, and the uid keeps a pod deleted and created again under the name from taking the node.
+    /// </summary>
+    private Task BindAsync(V1Pod pod, string node, CancellationToken cancellationToken)
     {
-        string ns = pod.Metadata.NamespaceProperty;
-        if (!_bindingUnsupported)
+        var binding = new V1Binding
         {
-            var binding = new V1Binding
-            {
-                Metadata = new V1ObjectMeta { Name = pod.Metadata.Name, NamespaceProperty = ns, Uid = pod.Metadata.Uid },
-                Target = new V1ObjectReference { Kind = "Node", ApiVersion = "v1", Name = node },
-            };
-            try
-            {
-                await Context.Client.CoreV1.CreateNamespacedPodBindingAsync(binding, pod.Metadata.Name, ns, cancellationToken: cancellationToken);
-                return;
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed
-                && Context.Informers.Pods.Cache.Get(ns, pod.Metadata.Name) is not null)
-            {
-                // The server has no pods/binding subresource: set spec.nodeName directly instead.
-                _bindingUnsupported = true;
-            }
-        }
-
-        var spec = new JsonObject { ["spec"] = new JsonObject { ["nodeName"] = node }, ["metadata"] = new JsonObject { ["resourceVersion"] = pod.Metadata.ResourceVersion } };
-        await Context.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(spec.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, ns, cancellationToken: cancellationToken);
+            Metadata = new V1ObjectMeta { Name = pod.Metadata.Name, NamespaceProperty = pod.Metadata.NamespaceProperty, Uid = pod.Metadata.Uid },
+            Target = new V1ObjectReference { Kind = "Node", Name = node },
+        };
+        return Context.Client.CoreV1.CreateNamespacedPodBindingAsync(binding, pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
     }
 
     private async Task MarkUnschedulableAsync(V1Pod pod, IReadOnlyList<V1Node> nodes, CancellationToken cancellationToken)
@@ -136,9 +120,10 @@ internal sealed class Scheduler : QueueController
         await Context.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
     }
 
+    /// <summary>Unbound, live, ours, and not held back by scheduling gates (upstream's binding refuses a gated pod).</summary>
     private static bool NeedsScheduling(V1Pod pod) =>
         string.IsNullOrEmpty(pod.Spec?.NodeName) && pod.Metadata.DeletionTimestamp is null && !Objects.IsTerminal(pod)
-        && (pod.Spec?.SchedulerName is null or "" or Component);
+        && (pod.Spec?.SchedulerName is null or "" or Component) && pod.Spec?.SchedulingGates is null or { Count: 0 };
 
     private static bool IsReady(V1Node node) => node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 

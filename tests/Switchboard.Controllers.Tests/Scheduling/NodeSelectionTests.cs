@@ -5,7 +5,7 @@ using Switchboard.Controllers.Tests.Fixtures;
 
 namespace Switchboard.Controllers.Tests.Scheduling;
 
-/// <summary>The scheduler honours spec.nodeSelector and required node affinity.</summary>
+/// <summary>The scheduler honours spec.nodeSelector, required node affinity and scheduling gates.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class NodeSelectionTests
 {
@@ -68,10 +68,33 @@ public sealed class NodeSelectionTests
         }
     }
 
-    private Task<V1Pod> CreatePodAsync(string ns, string name, V1Affinity? affinity = null, Dictionary<string, string>? nodeSelector = null) =>
+    [Fact]
+    public async Task A_gated_pod_waits_unbound_until_its_last_scheduling_gate_is_removed()
+    {
+        string ns = "gate-" + Guid.NewGuid().ToString("N")[..6];
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+
+        await CreatePodAsync(ns, "gated", gates: ["example.com/hold"]);
+        await CreatePodAsync(ns, "free");
+
+        // The free pod comes second: once it is bound, the scheduler has seen the gated one and left it alone.
+        await Eventually.WaitAsync(async () => (await Client.CoreV1.ReadNamespacedPodAsync("free", ns)).Spec.NodeName == "node-1", "free bound to node-1");
+        Assert.Null((await Client.CoreV1.ReadNamespacedPodAsync("gated", ns)).Spec.NodeName);
+
+        await Client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"spec":{"schedulingGates":null}}""", V1Patch.PatchType.MergePatch), "gated", ns);
+        await Eventually.WaitAsync(async () => (await Client.CoreV1.ReadNamespacedPodAsync("gated", ns)).Spec.NodeName == "node-1", "gated bound once its gate is gone");
+    }
+
+    private Task<V1Pod> CreatePodAsync(string ns, string name, V1Affinity? affinity = null, Dictionary<string, string>? nodeSelector = null, string[]? gates = null) =>
         Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
         {
             Metadata = new V1ObjectMeta { Name = name },
-            Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "nginx" }], Affinity = affinity, NodeSelector = nodeSelector },
+            Spec = new V1PodSpec
+            {
+                Containers = [new V1Container { Name = "c", Image = "nginx" }],
+                Affinity = affinity,
+                NodeSelector = nodeSelector,
+                SchedulingGates = gates?.Select(g => new V1PodSchedulingGate { Name = g }).ToList(),
+            },
         }, ns);
 }
