@@ -29,7 +29,9 @@ internal sealed class ApiException : Exception
 
     public static ApiException Invalid(string kind, string name, string group, IReadOnlyList<FieldError> errors)
     {
-        string list = errors.Count == 1 ? errors[0].ToString() : "[" + string.Join(", ", errors) + "]";
+        // As apimachinery's ErrorList.ToAggregate: the message says each distinct error once; the causes keep them all.
+        var messages = errors.Select(e => e.ToString()).Distinct().ToList();
+        string list = messages.Count == 1 ? messages[0] : "[" + string.Join(", ", messages) + "]";
         var details = new V1StatusDetails
         {
             Name = name,

@@ -20,32 +20,10 @@ internal static class Json
     /// (<c>resources: {}</c> after a kubectl patch), except where emptiness means something (<c>emptyDir: {}</c>).
     /// </summary>
     public static bool SameIgnoringEmpty(object? a, object? b) =>
-        Prune(JsonNode.Parse(Canonical(a)), null)?.ToJsonString() == Prune(JsonNode.Parse(Canonical(b)), null)?.ToJsonString();
+        ModelJson.WithoutEmpty(JsonNode.Parse(Canonical(a)))?.ToJsonString() == ModelJson.WithoutEmpty(JsonNode.Parse(Canonical(b)))?.ToJsonString();
 
     /// <summary>A model value as a JSON node, for building merge patches.</summary>
     public static JsonNode? Node(object? value) => value is null ? null : ModelJson.ToNode(value);
-
-    private static JsonNode? Prune(JsonNode? node, string? name)
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                var kept = new JsonObject();
-                foreach (var (key, value) in obj)
-                {
-                    if (Prune(value, key) is { } child)
-                    {
-                        kept[key] = child;
-                    }
-                }
-
-                return kept.Count == 0 && name != "emptyDir" ? null : kept;
-            case JsonArray array:
-                return array.Count == 0 ? null : new JsonArray([.. array.Select(item => Prune(item, null) ?? new JsonObject())]);
-            default:
-                return node?.DeepClone();
-        }
-    }
 
     private static JsonNode? Sort(JsonNode? node) => node switch
     {

@@ -30,6 +30,35 @@ public static class ModelJson
     public static bool SameContent<T>(T a, T b) =>
         JsonElement.DeepEquals(JsonSerializer.SerializeToElement(a, Options), JsonSerializer.SerializeToElement(b, Options));
 
+    /// <summary>
+    /// A copy of <paramref name="node"/> as Go's semantic DeepEqual sees value-typed fields: nulls, empty objects and
+    /// empty lists are dropped (<c>resources: {}</c> equals no resources), except where emptiness means something
+    /// (<c>emptyDir: {}</c>); a list item that empties stays as <c>{}</c> so positions hold.
+    /// </summary>
+    public static JsonNode? WithoutEmpty(JsonNode? node) => WithoutEmpty(node, null);
+
+    private static JsonNode? WithoutEmpty(JsonNode? node, string? name)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var kept = new JsonObject();
+                foreach (var (key, value) in obj)
+                {
+                    if (WithoutEmpty(value, key) is { } child)
+                    {
+                        kept[key] = child;
+                    }
+                }
+
+                return kept.Count == 0 && name != "emptyDir" ? null : kept;
+            case JsonArray array:
+                return array.Count == 0 ? null : new JsonArray([.. array.Select(item => WithoutEmpty(item, null) ?? new JsonObject())]);
+            default:
+                return node?.DeepClone();
+        }
+    }
+
     private static JsonSerializerOptions CaptureOptions()
     {
         JsonSerializerOptions? options = null;
