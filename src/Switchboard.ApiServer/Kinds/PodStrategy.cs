@@ -2,10 +2,11 @@ using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Kinds;
 
-/// <summary>Pods: PodSpec defaults, phase Pending on create, graceful deletion once bound to a node.</summary>
+/// <summary>Pods: PodSpec defaults, phase Pending on create, a spec that updates barely change, graceful deletion once bound to a node.</summary>
 internal sealed class PodStrategy : ResourceStrategy<V1Pod>
 {
     private static readonly IReadOnlyList<TableColumn<V1Pod>> Table =
@@ -38,12 +39,29 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
     public override void Default(V1Pod obj)
     {
         obj.Spec ??= new V1PodSpec();
-        PodSpecRules.Default(obj.Spec);
-        obj.Spec.EnableServiceLinks ??= true;
-        obj.Spec.Priority ??= 0;
+        DefaultSpec(obj.Spec);
     }
 
     public override IEnumerable<FieldError> Validate(V1Pod obj) => PodSpecRules.Validate(obj.Spec, "spec");
+
+    /// <summary>
+    /// The spec keeps all but what <see cref="PodUpdateRules"/> lets change. Reached by updates of the main resource and
+    /// of /status, whose spec is the stored one; pods/binding, which sets spec.nodeName, does not come here.
+    /// </summary>
+    public override IEnumerable<FieldError> ValidateUpdate(V1Pod obj, V1Pod old)
+    {
+        var errors = Validate(obj).ToList();
+        if (!ModelJson.SameContent(obj.Spec, old.Spec))
+        {
+            // Upstream compares with the stored pod as decoded, defaults applied: a default added since it was stored
+            // is no change by the client.
+            var stored = ModelJson.Clone(old.Spec ?? new V1PodSpec());
+            DefaultSpec(stored);
+            errors.AddRange(PodUpdateRules.Validate(obj.Spec, stored));
+        }
+
+        return errors;
+    }
 
     public override Task PrepareCreateAsync(V1Pod obj, bool dryRun, CancellationToken cancellationToken)
     {
@@ -54,6 +72,13 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
     /// <summary>A pod on a node waits for its kubelet to confirm the stop; an unscheduled one goes at once.</summary>
     public override bool DeletesGracefully(V1Pod obj, long? gracePeriodSeconds) =>
         !string.IsNullOrEmpty(obj.Spec?.NodeName) && gracePeriodSeconds != 0 && obj.Status?.Phase is not ("Succeeded" or "Failed");
+
+    private static void DefaultSpec(V1PodSpec spec)
+    {
+        PodSpecRules.Default(spec);
+        spec.EnableServiceLinks ??= true;
+        spec.Priority ??= 0;
+    }
 
     private static string Phase(V1Pod p)
     {

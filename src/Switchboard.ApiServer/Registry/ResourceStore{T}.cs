@@ -232,7 +232,10 @@ internal sealed class ResourceStore<T>
 
             obj = Merge(obj, old, current, subresource);
             Strategy.Default(obj);
-            Validate(obj, Strategy.ValidateUpdate(obj, old));
+
+            // A binding was checked by its own rules (BindingAccess), and, as upstream's BindingREST, bypasses the kind's
+            // update checks: it is the one way to set a pod's spec.nodeName.
+            Validate(obj, subresource == "binding" ? [] : Strategy.ValidateUpdate(obj, old));
             ValidateImmutableMetadata(obj, old);
 
             var change = StoredChanges.Between(current.Value, ObjectCodec.Encode(obj));

@@ -31,7 +31,7 @@ internal class ResourceStrategy<T>
     /// <summary>Kind-specific checks of a new object (metadata is checked by the machinery).</summary>
     public virtual IEnumerable<FieldError> Validate(T obj) => [];
 
-    /// <summary>Kind-specific checks of an update; by default the same as for a new object.</summary>
+    /// <summary>Kind-specific checks of an update (not of a /binding); by default the same as for a new object.</summary>
     public virtual IEnumerable<FieldError> ValidateUpdate(T obj, T old) => Validate(obj);
 
     /// <summary>Last changes before a create is stored (e.g. initial status); may allocate resources.</summary>

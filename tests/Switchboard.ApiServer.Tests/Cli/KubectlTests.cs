@@ -199,6 +199,39 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         Assert.Equal("fast", await Kubectl.OutputAsync("get", "configmap", "settings", "-n", ns, "-o", "jsonpath={.data.mode}"));
     }
 
+    [Fact]
+    public async Task A_pod_takes_new_images_tolerations_labels_and_status_but_refuses_other_spec_changes_as_upstream()
+    {
+        const string ns = "pod-update";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        string manifest = Path.Combine(_server.DataDirectory, "updated-pod.yaml");
+        await File.WriteAllTextAsync(manifest, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    ports:\n    - containerPort: 80\n  tolerations:\n  - key: a\n    operator: Exists\n    effect: NoSchedule\n");
+        await Kubectl.OutputAsync("create", "-f", manifest, "-n", ns);
+
+        string image = await Kubectl.OutputAsync("set", "image", "pod/web", "c=busybox:1.37", "-n", ns);
+        await Kubectl.OutputAsync("patch", "pod", "web", "-n", ns, "--type=json", "-p", """[{"op":"add","path":"/spec/tolerations/-","value":{"key":"b","operator":"Exists","effect":"NoExecute","tolerationSeconds":30}}]""");
+        await Kubectl.OutputAsync("label", "pod", "web", "-n", ns, "tier=web");
+        await Kubectl.OutputAsync("annotate", "pod", "web", "-n", ns, "owner=team-a");
+        await Kubectl.OutputAsync("patch", "pod", "web", "-n", ns, "--subresource=status", "--type=merge", "-p", """{"status":{"phase":"Running","podIP":"10.244.0.9"}}""");
+        var (portsCode, _, ports) = await Kubectl.RunAsync("patch", "pod", "web", "-n", ns, "-p", """{"spec":{"containers":[{"name":"c","ports":[{"containerPort":81}]}]}}""");
+        var (nodeCode, _, node) = await Kubectl.RunAsync("patch", "pod", "web", "-n", ns, "--type=merge", "-p", """{"spec":{"nodeName":"node-2"}}""");
+        var (removedCode, _, removed) = await Kubectl.RunAsync("patch", "pod", "web", "-n", ns, "--type=json", "-p", """[{"op":"remove","path":"/spec/tolerations/0"}]""");
+
+        Assert.Contains("pod/web image updated", image, StringComparison.Ordinal);
+        const string refused = "The Pod \"web\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+        Assert.NotEqual(0, portsCode);
+        Assert.Contains(refused, ports, StringComparison.Ordinal);
+        Assert.Contains("containers[0].ports", ports, StringComparison.Ordinal);
+        Assert.NotEqual(0, nodeCode);
+        Assert.Contains(refused, node, StringComparison.Ordinal);
+        Assert.Contains("+ \tnodeName: \"node-2\"", node, StringComparison.Ordinal);
+        Assert.NotEqual(0, removedCode);
+        Assert.Contains("The Pod \"web\" is invalid: spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds", removed, StringComparison.Ordinal);
+        Assert.Equal(
+            "busybox:1.37 80 a b web team-a Running 10.244.0.9 node=[]",
+            await Kubectl.OutputAsync("get", "pod", "web", "-n", ns, "-o", "jsonpath={.spec.containers[0].image} {.spec.containers[0].ports[*].containerPort} {.spec.tolerations[*].key} {.metadata.labels.tier} {.metadata.annotations.owner} {.status.phase} {.status.podIP} node=[{.spec.nodeName}]"));
+    }
+
     private string ServiceFile(string name, int port)
     {
         string path = Path.Combine(_server.DataDirectory, $"{name}.yaml");

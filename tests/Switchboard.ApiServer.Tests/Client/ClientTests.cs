@@ -158,6 +158,63 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
     }
 
     [Fact]
+    public async Task A_pods_node_is_set_by_its_binding_alone_and_its_status_stays_writable()
+    {
+        using var client = _server.NewClient();
+        await CreatePendingPodAsync(client, "immutable", "p");
+
+        var moved = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"spec":{"nodeName":"node-a"}}""", V1Patch.PatchType.MergePatch), "p", "immutable"));
+        await client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "node-a"), "p", "immutable");
+        var bound = await client.CoreV1.ReadNamespacedPodAsync("p", "immutable");
+        bound.Status.Phase = "Running";
+        bound.Spec.NodeName = "node-b"; // /status takes the status alone
+        var running = await client.CoreV1.ReplaceNamespacedPodStatusAsync(bound, "p", "immutable");
+        running.Spec.NodeName = "node-b";
+        var rebound = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReplaceNamespacedPodAsync(running, "p", "immutable"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, moved.Response.StatusCode);
+        Assert.StartsWith(
+            "Pod \"p\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)\n  core.PodSpec{\n",
+            Message(moved),
+            StringComparison.Ordinal);
+        Assert.Contains("- \tnodeName: \"\",\n+ \tnodeName: \"node-a\",\n", Message(moved), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, rebound.Response.StatusCode);
+        Assert.Contains("+ \tnodeName: \"node-b\",", Message(rebound), StringComparison.Ordinal);
+        var now = await client.CoreV1.ReadNamespacedPodAsync("p", "immutable");
+        Assert.Equal("node-a", now.Spec.NodeName);
+        Assert.Equal("Running", now.Status.Phase);
+    }
+
+    [Fact]
+    public async Task A_pods_active_deadline_may_be_set_or_lowered_its_scheduling_gates_removed_and_while_gated_its_node_selector_extended()
+    {
+        using var client = _server.NewClient();
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "deadline" } });
+        var gated = Pod("p");
+        gated.Spec.SchedulingGates = [new V1PodSchedulingGate { Name = "example.com/a" }, new V1PodSchedulingGate { Name = "example.com/b" }];
+        gated.Spec.NodeSelector = new Dictionary<string, string> { ["disk"] = "ssd" };
+        await client.CoreV1.CreateNamespacedPodAsync(gated, "deadline");
+        Task<V1Pod> PatchAsync(string spec) => client.CoreV1.PatchNamespacedPodAsync(new V1Patch($$"""{"spec":{{spec}}}""", V1Patch.PatchType.MergePatch), "p", "deadline");
+
+        await PatchAsync("""{"activeDeadlineSeconds":60}""");
+        await PatchAsync("""{"activeDeadlineSeconds":30}""");
+        var raised = await Assert.ThrowsAsync<HttpOperationException>(() => PatchAsync("""{"activeDeadlineSeconds":90}"""));
+        var unset = await Assert.ThrowsAsync<HttpOperationException>(() => PatchAsync("""{"activeDeadlineSeconds":null}"""));
+        var added = await Assert.ThrowsAsync<HttpOperationException>(() => PatchAsync("""{"schedulingGates":[{"name":"example.com/a"},{"name":"example.com/c"}]}"""));
+        await PatchAsync("""{"nodeSelector":{"zone":"a"}}""");
+        var narrowed = await Assert.ThrowsAsync<HttpOperationException>(() => PatchAsync("""{"nodeSelector":{"disk":"hdd"}}"""));
+        var left = await PatchAsync("""{"schedulingGates":[{"name":"example.com/b"}]}""");
+
+        Assert.Equal("Pod \"p\" is invalid: spec.activeDeadlineSeconds: Invalid value: 90: must be less than or equal to previous value", Message(raised));
+        Assert.Equal("Pod \"p\" is invalid: spec.activeDeadlineSeconds: Invalid value: \"null\": must not update from a positive integer to nil value", Message(unset));
+        Assert.Equal("Pod \"p\" is invalid: spec.schedulingGates[1].name: Forbidden: only deletion is allowed, but found new scheduling gate 'example.com/c'", Message(added));
+        Assert.Equal("Pod \"p\" is invalid: spec.nodeSelector: Invalid value: map[string]string{\"disk\":\"hdd\", \"zone\":\"a\"}: only additions to spec.nodeSelector are allowed (no mutations or deletions)", Message(narrowed));
+        Assert.Equal(30, left.Spec.ActiveDeadlineSeconds);
+        Assert.Equal(new Dictionary<string, string> { ["disk"] = "ssd", ["zone"] = "a" }, left.Spec.NodeSelector);
+        Assert.Equal(["example.com/b"], left.Spec.SchedulingGates.Select(g => g.Name));
+    }
+
+    [Fact]
     public async Task Discovery_lists_pods_binding_for_create_only()
     {
         using var client = _server.NewClient();
