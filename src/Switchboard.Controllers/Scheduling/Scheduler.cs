@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
 
@@ -10,17 +11,23 @@ namespace Switchboard.Controllers.Scheduling;
 /// <summary>
 /// Binds each pod without spec.nodeName to a Ready, schedulable node whose NoSchedule taints it tolerates and that its
 /// nodeSelector and required node affinity select, choosing the node with the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
-/// Unschedulable, and a FailedScheduling event; a node change retries every waiting pod. Pods are scheduled one at a
-/// time, as kube-scheduler's scheduling cycle does: each decision sees every earlier one, and a burst of new pods flows
-/// on to the nodes at the pace binding allows instead of flooding the API server (with four at once, the controllers
-/// benchmark's pods took longer to appear and their endpoints twice as long to follow).
+/// Unschedulable, and a FailedScheduling event; a node change retries every waiting pod. As kube-scheduler, pods are
+/// decided one at a time (each decision sees every earlier one) and bound in the background, a few at once: a burst of
+/// new pods flows on to the nodes at a steady pace instead of flooding the API server (with four decided and bound at
+/// once, the controllers benchmark's endpoints took twice as long to follow their pods' readiness).
 /// </summary>
-internal sealed class Scheduler : QueueController
+internal sealed partial class Scheduler : QueueController
 {
     public const string Component = "default-scheduler";
 
-    // Pods bound but not yet shown bound by the informer still count on their node, so a burst spreads evenly.
+    // Bindings in flight at once: enough to keep scheduling at the API server's pace, few enough that a burst of new
+    // pods does not crowd out everything else it serves (bench/controllers.sh: endpoints lag twice as long with more).
+    private const int MaxBindsInFlight = 2;
+
+    // Pods bound, or being bound, but not yet shown bound by the informer still count on their node, so a burst
+    // spreads evenly.
     private readonly ConcurrentDictionary<string, string> _assumed = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _bindSlots = new(MaxBindsInFlight);
 
     public Scheduler(ControllerContext context)
         : base(context, "scheduler")
@@ -62,17 +69,36 @@ internal sealed class Scheduler : QueueController
             .OrderBy(n => podsByNode.ByIndex(SharedInformers.NodeIndex, n.Metadata.Name).Count(p => !Objects.IsTerminal(p)) + assumedCounts.GetValueOrDefault(n.Metadata.Name))
             .ThenBy(n => n.Metadata.Name, StringComparer.Ordinal).First();
         _assumed[key] = node.Metadata.Name;
+        await _bindSlots.WaitAsync(cancellationToken);
+        _ = BindInBackgroundAsync(key, pod, node.Metadata.Name, cancellationToken);
+    }
+
+    /// <summary>
+    /// The binding cycle, off the scheduling cycle as upstream's: the next pod is decided while this one binds. A failed
+    /// binding forgets the assumption and sends the pod back to the queue with backoff.
+    /// </summary>
+    private async Task BindInBackgroundAsync(string key, V1Pod pod, string node, CancellationToken cancellationToken)
+    {
         try
         {
-            await BindAsync(pod, node.Metadata.Name, cancellationToken);
+            await BindAsync(pod, node, cancellationToken);
+            Context.Events.Normal(pod, Component, "Scheduled", $"Successfully assigned {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} to {node}");
+            Queue.Forget(key);
         }
-        catch
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: a restart lists the pod again.
+        }
+        catch (Exception e)
         {
             _assumed.TryRemove(key, out _);
-            throw;
+            LogBindFailed(Logger, key, node, e);
+            Queue.AddRateLimited(key);
         }
-
-        Context.Events.Normal(pod, Component, "Scheduled", $"Successfully assigned {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} to {node.Metadata.Name}");
+        finally
+        {
+            _bindSlots.Release();
+        }
     }
 
     /// <summary>
@@ -176,4 +202,7 @@ internal sealed class Scheduler : QueueController
             Queue.Add(ObjectKey.Of(pod));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {Pod} to {Node} failed; the pod goes back to the queue")]
+    private static partial void LogBindFailed(ILogger logger, string pod, string node, Exception error);
 }
