@@ -102,8 +102,7 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
         Assert.Equal("node-a", bound.Spec.NodeName);
         Assert.Contains(bound.Status.Conditions, c => c.Type == "PodScheduled" && c.Status == "True");
         Assert.Equal("test", bound.Metadata.Annotations["example.com/scheduled-by"]);
-        Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode);
-        Assert.Contains("Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"node-a\"", Message(again), StringComparison.Ordinal);
+        AssertRefused(again, HttpStatusCode.Conflict, "Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"node-a\"");
         Assert.Equal("node-a", (await client.CoreV1.ReadNamespacedPodAsync("p", "bind")).Spec.NodeName);
     }
 
@@ -124,17 +123,12 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
         var staleUid = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "node-a", uid: "not-the-pods-uid"), "p", "refuse"));
         var deleting = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedPodBindingAsync(Binding("doomed", "node-a"), "doomed", "refuse"));
 
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongKind.Response.StatusCode);
-        Assert.Contains("Binding \"p\" is invalid: target.kind: Unsupported value: \"Pod\": supported values: \"Node\", \"<empty>\"", Message(wrongKind), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, noNode.Response.StatusCode);
-        Assert.Contains("target.name: Required value", Message(noNode), StringComparison.Ordinal);
+        AssertRefused(wrongKind, HttpStatusCode.UnprocessableEntity, "Binding \"p\" is invalid: target.kind: Unsupported value: \"Pod\": supported values: \"Node\", \"<empty>\"");
+        AssertRefused(noNode, HttpStatusCode.UnprocessableEntity, "target.name: Required value");
         Assert.Equal(HttpStatusCode.BadRequest, otherName.Response.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, unknownPod.Response.StatusCode);
-        Assert.Contains("pods \"ghost\" not found", Message(unknownPod), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Conflict, staleUid.Response.StatusCode);
-        Assert.Contains("Precondition failed: UID in precondition: not-the-pods-uid", Message(staleUid), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Conflict, deleting.Response.StatusCode);
-        Assert.Contains("pod doomed is being deleted, cannot be assigned to a host", Message(deleting), StringComparison.Ordinal);
+        AssertRefused(unknownPod, HttpStatusCode.NotFound, "pods \"ghost\" not found");
+        AssertRefused(staleUid, HttpStatusCode.Conflict, "Precondition failed: UID in precondition: not-the-pods-uid");
+        AssertRefused(deleting, HttpStatusCode.Conflict, "pod doomed is being deleted, cannot be assigned to a host");
         Assert.Null((await client.CoreV1.ReadNamespacedPodAsync("p", "refuse")).Spec.NodeName);
         Assert.Null((await client.CoreV1.ReadNamespacedPodAsync("doomed", "refuse")).Spec.NodeName);
     }
@@ -152,8 +146,7 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
         await client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"spec":{"schedulingGates":null}}""", V1Patch.PatchType.MergePatch), "p", "gated");
         await client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "node-a"), "p", "gated");
 
-        Assert.Equal(HttpStatusCode.Conflict, held.Response.StatusCode);
-        Assert.Contains("pod p has non-empty .spec.schedulingGates", Message(held), StringComparison.Ordinal);
+        AssertRefused(held, HttpStatusCode.Conflict, "pod p has non-empty .spec.schedulingGates");
         Assert.Equal("node-a", (await client.CoreV1.ReadNamespacedPodAsync("p", "gated")).Spec.NodeName);
     }
 
@@ -178,8 +171,7 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
             Message(moved),
             StringComparison.Ordinal);
         Assert.Contains("- \tnodeName: \"\",\n+ \tnodeName: \"node-a\",\n", Message(moved), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, rebound.Response.StatusCode);
-        Assert.Contains("+ \tnodeName: \"node-b\",", Message(rebound), StringComparison.Ordinal);
+        AssertRefused(rebound, HttpStatusCode.UnprocessableEntity, "+ \tnodeName: \"node-b\",");
         var now = await client.CoreV1.ReadNamespacedPodAsync("p", "immutable");
         Assert.Equal("node-a", now.Spec.NodeName);
         Assert.Equal("Running", now.Status.Phase);
@@ -234,6 +226,12 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
     };
 
     /// <summary>The message of the Status a refused request answered with.</summary>
+    private static void AssertRefused(HttpOperationException error, HttpStatusCode code, string message)
+    {
+        Assert.Equal(code, error.Response.StatusCode);
+        Assert.Contains(message, Message(error), StringComparison.Ordinal);
+    }
+
     private static string Message(HttpOperationException error)
     {
         using var status = JsonDocument.Parse(error.Response.Content);
