@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # API server benchmark: `switchboard apiserver` on the embedded SQLite store, as its own process.
-# 8 parallel KubernetesClient clients create 2,000 services in one namespace while a watcher times
-# each ADDED event, then the whole list is read. Prints creates/s, list latency, watch delivery p99
+# 8 parallel KubernetesClient clients create 2,000 services in one namespace while a watcher (a process
+# of its own, so it does not wait behind the clients for a thread) times each ADDED event, then the
+# whole list is read. Prints creates/s, list latency, watch delivery p99
 # and the server's peak RSS (VmHWM), each against its target.
 # Usage: bench/apiserver.sh [SERVICES=2000] [CLIENTS=8]
 set -euo pipefail

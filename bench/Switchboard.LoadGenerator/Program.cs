@@ -20,6 +20,10 @@ internal static class Program
             case "apiserver":
                 await ApiServerLoad.RunAsync(ApiServerLoadOptions.Parse(args.AsSpan(1)), Console.Out);
                 return 0;
+            case "apiserver-watch" when args.Length == 5:
+                // Started by the apiserver workload itself: KUBECONFIG NAMESPACE RESOURCE_VERSION EXPECTED.
+                await ApiServerLoad.WatchAsync(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+                return 0;
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;
