@@ -74,6 +74,14 @@ internal sealed class DiscoveryDocuments
                 var binding = Subresource(kind, "binding", "Binding", "", kind.GroupVersion);
                 binding["verbs"] = new JsonArray("create");
                 resources.Add(binding);
+                resources.Add(new JsonObject
+                {
+                    ["name"] = ResourceKind.Bindings,
+                    ["singularName"] = "binding",
+                    ["namespaced"] = kind.Namespaced,
+                    ["kind"] = "Binding",
+                    ["verbs"] = new JsonArray("create"),
+                });
             }
 
             if (kind.HasStatus)

@@ -59,6 +59,9 @@ internal sealed class ApiException : Exception
     public static ApiException MethodNotAllowed(string verb, string resource) =>
         Create(405, "MethodNotAllowed", $"{verb} is not supported on resources of kind \"{resource}\"");
 
+    /// <summary>A method that no route of the path takes: kube-apiserver's router answers it before any storage sees it.</summary>
+    public static ApiException MethodNotRouted() => Create(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+
     public static ApiException Forbidden(string resource, string name, string why, string group = "") =>
         Create(403, "Forbidden", $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}", Details(resource, name, group));
 

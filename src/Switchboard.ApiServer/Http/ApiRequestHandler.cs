@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.OpenApi;
+using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
 using Switchboard.Storage;
 
@@ -27,6 +28,11 @@ internal sealed partial class ApiRequestHandler
         _readiness = readiness;
         _credentials = credentials;
         _handlers = handlers.ToDictionary(h => (h.Kind.Group, h.Kind.Version, h.Kind.Plural));
+        foreach (var binder in handlers.Where(h => h.Kind.HasBinding))
+        {
+            _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
+        }
+
         _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;

@@ -13,7 +13,7 @@ using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
 
-/// <summary>The REST verbs of one kind: get, list, watch, create, update, patch, delete, deletecollection, status, scale, binding.</summary>
+/// <summary>The REST verbs of one kind: get, list, watch, create, update, patch, delete, deletecollection, status, scale, binding (also as the "bindings" collection).</summary>
 internal sealed class ResourceHandler<T> : IResourceHandler
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
@@ -36,6 +36,12 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     {
         string method = http.Request.Method;
         string? ns = request.Namespace;
+        if (request.Resource == ResourceKind.Bindings)
+        {
+            await BindNamedByBodyAsync(http, request);
+            return;
+        }
+
         CheckSubresource(request.Subresource, method);
         if (request.Name is null)
         {
@@ -67,6 +73,11 @@ internal sealed class ResourceHandler<T> : IResourceHandler
 
         if (request.Subresource == "binding")
         {
+            if (method != "POST")
+            {
+                throw ApiException.MethodNotRouted();
+            }
+
             await BindAsync(http, ns, name);
             return;
         }
@@ -293,21 +304,41 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     };
 
     /// <summary>
-    /// pods/binding (POST only), as kube-apiserver: the Binding names the pod of the URL, its uid and resourceVersion
-    /// are preconditions on the pod, and success is 201 with a Success Status rather than an object.
+    /// The namespaced "bindings" collection, as kube-apiserver's LegacyBindingREST: POST alone, and it is the /binding
+    /// of the object the Binding itself names. Its create is not a subresource's, so upstream wipes the Binding's uid
+    /// first (WipeObjectMetaSystemFields) and only a resourceVersion stays a precondition.
     /// </summary>
-    private async Task BindAsync(HttpContext http, string? ns, string name)
+    private async Task BindNamedByBodyAsync(HttpContext http, RequestInfo request)
     {
-        if (http.Request.Method != "POST")
+        if (request.Namespace is not { } ns || request.Name is not null || request.Subresource is not null)
         {
-            throw ApiException.MethodNotAllowed(http.Request.Method, Kind.Plural + "/binding");
+            throw ApiException.PathNotFound();
         }
 
+        if (http.Request.Method != "POST")
+        {
+            throw ApiException.MethodNotRouted();
+        }
+
+        await BindAsync(http, ns, null);
+    }
+
+    /// <summary>
+    /// pods/binding, as kube-apiserver: the Binding names the pod of the URL (<paramref name="name"/>; null when the
+    /// "bindings" collection takes it from the Binding), its uid and resourceVersion are preconditions on the pod, and
+    /// success is 201 with a Success Status rather than an object.
+    /// </summary>
+    private async Task BindAsync(HttpContext http, string? ns, string? name)
+    {
         var access = TypedKind.Binding!;
         var binding = await ReadBodyAsync<V1Binding>(http, V1Binding.KubeKind, V1Binding.KubeApiVersion, V1Binding.KubeApiVersion);
         binding.Metadata ??= new V1ObjectMeta();
         _store.CheckNamespaceOfBody(ns, binding.Metadata);
-        if (binding.Metadata.Name != name)
+        if (name is null)
+        {
+            binding.Metadata.Uid = null;
+        }
+        else if (binding.Metadata.Name != name)
         {
             throw ApiException.BadRequest("name in URL does not match name in Binding object");
         }
@@ -315,12 +346,19 @@ internal sealed class ResourceHandler<T> : IResourceHandler
         var errors = access.Validate(binding).ToList();
         if (errors.Count > 0)
         {
-            throw ApiException.Invalid(V1Binding.KubeKind, name, "", errors);
+            throw ApiException.Invalid(V1Binding.KubeKind, binding.Metadata.Name ?? "", "", errors);
+        }
+
+        // Only through "bindings" can a Binding name no pod; upstream's storage key of the pod then refuses it.
+        string pod = binding.Metadata.Name;
+        if (string.IsNullOrEmpty(pod))
+        {
+            throw ApiException.BadRequest("Name parameter required.");
         }
 
         string? uid = string.IsNullOrEmpty(binding.Metadata.Uid) ? null : binding.Metadata.Uid;
         string? resourceVersion = string.IsNullOrEmpty(binding.Metadata.ResourceVersion) ? null : binding.Metadata.ResourceVersion;
-        await _store.UpdateWithAsync(ns, name, null, current =>
+        await _store.UpdateWithAsync(ns, pod, null, current =>
         {
             _store.CheckPreconditions(current, uid, resourceVersion);
             access.Bind(current, binding, _context.Now());

@@ -3,6 +3,12 @@ namespace Switchboard.ApiServer.Registry;
 /// <summary>What discovery and the router know about one resource: names, scope, subresources.</summary>
 internal abstract class ResourceKind
 {
+    /// <summary>
+    /// The collection that creates a kind's /binding with the object named by the Binding (upstream's legacy
+    /// "bindings" of pods), served by the kind that has /binding.
+    /// </summary>
+    public const string Bindings = "bindings";
+
     public required string Group { get; init; }
 
     public required string Version { get; init; }

@@ -232,6 +232,29 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
             await Kubectl.OutputAsync("get", "pod", "web", "-n", ns, "-o", "jsonpath={.spec.containers[0].image} {.spec.containers[0].ports[*].containerPort} {.spec.tolerations[*].key} {.metadata.labels.tier} {.metadata.annotations.owner} {.status.phase} {.status.podIP} node=[{.spec.nodeName}]"));
     }
 
+    [Fact]
+    public async Task Create_f_of_a_binding_binds_the_pod_it_names_once_and_get_bindings_is_not_allowed()
+    {
+        const string ns = "kubectl-bind";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        await Kubectl.OutputAsync("run", "web", "--image=busybox", "--restart=Never", "-n", ns);
+        string binding = Path.Combine(_server.DataDirectory, "binding.yaml");
+        await File.WriteAllTextAsync(binding, "apiVersion: v1\nkind: Binding\nmetadata:\n  name: web\ntarget:\n  apiVersion: v1\n  kind: Node\n  name: node-a\n");
+
+        string created = await Kubectl.OutputAsync("create", "-f", binding, "-n", ns);
+        var (againCode, _, again) = await Kubectl.RunAsync("create", "-f", binding, "-n", ns);
+        var (listCode, _, listed) = await Kubectl.RunAsync("get", "bindings", "-n", ns);
+
+        // As on a real cluster: the answer is a Success Status, and kubectl names what came back.
+        Assert.Equal("status/<unknown> created", created.Trim());
+        Assert.NotEqual(0, againCode);
+        Assert.Contains("Error from server (Conflict)", again, StringComparison.Ordinal);
+        Assert.Contains("Operation cannot be fulfilled on pods/binding \"web\": pod web is already assigned to node \"node-a\"", again, StringComparison.Ordinal);
+        Assert.NotEqual(0, listCode);
+        Assert.Contains("Error from server (MethodNotAllowed): the server does not allow this method on the requested resource", listed, StringComparison.Ordinal);
+        Assert.Equal("node-a True", await Kubectl.OutputAsync("get", "pod", "web", "-n", ns, "-o", "jsonpath={.spec.nodeName} {.status.conditions[?(@.type==\"PodScheduled\")].status}"));
+    }
+
     private string ServiceFile(string name, int port)
     {
         string path = Path.Combine(_server.DataDirectory, $"{name}.yaml");

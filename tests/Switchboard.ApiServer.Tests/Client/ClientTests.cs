@@ -7,7 +7,7 @@ using Switchboard.ApiServer.Tests.Support;
 
 namespace Switchboard.ApiServer.Tests.Client;
 
-/// <summary>The C# KubernetesClient against the server, unchanged: CRUD, watch and pods/binding; run once per store by the subclasses.</summary>
+/// <summary>The C# KubernetesClient against the server, unchanged: CRUD, watch, pods/binding and bindings; run once per store by the subclasses.</summary>
 public abstract class ClientTests<TServer> : IClassFixture<TServer>
     where TServer : ApiServerFixture
 {
@@ -104,6 +104,32 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
         Assert.Equal("test", bound.Metadata.Annotations["example.com/scheduled-by"]);
         AssertRefused(again, HttpStatusCode.Conflict, "Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"node-a\"");
         Assert.Equal("node-a", (await client.CoreV1.ReadNamespacedPodAsync("p", "bind")).Spec.NodeName);
+    }
+
+    [Fact]
+    public async Task The_bindings_collection_binds_the_pod_its_binding_names_as_pods_binding_does()
+    {
+        using var client = _server.NewClient();
+        await CreatePendingPodAsync(client, "bindings", "p");
+
+        // Not a subresource: as kube-apiserver's create handler, the server wipes the uid, so it is no precondition.
+        var binding = Binding("p", "node-a", uid: "not-the-pods-uid");
+        binding.Metadata.Annotations = new Dictionary<string, string> { ["example.com/scheduled-by"] = "test" };
+        var answer = await client.CoreV1.CreateNamespacedBindingWithHttpMessagesAsync(binding, "bindings");
+        var bound = await client.CoreV1.ReadNamespacedPodAsync("p", "bindings");
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedBindingAsync(Binding("p", "node-b"), "bindings"));
+        var unnamed = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedBindingAsync(Binding("", "node-a"), "bindings"));
+        var unknownPod = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedBindingAsync(Binding("ghost", "node-a"), "bindings"));
+
+        Assert.Equal(HttpStatusCode.Created, answer.Response.StatusCode);
+        Assert.Equal("Status", answer.Body.Kind);
+        Assert.Equal("node-a", bound.Spec.NodeName);
+        Assert.Contains(bound.Status.Conditions, c => c.Type == "PodScheduled" && c.Status == "True");
+        Assert.Equal("test", bound.Metadata.Annotations["example.com/scheduled-by"]);
+        AssertRefused(again, HttpStatusCode.Conflict, "Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"node-a\"");
+        AssertRefused(unnamed, HttpStatusCode.BadRequest, "Name parameter required.");
+        AssertRefused(unknownPod, HttpStatusCode.NotFound, "pods \"ghost\" not found");
+        Assert.Equal("node-a", (await client.CoreV1.ReadNamespacedPodAsync("p", "bindings")).Spec.NodeName);
     }
 
     [Fact]
@@ -207,7 +233,7 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
     }
 
     [Fact]
-    public async Task Discovery_lists_pods_binding_for_create_only()
+    public async Task Discovery_lists_pods_binding_and_bindings_for_create_only()
     {
         using var client = _server.NewClient();
 
@@ -217,6 +243,11 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
         Assert.Equal("Binding", binding.Kind);
         Assert.True(binding.Namespaced);
         Assert.Equal(["create"], binding.Verbs);
+        var bindings = Assert.Single(resources.Resources, r => r.Name == "bindings");
+        Assert.Equal("Binding", bindings.Kind);
+        Assert.Equal("binding", bindings.SingularName);
+        Assert.True(bindings.Namespaced);
+        Assert.Equal(["create"], bindings.Verbs);
     }
 
     internal static V1Service Service(string name, int port, params (string Key, string Value)[] labels) => new()
