@@ -6,9 +6,11 @@ using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Kinds;
 
-/// <summary>Pods: PodSpec defaults, phase Pending on create, a spec that updates barely change, graceful deletion once bound to a node.</summary>
+/// <summary>Pods: PodSpec defaults, phase Pending (and SchedulingGated while gated) on create, a spec that updates barely change, graceful deletion once bound to a node.</summary>
 internal sealed class PodStrategy : ResourceStrategy<V1Pod>
 {
+    private const string SchedulingGated = "SchedulingGated";
+
     private static readonly IReadOnlyList<TableColumn<V1Pod>> Table =
     [
         Columns.Name<V1Pod>(),
@@ -63,9 +65,28 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
         return errors;
     }
 
+    /// <summary>
+    /// A new pod starts Pending; one held by scheduling gates also says so in PodScheduled=False, reason
+    /// SchedulingGated, as kube-apiserver's PrepareForCreate does (kube-scheduler writes nothing for a gated pod).
+    /// </summary>
     public override Task PrepareCreateAsync(V1Pod obj, bool dryRun, CancellationToken cancellationToken)
     {
         obj.Status = new V1PodStatus { Phase = "Pending", QosClass = "BestEffort" };
+        if (obj.Spec?.SchedulingGates is { Count: > 0 })
+        {
+            obj.Status.Conditions =
+            [
+                new V1PodCondition
+                {
+                    Type = "PodScheduled",
+                    Status = "False",
+                    Reason = SchedulingGated,
+                    Message = "Scheduling is blocked due to non-empty scheduling gates",
+                    LastTransitionTime = obj.Metadata.CreationTimestamp,
+                },
+            ];
+        }
+
         return Task.CompletedTask;
     }
 
@@ -83,6 +104,11 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
     private static string Phase(V1Pod p)
     {
         string reason = p.Status?.Reason ?? p.Status?.Phase ?? "Unknown";
+        if (p.Status?.Conditions?.Any(c => c is { Type: "PodScheduled", Reason: SchedulingGated }) == true)
+        {
+            reason = SchedulingGated;
+        }
+
         foreach (var c in p.Status?.ContainerStatuses ?? [])
         {
             if (c.State?.Waiting?.Reason is { Length: > 0 } waiting)

@@ -147,7 +147,11 @@ internal sealed partial class Scheduler : QueueController
         await Context.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Unbound, live, ours, and not held back by scheduling gates (upstream's binding refuses a gated pod).</summary>
+    /// <summary>
+    /// Unbound, live, ours, and not held back by scheduling gates (upstream's binding refuses a gated pod). As
+    /// kube-scheduler, a gated pod gets neither a status write nor an event here: the API server gave it
+    /// PodScheduled=False, reason SchedulingGated, when it was created.
+    /// </summary>
     private static bool NeedsScheduling(V1Pod pod) =>
         string.IsNullOrEmpty(pod.Spec?.NodeName) && pod.Metadata.DeletionTimestamp is null && !Objects.IsTerminal(pod)
         && (pod.Spec?.SchedulerName is null or "" or Component) && pod.Spec?.SchedulingGates is null or { Count: 0 };

@@ -255,6 +255,18 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         Assert.Equal("node-a True", await Kubectl.OutputAsync("get", "pod", "web", "-n", ns, "-o", "jsonpath={.spec.nodeName} {.status.conditions[?(@.type==\"PodScheduled\")].status}"));
     }
 
+    [Fact]
+    public async Task Get_pod_shows_a_gated_pod_as_SchedulingGated()
+    {
+        const string ns = "kubectl-gated";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        string manifest = Path.Combine(_server.DataDirectory, "gated-pod.yaml");
+        await File.WriteAllTextAsync(manifest, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: held\nspec:\n  schedulingGates:\n  - name: example.com/hold\n  containers:\n  - name: c\n    image: busybox\n");
+        await Kubectl.OutputAsync("create", "-f", manifest, "-n", ns);
+
+        Assert.Matches(@"held\s+0/1\s+SchedulingGated\s+0\s", await Kubectl.OutputAsync("get", "pod", "held", "-n", ns));
+    }
+
     private string ServiceFile(string name, int port)
     {
         string path = Path.Combine(_server.DataDirectory, $"{name}.yaml");

@@ -166,14 +166,22 @@ public abstract class ClientTests<TServer> : IClassFixture<TServer>
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "gated" } });
         var gated = Pod("p");
         gated.Spec.SchedulingGates = [new V1PodSchedulingGate { Name = "example.com/hold" }];
-        await client.CoreV1.CreateNamespacedPodAsync(gated, "gated");
+        var created = await client.CoreV1.CreateNamespacedPodAsync(gated, "gated");
 
         var held = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "node-a"), "p", "gated"));
-        await client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"spec":{"schedulingGates":null}}""", V1Patch.PatchType.MergePatch), "p", "gated");
+        var ungated = await client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"spec":{"schedulingGates":null}}""", V1Patch.PatchType.MergePatch), "p", "gated");
         await client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "node-a"), "p", "gated");
+        var bound = await client.CoreV1.ReadNamespacedPodAsync("p", "gated");
 
+        // As kube-apiserver: a pod created gated says so at once; the condition stays until the pod is scheduled.
+        var gatedCondition = Assert.Single(created.Status.Conditions);
+        Assert.Equal(("PodScheduled", "False", "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates"), (gatedCondition.Type, gatedCondition.Status, gatedCondition.Reason, gatedCondition.Message));
+        Assert.Equal(created.Metadata.CreationTimestamp, gatedCondition.LastTransitionTime);
+        Assert.Equal("SchedulingGated", Assert.Single(ungated.Status.Conditions).Reason);
         AssertRefused(held, HttpStatusCode.Conflict, "pod p has non-empty .spec.schedulingGates");
-        Assert.Equal("node-a", (await client.CoreV1.ReadNamespacedPodAsync("p", "gated")).Spec.NodeName);
+        Assert.Equal("node-a", bound.Spec.NodeName);
+        var scheduled = Assert.Single(bound.Status.Conditions);
+        Assert.Equal(("PodScheduled", "True", null), (scheduled.Type, scheduled.Status, scheduled.Reason));
     }
 
     [Fact]

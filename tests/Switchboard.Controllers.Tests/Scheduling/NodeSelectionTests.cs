@@ -77,12 +77,19 @@ public sealed class NodeSelectionTests
         await CreatePodAsync(ns, "gated", gates: ["example.com/hold"]);
         await CreatePodAsync(ns, "free");
 
-        // The free pod comes second: once it is bound, the scheduler has seen the gated one and left it alone.
+        // The free pod comes second: once it is bound, the scheduler has seen the gated one and left it alone, as
+        // kube-scheduler does: no event, and the SchedulingGated condition the API server gave it on create.
         await Eventually.WaitAsync(async () => (await Client.CoreV1.ReadNamespacedPodAsync("free", ns)).Spec.NodeName == "node-1", "free bound to node-1");
-        Assert.Null((await Client.CoreV1.ReadNamespacedPodAsync("gated", ns)).Spec.NodeName);
+        var waiting = await Client.CoreV1.ReadNamespacedPodAsync("gated", ns);
+        Assert.Null(waiting.Spec.NodeName);
+        var gatedCondition = Assert.Single(waiting.Status.Conditions, c => c.Type == "PodScheduled");
+        Assert.Equal(("False", "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates"), (gatedCondition.Status, gatedCondition.Reason, gatedCondition.Message));
+        Assert.DoesNotContain((await Client.CoreV1.ListNamespacedEventAsync(ns)).Items, e => e.InvolvedObject.Name == "gated");
 
         await Client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"spec":{"schedulingGates":null}}""", V1Patch.PatchType.MergePatch), "gated", ns);
         await Eventually.WaitAsync(async () => (await Client.CoreV1.ReadNamespacedPodAsync("gated", ns)).Spec.NodeName == "node-1", "gated bound once its gate is gone");
+        var bound = await Client.CoreV1.ReadNamespacedPodAsync("gated", ns);
+        Assert.Contains(bound.Status.Conditions, c => c is { Type: "PodScheduled", Status: "True" });
     }
 
     private Task<V1Pod> CreatePodAsync(string ns, string name, V1Affinity? affinity = null, Dictionary<string, string>? nodeSelector = null, string[]? gates = null) =>
