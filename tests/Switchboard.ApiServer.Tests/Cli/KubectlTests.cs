@@ -203,10 +203,7 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     public async Task A_pod_takes_new_images_tolerations_labels_and_status_but_refuses_other_spec_changes_as_upstream()
     {
         const string ns = "pod-update";
-        await Kubectl.OutputAsync("create", "namespace", ns);
-        string manifest = Path.Combine(_server.DataDirectory, "updated-pod.yaml");
-        await File.WriteAllTextAsync(manifest, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    ports:\n    - containerPort: 80\n  tolerations:\n  - key: a\n    operator: Exists\n    effect: NoSchedule\n");
-        await Kubectl.OutputAsync("create", "-f", manifest, "-n", ns);
+        await CreateInNewNamespaceAsync(ns, "updated-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    ports:\n    - containerPort: 80\n  tolerations:\n  - key: a\n    operator: Exists\n    effect: NoSchedule\n");
 
         string image = await Kubectl.OutputAsync("set", "image", "pod/web", "c=busybox:1.37", "-n", ns);
         await Kubectl.OutputAsync("patch", "pod", "web", "-n", ns, "--type=json", "-p", """[{"op":"add","path":"/spec/tolerations/-","value":{"key":"b","operator":"Exists","effect":"NoExecute","tolerationSeconds":30}}]""");
@@ -238,8 +235,7 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         const string ns = "kubectl-bind";
         await Kubectl.OutputAsync("create", "namespace", ns);
         await Kubectl.OutputAsync("run", "web", "--image=busybox", "--restart=Never", "-n", ns);
-        string binding = Path.Combine(_server.DataDirectory, "binding.yaml");
-        await File.WriteAllTextAsync(binding, "apiVersion: v1\nkind: Binding\nmetadata:\n  name: web\ntarget:\n  apiVersion: v1\n  kind: Node\n  name: node-a\n");
+        string binding = await ManifestAsync("binding.yaml", "apiVersion: v1\nkind: Binding\nmetadata:\n  name: web\ntarget:\n  apiVersion: v1\n  kind: Node\n  name: node-a\n");
 
         string created = await Kubectl.OutputAsync("create", "-f", binding, "-n", ns);
         var (againCode, _, again) = await Kubectl.RunAsync("create", "-f", binding, "-n", ns);
@@ -259,10 +255,7 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     public async Task Get_pod_shows_a_gated_pod_as_SchedulingGated()
     {
         const string ns = "kubectl-gated";
-        await Kubectl.OutputAsync("create", "namespace", ns);
-        string manifest = Path.Combine(_server.DataDirectory, "gated-pod.yaml");
-        await File.WriteAllTextAsync(manifest, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: held\nspec:\n  schedulingGates:\n  - name: example.com/hold\n  containers:\n  - name: c\n    image: busybox\n");
-        await Kubectl.OutputAsync("create", "-f", manifest, "-n", ns);
+        await CreateInNewNamespaceAsync(ns, "gated-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: held\nspec:\n  schedulingGates:\n  - name: example.com/hold\n  containers:\n  - name: c\n    image: busybox\n");
 
         Assert.Matches(@"held\s+0/1\s+SchedulingGated\s+0\s", await Kubectl.OutputAsync("get", "pod", "held", "-n", ns));
     }
@@ -286,5 +279,20 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         string created = await Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
         Assert.Contains("service/backend created", created, StringComparison.Ordinal);
         Assert.Contains("deployment.apps/backend created", created, StringComparison.Ordinal);
+    }
+
+    /// <summary>Creates namespace <paramref name="ns"/>, then what the manifest holds in it with <c>kubectl create -f</c>.</summary>
+    private async Task CreateInNewNamespaceAsync(string ns, string fileName, string yaml)
+    {
+        await Kubectl.OutputAsync("create", "namespace", ns);
+        await Kubectl.OutputAsync("create", "-f", await ManifestAsync(fileName, yaml), "-n", ns);
+    }
+
+    /// <summary>Writes a manifest into the server's data directory for <c>kubectl create -f</c>; returns its path.</summary>
+    private async Task<string> ManifestAsync(string fileName, string yaml)
+    {
+        string path = Path.Combine(_server.DataDirectory, fileName);
+        await File.WriteAllTextAsync(path, yaml);
+        return path;
     }
 }
