@@ -151,8 +151,7 @@ internal sealed class GarbageCollector : QueueController
         {
             // Some owners remain: only the references to the gone ones go.
             var remaining = owners.Where(o => !gone.Contains(o)).ToList();
-            var patch = new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = Json.Node(remaining), ["resourceVersion"] = obj.Metadata.ResourceVersion } };
-            await IgnoreGoneAsync(() => kind.PatchAsync(ns, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+            await PatchAsync(kind, obj, Json.MetadataListPatch(obj, "ownerReferences", remaining), cancellationToken);
         }
     }
 
@@ -189,32 +188,19 @@ internal sealed class GarbageCollector : QueueController
             foreach (var dependent in kind.Dependents(owner.Metadata.Uid))
             {
                 var remaining = (dependent.Metadata.OwnerReferences ?? []).Where(r => r.Uid != owner.Metadata.Uid).ToList();
-                var patch = new JsonObject
-                {
-                    ["metadata"] = new JsonObject
-                    {
-                        ["ownerReferences"] = remaining.Count == 0 ? null : Json.Node(remaining),
-                        ["resourceVersion"] = dependent.Metadata.ResourceVersion,
-                    },
-                };
-                await IgnoreGoneAsync(() => kind.PatchAsync(dependent.Metadata.NamespaceProperty, dependent.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+                await PatchAsync(kind, dependent, Json.MetadataListPatch(dependent, "ownerReferences", remaining), cancellationToken);
             }
         }
     }
 
-    private static async Task RemoveFinalizerAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string finalizer, CancellationToken cancellationToken)
+    private static Task RemoveFinalizerAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string finalizer, CancellationToken cancellationToken)
     {
         var remaining = (obj.Metadata.Finalizers ?? []).Where(f => f != finalizer).ToList();
-        var patch = new JsonObject
-        {
-            ["metadata"] = new JsonObject
-            {
-                ["finalizers"] = remaining.Count == 0 ? null : Json.Node(remaining),
-                ["resourceVersion"] = obj.Metadata.ResourceVersion,
-            },
-        };
-        await IgnoreGoneAsync(() => kind.PatchAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+        return PatchAsync(kind, obj, Json.MetadataListPatch(obj, "finalizers", remaining), cancellationToken);
     }
+
+    private static Task PatchAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, JsonObject patch, CancellationToken cancellationToken) =>
+        IgnoreGoneAsync(() => kind.PatchAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
 
     private static Task DeleteAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string policy, CancellationToken cancellationToken) =>
         IgnoreGoneAsync(() => kind.DeleteAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name,
