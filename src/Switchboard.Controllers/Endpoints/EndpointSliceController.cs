@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
@@ -256,14 +255,7 @@ internal sealed class EndpointSliceController : QueueController
 
     private async Task DeleteAsync(V1EndpointSlice slice, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Context.Client.DiscoveryV1.DeleteNamespacedEndpointSliceAsync(slice.Metadata.Name, slice.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
+        await ApiCalls.IgnoreNotFoundAsync(() => Context.Client.DiscoveryV1.DeleteNamespacedEndpointSliceAsync(slice.Metadata.Name, slice.Metadata.NamespaceProperty, cancellationToken: cancellationToken));
 
         _written.Deleted(ObjectKey.Of(slice));
     }

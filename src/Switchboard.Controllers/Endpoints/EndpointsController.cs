@@ -144,14 +144,7 @@ internal sealed class EndpointsController : QueueController
 
     private async Task DeleteAsync(string ns, string name, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Context.Client.CoreV1.DeleteNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
+        await ApiCalls.IgnoreNotFoundAsync(() => Context.Client.CoreV1.DeleteNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken));
 
         _written.Deleted(ObjectKey.Of(ns, name));
     }

@@ -200,23 +200,11 @@ internal sealed class GarbageCollector : QueueController
     }
 
     private static Task PatchAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, JsonObject patch, CancellationToken cancellationToken) =>
-        IgnoreGoneAsync(() => kind.PatchAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+        ApiCalls.IgnoreNotFoundAsync(() => kind.PatchAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
 
     private static Task DeleteAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string policy, CancellationToken cancellationToken) =>
-        IgnoreGoneAsync(() => kind.DeleteAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name,
+        ApiCalls.IgnoreNotFoundAsync(() => kind.DeleteAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name,
             new V1DeleteOptions { PropagationPolicy = policy, Preconditions = new V1Preconditions { Uid = obj.Metadata.Uid } }, cancellationToken));
-
-    private static async Task IgnoreGoneAsync(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
-    }
 
     private IKindAccess? Find(V1OwnerReference owner)
     {
