@@ -130,8 +130,9 @@ internal sealed class GarbageCollector : QueueController
         bool unwatched = false;
         foreach (var owner in owners)
         {
-            unwatched |= Find(owner) is null;
-            if (await OwnerExistsAsync(owner, ns, cancellationToken) is false)
+            var ownerKind = Find(owner);
+            unwatched |= ownerKind is null;
+            if (await OwnerExistsAsync(owner, ownerKind, ns, cancellationToken) is false)
             {
                 gone.Add(owner);
             }
@@ -156,9 +157,8 @@ internal sealed class GarbageCollector : QueueController
     }
 
     /// <summary>True or false when known; null when the owner's kind cannot be resolved (never collect on a guess).</summary>
-    private async Task<bool?> OwnerExistsAsync(V1OwnerReference owner, string? ns, CancellationToken cancellationToken)
+    private async Task<bool?> OwnerExistsAsync(V1OwnerReference owner, IKindAccess? kind, string? ns, CancellationToken cancellationToken)
     {
-        var kind = Find(owner);
         if (kind is null)
         {
             return await _lookup.ExistsAsync(owner, ns, cancellationToken);
@@ -208,7 +208,7 @@ internal sealed class GarbageCollector : QueueController
 
     private IKindAccess? Find(V1OwnerReference owner)
     {
-        string group = owner.ApiVersion?.Contains('/', StringComparison.Ordinal) == true ? owner.ApiVersion[..owner.ApiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+        string group = OwnerLookup.SplitApiVersion(owner.ApiVersion).Group;
         return _kinds.FirstOrDefault(k => k.Kind == owner.Kind && k.Group == group);
     }
 
