@@ -21,11 +21,11 @@ internal sealed class EndpointSliceController : QueueController
     private readonly TriggerTimeTracker _triggers = new();
     private readonly OwnWrites<V1EndpointSlice> _written;
 
-    public EndpointSliceController(ControllerContext context)
+    public EndpointSliceController(ControllerContext context, EndpointTriggers triggers)
         : base(context, "endpointslice")
     {
         _written = new OwnWrites<V1EndpointSlice>(context.Informers.EndpointSlices);
-        ServicePods.Register(context.Informers, Queue.Add);
+        triggers.Subscribe(Queue.Add);
         void Slice(V1EndpointSlice slice)
         {
             if (IsManaged(slice) && SharedInformers.ServiceKeyOf(slice) is { } service)
