@@ -34,12 +34,13 @@ public static partial class ControllerManager
         var informers = new SharedInformers(client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client, options.Time, loggerFactory.CreateLogger("Switchboard.Controllers.Events"));
         var context = new ControllerContext(client, informers, events, options, loggerFactory);
+        var endpointTriggers = new EndpointTriggers(informers);
         var controllers = new List<QueueController>
         {
             new DeploymentController(context),
             new ReplicaSetController(context),
-            new EndpointsController(context),
-            new EndpointSliceController(context),
+            new EndpointsController(context, endpointTriggers),
+            new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),
             new NamespaceController(context),
         };

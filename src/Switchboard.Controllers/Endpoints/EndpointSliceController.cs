@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
@@ -22,11 +21,11 @@ internal sealed class EndpointSliceController : QueueController
     private readonly TriggerTimeTracker _triggers = new();
     private readonly OwnWrites<V1EndpointSlice> _written;
 
-    public EndpointSliceController(ControllerContext context)
+    public EndpointSliceController(ControllerContext context, EndpointTriggers triggers)
         : base(context, "endpointslice")
     {
         _written = new OwnWrites<V1EndpointSlice>(context.Informers.EndpointSlices);
-        ServicePods.Register(context.Informers, Queue.Add);
+        triggers.Subscribe(Queue.Add);
         void Slice(V1EndpointSlice slice)
         {
             if (IsManaged(slice) && SharedInformers.ServiceKeyOf(slice) is { } service)
@@ -256,14 +255,7 @@ internal sealed class EndpointSliceController : QueueController
 
     private async Task DeleteAsync(V1EndpointSlice slice, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Context.Client.DiscoveryV1.DeleteNamespacedEndpointSliceAsync(slice.Metadata.Name, slice.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
+        await ApiCalls.IgnoreNotFoundAsync(() => Context.Client.DiscoveryV1.DeleteNamespacedEndpointSliceAsync(slice.Metadata.Name, slice.Metadata.NamespaceProperty, cancellationToken: cancellationToken));
 
         _written.Deleted(ObjectKey.Of(slice));
     }

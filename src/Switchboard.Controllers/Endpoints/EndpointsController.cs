@@ -18,11 +18,11 @@ internal sealed class EndpointsController : QueueController
     private readonly TriggerTimeTracker _triggers = new();
     private readonly OwnWrites<V1Endpoints> _written;
 
-    public EndpointsController(ControllerContext context)
+    public EndpointsController(ControllerContext context, EndpointTriggers triggers)
         : base(context, "endpoints")
     {
         _written = new OwnWrites<V1Endpoints>(context.Informers.Endpoints);
-        ServicePods.Register(context.Informers, Queue.Add);
+        triggers.Subscribe(Queue.Add);
         context.Informers.Endpoints.AddHandler(onUpdate: (_, e) => Queue.Add(ObjectKey.Of(e)), onDelete: e => Queue.Add(ObjectKey.Of(e)));
     }
 
@@ -144,14 +144,7 @@ internal sealed class EndpointsController : QueueController
 
     private async Task DeleteAsync(string ns, string name, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Context.Client.CoreV1.DeleteNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
+        await ApiCalls.IgnoreNotFoundAsync(() => Context.Client.CoreV1.DeleteNamespacedEndpointsAsync(name, ns, cancellationToken: cancellationToken));
 
         _written.Deleted(ObjectKey.Of(ns, name));
     }

@@ -1,6 +1,5 @@
 using k8s.Models;
 using Switchboard.Controllers.Shared;
-using Switchboard.Kube.Informers;
 
 namespace Switchboard.Controllers.Endpoints;
 
@@ -9,59 +8,6 @@ internal static class ServicePods
 {
     /// <summary>A resolved endpoint port: the service port's name and protocol, the pod's port number.</summary>
     public sealed record Port(string? Name, int Number, string Protocol, string? AppProtocol);
-
-    /// <summary>
-    /// Enqueues a service's key when it changes, and every selecting service when one of its pods changes in a way
-    /// endpoints show (upstream's podEndpointsChanged): a pod without an IP is in no endpoints, so creating and
-    /// binding a pod costs the endpoint controllers nothing.
-    /// </summary>
-    public static void Register(SharedInformers informers, Action<string> enqueue)
-    {
-        informers.Services.AddHandler(s => enqueue(ObjectKey.Of(s)), (_, s) => enqueue(ObjectKey.Of(s)), s => enqueue(ObjectKey.Of(s)));
-        void Pod(V1Pod pod)
-        {
-            if (string.IsNullOrEmpty(pod.Status?.PodIP))
-            {
-                return;
-            }
-
-            // A selecting service has one of the pod's labels in its selector: look only at those.
-            var services = informers.Services.Cache;
-            foreach (var service in LabelSelectors.IndexValues(pod.Metadata.Labels).SelectMany(pair => services.ByIndex(SharedInformers.SelectorIndex, pair)).Distinct())
-            {
-                if (service.Metadata.NamespaceProperty == pod.Metadata.NamespaceProperty && Objects.SelectorMatches(service.Spec?.Selector, pod.Metadata.Labels))
-                {
-                    enqueue(ObjectKey.Of(service));
-                }
-            }
-        }
-
-        informers.Pods.AddHandler(Pod, (old, pod) =>
-        {
-            if (ReferenceEquals(old, pod))
-            {
-                // A resync: look at every service again.
-                Pod(pod);
-                return;
-            }
-
-            bool sameLabels = LabelSelectors.SameLabels(old.Metadata.Labels, pod.Metadata.Labels);
-            if (!sameLabels)
-            {
-                Pod(old);
-            }
-
-            if (!sameLabels || EndpointChanged(old, pod))
-            {
-                Pod(pod);
-                if (sameLabels && string.IsNullOrEmpty(pod.Status?.PodIP))
-                {
-                    // The pod lost its address: the services that listed it have to drop it.
-                    Pod(old);
-                }
-            }
-        }, Pod);
-    }
 
     /// <summary>A port set as a string, equal for equal sets whatever their order (no field holds ';'; appProtocol, which may hold '/', comes last).</summary>
     public static string PortsKey(IEnumerable<Port> ports) =>
@@ -81,16 +27,6 @@ internal static class ServicePods
             .Where(p => p.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && Objects.SelectorMatches(selector, p.Metadata.Labels))
             .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal);
     }
-
-    /// <summary>Whether what the pod's endpoint looks like (address, readiness, lifecycle, placement, name) differs.</summary>
-    private static bool EndpointChanged(V1Pod old, V1Pod pod) =>
-        old.Status?.PodIP != pod.Status?.PodIP
-        || Objects.IsReady(old) != Objects.IsReady(pod)
-        || Objects.IsTerminal(old) != Objects.IsTerminal(pod)
-        || (old.Metadata.DeletionTimestamp is null) != (pod.Metadata.DeletionTimestamp is null)
-        || old.Spec?.NodeName != pod.Spec?.NodeName
-        || old.Spec?.Hostname != pod.Spec?.Hostname
-        || old.Spec?.Subdomain != pod.Spec?.Subdomain;
 
     /// <summary>Services that manage endpoints: those with a selector (the others belong to their users).</summary>
     public static bool HasSelector(V1Service service) => service.Spec?.Selector is { Count: > 0 };

@@ -130,8 +130,9 @@ internal sealed class GarbageCollector : QueueController
         bool unwatched = false;
         foreach (var owner in owners)
         {
-            unwatched |= Find(owner) is null;
-            if (await OwnerExistsAsync(owner, ns, cancellationToken) is false)
+            var ownerKind = Find(owner);
+            unwatched |= ownerKind is null;
+            if (await OwnerExistsAsync(owner, ownerKind, ns, cancellationToken) is false)
             {
                 gone.Add(owner);
             }
@@ -151,15 +152,13 @@ internal sealed class GarbageCollector : QueueController
         {
             // Some owners remain: only the references to the gone ones go.
             var remaining = owners.Where(o => !gone.Contains(o)).ToList();
-            var patch = new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = Json.Node(remaining), ["resourceVersion"] = obj.Metadata.ResourceVersion } };
-            await IgnoreGoneAsync(() => kind.PatchAsync(ns, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+            await PatchAsync(kind, obj, Json.MetadataListPatch(obj, "ownerReferences", remaining), cancellationToken);
         }
     }
 
     /// <summary>True or false when known; null when the owner's kind cannot be resolved (never collect on a guess).</summary>
-    private async Task<bool?> OwnerExistsAsync(V1OwnerReference owner, string? ns, CancellationToken cancellationToken)
+    private async Task<bool?> OwnerExistsAsync(V1OwnerReference owner, IKindAccess? kind, string? ns, CancellationToken cancellationToken)
     {
-        var kind = Find(owner);
         if (kind is null)
         {
             return await _lookup.ExistsAsync(owner, ns, cancellationToken);
@@ -189,52 +188,27 @@ internal sealed class GarbageCollector : QueueController
             foreach (var dependent in kind.Dependents(owner.Metadata.Uid))
             {
                 var remaining = (dependent.Metadata.OwnerReferences ?? []).Where(r => r.Uid != owner.Metadata.Uid).ToList();
-                var patch = new JsonObject
-                {
-                    ["metadata"] = new JsonObject
-                    {
-                        ["ownerReferences"] = remaining.Count == 0 ? null : Json.Node(remaining),
-                        ["resourceVersion"] = dependent.Metadata.ResourceVersion,
-                    },
-                };
-                await IgnoreGoneAsync(() => kind.PatchAsync(dependent.Metadata.NamespaceProperty, dependent.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+                await PatchAsync(kind, dependent, Json.MetadataListPatch(dependent, "ownerReferences", remaining), cancellationToken);
             }
         }
     }
 
-    private static async Task RemoveFinalizerAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string finalizer, CancellationToken cancellationToken)
+    private static Task RemoveFinalizerAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string finalizer, CancellationToken cancellationToken)
     {
         var remaining = (obj.Metadata.Finalizers ?? []).Where(f => f != finalizer).ToList();
-        var patch = new JsonObject
-        {
-            ["metadata"] = new JsonObject
-            {
-                ["finalizers"] = remaining.Count == 0 ? null : Json.Node(remaining),
-                ["resourceVersion"] = obj.Metadata.ResourceVersion,
-            },
-        };
-        await IgnoreGoneAsync(() => kind.PatchAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
+        return PatchAsync(kind, obj, Json.MetadataListPatch(obj, "finalizers", remaining), cancellationToken);
     }
+
+    private static Task PatchAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, JsonObject patch, CancellationToken cancellationToken) =>
+        ApiCalls.IgnoreNotFoundAsync(() => kind.PatchAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name, new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), cancellationToken));
 
     private static Task DeleteAsync(IKindAccess kind, IKubernetesObject<V1ObjectMeta> obj, string policy, CancellationToken cancellationToken) =>
-        IgnoreGoneAsync(() => kind.DeleteAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name,
+        ApiCalls.IgnoreNotFoundAsync(() => kind.DeleteAsync(obj.Metadata.NamespaceProperty, obj.Metadata.Name,
             new V1DeleteOptions { PropagationPolicy = policy, Preconditions = new V1Preconditions { Uid = obj.Metadata.Uid } }, cancellationToken));
-
-    private static async Task IgnoreGoneAsync(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
-    }
 
     private IKindAccess? Find(V1OwnerReference owner)
     {
-        string group = owner.ApiVersion?.Contains('/', StringComparison.Ordinal) == true ? owner.ApiVersion[..owner.ApiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+        string group = OwnerLookup.SplitApiVersion(owner.ApiVersion).Group;
         return _kinds.FirstOrDefault(k => k.Kind == owner.Kind && k.Group == group);
     }
 

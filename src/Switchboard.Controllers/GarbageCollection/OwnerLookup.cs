@@ -19,9 +19,7 @@ internal sealed class OwnerLookup(IKubernetes client)
     public async Task<bool?> ExistsAsync(V1OwnerReference owner, string? ns, CancellationToken cancellationToken)
     {
         string apiVersion = owner.ApiVersion ?? "";
-        int slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
-        string group = slash < 0 ? "" : apiVersion[..slash];
-        string version = slash < 0 ? apiVersion : apiVersion[(slash + 1)..];
+        var (group, version) = SplitApiVersion(apiVersion);
         var resources = await DiscoverAsync(apiVersion, group, version, cancellationToken);
         var resource = resources?.Resources?.FirstOrDefault(r => r.Kind == owner.Kind && !r.Name.Contains('/', StringComparison.Ordinal));
         if (resource is null)
@@ -41,6 +39,14 @@ internal sealed class OwnerLookup(IKubernetes client)
         {
             return false;
         }
+    }
+
+    /// <summary>An apiVersion's group ("" for the core group's plain "v1") and version.</summary>
+    public static (string Group, string Version) SplitApiVersion(string? apiVersion)
+    {
+        apiVersion ??= "";
+        int slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
     }
 
     private async Task<V1APIResourceList?> DiscoverAsync(string apiVersion, string group, string version, CancellationToken cancellationToken)

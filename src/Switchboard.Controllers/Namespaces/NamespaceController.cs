@@ -1,6 +1,4 @@
-using System.Net;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 
@@ -66,14 +64,7 @@ internal sealed class NamespaceController : QueueController
             Metadata = new V1ObjectMeta { Name = name, ResourceVersion = ns.Metadata.ResourceVersion },
             Spec = new V1NamespaceSpec { Finalizers = [.. ns.Spec.Finalizers.Where(f => f != Finalizer)] },
         };
-        try
-        {
-            await core.ReplaceNamespaceFinalizeAsync(finalized, name, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone.
-        }
+        await ApiCalls.IgnoreNotFoundAsync(() => core.ReplaceNamespaceFinalizeAsync(finalized, name, cancellationToken: cancellationToken));
     }
 
     private void Enqueue(V1Namespace ns)

@@ -50,7 +50,7 @@ internal static class ControllerRefManager
                 else if (child.Metadata.DeletionTimestamp is null)
                 {
                     var remaining = (child.Metadata.OwnerReferences ?? []).Where(r => r.Uid != owner.Metadata.Uid).ToList();
-                    await IgnoreGoneAsync(() => patch(child, OwnerReferencesPatch(child, remaining), cancellationToken));
+                    await ApiCalls.IgnoreNotFoundAsync(() => patch(child, Json.MetadataListPatch(child, "ownerReferences", remaining), cancellationToken));
                 }
 
                 continue;
@@ -68,7 +68,7 @@ internal static class ControllerRefManager
             }
 
             var references = (child.Metadata.OwnerReferences ?? []).Append(Objects.ControllerReference(owner, apiVersion, kind)).ToList();
-            if (await IgnoreGoneAsync(() => patch(child, OwnerReferencesPatch(child, references), cancellationToken)) is { } adopted)
+            if (await ApiCalls.IgnoreNotFoundAsync(() => patch(child, Json.MetadataListPatch(child, "ownerReferences", references), cancellationToken)) is { } adopted)
             {
                 claimed.Add(adopted);
             }
@@ -76,15 +76,6 @@ internal static class ControllerRefManager
 
         return claimed;
     }
-
-    private static JsonObject OwnerReferencesPatch(IKubernetesObject<V1ObjectMeta> child, List<V1OwnerReference> references) => new()
-    {
-        ["metadata"] = new JsonObject
-        {
-            ["ownerReferences"] = references.Count == 0 ? null : Json.Node(references),
-            ["resourceVersion"] = child.Metadata.ResourceVersion,
-        },
-    };
 
     /// <summary>upstream RecheckDeletionTimestamp: the owner as the server has it now is the same one, not being deleted.</summary>
     private static async Task<bool> StillExistsAsync(IKubernetesObject<V1ObjectMeta> owner, Func<CancellationToken, Task<IKubernetesObject<V1ObjectMeta>>> readOwner, CancellationToken cancellationToken)
@@ -97,19 +88,6 @@ internal static class ControllerRefManager
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
-        }
-    }
-
-    private static async Task<T?> IgnoreGoneAsync<T>(Func<Task<T>> write)
-    {
-        try
-        {
-            return await write();
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Deleted meanwhile: nothing to claim.
-            return default;
         }
     }
 }

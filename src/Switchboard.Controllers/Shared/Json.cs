@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Shared;
@@ -24,6 +26,19 @@ internal static class Json
 
     /// <summary>A model value as a JSON node, for building merge patches.</summary>
     public static JsonNode? Node(object? value) => value is null ? null : ModelJson.ToNode(value);
+
+    /// <summary>
+    /// A merge patch setting one list of <paramref name="obj"/>'s metadata (an empty list removes the field), with the
+    /// object's resourceVersion as precondition.
+    /// </summary>
+    public static JsonObject MetadataListPatch<TItem>(IKubernetesObject<V1ObjectMeta> obj, string field, IReadOnlyCollection<TItem> items) => new()
+    {
+        ["metadata"] = new JsonObject
+        {
+            [field] = items.Count == 0 ? null : Node(items),
+            ["resourceVersion"] = obj.Metadata.ResourceVersion,
+        },
+    };
 
     private static JsonNode? Sort(JsonNode? node) => node switch
     {
