@@ -254,18 +254,9 @@ internal sealed class ZoneModel
             return false;
         }
 
-        bool written = record.Type switch
-        {
-            DnsRecordType.A or DnsRecordType.AAAA => writer.TryWriteBytes(record.Address!.GetAddressBytes()),
-            DnsRecordType.CNAME or DnsRecordType.PTR or DnsRecordType.NS => writer.TryWriteName(DnsName.Parse(record.Target!)),
-            DnsRecordType.SRV => writer.TryWriteUInt16(0)
-                && writer.TryWriteUInt16(weight)
-                && writer.TryWriteUInt16(record.Port)
-                && writer.TryWriteName(DnsName.Parse(record.Target!), compress: false),
-            DnsRecordType.TXT => writer.TryWriteBytes(CharacterString(record.Text!)),
-            DnsRecordType.SOA => DnsSoa.TryWriteData(ref writer, _domain, serial, minimum: record.Ttl),
-            _ => false,
-        };
+        bool written = record.Type == DnsRecordType.SOA
+            ? DnsSoa.TryWriteData(ref writer, _domain, serial, minimum: record.Ttl)
+            : record.TryWriteData(ref writer, priority: 0, weight);
         if (!written)
         {
             writer.Rewind(start);
@@ -274,13 +265,6 @@ internal sealed class ZoneModel
 
         writer.EndRecord(rdLength);
         return true;
-    }
-
-    /// <summary>A TXT character-string: one length byte, then at most 255 bytes of text.</summary>
-    private static byte[] CharacterString(string text)
-    {
-        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text);
-        return [(byte)Math.Min(bytes.Length, 255), .. bytes.AsSpan(0, Math.Min(bytes.Length, 255))];
     }
 
     private sealed class Entry
