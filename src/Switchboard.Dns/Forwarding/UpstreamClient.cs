@@ -14,8 +14,6 @@ namespace Switchboard.Dns.Forwarding;
 /// </summary>
 internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSpan timeout, ILogger logger)
 {
-    private const int LengthPrefix = 2;
-
     /// <summary>Returns the length of the response written to <paramref name="response"/>, or 0 when no upstream answered.</summary>
     public async ValueTask<int> ExchangeAsync(ReadOnlyMemory<byte> query, Memory<byte> response, CancellationToken cancellationToken)
     {
@@ -70,39 +68,22 @@ internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSp
     {
         using var socket = new Socket(upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(upstream, cancellationToken);
-        byte[] framed = new byte[LengthPrefix + query.Length];
+        byte[] framed = new byte[DnsTcpFraming.LengthPrefix + query.Length];
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
-        query.CopyTo(framed, LengthPrefix);
+        query.CopyTo(framed, DnsTcpFraming.LengthPrefix);
         await socket.SendAsync(framed, SocketFlags.None, cancellationToken);
-        if (!await ReceiveExactlyAsync(socket, response[..LengthPrefix], cancellationToken))
+        if (!await DnsTcpFraming.TryReceiveExactlyAsync(socket, response[..DnsTcpFraming.LengthPrefix], cancellationToken))
         {
             return 0;
         }
 
         int length = BinaryPrimitives.ReadUInt16BigEndian(response.Span);
-        if (length > response.Length || !await ReceiveExactlyAsync(socket, response[..length], cancellationToken))
+        if (length > response.Length || !await DnsTcpFraming.TryReceiveExactlyAsync(socket, response[..length], cancellationToken))
         {
             return 0;
         }
 
         return Matches(query, response.Span[..length]) ? length : 0;
-    }
-
-    private static async ValueTask<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        int filled = 0;
-        while (filled < buffer.Length)
-        {
-            int read = await socket.ReceiveAsync(buffer[filled..], SocketFlags.None, cancellationToken);
-            if (read == 0)
-            {
-                return false;
-            }
-
-            filled += read;
-        }
-
-        return true;
     }
 
     /// <summary>A response to <paramref name="query"/>: same ID, QR set, the same question (name compared case-insensitively).</summary>

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Server;
 
@@ -13,8 +14,6 @@ namespace Switchboard.Dns.Server;
 /// </summary>
 internal sealed class DnsTcpServer : IAsyncDisposable
 {
-    private const int LengthPrefix = 2;
-
     private readonly Socket _listener;
     private readonly DnsQueryHandler _handler;
     private readonly DnsForwarder? _forwarder;
@@ -120,7 +119,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
         // Start on the thread pool so a slow connection never holds up the accept loop.
         await Task.Yield();
         byte[] query = ArrayPool<byte>.Shared.Rent(DnsQueryHandler.MaxMessageSize);
-        byte[] response = ArrayPool<byte>.Shared.Rent(LengthPrefix + DnsQueryHandler.MaxMessageSize);
+        byte[] response = ArrayPool<byte>.Shared.Rent(DnsTcpFraming.LengthPrefix + DnsQueryHandler.MaxMessageSize);
         using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, _stop.Token);
         string reason = "closed by client";
@@ -129,24 +128,24 @@ internal sealed class DnsTcpServer : IAsyncDisposable
             while (true)
             {
                 idle.CancelAfter(_options.TcpIdleTimeout);
-                if (!await TryReceiveAsync(client, query.AsMemory(0, LengthPrefix), linked.Token))
+                if (!await DnsTcpFraming.TryReceiveExactlyAsync(client, query.AsMemory(0, DnsTcpFraming.LengthPrefix), linked.Token))
                 {
                     break;
                 }
 
                 int length = BinaryPrimitives.ReadUInt16BigEndian(query);
-                if (length == 0 || !await TryReceiveAsync(client, query.AsMemory(0, length), linked.Token))
+                if (length == 0 || !await DnsTcpFraming.TryReceiveExactlyAsync(client, query.AsMemory(0, length), linked.Token))
                 {
                     reason = "empty or incomplete message";
                     break;
                 }
 
                 long started = DnsObserver.Start();
-                int answer = Handle(query.AsSpan(0, length), response.AsSpan(LengthPrefix, DnsQueryHandler.MaxMessageSize), client);
+                int answer = Handle(query.AsSpan(0, length), response.AsSpan(DnsTcpFraming.LengthPrefix, DnsQueryHandler.MaxMessageSize), client);
                 if (answer == DnsForwarder.Pending)
                 {
                     // Answers on a connection go out in order, so the exchange is awaited here (RFC 7766 allows either).
-                    answer = await _forwarder!.ResolveAsync(query.AsMemory(0, length), response.AsMemory(LengthPrefix, DnsQueryHandler.MaxMessageSize), overTcp: true, linked.Token);
+                    answer = await _forwarder!.ResolveAsync(query.AsMemory(0, length), response.AsMemory(DnsTcpFraming.LengthPrefix, DnsQueryHandler.MaxMessageSize), overTcp: true, linked.Token);
                 }
 
                 if (answer == 0)
@@ -154,9 +153,9 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                     continue;
                 }
 
-                _observer?.Answered(response.AsSpan(LengthPrefix, answer), started, overTcp: true, null, client.RemoteEndPoint);
+                _observer?.Answered(response.AsSpan(DnsTcpFraming.LengthPrefix, answer), started, overTcp: true, null, client.RemoteEndPoint);
                 BinaryPrimitives.WriteUInt16BigEndian(response, (ushort)answer);
-                await client.SendAsync(response.AsMemory(0, LengthPrefix + answer), SocketFlags.None, linked.Token);
+                await client.SendAsync(response.AsMemory(0, DnsTcpFraming.LengthPrefix + answer), SocketFlags.None, linked.Token);
             }
         }
         catch (OperationCanceledException)
@@ -191,23 +190,5 @@ internal sealed class DnsTcpServer : IAsyncDisposable
             DnsServerLog.HandlerFailed(_logger, e);
             return 0;
         }
-    }
-
-    /// <summary>Fills <paramref name="buffer"/>; false when the peer closed first.</summary>
-    private static async ValueTask<bool> TryReceiveAsync(Socket client, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        int filled = 0;
-        while (filled < buffer.Length)
-        {
-            int read = await client.ReceiveAsync(buffer[filled..], SocketFlags.None, cancellationToken);
-            if (read == 0)
-            {
-                return false;
-            }
-
-            filled += read;
-        }
-
-        return true;
     }
 }

@@ -75,18 +75,9 @@ internal sealed class SkyDnsAnswer(byte[] question)
             return false;
         }
 
-        bool written = record.Type switch
-        {
-            DnsRecordType.A or DnsRecordType.AAAA => writer.TryWriteBytes(record.Address!.GetAddressBytes()),
-            DnsRecordType.CNAME or DnsRecordType.NS => writer.TryWriteName(DnsName.Parse(record.Target!)),
-            DnsRecordType.SRV => writer.TryWriteUInt16(item.Priority)
-                && writer.TryWriteUInt16(item.Weight)
-                && writer.TryWriteUInt16(record.Port)
-                && writer.TryWriteName(DnsName.Parse(record.Target!), compress: false),
-            DnsRecordType.TXT => writer.TryWriteBytes(CharacterStrings(record.Text!)),
-            DnsRecordType.SOA => writer.TryWriteBytes(item.Soa!),
-            _ => false,
-        };
+        bool written = item.Soa is { } soa
+            ? writer.TryWriteBytes(soa)
+            : record.TryWriteData(ref writer, item.Priority, item.Weight);
         if (!written)
         {
             writer.Rewind(start);
@@ -95,21 +86,6 @@ internal sealed class SkyDnsAnswer(byte[] question)
 
         writer.EndRecord(rdLength);
         return true;
-    }
-
-    /// <summary>TXT RDATA: the text cut into character-strings of at most 255 bytes.</summary>
-    private static byte[] CharacterStrings(string text)
-    {
-        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        var rdata = new List<byte>(bytes.Length + (bytes.Length / 255) + 1);
-        for (int offset = 0; offset < bytes.Length; offset += 255)
-        {
-            int length = Math.Min(255, bytes.Length - offset);
-            rdata.Add((byte)length);
-            rdata.AddRange(bytes.AsSpan(offset, length));
-        }
-
-        return [.. rdata];
     }
 
     private sealed record Item(byte[] Owner, ZoneRecord Record, ushort Priority, ushort Weight, byte[]? Soa);

@@ -122,7 +122,7 @@ internal sealed class SkyDnsZone
                 return new(ZoneAnswerKind.NotReady);
             }
 
-            byte[] negative = EncodeNegativeSoa(apex);
+            byte[] negative = DnsSoa.EncodeWithoutOwner(apex, NegativeTtl, _serial, NegativeTtl);
             if (zoneOffset == 0)
             {
                 return Apex(name.ToArray(), apex, type, negative);
@@ -289,28 +289,11 @@ internal sealed class SkyDnsZone
         return records is null ? new(ZoneAnswerKind.NoData, NegativeSoa: negative) : new(ZoneAnswerKind.Records, records);
     }
 
-    /// <summary>The negative-answer SOA minus its owner: type, class, TTL, RDLENGTH, RDATA (names uncompressed).</summary>
-    private byte[] EncodeNegativeSoa(string apex)
-    {
-        byte[] buffer = new byte[2 * DnsName.MaxLength + 32];
-        var writer = new DnsMessageWriter(buffer, []);
-        writer.TryBeginRecord(DnsName.Root, (ushort)DnsRecordType.SOA, (ushort)DnsClass.IN, NegativeTtl, out int rdLength);
-        writer.TryWriteBytes(SoaData(apex, _serial, NegativeTtl));
-        writer.EndRecord(rdLength);
-        return writer.Written[DnsName.Root.Length..].ToArray();
-    }
-
+    /// <summary>The SOA RDATA, names uncompressed.</summary>
     private static byte[] SoaData(string apex, uint serial, uint minimum)
     {
-        byte[] buffer = new byte[2 * DnsName.MaxLength + 20];
-        var writer = new DnsMessageWriter(buffer, []);
-        writer.TryWriteName(DnsName.Parse("ns.dns." + apex));
-        writer.TryWriteName(DnsName.Parse("hostmaster." + apex));
-        foreach (uint number in (uint[])[serial, 7200, 1800, 86400, minimum])
-        {
-            writer.TryWriteUInt32(number);
-        }
-
+        var writer = new DnsMessageWriter(new byte[2 * DnsName.MaxLength + 20], []);
+        DnsSoa.TryWriteData(ref writer, apex, serial, minimum);
         return writer.Written.ToArray();
     }
 

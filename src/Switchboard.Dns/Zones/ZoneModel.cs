@@ -29,8 +29,6 @@ internal sealed class ZoneModel
         _apex = DnsName.Parse(domain);
     }
 
-    private static byte[] Prefix(string labels, ReadOnlySpan<byte> apex) => DnsName.Parse(labels + "." + DnsName.ToText(apex));
-
     public void Add(IEnumerable<ZoneContribution> contributions)
     {
         foreach (ZoneContribution contribution in contributions)
@@ -98,7 +96,7 @@ internal sealed class ZoneModel
 
         _dirty.Clear();
         ZoneTable nodes = (previous?.Nodes ?? ZoneTable.Empty).With(changes);
-        return new ClusterZoneSnapshot(nodes, _apex, EncodeNegativeSoa(serial, ttl), pods, ttl, synced);
+        return new ClusterZoneSnapshot(nodes, _apex, DnsSoa.EncodeWithoutOwner(_domain, ttl, serial, minimum: ttl), pods, ttl, synced);
     }
 
     /// <summary>Counts one more (or one less) reference to a name and, below the apex, to each of its ancestors.</summary>
@@ -197,14 +195,6 @@ internal sealed class ZoneModel
         }
     }
 
-    /// <summary>The SOA of negative answers without its owner (written per query as a pointer), names uncompressed.</summary>
-    private byte[] EncodeNegativeSoa(uint serial, uint ttl)
-    {
-        var writer = new DnsMessageWriter(new byte[2 * DnsName.MaxLength + 32], []);
-        TryWriteRecord(ref writer, DnsName.Root, new ZoneRecord(DnsRecordType.SOA, ttl), 0, serial);
-        return writer.Written[DnsName.Root.Length..].ToArray();
-    }
-
     /// <summary>Encodes one RRset behind a question for <paramref name="owner"/>, plus address glue for SRV and NS targets.</summary>
     private PrecomputedRecords Encode(byte[] owner, DnsRecordType type, ZoneRecord[] records, uint serial)
     {
@@ -264,18 +254,9 @@ internal sealed class ZoneModel
             return false;
         }
 
-        bool written = record.Type switch
-        {
-            DnsRecordType.A or DnsRecordType.AAAA => writer.TryWriteBytes(record.Address!.GetAddressBytes()),
-            DnsRecordType.CNAME or DnsRecordType.PTR or DnsRecordType.NS => writer.TryWriteName(DnsName.Parse(record.Target!)),
-            DnsRecordType.SRV => writer.TryWriteUInt16(0)
-                && writer.TryWriteUInt16(weight)
-                && writer.TryWriteUInt16(record.Port)
-                && writer.TryWriteName(DnsName.Parse(record.Target!), compress: false),
-            DnsRecordType.TXT => writer.TryWriteBytes(CharacterString(record.Text!)),
-            DnsRecordType.SOA => TryWriteSoa(ref writer, serial, record.Ttl),
-            _ => false,
-        };
+        bool written = record.Type == DnsRecordType.SOA
+            ? DnsSoa.TryWriteData(ref writer, _domain, serial, minimum: record.Ttl)
+            : record.TryWriteData(ref writer, priority: 0, weight);
         if (!written)
         {
             writer.Rewind(start);
@@ -284,22 +265,6 @@ internal sealed class ZoneModel
 
         writer.EndRecord(rdLength);
         return true;
-    }
-
-    private bool TryWriteSoa(ref DnsMessageWriter writer, uint serial, uint minimum) =>
-        writer.TryWriteName(Prefix("ns.dns", _apex))
-        && writer.TryWriteName(Prefix("hostmaster", _apex))
-        && writer.TryWriteUInt32(serial)
-        && writer.TryWriteUInt32(7200)
-        && writer.TryWriteUInt32(1800)
-        && writer.TryWriteUInt32(86400)
-        && writer.TryWriteUInt32(minimum);
-
-    /// <summary>A TXT character-string: one length byte, then at most 255 bytes of text.</summary>
-    private static byte[] CharacterString(string text)
-    {
-        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text);
-        return [(byte)Math.Min(bytes.Length, 255), .. bytes.AsSpan(0, Math.Min(bytes.Length, 255))];
     }
 
     private sealed class Entry

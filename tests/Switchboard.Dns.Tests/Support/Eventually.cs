@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Switchboard.Storage;
 
 namespace Switchboard.Dns.Tests.Support;
@@ -8,20 +7,9 @@ internal static class Eventually
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    /// <summary>Polls a condition of this process that raises no event (every 20 ms).</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string awaited)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > Deadline)
-            {
-                throw new TimeoutException($"not within {Deadline}: {awaited}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>Polls a condition of this process that raises no event.</summary>
+    public static Task UntilAsync(Func<Task<bool>> condition, string awaited) =>
+        Switchboard.Testing.Eventually.WaitAsync(condition, awaited, Deadline);
 
     /// <summary>Checks the keys under a prefix, and again after each change the store's watch reports.</summary>
     public static async Task<IReadOnlyList<KeyValue>> StoreAsync(IKeyValueStore store, string prefix, Func<IReadOnlyList<KeyValue>, bool> condition, string awaited)
