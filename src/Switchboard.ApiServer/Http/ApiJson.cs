@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Errors;
@@ -54,7 +53,7 @@ internal static class ApiJson
 
         if (status.Details is not null)
         {
-            node["details"] = JsonNode.Parse(KubernetesJson.Serialize(status.Details));
+            node["details"] = ModelJson.ToNode(status.Details);
         }
 
         node["code"] = status.Code;

@@ -571,20 +571,18 @@ internal sealed class ResourceHandler<T> : IResourceHandler
 
     /// <summary>
     /// Turns a key change into watch events as seen through the selectors (a change out of the selection is DELETED).
-    /// Objects come from <see cref="SharedWatchCodec{T}"/>, shared with the other watches, except the one a deletion
-    /// stamps with its revision.
+    /// Objects come from <see cref="SharedWatchCodec{T}"/>, shared with the other watches.
     /// </summary>
     private IEnumerable<(string Type, T Object)> Translate(WatchEvent change, LabelSelector labels, FieldSelector fields)
     {
         bool selective = !labels.IsEmpty || !fields.IsEmpty;
         if (change.Type == Storage.WatchEventType.Deleted)
         {
-            if (change.Previous is { Value.Length: > 0 } gone)
+            if (change.Previous is { Value.Length: > 0 })
             {
-                var previous = ObjectCodec.Decode<T>(gone);
+                var previous = SharedWatchCodec<T>.DecodeDeleted(change);
                 if (_store.Matches(previous, labels, fields))
                 {
-                    previous.Metadata.ResourceVersion = change.Revision.ToString(CultureInfo.InvariantCulture);
                     yield return ("DELETED", previous);
                 }
             }

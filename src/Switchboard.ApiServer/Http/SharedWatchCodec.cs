@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using k8s;
@@ -21,6 +22,17 @@ internal static class SharedWatchCodec<T>
     private static readonly ConditionalWeakTable<T, Lines> Encoded = new();
 
     public static T Decode(KeyValue kv) => Decoded.GetValue(kv, ObjectCodec.Decode<T>);
+
+    /// <summary>
+    /// The object a deletion removed, stamped with the deletion's revision as its DELETED event carries it. Keyed on
+    /// the deletion's own (empty) key value, which belongs to that one event and is never decoded itself.
+    /// </summary>
+    public static T DecodeDeleted(WatchEvent deletion) => Decoded.GetValue(deletion.Current, _ =>
+    {
+        var gone = ObjectCodec.Decode<T>(deletion.Previous!);
+        gone.Metadata.ResourceVersion = deletion.Revision.ToString(CultureInfo.InvariantCulture);
+        return gone;
+    });
 
     /// <summary>The JSON line of a watch event of <paramref name="type"/> about <paramref name="obj"/>.</summary>
     public static byte[] Line(string type, T obj) => Encoded.GetValue(obj, _ => new Lines()).Get(type, obj);

@@ -4,6 +4,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Allocation;
+using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
 
 namespace Switchboard.ApiServer.Tests.Allocation;
@@ -122,16 +123,8 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
 
     private async Task StopAsync()
     {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-            _host = null;
-        }
-
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-            _store = null;
-        }
+        await ServerAndStore.StopAsync(_host, _store);
+        _host = null;
+        _store = null;
     }
 }

@@ -29,15 +29,7 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
+        await ServerAndStore.StopAsync(_host, _store);
 
         Directory.Delete(_dir, recursive: true);
     }

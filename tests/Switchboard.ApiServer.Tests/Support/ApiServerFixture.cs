@@ -42,17 +42,9 @@ public abstract class ApiServerFixture : IAsyncLifetime
     /// <summary>Stops the server and closes its store, as a shutdown does; <see cref="StartAsync"/> brings it back.</summary>
     public async Task StopAsync()
     {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-            _host = null;
-        }
-
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-            _store = null;
-        }
+        await ServerAndStore.StopAsync(_host, _store);
+        _host = null;
+        _store = null;
     }
 
     /// <summary>Starts the server again on the same data dir, store and port.</summary>
