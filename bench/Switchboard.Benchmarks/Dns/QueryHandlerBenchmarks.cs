@@ -16,7 +16,7 @@ public class QueryHandlerBenchmarks
     private const int Services = 10_000;
     private const int Namespaces = 100;
 
-    private readonly byte[] _response = new byte[DnsQueryHandler.MaxMessageSize];
+    private readonly byte[] _response = new byte[DnsPayloadLimit.MaxMessageSize];
     private DnsQueryHandler _handler = null!;
     private byte[] _clusterIp = [];
     private byte[] _clusterIpMixedCaseEdns = [];

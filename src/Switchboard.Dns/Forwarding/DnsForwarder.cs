@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Switchboard.Dns.Server;
 using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Forwarding;
@@ -23,14 +22,14 @@ internal sealed class DnsForwarder
     private readonly DnsResponseCache _cache;
     private readonly UpstreamClient _upstream;
     private readonly ForwarderOptions _options;
-    private readonly ushort _maxUdpPayloadSize;
+    private readonly DnsPayloadLimit _limit;
     private readonly ILogger _logger;
     private int _inFlight;
 
     public DnsForwarder(ForwarderOptions options, int maxUdpPayloadSize, TimeProvider time, ILogger logger)
     {
         _options = options;
-        _maxUdpPayloadSize = (ushort)maxUdpPayloadSize;
+        _limit = new DnsPayloadLimit(maxUdpPayloadSize);
         _logger = logger;
         _clients = new ClientNetworks(options.ClientNetworks);
         _cache = new DnsResponseCache(options.CacheCapacity, time);
@@ -80,7 +79,7 @@ internal sealed class DnsForwarder
             return Fail(query.Span, response.Span, overTcp);
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DnsQueryHandler.MaxMessageSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(DnsPayloadLimit.MaxMessageSize);
         try
         {
             int length = await _upstream.ExchangeAsync(query, buffer, cancellationToken);
@@ -119,15 +118,10 @@ internal sealed class DnsForwarder
     /// <summary>The answer as it fits the client: whole, or over UDP an empty truncated reply that sends it to TCP.</summary>
     private int Write(UpstreamAnswer answer, ReadOnlySpan<byte> query, in DnsQuery parsed, ReadOnlySpan<byte> name, Span<byte> response, bool overTcp, TimeSpan age)
     {
-        int limit = Math.Min(response.Length, Limit(parsed, overTcp));
+        int limit = Math.Min(response.Length, _limit.For(parsed.Edns, overTcp));
         int written = answer.WriteTo(response[..limit], query, name.Length, age);
         return written > 0 ? written : WriteBare(response, parsed, name, DnsResponseCode.NoError, truncated: true);
     }
-
-    private int Limit(in DnsQuery parsed, bool overTcp) =>
-        overTcp ? DnsQueryHandler.MaxMessageSize
-        : parsed.Edns.Present ? Math.Clamp((int)parsed.Edns.UdpPayloadSize, DnsQueryHandler.ClassicUdpPayloadSize, _maxUdpPayloadSize)
-        : DnsQueryHandler.ClassicUdpPayloadSize;
 
     /// <summary>Header, question and (for EDNS clients) our OPT, no records.</summary>
     private int WriteBare(Span<byte> response, in DnsQuery parsed, ReadOnlySpan<byte> name, DnsResponseCode code, bool truncated)
@@ -136,7 +130,7 @@ internal sealed class DnsForwarder
         int additional = 0;
         if (parsed.Edns.Present)
         {
-            position += DnsResponse.WriteOpt(response[position..], _maxUdpPayloadSize, code, parsed.Edns.DnssecOk);
+            position += DnsResponse.WriteOpt(response[position..], _limit.Advertised, code, parsed.Edns.DnssecOk);
             additional = 1;
         }
 

@@ -12,27 +12,20 @@ namespace Switchboard.Dns.Server;
 /// </summary>
 internal sealed class DnsQueryHandler
 {
-    public const int MaxMessageSize = ushort.MaxValue;
-
-    /// <summary>Plain DNS over UDP (RFC 1035 4.2.1), and the floor for an EDNS size (RFC 6891 6.2.5).</summary>
-    public const int ClassicUdpPayloadSize = 512;
-
     /// <summary>Returned by <see cref="Handle"/> for a name outside the cluster zones when a forwarder takes those.</summary>
     public const int Forward = -1;
 
     private const int PodRecordFixedSize = 12;
 
     private readonly ClusterDnsIndex _index;
-    private readonly ushort _maxUdpPayloadSize;
+    private readonly DnsPayloadLimit _limit;
     private readonly bool _forwards;
     private readonly SkyDnsZone? _skyDns;
 
     public DnsQueryHandler(ClusterDnsIndex index, int maxUdpPayloadSize, bool forwards = false, SkyDnsZone? skyDns = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxUdpPayloadSize, ClassicUdpPayloadSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxUdpPayloadSize, MaxMessageSize);
         _index = index;
-        _maxUdpPayloadSize = (ushort)maxUdpPayloadSize;
+        _limit = new DnsPayloadLimit(maxUdpPayloadSize);
         _forwards = forwards;
         _skyDns = skyDns;
     }
@@ -43,7 +36,7 @@ internal sealed class DnsQueryHandler
     /// </summary>
     public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp)
     {
-        if (!DnsHeader.TryRead(query, out DnsHeader header) || header.IsResponse || response.Length < ClassicUdpPayloadSize)
+        if (!DnsHeader.TryRead(query, out DnsHeader header) || header.IsResponse || response.Length < DnsPayloadLimit.ClassicUdpPayloadSize)
         {
             return 0;
         }
@@ -61,10 +54,7 @@ internal sealed class DnsQueryHandler
 
         name = name[..parsed.NameLength];
         DnsEdns edns = parsed.Edns;
-        int limit = overTcp ? MaxMessageSize
-            : edns.Present ? Math.Clamp((int)edns.UdpPayloadSize, ClassicUdpPayloadSize, _maxUdpPayloadSize)
-            : ClassicUdpPayloadSize;
-        Span<byte> message = response[..Math.Min(limit, response.Length)];
+        Span<byte> message = response[..Math.Min(_limit.For(edns, overTcp), response.Length)];
 
         if (edns.Present && edns.Version != 0)
         {
@@ -123,7 +113,7 @@ internal sealed class DnsQueryHandler
 
         if (edns.Present)
         {
-            position += DnsResponse.WriteOpt(message[position..], _maxUdpPayloadSize, code, edns.DnssecOk);
+            position += DnsResponse.WriteOpt(message[position..], _limit.Advertised, code, edns.DnssecOk);
             counts.Additional++;
         }
 

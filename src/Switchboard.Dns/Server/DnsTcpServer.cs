@@ -118,8 +118,8 @@ internal sealed class DnsTcpServer : IAsyncDisposable
     {
         // Start on the thread pool so a slow connection never holds up the accept loop.
         await Task.Yield();
-        byte[] query = ArrayPool<byte>.Shared.Rent(DnsQueryHandler.MaxMessageSize);
-        byte[] response = ArrayPool<byte>.Shared.Rent(DnsTcpFraming.LengthPrefix + DnsQueryHandler.MaxMessageSize);
+        byte[] query = ArrayPool<byte>.Shared.Rent(DnsPayloadLimit.MaxMessageSize);
+        byte[] response = ArrayPool<byte>.Shared.Rent(DnsTcpFraming.LengthPrefix + DnsPayloadLimit.MaxMessageSize);
         using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, _stop.Token);
         string reason = "closed by client";
@@ -141,11 +141,11 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                 }
 
                 long started = DnsObserver.Start();
-                int answer = Handle(query.AsSpan(0, length), response.AsSpan(DnsTcpFraming.LengthPrefix, DnsQueryHandler.MaxMessageSize), client);
+                int answer = Handle(query.AsSpan(0, length), response.AsSpan(DnsTcpFraming.LengthPrefix, DnsPayloadLimit.MaxMessageSize), client);
                 if (answer == DnsForwarder.Pending)
                 {
                     // Answers on a connection go out in order, so the exchange is awaited here (RFC 7766 allows either).
-                    answer = await _forwarder!.ResolveAsync(query.AsMemory(0, length), response.AsMemory(DnsTcpFraming.LengthPrefix, DnsQueryHandler.MaxMessageSize), overTcp: true, linked.Token);
+                    answer = await _forwarder!.ResolveAsync(query.AsMemory(0, length), response.AsMemory(DnsTcpFraming.LengthPrefix, DnsPayloadLimit.MaxMessageSize), overTcp: true, linked.Token);
                 }
 
                 if (answer == 0)

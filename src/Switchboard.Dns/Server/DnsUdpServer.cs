@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Server;
 
@@ -201,8 +202,8 @@ internal sealed class DnsUdpServer : IDisposable
     private void Run(Socket socket)
     {
         // A datagram can be up to 64 KiB; reading it whole means an oversized query is seen, not cut.
-        byte[] query = GC.AllocateUninitializedArray<byte>(DnsQueryHandler.MaxMessageSize, pinned: true);
-        byte[] response = GC.AllocateUninitializedArray<byte>(DnsQueryHandler.MaxMessageSize, pinned: true);
+        byte[] query = GC.AllocateUninitializedArray<byte>(DnsPayloadLimit.MaxMessageSize, pinned: true);
+        byte[] response = GC.AllocateUninitializedArray<byte>(DnsPayloadLimit.MaxMessageSize, pinned: true);
         var client = new SocketAddress(socket.AddressFamily);
         while (!_stopping)
         {
@@ -275,7 +276,7 @@ internal sealed class DnsUdpServer : IDisposable
 
     private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client, long started)
     {
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         try
         {
             int length = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Server;
 
@@ -16,7 +17,7 @@ internal sealed unsafe partial class UdpBatch : IDisposable
     /// <summary>recvmmsg: block for the first datagram only, then take what is already queued.</summary>
     private const int MsgWaitForOne = 0x10000;
     private const int AddressBytes = 128;
-    private const int QueryBytes = DnsQueryHandler.MaxMessageSize;
+    private const int QueryBytes = DnsPayloadLimit.MaxMessageSize;
 
     private readonly int _responseBytes;
     private readonly byte* _queries;

@@ -10,7 +10,6 @@ namespace Switchboard.Dns.Zones;
 /// </summary>
 internal sealed class ZoneModel
 {
-    private const int MaxMessageSize = ushort.MaxValue;
 
     private readonly string _domain;
     private readonly byte[] _apex;
@@ -19,7 +18,7 @@ internal sealed class ZoneModel
 
     /// <summary>CNAME target → owners aliasing it (with counts): an owner's answer carries the target's addresses, so it changes with them.</summary>
     private readonly Dictionary<string, Dictionary<string, int>> _aliasesOf = new(StringComparer.Ordinal);
-    private readonly byte[] _scratch = new byte[MaxMessageSize];
+    private readonly byte[] _scratch = new byte[DnsPayloadLimit.MaxMessageSize];
     private readonly ushort[] _compression = new ushort[4096];
 
     /// <remarks><c>domain</c>: The apex in lower case without the trailing dot.</remarks>

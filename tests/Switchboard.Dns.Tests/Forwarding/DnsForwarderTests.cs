@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Dns.Forwarding;
-using Switchboard.Dns.Server;
 using Switchboard.Dns.Tests.Support;
 using Switchboard.Dns.Wire;
 
@@ -150,7 +149,7 @@ public sealed class DnsForwarderTests : IAsyncLifetime
     public void Only_loopback_and_cluster_clients_are_served_others_are_refused_without_asking_upstream(string client, bool allowed)
     {
         DnsForwarder forwarder = Forwarder();
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
 
         int length = forwarder.TryAnswer(TestQuery.Create("example.com", DnsRecordType.A), response, overTcp: false, IPAddress.Parse(client));
 
@@ -172,7 +171,7 @@ public sealed class DnsForwarderTests : IAsyncLifetime
     public void The_client_networks_are_configurable()
     {
         DnsForwarder forwarder = Forwarder(new ForwarderOptions { Upstreams = [_upstream.EndPoint], ClientNetworks = [IPNetwork.Parse("192.0.2.0/24")] });
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
 
         Assert.Equal(DnsForwarder.Pending, forwarder.TryAnswer(TestQuery.Create("example.com", DnsRecordType.A), response, false, IPAddress.Parse("192.0.2.99")));
         Assert.NotEqual(DnsForwarder.Pending, forwarder.TryAnswer(TestQuery.Create("example.com", DnsRecordType.A), response, false, IPAddress.Parse("10.244.0.1")));
@@ -210,7 +209,7 @@ public sealed class DnsForwarderTests : IAsyncLifetime
 
     private static async Task<TestResponse> AskAsync(DnsForwarder forwarder, byte[] query, bool overTcp = false)
     {
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         int length = forwarder.TryAnswer(query, response, overTcp, Loopback);
         if (length == DnsForwarder.Pending)
         {

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using CsCheck;
-using Switchboard.Dns.Server;
 using Switchboard.Dns.Tests.Support;
 using Switchboard.Dns.Wire;
 
@@ -141,7 +140,7 @@ public sealed class DnsQueryHandlerTests
     [MemberData(nameof(Hostile))]
     public void Hostile_queries_are_dropped_or_get_a_short_error(string why, byte[] query, string? code)
     {
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         int length = Cluster.Handler.Handle(query, response, overTcp: false);
 
         if (code is null)
@@ -172,7 +171,7 @@ public sealed class DnsQueryHandlerTests
         });
         Gen.OneOf(Gen.Byte.Array[0, 700], mutated).Sample(query =>
         {
-            byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+            byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
             int length = Cluster.Handler.Handle(query, response, overTcp: false);
             if (length == 0)
             {

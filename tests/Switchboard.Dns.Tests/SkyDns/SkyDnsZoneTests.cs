@@ -159,7 +159,7 @@ public sealed class SkyDnsZoneTests
     {
         var cluster = new TestCluster();
         var handler = new DnsQueryHandler(cluster.Index, 1232, forwards: false, zone);
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         int length = handler.Handle(TestQuery.Create(name, type), response, overTcp: true);
         return TestResponse.Parse(response.AsSpan(0, length));
     }

@@ -59,7 +59,7 @@ internal sealed class TestCluster
 
     public TestResponse Ask(byte[] query, bool overTcp = false)
     {
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         int length = Handler.Handle(query, response, overTcp);
         Assert.True(length > 0, "the handler dropped the query");
         return TestResponse.Parse(response.AsSpan(0, length));

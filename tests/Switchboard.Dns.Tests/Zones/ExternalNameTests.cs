@@ -51,7 +51,7 @@ public sealed class ExternalNameTests
 
     private TestResponse Ask(string name, DnsRecordType type)
     {
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         int length = new DnsQueryHandler(_index, 1232).Handle(TestQuery.Create(name, type), response, overTcp: true);
         return TestResponse.Parse(response.AsSpan(0, length));
     }

@@ -84,7 +84,7 @@ public sealed class IncrementalUpdateTests
 
     private static string Describe(ClusterDnsIndex index, string name, DnsRecordType type)
     {
-        byte[] response = new byte[DnsQueryHandler.MaxMessageSize];
+        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         int length = new DnsQueryHandler(index, 1232).Handle(TestQuery.Create(name, type), response, overTcp: true);
         TestResponse parsed = TestResponse.Parse(response.AsSpan(0, length));
         IEnumerable<string> records = parsed.Answers.Concat(parsed.Authority).Concat(parsed.Additional).Select(r => $"{r.Owner} {r.Type} {r.Ttl} {r.Data}").Order();
