@@ -2,6 +2,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
+using Switchboard.Kube.Selectors;
 
 namespace Switchboard.ApiServer.Allocation;
 

@@ -9,6 +9,7 @@ using Switchboard.ApiServer.Patch;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
 using Switchboard.ApiServer.Tables;
+using Switchboard.Kube.Selectors;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
@@ -129,7 +130,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     private async Task ListAsync(HttpContext http, string? ns)
     {
         var query = http.Request.Query;
-        var labels = LabelSelector.Parse(query["labelSelector"]);
+        var labels = LabelSelectorParameter.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"]);
         _store.CheckFieldSelector(fields);
         long limit = long.TryParse(query["limit"], out long l) && l > 0 ? l : 0;
@@ -182,7 +183,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     private async Task DeleteCollectionAsync(HttpContext http, string? ns)
     {
         var query = http.Request.Query;
-        var labels = LabelSelector.Parse(query["labelSelector"]);
+        var labels = LabelSelectorParameter.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"]);
         _store.CheckFieldSelector(fields);
         var options = await ReadDeleteRequestAsync(http);
@@ -465,7 +466,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
     private async Task WatchAsync(HttpContext http, string? ns)
     {
         var query = http.Request.Query;
-        var labels = LabelSelector.Parse(query["labelSelector"]);
+        var labels = LabelSelectorParameter.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"]);
         _store.CheckFieldSelector(fields);
         string? resourceVersion = query["resourceVersion"];

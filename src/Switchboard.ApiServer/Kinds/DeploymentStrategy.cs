@@ -2,6 +2,7 @@ using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Kinds;
 
@@ -52,7 +53,7 @@ internal sealed class DeploymentStrategy : ResourceStrategy<V1Deployment>
             yield return error;
         }
 
-        if (old.Spec?.Selector is { } before && k8s.KubernetesJson.Serialize(before) != k8s.KubernetesJson.Serialize(obj.Spec?.Selector))
+        if (old.Spec?.Selector is { } before && !ModelJson.SemanticallyEqual(before, obj.Spec?.Selector))
         {
             yield return FieldError.Invalid("spec.selector", new LiteralValue(Columns.Selector(obj.Spec?.Selector)), "field is immutable");
         }

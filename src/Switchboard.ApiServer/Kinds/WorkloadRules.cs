@@ -1,6 +1,6 @@
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Selectors;
+using Switchboard.Kube.Selectors;
 
 namespace Switchboard.ApiServer.Kinds;
 
@@ -13,7 +13,7 @@ internal static class WorkloadRules
         {
             yield return FieldError.Required("spec.selector");
         }
-        else if (!LabelSelector.FromMatchLabels(selector.MatchLabels).Matches(template?.Metadata?.Labels))
+        else if (!LabelSelector.Matches(selector, template?.Metadata?.Labels))
         {
             yield return FieldError.Invalid("spec.template.metadata.labels", new LiteralValue(LabelMap(template?.Metadata?.Labels)), "`selector` does not match template `labels`");
         }

@@ -62,7 +62,4 @@ internal static class ObjectCodec
             throw ApiException.BadRequest($"{kind} in version cannot be handled as a {kind}: {e.Message}");
         }
     }
-
-    /// <summary>Whether two objects serialize the same (no-op updates are not written).</summary>
-    public static bool SameContent(JsonNode a, JsonNode b) => JsonNode.DeepEquals(a, b);
 }

@@ -4,6 +4,7 @@ using k8s;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Endpoints;
 
@@ -126,7 +127,7 @@ internal sealed class EndpointSliceController : QueueController
         var result = new List<(V1EndpointSlice Slice, bool IsNew)>();
         foreach (var slice in slices)
         {
-            var updated = Json.Clone(slice);
+            var updated = ModelJson.Clone(slice);
             updated.Endpoints = [];
             foreach (var endpoint in slice.Endpoints ?? [])
             {
@@ -248,8 +249,8 @@ internal sealed class EndpointSliceController : QueueController
         ServicePods.PortsKey((ports ?? []).Select(p => new ServicePods.Port(p.Name, p.Port ?? 0, p.Protocol ?? "TCP", p.AppProtocol)));
 
     private static bool SameSlice(V1EndpointSlice a, V1EndpointSlice b) =>
-        Json.SameContent(a.Endpoints ?? [], b.Endpoints ?? []) && PortsKey(a.Ports) == PortsKey(b.Ports)
-        && Json.SameContent(a.Metadata.Labels ?? new Dictionary<string, string>(), b.Metadata.Labels ?? new Dictionary<string, string>());
+        ModelJson.SameContent(a.Endpoints ?? [], b.Endpoints ?? []) && PortsKey(a.Ports) == PortsKey(b.Ports)
+        && ModelJson.SameContent(a.Metadata.Labels ?? new Dictionary<string, string>(), b.Metadata.Labels ?? new Dictionary<string, string>());
 
     private static bool IsManaged(V1EndpointSlice slice) => slice.Metadata.Labels?.TryGetValue(ManagedByLabel, out string? by) == true && by == ManagedBy;
 

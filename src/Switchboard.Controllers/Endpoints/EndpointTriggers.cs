@@ -1,6 +1,7 @@
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Selectors;
 
 namespace Switchboard.Controllers.Endpoints;
 
@@ -28,7 +29,7 @@ internal sealed class EndpointTriggers
                 return;
             }
 
-            bool sameLabels = LabelSelectors.SameLabels(old.Metadata.Labels, pod.Metadata.Labels);
+            bool sameLabels = LabelSets.SameLabels(old.Metadata.Labels, pod.Metadata.Labels);
             if (!sameLabels)
             {
                 PodChanged(old);
@@ -68,9 +69,9 @@ internal sealed class EndpointTriggers
 
         // A selecting service has one of the pod's labels in its selector: look only at those.
         var services = _informers.Services.Cache;
-        foreach (var service in LabelSelectors.IndexValues(pod.Metadata.Labels).SelectMany(pair => services.ByIndex(SharedInformers.SelectorIndex, pair)).Distinct())
+        foreach (var service in LabelSets.IndexValues(pod.Metadata.Labels).SelectMany(pair => services.ByIndex(SharedInformers.SelectorIndex, pair)).Distinct())
         {
-            if (service.Metadata.NamespaceProperty == pod.Metadata.NamespaceProperty && Objects.SelectorMatches(service.Spec?.Selector, pod.Metadata.Labels))
+            if (service.Metadata.NamespaceProperty == pod.Metadata.NamespaceProperty && LabelSelector.MatchesNonEmpty(service.Spec?.Selector, pod.Metadata.Labels))
             {
                 Enqueue(ObjectKey.Of(service));
             }

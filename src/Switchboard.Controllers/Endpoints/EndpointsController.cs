@@ -4,6 +4,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Endpoints;
 
@@ -57,8 +58,8 @@ internal sealed class EndpointsController : QueueController
             Subsets = subsets,
         };
         bool wasTruncated = current?.Metadata.Annotations?.TryGetValue(EndpointsTruncation.Annotation, out string? capacity) == true && capacity == EndpointsTruncation.Truncated;
-        if (current is not null && truncated == wasTruncated && Json.SameContent(current.Subsets ?? [], desired.Subsets)
-            && Json.SameContent(current.Metadata.Labels ?? new Dictionary<string, string>(), desired.Metadata.Labels))
+        if (current is not null && truncated == wasTruncated && ModelJson.SameContent(current.Subsets ?? [], desired.Subsets)
+            && ModelJson.SameContent(current.Metadata.Labels ?? new Dictionary<string, string>(), desired.Metadata.Labels))
         {
             return;
         }

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Switchboard.Controllers.Shared;
+using Switchboard.Kube.Selectors;
 
 namespace Switchboard.Controllers.Endpoints;
 
@@ -23,8 +24,8 @@ internal static class ServicePods
         }
 
         var (key, value) = selector.First();
-        return informers.Pods.Cache.ByIndex(SharedInformers.LabelIndex, LabelSelectors.IndexValue(key, value))
-            .Where(p => p.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && Objects.SelectorMatches(selector, p.Metadata.Labels))
+        return informers.Pods.Cache.ByIndex(SharedInformers.LabelIndex, LabelSets.IndexValue(key, value))
+            .Where(p => p.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && LabelSelector.MatchesNonEmpty(selector, p.Metadata.Labels))
             .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal);
     }
 

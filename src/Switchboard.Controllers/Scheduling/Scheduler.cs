@@ -5,6 +5,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Scheduling;
 
@@ -38,8 +39,8 @@ internal sealed partial class Scheduler : QueueController
         informers.Nodes.AddHandler(_ => RetryWaiting(), (old, node) =>
         {
             // Heartbeats change nothing that scheduling looks at.
-            if (IsReady(old) != IsReady(node) || old.Spec?.Unschedulable != node.Spec?.Unschedulable || !Json.SameContent(old.Spec?.Taints, node.Spec?.Taints)
-                || !LabelSelectors.SameLabels(old.Metadata.Labels, node.Metadata.Labels))
+            if (IsReady(old) != IsReady(node) || old.Spec?.Unschedulable != node.Spec?.Unschedulable || !ModelJson.SameContent(old.Spec?.Taints, node.Spec?.Taints)
+                || !LabelSets.SameLabels(old.Metadata.Labels, node.Metadata.Labels))
             {
                 RetryWaiting();
             }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Switchboard.Kube.Selectors;
 
 namespace Switchboard.Controllers.Shared;
 
@@ -35,7 +36,7 @@ internal static class ControllerRefManager
         foreach (var child in candidates)
         {
             var controller = Objects.ControllerOf(child);
-            bool matches = LabelSelectors.Matches(selector, child.Metadata.Labels);
+            bool matches = LabelSelector.MatchesNonEmpty(selector, child.Metadata.Labels);
             if (controller is not null)
             {
                 if (controller.Uid != owner.Metadata.Uid)

@@ -5,24 +5,12 @@ using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Shared;
 
-/// <summary>JSON helpers over the Kubernetes model's serializer: deep copies, order-independent comparison, patches.</summary>
+/// <summary>JSON the controllers build over the Kubernetes model's serializer: a canonical text to hash, patches.</summary>
 internal static class Json
 {
-    public static T Clone<T>(T obj) => ModelJson.Clone(obj);
-
     /// <summary>The object as JSON with object keys sorted and nulls dropped, so equal content gives equal text.</summary>
     public static string Canonical(object? obj) =>
         obj is null ? "null" : Sort(ModelJson.ToNode(obj))?.ToJsonString() ?? "null";
-
-    /// <summary>Equal content, whatever the order of object keys.</summary>
-    public static bool SameContent(object? a, object? b) => ModelJson.SameContent(a, b);
-
-    /// <summary>
-    /// Equality as Go's semantic DeepEqual sees value-typed fields: an empty object or list equals an absent one
-    /// (<c>resources: {}</c> after a kubectl patch), except where emptiness means something (<c>emptyDir: {}</c>).
-    /// </summary>
-    public static bool SameIgnoringEmpty(object? a, object? b) =>
-        ModelJson.WithoutEmpty(JsonNode.Parse(Canonical(a)))?.ToJsonString() == ModelJson.WithoutEmpty(JsonNode.Parse(Canonical(b)))?.ToJsonString();
 
     /// <summary>A model value as a JSON node, for building merge patches.</summary>
     public static JsonNode? Node(object? value) => value is null ? null : ModelJson.ToNode(value);

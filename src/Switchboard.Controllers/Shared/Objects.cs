@@ -44,7 +44,4 @@ internal static class Objects
         return minReadySeconds <= 0 || ready.LastTransitionTime is not { } since
             || since.ToUniversalTime() + TimeSpan.FromSeconds(minReadySeconds) <= now.UtcDateTime;
     }
-
-    public static bool SelectorMatches(IDictionary<string, string>? selector, IDictionary<string, string>? labels) =>
-        selector is { Count: > 0 } && selector.All(s => labels is not null && labels.TryGetValue(s.Key, out string? v) && v == s.Value);
 }

@@ -36,9 +36,9 @@ internal sealed class SharedInformers
 
         Pods = Create(ListWatches.Pods(client));
         Pods.Cache.AddIndex(NodeIndex, p => p.Spec?.NodeName is { Length: > 0 } node ? [node] : []);
-        Pods.Cache.AddIndex(LabelIndex, p => LabelSelectors.IndexValues(p.Metadata.Labels));
+        Pods.Cache.AddIndex(LabelIndex, p => LabelSets.IndexValues(p.Metadata.Labels));
         Services = Create(ListWatches.Services(client));
-        Services.Cache.AddIndex(SelectorIndex, s => LabelSelectors.IndexValues(s.Spec?.Selector));
+        Services.Cache.AddIndex(SelectorIndex, s => LabelSets.IndexValues(s.Spec?.Selector));
         Endpoints = Create(ListWatches.Endpoints(client));
         EndpointSlices = Create(ListWatches.EndpointSlices(client));
         EndpointSlices.Cache.AddIndex(ServiceIndex, s => ServiceKeyOf(s) is { } service ? [service] : []);

@@ -5,6 +5,8 @@ using k8s.Autorest;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Selectors;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Workloads;
 
@@ -91,7 +93,7 @@ internal sealed class DeploymentController : QueueController
     {
         var cache = Context.Informers.ReplicaSets.Cache;
         var candidates = cache.InNamespace(d.Metadata.NamespaceProperty)
-            .Where(rs => Objects.IsControlledBy(rs, d) || LabelSelectors.Matches(d.Spec.Selector, rs.Metadata.Labels));
+            .Where(rs => Objects.IsControlledBy(rs, d) || LabelSelector.MatchesNonEmpty(d.Spec.Selector, rs.Metadata.Labels));
         var claimed = await ControllerRefManager.ClaimAsync(
             d, "apps/v1", "Deployment", d.Spec.Selector, candidates,
             async ct => (IKubernetesObject<V1ObjectMeta>)await Context.Client.AppsV1.ReadNamespacedDeploymentAsync(d.Metadata.Name, d.Metadata.NamespaceProperty, cancellationToken: ct),
@@ -210,10 +212,10 @@ internal sealed class DeploymentController : QueueController
         }
 
         string hash = PodTemplateHash.Of(d.Spec.Template, d.Status?.CollisionCount);
-        var template = Json.Clone(d.Spec.Template);
+        var template = ModelJson.Clone(d.Spec.Template);
         template.Metadata ??= new V1ObjectMeta();
         template.Metadata.Labels = new Dictionary<string, string>(template.Metadata.Labels ?? new Dictionary<string, string>()) { [PodTemplateHash.Label] = hash };
-        var selector = Json.Clone(d.Spec.Selector);
+        var selector = ModelJson.Clone(d.Spec.Selector);
         selector.MatchLabels = new Dictionary<string, string>(selector.MatchLabels ?? new Dictionary<string, string>()) { [PodTemplateHash.Label] = hash };
         var annotations = new Dictionary<string, string>(d.Metadata.Annotations ?? new Dictionary<string, string>());
         annotations.Remove("kubectl.kubernetes.io/last-applied-configuration");
@@ -439,7 +441,7 @@ internal sealed class DeploymentController : QueueController
         }
 
         status.Conditions = [.. conditions, .. (d.Status?.Conditions ?? []).Where(c => c.Type is not ("Available" or "Progressing"))];
-        if (!Json.SameContent(Normalize(status), Normalize(d.Status)))
+        if (!ModelJson.SameContent(Normalize(status), Normalize(d.Status)))
         {
             var patch = new JsonObject { ["status"] = Json.Node(status) };
             await Context.Client.AppsV1.PatchNamespacedDeploymentStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), d.Metadata.Name, d.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
@@ -559,7 +561,7 @@ internal sealed class DeploymentController : QueueController
 
         foreach (var d in Context.Informers.Deployments.Cache.InNamespace(rs.Metadata.NamespaceProperty))
         {
-            if (LabelSelectors.Matches(d.Spec?.Selector, rs.Metadata.Labels))
+            if (LabelSelector.MatchesNonEmpty(d.Spec?.Selector, rs.Metadata.Labels))
             {
                 Queue.Add(ObjectKey.Of(d));
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Workloads;
 
@@ -40,8 +41,8 @@ internal static class PodTemplateHash
             return false;
         }
 
-        var copy = Json.Clone(replicaSetTemplate);
+        var copy = ModelJson.Clone(replicaSetTemplate);
         copy.Metadata?.Labels?.Remove(Label);
-        return Json.SameIgnoringEmpty(copy, deploymentTemplate);
+        return ModelJson.SemanticallyEqual(copy, deploymentTemplate);
     }
 }

@@ -3,6 +3,8 @@ using k8s;
 using k8s.Models;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Selectors;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Controllers.Workloads;
 
@@ -72,9 +74,9 @@ internal sealed class ReplicaSetController : QueueController
     {
         var cache = Context.Informers.Pods.Cache;
         var pool = selector?.MatchLabels is { Count: > 0 } labels
-            ? cache.ByIndex(SharedInformers.LabelIndex, LabelSelectors.IndexValue(labels.First().Key, labels.First().Value))
+            ? cache.ByIndex(SharedInformers.LabelIndex, LabelSets.IndexValue(labels.First().Key, labels.First().Value))
             : cache.InNamespace(ns);
-        return pool.Where(p => p.Metadata.NamespaceProperty == ns && Objects.ControllerOf(p) is null && LabelSelectors.Matches(selector, p.Metadata.Labels));
+        return pool.Where(p => p.Metadata.NamespaceProperty == ns && Objects.ControllerOf(p) is null && LabelSelector.MatchesNonEmpty(selector, p.Metadata.Labels));
     }
 
     private async Task ManageReplicasAsync(string key, V1ReplicaSet rs, List<V1Pod> active, CancellationToken cancellationToken)
@@ -123,7 +125,7 @@ internal sealed class ReplicaSetController : QueueController
                 Annotations = template.Metadata?.Annotations is { } annotations ? new Dictionary<string, string>(annotations) : null,
                 OwnerReferences = [Objects.ControllerReference(rs, "apps/v1", "ReplicaSet")],
             },
-            Spec = Json.Clone(template.Spec),
+            Spec = ModelJson.Clone(template.Spec),
         };
         try
         {
@@ -173,7 +175,7 @@ internal sealed class ReplicaSetController : QueueController
             Queue.AddAfter(ObjectKey.Of(rs), TimeSpan.FromSeconds(1));
         }
 
-        if (Json.SameContent(Normalize(status), Normalize(rs.Status)))
+        if (ModelJson.SameContent(Normalize(status), Normalize(rs.Status)))
         {
             return;
         }
@@ -212,7 +214,7 @@ internal sealed class ReplicaSetController : QueueController
 
         foreach (var rs in Context.Informers.ReplicaSets.Cache.InNamespace(pod.Metadata.NamespaceProperty))
         {
-            if (LabelSelectors.Matches(rs.Spec?.Selector, pod.Metadata.Labels))
+            if (LabelSelector.MatchesNonEmpty(rs.Spec?.Selector, pod.Metadata.Labels))
             {
                 Queue.Add(ObjectKey.Of(rs));
             }

@@ -31,6 +31,13 @@ public static class ModelJson
         JsonElement.DeepEquals(JsonSerializer.SerializeToElement(a, Options), JsonSerializer.SerializeToElement(b, Options));
 
     /// <summary>
+    /// Equality as apimachinery's Semantic.DeepEqual sees value-typed fields: <see cref="SameContent"/> once
+    /// <see cref="WithoutEmpty(JsonNode?)"/> has dropped what Go cannot tell from absent (<c>resources: {}</c> after a
+    /// kubectl patch, an empty list).
+    /// </summary>
+    public static bool SemanticallyEqual<T>(T a, T b) => JsonNode.DeepEquals(WithoutEmpty(ToNode(a)), WithoutEmpty(ToNode(b)));
+
+    /// <summary>
     /// A copy of <paramref name="node"/> as Go's semantic DeepEqual sees value-typed fields: nulls, empty objects and
     /// empty lists are dropped (<c>resources: {}</c> equals no resources), except where emptiness means something
     /// (<c>emptyDir: {}</c>); a list item that empties stays as <c>{}</c> so positions hold.

@@ -5,6 +5,7 @@ using Switchboard.ApiServer.Allocation;
 using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
+using Switchboard.Kube.Selectors;
 using Switchboard.Storage.Sqlite;
 
 namespace Switchboard.ApiServer.Tests.Allocation;

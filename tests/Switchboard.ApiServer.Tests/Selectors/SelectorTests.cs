@@ -5,28 +5,13 @@ namespace Switchboard.ApiServer.Tests.Selectors;
 
 public sealed class SelectorTests
 {
-    private static readonly Dictionary<string, string> Labels = new() { ["app"] = "web", ["tier"] = "frontend" };
-
-    [Theory]
-    [InlineData("app=web", true)]
-    [InlineData("app==web", true)]
-    [InlineData("app!=web", false)]
-    [InlineData("app in (db, web)", true)]
-    [InlineData("app notin (db,web)", false)]
-    [InlineData("tier", true)]
-    [InlineData("!tier", false)]
-    [InlineData("!missing", true)]
-    [InlineData("app=web,tier=backend", false)]
-    [InlineData("app in (web),tier notin (backend)", true)]
-    [InlineData("", true)]
-    public void Label_selector_grammar(string selector, bool expected) =>
-        Assert.Equal(expected, LabelSelector.Parse(selector).Matches(Labels));
-
     [Fact]
-    public void Malformed_label_selector_is_a_bad_request()
+    public void A_malformed_labelSelector_parameter_is_a_bad_request_with_the_parsers_message()
     {
-        var e = Assert.Throws<ApiException>(() => LabelSelector.Parse("app in web"));
+        var e = Assert.Throws<ApiException>(() => LabelSelectorParameter.Parse("app in web"));
+
         Assert.Equal(400, e.Code);
+        Assert.Equal("unable to parse requirement: found 'web' expected: '('", e.Status.Message);
     }
 
     [Fact]

@@ -1,0 +1,102 @@
+using k8s.Models;
+
+namespace Switchboard.Kube.Selectors;
+
+/// <summary>
+/// A label selector as apimachinery's labels.Selector: parsed from the query-string form (<see cref="Parse"/>), or
+/// evaluated straight from a metav1 LabelSelector's matchLabels and matchExpressions without building one.
+/// </summary>
+public sealed class LabelSelector
+{
+    private readonly IReadOnlyList<LabelRequirement> _requirements;
+
+    private LabelSelector(IReadOnlyList<LabelRequirement> requirements) => _requirements = requirements;
+
+    /// <summary>Selects every set of labels (labels.Everything).</summary>
+    public static LabelSelector Everything { get; } = new([]);
+
+    public bool IsEmpty => _requirements.Count == 0;
+
+    /// <summary>labels.Parse: a blank selector is <see cref="Everything"/>; a malformed one throws a <see cref="FormatException"/> with upstream's message.</summary>
+    public static LabelSelector Parse(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? Everything : new LabelSelector(LabelSelectorParser.Parse(text));
+
+    /// <summary>Whether every requirement holds for <paramref name="labels"/> (absent labels are none).</summary>
+    public bool Matches(IDictionary<string, string>? labels)
+    {
+        foreach (var requirement in _requirements)
+        {
+            if (!requirement.Matches(labels))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// metav1.LabelSelectorAsSelector(selector).Matches(labels): a null selector selects nothing, an empty one
+    /// everything, and one with an operator other than In, NotIn, Exists or DoesNotExist (invalid) nothing.
+    /// </summary>
+    public static bool Matches(V1LabelSelector? selector, IDictionary<string, string>? labels)
+    {
+        if (selector is null || !HasAll(selector.MatchLabels, labels))
+        {
+            return false;
+        }
+
+        foreach (var expression in selector.MatchExpressions ?? [])
+        {
+            if (ExpressionOperator(expression.OperatorProperty) is not { } op
+                || !LabelRequirement.Holds(op, expression.Key, expression.Values ?? [], labels))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// As the workload controllers read their selector: a null or empty one selects nothing rather than everything
+    /// ("if a deployment with a nil or empty selector creeps in, it should match nothing").
+    /// </summary>
+    public static bool MatchesNonEmpty(V1LabelSelector? selector, IDictionary<string, string>? labels) =>
+        (selector?.MatchLabels?.Count ?? 0) + (selector?.MatchExpressions?.Count ?? 0) > 0 && Matches(selector, labels);
+
+    /// <summary>
+    /// A Service's selector (labels.Set(selector).AsSelector().Matches): every pair must be among the labels; an empty
+    /// one selects nothing, as a Service without a selector gets no endpoints.
+    /// </summary>
+    public static bool MatchesNonEmpty(IDictionary<string, string>? selector, IDictionary<string, string>? labels) =>
+        selector is { Count: > 0 } && HasAll(selector, labels);
+
+    /// <summary>Every pair of <paramref name="required"/> is among <paramref name="labels"/> (a matchLabels term).</summary>
+    private static bool HasAll(IDictionary<string, string>? required, IDictionary<string, string>? labels)
+    {
+        if (required is null)
+        {
+            return true;
+        }
+
+        foreach (var (key, value) in required)
+        {
+            if (labels is null || !labels.TryGetValue(key, out string? actual) || actual != value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static LabelOperator? ExpressionOperator(string? op) => op switch
+    {
+        "In" => LabelOperator.In,
+        "NotIn" => LabelOperator.NotIn,
+        "Exists" => LabelOperator.Exists,
+        "DoesNotExist" => LabelOperator.DoesNotExist,
+        _ => null,
+    };
+}
