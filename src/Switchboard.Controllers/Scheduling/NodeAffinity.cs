@@ -1,5 +1,5 @@
-using System.Globalization;
 using k8s.Models;
+using Switchboard.Kube.Selectors;
 
 namespace Switchboard.Controllers.Scheduling;
 
@@ -14,7 +14,7 @@ internal static class NodeAffinity
     public static bool Matches(V1Pod pod, V1Node node)
     {
         var labels = node.Metadata.Labels ?? new Dictionary<string, string>();
-        if (pod.Spec?.NodeSelector is { } selector && !selector.All(l => labels.TryGetValue(l.Key, out string? v) && v == l.Value))
+        if (!LabelSelector.MatchesSet(pod.Spec?.NodeSelector, labels))
         {
             return false;
         }
@@ -33,29 +33,7 @@ internal static class NodeAffinity
         }
 
         var nodeFields = new Dictionary<string, string> { ["metadata.name"] = node.Metadata.Name };
-        return expressions.All(e => RequirementMatches(e, labels)) && fields.All(f => f.Key == "metadata.name" && f.OperatorProperty is "In" or "NotIn" && RequirementMatches(f, nodeFields));
+        return expressions.All(e => LabelSelector.RequirementMatches(e.OperatorProperty, e.Key, e.Values, labels))
+            && fields.All(f => f.Key == "metadata.name" && f.OperatorProperty is "In" or "NotIn" && LabelSelector.RequirementMatches(f.OperatorProperty, f.Key, f.Values, nodeFields));
     }
-
-    private static bool RequirementMatches(V1NodeSelectorRequirement requirement, IDictionary<string, string> values)
-    {
-        bool has = values.TryGetValue(requirement.Key, out string? value);
-        var wanted = requirement.Values ?? [];
-        return requirement.OperatorProperty switch
-        {
-            "In" => has && wanted.Contains(value!),
-            "NotIn" => !has || !wanted.Contains(value!),
-            "Exists" => has,
-            "DoesNotExist" => !has,
-            "Gt" => has && Compare(value!, wanted) is > 0,
-            "Lt" => has && Compare(value!, wanted) is < 0,
-            _ => false,
-        };
-    }
-
-    /// <summary>The label as an integer compared with the single value of a Gt/Lt requirement; null when either is not one.</summary>
-    private static int? Compare(string label, IList<string> wanted) =>
-        wanted.Count == 1 && long.TryParse(label, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long have)
-            && long.TryParse(wanted[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long bound)
-            ? have.CompareTo(bound)
-            : null;
 }

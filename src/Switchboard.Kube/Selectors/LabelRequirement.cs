@@ -9,7 +9,7 @@ internal sealed record LabelRequirement(string Key, LabelOperator Operator, stri
 
     /// <summary>
     /// apimachinery's Requirement.Matches: = and in need the key with one of the values, != and notin hold without the
-    /// key, &gt; and &lt; compare the label as an integer (a label that is not one fails them).
+    /// key, &gt; and &lt; compare the label as an integer with their one integer value (anything else fails them).
     /// </summary>
     public static bool Holds(LabelOperator op, string key, ICollection<string> values, IDictionary<string, string>? labels)
     {
@@ -21,8 +21,8 @@ internal sealed record LabelRequirement(string Key, LabelOperator Operator, stri
             LabelOperator.NotEquals or LabelOperator.NotIn => !has || !values.Contains(actual!),
             LabelOperator.Exists => has,
             LabelOperator.DoesNotExist => !has,
-            LabelOperator.GreaterThan => has && TryInteger(actual!, out long value) && value > Bound(values),
-            LabelOperator.LessThan => has && TryInteger(actual!, out long value) && value < Bound(values),
+            LabelOperator.GreaterThan => has && Compare(actual!, values) > 0,
+            LabelOperator.LessThan => has && Compare(actual!, values) < 0,
             _ => false,
         };
     }
@@ -30,6 +30,7 @@ internal sealed record LabelRequirement(string Key, LabelOperator Operator, stri
     public static bool TryInteger(string text, out long value) =>
         long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
 
-    // The parser admits > and < with exactly one value, an integer.
-    private static long Bound(ICollection<string> values) => long.Parse(values.First(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+    /// <summary>The label compared with the single integer value; null when either is not an integer.</summary>
+    private static int? Compare(string label, ICollection<string> values) =>
+        values.Count == 1 && TryInteger(label, out long have) && TryInteger(values.First(), out long bound) ? have.CompareTo(bound) : null;
 }

@@ -41,15 +41,40 @@ public sealed class LabelSelector
     /// </summary>
     public static bool Matches(V1LabelSelector? selector, IDictionary<string, string>? labels)
     {
-        if (selector is null || !HasAll(selector.MatchLabels, labels))
+        if (selector is null || !MatchesSet(selector.MatchLabels, labels))
         {
             return false;
         }
 
         foreach (var expression in selector.MatchExpressions ?? [])
         {
-            if (ExpressionOperator(expression.OperatorProperty) is not { } op
-                || !LabelRequirement.Holds(op, expression.Key, expression.Values ?? [], labels))
+            if (expression.OperatorProperty is "Gt" or "Lt" || !RequirementMatches(expression.OperatorProperty, expression.Key, expression.Values, labels))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// One requirement in the form of the API's selector terms (a LabelSelectorRequirement, or a node selector term's
+    /// NodeSelectorRequirement): In, NotIn, Exists, DoesNotExist, Gt, Lt; any other operator fails.
+    /// </summary>
+    public static bool RequirementMatches(string? op, string key, IList<string>? values, IDictionary<string, string>? labels) =>
+        ExpressionOperator(op) is { } known && LabelRequirement.Holds(known, key, values ?? [], labels);
+
+    /// <summary>labels.SelectorFromSet(set).Matches(labels): every pair is among the labels; an empty set selects everything.</summary>
+    public static bool MatchesSet(IDictionary<string, string>? set, IDictionary<string, string>? labels)
+    {
+        if (set is null)
+        {
+            return true;
+        }
+
+        foreach (var (key, value) in set)
+        {
+            if (labels is null || !labels.TryGetValue(key, out string? actual) || actual != value)
             {
                 return false;
             }
@@ -70,26 +95,7 @@ public sealed class LabelSelector
     /// one selects nothing, as a Service without a selector gets no endpoints.
     /// </summary>
     public static bool MatchesNonEmpty(IDictionary<string, string>? selector, IDictionary<string, string>? labels) =>
-        selector is { Count: > 0 } && HasAll(selector, labels);
-
-    /// <summary>Every pair of <paramref name="required"/> is among <paramref name="labels"/> (a matchLabels term).</summary>
-    private static bool HasAll(IDictionary<string, string>? required, IDictionary<string, string>? labels)
-    {
-        if (required is null)
-        {
-            return true;
-        }
-
-        foreach (var (key, value) in required)
-        {
-            if (labels is null || !labels.TryGetValue(key, out string? actual) || actual != value)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+        selector is { Count: > 0 } && MatchesSet(selector, labels);
 
     private static LabelOperator? ExpressionOperator(string? op) => op switch
     {
@@ -97,6 +103,8 @@ public sealed class LabelSelector
         "NotIn" => LabelOperator.NotIn,
         "Exists" => LabelOperator.Exists,
         "DoesNotExist" => LabelOperator.DoesNotExist,
+        "Gt" => LabelOperator.GreaterThan,
+        "Lt" => LabelOperator.LessThan,
         _ => null,
     };
 }

@@ -100,4 +100,24 @@ public sealed class LabelSelectorTests
         Assert.False(LabelSelector.MatchesNonEmpty(new Dictionary<string, string>(), Labels));
         Assert.False(LabelSelector.MatchesNonEmpty((IDictionary<string, string>?)null, Labels));
     }
+
+    [Theory]
+    [InlineData("Gt", "replicas", "2", true)]
+    [InlineData("Lt", "replicas", "2", false)]
+    [InlineData("Gt", "app", "2", false)]
+    [InlineData("Gt", "replicas", "two", false)]
+    [InlineData("In", "tier", "frontend", true)]
+    [InlineData("Exists", "tier", null, true)]
+    [InlineData("Near", "tier", "frontend", false)]
+    public void A_selector_term_requirement_matches_with_the_six_operators_of_node_selectors(string op, string key, string? value, bool expected) =>
+        Assert.Equal(expected, LabelSelector.RequirementMatches(op, key, value is null ? null : [value], Labels));
+
+    [Fact]
+    public void A_label_set_needs_every_pair_and_an_empty_or_absent_one_selects_everything()
+    {
+        Assert.True(LabelSelector.MatchesSet(new Dictionary<string, string> { ["app"] = "web" }, Labels));
+        Assert.False(LabelSelector.MatchesSet(new Dictionary<string, string> { ["app"] = "db" }, Labels));
+        Assert.True(LabelSelector.MatchesSet(new Dictionary<string, string>(), Labels));
+        Assert.True(LabelSelector.MatchesSet(null, null));
+    }
 }
