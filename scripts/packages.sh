@@ -1,5 +1,10 @@
 # The Debian packages Switchboard needs, sourced by install.sh and .ci/run.
-# What a running cluster needs: the data path tools.
-RUNTIME_PACKAGES=(iproute2 iptables nftables conntrack)
+# What the README's commands use beside `switchboard` itself: dig (bind9-dnsutils), to ask the cluster DNS.
+# kubectl is not a Debian package: install.sh says how to get it when it is missing.
+RUNTIME_PACKAGES=(bind9-dnsutils)
 # What the tests and benchmarks add: the real peers and clients they drive.
-TEST_PACKAGES=(etcd-server etcd-client bind9-dnsutils dnsperf unbound haproxy nginx curl procps)
+#   etcd-server: the etcd the storage, API server and DNS tests start (/usr/bin/etcd), and bench/storage.sh's peer
+#   etcd-client: etcdctl, which the SkyDNS tests and bench/storage.sh drive
+#   dnsperf, unbound: bench/dns.sh's load generator and peer
+#   curl: bench/dns.sh and bench/controllers.sh read metrics and readiness with it
+TEST_PACKAGES=(etcd-server etcd-client dnsperf unbound curl)

@@ -1,24 +1,33 @@
 namespace Switchboard.Testing;
 
-/// <summary>Files of the project's shared/ folder, which lies beside the clone (../shared) in CI.</summary>
+/// <summary>
+/// Files of this repository that tests use, such as the example manifests of <c>examples/</c>, found from the test
+/// assembly's folder: a clone of the repository is all the tests need.
+/// </summary>
 public static class SharedFiles
 {
-    private const string Fallback = "/work/shared";
+    private const string RootMarker = "Switchboard.slnx";
 
-    public static string Example(string name) => Find(Path.Combine("examples", name));
+    // The repository's root: the nearest folder above the running tests that holds Switchboard.slnx.
+    private static readonly string RepositoryRoot = FindRoot();
 
-    public static string Find(string relativePath)
+    /// <summary>The path of <c>examples/NAME</c>.</summary>
+    public static string Example(string name)
+    {
+        string path = Path.Combine(RepositoryRoot, "examples", name);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"examples/{name} is not in the repository at {RepositoryRoot}", path);
+    }
+
+    private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "shared", relativePath);
-            if (File.Exists(candidate))
+            if (File.Exists(Path.Combine(dir.FullName, RootMarker)))
             {
-                return candidate;
+                return dir.FullName;
             }
         }
 
-        string fallback = Path.Combine(Fallback, relativePath);
-        return File.Exists(fallback) ? fallback : throw new FileNotFoundException($"shared/{relativePath} is neither beside the checkout nor in {Fallback}");
+        throw new DirectoryNotFoundException($"no folder above {AppContext.BaseDirectory} holds {RootMarker}: the tests run from a build inside the repository");
     }
 }

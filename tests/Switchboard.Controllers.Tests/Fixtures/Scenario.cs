@@ -4,7 +4,7 @@ using k8s.Models;
 
 namespace Switchboard.Controllers.Tests.Fixtures;
 
-/// <summary>One test's namespace with shared/examples/backend.yaml created in it by kubectl, and what tests ask of it.</summary>
+/// <summary>One test's namespace with examples/backend.yaml created in it by kubectl, and what tests ask of it.</summary>
 public sealed class Scenario
 {
     private readonly ClusterFixture _cluster;
