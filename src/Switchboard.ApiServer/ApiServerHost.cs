@@ -8,8 +8,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.ApiServer.Hosting;
 using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer;
@@ -23,10 +25,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping;
     private readonly Task _repair;
+    private readonly ApiServerMetrics _metrics;
+    private readonly MetricsRegistry? _ownRegistry;
 
-    private ApiServerHost(WebApplication app, CancellationTokenSource stopping, Task repair, Uri url, string kubeconfigPath)
+    private ApiServerHost(WebApplication app, CancellationTokenSource stopping, Task repair, ApiServerMetrics metrics, MetricsRegistry? ownRegistry, Uri url, string kubeconfigPath)
     {
         _app = app;
+        _metrics = metrics;
+        _ownRegistry = ownRegistry;
         _stopping = stopping;
         _repair = repair;
         Url = url;
@@ -54,7 +60,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
         await catalog.Repair.RunOnceAsync(cancellationToken);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, logger);
+        MetricsRegistry? ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
+        var metrics = new ApiServerMetrics(options.Metrics ?? ownRegistry!, store, catalog.Handlers.Select(h => h.Kind), time);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, metrics, logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -65,6 +73,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
         });
         var app = builder.Build();
+        app.Use(metrics.InvokeAsync);
         app.Run(handler.InvokeAsync);
 
         await app.StartAsync(cancellationToken);
@@ -77,7 +86,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         string kubeconfig = Kubeconfig.Write(options.DataDirectory, url, credentials);
         LogServing(logger, url, kubeconfig);
         var repair = catalog.Repair.RunPeriodicallyAsync(options.AllocationRepairInterval, stopping.Token);
-        return new ApiServerHost(app, stopping, repair, url, kubeconfig);
+        return new ApiServerHost(app, stopping, repair, metrics, ownRegistry, url, kubeconfig);
     }
 
     public async ValueTask DisposeAsync()
@@ -88,6 +97,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
+        _metrics.Dispose();
+        _ownRegistry?.Dispose();
         _stopping.Dispose();
     }
 

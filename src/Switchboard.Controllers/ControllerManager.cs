@@ -7,6 +7,7 @@ using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Queues;
 
 namespace Switchboard.Controllers;
 
@@ -33,7 +34,8 @@ public static partial class ControllerManager
         var logger = loggerFactory.CreateLogger("Switchboard.Controllers.ControllerManager");
         var informers = new SharedInformers(client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client, options.Time, loggerFactory.CreateLogger("Switchboard.Controllers.Events"));
-        var context = new ControllerContext(client, informers, events, options, loggerFactory);
+        var queueMetrics = options.Metrics is { } registry ? new WorkQueueMetrics(registry) : null;
+        var context = new ControllerContext(client, informers, events, options, loggerFactory, queueMetrics);
         var endpointTriggers = new EndpointTriggers(informers);
         var controllers = new List<QueueController>
         {

@@ -1,3 +1,5 @@
+using Switchboard.Kube.Metrics;
+
 namespace Switchboard.Controllers;
 
 /// <summary>What the controller manager runs and how.</summary>
@@ -20,6 +22,9 @@ public sealed record ControllerOptions
 
     /// <summary>Called once every informer has listed its collection and the controllers start working.</summary>
     public Action? OnSynced { get; init; }
+
+    /// <summary>The process's metrics registry, where the work queues report (client-go's workqueue_* series); null: not measured.</summary>
+    public MetricsRegistry? Metrics { get; init; }
 
     /// <summary>The clock; the system clock unless a test drives it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

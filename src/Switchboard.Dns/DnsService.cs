@@ -8,6 +8,7 @@ using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.Dns;
@@ -77,7 +78,10 @@ public static class DnsService
         var feed = new ClusterDnsFeed(client, index, options.Pods, mirror, metrics, time, loggerFactory);
 
         var servers = new List<DnsServer>();
-        OperationsEndpoint? operations = null;
+        OperationsServer? operations = null;
+        MetricsRegistry? ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
+        MetricsRegistry registry = options.Metrics ?? ownRegistry!;
+        IDisposable collector = registry.AddCollector(metrics);
         var stop = new CancellationTokenSource();
         try
         {
@@ -89,7 +93,12 @@ public static class DnsService
 
             if (options.OperationsEndPoint is { } http)
             {
-                operations = await OperationsEndpoint.StartAsync(http, metrics, () => feed.IsSynced && (skyDns?.IsSynced ?? true), loggerFactory, cancellationToken);
+                var checks = new Dictionary<string, Func<bool>>(StringComparer.Ordinal)
+                {
+                    ["/health"] = () => true, // as CoreDNS's health plugin: 200 while the process serves
+                    ["/ready"] = () => feed.IsSynced && (skyDns?.IsSynced ?? true),
+                };
+                operations = await OperationsServer.StartAsync(http, registry, checks, loggerFactory, cancellationToken);
             }
         }
         catch
@@ -99,6 +108,8 @@ public static class DnsService
                 await server.DisposeAsync();
             }
 
+            collector.Dispose();
+            ownRegistry?.Dispose();
             stop.Dispose();
             throw;
         }
@@ -114,6 +125,6 @@ public static class DnsService
             loops.Add(Task.Run(() => mirror.RunAsync(stop.Token), CancellationToken.None));
         }
 
-        return new DnsServiceHost(servers, operations, feed, skyDns, metrics, stop, [.. loops]);
+        return new DnsServiceHost(servers, operations, feed, skyDns, metrics, stop, [.. loops], ownRegistry is null ? [collector] : [collector, ownRegistry]);
     }
 }

@@ -3,6 +3,7 @@ using Switchboard.Dns.Feed;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
+using Switchboard.Kube.Metrics;
 
 namespace Switchboard.Dns;
 
@@ -10,13 +11,15 @@ namespace Switchboard.Dns;
 public sealed class DnsServiceHost : IAsyncDisposable
 {
     private readonly IReadOnlyList<DnsServer> _servers;
-    private readonly OperationsEndpoint? _operations;
+    private readonly OperationsServer? _operations;
     private readonly ClusterDnsFeed _feed;
     private readonly SkyDnsZone? _skyDns;
     private readonly CancellationTokenSource _stop;
     private readonly Task[] _loops;
+    private readonly IDisposable[] _metricsRegistrations;
 
-    internal DnsServiceHost(IReadOnlyList<DnsServer> servers, OperationsEndpoint? operations, ClusterDnsFeed feed, SkyDnsZone? skyDns, DnsMetrics metrics, CancellationTokenSource stop, Task[] loops)
+    internal DnsServiceHost(
+        IReadOnlyList<DnsServer> servers, OperationsServer? operations, ClusterDnsFeed feed, SkyDnsZone? skyDns, DnsMetrics metrics, CancellationTokenSource stop, Task[] loops, IDisposable[] metricsRegistrations)
     {
         _servers = servers;
         _operations = operations;
@@ -25,6 +28,7 @@ public sealed class DnsServiceHost : IAsyncDisposable
         Metrics = metrics;
         _stop = stop;
         _loops = loops;
+        _metricsRegistrations = metricsRegistrations;
     }
 
     /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
@@ -52,6 +56,11 @@ public sealed class DnsServiceHost : IAsyncDisposable
         if (_operations is not null)
         {
             await _operations.DisposeAsync();
+        }
+
+        foreach (IDisposable registration in _metricsRegistrations)
+        {
+            registration.Dispose();
         }
 
         _stop.Dispose();

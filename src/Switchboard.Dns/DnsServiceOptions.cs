@@ -2,11 +2,12 @@ using System.Net;
 using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
+using Switchboard.Kube.Metrics;
 
 namespace Switchboard.Dns;
 
 /// <summary>Everything <c>switchboard dns</c> can be told; the defaults are the stock Kubernetes Corefile's where one exists.</summary>
-public sealed class DnsServiceOptions
+public sealed record DnsServiceOptions
 {
     /// <summary>UDP+TCP listeners; the host-facing default of Switchboard.</summary>
     public IReadOnlyList<IPEndPoint> Listen { get; init; } = [new IPEndPoint(IPAddress.Loopback, 1053)];
@@ -30,6 +31,9 @@ public sealed class DnsServiceOptions
 
     /// <summary>Where <c>/metrics</c>, <c>/health</c> and <c>/ready</c> are served (CoreDNS's 9153); null: nowhere.</summary>
     public IPEndPoint? OperationsEndPoint { get; init; } = new(IPAddress.Loopback, 9153);
+
+    /// <summary>The process's metrics registry, which the DNS counters join and <c>/metrics</c> shows; null: one of its own.</summary>
+    public MetricsRegistry? Metrics { get; init; }
 
     /// <summary>Log every answered query (client, name, type, rcode, size, duration) at Information.</summary>
     public bool QueryLog { get; init; }

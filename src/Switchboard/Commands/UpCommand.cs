@@ -5,6 +5,7 @@ using Switchboard.ApiServer;
 using Switchboard.Controllers;
 using Switchboard.Dns;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -55,18 +56,21 @@ internal static partial class UpCommand
         }
 
         using var stop = new StopSignal(cancellationToken);
+
+        // One registry for the process: the API server's /metrics and DNS's shows every component's series.
+        using var metrics = new MetricsRegistry();
         await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, stop.Token);
         var readiness = apiServerOptions.Readiness;
         readiness.Require("controllers");
         readiness.Require("dns");
-        await using var api = await ApiServerHost.StartAsync(apiServerOptions, kv, loggerFactory, cancellationToken: stop.Token);
+        await using var api = await ApiServerHost.StartAsync(apiServerOptions with { Metrics = metrics }, kv, loggerFactory, cancellationToken: stop.Token);
 
         // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process.
         // The one exception is DNS's SkyDNS zone and mirror, which read and write /skydns in the store as in the seed.
         using var client = KubeClients.FromKubeconfig(api.KubeconfigPath);
         var controllers = ControllerManager.RunAsync(
-            client, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers") }, loggerFactory, stop.Token);
-        await using var dns = await DnsService.StartAsync(dnsOptions, client, kv, loggerFactory, TimeProvider.System, stop.Token);
+            client, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers"), Metrics = metrics }, loggerFactory, stop.Token);
+        await using var dns = await DnsService.StartAsync(dnsOptions with { Metrics = metrics }, client, kv, loggerFactory, TimeProvider.System, stop.Token);
         _ = dns.WaitForSyncAsync(stop.Token).ContinueWith(
             synced => readiness.MarkReady("dns"), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
