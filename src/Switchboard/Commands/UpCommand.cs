@@ -57,7 +57,7 @@ internal static partial class UpCommand
 
         using var stop = new StopSignal(cancellationToken);
 
-        // One registry for the process: the API server's /metrics and DNS's shows every component's series.
+        // One registry for the process: the API server's /metrics and DNS's both show every component's series.
         using var metrics = new MetricsRegistry();
         await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, stop.Token);
         var readiness = apiServerOptions.Readiness;
