@@ -13,7 +13,7 @@ namespace Switchboard.ApiServer.Metrics;
 /// <c>apiserver_request_duration_seconds</c> (by verb, group, version, resource, subresource, scope; the total also
 /// by code), <c>apiserver_longrunning_requests</c> (open watches) and <c>apiserver_storage_objects</c> (counted in
 /// the store at scrape time). Requests are measured by <see cref="InvokeAsync"/>, the outermost middleware; the
-/// router names the request with <see cref="Routed"/>, else it counts by method alone.
+/// router names a resource request with <see cref="Routed"/>; any other is counted by method and path.
 /// </summary>
 internal sealed class ApiServerMetrics : IDisposable
 {
@@ -64,7 +64,7 @@ internal sealed class ApiServerMetrics : IDisposable
         }
         finally
         {
-            RequestRoute route = http.Features.Get<RequestRoute>() ?? Route(new RouteKey(Verb(http.Request.Method), "", "", "", "", "", ""));
+            RequestRoute route = http.Features.Get<RequestRoute>() ?? NonResource(http);
             if (route.IsLongRunning)
             {
                 _longRunning.Add(-1, route.LongRunningTags);
@@ -109,6 +109,16 @@ internal sealed class ApiServerMetrics : IDisposable
         "DELETE" => "DELETE",
         _ => "other",
     };
+
+    /// <summary>
+    /// A request no resource handler took: as kube-apiserver, a served non-resource path (/healthz, /apis, /metrics…)
+    /// is its subresource label; a refused one (401, 404) has none, so clients cannot make up label values.
+    /// </summary>
+    private RequestRoute NonResource(HttpContext http)
+    {
+        string path = http.Response.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status404NotFound ? "" : http.Request.Path.Value ?? "";
+        return Route(new RouteKey(Verb(http.Request.Method), "", "", "", "", path, ""));
+    }
 
     private RequestRoute Route(RouteKey key) =>
         _routes.TryGetValue(key, out RequestRoute? route) ? route : _routes.GetOrAdd(key, static key => new RequestRoute(key));

@@ -41,7 +41,7 @@ public sealed class MetricsEndpointTests(SqliteApiServer server) : IClassFixture
         Assert.True(during.Sum("apiserver_request_total", [.. services, ("verb", "LIST"), ("scope", "namespace"), ("code", "200")]) >= 1);
         Assert.True(during.Sum("apiserver_request_total", [.. services, ("verb", "GET"), ("scope", "resource"), ("code", "200")]) >= 1);
         Assert.True(during.Sum("apiserver_request_total", [.. services, ("verb", "DELETE"), ("code", "200")]) >= 1);
-        Assert.True(during.Sum("apiserver_request_total", ("verb", "GET"), ("resource", ""), ("code", "401")) >= 1);
+        Assert.True(during.Sum("apiserver_request_total", ("verb", "GET"), ("resource", ""), ("subresource", ""), ("code", "401")) >= 1);
         Assert.Equal("histogram", during.FamilyTypes["apiserver_request_duration_seconds"]);
         Assert.True(during.Sum("apiserver_request_duration_seconds_count", [.. services, ("verb", "POST")]) >= created);
         Assert.Empty(during.Find("apiserver_request_duration_seconds_count", ("code", "201")));
@@ -54,7 +54,9 @@ public sealed class MetricsEndpointTests(SqliteApiServer server) : IClassFixture
         await Eventually.WaitAsync(
             async () => (await ScrapeAsync()).Value("apiserver_longrunning_requests", [.. services, ("verb", "WATCH")]) == 0,
             "the closed watch to leave apiserver_longrunning_requests");
-        Assert.True((await ScrapeAsync()).Sum("apiserver_request_total", [.. services, ("verb", "WATCH")]) >= 1);
+        PrometheusScrape after = await ScrapeAsync();
+        Assert.True(after.Sum("apiserver_request_total", [.. services, ("verb", "WATCH")]) >= 1);
+        Assert.True(after.Sum("apiserver_request_total", ("verb", "GET"), ("resource", ""), ("subresource", "/metrics"), ("code", "200")) >= 2);
     }
 
     public void Dispose() => _handler.Dispose();
