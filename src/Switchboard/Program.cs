@@ -14,6 +14,10 @@ internal static class Program
             ApiServerCommand.Create(),
             ControllersCommand.Create(),
             DnsCommand.Create(),
+            NodeCommand.Create(),
+            ExecCommand.Create(),
+            RuntimeCommands.Runtime(),
+            RuntimeCommands.Image(),
         };
         // Commands handle SIGINT/SIGTERM themselves (StopSignal) so shutdown is never cut short by a timeout.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,0 +1,147 @@
+using System.Globalization;
+using k8s.Models;
+using Switchboard.Node.Runtime;
+
+namespace Switchboard.Node.Images;
+
+/// <summary>
+/// There are no container images here: an image names a program on the host. This maps an image reference, with the
+/// container's command and args (as Kubernetes overrides an image's entrypoint and cmd), to the argv that runs.
+/// </summary>
+internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
+{
+    public const string Provided =
+        "switchboard/echo, registry.k8s.io/e2e-test-images/agnhost (netexec), nginx, busybox, alpine, curlimages/curl, tutum/curl, debian, ubuntu";
+
+    private static readonly HashSet<string> ShellImages = new(StringComparer.Ordinal) { "busybox", "alpine", "debian", "ubuntu", "tutum/curl" };
+
+    /// <summary>The repository part of a reference: registry (docker.io and its library/ default) and tag or digest removed.</summary>
+    public static string Repository(string image)
+    {
+        string name = image;
+        int at = name.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            name = name[..at];
+        }
+
+        int colon = name.LastIndexOf(':');
+        if (colon > name.LastIndexOf('/'))
+        {
+            name = name[..colon];
+        }
+
+        foreach (string registry in new[] { "docker.io/", "index.docker.io/", "registry-1.docker.io/" })
+        {
+            if (name.StartsWith(registry, StringComparison.Ordinal))
+            {
+                name = name[registry.Length..];
+            }
+        }
+
+        return name.StartsWith("library/", StringComparison.Ordinal) ? name["library/".Length..] : name;
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="container"/> with its <paramref name="command"/> and <paramref name="args"/> (already
+    /// expanded against its environment); <paramref name="podDirectory"/> holds per-pod files a program needs (nginx's config).
+    /// </summary>
+    public ImageResolution Resolve(V1Pod pod, V1Container container, IList<string> command, IList<string> args, string podDirectory)
+    {
+        string image = container.Image ?? "";
+        string repository = Repository(image);
+        List<string> argv;
+        if (repository is "switchboard/echo" || (repository == "registry.k8s.io/e2e-test-images/agnhost" && args.FirstOrDefault() == "netexec"))
+        {
+            argv = command.Count > 0 ? [.. command, .. args] : Echo(container, repository == "switchboard/echo" ? args : args.Skip(1));
+        }
+        else if (repository == "nginx")
+        {
+            argv = command.Count > 0 ? [.. command, .. args] : Nginx(pod, container, podDirectory);
+        }
+        else if (repository == "curlimages/curl")
+        {
+            // Its entrypoint runs the first argument when that is a command, else curl with the arguments.
+            argv = command.Count > 0 ? [.. command, .. args]
+                : args.Count > 0 && !args[0].StartsWith('-') && HostTools.Find(args[0]) is not null ? [.. args]
+                : ["curl", .. args];
+        }
+        else if (ShellImages.Contains(repository))
+        {
+            argv = command.Count > 0 || args.Count > 0 ? [.. command, .. args] : ["sh"];
+            if (repository == "busybox" && HostTools.Find(argv[0]) is null && HostTools.Find("busybox") is not null)
+            {
+                // An applet the host lacks as a program of its own (wget, nc…) runs from Debian's busybox.
+                argv.Insert(0, "busybox");
+            }
+        }
+        else
+        {
+            return ImageResolution.Failure("ErrImagePull",
+                $"Failed to pull image \"{image}\": this node runs no container images; the images it provides are: {Provided}");
+        }
+
+        return HostTools.Find(argv[0]) is null
+            ? ImageResolution.Failure("CreateContainerError", HostTools.Missing(argv[0]) + $" (for image \"{image}\")")
+            : ImageResolution.Success(argv);
+    }
+
+    private List<string> Echo(V1Container container, IEnumerable<string> netexecArgs)
+    {
+        // agnhost netexec's own flags win; else the first declared port, else 8080.
+        var flags = netexecArgs.ToList();
+        string? port = container.Ports?.FirstOrDefault()?.ContainerPort.ToString(CultureInfo.InvariantCulture);
+        if (!flags.Any(f => f.StartsWith("--http-port", StringComparison.Ordinal)))
+        {
+            flags.Add($"--http-port={port ?? "8080"}");
+        }
+
+        return [.. selfCommand, "image", "echo", .. flags];
+    }
+
+    private static List<string> Nginx(V1Pod pod, V1Container container, string podDirectory)
+    {
+        int port = container.Ports?.FirstOrDefault()?.ContainerPort ?? 80;
+        string dir = Path.Combine(podDirectory, "nginx", container.Name);
+        string html = Path.Combine(dir, "html");
+        Directory.CreateDirectory(html);
+        File.WriteAllText(Path.Combine(html, "index.html"), $"""
+            <!DOCTYPE html>
+            <html>
+            <head><title>Welcome to nginx!</title></head>
+            <body>
+            <h1>Welcome to nginx!</h1>
+            <p>Served by pod {pod.Metadata.Name} in namespace {pod.Metadata.NamespaceProperty}.</p>
+            </body>
+            </html>
+
+            """);
+        string config = Path.Combine(dir, "nginx.conf");
+        File.WriteAllText(config, $$"""
+            worker_processes 1;
+            pid /run/nginx-{{container.Name}}.pid;
+            error_log stderr notice;
+            events { worker_connections 1024; }
+            http {
+                include /etc/nginx/mime.types;
+                access_log /dev/stdout;
+                server {
+                    listen {{port}};
+                    server_name _;
+                    root {{html}};
+                    index index.html;
+                }
+            }
+
+            """);
+        return ["nginx", "-c", config, "-g", "daemon off;"];
+    }
+}
+
+/// <summary>An image resolved to an argv, or the waiting reason and message of a failure.</summary>
+internal sealed record ImageResolution(IReadOnlyList<string>? Argv, string? Reason, string? Message)
+{
+    public static ImageResolution Success(IReadOnlyList<string> argv) => new(argv, null, null);
+
+    public static ImageResolution Failure(string reason, string message) => new(null, reason, message);
+}

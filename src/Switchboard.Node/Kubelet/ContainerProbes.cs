@@ -1,0 +1,131 @@
+using k8s.Models;
+
+namespace Switchboard.Node.Kubelet;
+
+/// <summary>
+/// The startup, readiness and liveness probes of one container instance, each on its own schedule with kubelet's
+/// defaults (initialDelay 0, period 10 s, timeout 1 s, success 1, failure 3). Startup gates the other two. Results
+/// land in the <see cref="ContainerState"/>; a change asks for a pod sync.
+/// </summary>
+internal sealed class ContainerProbes : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, int holderPid, TimeProvider time,
+        Action changed, Action<string, string> unhealthy)
+    {
+        async Task Loop(string kind, V1Probe probe, Action<bool> onResult)
+        {
+            var token = _stop.Token;
+            await Task.Delay(TimeSpan.FromSeconds(probe.InitialDelaySeconds ?? 0), time, token);
+            int successes = 0;
+            int failures = 0;
+            var period = TimeSpan.FromSeconds(Math.Max(1, probe.PeriodSeconds ?? 10));
+            while (!token.IsCancellationRequested)
+            {
+                bool gated = kind != "Startup" && container.StartupProbe is not null && !state.Started;
+                if (!gated)
+                {
+                    var (ok, output) = await Attempt(probe, token);
+                    if (ok)
+                    {
+                        failures = 0;
+                        if (++successes >= Math.Max(1, probe.SuccessThreshold ?? 1))
+                        {
+                            onResult(true);
+                        }
+                    }
+                    else
+                    {
+                        successes = 0;
+                        unhealthy(kind, output);
+                        if (++failures >= Math.Max(1, probe.FailureThreshold ?? 3))
+                        {
+                            onResult(false);
+                            failures = kind == "Readiness" ? failures : 0;
+                        }
+                    }
+
+                    if (kind == "Startup" && state.Started)
+                    {
+                        return;
+                    }
+                }
+
+                await Task.Delay(period, time, token);
+            }
+        }
+
+        async Task<(bool, string)> Attempt(V1Probe probe, CancellationToken token)
+        {
+            try
+            {
+                return await runner.RunAsync(probe, container, podIp, holderPid, token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return (false, e.Message);
+            }
+        }
+
+        async Task Run(string kind, V1Probe? probe, Action<bool> onResult)
+        {
+            if (probe is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await Loop(kind, probe, onResult);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+        }
+
+        void Set(Func<bool> get, Action<bool> set, bool value)
+        {
+            if (!_stop.IsCancellationRequested && get() != value)
+            {
+                set(value);
+                changed();
+            }
+        }
+
+        void Kill(string message)
+        {
+            if (!_stop.IsCancellationRequested && state.KillRequested is null)
+            {
+                state.KillRequested = message;
+                changed();
+            }
+        }
+
+        Task = Task.WhenAll(
+            Run("Startup", container.StartupProbe, ok =>
+            {
+                if (ok)
+                {
+                    Set(() => state.Started, v => state.Started = v, true);
+                }
+                else
+                {
+                    Kill($"Container {container.Name} failed startup probe, will be restarted");
+                }
+            }),
+            Run("Readiness", container.ReadinessProbe, ok => Set(() => state.Ready, v => state.Ready = v, ok)),
+            Run("Liveness", container.LivenessProbe, ok =>
+            {
+                if (!ok)
+                {
+                    Kill($"Container {container.Name} failed liveness probe, will be restarted");
+                }
+            }));
+    }
+
+    public Task Task { get; }
+
+    /// <summary>Stops probing (the loops may still be finishing an attempt; their results are then ignored).</summary>
+    public void Dispose() => _stop.Cancel();
+}

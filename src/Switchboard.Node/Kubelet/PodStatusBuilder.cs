@@ -1,0 +1,161 @@
+using k8s.Models;
+
+namespace Switchboard.Node.Kubelet;
+
+/// <summary>The pod status kubelet would write (getPhase, generate.go, convertToAPIContainerStatuses), from the node's view of the pod.</summary>
+internal static class PodStatusBuilder
+{
+    public static V1PodStatus Build(V1Pod pod, PodState state, string hostIp, DateTime now)
+    {
+        var old = pod.Status;
+        var statuses = pod.Spec.Containers.Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name)))
+            .OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        string phase = old?.Phase is "Succeeded" or "Failed" ? old.Phase : Phase(pod, statuses);
+        bool terminal = phase is "Succeeded" or "Failed";
+        string? ip = state.SandboxState?.Ip ?? old?.PodIP;
+        var unready = statuses.Where(s => !s.Ready).Select(s => s.Name).ToList();
+        bool sandboxUp = state.SandboxState is not null && !terminal;
+        V1PodCondition Condition(string type, bool status, string? reason = null, string? message = null)
+        {
+            var previous = old?.Conditions?.FirstOrDefault(c => c.Type == type);
+            string value = status ? "True" : "False";
+            return new V1PodCondition
+            {
+                Type = type,
+                Status = value,
+                Reason = reason,
+                Message = message,
+                LastProbeTime = null,
+                LastTransitionTime = previous?.Status == value ? previous.LastTransitionTime : now,
+            };
+        }
+
+        string? readyReason = terminal ? "PodCompleted" : unready.Count > 0 ? "ContainersNotReady" : null;
+        string? readyMessage = !terminal && unready.Count > 0 ? $"containers with unready status: [{string.Join(' ', unready)}]" : null;
+        var conditions = new List<V1PodCondition>
+        {
+            Condition("PodReadyToStartContainers", sandboxUp),
+            Condition("Initialized", true),
+            Condition("Ready", !terminal && unready.Count == 0, readyReason, readyMessage),
+            Condition("ContainersReady", !terminal && unready.Count == 0, readyReason, readyMessage),
+            old?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled") ?? Condition("PodScheduled", true),
+        };
+        conditions.AddRange(old?.Conditions?.Where(c => c.Type is not ("PodReadyToStartContainers" or "Initialized" or "Ready" or "ContainersReady" or "PodScheduled")) ?? []);
+        return new V1PodStatus
+        {
+            Phase = phase,
+            Conditions = conditions,
+            HostIP = hostIp,
+            HostIPs = [new V1HostIP { Ip = hostIp }],
+            PodIP = ip,
+            PodIPs = ip is null ? null : [new V1PodIP { Ip = ip }],
+            StartTime = state.StartTime ?? old?.StartTime,
+            QosClass = old?.QosClass ?? QosClass(pod),
+            ContainerStatuses = statuses,
+        };
+    }
+
+    /// <summary>getPhase without init containers.</summary>
+    private static string Phase(V1Pod pod, List<V1ContainerStatus> statuses)
+    {
+        int waiting = 0, running = 0, stopped = 0, succeeded = 0;
+        foreach (var status in statuses)
+        {
+            if (status.State.Running is not null)
+            {
+                running++;
+            }
+            else if (status.State.Terminated is { } terminated)
+            {
+                stopped++;
+                succeeded += terminated.ExitCode == 0 ? 1 : 0;
+            }
+            else if (status.LastState?.Terminated is { } last)
+            {
+                stopped++;
+                succeeded += last.ExitCode == 0 ? 1 : 0;
+            }
+            else
+            {
+                waiting++;
+            }
+        }
+
+        string policy = pod.Spec.RestartPolicy ?? "Always";
+        return waiting > 0 ? "Pending"
+            : running > 0 ? "Running"
+            : stopped == 0 ? "Pending"
+            : policy == "Always" ? "Running"
+            : stopped == succeeded ? "Succeeded"
+            : policy == "Never" ? "Failed"
+            : "Running";
+    }
+
+    private static V1ContainerStatus ContainerStatus(V1Container container, ContainerState? state)
+    {
+        var status = new V1ContainerStatus
+        {
+            Name = container.Name,
+            Image = container.Image,
+            ImageID = "",
+            RestartCount = Math.Max(0, state?.RestartCount ?? 0),
+            Ready = false,
+            Started = false,
+            LastState = new V1ContainerState { Terminated = state?.LastTerminated },
+        };
+        if (state?.Instance is { } instance)
+        {
+            status.ContainerID = ContainerId(instance.Files.Directory);
+        }
+
+        if (state?.Waiting is { } waiting)
+        {
+            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = waiting.Reason, Message = waiting.Message } };
+        }
+        else if (state?.Exit is { } exit && state.Instance is { } ended)
+        {
+            status.State = new V1ContainerState { Terminated = Terminated(exit, ended.StartedAt, status.ContainerID) };
+        }
+        else if (state?.Instance is { } running)
+        {
+            status.State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = Seconds(running.StartedAt) } };
+            status.Started = state.Started;
+            status.Ready = state.Ready;
+        }
+        else
+        {
+            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
+        }
+
+        return status;
+    }
+
+    public static V1ContainerStateTerminated Terminated(Runtime.ExitRecord exit, DateTimeOffset startedAt, string? containerId) => new()
+    {
+        ExitCode = exit.ExitCode,
+        Reason = exit.Reason,
+        Message = exit.Message,
+        StartedAt = Seconds(startedAt),
+        FinishedAt = Seconds(exit.FinishedAt),
+        ContainerID = containerId,
+    };
+
+    /// <summary><c>switchboard://&lt;64 hex&gt;</c>, stable for an instance directory.</summary>
+    public static string ContainerId(string instanceDirectory) =>
+        "switchboard://" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(instanceDirectory)));
+
+    private static DateTime Seconds(DateTimeOffset time)
+    {
+        var utc = time.UtcDateTime;
+        return new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+    }
+
+    private static string QosClass(V1Pod pod)
+    {
+        var all = pod.Spec.Containers;
+        bool none = all.All(c => (c.Resources?.Limits?.Count ?? 0) == 0 && (c.Resources?.Requests?.Count ?? 0) == 0);
+        bool guaranteed = all.All(c => c.Resources?.Limits is { } l && l.ContainsKey("cpu") && l.ContainsKey("memory")
+            && (c.Resources.Requests is null || c.Resources.Requests.All(r => l.TryGetValue(r.Key, out var v) && v.ToDecimal() == r.Value.ToDecimal())));
+        return none ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using Switchboard.Node.Network;
+
+namespace Switchboard.Node.Kubelet;
+
+/// <summary>One attempt of a probe (httpGet, tcpSocket or exec) with kubelet's success rules and failure texts.</summary>
+internal sealed class ProbeRunner(NetnsDialer dialer)
+{
+    private const int MaxOutput = 10 * 1024;
+    private readonly HttpClient _http = dialer.CreateHttpClient();
+
+    /// <summary>Runs <paramref name="probe"/> against a container of the pod at <paramref name="podIp"/> whose holder is <paramref name="holderPid"/>.</summary>
+    public async Task<(bool Success, string Output)> RunAsync(V1Probe probe, V1Container container, string podIp, int holderPid, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(Math.Max(1, probe.TimeoutSeconds ?? 1));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        if (probe.HttpGet is { } http)
+        {
+            return await HttpAsync(http, container, podIp, limit.Token, cancellationToken);
+        }
+
+        if (probe.TcpSocket is { } tcp)
+        {
+            string host = string.IsNullOrEmpty(tcp.Host) ? podIp : tcp.Host;
+            int port = Port(tcp.Port, container);
+            try
+            {
+                using var socket = await dialer.ConnectAsync(new IPEndPoint(IPAddress.Parse(host), port), limit.Token);
+                return (true, "");
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return (false, $"dial tcp {host}:{port}: " + (e is SocketException s ? "connect: " + GoError(s) : "i/o timeout"));
+            }
+        }
+
+        if (probe.Exec is { } exec)
+        {
+            return await ExecAsync(exec.Command ?? [], holderPid, timeout, cancellationToken);
+        }
+
+        return (false, "probe has no handler");
+    }
+
+    private async Task<(bool, string)> HttpAsync(V1HTTPGetAction action, V1Container container, string podIp, CancellationToken limit, CancellationToken cancellationToken)
+    {
+        string scheme = (action.Scheme ?? "HTTP").ToLowerInvariant();
+        string host = string.IsNullOrEmpty(action.Host) ? podIp : action.Host;
+        int port = Port(action.Port, container);
+        string path = string.IsNullOrEmpty(action.Path) ? "/" : action.Path.StartsWith('/') ? action.Path : "/" + action.Path;
+        var url = new Uri($"{scheme}://{host}:{port}{path}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("User-Agent", "kube-probe/1.33");
+        request.Headers.TryAddWithoutValidation("Accept", "*/*");
+        foreach (var header in action.HttpHeaders ?? [])
+        {
+            if (header.Name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.Host = header.Value;
+            }
+            else
+            {
+                request.Headers.Remove(header.Name);
+                if (header.Value.Length > 0)
+                {
+                    request.Headers.TryAddWithoutValidation(header.Name, header.Value);
+                }
+            }
+        }
+
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit);
+            int code = (int)response.StatusCode;
+            return code is >= 200 and < 400 ? (true, "") : (false, $"HTTP probe failed with statuscode: {code}");
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            string reason = e is HttpRequestException { InnerException: SocketException s } ? "dial tcp " + $"{host}:{port}: connect: " + GoError(s)
+                : e is OperationCanceledException ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+                : e.Message;
+            return (false, $"Get \"{url}\": {reason}");
+        }
+    }
+
+    /// <summary>Runs the command inside the pod's namespaces; exit 0 is success, the output (≤ 10 KiB) explains a failure.</summary>
+    private static async Task<(bool, string)> ExecAsync(IList<string> command, int holderPid, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string arg in (string[])["-t", holderPid.ToString(CultureInfo.InvariantCulture), "-n", "-m", "-u", "--", .. command])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("nsenter did not start");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            return (false, $"command \"{string.Join(' ', command)}\" timed out");
+        }
+
+        string output = await stdout + await stderr;
+        if (output.Length > MaxOutput)
+        {
+            output = output[..MaxOutput];
+        }
+
+        return (process.ExitCode == 0, output);
+    }
+
+    private static int Port(IntOrString port, V1Container container)
+    {
+        string value = port.Value;
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number)
+            ? number
+            : container.Ports?.FirstOrDefault(p => p.Name == value)?.ContainerPort ?? throw new InvalidOperationException($"port \"{value}\" is not a named port of the container");
+    }
+
+    private static string GoError(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.HostUnreachable => "no route to host",
+        SocketError.NetworkUnreachable => "network is unreachable",
+        _ => e.Message.ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using Switchboard.Node.Runtime;
+
+namespace Switchboard.Node.Network;
+
+/// <summary>
+/// The node's data plane, all inside namespaces the node creates (the host's namespace is never touched): the node
+/// namespace with a bridge holding the pod CIDR's gateway, forwarding and bridge netfilter on, and a route for the
+/// service CIDR; per pod a namespace with a veth on the bridge, its address and a default route via the gateway.
+/// </summary>
+internal sealed class NodeNetwork
+{
+    private readonly string _ip;
+
+    public NodeNetwork(NetworkNames names, PodCidr cidr, string serviceCidr)
+    {
+        _ip = HostTools.Require("ip");
+        Names = names;
+        Cidr = cidr;
+        ServiceCidr = serviceCidr;
+    }
+
+    public NetworkNames Names { get; }
+
+    public PodCidr Cidr { get; }
+
+    public string ServiceCidr { get; }
+
+    /// <summary>The node's own address on the bridge (its InternalIP until the node has an underlay).</summary>
+    public IPAddress NodeAddress => Cidr.Gateway;
+
+    /// <summary>Creates the node namespace and its bridge, or brings an existing one to the wanted state.</summary>
+    public async Task EnsureNodeAsync(CancellationToken cancellationToken)
+    {
+        string ns = Names.NodeNamespace;
+        if (!(await ListNamespacesAsync(cancellationToken)).Contains(ns))
+        {
+            await CheckIpAsync(["netns", "add", ns], cancellationToken);
+        }
+
+        var links = await CommandRunner.RunAsync(_ip, ["-n", ns, "link", "show", NetworkNames.Bridge], cancellationToken: cancellationToken);
+        var batch = new List<string> { "link set lo up" };
+        if (links.ExitCode != 0)
+        {
+            batch.Add($"link add {NetworkNames.Bridge} type bridge");
+        }
+
+        batch.Add($"addr replace {Cidr.Gateway}/{Cidr.PrefixLength} dev {NetworkNames.Bridge}");
+        batch.Add($"link set {NetworkNames.Bridge} up");
+        batch.Add($"route replace {ServiceCidr} dev {NetworkNames.Bridge} src {Cidr.Gateway}");
+        await BatchAsync(ns, batch, cancellationToken);
+
+        // Forwarding and bridge netfilter are per namespace here (br_netfilter is built in): pod → ClusterIP → the
+        // same pod needs both, and hairpin on each port.
+        await CheckIpAsync(["netns", "exec", ns, "sh", "-c",
+            "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables"], cancellationToken);
+    }
+
+    /// <summary>Creates pod <paramref name="uid"/>'s namespace and veth with <paramref name="address"/>; idempotent.</summary>
+    public async Task SetUpPodAsync(string uid, IPAddress address, CancellationToken cancellationToken)
+    {
+        string podNs = Names.PodNamespace(uid);
+        string veth = NetworkNames.Veth(uid);
+        await TearDownPodAsync(uid, cancellationToken);
+        await CheckIpAsync(["netns", "add", podNs], cancellationToken);
+        await BatchAsync(Names.NodeNamespace,
+        [
+            $"link add {veth} type veth peer name eth0 netns {podNs}",
+            $"link set {veth} master {NetworkNames.Bridge}",
+            $"link set {veth} type bridge_slave hairpin on",
+            $"link set {veth} up",
+        ], cancellationToken);
+        await BatchAsync(podNs,
+        [
+            "link set lo up",
+            $"addr add {address}/{Cidr.PrefixLength} dev eth0",
+            "link set eth0 up",
+            $"route add default via {Cidr.Gateway}",
+            $"route add {ServiceCidr} via {Cidr.Gateway}",
+        ], cancellationToken);
+    }
+
+    /// <summary>Removes pod <paramref name="uid"/>'s namespace (which takes its veth pair with it); nothing if it is gone.</summary>
+    public async Task TearDownPodAsync(string uid, CancellationToken cancellationToken)
+    {
+        string podNs = Names.PodNamespace(uid);
+        if ((await ListNamespacesAsync(cancellationToken)).Contains(podNs))
+        {
+            await CheckIpAsync(["netns", "del", podNs], cancellationToken);
+        }
+
+        // A veth whose pod side vanished on its own would be gone too; one left by a crash mid-setup is removed here.
+        await CommandRunner.RunAsync(_ip, ["-n", Names.NodeNamespace, "link", "del", NetworkNames.Veth(uid)], cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The pod uids that have a namespace on this node.</summary>
+    public async Task<IReadOnlyList<string>> ListPodUidsAsync(CancellationToken cancellationToken) =>
+        [.. (await ListNamespacesAsync(cancellationToken))
+            .Where(n => n.StartsWith(Names.PodNamespacePrefix, StringComparison.Ordinal))
+            .Select(n => n[Names.PodNamespacePrefix.Length..])];
+
+    /// <summary>Removes the node namespace (pods first).</summary>
+    public async Task DeleteNodeAsync(CancellationToken cancellationToken)
+    {
+        foreach (string uid in await ListPodUidsAsync(cancellationToken))
+        {
+            await TearDownPodAsync(uid, cancellationToken);
+        }
+
+        if ((await ListNamespacesAsync(cancellationToken)).Contains(Names.NodeNamespace))
+        {
+            await CheckIpAsync(["netns", "del", Names.NodeNamespace], cancellationToken);
+        }
+    }
+
+    public async Task<HashSet<string>> ListNamespacesAsync(CancellationToken cancellationToken)
+    {
+        string output = await CheckIpAsync(["netns", "list"], cancellationToken);
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
+    }
+
+    private Task<string> CheckIpAsync(string[] args, CancellationToken cancellationToken) => CommandRunner.CheckAsync(_ip, args, cancellationToken: cancellationToken);
+
+    private Task<string> BatchAsync(string ns, IEnumerable<string> commands, CancellationToken cancellationToken) =>
+        CommandRunner.CheckAsync(_ip, ["-n", ns, "-batch", "-"], string.Join('\n', commands) + "\n", cancellationToken);
+}

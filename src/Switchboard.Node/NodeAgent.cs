@@ -1,0 +1,150 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Client;
+using Switchboard.Kube.Informers;
+using Switchboard.Kube.Queues;
+using Switchboard.Node.Images;
+using Switchboard.Node.Kubelet;
+using Switchboard.Node.Network;
+using Switchboard.Node.Runtime;
+using Switchboard.Node.Sandbox;
+
+namespace Switchboard.Node;
+
+/// <summary>
+/// The node: registers the Node, sets up its network namespace and bridge, then runs every pod bound to it (kubelet's
+/// loop) and heartbeats. Stopping the agent leaves pods running; a new agent adopts them.
+/// </summary>
+public sealed partial class NodeAgent : BackgroundService
+{
+    private static readonly TimeSpan ExitPoll = TimeSpan.FromMilliseconds(100);
+    private readonly NodeOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly IKubernetes? _client;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public NodeAgent(NodeOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, IKubernetes? client = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _time = time ?? TimeProvider.System;
+        _client = client;
+        _logger = loggerFactory.CreateLogger<NodeAgent>();
+    }
+
+    /// <summary>Completes once the node is registered, its network is up and its pod informer has synced; fails if starting failed.</summary>
+    public Task Ready => _ready.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            _ready.TrySetException(e);
+            throw;
+        }
+        finally
+        {
+            _ready.TrySetCanceled(stoppingToken);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        HostTools.Require("ip");
+        HostTools.Require("nsenter");
+        HostTools.Require("unshare");
+        using var ownClient = _client is null ? KubeClients.FromKubeconfig(_options.KubeconfigPath ?? throw new InvalidOperationException("NodeOptions.KubeconfigPath is required without an IKubernetes client")) : null;
+        var client = _client ?? ownClient!;
+        var reporter = new NodeStatusReporter(client, _options, _time, _loggerFactory.CreateLogger<NodeStatusReporter>());
+        var cidr = await reporter.RegisterAsync(stoppingToken);
+        var names = new NetworkNames(_options.ClusterName, _options.NodeName);
+        var network = new NodeNetwork(names, cidr, _options.ServiceCidr);
+        await network.EnsureNodeAsync(stoppingToken);
+        LogNetwork(_logger, _options.NodeName, names.NodeNamespace, cidr.Text);
+
+        using var dialer = new NetnsDialer(names.NodeNamespace);
+        var ipam = new Ipam(Path.Combine(_options.StateDirectory, "ipam"), cidr);
+        var sandboxes = new SandboxManager(network, ipam, _options, _time, _loggerFactory.CreateLogger<SandboxManager>());
+        var pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={_options.NodeName}"), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time);
+        var services = new Informer<V1Service>(ListWatches.Services(client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
+        var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
+        var syncer = new PodSyncer(client, pods, services, sandboxes, new ContainerRuntime(_options.SelfCommand, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
+            new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, network.NodeAddress,
+            _time, _loggerFactory.CreateLogger<PodSyncer>());
+        using var queue = syncer.Queue;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token));
+        try
+        {
+            await Task.WhenAll(pods.WaitForSyncAsync(stoppingToken), services.WaitForSyncAsync(stoppingToken));
+            await syncer.CleanUpOrphansAsync(stoppingToken);
+            pods.AddHandler(p => queue.Add(ObjectKey.Of(p)), (_, p) => queue.Add(ObjectKey.Of(p)), p => queue.Add(ObjectKey.Of(p)));
+            await reporter.ReportAsync(network.NodeAddress, null, stoppingToken);
+            events.Node("Normal", "Starting", "Starting kubelet.");
+            _ready.TrySetResult();
+            await Task.WhenAll(
+                QueueWorkers.RunAsync(queue, _options.Workers, syncer.SyncAsync, _loggerFactory.CreateLogger<PodSyncer>(), stop.Token),
+                PollExitsAsync(syncer, stop.Token),
+                HeartbeatAsync(reporter, network, stop.Token));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            queue.ShutDown();
+            await informers;
+        }
+    }
+
+    private async Task PollExitsAsync(PodSyncer syncer, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ExitPoll, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                syncer.PollExits();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task HeartbeatAsync(NodeStatusReporter reporter, NodeNetwork network, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.StatusUpdateFrequency, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await reporter.ReportAsync(network.NodeAddress, null, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogHeartbeatFailed(_logger, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node}: network namespace {Namespace}, pod CIDR {Cidr}")]
+    private static partial void LogNetwork(ILogger logger, string node, string @namespace, string cidr);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node status not written: {Error}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string error);
+}

@@ -1,0 +1,46 @@
+using System.Net;
+
+namespace Switchboard.Node;
+
+/// <summary>What a node agent needs to know: who it is, where it keeps state, and the cluster's network defaults.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>The Node object's name (default: the host's short name).</summary>
+    public required string NodeName { get; init; }
+
+    /// <summary>
+    /// A short name for the cluster, prefixed to every network namespace the node creates, so two clusters (or two
+    /// tests) run side by side on one machine. <see cref="ClusterNames.FromDataDirectory"/> derives one.
+    /// </summary>
+    public required string ClusterName { get; init; }
+
+    /// <summary>Where the node keeps its IPAM, pod sandboxes and container logs.</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>The kubeconfig of the API server; used when the host has no IKubernetes client registered.</summary>
+    public string? KubeconfigPath { get; init; }
+
+    /// <summary>How to run this program's hidden subcommands (the container monitor, the echo image): the executable and the leading arguments.</summary>
+    public required IReadOnlyList<string> SelfCommand { get; init; }
+
+    public IPAddress ClusterDns { get; init; } = IPAddress.Parse("10.96.0.10");
+
+    public string ClusterDomain { get; init; } = "cluster.local";
+
+    public string ServiceCidr { get; init; } = "10.96.0.0/16";
+
+    /// <summary>The cluster's pod range; each node takes a /24 of it.</summary>
+    public string ClusterCidr { get; init; } = "10.244.0.0/16";
+
+    /// <summary>Pods reconciled at once.</summary>
+    public int Workers { get; init; } = 4;
+
+    /// <summary>How often the node's status is computed and the Lease renewed (kubelet: 10 s).</summary>
+    public TimeSpan StatusUpdateFrequency { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often an unchanged status is written anyway (kubelet: 5 min).</summary>
+    public TimeSpan StatusReportFrequency { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The host file that dnsPolicy Default copies.</summary>
+    public string HostResolvConf { get; init; } = "/etc/resolv.conf";
+}

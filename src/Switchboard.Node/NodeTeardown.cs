@@ -1,0 +1,48 @@
+using Switchboard.Node.Network;
+using Switchboard.Node.Runtime;
+using Switchboard.Node.Sandbox;
+
+namespace Switchboard.Node;
+
+/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): container and holder processes, pod and node namespaces, state.</summary>
+public static class NodeTeardown
+{
+    public static async Task RunAsync(NodeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var names = new NetworkNames(options.ClusterName, options.NodeName);
+        string podsDirectory = Path.Combine(options.StateDirectory, "pods");
+        foreach (string podDirectory in Directory.Exists(podsDirectory) ? Directory.EnumerateDirectories(podsDirectory) : [])
+        {
+            var sandbox = new PodSandbox(podsDirectory, Path.GetFileName(podDirectory));
+            foreach (string instance in Directory.Exists(sandbox.ContainersDirectory)
+                ? Directory.EnumerateDirectories(sandbox.ContainersDirectory).SelectMany(Directory.EnumerateDirectories) : [])
+            {
+                if (new InstanceFiles(instance).ReadPid() is { } started)
+                {
+                    Signals.KillGroup(started.Pid, Signals.SigKill);
+                }
+            }
+
+            if (sandbox.ReadState() is { } state && Signals.IsAlive(state.HolderPid, state.HolderStartTicks))
+            {
+                Signals.KillProcess(state.HolderPid, Signals.SigKill);
+            }
+        }
+
+        string ip = HostTools.Require("ip");
+        string list = await CommandRunner.CheckAsync(ip, ["netns", "list"], cancellationToken: cancellationToken);
+        foreach (string ns in list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]))
+        {
+            if (ns == names.NodeNamespace || ns.StartsWith(names.PodNamespacePrefix, StringComparison.Ordinal))
+            {
+                await CommandRunner.RunAsync(ip, ["netns", "del", ns], cancellationToken: cancellationToken);
+            }
+        }
+
+        if (Directory.Exists(options.StateDirectory))
+        {
+            Directory.Delete(options.StateDirectory, recursive: true);
+        }
+    }
+}

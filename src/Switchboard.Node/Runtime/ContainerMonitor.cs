@@ -1,0 +1,85 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Switchboard.Node.Runtime;
+
+/// <summary>
+/// The per-container monitor (what conmon is to CRI-O), run as its own process in its own session so it survives
+/// the agent: starts the container inside the pod holder's namespaces as a new process group, copies its output
+/// to the CRI log, and records its pid and then its exit.
+/// </summary>
+public static class ContainerMonitor
+{
+    /// <summary>Runs the instance described in <paramref name="instanceDirectory"/>/spec.json; returns the monitor's exit code.</summary>
+    public static async Task<int> RunAsync(string instanceDirectory)
+    {
+        var files = new InstanceFiles(instanceDirectory);
+        var spec = ContainerSpec.Read(files.Spec);
+        var time = TimeProvider.System;
+        Directory.CreateDirectory(Path.GetDirectoryName(spec.LogPath)!);
+        using var log = new CriLogWriter(new FileStream(spec.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), time);
+        var info = new ProcessStartInfo("setsid")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in Argv(spec))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Clear();
+        foreach (var (name, value) in spec.Env)
+        {
+            info.Environment[name] = value;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new Win32Exception("setsid did not start");
+        }
+        catch (Win32Exception e)
+        {
+            files.WriteExit(new ExitRecord(128, time.GetUtcNow(), "StartError", e.Message));
+            return 1;
+        }
+
+        using (process)
+        {
+            files.WritePid(process.Id, time.GetUtcNow());
+            if (!spec.Stdin)
+            {
+                process.StandardInput.Close();
+            }
+
+            var copies = Task.WhenAll(
+                log.CopyAsync(process.StandardOutput.BaseStream, "stdout"),
+                log.CopyAsync(process.StandardError.BaseStream, "stderr"));
+            await process.WaitForExitAsync();
+            var finished = time.GetUtcNow();
+
+            // Output still buffered in the pipes belongs in the log; a daemonised child holding them open must not block the exit record.
+            await Task.WhenAny(copies, Task.Delay(TimeSpan.FromSeconds(1), time));
+            int code = process.ExitCode;
+            files.WriteExit(new ExitRecord(code, finished, code == 0 ? "Completed" : "Error", null));
+            return 0;
+        }
+    }
+
+    /// <summary>setsid's arguments: enter the holder's namespaces, create and enter the working directory, drop privileges if asked, exec.</summary>
+    private static List<string> Argv(ContainerSpec spec)
+    {
+        var argv = new List<string> { "nsenter", "-t", spec.HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
+            "sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", spec.WorkingDir };
+        if (spec.RunAsUser is not null || spec.RunAsGroup is not null)
+        {
+            argv.AddRange(["setpriv", $"--reuid={spec.RunAsUser ?? 0}", $"--regid={spec.RunAsGroup ?? spec.RunAsUser ?? 0}", "--clear-groups", "--"]);
+        }
+
+        argv.AddRange(spec.Argv);
+        return argv;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+
+namespace Switchboard.Node.Runtime;
+
+/// <summary>What a container monitor runs: written by the agent next to the instance's state files, read by the monitor.</summary>
+internal sealed record ContainerSpec
+{
+    public required IReadOnlyList<string> Argv { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Env { get; init; }
+
+    public required string WorkingDir { get; init; }
+
+    /// <summary>The pod holder whose net, mount and UTS namespaces the container joins.</summary>
+    public required int HolderPid { get; init; }
+
+    public required string LogPath { get; init; }
+
+    /// <summary>Keep stdin open (stdin/tty containers) instead of giving end-of-file.</summary>
+    public bool Stdin { get; init; }
+
+    public long? RunAsUser { get; init; }
+
+    public long? RunAsGroup { get; init; }
+
+    public static ContainerSpec Read(string path) =>
+        JsonSerializer.Deserialize<ContainerSpec>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
+
+    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this));
+}

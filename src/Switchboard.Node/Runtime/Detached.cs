@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace Switchboard.Node.Runtime;
+
+/// <summary>
+/// Starts long-lived processes (pod holders, container monitors) in sessions of their own, stdio on a log file, so
+/// they outlive a restart of the agent (which adopts them) and never write to a pipe the agent has closed.
+/// </summary>
+internal static class Detached
+{
+    // sh execs setsid, which execs the program: the pid returned is the program's own.
+    private const string Launcher = "exec >\"$0\" 2>&1 </dev/null; exec setsid \"$@\"";
+
+    public static int Start(string logFile, IEnumerable<string> argv)
+    {
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(Launcher);
+        info.ArgumentList.Add(logFile);
+        foreach (string arg in argv)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start /bin/sh");
+        return process.Id;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Switchboard.Node.Runtime;
+
+/// <summary>
+/// The files of one container instance, shared by the agent and the instance's monitor: <c>spec.json</c> in,
+/// <c>pid</c> (the container's pid, which is also its process group) and <c>exit</c> out. The monitor writes each
+/// file whole with a rename, so the agent never reads half of one, before or after its own restart.
+/// </summary>
+internal sealed class InstanceFiles(string directory)
+{
+    public string Directory { get; } = directory;
+
+    public string Spec => Path.Combine(Directory, "spec.json");
+
+    public string MonitorLog => Path.Combine(Directory, "monitor.log");
+
+    private string PidFile => Path.Combine(Directory, "pid");
+
+    private string ExitFile => Path.Combine(Directory, "exit");
+
+    public void WritePid(int pid, DateTimeOffset startedAt) => WriteAtomically(PidFile, $"{pid} {startedAt.ToUnixTimeMilliseconds()}");
+
+    /// <summary>The container's pid and start time, once the monitor has started it.</summary>
+    public (int Pid, DateTimeOffset StartedAt)? ReadPid()
+    {
+        string? text = ReadOrNull(PidFile);
+        if (text is null)
+        {
+            return null;
+        }
+
+        string[] parts = text.Split(' ');
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)));
+    }
+
+    public void WriteExit(ExitRecord exit) => WriteAtomically(ExitFile, JsonSerializer.Serialize(exit));
+
+    public ExitRecord? ReadExit() => ReadOrNull(ExitFile) is { } text ? JsonSerializer.Deserialize<ExitRecord>(text) : null;
+
+    private static void WriteAtomically(string path, string content)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, content);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static string? ReadOrNull(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>How a container instance ended: exit code (128+signal for a signal), when, and the runtime's reason.</summary>
+internal sealed record ExitRecord(int ExitCode, DateTimeOffset FinishedAt, string Reason, string? Message);

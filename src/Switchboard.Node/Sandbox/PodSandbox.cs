@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Switchboard.Node.Sandbox;
+
+/// <summary>
+/// A pod's sandbox on disk and as a process: the directory <c>&lt;state&gt;/pods/&lt;uid&gt;</c> (overlay upper and work
+/// dirs, the pod's etc files, its containers' instance dirs) and the holder, a process that owns the pod's mount and
+/// UTS namespaces (inside the pod's network namespace) for as long as the pod lives; containers join them.
+/// </summary>
+internal sealed class PodSandbox
+{
+    public PodSandbox(string podsDirectory, string uid)
+    {
+        Uid = uid;
+        Directory = Path.Combine(podsDirectory, uid);
+    }
+
+    public string Uid { get; }
+
+    public string Directory { get; }
+
+    public string EtcDirectory => Path.Combine(Directory, "etc");
+
+    public string HostsFile => Path.Combine(EtcDirectory, "hosts");
+
+    public string ResolvConf => Path.Combine(EtcDirectory, "resolv.conf");
+
+    public string HostnameFile => Path.Combine(EtcDirectory, "hostname");
+
+    public string RootDirectory => Path.Combine(Directory, "root");
+
+    public string UpperDirectory => Path.Combine(Directory, "upper");
+
+    public string WorkDirectory => Path.Combine(Directory, "work");
+
+    public string HolderLog => Path.Combine(Directory, "holder.log");
+
+    public string ReadyFile => Path.Combine(Directory, "ready");
+
+    public string ContainersDirectory => Path.Combine(Directory, "containers");
+
+    private string StateFile => Path.Combine(Directory, "sandbox.json");
+
+    public SandboxState? ReadState()
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SandboxState>(File.ReadAllText(StateFile));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void WriteState(SandboxState state)
+    {
+        string temp = StateFile + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(state));
+        File.Move(temp, StateFile, overwrite: true);
+    }
+
+    /// <summary>The instance directory of a container's <paramref name="restartCount"/>th run.</summary>
+    public string InstanceDirectory(string container, int restartCount) =>
+        Path.Combine(ContainersDirectory, container, restartCount.ToString(CultureInfo.InvariantCulture));
+}
+
+/// <summary>What the agent must remember of a sandbox across its own restart.</summary>
+internal sealed record SandboxState(string Namespace, string Name, string Ip, int HolderPid, long HolderStartTicks, DateTimeOffset CreatedAt);

@@ -1,0 +1,126 @@
+using System.Net;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Switchboard.Node.Network;
+using Switchboard.Node.Runtime;
+
+namespace Switchboard.Node.Sandbox;
+
+/// <summary>Creates, adopts and removes pod sandboxes: the IP, the network namespace and veth, the etc files and the holder process.</summary>
+internal sealed partial class SandboxManager
+{
+    private static readonly TimeSpan HolderStartTimeout = TimeSpan.FromSeconds(15);
+    private readonly NodeNetwork _network;
+    private readonly Ipam _ipam;
+    private readonly NodeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public SandboxManager(NodeNetwork network, Ipam ipam, NodeOptions options, TimeProvider time, ILogger logger)
+    {
+        _network = network;
+        _ipam = ipam;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        PodsDirectory = Path.Combine(options.StateDirectory, "pods");
+        Directory.CreateDirectory(PodsDirectory);
+    }
+
+    public string PodsDirectory { get; }
+
+    public PodSandbox For(string uid) => new(PodsDirectory, uid);
+
+    /// <summary>The running sandbox of <paramref name="uid"/>, if its holder still lives (after an agent restart too).</summary>
+    public (PodSandbox Sandbox, SandboxState State)? Find(string uid)
+    {
+        var sandbox = For(uid);
+        return sandbox.ReadState() is { } state && Signals.IsAlive(state.HolderPid, state.HolderStartTicks) ? (sandbox, state) : null;
+    }
+
+    /// <summary>The uids that have a sandbox directory or a network namespace on this node.</summary>
+    public async Task<IReadOnlySet<string>> ListAsync(CancellationToken cancellationToken)
+    {
+        var uids = new HashSet<string>(Directory.EnumerateDirectories(PodsDirectory).Select(d => Path.GetFileName(d)!), StringComparer.Ordinal);
+        uids.UnionWith(await _network.ListPodUidsAsync(cancellationToken));
+        return uids;
+    }
+
+    /// <summary>Creates the sandbox of <paramref name="pod"/> from scratch (anything left of an earlier one is removed first).</summary>
+    public async Task<(PodSandbox Sandbox, SandboxState State)> CreateAsync(V1Pod pod, CancellationToken cancellationToken)
+    {
+        string uid = pod.Metadata.Uid;
+        await RemoveAsync(uid, cancellationToken);
+        var sandbox = For(uid);
+        Directory.CreateDirectory(sandbox.EtcDirectory);
+        var ip = _ipam.Allocate(uid);
+        await _network.SetUpPodAsync(uid, ip, cancellationToken);
+        WriteEtcFiles(sandbox, pod, ip);
+        File.Delete(sandbox.ReadyFile);
+        int pid = Detached.Start(sandbox.HolderLog,
+        [
+            "ip", "netns", "exec", _network.Names.PodNamespace(uid), "unshare", "--mount", "--uts", "--propagation", "private",
+            "sh", "-c", Holder.Script, "holder", sandbox.RootDirectory, sandbox.UpperDirectory, sandbox.WorkDirectory, sandbox.EtcDirectory,
+            PodHostname.Hostname(pod), sandbox.ReadyFile,
+        ]);
+        long startTicks = Signals.StartTicks(pid);
+        var deadline = _time.GetUtcNow() + HolderStartTimeout;
+        while (!File.Exists(sandbox.ReadyFile) || new FileInfo(sandbox.ReadyFile).Length == 0)
+        {
+            if (!Signals.IsAlive(pid, startTicks) || _time.GetUtcNow() > deadline)
+            {
+                string log = File.Exists(sandbox.HolderLog) ? File.ReadAllText(sandbox.HolderLog).Trim() : "";
+                Signals.KillProcess(pid, Signals.SigKill);
+                throw new InvalidOperationException($"pod sandbox did not start: {log}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken);
+        }
+
+        var state = new SandboxState(pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid, startTicks, _time.GetUtcNow());
+        sandbox.WriteState(state);
+        LogCreated(_logger, pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid);
+        return (sandbox, state);
+    }
+
+    /// <summary>(Re)writes the pod's hosts file, as kubelet does on every container start.</summary>
+    public void WriteEtcFiles(PodSandbox sandbox, V1Pod pod, IPAddress ip)
+    {
+        string dns = _options.ClusterDns.ToString();
+        WriteInPlace(sandbox.HostsFile, PodHostname.HostsFile(pod, [ip.ToString()], _options.ClusterDomain));
+        WriteInPlace(sandbox.ResolvConf, ResolvConf.Build(pod, dns, _options.ClusterDomain, _options.HostResolvConf));
+        WriteInPlace(sandbox.HostnameFile, PodHostname.Hostname(pod) + "\n");
+    }
+
+    /// <summary>Kills the holder (the containers must be stopped already), removes the network namespace, frees the IP and deletes the pod's directory.</summary>
+    public async Task RemoveAsync(string uid, CancellationToken cancellationToken)
+    {
+        var sandbox = For(uid);
+        if (sandbox.ReadState() is { } state && Signals.IsAlive(state.HolderPid, state.HolderStartTicks))
+        {
+            Signals.KillProcess(state.HolderPid, Signals.SigKill);
+            while (Signals.IsAlive(state.HolderPid, state.HolderStartTicks))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken);
+            }
+        }
+
+        await _network.TearDownPodAsync(uid, cancellationToken);
+        _ipam.Release(uid);
+        if (Directory.Exists(sandbox.Directory))
+        {
+            Directory.Delete(sandbox.Directory, recursive: true);
+        }
+    }
+
+    /// <summary>Rewrites a file bind-mounted into the pod without replacing its inode (a rename would leave the mount on the old file).</summary>
+    private static void WriteInPlace(string path, string content)
+    {
+        using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write);
+        file.SetLength(0);
+        file.Write(System.Text.Encoding.UTF8.GetBytes(content));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox of pod {Namespace}/{Name} up: IP {Ip}, holder pid {Pid}")]
+    private static partial void LogCreated(ILogger logger, string @namespace, string name, string ip, int pid);
+}
