@@ -83,6 +83,8 @@ public sealed partial class NodeAgent : BackgroundService
             _time, _loggerFactory.CreateLogger<PodSyncer>());
         using var queue = syncer.Queue;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        // The workers run until the queue shuts down, which stopping does.
+        using var shutDown = stop.Token.Register(queue.ShutDown);
         var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token));
         try
         {

@@ -44,9 +44,10 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
 
     /// <summary>
     /// Resolves <paramref name="container"/> with its <paramref name="command"/> and <paramref name="args"/> (already
-    /// expanded against its environment); <paramref name="podDirectory"/> holds per-pod files a program needs (nginx's config).
+    /// expanded against its environment); <paramref name="podRoot"/> is the pod's root filesystem as the agent reaches it
+    /// (<c>/proc/&lt;holder&gt;/root</c>), where per-pod files a program needs go (nginx's config and page).
     /// </summary>
-    public ImageResolution Resolve(V1Pod pod, V1Container container, IList<string> command, IList<string> args, string podDirectory)
+    public ImageResolution Resolve(V1Pod pod, V1Container container, IList<string> command, IList<string> args, string podRoot)
     {
         string image = container.Image ?? "";
         string repository = Repository(image);
@@ -57,7 +58,7 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
         }
         else if (repository == "nginx")
         {
-            argv = command.Count > 0 ? [.. command, .. args] : Nginx(pod, container, podDirectory);
+            argv = command.Count > 0 ? [.. command, .. args] : Nginx(pod, container, podRoot);
         }
         else if (repository == "curlimages/curl")
         {
@@ -99,13 +100,13 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
         return [.. selfCommand, "image", "echo", .. flags];
     }
 
-    private static List<string> Nginx(V1Pod pod, V1Container container, string podDirectory)
+    /// <summary>Debian's nginx with the image's layout: the page in /usr/share/nginx/html (readable by nginx's workers), a config of the container's own.</summary>
+    private static List<string> Nginx(V1Pod pod, V1Container container, string podRoot)
     {
         int port = container.Ports?.FirstOrDefault()?.ContainerPort ?? 80;
-        string dir = Path.Combine(podDirectory, "nginx", container.Name);
-        string html = Path.Combine(dir, "html");
-        Directory.CreateDirectory(html);
-        File.WriteAllText(Path.Combine(html, "index.html"), $"""
+        const string html = "/usr/share/nginx/html";
+        Directory.CreateDirectory(podRoot + html);
+        File.WriteAllText(podRoot + html + "/index.html", $"""
             <!DOCTYPE html>
             <html>
             <head><title>Welcome to nginx!</title></head>
@@ -116,8 +117,9 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
             </html>
 
             """);
-        string config = Path.Combine(dir, "nginx.conf");
-        File.WriteAllText(config, $$"""
+        string config = $"/etc/nginx/switchboard-{container.Name}.conf";
+        Directory.CreateDirectory(podRoot + "/etc/nginx");
+        File.WriteAllText(podRoot + config, $$"""
             worker_processes 1;
             pid /run/nginx-{{container.Name}}.pid;
             error_log stderr notice;

@@ -281,7 +281,7 @@ internal sealed partial class PodSyncer
         string? Lookup(string name) => env.GetValueOrDefault(name);
         var command = (container.Command ?? []).Select(c => EnvExpansion.Expand(c, Lookup)).ToList();
         var args = (container.Args ?? []).Select(a => EnvExpansion.Expand(a, Lookup)).ToList();
-        var image = _images.Resolve(pod, container, command, args, sandbox.Directory);
+        var image = _images.Resolve(pod, container, command, args, $"/proc/{state.SandboxState!.HolderPid}/root");
         if (image.Argv is null)
         {
             SetWaiting(pod, state, container, cs, image.Reason!, image.Message!);

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Controllers;
+using Switchboard.Testing;
+
+namespace Switchboard.Node.Tests.Fixtures;
+
+/// <summary>
+/// A real API server, the controllers and a real node agent in this process, its namespaces under a per-fixture
+/// cluster prefix; disposing stops the node and removes every namespace, process and file it made, even after a failure.
+/// </summary>
+public sealed class NodeFixture : IAsyncLifetime
+{
+    private readonly InProcessApiServer _server = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _controllers;
+    private NodeAgent? _agent;
+
+    public InProcessApiServer Server => _server;
+
+    public IKubernetes Client => _server.Client;
+
+    public NodeOptions Options { get; private set; } = null!;
+
+    /// <summary>The cluster prefix of this fixture's namespaces (tests list what exists with it).</summary>
+    public string NamespacePrefix => $"sb-{Options.ClusterName}-";
+
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "switchboard.dll");
+
+    public async Task InitializeAsync()
+    {
+        await _server.InitializeAsync();
+        var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _controllers = ControllerManager.RunAsync(Client, new ControllerOptions { OnSynced = synced.SetResult, Workers = 2 }, NullLoggerFactory.Instance, _stop.Token);
+        await synced.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Options = new NodeOptions
+        {
+            NodeName = "node-1",
+            ClusterName = "t" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6],
+            StateDirectory = Path.Combine(_server.DataDirectory, "node"),
+            SelfCommand = ["dotnet", Executable],
+            StatusUpdateFrequency = TimeSpan.FromSeconds(2),
+        };
+        await StartNodeAsync();
+    }
+
+    /// <summary>Starts the node agent and waits until it is ready.</summary>
+    public async Task StartNodeAsync()
+    {
+        _agent = new NodeAgent(Options, NullLoggerFactory.Instance, client: Client);
+        await _agent.StartAsync(CancellationToken.None);
+        await _agent.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Stops the agent as a restart would: its pods keep running.</summary>
+    public async Task StopNodeAsync()
+    {
+        if (_agent is null)
+        {
+            return;
+        }
+
+        await _agent.StopAsync(CancellationToken.None);
+        _agent.Dispose();
+        _agent = null;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopNodeAsync();
+        if (Options is not null)
+        {
+            await NodeTeardown.RunAsync(Options);
+        }
+
+        await _stop.CancelAsync();
+        if (_controllers is not null)
+        {
+            await _controllers;
+        }
+
+        await _server.DisposeAsync();
+        _stop.Dispose();
+    }
+
+    /// <summary>Runs <c>switchboard exec</c> in the pod; returns exit code and output.</summary>
+    public async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(string ns, string pod, params string[] command)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in (string[])[Executable, "exec", "--kubeconfig", _server.KubeconfigPath, "-n", ns, pod, "--", .. command])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>The network namespaces of this fixture's cluster.</summary>
+    public IReadOnlyList<string> Namespaces() =>
+        [.. (Directory.Exists("/run/netns") ? Directory.EnumerateFiles("/run/netns") : []).Select(Path.GetFileName).OfType<string>().Where(n => n.StartsWith(NamespacePrefix, StringComparison.Ordinal))];
+
+    public async Task CreateNamespaceAsync(string name) =>
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } });
+
+    public async Task<V1Pod> WaitForPodAsync(string ns, string name, Func<V1Pod, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        V1Pod? pod = null;
+        await Eventually.WaitAsync(async () =>
+        {
+            pod = await Client.CoreV1.ReadNamespacedPodAsync(name, ns);
+            return condition(pod);
+        }, $"{ns}/{name}: {what}", timeout ?? TimeSpan.FromSeconds(60));
+        return pod!;
+    }
+}
