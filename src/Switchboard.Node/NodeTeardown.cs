@@ -18,15 +18,26 @@ public static class NodeTeardown
             foreach (string instance in Directory.Exists(sandbox.ContainersDirectory)
                 ? Directory.EnumerateDirectories(sandbox.ContainersDirectory).SelectMany(Directory.EnumerateDirectories) : [])
             {
-                if (new InstanceFiles(instance).ReadPid() is { } started)
+                var files = new InstanceFiles(instance);
+                if (files.ReadPid() is { } started)
                 {
-                    Signals.KillGroup(started.Pid, Signals.SigKill);
+                    // Its monitor then records the exit and ends; waiting for that keeps it from writing into a deleted tree.
+                    var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+                    while (files.ReadExit() is null && DateTime.UtcNow < deadline)
+                    {
+                        Signals.KillGroup(started.Pid, Signals.SigKill);
+                        await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+                    }
                 }
             }
 
             if (sandbox.ReadState() is { } state && Signals.IsAlive(state.HolderPid, state.HolderStartTicks))
             {
                 Signals.KillProcess(state.HolderPid, Signals.SigKill);
+                while (Signals.IsAlive(state.HolderPid, state.HolderStartTicks))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+                }
             }
         }
 

@@ -27,6 +27,9 @@ public sealed class NodeFixture : IAsyncLifetime
     /// <summary>The cluster prefix of this fixture's namespaces (tests list what exists with it).</summary>
     public string NamespacePrefix => $"sb-{Options.ClusterName}-";
 
+    /// <summary>The "host" resolv.conf the node reads for dnsPolicy Default and the search line ClusterFirst appends.</summary>
+    public string HostResolvConf => Path.Combine(_server.DataDirectory, "host-resolv.conf");
+
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "switchboard.dll");
 
     public async Task InitializeAsync()
@@ -42,7 +45,9 @@ public sealed class NodeFixture : IAsyncLifetime
             StateDirectory = Path.Combine(_server.DataDirectory, "node"),
             SelfCommand = ["dotnet", Executable],
             StatusUpdateFrequency = TimeSpan.FromSeconds(2),
+            HostResolvConf = HostResolvConf,
         };
+        await File.WriteAllTextAsync(HostResolvConf, "nameserver 192.0.2.53\nsearch example.org\noptions timeout:2\n");
         await StartNodeAsync();
     }
 
@@ -107,6 +112,26 @@ public sealed class NodeFixture : IAsyncLifetime
 
     public async Task CreateNamespaceAsync(string name) =>
         await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } });
+
+    /// <summary>Creates <paramref name="pod"/> in <paramref name="ns"/> and waits until it runs and is Ready (when <paramref name="ready"/>).</summary>
+    public async Task<V1Pod> RunPodAsync(string ns, V1Pod pod, bool ready = true)
+    {
+        await Client.CoreV1.CreateNamespacedPodAsync(pod, ns);
+        return await WaitForPodAsync(ns, pod.Metadata.Name,
+            p => p.Status?.Phase == "Running" && (!ready || p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true),
+            ready ? "Running and Ready" : "Running");
+    }
+
+    /// <summary>A pod of one container running <paramref name="command"/> with the debian image on this node's scheduler.</summary>
+    public static V1Pod ShellPod(string name, params string[] command) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = name } },
+        Spec = new V1PodSpec
+        {
+            TerminationGracePeriodSeconds = 1,
+            Containers = [new V1Container { Name = "main", Image = "debian:12", Command = command }],
+        },
+    };
 
     public async Task<V1Pod> WaitForPodAsync(string ns, string name, Func<V1Pod, bool> condition, string what, TimeSpan? timeout = null)
     {
