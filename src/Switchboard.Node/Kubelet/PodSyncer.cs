@@ -69,6 +69,7 @@ internal sealed partial class PodSyncer
                 LogOrphan(_logger, uid);
                 await KillInstancesAsync(_sandboxes.For(uid), cancellationToken);
                 await _sandboxes.RemoveAsync(uid, cancellationToken);
+                _sandboxes.RemoveLogs(uid);
             }
         }
     }
@@ -97,6 +98,7 @@ internal sealed partial class PodSyncer
         {
             // Gone from the API (or replaced by a namesake): nothing left to report, only to stop.
             await TerminateAsync(state, pod?.Metadata.Uid == state.Uid ? pod : null, TimeSpan.FromSeconds(2), cancellationToken);
+            _sandboxes.RemoveLogs(state.Uid);
             _states.TryRemove(key, out _);
             state = null;
         }
@@ -111,6 +113,7 @@ internal sealed partial class PodSyncer
         {
             long grace = pod.Metadata.DeletionGracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds ?? 30;
             await TerminateAsync(state, pod, TimeSpan.FromSeconds(grace), cancellationToken);
+            _sandboxes.RemoveLogs(state.Uid);
             _states.TryRemove(key, out _);
             await DeleteAsync(pod, cancellationToken);
             return;

@@ -113,6 +113,16 @@ internal sealed partial class SandboxManager
         }
     }
 
+    /// <summary>Deletes the pod's container logs: once the pod object is gone (a finished pod keeps them for kubectl logs).</summary>
+    public void RemoveLogs(string uid)
+    {
+        string logs = Path.Combine(_options.StateDirectory, "logs");
+        foreach (string dir in Directory.Exists(logs) ? Directory.EnumerateDirectories(logs, "*_" + uid) : [])
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Rewrites a file bind-mounted into the pod without replacing its inode (a rename would leave the mount on the old file).</summary>
     private static void WriteInPlace(string path, string content)
     {

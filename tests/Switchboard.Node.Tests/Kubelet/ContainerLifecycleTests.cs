@@ -129,6 +129,7 @@ public sealed class ContainerLifecycleTests(NodeFixture fixture)
         }
 
         Assert.All(pods, p => Assert.False(Directory.Exists(Path.Combine(fixture.Options.StateDirectory, "pods", p.Metadata.Uid))));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(fixture.Options.StateDirectory, "logs"), $"{ns}_*"));
     }
 
     [Fact]
@@ -163,13 +164,14 @@ public sealed class ContainerLifecycleTests(NodeFixture fixture)
         return ([.. subsets.SelectMany(s => s.Addresses ?? []).Select(a => a.Ip)], [.. subsets.SelectMany(s => s.NotReadyAddresses ?? []).Select(a => a.Ip)]);
     }
 
+    /// <summary>The names of the links in <paramref name="netns"/> (their state and the bridge's MAC change with its ports).</summary>
     private static async Task<string> LinksAsync(string netns)
     {
         var info = new System.Diagnostics.ProcessStartInfo("ip", ["-n", netns, "-br", "link"]) { RedirectStandardOutput = true };
         using var process = System.Diagnostics.Process.Start(info)!;
         string output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return output;
+        return string.Join(' ', output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]).Order(StringComparer.Ordinal));
     }
 
     private static IEnumerable<string> Processes() =>
