@@ -10,47 +10,12 @@ namespace Switchboard.Node.Tests.Kubelet;
 [Collection(NodeCollection.Name)]
 public sealed class PodLifecycleTests(NodeFixture fixture)
 {
-    private const string Backend = """
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: backend
-        spec:
-          selector:
-            role: backend
-          ports:
-          - port: 80
-            protocol: TCP
-        ---
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: backend
-        spec:
-          replicas: 3
-          selector:
-            matchLabels:
-              role: backend
-          template:
-            metadata:
-              labels:
-                role: backend
-            spec:
-              containers:
-              - name: nginx
-                image: nginx
-                ports:
-                - containerPort: 80
-        """;
-
     [Fact]
     public async Task Backend_pods_run_ready_with_IPs_in_the_node_CIDR_and_answer_each_other_by_IP()
     {
         string ns = "t-backend";
         await fixture.CreateNamespaceAsync(ns);
-        string manifest = Path.Combine(fixture.Server.DataDirectory, "backend.yaml");
-        await File.WriteAllTextAsync(manifest, Backend);
-        await fixture.Server.KubectlOkAsync("create", "-n", ns, "-f", manifest);
+        await fixture.Server.KubectlOkAsync("create", "-n", ns, "-f", InProcessApiServer.ExampleFile("backend.yaml"));
 
         var node = await fixture.Client.CoreV1.ReadNodeAsync(fixture.Options.NodeName);
         var cidr = PodCidr.Parse(node.Spec.PodCIDR);
