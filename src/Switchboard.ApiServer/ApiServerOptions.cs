@@ -28,7 +28,4 @@ public sealed record ApiServerOptions
 
     /// <summary>How often the ClusterIP and NodePort bitmaps are checked against the stored Services (as kube-apiserver: 3 minutes).</summary>
     public TimeSpan AllocationRepairInterval { get; init; } = TimeSpan.FromMinutes(3);
-
-    /// <summary>Components beside the API server that /readyz waits for (none: ready once serving).</summary>
-    public ReadinessGate Readiness { get; init; } = new();
 }

@@ -18,9 +18,6 @@ public sealed record ControllerOptions
     /// <summary>How often the garbage collector looks again at an owner of a kind it has no informer for.</summary>
     public TimeSpan UnwatchedOwnerRecheck { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Called once every informer has listed its collection and the controllers start working.</summary>
-    public Action? OnSynced { get; init; }
-
     /// <summary>The clock; the system clock unless a test drives it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

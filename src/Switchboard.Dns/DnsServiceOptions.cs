@@ -6,7 +6,7 @@ using Switchboard.Dns.Zones;
 namespace Switchboard.Dns;
 
 /// <summary>Everything <c>switchboard dns</c> can be told; the defaults are the stock Kubernetes Corefile's where one exists.</summary>
-public sealed class DnsServiceOptions
+public sealed record DnsServiceOptions
 {
     /// <summary>UDP+TCP listeners; the host-facing default of Switchboard.</summary>
     public IReadOnlyList<IPEndPoint> Listen { get; init; } = [new IPEndPoint(IPAddress.Loopback, 1053)];

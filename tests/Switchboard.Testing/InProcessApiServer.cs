@@ -13,11 +13,11 @@ public sealed class InProcessApiServer : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
     private SqliteKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
     private IKubernetes? _client;
     private Kubectl? _kubectl;
 
-    public ApiServerHost Host => _host ?? throw new InvalidOperationException("server not started");
+    public ApiServerService Host => _host?.Get<ApiServerService>() ?? throw new InvalidOperationException("server not started");
 
     public SqliteKeyValueStore Store => _store ?? throw new InvalidOperationException("server not started");
 
@@ -32,9 +32,10 @@ public sealed class InProcessApiServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
-        _client = KubeClients.FromKubeconfig(_host.KubeconfigPath);
-        _kubectl = new Kubectl(_host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
+        var store = _store;
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, store));
+        _client = KubeClients.FromKubeconfig(Host.KubeconfigPath);
+        _kubectl = new Kubectl(Host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
     }
 
     public async Task DisposeAsync()

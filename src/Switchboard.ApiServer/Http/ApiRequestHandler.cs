@@ -6,6 +6,7 @@ using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
+using Switchboard.Kube.Hosting;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
@@ -20,10 +21,10 @@ internal sealed partial class ApiRequestHandler
     private readonly DiscoveryDocuments _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
-    private readonly ReadinessGate _readiness;
+    private readonly Readiness _readiness;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ReadinessGate readiness, ILogger logger)
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, Readiness readiness, ILogger logger)
     {
         _readiness = readiness;
         _credentials = credentials;
@@ -78,7 +79,7 @@ internal sealed partial class ApiRequestHandler
 
         if (segments.Length >= 1 && segments[0] == "readyz")
         {
-            bool ready = _readiness.Check(out string report);
+            var (ready, report) = await _readiness.CheckAsync(component: null, http.RequestAborted);
             http.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError;
             http.Response.ContentType = "text/plain; charset=utf-8";
             await http.Response.WriteAsync(http.Request.Query.ContainsKey("verbose") || !ready ? report : "ok", http.RequestAborted);

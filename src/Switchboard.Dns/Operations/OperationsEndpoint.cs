@@ -26,7 +26,7 @@ internal sealed class OperationsEndpoint : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<OperationsEndpoint> StartAsync(IPEndPoint endPoint, DnsMetrics metrics, Func<bool> ready, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<OperationsEndpoint> StartAsync(IPEndPoint endPoint, DnsMetrics metrics, Func<CancellationToken, Task<bool>> ready, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -49,7 +49,7 @@ internal sealed class OperationsEndpoint : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static Task ServeAsync(HttpContext context, DnsMetrics metrics, Func<bool> ready)
+    private static async Task ServeAsync(HttpContext context, DnsMetrics metrics, Func<CancellationToken, Task<bool>> ready)
     {
         HttpResponse response = context.Response;
         switch (context.Request.Path.Value)
@@ -58,16 +58,19 @@ internal sealed class OperationsEndpoint : IAsyncDisposable
                 response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
                 var text = new StringWriter(new StringBuilder(4096));
                 metrics.WriteTo(text);
-                return response.WriteAsync(text.ToString(), context.RequestAborted);
+                await response.WriteAsync(text.ToString(), context.RequestAborted);
+                return;
             case "/health":
-                return response.WriteAsync("OK", context.RequestAborted);
+                await response.WriteAsync("OK", context.RequestAborted);
+                return;
             case "/ready":
-                bool isReady = ready();
+                bool isReady = await ready(context.RequestAborted);
                 response.StatusCode = isReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-                return response.WriteAsync(isReady ? "OK" : "not synced", context.RequestAborted);
+                await response.WriteAsync(isReady ? "OK" : "not synced", context.RequestAborted);
+                return;
             default:
                 response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                return;
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Switchboard.Controllers;
+using Switchboard.Kube.Hosting;
 
 namespace Switchboard.Commands;
 
@@ -16,16 +17,8 @@ internal static class ControllersCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             using var loggerFactory = Logging.CreateFactory();
-            using var stop = new StopSignal(cancellationToken);
-            try
-            {
-                await ControllerManager.RunAsync(result.GetRequiredValue(kubeconfig).FullName, new ControllerOptions(), loggerFactory, stop.Token);
-            }
-            catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
-            {
-            }
-
-            return 0;
+            string path = result.GetRequiredValue(kubeconfig).FullName;
+            return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddControllers(new ControllerOptions()));
         });
         return command;
     }

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Controllers;
 using Switchboard.Dns;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Hosting;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -54,52 +56,28 @@ internal static partial class UpCommand
             return 1;
         }
 
-        using var stop = new StopSignal(cancellationToken);
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, stop.Token);
-        var readiness = apiServerOptions.Readiness;
-        readiness.Require("controllers");
-        readiness.Require("dns");
-        await using var api = await ApiServerHost.StartAsync(apiServerOptions, kv, loggerFactory, cancellationToken: stop.Token);
-
-        // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process.
-        // The one exception is DNS's SkyDNS zone and mirror, which read and write /skydns in the store as in the seed.
-        using var client = KubeClients.FromKubeconfig(api.KubeconfigPath);
-        var controllers = ControllerManager.RunAsync(
-            client, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers") }, loggerFactory, stop.Token);
-        await using var dns = await DnsService.StartAsync(dnsOptions, client, kv, loggerFactory, TimeProvider.System, stop.Token);
-        _ = dns.WaitForSyncAsync(stop.Token).ContinueWith(
-            synced => readiness.MarkReady("dns"), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-
-        RunningInstance.Record(dataDir);
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, cancellationToken);
         try
         {
-            await Task.WhenAny(stop.WaitAsync(), controllers);
-            LogStopping(logger);
-            await stop.CancelAsync();
-            await IgnoreCancellation(controllers);
+            return await ComponentHost.RunAsync(
+                loggerFactory,
+                services => services
+                    .AddApiServer(apiServerOptions, kv)
+
+                    // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
+                    // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
+                    // which read and write /skydns in the store as in the seed.
+                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
+                    .AddControllers(new ControllerOptions())
+                    .AddClusterDns(dnsOptions, kv),
+                started: () => RunningInstance.Record(dataDir));
         }
         finally
         {
             RunningInstance.Forget(dataDir);
         }
-
-        return 0;
-    }
-
-    private static async Task IgnoreCancellation(Task component)
-    {
-        try
-        {
-            await component;
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
     private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int pid);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopping")]
-    private static partial void LogStopping(ILogger logger);
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Allocation;
 using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Allocation;
 
@@ -23,7 +24,7 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("sb-repair-").FullName;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
 
     private SqliteKeyValueStore Store => _store!;
 
@@ -113,12 +114,12 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
         Assert.Contains("already allocated", refused.Response.Content, StringComparison.Ordinal);
     }
 
-    private Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath));
+    private Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.Get<ApiServerService>().KubeconfigPath));
 
     private async Task StartAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0, AllocationRepairInterval = Interval }, _store, time: _time);
+        var store = _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0, AllocationRepairInterval = Interval }, store), _time);
     }
 
     private async Task StopAsync()

@@ -2,6 +2,7 @@ using k8s;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Behaviour;
 
@@ -12,12 +13,14 @@ public sealed class WatchBookmarkTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("sb-bookmark-").FullName;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
+
+    private ApiServerService Server => _host!.Get<ApiServerService>();
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0, WatchBookmarkInterval = Interval }, _store, time: _time);
+        var store = _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0, WatchBookmarkInterval = Interval }, store), _time);
     }
 
     public async Task DisposeAsync()
@@ -30,9 +33,9 @@ public sealed class WatchBookmarkTests : IAsyncLifetime
     [Fact]
     public async Task An_idle_watch_gets_a_bookmark_each_interval_at_the_last_revision_it_was_sent()
     {
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath));
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Server.KubeconfigPath));
         var list = await client.CoreV1.ListNamespacedConfigMapAsync("default");
-        using var events = await WatchStream.OpenAsync(_host, $"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}");
+        using var events = await WatchStream.OpenAsync(Server, $"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}");
 
         var opening = await NextAsync(events);
         var created = await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new k8s.Models.V1ObjectMeta { Name = "tick" } }, "default");

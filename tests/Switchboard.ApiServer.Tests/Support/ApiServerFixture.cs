@@ -12,10 +12,10 @@ public abstract class ApiServerFixture : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
     private IKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
     private int _port;
 
-    public ApiServerHost Host => _host ?? throw new InvalidOperationException("server not started");
+    public ApiServerService Host => _host?.Get<ApiServerService>() ?? throw new InvalidOperationException("server not started");
 
     /// <summary>The store the server runs on (for compaction in tests).</summary>
     public IKeyValueStore Store => _store ?? throw new InvalidOperationException("store not open");
@@ -28,9 +28,9 @@ public abstract class ApiServerFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        _store = await OpenStoreAsync(_dir);
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
-        _port = _host.Url.Port;
+        _port = 0;
+        await StartAsync();
+        _port = Host.Url.Port;
     }
 
     /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>) whose stdout lines are read as they come.</summary>
@@ -50,8 +50,8 @@ public abstract class ApiServerFixture : IAsyncLifetime
     /// <summary>Starts the server again on the same data dir, store and port.</summary>
     public async Task StartAsync()
     {
-        _store = await OpenStoreAsync(_dir);
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = _port }, _store);
+        var store = _store = await OpenStoreAsync(_dir);
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = _port }, store));
     }
 
     public virtual async Task DisposeAsync()

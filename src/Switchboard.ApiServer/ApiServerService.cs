@@ -1,0 +1,118 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Hosting;
+using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Security;
+using Switchboard.Kube.Hosting;
+using Switchboard.Storage;
+
+namespace Switchboard.ApiServer;
+
+/// <summary>
+/// The Kubernetes-compatible API server as a component: HTTPS with a generated CA, bearer-token auth, and the REST
+/// API over an <see cref="IKeyValueStore"/>. Its start returns once it serves and DATA_DIR/kubeconfig is written, so
+/// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically.
+/// </summary>
+public sealed partial class ApiServerService : Component
+{
+    public const string ComponentName = "apiserver";
+
+    private readonly ApiServerOptions _options;
+    private readonly IKeyValueStore _store;
+    private readonly Readiness _readiness;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private WebApplication? _app;
+    private ResourceCatalog? _catalog;
+    private Uri? _url;
+    private string? _kubeconfigPath;
+
+    public ApiServerService(ApiServerOptions options, IKeyValueStore store, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+        : base(ComponentName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _options = options;
+        _store = store;
+        _readiness = readiness;
+        _loggerFactory = loggerFactory;
+        _time = time;
+        _logger = loggerFactory.CreateLogger<ApiServerService>();
+    }
+
+    /// <summary>The HTTPS URL the server answers on.</summary>
+    public Uri Url => _url ?? throw new InvalidOperationException("the API server has not started");
+
+    /// <summary>DATA_DIR/kubeconfig: CA data, server URL and the admin token.</summary>
+    public string KubeconfigPath => _kubeconfigPath ?? throw new InvalidOperationException("the API server has not started");
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        var options = _options;
+        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, _time);
+        var context = new RegistryContext(_store, _time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
+        var catalog = new ResourceCatalog(context, options, _loggerFactory);
+
+        // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
+        await catalog.Repair.RunOnceAsync(cancellationToken);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, _readiness, _logger);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(_loggerFactory);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = StorageLimits.MaxValueBytes * 2L;
+            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
+        });
+        _app = builder.Build();
+        _app.Run(handler.InvokeAsync);
+
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        int port = new Uri(address).Port;
+        string host = options.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Address.ToString();
+        var url = new Uri($"https://{(options.Address.Equals(IPAddress.IPv6Loopback) ? "[::1]" : host)}:{port}");
+
+        await ClusterBootstrap.EnsureAsync(catalog, host, port, cancellationToken);
+        _kubeconfigPath = Kubeconfig.Write(options.DataDirectory, url, credentials);
+        _url = url;
+        _catalog = catalog;
+        LogServing(_logger, url, _kubeconfigPath);
+        MarkReady();
+    }
+
+    protected override Task RunAsync(CancellationToken stoppingToken) =>
+        _catalog!.Repair.RunPeriodicallyAsync(_options.AllocationRepairInterval, stoppingToken);
+
+    protected override async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
+        await _stopping.CancelAsync();
+        if (_app is not null)
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(stop.Token);
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
+    private static partial void LogServing(ILogger logger, Uri url, string kubeconfig);
+}
