@@ -113,6 +113,6 @@ public sealed partial class ApiServerService : Component
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
     private static partial void LogServing(ILogger logger, Uri url, string kubeconfig);
 }

@@ -26,7 +26,7 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
-        var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger("Switchboard.Controllers.Events"));
+        var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client.Client, informers, events, options, loggerFactory);
         var endpointTriggers = new EndpointTriggers(informers);
         var controllers = new List<QueueController>
@@ -60,9 +60,9 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
         LogStopped(_logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Caches synced; running controllers: {Controllers}")]
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Caches synced; running controllers: {Controllers}")]
     private static partial void LogSynced(ILogger logger, string controllers);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Controllers stopped")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Controllers stopped")]
     private static partial void LogStopped(ILogger logger);
 }

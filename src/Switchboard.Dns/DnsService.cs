@@ -29,7 +29,6 @@ public sealed class DnsService : Component
     private readonly Readiness _readiness;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
     private readonly List<DnsServer> _servers = [];
     private OperationsEndpoint? _operations;
     private Parts? _parts;
@@ -46,7 +45,6 @@ public sealed class DnsService : Component
         _readiness = readiness;
         _loggerFactory = loggerFactory;
         _time = time;
-        _logger = loggerFactory.CreateLogger<DnsServer>();
     }
 
     /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
@@ -77,13 +75,13 @@ public sealed class DnsService : Component
                 new ForwarderOptions { Upstreams = options.Upstreams, OwnEndPoints = options.Listen, ClientNetworks = options.ClientNetworks },
                 options.MaxUdpPayloadSize,
                 _time,
-                _logger);
+                _loggerFactory.CreateLogger<DnsForwarder>());
             Metrics.TrackCache(() => (forwarder.Cache.Hits, forwarder.Cache.Misses));
         }
 
         SkyDnsZone? skyDns = _skyDnsStore is null ? null : new SkyDnsZone(options.SkyDns, _time);
         SkyDnsServiceMirror? mirror = _skyDnsStore is not null && options.SkyDns.MirrorServices
-            ? new SkyDnsServiceMirror(_skyDnsStore, options.SkyDns.Prefix, options.Zone, _time, _logger)
+            ? new SkyDnsServiceMirror(_skyDnsStore, options.SkyDns.Prefix, options.Zone, _time, _loggerFactory.CreateLogger<SkyDnsServiceMirror>())
             : null;
         var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog);
         foreach (IPEndPoint endPoint in options.Listen)
@@ -91,7 +89,7 @@ public sealed class DnsService : Component
             var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
             try
             {
-                _servers.Add(DnsServer.Start(index, serverOptions, _time, _logger, parts));
+                _servers.Add(DnsServer.Start(index, serverOptions, _time, _loggerFactory.CreateLogger<DnsServer>(), parts));
             }
             catch (SocketException e)
             {
@@ -115,7 +113,7 @@ public sealed class DnsService : Component
         var loops = new List<Task> { feed.RunAsync(stoppingToken), ReadyOnceSyncedAsync(feed, skyDns, stoppingToken) };
         if (skyDns is not null)
         {
-            loops.Add(new SkyDnsWatcher(_skyDnsStore!, skyDns, _options.SkyDns.Prefix, _time, _logger).RunAsync(stoppingToken));
+            loops.Add(new SkyDnsWatcher(_skyDnsStore!, skyDns, _options.SkyDns.Prefix, _time, _loggerFactory.CreateLogger<SkyDnsWatcher>()).RunAsync(stoppingToken));
         }
 
         if (mirror is not null)

@@ -168,9 +168,9 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
     private static partial void LogUnexpectedFailure(ILogger logger, string method, string path, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed in the store")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "{Method} {Path} failed in the store")]
     private static partial void LogStorageFailure(ILogger logger, string method, string path, Exception exception);
 }

@@ -10,6 +10,9 @@ namespace Switchboard.Kube.Hosting;
 /// A failure in any of them is a <see cref="ComponentException"/> naming the component, which stops the host
 /// (<c>BackgroundServiceExceptionBehavior.StopHost</c>); so is <see cref="RunAsync"/> returning on its own.
 /// Its readiness (<see cref="MarkReady"/>) is its health check, the one source of <c>/readyz</c>.
+/// Components log through <c>[LoggerMessage]</c> methods, a logger category per type (<c>ILogger&lt;T&gt;</c>), with
+/// EventIds in their project's range: command line 100-999, API server 1000s, controllers 2000s, DNS 3000s,
+/// storage 4000s, node agent 5000s, proxy 6000s, the shared client code of Switchboard.Kube 7000s.
 /// </summary>
 public abstract class Component : BackgroundService, IHealthCheck
 {

@@ -59,9 +59,9 @@ internal static partial class ComponentHost
         _ => null,
     };
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Failure}")]
+    [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "{Failure}")]
     private static partial void LogFailed(ILogger logger, string failure);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopping")]
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "stopping")]
     private static partial void LogStopping(ILogger logger);
 }

@@ -48,7 +48,7 @@ internal static partial class UpCommand
         DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
-        var logger = loggerFactory.CreateLogger("switchboard");
+        var logger = loggerFactory.CreateLogger(typeof(UpCommand));
         dataDir.Create();
         if (RunningInstance.Find(dataDir) is { } pid)
         {
@@ -78,6 +78,6 @@ internal static partial class UpCommand
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
+    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
     private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int pid);
 }
