@@ -19,35 +19,17 @@ namespace Switchboard.ApiServer;
 /// API over an <see cref="IKeyValueStore"/>. Its start returns once it serves and DATA_DIR/kubeconfig is written, so
 /// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically.
 /// </summary>
-public sealed partial class ApiServerService : Component
+public sealed partial class ApiServerService(ApiServerOptions options, IKeyValueStore store, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+    : Component(ComponentName)
 {
     public const string ComponentName = "apiserver";
 
-    private readonly ApiServerOptions _options;
-    private readonly IKeyValueStore _store;
-    private readonly Readiness _readiness;
-    private readonly ILoggerFactory _loggerFactory;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServerService>();
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private ResourceCatalog? _catalog;
     private Uri? _url;
     private string? _kubeconfigPath;
-
-    public ApiServerService(ApiServerOptions options, IKeyValueStore store, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
-        : base(ComponentName)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(loggerFactory);
-        _options = options;
-        _store = store;
-        _readiness = readiness;
-        _loggerFactory = loggerFactory;
-        _time = time;
-        _logger = loggerFactory.CreateLogger<ApiServerService>();
-    }
 
     /// <summary>The HTTPS URL the server answers on.</summary>
     public Uri Url => _url ?? throw new InvalidOperationException("the API server has not started");
@@ -63,17 +45,16 @@ public sealed partial class ApiServerService : Component
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var options = _options;
-        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, _time);
-        var context = new RegistryContext(_store, _time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
-        var catalog = new ResourceCatalog(context, options, _loggerFactory);
+        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
+        var context = new RegistryContext(store, time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
+        var catalog = new ResourceCatalog(context, options, loggerFactory);
 
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
         await catalog.Repair.RunOnceAsync(cancellationToken);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, _readiness, _logger);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, readiness, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(_loggerFactory);
+        builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -98,7 +79,7 @@ public sealed partial class ApiServerService : Component
     }
 
     protected override Task RunAsync(CancellationToken stoppingToken) =>
-        _catalog!.Repair.RunPeriodicallyAsync(_options.AllocationRepairInterval, stoppingToken);
+        _catalog!.Repair.RunPeriodicallyAsync(options.AllocationRepairInterval, stoppingToken);
 
     protected override async Task CloseAsync(CancellationToken cancellationToken)
     {

@@ -19,33 +19,15 @@ namespace Switchboard.Dns;
 /// server that reads and writes storage, as SkyDNS did), metrics, health and readiness. Its start binds every
 /// listener, so a taken port fails the start; it is ready once the feed (and the SkyDNS zone) has synced.
 /// </summary>
-public sealed class DnsService : Component
+public sealed class DnsService(
+    DnsServiceOptions options, KubeClientSource client, IKeyValueStore? skyDnsStore, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+    : Component(ComponentName)
 {
     public const string ComponentName = "dns";
 
-    private readonly DnsServiceOptions _options;
-    private readonly KubeClientSource _client;
-    private readonly IKeyValueStore? _skyDnsStore;
-    private readonly Readiness _readiness;
-    private readonly ILoggerFactory _loggerFactory;
-    private readonly TimeProvider _time;
     private readonly List<DnsServer> _servers = [];
     private OperationsEndpoint? _operations;
     private Parts? _parts;
-
-    public DnsService(DnsServiceOptions options, KubeClientSource client, IKeyValueStore? skyDnsStore, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
-        : base(ComponentName)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(loggerFactory);
-        _options = options;
-        _client = client;
-        _skyDnsStore = skyDnsStore;
-        _readiness = readiness;
-        _loggerFactory = loggerFactory;
-        _time = time;
-    }
 
     /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => [.. _servers.Select(s => s.EndPoint)];
@@ -57,7 +39,6 @@ public sealed class DnsService : Component
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var options = _options;
         var index = new ClusterDnsIndex(
             new ClusterZoneOptions
             {
@@ -66,7 +47,7 @@ public sealed class DnsService : Component
                 Pods = options.Pods,
                 NameServerAddresses = [.. options.Listen.Select(l => l.Address).Where(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)).Distinct()],
             },
-            _time);
+            time);
 
         DnsForwarder? forwarder = null;
         if (options.Forward)
@@ -74,14 +55,14 @@ public sealed class DnsService : Component
             forwarder = new DnsForwarder(
                 new ForwarderOptions { Upstreams = options.Upstreams, OwnEndPoints = options.Listen, ClientNetworks = options.ClientNetworks },
                 options.MaxUdpPayloadSize,
-                _time,
-                _loggerFactory.CreateLogger<DnsForwarder>());
+                time,
+                loggerFactory.CreateLogger<DnsForwarder>());
             Metrics.TrackCache(() => (forwarder.Cache.Hits, forwarder.Cache.Misses));
         }
 
-        SkyDnsZone? skyDns = _skyDnsStore is null ? null : new SkyDnsZone(options.SkyDns, _time);
-        SkyDnsServiceMirror? mirror = _skyDnsStore is not null && options.SkyDns.MirrorServices
-            ? new SkyDnsServiceMirror(_skyDnsStore, options.SkyDns.Prefix, options.Zone, _time, _loggerFactory.CreateLogger<SkyDnsServiceMirror>())
+        SkyDnsZone? skyDns = skyDnsStore is null ? null : new SkyDnsZone(options.SkyDns, time);
+        SkyDnsServiceMirror? mirror = skyDnsStore is not null && options.SkyDns.MirrorServices
+            ? new SkyDnsServiceMirror(skyDnsStore, options.SkyDns.Prefix, options.Zone, time, loggerFactory.CreateLogger<SkyDnsServiceMirror>())
             : null;
         var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog);
         foreach (IPEndPoint endPoint in options.Listen)
@@ -89,7 +70,7 @@ public sealed class DnsService : Component
             var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
             try
             {
-                _servers.Add(DnsServer.Start(index, serverOptions, _time, _loggerFactory.CreateLogger<DnsServer>(), parts));
+                _servers.Add(DnsServer.Start(index, serverOptions, time, loggerFactory.CreateLogger<DnsServer>(), parts));
             }
             catch (SocketException e)
             {
@@ -100,7 +81,7 @@ public sealed class DnsService : Component
         if (options.OperationsEndPoint is { } http)
         {
             _operations = await OperationsEndpoint.StartAsync(
-                http, Metrics, async ct => (await _readiness.CheckAsync(ComponentName, ct)).Ready, _loggerFactory, cancellationToken);
+                http, Metrics, async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready, loggerFactory, cancellationToken);
         }
 
         _parts = new Parts(index, skyDns, mirror);
@@ -109,11 +90,11 @@ public sealed class DnsService : Component
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         (ClusterDnsIndex index, SkyDnsZone? skyDns, SkyDnsServiceMirror? mirror) = _parts!;
-        var feed = new ClusterDnsFeed(_client.Client, index, _options.Pods, mirror, Metrics, _time, _loggerFactory);
+        var feed = new ClusterDnsFeed(client.Client, index, options.Pods, mirror, Metrics, time, loggerFactory);
         var loops = new List<Task> { feed.RunAsync(stoppingToken), ReadyOnceSyncedAsync(feed, skyDns, stoppingToken) };
         if (skyDns is not null)
         {
-            loops.Add(new SkyDnsWatcher(_skyDnsStore!, skyDns, _options.SkyDns.Prefix, _time, _loggerFactory.CreateLogger<SkyDnsWatcher>()).RunAsync(stoppingToken));
+            loops.Add(new SkyDnsWatcher(skyDnsStore!, skyDns, options.SkyDns.Prefix, time, loggerFactory.CreateLogger<SkyDnsWatcher>()).RunAsync(stoppingToken));
         }
 
         if (mirror is not null)
