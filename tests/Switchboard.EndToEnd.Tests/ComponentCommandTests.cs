@@ -8,6 +8,17 @@ namespace Switchboard.EndToEnd.Tests;
 public sealed class ComponentCommandTests : SwitchboardUpTestBase
 {
     [Fact]
+    public async Task Readyz_verbose_lists_every_component_of_up_and_dns_ready_answers_from_the_same_checks()
+    {
+        string readyz = await Up.Kubectl.OutputAsync("get", "--raw", "/readyz?verbose");
+        using var http = new HttpClient();
+        using var dnsReady = await http.GetAsync(new Uri($"http://127.0.0.1:{Up.DnsMetricsPort}/ready"));
+
+        Assert.Equal("[+]apiserver ok\n[+]controllers ok\n[+]dns ok\nreadyz check passed\n", readyz);
+        Assert.Equal(System.Net.HttpStatusCode.OK, dnsReady.StatusCode);
+    }
+
+    [Fact]
     public async Task Switchboard_dns_alone_answers_from_the_api_server_of_its_kubeconfig()
     {
         int port = FreePort.Next();
