@@ -1,11 +1,10 @@
-using InProcessApiServer = Switchboard.Testing.InProcessApiServer;
-using PrometheusScrape = Switchboard.Testing.PrometheusScrape;
 using System.Net;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Dns.Tests.Support;
 using Switchboard.Storage;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.Operations;
 
@@ -30,7 +29,7 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
             UdpSockets = 1,
         };
         _host = await DnsService.StartAsync(options, api.Client, api.Store, _logs, TimeProvider.System, CancellationToken.None);
-        await Eventually.UntilAsync(async () => (await GetAsync("/ready")).Status == HttpStatusCode.OK, "/ready answering 200");
+        await Eventually.WaitAsync(async () => (await GetAsync("/ready")).Status == HttpStatusCode.OK, "/ready answering 200");
     }
 
     public async Task DisposeAsync()
@@ -71,7 +70,7 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
             "shop");
         string ip = created.Spec.ClusterIP;
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Dns, "cart.shop.svc.cluster.local", "+short")).Trim() == ip, "the new service answered");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(Dns, "cart.shop.svc.cluster.local", "+short")).Trim() == ip, "the new service answered");
         IReadOnlyList<KeyValue> leaves = await Eventually.StoreAsync(api.Store, "/skydns/local/cluster/svc/shop/cart/", kv => kv.Count == 1, "cart mirrored");
         string metrics = (await GetAsync("/metrics")).Body;
 
@@ -84,7 +83,7 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
     {
         await api.Store.PutAsync("/skydns/local/skydns/registry/x", System.Text.Encoding.UTF8.GetBytes("""{"host":"10.1.2.3"}"""));
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Dns, "registry.skydns.local", "+short")).Trim() == "10.1.2.3", "the SkyDNS record answered");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(Dns, "registry.skydns.local", "+short")).Trim() == "10.1.2.3", "the SkyDNS record answered");
     }
 
     [Fact]

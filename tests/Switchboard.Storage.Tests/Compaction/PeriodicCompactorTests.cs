@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Compaction;
 using Switchboard.Storage.Etcd;
-using Switchboard.Storage.Tests.Etcd;
+using Switchboard.Testing;
 
 namespace Switchboard.Storage.Tests.Compaction;
 

@@ -4,15 +4,17 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Compaction;
 using Switchboard.Storage.Sqlite;
-using Switchboard.Storage.Tests.Support;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
 public sealed class SqliteCompactionTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private string StorePath => _directory.File("store.db");
 
     [Fact]
     public async Task Compaction_keeps_the_latest_version_of_live_keys_and_later_history()
@@ -74,9 +76,9 @@ public sealed class SqliteCompactionTests : IDisposable
     public async Task Automatic_compaction_follows_the_clock()
     {
         var interval = TimeSpan.FromMinutes(5);
-        var logs = new RecordingLoggerFactory();
+        var logs = new CapturingLoggerFactory();
         await using var store = SqliteKeyValueStore.Open(
-            _directory.StorePath, new SqliteStoreOptions { CompactionInterval = interval }, _time, logs);
+            StorePath, new SqliteStoreOptions { CompactionInterval = interval }, _time, logs);
         await WriteAsync(store, 5);
 
         // The compactor's timer runs on the fake clock: advance it an interval at a time until the
@@ -118,7 +120,7 @@ public sealed class SqliteCompactionTests : IDisposable
     }
 
     private async Task AdvanceUntilCompactedAsync(SqliteKeyValueStore store, TimeSpan interval, long revision) =>
-        await Poll.UntilAsync(
+        await Eventually.WaitAsync(
             async () =>
             {
                 if (await store.GetCompactedRevisionAsync() == revision)
@@ -132,11 +134,11 @@ public sealed class SqliteCompactionTests : IDisposable
             $"automatic compaction to revision {revision}");
 
     private SqliteKeyValueStore Open(TimeSpan compactionInterval) =>
-        SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);
+        SqliteKeyValueStore.Open(StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);
 
     private List<long> LogRevisions()
     {
-        using var connection = new SqliteConnection($"Data Source={_directory.StorePath};Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={StorePath};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT revision FROM kv_log ORDER BY revision";

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -11,7 +12,9 @@ namespace Switchboard.Storage.Tests.Sqlite;
 /// </summary>
 public sealed class SqliteCrashTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
+
+    private string StorePath => _directory.File("store.db");
 
     [Fact]
     public async Task Acknowledged_writes_survive_kill_9_and_revisions_have_no_holes()
@@ -24,7 +27,7 @@ public sealed class SqliteCrashTests : IDisposable
                 acknowledged.Add(key, revision);
             }
 
-            await using var store = SqliteKeyValueStore.Open(_directory.StorePath);
+            await using var store = SqliteKeyValueStore.Open(StorePath);
             long storeRevision = await store.GetRevisionAsync();
             var all = await store.RangeAsync(string.Empty, default);
 
@@ -50,7 +53,7 @@ public sealed class SqliteCrashTests : IDisposable
             .Single(a => a.Key == "CrashWriterPath").Value!;
         Assert.True(File.Exists(writer), $"the crash writer is not built at {writer}");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { writer, _directory.StorePath, "16", prefix })
+        foreach (string argument in new[] { writer, StorePath, "16", prefix })
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Switchboard.Storage;
 using Switchboard.Storage.Etcd;
 
-namespace Switchboard.Storage.Tests.Etcd;
+namespace Switchboard.Testing;
 
 /// <summary>
 /// A real etcd (Debian etcd-server at /usr/bin/etcd) on 127.0.0.1 with free ports and a temp data dir, for
@@ -21,7 +20,7 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
 
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
     private readonly int _size;
-    private readonly string _dataDir = Directory.CreateTempSubdirectory("switchboard-etcd-").FullName;
+    private readonly TempDirectory _dataDir = new("switchboard-etcd-");
     private readonly List<EtcdMember> _members = [];
 
     public EtcdCluster()
@@ -47,11 +46,11 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
     {
         try
         {
-            var ports = FreePorts(2 * _size);
-            string token = Path.GetFileName(_dataDir);
+            int[] ports = [.. Enumerable.Range(0, 2 * _size).Select(_ => FreePort.Next())];
+            string token = Path.GetFileName(_dataDir.Path);
             for (int i = 0; i < _size; i++)
             {
-                _members.Add(new EtcdMember($"m{i}", ports[2 * i], ports[(2 * i) + 1], Path.Combine(_dataDir, $"m{i}")));
+                _members.Add(new EtcdMember($"m{i}", ports[2 * i], ports[(2 * i) + 1], _dataDir.File($"m{i}")));
             }
 
             string initialCluster = string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"));
@@ -103,25 +102,7 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
             member.Kill();
         }
 
-        if (Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
-
-    /// <summary>Distinct free loopback ports: all are held open together so none is handed out twice.</summary>
-    internal static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            listeners.ForEach(l => l.Stop());
-        }
+        _dataDir.Dispose();
     }
 
     /// <summary>One etcd process; killed by PID, started again on the same data dir to rejoin the cluster.</summary>
