@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Compaction;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Storage.Tests.Support;
 using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
@@ -83,13 +84,13 @@ public sealed class SqliteCompactionTests : IDisposable
 
         // The compactor's timer runs on the fake clock: advance it an interval at a time until the
         // compaction shows. With no further writes, the revision one interval ago is the last one written.
-        await AdvanceUntilCompactedAsync(store, interval, 5);
+        await Compactions.AdvanceUntilCompactedAsync(store, _time, interval, 5);
         var compacted = await Assert.ThrowsAsync<StorageException>(() => store.RangeAsync("/", new RangeOptions(Revision: 4)));
         Assert.Equal(StorageError.Compacted, compacted.Error);
         Assert.Equal(5, (await store.RangeAsync("/", new RangeOptions(Revision: 5))).Items[0].Version);
 
         await WriteAsync(store, 5);
-        await AdvanceUntilCompactedAsync(store, interval, 10);
+        await Compactions.AdvanceUntilCompactedAsync(store, _time, interval, 10);
         Assert.DoesNotContain(logs.Messages, m => m.Contains("failed", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -118,20 +119,6 @@ public sealed class SqliteCompactionTests : IDisposable
             await store.PutAsync("/k", Bytes(i.ToString()));
         }
     }
-
-    private async Task AdvanceUntilCompactedAsync(SqliteKeyValueStore store, TimeSpan interval, long revision) =>
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                if (await store.GetCompactedRevisionAsync() == revision)
-                {
-                    return true;
-                }
-
-                _time.Advance(interval);
-                return false;
-            },
-            $"automatic compaction to revision {revision}");
 
     private SqliteKeyValueStore Open(TimeSpan compactionInterval) =>
         SqliteKeyValueStore.Open(StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);

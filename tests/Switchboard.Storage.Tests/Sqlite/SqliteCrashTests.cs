@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using Switchboard.Storage.Sqlite;
 using Switchboard.Testing;
+using Xunit.Abstractions;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -10,8 +12,11 @@ namespace Switchboard.Storage.Tests.Sqlite;
 /// kill -9 in the middle of concurrent writes: every write the child saw acknowledged is there after
 /// reopening, with the revision it was acknowledged at, and the revisions have no holes.
 /// </summary>
-public sealed class SqliteCrashTests : IDisposable
+public sealed class SqliteCrashTests(ITestOutputHelper output) : IDisposable
 {
+    /// <summary>Replays the kill delays of a failed run: the test prints the seed it drew them from.</summary>
+    private const string SeedVariable = "SWITCHBOARD_CRASH_SEED";
+
     private readonly TempDirectory _directory = new("switchboard-sqlite-");
 
     private string StorePath => _directory.File("store.db");
@@ -19,10 +24,13 @@ public sealed class SqliteCrashTests : IDisposable
     [Fact]
     public async Task Acknowledged_writes_survive_kill_9_and_revisions_have_no_holes()
     {
+        int seed = Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } given ? int.Parse(given, CultureInfo.InvariantCulture) : Random.Shared.Next();
+        output.WriteLine($"kill delays drawn from seed {seed}; replay with {SeedVariable}={seed}");
+        var random = new Random(seed);
         var acknowledged = new Dictionary<string, long>();
         for (int round = 0; round < 2; round++)
         {
-            foreach (var (key, revision) in await RunAndKillWriterAsync($"/round{round}"))
+            foreach (var (key, revision) in await RunAndKillWriterAsync($"/round{round}", TimeSpan.FromMilliseconds(random.Next(500, 2000))))
             {
                 acknowledged.Add(key, revision);
             }
@@ -47,7 +55,7 @@ public sealed class SqliteCrashTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private async Task<List<(string Key, long Revision)>> RunAndKillWriterAsync(string prefix)
+    private async Task<List<(string Key, long Revision)>> RunAndKillWriterAsync(string prefix, TimeSpan killAfter)
     {
         string writer = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "CrashWriterPath").Value!;
@@ -79,7 +87,7 @@ public sealed class SqliteCrashTests : IDisposable
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(500, 2000)));
+            await Task.Delay(killAfter);
             if (process.HasExited)
             {
                 Assert.Fail($"the writer exited early: {await errors}");
@@ -97,7 +105,7 @@ public sealed class SqliteCrashTests : IDisposable
         return lines
             .Select(line => line.Split(' '))
             .Where(parts => parts.Length == 2 && long.TryParse(parts[1], out _))
-            .Select(parts => (parts[0], long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)))
+            .Select(parts => (parts[0], long.Parse(parts[1], CultureInfo.InvariantCulture)))
             .ToList();
     }
 }
