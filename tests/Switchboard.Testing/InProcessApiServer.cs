@@ -11,7 +11,7 @@ namespace Switchboard.Testing;
 /// </summary>
 public sealed class InProcessApiServer : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
+    private readonly TempDirectory _dir = new("sb-api-");
     private SqliteKeyValueStore? _store;
     private ApiServerHost? _host;
     private IKubernetes? _client;
@@ -25,16 +25,16 @@ public sealed class InProcessApiServer : IAsyncLifetime
 
     public string KubeconfigPath => Host.KubeconfigPath;
 
-    public string DataDirectory => _dir;
+    public string DataDirectory => _dir.Path;
 
     private Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0 }, _store);
         _client = KubeClients.FromKubeconfig(_host.KubeconfigPath);
-        _kubectl = new Kubectl(_host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
+        _kubectl = new Kubectl(_host.KubeconfigPath, _dir.File("kubectl-cache"));
     }
 
     public async Task DisposeAsync()
@@ -50,7 +50,7 @@ public sealed class InProcessApiServer : IAsyncLifetime
             await _store.DisposeAsync();
         }
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     /// <summary>Runs kubectl against this server; returns exit code and output.</summary>

@@ -2,6 +2,7 @@ using k8s;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Behaviour;
 
@@ -9,22 +10,22 @@ namespace Switchboard.ApiServer.Tests.Behaviour;
 public sealed class WatchBookmarkTests : IAsyncLifetime
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-bookmark-").FullName;
+    private readonly TempDirectory _dir = new("sb-bookmark-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
     private ApiServerHost? _host;
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0, WatchBookmarkInterval = Interval }, _store, time: _time);
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0, WatchBookmarkInterval = Interval }, _store, time: _time);
     }
 
     public async Task DisposeAsync()
     {
         await ServerAndStore.StopAsync(_host, _store);
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]
