@@ -110,7 +110,7 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
     {
         private static readonly HttpClient Health = new() { Timeout = TimeSpan.FromSeconds(2) };
         private string[] _arguments = [];
-        private Process? _process;
+        private RunningProcess? _process;
 
         internal EtcdMember(string name, int clientPort, int peerPort, string dataDir)
         {
@@ -134,66 +134,32 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
 
         public bool IsRunning => _process is { HasExited: false };
 
-        private string LogPath => DataDir + ".log";
-
         internal void Configure(string[] arguments) => _arguments = arguments;
 
-        /// <summary>Starts etcd, its output appended to a log beside its data dir (read back when it does not come up).</summary>
+        /// <summary>Starts etcd; what it logs is kept, to show when it does not come up.</summary>
         public void Start()
         {
-            // sh only redirects; exec makes the PID etcd's own.
-            var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$LOG\" 2>&1");
-            start.ArgumentList.Add(EtcdPath);
-            foreach (string argument in _arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.Environment["LOG"] = LogPath;
+            var environment = new Dictionary<string, string>();
             if (RuntimeInformation.OSArchitecture != Architecture.X64)
             {
-                start.Environment["ETCD_UNSUPPORTED_ARCH"] = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+                environment["ETCD_UNSUPPORTED_ARCH"] = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
             }
 
-            _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {EtcdPath}");
+            _process = RunningProcess.Start(EtcdPath, _arguments, environment);
         }
 
         /// <summary>SIGKILL, as a crash: no goodbye to clients or peers.</summary>
         public void Kill()
         {
-            if (_process is null)
-            {
-                return;
-            }
-
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-
-            _process.Dispose();
+            _process?.Dispose();
             _process = null;
         }
 
         /// <summary>SIGTERM: etcd says goodbye to its clients and hands over leadership before it exits.</summary>
         public void Stop()
         {
-            if (_process is null)
-            {
-                return;
-            }
-
-            using (var kill = Process.Start("/bin/kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                kill.WaitForExit();
-            }
-
-            _process.WaitForExit();
-            _process.Dispose();
-            _process = null;
+            _process?.Terminate();
+            Kill();
         }
 
         /// <summary>Polls /health (there is no event to await from another process) until it says true.</summary>
@@ -226,10 +192,6 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
             throw new TimeoutException($"etcd {Name} was not healthy within {deadline}:\n{ReadLog()}");
         }
 
-        private string ReadLog()
-        {
-            string[] lines = File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
-            return string.Join('\n', lines.TakeLast(30));
-        }
+        private string ReadLog() => string.Join('\n', (_process?.Output ?? "").Split('\n').TakeLast(30));
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using Switchboard.Storage.Sqlite;
@@ -57,52 +55,17 @@ public sealed class SqliteCrashTests(ITestOutputHelper output) : IDisposable
 
     private async Task<List<(string Key, long Revision)>> RunAndKillWriterAsync(string prefix, TimeSpan killAfter)
     {
-        string writer = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        string writerPath = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "CrashWriterPath").Value!;
-        Assert.True(File.Exists(writer), $"the crash writer is not built at {writer}");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { writer, StorePath, "16", prefix })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var lines = new ConcurrentQueue<string>();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reading = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                if (line == "ready")
-                {
-                    ready.TrySetResult();
-                }
-                else
-                {
-                    lines.Enqueue(line);
-                }
-            }
-        });
-        var errors = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            await Task.Delay(killAfter);
-            if (process.HasExited)
-            {
-                Assert.Fail($"the writer exited early: {await errors}");
-            }
-        }
-        finally
-        {
-            process.Kill(); // SIGKILL on Linux
-        }
-
-        await process.WaitForExitAsync();
-        await reading;
+        Assert.True(File.Exists(writerPath), $"the crash writer is not built at {writerPath}");
+        using var writer = RunningProcess.Start(ChildProcess.DotnetHost, [writerPath, StorePath, "16", prefix]);
+        await writer.WaitForLineAsync(line => line == "ready", "ready", TimeSpan.FromSeconds(60));
+        await Task.Delay(killAfter);
+        Assert.False(writer.HasExited, $"the writer exited early:\n{writer.Output}");
+        writer.Kill(); // SIGKILL on Linux
 
         // The child prints each line with one write to the pipe; anything malformed would not count as acknowledged.
-        return lines
+        return writer.StandardOutputLines
             .Select(line => line.Split(' '))
             .Where(parts => parts.Length == 2 && long.TryParse(parts[1], out _))
             .Select(parts => (parts[0], long.Parse(parts[1], CultureInfo.InvariantCulture)))
