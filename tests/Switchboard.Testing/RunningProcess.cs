@@ -4,9 +4,9 @@ using System.Globalization;
 namespace Switchboard.Testing;
 
 /// <summary>
-/// A program a test starts and stops itself (a server, a writer to crash): every line it prints is kept, to wait
-/// for one and to show in a failure, and it is killed by PID on dispose. For a program that runs to completion, see
-/// <see cref="ChildProcess.RunAsync"/>.
+/// A program a test starts and stops itself (a server, a watch, a writer to crash): every line it prints is kept, to
+/// wait for the next that matches and to show in a failure, and it is killed by PID on dispose. For a program that
+/// runs to completion, see <see cref="ChildProcess.RunAsync"/>.
 /// </summary>
 public sealed class RunningProcess : IDisposable
 {
@@ -14,7 +14,9 @@ public sealed class RunningProcess : IDisposable
     private readonly string _name;
     private readonly List<string> _output = [];
     private readonly List<string> _standardOutput = [];
-    private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> _waiters = [];
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    private int _looked;
+    private TaskCompletionSource? _printed;
 
     private RunningProcess(Process process, string name)
     {
@@ -76,29 +78,43 @@ public sealed class RunningProcess : IDisposable
         return running;
     }
 
-    /// <summary>Waits for a line of output that <paramref name="match"/>es; fails with the output if the process exits first or the time runs out.</summary>
-    public async Task WaitForLineAsync(Func<string, bool> match, string what, TimeSpan timeout)
+    /// <summary>
+    /// Waits for the next line it prints (standard output or error) that matches, later than the one the last wait
+    /// returned; fails with the output if the process exits first or the time runs out.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, string what, TimeSpan? timeout = null)
     {
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_output)
-        {
-            if (_output.Any(match))
-            {
-                return;
-            }
-
-            _waiters.Add((match, seen));
-        }
-
-        using var deadline = new CancellationTokenSource(timeout);
+        ArgumentNullException.ThrowIfNull(match);
+        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
         // Completes once the process has exited and its output has been read to the end.
         Task exited = _process.WaitForExitAsync(deadline.Token);
-        await Task.WhenAny(seen.Task, exited);
-        if (!seen.Task.IsCompleted)
+        while (true)
         {
-            Assert.Fail(exited.IsCanceled
-                ? $"{_name} did not print {what} within {timeout.TotalSeconds}s:\n{Output}"
-                : $"{_name} exited ({_process.ExitCode}) before it printed {what}:\n{Output}");
+            // Read before the lines are: once it has exited, every line it printed is in them.
+            bool over = exited.IsCompleted;
+            Task printed;
+            lock (_output)
+            {
+                while (_looked < _output.Count)
+                {
+                    string line = _output[_looked++];
+                    if (match(line))
+                    {
+                        return line;
+                    }
+                }
+
+                printed = (_printed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            if (over)
+            {
+                Assert.Fail(exited.IsCanceled
+                    ? $"{_name} did not print {what} within {(timeout ?? DefaultTimeout).TotalSeconds}s:\n{Output}"
+                    : $"{_name} exited ({_process.ExitCode}) before it printed {what}:\n{Output}");
+            }
+
+            await Task.WhenAny(printed, exited);
         }
     }
 
@@ -138,7 +154,7 @@ public sealed class RunningProcess : IDisposable
             return;
         }
 
-        List<TaskCompletionSource> matched;
+        TaskCompletionSource? printed;
         lock (_output)
         {
             _output.Add(line);
@@ -147,10 +163,9 @@ public sealed class RunningProcess : IDisposable
                 _standardOutput.Add(line);
             }
 
-            matched = [.. _waiters.Where(w => w.Match(line)).Select(w => w.Seen)];
-            _waiters.RemoveAll(w => matched.Contains(w.Seen));
+            (printed, _printed) = (_printed, null);
         }
 
-        matched.ForEach(seen => seen.TrySetResult());
+        printed?.TrySetResult();
     }
 }

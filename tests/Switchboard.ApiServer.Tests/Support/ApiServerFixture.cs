@@ -34,7 +34,7 @@ public abstract class ApiServerFixture : IAsyncLifetime
     }
 
     /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>) whose stdout lines are read as they come.</summary>
-    public KubectlStream StartKubectl(params string[] args) => KubectlStream.Start(Host.KubeconfigPath, KubectlCache, args);
+    public RunningProcess StartKubectl(params string[] args) => Kubectl.Start(args);
 
     /// <summary>A KubernetesClient from DATA_DIR/kubeconfig, as a user would build it.</summary>
     public Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Host.KubeconfigPath));
