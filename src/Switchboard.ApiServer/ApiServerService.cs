@@ -7,9 +7,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Hosting;
 using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
 using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer;
@@ -28,6 +30,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private ResourceCatalog? _catalog;
+    private ApiServerMetrics? _metrics;
+    private MetricsRegistry? _ownRegistry;
     private Uri? _url;
     private string? _kubeconfigPath;
 
@@ -51,7 +55,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
         await catalog.Repair.RunOnceAsync(cancellationToken);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, readiness, _logger);
+        _ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
+        _metrics = new ApiServerMetrics(options.Metrics ?? _ownRegistry!, store, catalog.Handlers.Select(h => h.Kind), time);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -62,6 +68,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
             kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
         });
         _app = builder.Build();
+        _app.Use(_metrics.InvokeAsync);
         _app.Run(handler.InvokeAsync);
 
         await _app.StartAsync(cancellationToken);
@@ -92,6 +99,11 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
             await _app.DisposeAsync();
             _app = null;
         }
+
+        _metrics?.Dispose();
+        _metrics = null;
+        _ownRegistry?.Dispose();
+        _ownRegistry = null;
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]

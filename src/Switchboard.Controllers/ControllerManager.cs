@@ -7,6 +7,7 @@ using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Queues;
 
 namespace Switchboard.Controllers;
 
@@ -27,7 +28,8 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
     {
         var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
-        var context = new ControllerContext(client.Client, informers, events, options, loggerFactory);
+        var queueMetrics = options.Metrics is { } registry ? new WorkQueueMetrics(registry) : null;
+        var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, queueMetrics);
         var endpointTriggers = new EndpointTriggers(informers);
         var controllers = new List<QueueController>
         {

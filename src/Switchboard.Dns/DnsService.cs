@@ -9,6 +9,7 @@ using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.Dns;
@@ -26,7 +27,9 @@ public sealed class DnsService(
     public const string ComponentName = "dns";
 
     private readonly List<DnsServer> _servers = [];
-    private OperationsEndpoint? _operations;
+    private OperationsServer? _operations;
+    private IDisposable? _collector;
+    private MetricsRegistry? _ownRegistry;
     private Parts? _parts;
 
     /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
@@ -65,6 +68,9 @@ public sealed class DnsService(
             ? new SkyDnsServiceMirror(skyDnsStore, options.SkyDns.Prefix, options.Zone, time, loggerFactory.CreateLogger<SkyDnsServiceMirror>())
             : null;
         var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog);
+        _ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
+        MetricsRegistry registry = options.Metrics ?? _ownRegistry!;
+        _collector = registry.AddCollector(Metrics);
         foreach (IPEndPoint endPoint in options.Listen)
         {
             var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
@@ -80,8 +86,12 @@ public sealed class DnsService(
 
         if (options.OperationsEndPoint is { } http)
         {
-            _operations = await OperationsEndpoint.StartAsync(
-                http, Metrics, async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready, loggerFactory, cancellationToken);
+            var checks = new Dictionary<string, Func<CancellationToken, Task<bool>>>(StringComparer.Ordinal)
+            {
+                ["/health"] = _ => Task.FromResult(true), // as CoreDNS's health plugin: 200 while the process serves
+                ["/ready"] = async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready,
+            };
+            _operations = await OperationsServer.StartAsync(http, registry, checks, loggerFactory, cancellationToken);
         }
 
         _parts = new Parts(index, skyDns, mirror);
@@ -118,6 +128,11 @@ public sealed class DnsService(
             await _operations.DisposeAsync();
             _operations = null;
         }
+
+        _collector?.Dispose();
+        _collector = null;
+        _ownRegistry?.Dispose();
+        _ownRegistry = null;
     }
 
     /// <summary>Negative answers are authoritative once the informers have synced and the SkyDNS zone has loaded.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.Dns;
@@ -14,7 +15,7 @@ public static class DnsServices
     /// </summary>
     public static IServiceCollection AddClusterDns(this IServiceCollection services, DnsServiceOptions options, IKeyValueStore? skyDnsStore = null) =>
         services.AddComponent(DnsService.ComponentName, provider => new DnsService(
-            options,
+            options with { Metrics = options.Metrics ?? provider.GetRequiredService<MetricsRegistry>() },
             provider.GetRequiredService<KubeClientSource>(),
             skyDnsStore,
             provider.GetRequiredService<Readiness>(),

@@ -11,7 +11,7 @@ namespace Switchboard.Testing;
 /// </summary>
 public sealed class InProcessApiServer : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
+    private readonly TempDirectory _dir = new("sb-api-");
     private SqliteKeyValueStore? _store;
     private ComponentTestHost? _host;
     private IKubernetes? _client;
@@ -25,17 +25,17 @@ public sealed class InProcessApiServer : IAsyncLifetime
 
     public string KubeconfigPath => Host.KubeconfigPath;
 
-    public string DataDirectory => _dir;
+    public string DataDirectory => _dir.Path;
 
     private Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
         var store = _store;
-        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, store));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0 }, store));
         _client = KubeClients.FromKubeconfig(Host.KubeconfigPath);
-        _kubectl = new Kubectl(Host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
+        _kubectl = new Kubectl(Host.KubeconfigPath, _dir.File("kubectl-cache"));
     }
 
     public async Task DisposeAsync()
@@ -51,7 +51,7 @@ public sealed class InProcessApiServer : IAsyncLifetime
             await _store.DisposeAsync();
         }
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     /// <summary>Runs kubectl against this server; returns exit code and output.</summary>

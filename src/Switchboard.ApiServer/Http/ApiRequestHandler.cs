@@ -3,17 +3,20 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
 using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// The one request entry point: health and version (open to anyone, as upstream's public-info-viewer role),
-/// bearer-token authentication, discovery, OpenAPI and dispatch to the resource handlers.
+/// bearer-token authentication, discovery, OpenAPI, <c>/metrics</c> (authenticated, as kube-apiserver's) and dispatch
+/// to the resource handlers.
 /// </summary>
 internal sealed partial class ApiRequestHandler
 {
@@ -22,10 +25,12 @@ internal sealed partial class ApiRequestHandler
     private readonly OpenApiDocuments _openApi;
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
     private readonly Readiness _readiness;
+    private readonly ApiServerMetrics _metrics;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, Readiness readiness, ILogger logger)
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _readiness = readiness;
         _credentials = credentials;
         _handlers = handlers.ToDictionary(h => (h.Kind.Group, h.Kind.Version, h.Kind.Plural));
@@ -110,6 +115,9 @@ internal sealed partial class ApiRequestHandler
             case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
                 await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
                 return;
+            case ["metrics"]:
+                await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);
+                return;
             case ["openapi", "v2"]:
                 http.Response.ContentType = "application/octet-stream";
                 return;
@@ -152,6 +160,7 @@ internal sealed partial class ApiRequestHandler
             throw ApiException.PathNotFound();
         }
 
+        _metrics.Routed(http, request);
         return handler.HandleAsync(http, request);
     }
 

@@ -11,7 +11,7 @@ internal abstract class QueueController
         Context = context;
         Name = name;
         Logger = context.LoggerFactory.CreateLogger(GetType());
-        Queue = new WorkQueue<string>(context.Time);
+        Queue = new WorkQueue<string>(context.Time, name: name, metrics: context.QueueMetrics);
     }
 
     public string Name { get; }

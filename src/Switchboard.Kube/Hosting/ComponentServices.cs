@@ -1,8 +1,11 @@
+using System.Net;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Metrics;
 
 namespace Switchboard.Kube.Hosting;
 
@@ -17,8 +20,14 @@ public static class ComponentServices
         services.AddHostedService(provider => provider.GetRequiredService<T>());
         services.AddHealthChecks().Add(new HealthCheckRegistration(name, provider => provider.GetRequiredService<T>(), HealthStatus.Unhealthy, [Readiness.Tag]));
         services.TryAddSingleton<Readiness>();
+        services.TryAddSingleton<MetricsRegistry>();
         return services;
     }
+
+    /// <summary>Serves the process's <c>/metrics</c> and <c>/healthz</c> on <paramref name="address"/>, as a component of its own.</summary>
+    public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services, IPEndPoint address) =>
+        services.AddComponent(MetricsEndpoint.ComponentName, provider => new MetricsEndpoint(
+            address, provider.GetRequiredService<MetricsRegistry>(), provider.GetRequiredService<Readiness>(), provider.GetRequiredService<ILoggerFactory>()));
 
     /// <summary>The API client the process's components share, built from <paramref name="kubeconfigPath"/> when the first one starts.</summary>
     public static IServiceCollection AddKubeClient(this IServiceCollection services, string kubeconfigPath) =>

@@ -22,10 +22,15 @@ public sealed class WorkQueue<T> : IDisposable
     private readonly TimeSpan _maxDelay;
     private readonly double _retriesPerSecond;
     private readonly int _retryBurst;
+    private readonly WorkQueueMetrics.Queue? _metrics;
+    private readonly Dictionary<T, long> _addedAt = [];
+    private readonly Dictionary<T, long> _startedAt = [];
     private double _tokens;
     private long _tokensAt;
 
-    public WorkQueue(TimeProvider? time = null, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null, double retriesPerSecond = 10, int retryBurst = 100)
+    /// <summary>A queue; with <c>metrics</c> its depth, adds, retries and latencies are counted under <c>name</c> (client-go's workqueue metrics).</summary>
+    public WorkQueue(
+        TimeProvider? time = null, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null, double retriesPerSecond = 10, int retryBurst = 100, string? name = null, WorkQueueMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retriesPerSecond);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retryBurst);
@@ -36,6 +41,11 @@ public sealed class WorkQueue<T> : IDisposable
         _retryBurst = retryBurst;
         _tokens = retryBurst;
         _tokensAt = _time.GetTimestamp();
+        if (metrics is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            _metrics = metrics.For(name);
+        }
     }
 
     public bool IsShuttingDown => _shutdown.IsCancellationRequested;
@@ -56,7 +66,19 @@ public sealed class WorkQueue<T> : IDisposable
     {
         lock (_lock)
         {
-            if (_shutdown.IsCancellationRequested || !_dirty.Add(item) || _processing.Contains(item))
+            if (_shutdown.IsCancellationRequested || !_dirty.Add(item))
+            {
+                return;
+            }
+
+            // Counted as client-go does: a new dirty item, even one that waits for its worker to finish first.
+            if (_metrics is not null)
+            {
+                _metrics.Added();
+                _addedAt.TryAdd(item, _time.GetTimestamp());
+            }
+
+            if (_processing.Contains(item))
             {
                 return;
             }
@@ -70,6 +92,11 @@ public sealed class WorkQueue<T> : IDisposable
     /// <summary>Adds the item once <paramref name="delay"/> has passed.</summary>
     public void AddAfter(T item, TimeSpan delay)
     {
+        if (!_shutdown.IsCancellationRequested)
+        {
+            _metrics?.Retried();
+        }
+
         if (delay <= TimeSpan.Zero)
         {
             Add(item);
@@ -138,6 +165,13 @@ public sealed class WorkQueue<T> : IDisposable
 
             _dirty.Remove(item);
             _processing.Add(item);
+            if (_metrics is not null)
+            {
+                long now = _time.GetTimestamp();
+                _metrics.Taken(_addedAt.Remove(item, out long added) ? _time.GetElapsedTime(added, now) : TimeSpan.Zero);
+                _startedAt[item] = now;
+            }
+
             return (true, item);
         }
     }
@@ -149,6 +183,11 @@ public sealed class WorkQueue<T> : IDisposable
         lock (_lock)
         {
             _processing.Remove(item);
+            if (_metrics is not null && _startedAt.Remove(item, out long started))
+            {
+                _metrics.Processed(_time.GetElapsedTime(started));
+            }
+
             requeue = _dirty.Contains(item) && !_shutdown.IsCancellationRequested;
             if (requeue)
             {

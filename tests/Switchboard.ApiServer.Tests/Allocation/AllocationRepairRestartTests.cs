@@ -21,7 +21,7 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
     private const string PortsKey = "/registry/ranges/servicenodeports";
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(3);
     private static readonly ClusterIpRange Range = ClusterIpRange.Parse("10.96.0.0/16");
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-repair-").FullName;
+    private readonly TempDirectory _dir = new("sb-repair-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
     private ComponentTestHost? _host;
@@ -33,7 +33,7 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopAsync();
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
         // and alpha's address missing from the bitmap.
         const string LeakedIp = "10.96.3.3";
         const int LeakedPort = 31333;
-        await using (var store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db")))
+        await using (var store = SqliteKeyValueStore.Open(_dir.File("state.db")))
         {
             var ips = new RangeAllocator(store, IpsKey, Range.Text, Range.Size, Range.StaticOffset, new Random(1));
             var ports = new RangeAllocator(store, PortsKey, "30000-32767", 2768, 86, new Random(1));
@@ -118,8 +118,8 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        var store = _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0, AllocationRepairInterval = Interval }, store), _time);
+        var store = _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0, AllocationRepairInterval = Interval }, store), _time);
     }
 
     private async Task StopAsync()

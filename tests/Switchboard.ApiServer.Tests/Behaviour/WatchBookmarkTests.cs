@@ -10,7 +10,7 @@ namespace Switchboard.ApiServer.Tests.Behaviour;
 public sealed class WatchBookmarkTests : IAsyncLifetime
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-bookmark-").FullName;
+    private readonly TempDirectory _dir = new("sb-bookmark-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
     private ComponentTestHost? _host;
@@ -19,15 +19,15 @@ public sealed class WatchBookmarkTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var store = _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0, WatchBookmarkInterval = Interval }, store), _time);
+        var store = _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0, WatchBookmarkInterval = Interval }, store), _time);
     }
 
     public async Task DisposeAsync()
     {
         await ServerAndStore.StopAsync(_host, _store);
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]

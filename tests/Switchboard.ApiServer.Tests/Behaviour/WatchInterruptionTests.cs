@@ -17,7 +17,7 @@ namespace Switchboard.ApiServer.Tests.Behaviour;
 public sealed class WatchInterruptionTests : IAsyncLifetime
 {
     private const string Prefix = "/registry/configmaps/default/";
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-watch-cut-").FullName;
+    private readonly TempDirectory _dir = new("sb-watch-cut-");
     private SqliteKeyValueStore? _store;
     private HeldWatchStore? _held;
     private ComponentTestHost? _host;
@@ -32,7 +32,7 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
     {
         await ServerAndStore.StopAsync(_host, _store);
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]
@@ -114,10 +114,10 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
 
     private async Task StartAsync(SqliteStoreOptions options)
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"), options);
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"), options);
         _held = new HeldWatchStore(_store, Prefix);
         var held = _held;
-        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, held!));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0 }, held));
     }
 
     /// <summary>Stores a ConfigMap straight through the store: the watch is under test here, not the create path.</summary>

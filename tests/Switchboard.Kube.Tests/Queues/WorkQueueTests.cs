@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Queues;
 using Switchboard.Testing;
 
@@ -6,6 +7,35 @@ namespace Switchboard.Kube.Tests.Queues;
 
 public sealed class WorkQueueTests
 {
+    [Fact]
+    public async Task Metrics_count_adds_retries_depth_and_latencies_under_the_queue_name_as_client_go()
+    {
+        var time = new FakeTimeProvider();
+        using var registry = new MetricsRegistry();
+        using var queue = new WorkQueue<string>(time, name: "things", metrics: new WorkQueueMetrics(registry));
+        using var idle = new WorkQueue<string>(time, name: "idle", metrics: new WorkQueueMetrics(registry));
+        queue.Add("a");
+        queue.Add("a");
+        queue.Add("b");
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        var (_, item) = await queue.GetAsync();
+        queue.Add(item); // dirty again while in flight: an add, and depth, though not queued until Done
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        queue.Done(item);
+        queue.AddAfter("c", TimeSpan.FromSeconds(1));
+
+        PrometheusScrape scrape = PrometheusScrape.Parse(await registry.ScrapeAsync(CancellationToken.None));
+
+        Assert.Equal(3, scrape.Value("workqueue_adds_total", ("name", "things")));
+        Assert.Equal(2, scrape.Value("workqueue_depth", ("name", "things")));
+        Assert.Equal(1, scrape.Value("workqueue_retries_total", ("name", "things")));
+        Assert.Equal(1, scrape.Value("workqueue_queue_duration_seconds_count", ("name", "things")));
+        Assert.Equal(0.02, scrape.Value("workqueue_queue_duration_seconds_sum", ("name", "things")), precision: 9);
+        Assert.Equal(0.3, scrape.Value("workqueue_work_duration_seconds_sum", ("name", "things")), precision: 9);
+        Assert.Equal(0, scrape.Value("workqueue_adds_total", ("name", "idle")));
+        Assert.Equal("gauge", scrape.FamilyTypes["workqueue_depth"]);
+    }
+
     [Fact]
     public async Task A_key_added_many_times_before_a_worker_takes_it_is_handed_out_once()
     {

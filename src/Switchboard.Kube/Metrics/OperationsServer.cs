@@ -1,0 +1,87 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Switchboard.Kube.Metrics;
+
+/// <summary>
+/// A component's small plain-HTTP listener, loopback by default as CoreDNS's :9153 and kube-proxy's :10249:
+/// <c>/metrics</c> (the process's registry) and named checks such as <c>/health</c> and <c>/ready</c>
+/// (200 <c>OK</c> while the check holds, else 503).
+/// </summary>
+public sealed class OperationsServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private OperationsServer(WebApplication app, IPEndPoint endPoint)
+    {
+        _app = app;
+        EndPoint = endPoint;
+    }
+
+    /// <summary>The bound address (the port resolved when 0 was asked for).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    public static async Task<OperationsServer> StartAsync(
+        IPEndPoint endPoint, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(checks);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(endPoint);
+        });
+        WebApplication app = builder.Build();
+        app.Run(context => ServeAsync(context, metrics, checks));
+        await app.StartAsync(cancellationToken);
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new OperationsServer(app, new IPEndPoint(endPoint.Address, new Uri(address).Port));
+    }
+
+    /// <summary>Writes a scrape of <paramref name="metrics"/> as the response (also the API server's <c>/metrics</c>).</summary>
+    public static async Task WriteMetricsAsync(HttpContext context, MetricsRegistry metrics)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(metrics);
+        string text = await metrics.ScrapeAsync(context.RequestAborted);
+        context.Response.ContentType = PrometheusText.ContentType;
+        await context.Response.WriteAsync(text, context.RequestAborted);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(stop.Token);
+        await _app.DisposeAsync();
+    }
+
+    private static async Task ServeAsync(HttpContext context, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks)
+    {
+        HttpResponse response = context.Response;
+        string path = context.Request.Path.Value ?? "/";
+        if (path == "/metrics")
+        {
+            await WriteMetricsAsync(context, metrics);
+            return;
+        }
+
+        if (!checks.TryGetValue(path, out Func<CancellationToken, Task<bool>>? check))
+        {
+            response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        bool ok = await check(context.RequestAborted);
+        response.StatusCode = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        await response.WriteAsync(ok ? "OK" : "not ready", context.RequestAborted);
+    }
+}
