@@ -1,7 +1,10 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Dns;
+using Switchboard.Kube.Hosting;
 using Switchboard.Storage.Sqlite;
 
 namespace Switchboard.DnsBench;
@@ -33,20 +36,20 @@ internal static class Program
         {
             case "apiserver":
                 await using (SqliteKeyValueStore store = SqliteKeyValueStore.Open(Path.Combine(flags["--data-dir"], "state.db")))
-                await using (await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = flags["--data-dir"], Port = int.Parse(flags["--port"], System.Globalization.CultureInfo.InvariantCulture) }, store, logs))
                 {
-                    await Wait(stop.Token);
+                    var options = new ApiServerOptions { DataDirectory = flags["--data-dir"], Port = int.Parse(flags["--port"], System.Globalization.CultureInfo.InvariantCulture) };
+                    await RunAsync(logs, services => services.AddApiServer(options, store), stop.Token);
                 }
 
                 return 0;
             case "serve":
-                var options = new DnsServiceOptions
+                var dns = new DnsServiceOptions
                 {
                     Listen = [IPEndPoint.Parse(flags["--listen"])],
                     OperationsEndPoint = IPEndPoint.Parse(flags["--ops"]),
                     Forward = false,
                 };
-                await DnsService.RunAsync(options, flags["--kubeconfig"], null, logs, stop.Token);
+                await RunAsync(logs, services => services.AddKubeClient(flags["--kubeconfig"]).AddClusterDns(dns), stop.Token);
                 return 0;
             case "populate":
                 await Populate.RunAsync(flags["--kubeconfig"], IPEndPoint.Parse(flags["--dns"]), int.Parse(flags["--count"], System.Globalization.CultureInfo.InvariantCulture), flags["--out"], Console.Out);
@@ -57,16 +60,14 @@ internal static class Program
         }
     }
 
-    private static async Task Wait(CancellationToken cancellationToken)
+    /// <summary>The components in a host of their own, as <c>switchboard</c> composes them, until SIGTERM.</summary>
+    private static async Task RunAsync(ILoggerFactory logs, Action<IServiceCollection> addComponents, CancellationToken stop)
     {
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM.
-        }
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(logs);
+        addComponents(builder.Services);
+        using IHost host = builder.Build();
+        await host.RunAsync(stop);
     }
 
     private static Dictionary<string, string> Flags(ReadOnlySpan<string> args)

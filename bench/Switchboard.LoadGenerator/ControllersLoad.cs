@@ -4,7 +4,7 @@ using System.Globalization;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Switchboard.Controllers.Tests.Fixtures;
+using Switchboard.Testing;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Informers;
 

@@ -32,7 +32,4 @@ public sealed record ApiServerOptions
 
     /// <summary>The process's metrics registry, where the request and storage metrics go and which <c>/metrics</c> shows; null: one of its own.</summary>
     public MetricsRegistry? Metrics { get; init; }
-
-    /// <summary>Components beside the API server that /readyz waits for (none: ready once serving).</summary>
-    public ReadinessGate Readiness { get; init; } = new();
 }

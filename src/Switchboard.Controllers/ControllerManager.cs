@@ -1,4 +1,3 @@
-using k8s;
 using Microsoft.Extensions.Logging;
 using Switchboard.Controllers.Endpoints;
 using Switchboard.Controllers.GarbageCollection;
@@ -7,6 +6,7 @@ using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Queues;
 
 namespace Switchboard.Controllers;
@@ -14,28 +14,22 @@ namespace Switchboard.Controllers;
 /// <summary>
 /// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, scheduling, endpoints,
 /// endpoint slices, garbage collection and namespace deletion. Everything goes through the API (list+watch, writes),
-/// so it works with any API server. Each start lists everything first, so a restart converges without duplicates.
+/// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
+/// it is ready once every informer has listed its collection.
 /// </summary>
-public static partial class ControllerManager
+public sealed partial class ControllerManager(ControllerOptions options, KubeClientSource client, ILoggerFactory loggerFactory)
+    : Component(ComponentName)
 {
-    /// <summary>Runs with a client for the kubeconfig's current context until cancelled.</summary>
-    public static async Task RunAsync(string kubeconfigPath, ControllerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
-    {
-        using var client = KubeClients.FromKubeconfig(kubeconfigPath);
-        await RunAsync(client, options, loggerFactory, cancellationToken);
-    }
+    public const string ComponentName = "controllers";
 
-    /// <summary>Runs with <paramref name="client"/> until cancelled; returns once every loop has stopped.</summary>
-    public static async Task RunAsync(IKubernetes client, ControllerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerManager>();
+
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(loggerFactory);
-        var logger = loggerFactory.CreateLogger("Switchboard.Controllers.ControllerManager");
-        var informers = new SharedInformers(client, loggerFactory, options.Time, options.ResyncPeriod);
-        var events = new EventRecorder(client, options.Time, loggerFactory.CreateLogger("Switchboard.Controllers.Events"));
+        var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
+        var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
         var queueMetrics = options.Metrics is { } registry ? new WorkQueueMetrics(registry) : null;
-        var context = new ControllerContext(client, informers, events, options, loggerFactory, queueMetrics);
+        var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, queueMetrics);
         var endpointTriggers = new EndpointTriggers(informers);
         var controllers = new List<QueueController>
         {
@@ -51,26 +45,26 @@ public static partial class ControllerManager
             controllers.Add(new Scheduler(context));
         }
 
-        var running = new List<Task> { informers.RunAsync(cancellationToken), events.RunAsync(cancellationToken) };
+        var running = new List<Task> { informers.RunAsync(stoppingToken), events.RunAsync(stoppingToken) };
         try
         {
-            await informers.WaitForSyncAsync(cancellationToken);
-            LogSynced(logger, string.Join(", ", controllers.Select(c => c.Name)));
-            options.OnSynced?.Invoke();
-            running.AddRange(controllers.Select(c => c.RunAsync(cancellationToken)));
+            await informers.WaitForSyncAsync(stoppingToken);
+            LogSynced(_logger, string.Join(", ", controllers.Select(c => c.Name)));
+            MarkReady();
+            running.AddRange(controllers.Select(c => c.RunAsync(stoppingToken)));
             await Task.WhenAll(running);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             await Task.WhenAll(running);
         }
 
-        LogStopped(logger);
+        LogStopped(_logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Caches synced; running controllers: {Controllers}")]
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Caches synced; running controllers: {Controllers}")]
     private static partial void LogSynced(ILogger logger, string controllers);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Controllers stopped")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Controllers stopped")]
     private static partial void LogStopped(ILogger logger);
 }

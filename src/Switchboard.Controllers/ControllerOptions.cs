@@ -20,9 +20,6 @@ public sealed record ControllerOptions
     /// <summary>How often the garbage collector looks again at an owner of a kind it has no informer for.</summary>
     public TimeSpan UnwatchedOwnerRecheck { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Called once every informer has listed its collection and the controllers start working.</summary>
-    public Action? OnSynced { get; init; }
-
     /// <summary>The process's metrics registry, where the work queues report (client-go's workqueue_* series); null: not measured.</summary>
     public MetricsRegistry? Metrics { get; init; }
 

@@ -1,5 +1,5 @@
 using System.Net;
-using k8s;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Feed;
 using Switchboard.Dns.Forwarding;
@@ -8,6 +8,7 @@ using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
@@ -16,39 +17,31 @@ namespace Switchboard.Dns;
 /// <summary>
 /// The cluster DNS server as one component: the index fed from the Kubernetes API, UDP+TCP listeners, the
 /// forwarder, the SkyDNS zone and kube2sky mirror (when given a store: the one component besides the API
-/// server that reads and writes storage, as SkyDNS did), metrics, health and readiness.
+/// server that reads and writes storage, as SkyDNS did), metrics, health and readiness. Its start binds every
+/// listener, so a taken port fails the start; it is ready once the feed (and the SkyDNS zone) has synced.
 /// </summary>
-public static class DnsService
+public sealed class DnsService(
+    DnsServiceOptions options, KubeClientSource client, IKeyValueStore? skyDnsStore, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+    : Component(ComponentName)
 {
-    /// <summary>Runs until cancelled, with a client built from <paramref name="kubeconfigPath"/>.</summary>
-    public static async Task RunAsync(DnsServiceOptions options, string kubeconfigPath, IKeyValueStore? skyDnsStore, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
-    {
-        using IKubernetes client = KubeClients.FromKubeconfig(kubeconfigPath);
-        await RunAsync(options, client, skyDnsStore, loggerFactory, cancellationToken);
-    }
+    public const string ComponentName = "dns";
 
-    /// <summary>Runs until cancelled.</summary>
-    public static async Task RunAsync(DnsServiceOptions options, IKubernetes client, IKeyValueStore? skyDnsStore, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
-    {
-        await using DnsServiceHost host = await StartAsync(options, client, skyDnsStore, loggerFactory, TimeProvider.System, cancellationToken);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
+    private readonly List<DnsServer> _servers = [];
+    private OperationsServer? _operations;
+    private IDisposable? _collector;
+    private MetricsRegistry? _ownRegistry;
+    private Parts? _parts;
 
-    /// <summary>Binds every listener and starts the feed; returns at once (see <see cref="DnsServiceHost.WaitForSyncAsync"/>).</summary>
-    public static async Task<DnsServiceHost> StartAsync(DnsServiceOptions options, IKubernetes client, IKeyValueStore? skyDnsStore, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
+    public IReadOnlyList<IPEndPoint> EndPoints => [.. _servers.Select(s => s.EndPoint)];
+
+    /// <summary>Where /metrics, /health and /ready answer, if anywhere.</summary>
+    public IPEndPoint? OperationsEndPoint => _operations?.EndPoint;
+
+    public DnsMetrics Metrics { get; } = new();
+
+    protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(loggerFactory);
-        ILogger logger = loggerFactory.CreateLogger<DnsServer>();
-        var metrics = new DnsMetrics();
         var index = new ClusterDnsIndex(
             new ClusterZoneOptions
             {
@@ -66,65 +59,93 @@ public static class DnsService
                 new ForwarderOptions { Upstreams = options.Upstreams, OwnEndPoints = options.Listen, ClientNetworks = options.ClientNetworks },
                 options.MaxUdpPayloadSize,
                 time,
-                logger);
-            metrics.TrackCache(() => (forwarder.Cache.Hits, forwarder.Cache.Misses));
+                loggerFactory.CreateLogger<DnsForwarder>());
+            Metrics.TrackCache(() => (forwarder.Cache.Hits, forwarder.Cache.Misses));
         }
 
         SkyDnsZone? skyDns = skyDnsStore is null ? null : new SkyDnsZone(options.SkyDns, time);
         SkyDnsServiceMirror? mirror = skyDnsStore is not null && options.SkyDns.MirrorServices
-            ? new SkyDnsServiceMirror(skyDnsStore, options.SkyDns.Prefix, options.Zone, time, logger)
+            ? new SkyDnsServiceMirror(skyDnsStore, options.SkyDns.Prefix, options.Zone, time, loggerFactory.CreateLogger<SkyDnsServiceMirror>())
             : null;
-        var parts = new DnsServerParts(skyDns, forwarder, metrics, options.QueryLog);
-        var feed = new ClusterDnsFeed(client, index, options.Pods, mirror, metrics, time, loggerFactory);
-
-        var servers = new List<DnsServer>();
-        OperationsServer? operations = null;
-        MetricsRegistry? ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
-        MetricsRegistry registry = options.Metrics ?? ownRegistry!;
-        IDisposable collector = registry.AddCollector(metrics);
-        var stop = new CancellationTokenSource();
-        try
+        var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog);
+        _ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
+        MetricsRegistry registry = options.Metrics ?? _ownRegistry!;
+        _collector = registry.AddCollector(Metrics);
+        foreach (IPEndPoint endPoint in options.Listen)
         {
-            foreach (IPEndPoint endPoint in options.Listen)
+            var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
+            try
             {
-                var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
-                servers.Add(DnsServer.Start(index, serverOptions, time, logger, parts));
+                _servers.Add(DnsServer.Start(index, serverOptions, time, loggerFactory.CreateLogger<DnsServer>(), parts));
             }
-
-            if (options.OperationsEndPoint is { } http)
+            catch (SocketException e)
             {
-                var checks = new Dictionary<string, Func<bool>>(StringComparer.Ordinal)
-                {
-                    ["/health"] = () => true, // as CoreDNS's health plugin: 200 while the process serves
-                    ["/ready"] = () => feed.IsSynced && (skyDns?.IsSynced ?? true),
-                };
-                operations = await OperationsServer.StartAsync(http, registry, checks, loggerFactory, cancellationToken);
+                throw new IOException($"cannot listen on {endPoint}: {e.Message}", e);
             }
         }
-        catch
-        {
-            foreach (DnsServer server in servers)
-            {
-                await server.DisposeAsync();
-            }
 
-            collector.Dispose();
-            ownRegistry?.Dispose();
-            stop.Dispose();
-            throw;
+        if (options.OperationsEndPoint is { } http)
+        {
+            var checks = new Dictionary<string, Func<CancellationToken, Task<bool>>>(StringComparer.Ordinal)
+            {
+                ["/health"] = _ => Task.FromResult(true), // as CoreDNS's health plugin: 200 while the process serves
+                ["/ready"] = async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready,
+            };
+            _operations = await OperationsServer.StartAsync(http, registry, checks, loggerFactory, cancellationToken);
         }
 
-        var loops = new List<Task> { Task.Run(() => feed.RunAsync(stop.Token), CancellationToken.None) };
+        _parts = new Parts(index, skyDns, mirror);
+    }
+
+    protected override async Task RunAsync(CancellationToken stoppingToken)
+    {
+        (ClusterDnsIndex index, SkyDnsZone? skyDns, SkyDnsServiceMirror? mirror) = _parts!;
+        var feed = new ClusterDnsFeed(client.Client, index, options.Pods, mirror, Metrics, time, loggerFactory);
+        var loops = new List<Task> { feed.RunAsync(stoppingToken), ReadyOnceSyncedAsync(feed, skyDns, stoppingToken) };
         if (skyDns is not null)
         {
-            loops.Add(Task.Run(() => new SkyDnsWatcher(skyDnsStore!, skyDns, options.SkyDns.Prefix, time, logger).RunAsync(stop.Token), CancellationToken.None));
+            loops.Add(new SkyDnsWatcher(skyDnsStore!, skyDns, options.SkyDns.Prefix, time, loggerFactory.CreateLogger<SkyDnsWatcher>()).RunAsync(stoppingToken));
         }
 
         if (mirror is not null)
         {
-            loops.Add(Task.Run(() => mirror.RunAsync(stop.Token), CancellationToken.None));
+            loops.Add(mirror.RunAsync(stoppingToken));
         }
 
-        return new DnsServiceHost(servers, operations, feed, skyDns, metrics, stop, [.. loops], ownRegistry is null ? [collector] : [collector, ownRegistry]);
+        await Task.WhenAll(loops);
     }
+
+    protected override async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        foreach (DnsServer server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        _servers.Clear();
+        if (_operations is not null)
+        {
+            await _operations.DisposeAsync();
+            _operations = null;
+        }
+
+        _collector?.Dispose();
+        _collector = null;
+        _ownRegistry?.Dispose();
+        _ownRegistry = null;
+    }
+
+    /// <summary>Negative answers are authoritative once the informers have synced and the SkyDNS zone has loaded.</summary>
+    private async Task ReadyOnceSyncedAsync(ClusterDnsFeed feed, SkyDnsZone? skyDns, CancellationToken stoppingToken)
+    {
+        await feed.WaitForSyncAsync(stoppingToken);
+        if (skyDns is not null)
+        {
+            await skyDns.WaitForSyncAsync(stoppingToken);
+        }
+
+        MarkReady();
+    }
+
+    private sealed record Parts(ClusterDnsIndex Index, SkyDnsZone? SkyDns, SkyDnsServiceMirror? Mirror);
 }

@@ -1,8 +1,8 @@
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
+using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Informers;
 using Switchboard.Kube.Queues;
 using Switchboard.Node.Images;
@@ -17,54 +17,43 @@ namespace Switchboard.Node;
 /// The node: registers the Node, sets up its network namespace and bridge, then runs every pod bound to it (kubelet's
 /// loop) and heartbeats. Stopping the agent leaves pods running; a new agent adopts them.
 /// </summary>
-public sealed partial class NodeAgent : BackgroundService
+public sealed partial class NodeAgent : Component
 {
+    public const string ComponentName = "node";
+
     private static readonly TimeSpan ExitPoll = TimeSpan.FromMilliseconds(100);
     private readonly NodeOptions _options;
+    private readonly KubeClientSource _client;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
-    private readonly IKubernetes? _client;
     private readonly ILogger _logger;
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public NodeAgent(NodeOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, IKubernetes? client = null)
+    public NodeAgent(NodeOptions options, KubeClientSource client, ILoggerFactory loggerFactory, TimeProvider time)
+        : base(ComponentName)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options;
-        _loggerFactory = loggerFactory;
-        _time = time ?? TimeProvider.System;
         _client = client;
+        _loggerFactory = loggerFactory;
+        _time = time;
         _logger = loggerFactory.CreateLogger<NodeAgent>();
     }
 
-    /// <summary>Completes once the node is registered, its network is up and its pod informer has synced; fails if starting failed.</summary>
-    public Task Ready => _ready.Task;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await RunAsync(stoppingToken);
-        }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-        {
-            _ready.TrySetException(e);
-            throw;
-        }
-        finally
-        {
-            _ready.TrySetCanceled(stoppingToken);
-        }
-    }
-
-    private async Task RunAsync(CancellationToken stoppingToken)
+    /// <summary>The tools the node cannot run without are checked at start, so a missing one fails <c>up</c> at once.</summary>
+    protected override Task OpenAsync(CancellationToken cancellationToken)
     {
         HostTools.Require("ip");
         HostTools.Require("nsenter");
         HostTools.Require("unshare");
-        using var ownClient = _client is null ? KubeClients.FromKubeconfig(_options.KubeconfigPath ?? throw new InvalidOperationException("NodeOptions.KubeconfigPath is required without an IKubernetes client")) : null;
-        var client = _client ?? ownClient!;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Ready once the node is registered, its network is up and its pod informer has synced.</summary>
+    protected override async Task RunAsync(CancellationToken stoppingToken)
+    {
+        IKubernetes client = _client.Client;
         var reporter = new NodeStatusReporter(client, _options, _time, _loggerFactory.CreateLogger<NodeStatusReporter>());
         var cidr = await reporter.RegisterAsync(stoppingToken);
         var names = new NetworkNames(_options.ClusterName, _options.NodeName);
@@ -93,7 +82,7 @@ public sealed partial class NodeAgent : BackgroundService
             pods.AddHandler(p => queue.Add(ObjectKey.Of(p)), (_, p) => queue.Add(ObjectKey.Of(p)), p => queue.Add(ObjectKey.Of(p)));
             await reporter.ReportAsync(network.NodeAddress, null, stoppingToken);
             events.Node("Normal", "Starting", "Starting kubelet.");
-            _ready.TrySetResult();
+            MarkReady();
             await Task.WhenAll(
                 QueueWorkers.RunAsync(queue, _options.Workers, syncer.SyncAsync, _loggerFactory.CreateLogger<PodSyncer>(), stop.Token),
                 PollExitsAsync(syncer, stop.Token),

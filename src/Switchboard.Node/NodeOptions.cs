@@ -3,7 +3,7 @@ using System.Net;
 namespace Switchboard.Node;
 
 /// <summary>What a node agent needs to know: who it is, where it keeps state, and the cluster's network defaults.</summary>
-public sealed class NodeOptions
+public sealed record NodeOptions
 {
     /// <summary>The Node object's name (default: the host's short name).</summary>
     public required string NodeName { get; init; }
@@ -16,9 +16,6 @@ public sealed class NodeOptions
 
     /// <summary>Where the node keeps its IPAM, pod sandboxes and container logs.</summary>
     public required string StateDirectory { get; init; }
-
-    /// <summary>The kubeconfig of the API server; used when the host has no IKubernetes client registered.</summary>
-    public string? KubeconfigPath { get; init; }
 
     /// <summary>How to run this program's hidden subcommands (the container monitor, the echo image): the executable and the leading arguments.</summary>
     public required IReadOnlyList<string> SelfCommand { get; init; }

@@ -19,7 +19,7 @@ internal static class Program
             RuntimeCommands.Runtime(),
             RuntimeCommands.Image(),
         };
-        // Commands handle SIGINT/SIGTERM themselves (StopSignal) so shutdown is never cut short by a timeout.
+        // SIGINT/SIGTERM stop a command's host (its console lifetime), whose shutdown no timeout cuts short.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

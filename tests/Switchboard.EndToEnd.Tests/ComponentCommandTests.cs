@@ -11,6 +11,16 @@ public sealed class ComponentCommandTests : SwitchboardUpTestBase
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
+    public async Task Readyz_verbose_lists_every_component_of_up_and_dns_ready_answers_from_the_same_checks()
+    {
+        string readyz = await Up.Kubectl.OutputAsync("get", "--raw", "/readyz?verbose");
+        using var dnsReady = await Http.GetAsync(new Uri($"http://127.0.0.1:{Up.DnsMetricsPort}/ready"));
+
+        Assert.Equal("[+]apiserver ok\n[+]controllers ok\n[+]dns ok\nreadyz check passed\n", readyz);
+        Assert.Equal(System.Net.HttpStatusCode.OK, dnsReady.StatusCode);
+    }
+
+    [Fact]
     public async Task Switchboard_dns_alone_answers_from_the_api_server_of_its_kubeconfig_and_serves_its_metrics()
     {
         int port = FreePort.Next();

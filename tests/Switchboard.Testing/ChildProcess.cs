@@ -7,6 +7,9 @@ public static class ChildProcess
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(1);
 
+    /// <summary>The dotnet that runs the tests (the test host sets it), to run a built .dll the same way.</summary>
+    public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+
     public static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -11,13 +11,13 @@ namespace Switchboard.Testing;
 /// </summary>
 public sealed class InProcessApiServer : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
+    private readonly TempDirectory _dir = new("sb-api-");
     private SqliteKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
     private IKubernetes? _client;
     private Kubectl? _kubectl;
 
-    public ApiServerHost Host => _host ?? throw new InvalidOperationException("server not started");
+    public ApiServerService Host => _host?.Get<ApiServerService>() ?? throw new InvalidOperationException("server not started");
 
     public SqliteKeyValueStore Store => _store ?? throw new InvalidOperationException("server not started");
 
@@ -25,16 +25,17 @@ public sealed class InProcessApiServer : IAsyncLifetime
 
     public string KubeconfigPath => Host.KubeconfigPath;
 
-    public string DataDirectory => _dir;
+    public string DataDirectory => _dir.Path;
 
     private Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
-        _client = KubeClients.FromKubeconfig(_host.KubeconfigPath);
-        _kubectl = new Kubectl(_host.KubeconfigPath, Path.Combine(_dir, "kubectl-cache"));
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        var store = _store;
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0 }, store));
+        _client = KubeClients.FromKubeconfig(Host.KubeconfigPath);
+        _kubectl = new Kubectl(Host.KubeconfigPath, _dir.File("kubectl-cache"));
     }
 
     public async Task DisposeAsync()
@@ -50,7 +51,7 @@ public sealed class InProcessApiServer : IAsyncLifetime
             await _store.DisposeAsync();
         }
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     /// <summary>Runs kubectl against this server; returns exit code and output.</summary>

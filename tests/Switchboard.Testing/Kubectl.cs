@@ -8,6 +8,10 @@ public sealed class Kubectl(string kubeconfigPath, string cacheDirectory)
     public Task<ProcessResult> RunAsync(params string[] args) =>
         ChildProcess.RunAsync("kubectl", ["--cache-dir", cacheDirectory, .. args], new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath });
 
+    /// <summary>Starts kubectl for a command that runs until stopped, such as <c>get -w</c>.</summary>
+    public RunningProcess Start(params string[] args) =>
+        RunningProcess.Start("kubectl", ["--cache-dir", cacheDirectory, .. args], new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath });
+
     /// <summary>Runs kubectl and returns its standard output, failing the test if it fails.</summary>
     public async Task<string> OutputAsync(params string[] args) =>
         (await RunAsync(args)).EnsureSuccess("kubectl " + string.Join(' ', args)).Stdout;

@@ -125,18 +125,18 @@ internal sealed partial class RangeRepair
         return warnings;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Subject}{Value} of service {Service} is not within {Range}; please recreate service")]
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "{Subject}{Value} of service {Service} is not within {Range}; please recreate service")]
     private static partial void LogOutOfRange(ILogger logger, string subject, string value, string service, string range);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Subject}{Value} of service {Service} was assigned to multiple services; please recreate service")]
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "{Subject}{Value} of service {Service} was assigned to multiple services; please recreate service")]
     private static partial void LogDuplicate(ILogger logger, string subject, string value, string service);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Subject}{Value} of service {Service} is not allocated; repairing")]
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "{Subject}{Value} of service {Service} is not allocated; repairing")]
     private static partial void LogNotAllocated(ILogger logger, string subject, string value, string service);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Subject}{Value} may have leaked (allocated, used by no service): flagging it, released at the next repair if still unused")]
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "{Subject}{Value} may have leaked (allocated, used by no service): flagging it, released at the next repair if still unused")]
     private static partial void LogSuspected(ILogger logger, string subject, string value);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Subject}{Value} appears to have leaked (unused for a repair interval): released")]
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Warning, Message = "{Subject}{Value} appears to have leaked (unused for a repair interval): released")]
     private static partial void LogReleased(ILogger logger, string subject, string value);
 }

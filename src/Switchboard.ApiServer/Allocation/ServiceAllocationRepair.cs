@@ -45,6 +45,6 @@ internal sealed partial class ServiceAllocationRepair(IReadOnlyList<RangeRepair>
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Service allocation repair failed; trying again at the next interval")]
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Error, Message = "Service allocation repair failed; trying again at the next interval")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }

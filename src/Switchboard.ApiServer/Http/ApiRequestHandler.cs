@@ -7,6 +7,7 @@ using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
+using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 
@@ -23,11 +24,11 @@ internal sealed partial class ApiRequestHandler
     private readonly DiscoveryDocuments _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
-    private readonly ReadinessGate _readiness;
+    private readonly Readiness _readiness;
     private readonly ApiServerMetrics _metrics;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ReadinessGate readiness, ApiServerMetrics metrics, ILogger logger)
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
     {
         _metrics = metrics;
         _readiness = readiness;
@@ -83,7 +84,7 @@ internal sealed partial class ApiRequestHandler
 
         if (segments.Length >= 1 && segments[0] == "readyz")
         {
-            bool ready = _readiness.Check(out string report);
+            var (ready, report) = await _readiness.CheckAsync(component: null, http.RequestAborted);
             http.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError;
             http.Response.ContentType = "text/plain; charset=utf-8";
             await http.Response.WriteAsync(http.Request.Query.ContainsKey("verbose") || !ready ? report : "ok", http.RequestAborted);
@@ -176,9 +177,9 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
     private static partial void LogUnexpectedFailure(ILogger logger, string method, string path, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed in the store")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "{Method} {Path} failed in the store")]
     private static partial void LogStorageFailure(ILogger logger, string method, string path, Exception exception);
 }

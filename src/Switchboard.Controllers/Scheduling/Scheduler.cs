@@ -209,6 +209,6 @@ internal sealed partial class Scheduler : QueueController
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {Pod} to {Node} failed; the pod goes back to the queue")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Binding {Pod} to {Node} failed; the pod goes back to the queue")]
     private static partial void LogBindFailed(ILogger logger, string pod, string node, Exception error);
 }

@@ -75,6 +75,6 @@ internal sealed partial class EventRecorder
     private void Record(IKubernetesObject<V1ObjectMeta> obj, string component, string type, string reason, string message) =>
         _pending.Writer.TryWrite(_correlator.NewEvent(new EventSource(component), EventCorrelator.Reference(obj), type, reason, message));
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Event {Reason} about {Name} not recorded")]
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Debug, Message = "Event {Reason} about {Name} not recorded")]
     private static partial void LogLost(ILogger logger, string reason, string name, Exception error);
 }

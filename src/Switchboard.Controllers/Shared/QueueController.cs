@@ -10,7 +10,7 @@ internal abstract class QueueController
     {
         Context = context;
         Name = name;
-        Logger = context.LoggerFactory.CreateLogger("Switchboard.Controllers." + name);
+        Logger = context.LoggerFactory.CreateLogger(GetType());
         Queue = new WorkQueue<string>(context.Time, name: name, metrics: context.QueueMetrics);
     }
 

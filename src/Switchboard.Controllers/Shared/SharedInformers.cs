@@ -28,7 +28,7 @@ internal sealed class SharedInformers
         Informer<T> Create<T>(ListWatch<T> source)
             where T : class, IKubernetesObject<V1ObjectMeta>
         {
-            var informer = new Informer<T>(source, loggerFactory.CreateLogger($"Switchboard.Kube.Informer<{typeof(T).Name}>"), time, options);
+            var informer = new Informer<T>(source, loggerFactory.CreateLogger<Informer<T>>(), time, options);
             informer.Cache.AddIndex(UidIndex, o => [o.Metadata.Uid]);
             informer.Cache.AddIndex(OwnerIndex, o => o.Metadata.OwnerReferences?.Select(r => r.Uid) ?? []);
             return informer;

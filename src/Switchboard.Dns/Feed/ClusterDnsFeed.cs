@@ -50,11 +50,10 @@ public sealed class ClusterDnsFeed
     /// <summary>Lists and watches until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        ILogger informerLog = _loggerFactory.CreateLogger<Informer<V1Service>>();
-        var namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(_client), informerLog, _time);
-        var services = new Informer<V1Service>(ListWatches.Services(_client), informerLog, _time);
-        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(_client), informerLog, _time);
-        Informer<V1Pod>? pods = _pods == PodRecordMode.Verified ? new Informer<V1Pod>(ListWatches.Pods(_client), informerLog, _time) : null;
+        var namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(_client), _loggerFactory.CreateLogger<Informer<V1Namespace>>(), _time);
+        var services = new Informer<V1Service>(ListWatches.Services(_client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
+        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(_client), _loggerFactory.CreateLogger<Informer<V1EndpointSlice>>(), _time);
+        Informer<V1Pod>? pods = _pods == PodRecordMode.Verified ? new Informer<V1Pod>(ListWatches.Pods(_client), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time) : null;
 
         namespaces.AddHandler(n => Apply("namespace", () => _index.SetNamespace(n)), (_, n) => Apply("namespace", () => _index.SetNamespace(n)), n => Apply("namespace", () => _index.RemoveNamespace(n)));
         services.AddHandler(

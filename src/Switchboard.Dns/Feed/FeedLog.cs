@@ -4,6 +4,6 @@ namespace Switchboard.Dns.Feed;
 
 internal static partial class FeedLog
 {
-    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "DNS synced with the API: {Namespaces} namespaces, {Services} services, {Slices} endpoint slices")]
+    [LoggerMessage(EventId = 3060, Level = LogLevel.Information, Message = "DNS synced with the API: {Namespaces} namespaces, {Services} services, {Slices} endpoint slices")]
     public static partial void Synced(ILogger logger, int namespaces, int services, int slices);
 }

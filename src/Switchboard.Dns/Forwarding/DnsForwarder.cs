@@ -34,7 +34,7 @@ internal sealed class DnsForwarder
         _clients = new ClientNetworks(options.ClientNetworks);
         _cache = new DnsResponseCache(options.CacheCapacity, time);
         IReadOnlyList<IPEndPoint> upstreams = [.. (options.Upstreams.Count > 0 ? options.Upstreams : ResolvConf.ReadNameservers()).Where(u => !options.OwnEndPoints.Contains(u))];
-        _upstream = new UpstreamClient(upstreams, options.Timeout, logger);
+        _upstream = new UpstreamClient(upstreams, options.Timeout, time, logger);
         if (upstreams.Count == 0)
         {
             ForwarderLog.NoUpstream(logger);

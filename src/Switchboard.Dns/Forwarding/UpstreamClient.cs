@@ -12,7 +12,7 @@ namespace Switchboard.Dns.Forwarding;
 /// with a random ID (RFC 5452), again over TCP when the UDP answer is truncated. Replies whose ID or question
 /// do not match are ignored, so an off-path spoofer must guess both.
 /// </summary>
-internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSpan timeout, ILogger logger)
+internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSpan timeout, TimeProvider time, ILogger logger)
 {
     /// <summary>Returns the length of the response written to <paramref name="response"/>, or 0 when no upstream answered.</summary>
     public async ValueTask<int> ExchangeAsync(ReadOnlyMemory<byte> query, Memory<byte> response, CancellationToken cancellationToken)
@@ -21,8 +21,8 @@ internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSp
         foreach (IPEndPoint upstream in upstreams)
         {
             BinaryPrimitives.WriteUInt16BigEndian(outgoing, (ushort)RandomNumberGenerator.GetInt32(ushort.MaxValue + 1));
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt.CancelAfter(timeout);
+            using var expiry = new CancellationTokenSource(timeout, time);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
             try
             {
                 int length = await ExchangeUdpAsync(upstream, outgoing, response, attempt.Token);

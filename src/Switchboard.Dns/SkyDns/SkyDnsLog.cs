@@ -5,15 +5,15 @@ namespace Switchboard.Dns.SkyDns;
 
 internal static partial class SkyDnsLog
 {
-    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "SkyDNS zone loaded {Count} records at revision {Revision}")]
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "SkyDNS zone loaded {Count} records at revision {Revision}")]
     public static partial void Loaded(ILogger logger, int count, long revision);
 
-    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "SkyDNS watch ended ({Reason}); listing again")]
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Information, Message = "SkyDNS watch ended ({Reason}); listing again")]
     public static partial void Relisting(ILogger logger, StorageError reason);
 
-    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "SkyDNS store read failed; retrying")]
+    [LoggerMessage(EventId = 3042, Level = LogLevel.Warning, Message = "SkyDNS store read failed; retrying")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "SkyDNS mirror could not write service {Service}; retrying")]
+    [LoggerMessage(EventId = 3043, Level = LogLevel.Warning, Message = "SkyDNS mirror could not write service {Service}; retrying")]
     public static partial void MirrorFailed(ILogger logger, string service, Exception exception);
 }

@@ -25,6 +25,7 @@ internal sealed class SkyDnsZone
     private readonly (string Name, byte[] Wire)[] _zones;
     private readonly Dictionary<string, Leaf> _leaves = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _keys = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _synced;
     private uint _serial;
 
@@ -46,6 +47,9 @@ internal sealed class SkyDnsZone
             }
         }
     }
+
+    /// <summary>Completes once the zone has loaded the store's records for the first time.</summary>
+    public Task WaitForSyncAsync(CancellationToken cancellationToken) => _firstSync.Task.WaitAsync(cancellationToken);
 
     public int Count
     {
@@ -73,6 +77,8 @@ internal sealed class SkyDnsZone
             _synced = true;
             _serial = Now();
         }
+
+        _firstSync.TrySetResult();
     }
 
     public void Set(string key, byte[] value)

@@ -283,15 +283,15 @@ public sealed partial class Informer<T>
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Listed {Count} {Kind} at resourceVersion {ResourceVersion}")]
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Debug, Message = "Listed {Count} {Kind} at resourceVersion {ResourceVersion}")]
     private static partial void LogListed(ILogger logger, string kind, int count, string resourceVersion);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Watch of {Kind} from {ResourceVersion} expired (410 Gone); listing again")]
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Watch of {Kind} from {ResourceVersion} expired (410 Gone); listing again")]
     private static partial void LogGone(ILogger logger, string kind, string? resourceVersion);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "List/watch of {Kind} failed; retrying in {Delay}")]
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "List/watch of {Kind} failed; retrying in {Delay}")]
     private static partial void LogRetry(ILogger logger, string kind, TimeSpan delay, Exception error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A {Kind} event handler failed")]
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Error, Message = "A {Kind} event handler failed")]
     private static partial void LogHandlerFailed(ILogger logger, string kind, Exception error);
 }

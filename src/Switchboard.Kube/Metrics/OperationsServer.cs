@@ -28,7 +28,7 @@ public sealed class OperationsServer : IAsyncDisposable
     public IPEndPoint EndPoint { get; }
 
     public static async Task<OperationsServer> StartAsync(
-        IPEndPoint endPoint, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<bool>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IPEndPoint endPoint, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(metrics);
@@ -64,23 +64,24 @@ public sealed class OperationsServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static Task ServeAsync(HttpContext context, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<bool>> checks)
+    private static async Task ServeAsync(HttpContext context, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks)
     {
         HttpResponse response = context.Response;
         string path = context.Request.Path.Value ?? "/";
         if (path == "/metrics")
         {
-            return WriteMetricsAsync(context, metrics);
+            await WriteMetricsAsync(context, metrics);
+            return;
         }
 
-        if (!checks.TryGetValue(path, out Func<bool>? check))
+        if (!checks.TryGetValue(path, out Func<CancellationToken, Task<bool>>? check))
         {
             response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
+            return;
         }
 
-        bool ok = check();
+        bool ok = await check(context.RequestAborted);
         response.StatusCode = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-        return response.WriteAsync(ok ? "OK" : "not ready", context.RequestAborted);
+        await response.WriteAsync(ok ? "OK" : "not ready", context.RequestAborted);
     }
 }

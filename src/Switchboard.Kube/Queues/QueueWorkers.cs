@@ -47,6 +47,6 @@ public static partial class QueueWorkers
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync of {Item} failed (retry {Retries}); requeued with backoff")]
+    [LoggerMessage(EventId = 7010, Level = LogLevel.Warning, Message = "Sync of {Item} failed (retry {Retries}); requeued with backoff")]
     private static partial void LogFailed(ILogger logger, string? item, int retries, Exception error);
 }

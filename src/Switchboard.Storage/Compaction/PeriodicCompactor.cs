@@ -44,7 +44,7 @@ internal sealed partial class PeriodicCompactor : IAsyncDisposable
         }
 
         await _store.CompactAsync(target, cancellationToken);
-        LogCompacted(target);
+        LogCompacted(_logger, target);
         return target;
     }
 
@@ -62,7 +62,7 @@ internal sealed partial class PeriodicCompactor : IAsyncDisposable
                 catch (StorageException e)
                 {
                     // The next tick tries again; history only grows a little meanwhile.
-                    LogCompactionFailed(e.Error, e);
+                    LogCompactionFailed(_logger, e.Error, e);
                 }
             }
         }
@@ -78,9 +78,9 @@ internal sealed partial class PeriodicCompactor : IAsyncDisposable
         _stop.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted the store's history up to revision {Revision}")]
-    private partial void LogCompacted(long revision);
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Compacted the store's history up to revision {Revision}")]
+    private static partial void LogCompacted(ILogger logger, long revision);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Compaction failed ({Error}); trying again at the next interval")]
-    private partial void LogCompactionFailed(StorageError error, Exception exception);
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "Compaction failed ({Error}); trying again at the next interval")]
+    private static partial void LogCompactionFailed(ILogger logger, StorageError error, Exception exception);
 }

@@ -68,7 +68,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         string endpoints = string.Join(',', location.EtcdEndpoints.Select(u => $"http://{u.Authority}"));
         var client = new EtcdClient(endpoints, configureChannelOptions: ConfigureChannel);
         var store = new EtcdKeyValueStore(client, options ?? new EtcdStoreOptions(), timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
-        store._logger.Connecting(endpoints);
+        EtcdLog.Connecting(store._logger, endpoints);
         store._compactor?.Start();
         return store;
     }
@@ -236,7 +236,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
 
                     if (response.Created && brokenSince is not null)
                     {
-                        _logger.WatchResumed(prefix, delivered, response.Header.MemberId);
+                        EtcdLog.WatchResumed(_logger, prefix, delivered, response.Header.MemberId);
                         brokenSince = null;
                         delay = FirstReconnectDelay;
                     }
@@ -255,7 +255,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
 
             // The member went away or ended the stream: every revision up to `delivered` has been handed out,
             // so another member picks up exactly after it.
-            _logger.WatchBroken(prefix, delivered, reason);
+            EtcdLog.WatchBroken(_logger, prefix, delivered, reason);
             brokenSince ??= _timeProvider.GetUtcNow();
             if (_timeProvider.GetUtcNow() - brokenSince > _options.WatchReconnectTimeout)
             {
@@ -359,7 +359,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         }
         catch (Exception e) when (e is RpcException or StorageException)
         {
-            _logger.LeaseRevokeFailed(lease, e);
+            EtcdLog.LeaseRevokeFailed(_logger, lease, e);
         }
     }
 

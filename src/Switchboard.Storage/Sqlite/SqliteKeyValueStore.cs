@@ -34,7 +34,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         _hub = new WatchHub();
         _writer = new SqliteWriter(path, _hub, time, logger, options.MaxBatchSize, options.WatchBufferSize);
         _readers = new SqliteReadPool(path);
-        logger.Opened(path, _writer.Revision, _writer.CompactedRevision, _writer.LiveKeys);
+        SqliteStoreLog.Opened(logger, path, _writer.Revision, _writer.CompactedRevision, _writer.LiveKeys);
 
         // Keys may have expired while the store was closed: sweep right away, then at every interval.
         _sweepTimer = time.CreateTimer(_ => _writer.RequestSweep(), null, TimeSpan.Zero, options.ExpirySweepInterval);
@@ -169,7 +169,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             from = (await _writer.Enqueue(WriteOperation.CompactChunk(revision, from)).ConfigureAwait(false)).Revision;
         }
 
-        _logger.Compacted(revision);
+        SqliteStoreLog.Compacted(_logger, revision);
     }
 
     public Task<long> GetCompactedRevisionAsync(CancellationToken cancellationToken = default)

@@ -264,7 +264,7 @@ internal sealed class SqliteWriter : IDisposable
 
     private void Abort(List<WriteOperation> batch, Exception e)
     {
-        _logger.BatchFailed(batch.Count, e);
+        SqliteStoreLog.BatchFailed(_logger, batch.Count, e);
         try
         {
             if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0)
@@ -274,7 +274,7 @@ internal sealed class SqliteWriter : IDisposable
         }
         catch (SqliteException rollbackError)
         {
-            _logger.BatchFailed(batch.Count, rollbackError);
+            SqliteStoreLog.BatchFailed(_logger, batch.Count, rollbackError);
         }
 
         foreach (var (entry, expiresAt) in _dueExpiries)
@@ -317,7 +317,7 @@ internal sealed class SqliteWriter : IDisposable
             int overflowed = _hub.Publish(_events);
             if (overflowed > 0)
             {
-                _logger.WatchersOverflowed(overflowed, _watchBuffer);
+                SqliteStoreLog.WatchersOverflowed(_logger, overflowed, _watchBuffer);
             }
         }
 
@@ -487,7 +487,7 @@ internal sealed class SqliteWriter : IDisposable
 
         if (expired > 0)
         {
-            _logger.KeysExpired(expired);
+            SqliteStoreLog.KeysExpired(_logger, expired);
         }
 
         _results.Add((operation, default, null));

@@ -19,11 +19,9 @@ internal static class ApiServerCommand
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             directory.Create();
             using var loggerFactory = Logging.CreateFactory();
-            using var stop = new StopSignal(cancellationToken);
-            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, stop.Token);
-            await using var api = await ApiServerHost.StartAsync(apiServer.Read(result, directory), kv, loggerFactory, cancellationToken: stop.Token);
-            await stop.WaitAsync();
-            return 0;
+            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, cancellationToken);
+            var options = apiServer.Read(result, directory);
+            return await ComponentHost.RunAsync(loggerFactory, services => services.AddApiServer(options, kv));
         });
         return command;
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Switchboard.Controllers;
-using Switchboard.Kube.Metrics;
+using Switchboard.Kube.Hosting;
 
 namespace Switchboard.Commands;
 
@@ -21,19 +21,10 @@ internal static class ControllersCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             using var loggerFactory = Logging.CreateFactory();
-            using var stop = new StopSignal(cancellationToken);
-            using var metrics = new MetricsRegistry();
-            var checks = new Dictionary<string, Func<bool>>(StringComparer.Ordinal) { ["/healthz"] = () => true };
-            await using var operations = await OperationsServer.StartAsync(result.GetValue(metricsAddress)!, metrics, checks, loggerFactory, stop.Token);
-            try
-            {
-                await ControllerManager.RunAsync(result.GetRequiredValue(kubeconfig).FullName, new ControllerOptions { Metrics = metrics }, loggerFactory, stop.Token);
-            }
-            catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
-            {
-            }
-
-            return 0;
+            string path = result.GetRequiredValue(kubeconfig).FullName;
+            return await ComponentHost.RunAsync(
+                loggerFactory,
+                services => services.AddKubeClient(path).AddControllers(new ControllerOptions()).AddMetricsEndpoint(result.GetValue(metricsAddress)!));
         });
         return command;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Switchboard.Dns;
+using Switchboard.Kube.Hosting;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -30,13 +31,12 @@ internal static class DnsCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             using var loggerFactory = Logging.CreateFactory();
-            using var stop = new StopSignal(cancellationToken);
             await using var store = result.GetValue(skyDnsStore) is { } location
-                ? await KeyValueStoreFactory.OpenAsync(location, sqliteFile: "", loggerFactory, stop.Token)
+                ? await KeyValueStoreFactory.OpenAsync(location, sqliteFile: "", loggerFactory, cancellationToken)
                 : null;
             var options = dns.Read(result, result.GetRequiredValue(listen), result.GetValue(metrics));
-            await DnsService.RunAsync(options, result.GetRequiredValue(kubeconfig).FullName, store, loggerFactory, stop.Token);
-            return 0;
+            string path = result.GetRequiredValue(kubeconfig).FullName;
+            return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddClusterDns(options, store));
         });
         return command;
     }

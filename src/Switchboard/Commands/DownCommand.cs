@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Switchboard.Node;
 
 namespace Switchboard.Commands;
 
@@ -23,6 +24,7 @@ internal static partial class DownCommand
         if (RunningInstance.Find(dataDir) is not { } pid)
         {
             Console.WriteLine($"switchboard is not running in {dataDir.Path}");
+            await RemoveNodesAsync(dataDir, cancellationToken);
             return 0;
         }
 
@@ -46,7 +48,18 @@ internal static partial class DownCommand
         }
 
         Console.WriteLine($"stopped switchboard (pid {pid}) in {dataDir.Path}");
+        await RemoveNodesAsync(dataDir, cancellationToken);
         return 0;
+    }
+
+    /// <summary>A stopped node leaves its pods running (a restart adopts them); down removes them, their namespaces and the node's.</summary>
+    private static async Task RemoveNodesAsync(DataDirectory dataDir, CancellationToken cancellationToken)
+    {
+        string nodes = Path.Combine(dataDir.Path, "nodes");
+        foreach (string node in Directory.Exists(nodes) ? Directory.EnumerateDirectories(nodes) : [])
+        {
+            await NodeTeardown.RunAsync(NodeCommand.Options(Path.GetFileName(node), dataDir.Path, clusterName: null), cancellationToken);
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Hosting;
 using Switchboard.Node;
 
 namespace Switchboard.Commands;
@@ -12,11 +11,7 @@ internal static class NodeCommand
     {
         var kubeconfig = CommonOptions.Kubeconfig();
         var dataDir = CommonOptions.DataDir();
-        var name = new Option<string>("--name")
-        {
-            Description = "The Node's name (default: the host's short name)",
-            DefaultValueFactory = _ => Environment.MachineName.Split('.')[0].ToLowerInvariant(),
-        };
+        var name = NameOption("--name");
         var clusterName = new Option<string?>("--cluster-name")
         {
             Description = "Prefix of the network namespaces this cluster's nodes make (default: derived from --data-dir)",
@@ -32,33 +27,30 @@ internal static class NodeCommand
         {
             kubeconfig, name, dataDir, clusterName,
         };
-        command.SetAction(async (result, cancellationToken) =>
+        command.SetAction(async (result, _) =>
         {
             string data = result.GetRequiredValue(dataDir).FullName;
             string node = result.GetRequiredValue(name);
-            var options = Options(node, data, result.GetValue(clusterName), result.GetRequiredValue(kubeconfig).FullName);
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            });
-            builder.Services.AddNode(options);
-            using var host = builder.Build();
-            await host.RunAsync(cancellationToken);
-            return 0;
+            string path = result.GetRequiredValue(kubeconfig).FullName;
+            using var loggerFactory = Logging.CreateFactory();
+            return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddNode(Options(node, data, result.GetValue(clusterName))));
         });
         return command;
     }
 
+    /// <summary>The node's name: <c>--name</c> of <c>switchboard node</c>, <c>--node-name</c> of <c>up</c>.</summary>
+    public static Option<string> NameOption(string name = "--node-name") => new(name)
+    {
+        Description = "The Node's name (default: the host's short name)",
+        DefaultValueFactory = _ => Environment.MachineName.Split('.')[0].ToLowerInvariant(),
+    };
+
     /// <summary>The node's options for a data dir: state under DIR/nodes/NAME, the cluster name from the dir unless given.</summary>
-    public static NodeOptions Options(string nodeName, string dataDirectory, string? clusterName, string kubeconfigPath) => new()
+    public static NodeOptions Options(string nodeName, string dataDirectory, string? clusterName) => new()
     {
         NodeName = nodeName,
         ClusterName = clusterName ?? ClusterNames.FromDataDirectory(dataDirectory),
         StateDirectory = Path.Combine(dataDirectory, "nodes", nodeName),
-        KubeconfigPath = kubeconfigPath,
         SelfCommand = SelfCommand(),
     };
 

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Controllers;
 using Switchboard.Dns;
 using Switchboard.Kube.Client;
-using Switchboard.Kube.Metrics;
+using Switchboard.Kube.Hosting;
+using Switchboard.Node;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -25,12 +27,14 @@ internal static partial class UpCommand
         };
         var dnsMetrics = DnsFlags.EndPoint("--dns-metrics", "Address of the DNS server's /metrics, /health and /ready", "127.0.0.1:9153");
         var dns = new DnsFlags();
+        var nodeName = NodeCommand.NameOption();
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
             dataDir,
             store,
             dnsPort,
             dnsMetrics,
+            nodeName,
         };
         apiServer.AddTo(command);
         dns.AddTo(command);
@@ -38,16 +42,18 @@ internal static partial class UpCommand
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
-            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, cancellationToken);
+            var nodeOptions = NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null);
+            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, CancellationToken cancellationToken)
+        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions nodeOptions,
+        CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
-        var logger = loggerFactory.CreateLogger("switchboard");
+        var logger = loggerFactory.CreateLogger(typeof(UpCommand));
         dataDir.Create();
         if (RunningInstance.Find(dataDir) is { } pid)
         {
@@ -55,55 +61,29 @@ internal static partial class UpCommand
             return 1;
         }
 
-        using var stop = new StopSignal(cancellationToken);
-
-        // One registry for the process: the API server's /metrics and DNS's both show every component's series.
-        using var metrics = new MetricsRegistry();
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, stop.Token);
-        var readiness = apiServerOptions.Readiness;
-        readiness.Require("controllers");
-        readiness.Require("dns");
-        await using var api = await ApiServerHost.StartAsync(apiServerOptions with { Metrics = metrics }, kv, loggerFactory, cancellationToken: stop.Token);
-
-        // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process.
-        // The one exception is DNS's SkyDNS zone and mirror, which read and write /skydns in the store as in the seed.
-        using var client = KubeClients.FromKubeconfig(api.KubeconfigPath);
-        var controllers = ControllerManager.RunAsync(
-            client, new ControllerOptions { OnSynced = () => readiness.MarkReady("controllers"), Metrics = metrics }, loggerFactory, stop.Token);
-        await using var dns = await DnsService.StartAsync(dnsOptions with { Metrics = metrics }, client, kv, loggerFactory, TimeProvider.System, stop.Token);
-        _ = dns.WaitForSyncAsync(stop.Token).ContinueWith(
-            synced => readiness.MarkReady("dns"), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-
-        RunningInstance.Record(dataDir);
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, cancellationToken);
         try
         {
-            await Task.WhenAny(stop.WaitAsync(), controllers);
-            LogStopping(logger);
-            await stop.CancelAsync();
-            await IgnoreCancellation(controllers);
+            return await ComponentHost.RunAsync(
+                loggerFactory,
+                services => services
+                    .AddApiServer(apiServerOptions, kv)
+
+                    // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
+                    // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
+                    // which read and write /skydns in the store as in the seed.
+                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
+                    .AddControllers(new ControllerOptions())
+                    .AddClusterDns(dnsOptions, kv)
+                    .AddNode(nodeOptions),
+                started: () => RunningInstance.Record(dataDir));
         }
         finally
         {
             RunningInstance.Forget(dataDir);
         }
-
-        return 0;
     }
 
-    private static async Task IgnoreCancellation(Task component)
-    {
-        try
-        {
-            await component;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
+    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
     private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int pid);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopping")]
-    private static partial void LogStopping(ILogger logger);
 }

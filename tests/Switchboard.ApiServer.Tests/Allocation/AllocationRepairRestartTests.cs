@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Allocation;
 using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Allocation;
 
@@ -20,10 +21,10 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
     private const string PortsKey = "/registry/ranges/servicenodeports";
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(3);
     private static readonly ClusterIpRange Range = ClusterIpRange.Parse("10.96.0.0/16");
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-repair-").FullName;
+    private readonly TempDirectory _dir = new("sb-repair-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
 
     private SqliteKeyValueStore Store => _store!;
 
@@ -32,7 +33,7 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopAsync();
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
         // and alpha's address missing from the bitmap.
         const string LeakedIp = "10.96.3.3";
         const int LeakedPort = 31333;
-        await using (var store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db")))
+        await using (var store = SqliteKeyValueStore.Open(_dir.File("state.db")))
         {
             var ips = new RangeAllocator(store, IpsKey, Range.Text, Range.Size, Range.StaticOffset, new Random(1));
             var ports = new RangeAllocator(store, PortsKey, "30000-32767", 2768, 86, new Random(1));
@@ -113,12 +114,12 @@ public sealed class AllocationRepairRestartTests : IAsyncLifetime
         Assert.Contains("already allocated", refused.Response.Content, StringComparison.Ordinal);
     }
 
-    private Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath));
+    private Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.Get<ApiServerService>().KubeconfigPath));
 
     private async Task StartAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0, AllocationRepairInterval = Interval }, _store, time: _time);
+        var store = _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0, AllocationRepairInterval = Interval }, store), _time);
     }
 
     private async Task StopAsync()

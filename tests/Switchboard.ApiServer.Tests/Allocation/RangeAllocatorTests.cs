@@ -1,26 +1,27 @@
 using Switchboard.ApiServer.Allocation;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Allocation;
 
 public sealed class RangeAllocatorTests : IAsyncLifetime
 {
     private const string Key = "/registry/ranges/test";
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-alloc-").FullName;
+    private readonly TempDirectory _dir = new("sb-alloc-");
     private SqliteKeyValueStore? _store;
 
     private SqliteKeyValueStore Store => _store!;
 
     public Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
         await Store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]

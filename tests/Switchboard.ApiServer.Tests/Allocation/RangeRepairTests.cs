@@ -7,6 +7,7 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
 using Switchboard.Kube.Selectors;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Allocation;
 
@@ -14,7 +15,7 @@ namespace Switchboard.ApiServer.Tests.Allocation;
 public sealed class RangeRepairTests : IAsyncLifetime
 {
     private static readonly ClusterIpRange Range = ClusterIpRange.Parse("10.96.0.0/16");
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-range-repair-").FullName;
+    private readonly TempDirectory _dir = new("sb-range-repair-");
     private SqliteKeyValueStore? _store;
     private RegistryContext? _context;
     private ResourceCatalog? _catalog;
@@ -31,9 +32,9 @@ public sealed class RangeRepairTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
         _context = new RegistryContext(_store, new FakeTimeProvider(DateTimeOffset.UtcNow), new Random(1));
-        _catalog = new ResourceCatalog(_context, new ApiServerOptions { DataDirectory = _dir }, NullLoggerFactory.Instance);
+        _catalog = new ResourceCatalog(_context, new ApiServerOptions { DataDirectory = _dir.Path }, NullLoggerFactory.Instance);
         await _catalog.Namespaces.Store.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = "default" } }, false, CancellationToken.None);
 
         // The allocator a create goes through, on the catalog's key; the repair over it as the server builds it.
@@ -45,7 +46,7 @@ public sealed class RangeRepairTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     private ResourceHandler<Corev1Event> EventStore => Catalog.Handlers.OfType<ResourceHandler<Corev1Event>>().Single();

@@ -2,6 +2,7 @@ using k8s;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Behaviour;
 
@@ -9,30 +10,32 @@ namespace Switchboard.ApiServer.Tests.Behaviour;
 public sealed class WatchBookmarkTests : IAsyncLifetime
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-bookmark-").FullName;
+    private readonly TempDirectory _dir = new("sb-bookmark-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // the serving certificate is dated by it
     private SqliteKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
+
+    private ApiServerService Server => _host!.Get<ApiServerService>();
 
     public async Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0, WatchBookmarkInterval = Interval }, _store, time: _time);
+        var store = _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0, WatchBookmarkInterval = Interval }, store), _time);
     }
 
     public async Task DisposeAsync()
     {
         await ServerAndStore.StopAsync(_host, _store);
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]
     public async Task An_idle_watch_gets_a_bookmark_each_interval_at_the_last_revision_it_was_sent()
     {
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.KubeconfigPath));
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Server.KubeconfigPath));
         var list = await client.CoreV1.ListNamespacedConfigMapAsync("default");
-        using var events = await WatchStream.OpenAsync(_host, $"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}");
+        using var events = await WatchStream.OpenAsync(Server, $"/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={list.Metadata.ResourceVersion}");
 
         var opening = await NextAsync(events);
         var created = await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new k8s.Models.V1ObjectMeta { Name = "tick" } }, "default");

@@ -4,6 +4,7 @@ using k8s.Models;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tests.Support;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Behaviour;
 
@@ -16,10 +17,10 @@ namespace Switchboard.ApiServer.Tests.Behaviour;
 public sealed class WatchInterruptionTests : IAsyncLifetime
 {
     private const string Prefix = "/registry/configmaps/default/";
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-watch-cut-").FullName;
+    private readonly TempDirectory _dir = new("sb-watch-cut-");
     private SqliteKeyValueStore? _store;
     private HeldWatchStore? _held;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
 
     private SqliteKeyValueStore Store => _store!;
 
@@ -31,7 +32,7 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
     {
         await ServerAndStore.StopAsync(_host, _store);
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]
@@ -43,7 +44,7 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 600).Select(i => CreateConfigMapAsync($"cm-{i}")));
 
         Held.Hold();
-        using var watch = await WatchStream.OpenAsync(_host!, $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}");
+        using var watch = await WatchStream.OpenAsync(_host!.Get<ApiServerService>(), $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}");
         var first = await watch.NextAsync();
         await Store.CompactAsync(await Store.GetRevisionAsync());
         Held.Release();
@@ -66,7 +67,7 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
     {
         await StartAsync(new SqliteStoreOptions { WatchBufferSize = 8 });
         long from = await Store.GetRevisionAsync();
-        using var watch = await WatchStream.OpenAsync(_host!, $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}");
+        using var watch = await WatchStream.OpenAsync(_host!.Get<ApiServerService>(), $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}");
         await Held.Live.WaitAsync(TimeSpan.FromSeconds(20));
 
         // The consumer takes cm-0 and stalls; twenty more changes overflow its buffer of eight.
@@ -83,7 +84,7 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
         int beforeResume = received.Count;
 
         // As a client does when its watch closes: watch again from the last version it got.
-        using (var resumed = await WatchStream.OpenAsync(_host!, $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={Revision(received[^1].Object)}"))
+        using (var resumed = await WatchStream.OpenAsync(_host!.Get<ApiServerService>(), $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={Revision(received[^1].Object)}"))
         {
             while (Text(received[^1].Object["metadata"]!, "name") != "cm-20")
             {
@@ -113,9 +114,10 @@ public sealed class WatchInterruptionTests : IAsyncLifetime
 
     private async Task StartAsync(SqliteStoreOptions options)
     {
-        _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"), options);
+        _store = SqliteKeyValueStore.Open(_dir.File("state.db"), options);
         _held = new HeldWatchStore(_store, Prefix);
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _held);
+        var held = _held;
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0 }, held));
     }
 
     /// <summary>Stores a ConfigMap straight through the store: the watch is under test here, not the create path.</summary>

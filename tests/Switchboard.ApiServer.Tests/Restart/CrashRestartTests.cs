@@ -3,6 +3,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Switchboard.ApiServer.Tests.Client;
 using Switchboard.ApiServer.Tests.Support;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Restart;
 
@@ -14,14 +15,14 @@ namespace Switchboard.ApiServer.Tests.Restart;
 public abstract class CrashRestartTests : IDisposable
 {
     private const string Namespace = "crash";
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-crash-").FullName;
+    private readonly TempDirectory _dir = new("sb-crash-");
 
     protected abstract string Store { get; }
 
     [Fact]
     public async Task Objects_and_cluster_ips_survive_sigkill_and_no_ip_is_allocated_twice()
     {
-        using var server = new ApiServerProcess(_dir, Store, "--service-cluster-ip-range", "10.96.0.0/26");
+        using var server = new ApiServerProcess(_dir.Path, Store, "--service-cluster-ip-range", "10.96.0.0/26");
         await server.StartAsync();
         var before = new Dictionary<string, (string Uid, string Ip)>();
         using (var client = server.NewClient())
@@ -70,7 +71,7 @@ public abstract class CrashRestartTests : IDisposable
 
     public void Dispose()
     {
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
         GC.SuppressFinalize(this);
     }
 

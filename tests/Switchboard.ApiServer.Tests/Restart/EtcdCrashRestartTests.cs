@@ -1,4 +1,4 @@
-using Switchboard.Storage.Tests.Etcd;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Restart;
 

@@ -1,18 +1,19 @@
 using System.Security.Cryptography.X509Certificates;
 using Switchboard.ApiServer.Security;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Security;
 
 public sealed class ClusterCredentialsTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-creds-").FullName;
+    private readonly TempDirectory _dir = new("sb-creds-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void First_start_generates_a_ca_signed_serving_certificate_for_loopback()
     {
-        var credentials = ClusterCredentials.LoadOrCreate(_dir, TimeProvider.System);
+        var credentials = ClusterCredentials.LoadOrCreate(_dir.Path, TimeProvider.System);
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -28,8 +29,8 @@ public sealed class ClusterCredentialsTests : IDisposable
     [Fact]
     public void Later_starts_reuse_the_ca_certificate_and_token()
     {
-        var first = ClusterCredentials.LoadOrCreate(_dir, TimeProvider.System);
-        var second = ClusterCredentials.LoadOrCreate(_dir, TimeProvider.System);
+        var first = ClusterCredentials.LoadOrCreate(_dir.Path, TimeProvider.System);
+        var second = ClusterCredentials.LoadOrCreate(_dir.Path, TimeProvider.System);
 
         Assert.Equal(first.CertificateAuthority.Thumbprint, second.CertificateAuthority.Thumbprint);
         Assert.Equal(first.ServingCertificate.Thumbprint, second.ServingCertificate.Thumbprint);
@@ -41,9 +42,9 @@ public sealed class ClusterCredentialsTests : IDisposable
     [Fact]
     public void Kubeconfig_holds_server_ca_data_and_token()
     {
-        var credentials = ClusterCredentials.LoadOrCreate(_dir, TimeProvider.System);
+        var credentials = ClusterCredentials.LoadOrCreate(_dir.Path, TimeProvider.System);
 
-        string path = Kubeconfig.Write(_dir, new Uri("https://127.0.0.1:6443"), credentials);
+        string path = Kubeconfig.Write(_dir.Path, new Uri("https://127.0.0.1:6443"), credentials);
 
         string text = File.ReadAllText(path);
         Assert.Contains("server: https://127.0.0.1:6443", text, StringComparison.Ordinal);

@@ -10,31 +10,31 @@ namespace Switchboard.ApiServer.Tests.Support;
 /// </summary>
 public abstract class ApiServerFixture : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-api-").FullName;
+    private readonly TempDirectory _dir = new("sb-api-");
     private IKeyValueStore? _store;
-    private ApiServerHost? _host;
+    private ComponentTestHost? _host;
     private int _port;
 
-    public ApiServerHost Host => _host ?? throw new InvalidOperationException("server not started");
+    public ApiServerService Host => _host?.Get<ApiServerService>() ?? throw new InvalidOperationException("server not started");
 
     /// <summary>The store the server runs on (for compaction in tests).</summary>
     public IKeyValueStore Store => _store ?? throw new InvalidOperationException("store not open");
 
-    public string DataDirectory => _dir;
+    public string DataDirectory => _dir.Path;
 
     public Kubectl Kubectl => new(Host.KubeconfigPath, KubectlCache);
 
-    private string KubectlCache => Path.Combine(_dir, "kubectl-cache");
+    private string KubectlCache => _dir.File("kubectl-cache");
 
     public virtual async Task InitializeAsync()
     {
-        _store = await OpenStoreAsync(_dir);
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = 0 }, _store);
-        _port = _host.Url.Port;
+        _port = 0;
+        await StartAsync();
+        _port = Host.Url.Port;
     }
 
     /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>) whose stdout lines are read as they come.</summary>
-    public KubectlStream StartKubectl(params string[] args) => KubectlStream.Start(Host.KubeconfigPath, KubectlCache, args);
+    public RunningProcess StartKubectl(params string[] args) => Kubectl.Start(args);
 
     /// <summary>A KubernetesClient from DATA_DIR/kubeconfig, as a user would build it.</summary>
     public Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Host.KubeconfigPath));
@@ -50,14 +50,14 @@ public abstract class ApiServerFixture : IAsyncLifetime
     /// <summary>Starts the server again on the same data dir, store and port.</summary>
     public async Task StartAsync()
     {
-        _store = await OpenStoreAsync(_dir);
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDirectory = _dir, Port = _port }, _store);
+        var store = _store = await OpenStoreAsync(_dir.Path);
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = _port }, store));
     }
 
     public virtual async Task DisposeAsync()
     {
         await StopAsync();
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     protected abstract Task<IKeyValueStore> OpenStoreAsync(string dataDirectory);

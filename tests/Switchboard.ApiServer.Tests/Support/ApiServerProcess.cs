@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using k8s;
 using Switchboard.Testing;
 
@@ -13,8 +11,7 @@ public sealed class ApiServerProcess : IDisposable
 {
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
     private readonly string[] _arguments;
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private RunningProcess? _process;
 
     public ApiServerProcess(string dataDirectory, string store, params string[] extraArguments)
     {
@@ -30,78 +27,18 @@ public sealed class ApiServerProcess : IDisposable
     public Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
 
     /// <summary>Starts the server and waits for the line it logs once it serves.</summary>
-    public async Task StartAsync()
+    public Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "switchboard.dll"));
-        start.ArgumentList.Add("apiserver");
-        foreach (string argument in _arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Record(e.Data, serving);
-        process.ErrorDataReceived += (_, e) => Record(e.Data, serving);
-        process.Exited += (_, _) => serving.TrySetException(new InvalidOperationException($"the API server exited while starting:\n{Output()}"));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-        try
-        {
-            await serving.Task.WaitAsync(StartDeadline);
-        }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException($"the API server did not serve within {StartDeadline}:\n{Output()}");
-        }
+        _process = RunningProcess.Start(ChildProcess.DotnetHost, [Path.Combine(AppContext.BaseDirectory, "switchboard.dll"), "apiserver", .. _arguments]);
+        return _process.WaitForLineAsync(line => line.Contains("API server serving on ", StringComparison.Ordinal), "that it serves", StartDeadline);
     }
 
     /// <summary>SIGKILL, as a crash: no shutdown code runs.</summary>
     public void Kill()
     {
-        if (_process is null)
-        {
-            return;
-        }
-
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
+        _process?.Dispose();
         _process = null;
     }
 
     public void Dispose() => Kill();
-
-    private void Record(string? line, TaskCompletionSource serving)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
-        if (line.Contains("API server serving on ", StringComparison.Ordinal))
-        {
-            serving.TrySetResult();
-        }
-    }
-
-    private string Output()
-    {
-        lock (_output)
-        {
-            return _output.ToString();
-        }
-    }
 }

@@ -1,6 +1,6 @@
 using Switchboard.Storage;
 using Switchboard.Storage.Etcd;
-using Switchboard.Storage.Tests.Etcd;
+using Switchboard.Testing;
 
 namespace Switchboard.ApiServer.Tests.Support;
 

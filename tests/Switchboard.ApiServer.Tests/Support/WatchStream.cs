@@ -20,7 +20,7 @@ public sealed class WatchStream : IDisposable
         _lines = lines;
     }
 
-    public static async Task<WatchStream> OpenAsync(ApiServerHost host, string pathAndQuery)
+    public static async Task<WatchStream> OpenAsync(ApiServerService host, string pathAndQuery)
     {
         var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(host.KubeconfigPath);
         var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };

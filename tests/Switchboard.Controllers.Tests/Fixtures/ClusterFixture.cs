@@ -1,6 +1,6 @@
-using Switchboard.Testing;
 using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Kube.Hosting;
+using Switchboard.Testing;
 
 namespace Switchboard.Controllers.Tests.Fixtures;
 
@@ -9,8 +9,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     private readonly InProcessApiServer _server = new();
     private FakeNode? _node;
-    private CancellationTokenSource? _stopControllers;
-    private Task? _controllers;
+    private ComponentTestHost? _controllers;
 
     public InProcessApiServer Server => _server;
 
@@ -39,25 +38,22 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Starts the controller manager and waits until its caches have synced.</summary>
     public async Task StartControllersAsync()
     {
-        var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _stopControllers = new CancellationTokenSource();
-        var options = new ControllerOptions { OnSynced = synced.SetResult, Workers = 2, UnwatchedOwnerRecheck = TimeSpan.FromSeconds(1) };
-        _controllers = ControllerManager.RunAsync(Client, options, NullLoggerFactory.Instance, _stopControllers.Token);
-        await synced.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var options = new ControllerOptions { Workers = 2, UnwatchedOwnerRecheck = TimeSpan.FromSeconds(1) };
+        string kubeconfig = _server.KubeconfigPath;
+        _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(kubeconfig).AddControllers(options));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _controllers.Get<ControllerManager>().WaitUntilReadyAsync(deadline.Token);
     }
 
     /// <summary>Stops the controller manager (as a kill would, mid-work) and waits until it has stopped.</summary>
     public async Task StopControllersAsync()
     {
-        if (_stopControllers is null || _controllers is null)
+        if (_controllers is null)
         {
             return;
         }
 
-        await _stopControllers.CancelAsync();
-        await _controllers;
-        _stopControllers.Dispose();
-        _stopControllers = null;
+        await _controllers.DisposeAsync();
         _controllers = null;
     }
 }

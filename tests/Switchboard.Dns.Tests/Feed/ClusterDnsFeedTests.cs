@@ -1,4 +1,3 @@
-using InProcessApiServer = Switchboard.Testing.InProcessApiServer;
 using System.Net;
 using k8s;
 using k8s.Models;
@@ -8,6 +7,7 @@ using Switchboard.Dns.Operations;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.Tests.Support;
 using Switchboard.Dns.Zones;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.Feed;
 
@@ -28,7 +28,7 @@ public sealed class ClusterDnsFeedTests(InProcessApiServer api) : IClassFixture<
         _server = DnsServer.Start(_index, new DnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), UdpSockets = 1 }, TimeProvider.System);
         _feed = new ClusterDnsFeed(api.Client, _index, PodRecordMode.Insecure, mirror: null, _metrics, TimeProvider.System, NullLoggerFactory.Instance);
         _running = _feed.RunAsync(_stop.Token);
-        using var deadline = new CancellationTokenSource(Eventually.Deadline);
+        using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
         await _feed.WaitForSyncAsync(deadline.Token);
     }
 
@@ -57,11 +57,11 @@ public sealed class ClusterDnsFeedTests(InProcessApiServer api) : IClassFixture<
         string clusterIp = (await api.KubectlOkAsync("-n", "critical-app", "get", "service", "backend", "-o", "jsonpath={.spec.clusterIP}")).Trim();
         const string Name = "backend.critical-app.svc.cluster.local";
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Server, Name, "+short")).Trim() == clusterIp, $"dig {Name} answering {clusterIp}");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(Server, Name, "+short")).Trim() == clusterIp, $"dig {Name} answering {clusterIp}");
         Assert.Equal([Name + "."], Dig.Lines(await Dig.RunAsync(Server, "-x", clusterIp, "+short")));
 
         await api.KubectlOkAsync("-n", "critical-app", "delete", "service", "backend");
-        await Eventually.UntilAsync(async () => Dig.Status(await Dig.RunAsync(Server, Name)) == "NXDOMAIN", $"dig {Name} NXDOMAIN after the delete");
+        await Eventually.WaitAsync(async () => Dig.Status(await Dig.RunAsync(Server, Name)) == "NXDOMAIN", $"dig {Name} NXDOMAIN after the delete");
         Assert.True(_metrics.ProgrammingCount("service") >= 2, "programming latency recorded for the create and the delete");
     }
 
@@ -86,7 +86,7 @@ public sealed class ClusterDnsFeedTests(InProcessApiServer api) : IClassFixture<
             },
             "data");
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Server, "db.data.svc.cluster.local", "+short")).Trim() == "10.244.0.5", "the ready endpoint answered");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(Server, "db.data.svc.cluster.local", "+short")).Trim() == "10.244.0.5", "the ready endpoint answered");
         Assert.Equal(["10.244.0.5"], Dig.Lines(await Dig.RunAsync(Server, "db-0.db.data.svc.cluster.local", "+short", "+tcp")));
         Assert.True(_metrics.ProgrammingCount("endpointslice") >= 1);
     }
@@ -105,7 +105,7 @@ public sealed class ClusterDnsFeedTests(InProcessApiServer api) : IClassFixture<
             "pods");
         await api.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch("""{"status":{"podIP":"10.244.7.7","podIPs":[{"ip":"10.244.7.7"}]}}""", V1Patch.PatchType.MergePatch), "web", "pods");
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(server.EndPoint, "10-244-7-7.pods.pod.cluster.local", "+short")).Trim() == "10.244.7.7", "the pod's address answered");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(server.EndPoint, "10-244-7-7.pods.pod.cluster.local", "+short")).Trim() == "10.244.7.7", "the pod's address answered");
         Assert.Equal("NXDOMAIN", Dig.Status(await Dig.RunAsync(server.EndPoint, "10-244-7-8.pods.pod.cluster.local")));
 
         await stop.CancelAsync();

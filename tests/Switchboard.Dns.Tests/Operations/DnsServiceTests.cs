@@ -1,11 +1,10 @@
-using InProcessApiServer = Switchboard.Testing.InProcessApiServer;
-using PrometheusScrape = Switchboard.Testing.PrometheusScrape;
 using System.Net;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Dns.Tests.Support;
+using Switchboard.Kube.Hosting;
 using Switchboard.Storage;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.Operations;
 
@@ -15,9 +14,11 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly CapturingLoggerFactory _logs = new();
     private readonly FakeUpstream _upstream = new((name, _) => FakeReply.Address(60, "192.0.2.44"));
-    private DnsServiceHost? _host;
+    private ComponentTestHost? _host;
 
-    private IPEndPoint Dns => _host!.EndPoints[0];
+    private DnsService Service => _host!.Get<DnsService>();
+
+    private IPEndPoint Dns => Service.EndPoints[0];
 
     public async Task InitializeAsync()
     {
@@ -29,8 +30,8 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
             QueryLog = true,
             UdpSockets = 1,
         };
-        _host = await DnsService.StartAsync(options, api.Client, api.Store, _logs, TimeProvider.System, CancellationToken.None);
-        await Eventually.UntilAsync(async () => (await GetAsync("/ready")).Status == HttpStatusCode.OK, "/ready answering 200");
+        _host = await ComponentTestHost.StartAsync(services => services.AddKubeClient(api.KubeconfigPath).AddClusterDns(options, api.Store), logs: _logs);
+        await Eventually.WaitAsync(async () => (await GetAsync("/ready")).Status == HttpStatusCode.OK, "/ready answering 200");
     }
 
     public async Task DisposeAsync()
@@ -71,7 +72,7 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
             "shop");
         string ip = created.Spec.ClusterIP;
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Dns, "cart.shop.svc.cluster.local", "+short")).Trim() == ip, "the new service answered");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(Dns, "cart.shop.svc.cluster.local", "+short")).Trim() == ip, "the new service answered");
         IReadOnlyList<KeyValue> leaves = await Eventually.StoreAsync(api.Store, "/skydns/local/cluster/svc/shop/cart/", kv => kv.Count == 1, "cart mirrored");
         string metrics = (await GetAsync("/metrics")).Body;
 
@@ -84,15 +85,17 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
     {
         await api.Store.PutAsync("/skydns/local/skydns/registry/x", System.Text.Encoding.UTF8.GetBytes("""{"host":"10.1.2.3"}"""));
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(Dns, "registry.skydns.local", "+short")).Trim() == "10.1.2.3", "the SkyDNS record answered");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(Dns, "registry.skydns.local", "+short")).Trim() == "10.1.2.3", "the SkyDNS record answered");
     }
 
     [Fact]
     public async Task Until_the_api_answers_cluster_names_are_servfail_and_ready_is_503()
     {
-        using var unreachable = new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" });
         var options = new DnsServiceOptions { Listen = [new IPEndPoint(IPAddress.Loopback, 0)], OperationsEndPoint = new IPEndPoint(IPAddress.Loopback, 0), Forward = false, UdpSockets = 1 };
-        await using DnsServiceHost host = await DnsService.StartAsync(options, unreachable, null, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+        await using var components = await ComponentTestHost.StartAsync(services => services
+            .AddKubeClient(_ => new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }))
+            .AddClusterDns(options));
+        var host = components.Get<DnsService>();
 
         string answer = await Dig.RunAsync(host.EndPoints[0], "nothing.default.svc.cluster.local");
         using HttpResponseMessage ready = await Http.GetAsync(new Uri($"http://{host.OperationsEndPoint}/ready"));
@@ -104,7 +107,7 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
 
     private async Task<(HttpStatusCode Status, string Body)> GetAsync(string path)
     {
-        using HttpResponseMessage response = await Http.GetAsync(new Uri($"http://{_host!.OperationsEndPoint}{path}"));
+        using HttpResponseMessage response = await Http.GetAsync(new Uri($"http://{Service.OperationsEndPoint}{path}"));
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 }

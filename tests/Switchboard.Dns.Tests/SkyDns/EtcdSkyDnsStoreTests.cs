@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Dns.SkyDns;
-using Switchboard.Dns.Tests.Support;
 using Switchboard.Storage;
-using Switchboard.Storage.Tests.Etcd;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.SkyDns;
 
@@ -29,22 +27,7 @@ public sealed class EtcdSkyDnsStoreTests(EtcdCluster etcd) : SkyDnsStoreTests, I
 
     protected override Task<IKeyValueStore> OpenStoreAsync() => Task.FromResult<IKeyValueStore>(etcd.OpenStore());
 
-    private async Task<string> EtcdctlAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("/usr/bin/etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["ETCDCTL_API"] = "3";
-        start.ArgumentList.Add("--endpoints=" + etcd.Members[0].ClientUrl);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        string error = await process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(deadline.Token);
-        Assert.True(process.ExitCode == 0, $"etcdctl failed: {error}");
-        return await output;
-    }
+    private async Task<string> EtcdctlAsync(params string[] arguments) =>
+        (await ChildProcess.RunAsync("/usr/bin/etcdctl", ["--endpoints=" + etcd.Members[0].ClientUrl, .. arguments], new Dictionary<string, string> { ["ETCDCTL_API"] = "3" }))
+            .EnsureSuccess("etcdctl " + string.Join(' ', arguments)).Stdout;
 }

@@ -6,6 +6,7 @@ using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Tests.Support;
 using Switchboard.Storage;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.SkyDns;
 
@@ -40,12 +41,12 @@ public abstract class SkyDnsStoreTests : IAsyncLifetime
         var cluster = new TestCluster();
         await using DnsServer server = DnsServer.Start(cluster.Index, new DnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), UdpSockets = 1 }, TimeProvider.System, null, new DnsServerParts(SkyDns: zone));
 
-        await Eventually.UntilAsync(async () => (await Dig.RunAsync(server.EndPoint, "web.skydns.local", "+short")).Trim() == "10.0.0.1", "the stored record served");
+        await Eventually.WaitAsync(async () => (await Dig.RunAsync(server.EndPoint, "web.skydns.local", "+short")).Trim() == "10.0.0.1", "the stored record served");
         await Store.PutAsync($"{Prefix}/local/skydns/web/b", Encoding.UTF8.GetBytes("""{"host":"10.0.0.2"}"""));
-        await Eventually.UntilAsync(async () => Dig.Lines(await Dig.RunAsync(server.EndPoint, "web.skydns.local", "+short")).Length == 2, "a put record served");
+        await Eventually.WaitAsync(async () => Dig.Lines(await Dig.RunAsync(server.EndPoint, "web.skydns.local", "+short")).Length == 2, "a put record served");
         await Store.DeleteAsync($"{Prefix}/local/skydns/web/a");
         await Store.DeleteAsync($"{Prefix}/local/skydns/web/b");
-        await Eventually.UntilAsync(async () => Dig.Status(await Dig.RunAsync(server.EndPoint, "web.skydns.local")) == "NXDOMAIN", "deleted records gone");
+        await Eventually.WaitAsync(async () => Dig.Status(await Dig.RunAsync(server.EndPoint, "web.skydns.local")) == "NXDOMAIN", "deleted records gone");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Tests.Support;
@@ -123,7 +124,7 @@ public sealed class SkyDnsZoneTests
     [Fact]
     public void Before_the_first_load_the_zone_answers_servfail()
     {
-        var zone = new SkyDnsZone(new SkyDnsOptions(), new TestTimeProvider(TestCluster.Now));
+        var zone = new SkyDnsZone(new SkyDnsOptions(), new FakeTimeProvider(TestCluster.Now));
 
         Assert.Equal(DnsResponseCode.ServFail, Ask(zone, "web.skydns.local", DnsRecordType.A).Code);
     }
@@ -150,7 +151,7 @@ public sealed class SkyDnsZoneTests
 
     internal static SkyDnsZone Zone()
     {
-        var zone = new SkyDnsZone(new SkyDnsOptions(), new TestTimeProvider(TestCluster.Now));
+        var zone = new SkyDnsZone(new SkyDnsOptions(), new FakeTimeProvider(TestCluster.Now));
         zone.ReplaceAll(Records.Select(r => (r.Key, Encoding.UTF8.GetBytes(r.Value))));
         return zone;
     }

@@ -1,17 +1,18 @@
 using Switchboard.Storage;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.SkyDns;
 
 public sealed class SqliteSkyDnsStoreTests : SkyDnsStoreTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sb-skydns-").FullName;
+    private readonly TempDirectory _dir = new("sb-skydns-");
 
-    protected override Task<IKeyValueStore> OpenStoreAsync() => Task.FromResult<IKeyValueStore>(SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db")));
+    protected override Task<IKeyValueStore> OpenStoreAsync() => Task.FromResult<IKeyValueStore>(SqliteKeyValueStore.Open(_dir.File("state.db")));
 
     protected override Task CloseAsync()
     {
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
         return Task.CompletedTask;
     }
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net;
+using Switchboard.Testing;
 
 namespace Switchboard.Dns.Tests.Support;
 
@@ -10,34 +10,8 @@ internal static class Dig
 
     public static async Task<string> RunAsync(IPEndPoint server, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])[$"@{server.Address}", "-p", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "+tries=1", "+time=5", .. arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dig did not start");
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        Task<string> output = process.StandardOutput.ReadToEndAsync(deadline.Token);
-        Task<string> error = process.StandardError.ReadToEndAsync(deadline.Token);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw new TimeoutException($"dig {string.Join(' ', arguments)} did not finish within 30 s");
-        }
-
-        string text = await output + await error;
-        Assert.True(process.ExitCode == 0, $"dig {string.Join(' ', arguments)} exited {process.ExitCode}: {text}");
-        return text;
+        ProcessResult result = await ChildProcess.RunAsync(Path, [$"@{server.Address}", "-p", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "+tries=1", "+time=5", .. arguments]);
+        return result.EnsureSuccess("dig " + string.Join(' ', arguments)).Stdout + result.Stderr;
     }
 
     /// <summary>The answer lines of <c>+short</c> output.</summary>

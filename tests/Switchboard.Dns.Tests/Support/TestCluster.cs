@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.Wire;
 using Switchboard.Dns.Zones;
@@ -15,7 +16,7 @@ internal sealed class TestCluster
 
     public TestCluster(ClusterZoneOptions? options = null, bool synced = true)
     {
-        Index = new ClusterDnsIndex(options ?? new ClusterZoneOptions(), new TestTimeProvider(Now));
+        Index = new ClusterDnsIndex(options ?? new ClusterZoneOptions(), new FakeTimeProvider(Now));
         Handler = new DnsQueryHandler(Index, 1232);
         Index.ReplaceAll(
             [Namespace("default"), Namespace("other")],

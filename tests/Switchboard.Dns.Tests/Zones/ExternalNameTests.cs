@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.Tests.Support;
 using Switchboard.Dns.Wire;
@@ -11,7 +12,7 @@ public sealed class ExternalNameTests
 {
     private const string Alias = "alias.default.svc.cluster.local";
 
-    private readonly ClusterDnsIndex _index = new(new ClusterZoneOptions(), new TestTimeProvider(TestCluster.Now));
+    private readonly ClusterDnsIndex _index = new(new ClusterZoneOptions(), new FakeTimeProvider(TestCluster.Now));
 
     public ExternalNameTests()
     {

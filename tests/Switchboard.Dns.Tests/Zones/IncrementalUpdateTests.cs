@@ -1,4 +1,5 @@
 using CsCheck;
+using Microsoft.Extensions.Time.Testing;
 using k8s.Models;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.Tests.Support;
@@ -56,7 +57,7 @@ public sealed class IncrementalUpdateTests
         Operation.Array[1, 30].Sample(operations =>
         {
             var options = new ClusterZoneOptions { Pods = PodRecordMode.Verified };
-            var time = new TestTimeProvider(TestCluster.Now);
+            var time = new FakeTimeProvider(TestCluster.Now);
             var incremental = new ClusterDnsIndex(options, time);
             incremental.MarkSynced();
             var world = new World();

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Switchboard.Kube.Informers;
 
 namespace Switchboard.Kube.Tests.Informers;
@@ -124,21 +125,30 @@ public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLif
     }
 
     [Fact]
-    public async Task Resync_hands_every_cached_object_to_the_update_handlers_again()
+    public async Task Resync_hands_every_cached_object_to_the_update_handlers_again_once_per_period()
     {
         await CreatePodAsync("steady");
-        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance, options: new InformerOptions { ResyncPeriod = TimeSpan.FromMilliseconds(100) });
-        var resynced = new ConcurrentBag<string>();
+        var period = TimeSpan.FromMinutes(10);
+        var time = new FakeTimeProvider();
+        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance, time, new InformerOptions { ResyncPeriod = period });
+        var resynced = new ConcurrentQueue<string>();
         informer.AddHandler(onUpdate: (old, current) =>
         {
             if (ReferenceEquals(old, current))
             {
-                resynced.Add(current.Metadata.Name);
+                resynced.Enqueue(current.Metadata.Name);
             }
         });
         var run = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+
+        // The resync timer started with RunAsync, on the fake clock: nothing is handed out again until a period has passed.
+        time.Advance(period - TimeSpan.FromSeconds(1));
+        Assert.Empty(resynced);
+        time.Advance(TimeSpan.FromSeconds(1));
 
         await Eventually.WaitAsync(() => resynced.Contains("steady"), "a resync update for the unchanged pod");
+        Assert.Single(resynced, name => name == "steady");
         await _stop.CancelAsync();
         await run;
     }

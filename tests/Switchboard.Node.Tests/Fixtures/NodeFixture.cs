@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Kube.Hosting;
 using Switchboard.Controllers;
 using Switchboard.Testing;
 
@@ -14,9 +14,8 @@ namespace Switchboard.Node.Tests.Fixtures;
 public sealed class NodeFixture : IAsyncLifetime
 {
     private readonly InProcessApiServer _server = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _controllers;
-    private NodeAgent? _agent;
+    private ComponentTestHost? _controllers;
+    private ComponentTestHost? _node;
 
     public InProcessApiServer Server => _server;
 
@@ -35,9 +34,8 @@ public sealed class NodeFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _server.InitializeAsync();
-        var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _controllers = ControllerManager.RunAsync(Client, new ControllerOptions { OnSynced = synced.SetResult, Workers = 2 }, NullLoggerFactory.Instance, _stop.Token);
-        await synced.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(_server.KubeconfigPath).AddControllers(new ControllerOptions { Workers = 2 }));
+        await _controllers.Get<ControllerManager>().WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         Options = new NodeOptions
         {
             NodeName = "node-1",
@@ -54,22 +52,20 @@ public sealed class NodeFixture : IAsyncLifetime
     /// <summary>Starts the node agent and waits until it is ready.</summary>
     public async Task StartNodeAsync()
     {
-        _agent = new NodeAgent(Options, NullLoggerFactory.Instance, client: Client);
-        await _agent.StartAsync(CancellationToken.None);
-        await _agent.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        _node = await ComponentTestHost.StartAsync(services => services.AddKubeClient(_server.KubeconfigPath).AddNode(Options));
+        await _node.Get<NodeAgent>().WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Stops the agent as a restart would: its pods keep running.</summary>
     public async Task StopNodeAsync()
     {
-        if (_agent is null)
+        if (_node is null)
         {
             return;
         }
 
-        await _agent.StopAsync(CancellationToken.None);
-        _agent.Dispose();
-        _agent = null;
+        await _node.DisposeAsync();
+        _node = null;
     }
 
     public async Task DisposeAsync()
@@ -80,14 +76,12 @@ public sealed class NodeFixture : IAsyncLifetime
             await NodeTeardown.RunAsync(Options);
         }
 
-        await _stop.CancelAsync();
         if (_controllers is not null)
         {
-            await _controllers;
+            await _controllers.DisposeAsync();
         }
 
         await _server.DisposeAsync();
-        _stop.Dispose();
     }
 
     /// <summary>Runs <c>switchboard exec</c> in the pod; returns exit code and output.</summary>

@@ -1,10 +1,10 @@
-using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Compaction;
 using Switchboard.Storage.Etcd;
-using Switchboard.Storage.Tests.Etcd;
+using Switchboard.Storage.Tests.Support;
+using Switchboard.Testing;
 
 namespace Switchboard.Storage.Tests.Compaction;
 
@@ -41,15 +41,8 @@ public sealed class PeriodicCompactorTests(EtcdCluster etcd) : IClassFixture<Etc
         await using var store = EtcdKeyValueStore.Connect(etcd.Location, new EtcdStoreOptions { CompactionInterval = Interval }, clock);
         var written = await store.PutAsync(_prefix + "k", Encoding.UTF8.GetBytes("history"));
 
-        // The timer runs on the fake clock, so there is no event to await: advance it one interval at a time until
-        // the compaction shows. With no further writes, the revision one interval ago is the one just written.
-        var stopwatch = Stopwatch.StartNew();
-        while (await store.GetCompactedRevisionAsync() != written.ModRevision)
-        {
-            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), $"waited 20s for the compaction to revision {written.ModRevision}");
-            clock.Advance(Interval);
-            await Task.Delay(20);
-        }
+        // With no further writes, the revision one interval ago is the one just written.
+        await Compactions.AdvanceUntilCompactedAsync(store, clock, Interval, written.ModRevision);
 
         Assert.Equal("history", Encoding.UTF8.GetString((await store.GetAsync(written.Key))!.Value));
     }

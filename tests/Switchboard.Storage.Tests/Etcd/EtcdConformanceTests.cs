@@ -1,4 +1,5 @@
 using Switchboard.Storage.Tests.Conformance;
+using Switchboard.Testing;
 
 namespace Switchboard.Storage.Tests.Etcd;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Switchboard.Storage.Tests.Conformance;
-using Switchboard.Storage.Tests.Support;
 using Xunit.Abstractions;
+using Switchboard.Testing;
 
 namespace Switchboard.Storage.Tests.Etcd;
 
@@ -25,7 +25,7 @@ public sealed class EtcdFailoverTests(EtcdClusterOfThree etcd, ITestOutputHelper
     [InlineData(Outage.Shutdown)]
     public async Task Writes_reads_and_a_running_watch_go_on_while_any_one_member_is_down(Outage outage)
     {
-        var log = new RecordingLoggerFactory();
+        var log = new CapturingLoggerFactory();
         try
         {
             await LoseEachMemberInTurnAsync(outage, log);
@@ -40,7 +40,7 @@ public sealed class EtcdFailoverTests(EtcdClusterOfThree etcd, ITestOutputHelper
         }
     }
 
-    private async Task LoseEachMemberInTurnAsync(Outage outage, RecordingLoggerFactory log)
+    private async Task LoseEachMemberInTurnAsync(Outage outage, CapturingLoggerFactory log)
     {
         await using var store = etcd.OpenStore(loggerFactory: log);
         string prefix = EtcdCluster.NewPrefix();

@@ -1,5 +1,6 @@
 using Switchboard.Storage.Etcd;
 using Switchboard.Storage.Tests.Conformance;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Etcd;
@@ -206,7 +207,7 @@ public sealed class EtcdKeyValueStoreTests(EtcdCluster etcd) : IClassFixture<Etc
     public async Task Bad_input_is_refused_without_asking_etcd()
     {
         // Nothing listens here: a request that reached the network would fail as unavailable, not as invalid.
-        int port = EtcdCluster.FreePorts(1)[0];
+        int port = FreePort.Next();
         await using var nowhere = EtcdKeyValueStore.Connect(
             StoreLocation.Parse($"etcd://127.0.0.1:{port}"),
             new EtcdStoreOptions { CompactionInterval = null, RequestTimeout = TimeSpan.FromSeconds(2) });

@@ -5,14 +5,17 @@ using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Compaction;
 using Switchboard.Storage.Sqlite;
 using Switchboard.Storage.Tests.Support;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
 public sealed class SqliteCompactionTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private string StorePath => _directory.File("store.db");
 
     [Fact]
     public async Task Compaction_keeps_the_latest_version_of_live_keys_and_later_history()
@@ -74,20 +77,20 @@ public sealed class SqliteCompactionTests : IDisposable
     public async Task Automatic_compaction_follows_the_clock()
     {
         var interval = TimeSpan.FromMinutes(5);
-        var logs = new RecordingLoggerFactory();
+        var logs = new CapturingLoggerFactory();
         await using var store = SqliteKeyValueStore.Open(
-            _directory.StorePath, new SqliteStoreOptions { CompactionInterval = interval }, _time, logs);
+            StorePath, new SqliteStoreOptions { CompactionInterval = interval }, _time, logs);
         await WriteAsync(store, 5);
 
         // The compactor's timer runs on the fake clock: advance it an interval at a time until the
         // compaction shows. With no further writes, the revision one interval ago is the last one written.
-        await AdvanceUntilCompactedAsync(store, interval, 5);
+        await Compactions.AdvanceUntilCompactedAsync(store, _time, interval, 5);
         var compacted = await Assert.ThrowsAsync<StorageException>(() => store.RangeAsync("/", new RangeOptions(Revision: 4)));
         Assert.Equal(StorageError.Compacted, compacted.Error);
         Assert.Equal(5, (await store.RangeAsync("/", new RangeOptions(Revision: 5))).Items[0].Version);
 
         await WriteAsync(store, 5);
-        await AdvanceUntilCompactedAsync(store, interval, 10);
+        await Compactions.AdvanceUntilCompactedAsync(store, _time, interval, 10);
         Assert.DoesNotContain(logs.Messages, m => m.Contains("failed", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -117,26 +120,12 @@ public sealed class SqliteCompactionTests : IDisposable
         }
     }
 
-    private async Task AdvanceUntilCompactedAsync(SqliteKeyValueStore store, TimeSpan interval, long revision) =>
-        await Poll.UntilAsync(
-            async () =>
-            {
-                if (await store.GetCompactedRevisionAsync() == revision)
-                {
-                    return true;
-                }
-
-                _time.Advance(interval);
-                return false;
-            },
-            $"automatic compaction to revision {revision}");
-
     private SqliteKeyValueStore Open(TimeSpan compactionInterval) =>
-        SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);
+        SqliteKeyValueStore.Open(StorePath, new SqliteStoreOptions { CompactionInterval = compactionInterval }, _time);
 
     private List<long> LogRevisions()
     {
-        using var connection = new SqliteConnection($"Data Source={_directory.StorePath};Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={StorePath};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT revision FROM kv_log ORDER BY revision";

@@ -1,7 +1,8 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
+using Xunit.Abstractions;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
@@ -9,22 +10,30 @@ namespace Switchboard.Storage.Tests.Sqlite;
 /// kill -9 in the middle of concurrent writes: every write the child saw acknowledged is there after
 /// reopening, with the revision it was acknowledged at, and the revisions have no holes.
 /// </summary>
-public sealed class SqliteCrashTests : IDisposable
+public sealed class SqliteCrashTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    /// <summary>Replays the kill delays of a failed run: the test prints the seed it drew them from.</summary>
+    private const string SeedVariable = "SWITCHBOARD_CRASH_SEED";
+
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
+
+    private string StorePath => _directory.File("store.db");
 
     [Fact]
     public async Task Acknowledged_writes_survive_kill_9_and_revisions_have_no_holes()
     {
+        int seed = Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } given ? int.Parse(given, CultureInfo.InvariantCulture) : Random.Shared.Next();
+        output.WriteLine($"kill delays drawn from seed {seed}; replay with {SeedVariable}={seed}");
+        var random = new Random(seed);
         var acknowledged = new Dictionary<string, long>();
         for (int round = 0; round < 2; round++)
         {
-            foreach (var (key, revision) in await RunAndKillWriterAsync($"/round{round}"))
+            foreach (var (key, revision) in await RunAndKillWriterAsync($"/round{round}", TimeSpan.FromMilliseconds(random.Next(500, 2000))))
             {
                 acknowledged.Add(key, revision);
             }
 
-            await using var store = SqliteKeyValueStore.Open(_directory.StorePath);
+            await using var store = SqliteKeyValueStore.Open(StorePath);
             long storeRevision = await store.GetRevisionAsync();
             var all = await store.RangeAsync(string.Empty, default);
 
@@ -44,57 +53,22 @@ public sealed class SqliteCrashTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private async Task<List<(string Key, long Revision)>> RunAndKillWriterAsync(string prefix)
+    private async Task<List<(string Key, long Revision)>> RunAndKillWriterAsync(string prefix, TimeSpan killAfter)
     {
-        string writer = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        string writerPath = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "CrashWriterPath").Value!;
-        Assert.True(File.Exists(writer), $"the crash writer is not built at {writer}");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { writer, _directory.StorePath, "16", prefix })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var lines = new ConcurrentQueue<string>();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reading = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                if (line == "ready")
-                {
-                    ready.TrySetResult();
-                }
-                else
-                {
-                    lines.Enqueue(line);
-                }
-            }
-        });
-        var errors = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(500, 2000)));
-            if (process.HasExited)
-            {
-                Assert.Fail($"the writer exited early: {await errors}");
-            }
-        }
-        finally
-        {
-            process.Kill(); // SIGKILL on Linux
-        }
-
-        await process.WaitForExitAsync();
-        await reading;
+        Assert.True(File.Exists(writerPath), $"the crash writer is not built at {writerPath}");
+        using var writer = RunningProcess.Start(ChildProcess.DotnetHost, [writerPath, StorePath, "16", prefix]);
+        await writer.WaitForLineAsync(line => line == "ready", "ready", TimeSpan.FromSeconds(60));
+        await Task.Delay(killAfter);
+        Assert.False(writer.HasExited, $"the writer exited early:\n{writer.Output}");
+        writer.Kill(); // SIGKILL on Linux
 
         // The child prints each line with one write to the pipe; anything malformed would not count as acknowledged.
-        return lines
+        return writer.StandardOutputLines
             .Select(line => line.Split(' '))
             .Where(parts => parts.Length == 2 && long.TryParse(parts[1], out _))
-            .Select(parts => (parts[0], long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)))
+            .Select(parts => (parts[0], long.Parse(parts[1], CultureInfo.InvariantCulture)))
             .ToList();
     }
 }

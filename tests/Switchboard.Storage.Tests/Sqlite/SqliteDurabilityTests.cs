@@ -1,21 +1,24 @@
 using Microsoft.Data.Sqlite;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
 public sealed class SqliteDurabilityTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
+
+    private string StorePath => _directory.File("store.db");
 
     [Fact]
     public async Task The_store_commits_through_a_write_ahead_log_fsynced_on_every_commit()
     {
-        await using var store = SqliteKeyValueStore.Open(_directory.StorePath);
+        await using var store = SqliteKeyValueStore.Open(StorePath);
         await store.PutAsync("/a", Bytes("1"));
 
         Assert.Equal(2, store.SynchronousLevel);
-        using var connection = new SqliteConnection($"Data Source={_directory.StorePath};Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={StorePath};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode";
@@ -25,7 +28,7 @@ public sealed class SqliteDurabilityTests : IDisposable
     [Fact]
     public async Task Reopening_restores_keys_history_and_revisions()
     {
-        await using (var store = SqliteKeyValueStore.Open(_directory.StorePath))
+        await using (var store = SqliteKeyValueStore.Open(StorePath))
         {
             var a = await store.CreateAsync("/a", Bytes("1"));
             await store.UpdateAsync("/a", Bytes("2"), a.ModRevision);
@@ -33,7 +36,7 @@ public sealed class SqliteDurabilityTests : IDisposable
             await store.DeleteAsync("/b");
         }
 
-        await using var reopened = SqliteKeyValueStore.Open(_directory.StorePath);
+        await using var reopened = SqliteKeyValueStore.Open(StorePath);
         Assert.Equal(4, await reopened.GetRevisionAsync());
         var a2 = (await reopened.GetAsync("/a"))!;
         Assert.Equal((1L, 2L, 2L), (a2.CreateRevision, a2.ModRevision, a2.Version));
@@ -52,7 +55,7 @@ public sealed class SqliteDurabilityTests : IDisposable
     public async Task A_torn_tail_of_the_log_is_discarded_and_the_store_goes_on()
     {
         string crashed = Path.Combine(_directory.Path, "crashed.db");
-        await using (var store = SqliteKeyValueStore.Open(_directory.StorePath))
+        await using (var store = SqliteKeyValueStore.Open(StorePath))
         {
             for (int i = 1; i <= 100; i++)
             {
@@ -61,8 +64,8 @@ public sealed class SqliteDurabilityTests : IDisposable
 
             // With the writer idle, the files are what a power cut would leave: copy them, then append
             // half a frame of garbage to the log as an interrupted commit would.
-            File.Copy(_directory.StorePath, crashed);
-            File.Copy(_directory.StorePath + "-wal", crashed + "-wal");
+            File.Copy(StorePath, crashed);
+            File.Copy(StorePath + "-wal", crashed + "-wal");
             var garbage = new byte[2000];
             Random.Shared.NextBytes(garbage);
             using var wal = new FileStream(crashed + "-wal", FileMode.Append);
@@ -79,7 +82,7 @@ public sealed class SqliteDurabilityTests : IDisposable
     [Fact]
     public async Task A_written_value_is_copied_so_the_caller_may_reuse_its_buffer()
     {
-        await using var store = SqliteKeyValueStore.Open(_directory.StorePath);
+        await using var store = SqliteKeyValueStore.Open(StorePath);
         var buffer = Bytes("first");
         var watch = store.WatchAsync("/", 0).TakeAsync(2);
         await store.PutAsync("/a", buffer);
@@ -93,14 +96,14 @@ public sealed class SqliteDurabilityTests : IDisposable
     [Fact]
     public async Task A_store_file_has_one_owner_at_a_time()
     {
-        await using (var store = SqliteKeyValueStore.Open(_directory.StorePath))
+        await using (var store = SqliteKeyValueStore.Open(StorePath))
         {
-            var second = Assert.Throws<StorageException>(() => SqliteKeyValueStore.Open(_directory.StorePath));
+            var second = Assert.Throws<StorageException>(() => SqliteKeyValueStore.Open(StorePath));
             Assert.Equal(StorageError.Unavailable, second.Error);
             await store.PutAsync("/a", Bytes("1"));
         }
 
-        await using var reopened = SqliteKeyValueStore.Open(_directory.StorePath);
+        await using var reopened = SqliteKeyValueStore.Open(StorePath);
         Assert.Equal(1, await reopened.GetRevisionAsync());
     }
 

@@ -1,13 +1,16 @@
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
 public sealed class SqliteExpiryTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private string StorePath => _directory.File("store.db");
 
     [Fact]
     public async Task A_key_expires_after_its_time_to_live_like_an_etcd_lease()
@@ -47,7 +50,7 @@ public sealed class SqliteExpiryTests : IDisposable
         Assert.NotNull(await store.GetAsync("/b"));
 
         _time.Advance(TimeSpan.FromSeconds(31));
-        await Poll.UntilAsync(async () => await store.GetAsync("/b") is null, "/b to expire at 60 s");
+        await Eventually.WaitAsync(async () => await store.GetAsync("/b") is null, "/b to expire at 60 s");
         Assert.NotNull(await store.GetAsync("/a"));
     }
 
@@ -62,17 +65,17 @@ public sealed class SqliteExpiryTests : IDisposable
 
         _time.Advance(TimeSpan.FromSeconds(50));
         await using var reopened = Open();
-        await Poll.UntilAsync(async () => await reopened.GetAsync("/short") is null, "/short, expired while closed, to be deleted");
+        await Eventually.WaitAsync(async () => await reopened.GetAsync("/short") is null, "/short, expired while closed, to be deleted");
         Assert.NotNull(await reopened.GetAsync("/long"));
 
         _time.Advance(TimeSpan.FromSeconds(51));
-        await Poll.UntilAsync(async () => await reopened.GetAsync("/long") is null, "/long to expire at 100 s");
+        await Eventually.WaitAsync(async () => await reopened.GetAsync("/long") is null, "/long to expire at 100 s");
         Assert.Equal(4, await reopened.GetRevisionAsync());
     }
 
     public void Dispose() => _directory.Dispose();
 
     private SqliteKeyValueStore Open() =>
-        SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { CompactionInterval = TimeSpan.Zero }, _time);
+        SqliteKeyValueStore.Open(StorePath, new SqliteStoreOptions { CompactionInterval = TimeSpan.Zero }, _time);
 
 }

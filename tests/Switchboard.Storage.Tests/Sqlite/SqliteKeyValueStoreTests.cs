@@ -1,17 +1,20 @@
 using System.Text;
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
 public sealed class SqliteKeyValueStoreTests : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
     private SqliteKeyValueStore _store = null!;
+
+    private string StorePath => _directory.File("store.db");
 
     public Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(_directory.StorePath);
+        _store = SqliteKeyValueStore.Open(StorePath);
         return Task.CompletedTask;
     }
 

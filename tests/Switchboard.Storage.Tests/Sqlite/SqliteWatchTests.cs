@@ -1,16 +1,19 @@
 using Switchboard.Storage.Sqlite;
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Sqlite;
 
 public sealed class SqliteWatchTests : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _directory = new("switchboard-sqlite-");
     private SqliteKeyValueStore _store = null!;
+
+    private string StorePath => _directory.File("store.db");
 
     public Task InitializeAsync()
     {
-        _store = SqliteKeyValueStore.Open(_directory.StorePath, new SqliteStoreOptions { WatchBufferSize = 4096 });
+        _store = SqliteKeyValueStore.Open(StorePath, new SqliteStoreOptions { WatchBufferSize = 4096 });
         return Task.CompletedTask;
     }
 
@@ -94,7 +97,7 @@ public sealed class SqliteWatchTests : IAsyncLifetime
         await using var store = SqliteKeyValueStore.Open(Path.Combine(_directory.Path, "slow.db"), new SqliteStoreOptions { WatchBufferSize = 4 });
         await using var watch = store.WatchAsync("/", 0).GetAsyncEnumerator();
         var first = watch.MoveNextAsync().AsTask();
-        await Poll.UntilAsync(() => store.LiveWatchers == 1, "the watch to subscribe to live events");
+        await Eventually.WaitAsync(() => store.LiveWatchers == 1, "the watch to subscribe to live events");
 
         // The consumer takes one event and then stops reading while 20 more are written: the writers are not
         // held up, and the watch ends once its buffer of 4 overflows.
@@ -150,7 +153,7 @@ public sealed class SqliteWatchTests : IAsyncLifetime
     {
         await using var store = SqliteKeyValueStore.Open(Path.Combine(_directory.Path, "closing.db"));
         var watch = store.WatchAsync("/", 0).TakeAsync(1);
-        await Poll.UntilAsync(() => store.LiveWatchers == 1, "the watch to subscribe to live events");
+        await Eventually.WaitAsync(() => store.LiveWatchers == 1, "the watch to subscribe to live events");
         await store.DisposeAsync();
 
         var error = await Assert.ThrowsAsync<StorageException>(() => watch);

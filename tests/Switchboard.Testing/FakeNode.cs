@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Kube.Informers;
 using Switchboard.Kube.Queues;
 
-namespace Switchboard.Controllers.Tests.Fixtures;
+namespace Switchboard.Testing;
 
 /// <summary>
 /// A stand-in for a node agent (tests and the controllers benchmark only): registers a Ready node, starts every pod

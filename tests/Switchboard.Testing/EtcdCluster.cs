@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Switchboard.Storage;
 using Switchboard.Storage.Etcd;
 
-namespace Switchboard.Storage.Tests.Etcd;
+namespace Switchboard.Testing;
 
 /// <summary>
 /// A real etcd (Debian etcd-server at /usr/bin/etcd) on 127.0.0.1 with free ports and a temp data dir, for
@@ -21,7 +20,7 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
 
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
     private readonly int _size;
-    private readonly string _dataDir = Directory.CreateTempSubdirectory("switchboard-etcd-").FullName;
+    private readonly TempDirectory _dataDir = new("switchboard-etcd-");
     private readonly List<EtcdMember> _members = [];
 
     public EtcdCluster()
@@ -47,11 +46,11 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
     {
         try
         {
-            var ports = FreePorts(2 * _size);
-            string token = Path.GetFileName(_dataDir);
+            int[] ports = [.. Enumerable.Range(0, 2 * _size).Select(_ => FreePort.Next())];
+            string token = Path.GetFileName(_dataDir.Path);
             for (int i = 0; i < _size; i++)
             {
-                _members.Add(new EtcdMember($"m{i}", ports[2 * i], ports[(2 * i) + 1], Path.Combine(_dataDir, $"m{i}")));
+                _members.Add(new EtcdMember($"m{i}", ports[2 * i], ports[(2 * i) + 1], _dataDir.File($"m{i}")));
             }
 
             string initialCluster = string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"));
@@ -103,25 +102,7 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
             member.Kill();
         }
 
-        if (Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
-
-    /// <summary>Distinct free loopback ports: all are held open together so none is handed out twice.</summary>
-    internal static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            listeners.ForEach(l => l.Stop());
-        }
+        _dataDir.Dispose();
     }
 
     /// <summary>One etcd process; killed by PID, started again on the same data dir to rejoin the cluster.</summary>
@@ -129,7 +110,7 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
     {
         private static readonly HttpClient Health = new() { Timeout = TimeSpan.FromSeconds(2) };
         private string[] _arguments = [];
-        private Process? _process;
+        private RunningProcess? _process;
 
         internal EtcdMember(string name, int clientPort, int peerPort, string dataDir)
         {
@@ -153,66 +134,32 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
 
         public bool IsRunning => _process is { HasExited: false };
 
-        private string LogPath => DataDir + ".log";
-
         internal void Configure(string[] arguments) => _arguments = arguments;
 
-        /// <summary>Starts etcd, its output appended to a log beside its data dir (read back when it does not come up).</summary>
+        /// <summary>Starts etcd; what it logs is kept, to show when it does not come up.</summary>
         public void Start()
         {
-            // sh only redirects; exec makes the PID etcd's own.
-            var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$LOG\" 2>&1");
-            start.ArgumentList.Add(EtcdPath);
-            foreach (string argument in _arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.Environment["LOG"] = LogPath;
+            var environment = new Dictionary<string, string>();
             if (RuntimeInformation.OSArchitecture != Architecture.X64)
             {
-                start.Environment["ETCD_UNSUPPORTED_ARCH"] = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+                environment["ETCD_UNSUPPORTED_ARCH"] = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
             }
 
-            _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {EtcdPath}");
+            _process = RunningProcess.Start(EtcdPath, _arguments, environment);
         }
 
         /// <summary>SIGKILL, as a crash: no goodbye to clients or peers.</summary>
         public void Kill()
         {
-            if (_process is null)
-            {
-                return;
-            }
-
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-
-            _process.Dispose();
+            _process?.Dispose();
             _process = null;
         }
 
         /// <summary>SIGTERM: etcd says goodbye to its clients and hands over leadership before it exits.</summary>
         public void Stop()
         {
-            if (_process is null)
-            {
-                return;
-            }
-
-            using (var kill = Process.Start("/bin/kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                kill.WaitForExit();
-            }
-
-            _process.WaitForExit();
-            _process.Dispose();
-            _process = null;
+            _process?.Terminate();
+            Kill();
         }
 
         /// <summary>Polls /health (there is no event to await from another process) until it says true.</summary>
@@ -245,10 +192,6 @@ public class EtcdCluster : IAsyncLifetime, IDisposable
             throw new TimeoutException($"etcd {Name} was not healthy within {deadline}:\n{ReadLog()}");
         }
 
-        private string ReadLog()
-        {
-            string[] lines = File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
-            return string.Join('\n', lines.TakeLast(30));
-        }
+        private string ReadLog() => string.Join('\n', (_process?.Output ?? "").Split('\n').TakeLast(30));
     }
 }

@@ -1,4 +1,4 @@
-namespace Switchboard.Storage.Tests.Etcd;
+namespace Switchboard.Testing;
 
 /// <summary>Three etcd members, to lose one and go on.</summary>
 public sealed class EtcdClusterOfThree : EtcdCluster

@@ -1,0 +1,111 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Hosting;
+using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Metrics;
+using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Security;
+using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
+using Switchboard.Storage;
+
+namespace Switchboard.ApiServer;
+
+/// <summary>
+/// The Kubernetes-compatible API server as a component: HTTPS with a generated CA, bearer-token auth, and the REST
+/// API over an <see cref="IKeyValueStore"/>. Its start returns once it serves and DATA_DIR/kubeconfig is written, so
+/// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically.
+/// </summary>
+public sealed partial class ApiServerService(ApiServerOptions options, IKeyValueStore store, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+    : Component(ComponentName)
+{
+    public const string ComponentName = "apiserver";
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServerService>();
+    private readonly CancellationTokenSource _stopping = new();
+    private WebApplication? _app;
+    private ResourceCatalog? _catalog;
+    private ApiServerMetrics? _metrics;
+    private MetricsRegistry? _ownRegistry;
+    private Uri? _url;
+    private string? _kubeconfigPath;
+
+    /// <summary>The HTTPS URL the server answers on.</summary>
+    public Uri Url => _url ?? throw new InvalidOperationException("the API server has not started");
+
+    /// <summary>DATA_DIR/kubeconfig: CA data, server URL and the admin token.</summary>
+    public string KubeconfigPath => _kubeconfigPath ?? throw new InvalidOperationException("the API server has not started");
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
+        var context = new RegistryContext(store, time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
+        var catalog = new ResourceCatalog(context, options, loggerFactory);
+
+        // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
+        await catalog.Repair.RunOnceAsync(cancellationToken);
+        _ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
+        _metrics = new ApiServerMetrics(options.Metrics ?? _ownRegistry!, store, catalog.Handlers.Select(h => h.Kind), time);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, readiness, _metrics, _logger);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = StorageLimits.MaxValueBytes * 2L;
+            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
+        });
+        _app = builder.Build();
+        _app.Use(_metrics.InvokeAsync);
+        _app.Run(handler.InvokeAsync);
+
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        int port = new Uri(address).Port;
+        string host = options.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Address.ToString();
+        var url = new Uri($"https://{(options.Address.Equals(IPAddress.IPv6Loopback) ? "[::1]" : host)}:{port}");
+
+        await ClusterBootstrap.EnsureAsync(catalog, host, port, cancellationToken);
+        _kubeconfigPath = Kubeconfig.Write(options.DataDirectory, url, credentials);
+        _url = url;
+        _catalog = catalog;
+        LogServing(_logger, url, _kubeconfigPath);
+        MarkReady();
+    }
+
+    protected override Task RunAsync(CancellationToken stoppingToken) =>
+        _catalog!.Repair.RunPeriodicallyAsync(options.AllocationRepairInterval, stoppingToken);
+
+    protected override async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
+        await _stopping.CancelAsync();
+        if (_app is not null)
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(stop.Token);
+            await _app.DisposeAsync();
+            _app = null;
+        }
+
+        _metrics?.Dispose();
+        _metrics = null;
+        _ownRegistry?.Dispose();
+        _ownRegistry = null;
+    }
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
+    private static partial void LogServing(ILogger logger, Uri url, string kubeconfig);
+}

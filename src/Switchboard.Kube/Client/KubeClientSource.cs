@@ -1,0 +1,22 @@
+using k8s;
+
+namespace Switchboard.Kube.Client;
+
+/// <summary>
+/// The API client the components of one process share, made on first use: in <c>switchboard up</c> the API server
+/// writes the kubeconfig the client is built from only once it serves, after the components were created.
+/// </summary>
+public sealed class KubeClientSource(Func<IKubernetes> create) : IDisposable
+{
+    private readonly Lazy<IKubernetes> _client = new(create);
+
+    public IKubernetes Client => _client.Value;
+
+    public void Dispose()
+    {
+        if (_client.IsValueCreated)
+        {
+            _client.Value.Dispose();
+        }
+    }
+}

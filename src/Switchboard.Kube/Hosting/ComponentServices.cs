@@ -1,0 +1,42 @@
+using System.Net;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Client;
+using Switchboard.Kube.Metrics;
+
+namespace Switchboard.Kube.Hosting;
+
+/// <summary>How a component joins a process's host: the <c>Add…</c> method of each component calls <see cref="AddComponent"/>.</summary>
+public static class ComponentServices
+{
+    /// <summary>Registers <typeparamref name="T"/> as a hosted service, started in the order added, and its readiness check as <paramref name="name"/>.</summary>
+    public static IServiceCollection AddComponent<T>(this IServiceCollection services, string name, Func<IServiceProvider, T> create)
+        where T : Component
+    {
+        services.AddSingleton(create);
+        services.AddHostedService(provider => provider.GetRequiredService<T>());
+        services.AddHealthChecks().Add(new HealthCheckRegistration(name, provider => provider.GetRequiredService<T>(), HealthStatus.Unhealthy, [Readiness.Tag]));
+        services.TryAddSingleton<Readiness>();
+        services.TryAddSingleton<MetricsRegistry>();
+        return services;
+    }
+
+    /// <summary>Serves the process's <c>/metrics</c> and <c>/healthz</c> on <paramref name="address"/>, as a component of its own.</summary>
+    public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services, IPEndPoint address) =>
+        services.AddComponent(MetricsEndpoint.ComponentName, provider => new MetricsEndpoint(
+            address, provider.GetRequiredService<MetricsRegistry>(), provider.GetRequiredService<Readiness>(), provider.GetRequiredService<ILoggerFactory>()));
+
+    /// <summary>The API client the process's components share, built from <paramref name="kubeconfigPath"/> when the first one starts.</summary>
+    public static IServiceCollection AddKubeClient(this IServiceCollection services, string kubeconfigPath) =>
+        services.AddKubeClient(_ => KubeClients.FromKubeconfig(kubeconfigPath));
+
+    /// <summary>The API client the process's components share, made by <paramref name="create"/> when the first one starts.</summary>
+    public static IServiceCollection AddKubeClient(this IServiceCollection services, Func<IServiceProvider, IKubernetes> create)
+    {
+        services.AddSingleton(provider => new KubeClientSource(() => create(provider)));
+        return services;
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Hosting;
+
+namespace Switchboard.Commands;
+
+/// <summary>
+/// Runs components in one .NET Generic Host until SIGINT/SIGTERM (the host's console lifetime) or until one fails:
+/// a failure, at start or later, stops every component and ends the command with one line naming it and exit code 1.
+/// </summary>
+internal static partial class ComponentHost
+{
+    public static async Task<int> RunAsync(ILoggerFactory loggerFactory, Action<IServiceCollection> addComponents, Action? started = null)
+    {
+        var logger = loggerFactory.CreateLogger(typeof(ComponentHost));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.Configure<HostOptions>(options =>
+        {
+            options.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+
+            // Components stop in their own time (watches end, listeners close); a deadline would cut that short.
+            options.ShutdownTimeout = Timeout.InfiniteTimeSpan;
+        });
+        addComponents(builder.Services);
+        using IHost host = builder.Build();
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => LogStopping(logger));
+        ComponentException? failure = null;
+        try
+        {
+            await host.StartAsync();
+            started?.Invoke();
+            await host.WaitForShutdownAsync();
+        }
+        catch (Exception e) when (Failure(e) is { } failed)
+        {
+            // A start that failed leaves the components before it running: they stop now.
+            failure = failed;
+            await host.StopAsync();
+        }
+
+        failure ??= host.Services.GetServices<IHostedService>().OfType<Component>()
+            .Select(c => c.ExecuteTask?.Exception is { } e ? Failure(e) : null)
+            .FirstOrDefault(e => e is not null);
+        if (failure is null)
+        {
+            return 0;
+        }
+
+        LogFailed(logger, failure.Message);
+        return 1;
+    }
+
+    private static ComponentException? Failure(Exception e) => e switch
+    {
+        ComponentException failure => failure,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(Failure).FirstOrDefault(f => f is not null),
+        _ => null,
+    };
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "{Failure}")]
+    private static partial void LogFailed(ILogger logger, string failure);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "stopping")]
+    private static partial void LogStopping(ILogger logger);
+}
