@@ -62,7 +62,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         await catalog.Repair.RunOnceAsync(cancellationToken);
         MetricsRegistry? ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
         var metrics = new ApiServerMetrics(options.Metrics ?? ownRegistry!, store, catalog.Handlers.Select(h => h.Kind), time);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness, metrics, logger);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, options.Readiness.Check, metrics, logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);

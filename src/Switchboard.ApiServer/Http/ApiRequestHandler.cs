@@ -8,7 +8,6 @@ using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
 using Switchboard.Kube.Metrics;
-using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
 
@@ -23,11 +22,11 @@ internal sealed partial class ApiRequestHandler
     private readonly DiscoveryDocuments _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
-    private readonly ReadinessGate _readiness;
+    private readonly ReadinessCheck _readiness;
     private readonly ApiServerMetrics _metrics;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ReadinessGate readiness, ApiServerMetrics metrics, ILogger logger)
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, ReadinessCheck readiness, ApiServerMetrics metrics, ILogger logger)
     {
         _metrics = metrics;
         _readiness = readiness;
@@ -51,13 +50,12 @@ internal sealed partial class ApiRequestHandler
         }
         catch (ApiException e) when (!http.Response.HasStarted)
         {
+            if (e.InnerException is { } storeFailure)
+            {
+                LogStorageFailure(_logger, http.Request.Method, http.Request.Path, storeFailure);
+            }
+
             await ApiJson.WriteErrorAsync(http, e);
-        }
-        catch (StorageException e) when (!http.Response.HasStarted)
-        {
-            LogStorageFailure(_logger, http.Request.Method, http.Request.Path, e);
-            var error = e.Error == StorageError.Unavailable ? ApiException.Unavailable(e.Message) : ApiException.Internal(e.Message);
-            await ApiJson.WriteErrorAsync(http, error);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -83,7 +81,7 @@ internal sealed partial class ApiRequestHandler
 
         if (segments.Length >= 1 && segments[0] == "readyz")
         {
-            bool ready = _readiness.Check(out string report);
+            bool ready = _readiness(out string report);
             http.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError;
             http.Response.ContentType = "text/plain; charset=utf-8";
             await http.Response.WriteAsync(http.Request.Query.ContainsKey("verbose") || !ready ? report : "ok", http.RequestAborted);
