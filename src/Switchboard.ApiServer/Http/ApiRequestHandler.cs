@@ -6,6 +6,7 @@ using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.Kube.Metrics;
 
