@@ -1,9 +1,9 @@
+using k8s;
+using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
-using k8s;
-using k8s.Models;
 
 namespace Switchboard.ApiServer.Http;
 

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.Kube.Serialization;
-using k8s;
-using k8s.Models;
 
 namespace Switchboard.ApiServer.Http;
 

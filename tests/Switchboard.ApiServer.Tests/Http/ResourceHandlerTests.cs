@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Errors;
@@ -8,7 +9,6 @@ using Switchboard.ApiServer.Kinds;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.Storage.Sqlite;
-using k8s.Models;
 
 namespace Switchboard.ApiServer.Tests.Http;
 
