@@ -2,11 +2,14 @@ using k8s.Models;
 
 namespace Switchboard.ApiServer.Errors;
 
-/// <summary>A request failure that is answered with a Kubernetes <c>Status</c> object.</summary>
+/// <summary>
+/// A request failure that is answered with a Kubernetes <c>Status</c> object. Its inner exception, when there is one,
+/// is the server-side failure behind it (a store that failed), which the server logs.
+/// </summary>
 internal sealed class ApiException : Exception
 {
-    public ApiException(V1Status status)
-        : base(status.Message)
+    public ApiException(V1Status status, Exception? cause = null)
+        : base(status.Message, cause)
     {
         Status = status;
     }
@@ -73,9 +76,13 @@ internal sealed class ApiException : Exception
 
     public static ApiException Unauthorized() => Create(401, "Unauthorized", "Unauthorized");
 
-    public static ApiException Internal(string message) => Create(500, "InternalError", "Internal error occurred: " + message);
+    public static ApiException Internal(string message, Exception? cause = null) => Create(500, "InternalError", "Internal error occurred: " + message, cause: cause);
 
-    public static ApiException Unavailable(string message) => Create(503, "ServiceUnavailable", message);
+    public static ApiException Unavailable(string message, Exception? cause = null) => Create(503, "ServiceUnavailable", message, cause: cause);
+
+    /// <summary>A body over the server's limit, as kube-apiserver's limitedReadBody refuses it.</summary>
+    public static ApiException RequestEntityTooLarge(long limit) =>
+        Create(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     public static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
     {
@@ -89,8 +96,8 @@ internal sealed class ApiException : Exception
         Code = code,
     };
 
-    private static ApiException Create(int code, string reason, string message, V1StatusDetails? details = null) =>
-        new(Failure(code, reason, message, details));
+    private static ApiException Create(int code, string reason, string message, V1StatusDetails? details = null, Exception? cause = null) =>
+        new(Failure(code, reason, message, details), cause);
 
     private static string Qualified(string resource, string group) => group.Length == 0 ? resource : resource + "." + group;
 

@@ -1,12 +1,12 @@
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Registry;
 
 namespace Switchboard.ApiServer.Hosting;
 
 /// <summary>
 /// What a fresh cluster has from the first start: namespaces default, kube-system and kube-public, and the
-/// <c>kubernetes</c> Service on the first address of the service range pointing at this API server.
+/// <c>kubernetes</c> Service on the first address of the service range pointing at this API server. Written through
+/// the registry's stores, with the defaults, validation and allocation every write gets.
 /// </summary>
 internal static class ClusterBootstrap
 {
@@ -14,7 +14,7 @@ internal static class ClusterBootstrap
     {
         foreach (string name in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
         {
-            await CreateIfMissingAsync(() => catalog.Namespaces.Store.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken));
+            await CreateIfMissingAsync(() => catalog.Namespaces.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken));
         }
 
         var service = new V1Service
@@ -30,9 +30,9 @@ internal static class ClusterBootstrap
                 Ports = [new V1ServicePort { Name = "https", Port = 443, Protocol = "TCP", TargetPort = port }],
             },
         };
-        if (await catalog.Services.Store.TryGetAsync("default", "kubernetes", cancellationToken) is null)
+        if (await catalog.Services.TryGetAsync("default", "kubernetes", cancellationToken) is null)
         {
-            await CreateIfMissingAsync(() => catalog.Services.Store.CreateAsync("default", service, false, cancellationToken));
+            await CreateIfMissingAsync(() => catalog.Services.CreateAsync("default", service, false, cancellationToken));
         }
 
         // The endpoints follow the API server's current address and port.
@@ -41,7 +41,7 @@ internal static class ClusterBootstrap
             Metadata = new V1ObjectMeta { Name = "kubernetes", Labels = new Dictionary<string, string> { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
             Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = advertiseAddress }], Ports = [new Corev1EndpointPort { Name = "https", Port = port, Protocol = "TCP" }] }],
         };
-        await catalog.Endpoints.Store.UpdateAsync("default", "kubernetes", endpoints, null, false, cancellationToken);
+        await catalog.Endpoints.UpdateAsync("default", "kubernetes", endpoints, null, false, cancellationToken);
     }
 
     private static async Task CreateIfMissingAsync(Func<Task> create)

@@ -6,10 +6,10 @@ using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
-using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Http;
 
@@ -52,13 +52,12 @@ internal sealed partial class ApiRequestHandler
         }
         catch (ApiException e) when (!http.Response.HasStarted)
         {
+            if (e.InnerException is { } storeFailure)
+            {
+                LogStorageFailure(_logger, http.Request.Method, http.Request.Path, storeFailure);
+            }
+
             await ApiJson.WriteErrorAsync(http, e);
-        }
-        catch (StorageException e) when (!http.Response.HasStarted)
-        {
-            LogStorageFailure(_logger, http.Request.Method, http.Request.Path, e);
-            var error = e.Error == StorageError.Unavailable ? ApiException.Unavailable(e.Message) : ApiException.Internal(e.Message);
-            await ApiJson.WriteErrorAsync(http, error);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Requests;
 
 namespace Switchboard.ApiServer.Http;
 

@@ -43,19 +43,19 @@ internal sealed class WatchWriter<T>
         await _http.Response.Body.FlushAsync(_http.RequestAborted);
     }
 
-    public Task WriteAsync(string type, T obj, CancellationToken cancellationToken)
+    public Task WriteAsync(WatchEventType type, T obj, CancellationToken cancellationToken)
     {
         long.TryParse(obj.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long revision);
         if (!_asTable)
         {
             // The same bytes for every watch that sees this object.
-            byte[] line = SharedWatchCodec<T>.Line(type, obj);
+            byte[] line = SharedWatchLines<T>.Line(type, obj);
             return WriteLineAsync(_ => line, revision, cancellationToken);
         }
 
         string json = TableWriter.Build(_columns, [obj], _time.GetUtcNow(), _http.Request.Query["includeObject"], obj.Metadata.ResourceVersion, null, !_headersSent).ToJsonString();
         _headersSent = true;
-        return WriteEventAsync(type, _ => json, revision, cancellationToken);
+        return WriteEventAsync(SharedWatchLines<T>.TypeName(type), _ => json, revision, cancellationToken);
     }
 
     public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken) =>

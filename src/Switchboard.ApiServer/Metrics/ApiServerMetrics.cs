@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
-using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Requests;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
 

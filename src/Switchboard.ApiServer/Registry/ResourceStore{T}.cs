@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using k8s;
@@ -14,7 +15,8 @@ namespace Switchboard.ApiServer.Registry;
 /// <summary>
 /// The generic registry of one kind over <see cref="IKeyValueStore"/>: metadata (uid, timestamps, generation,
 /// generateName), optimistic concurrency on the store revision, status/spec separation, finalizers and
-/// graceful deletion. Kind-specific behaviour comes from the <see cref="ResourceStrategy{T}"/>.
+/// graceful deletion, and typed watches through selectors. Kind-specific behaviour comes from the
+/// <see cref="ResourceStrategy{T}"/>. A storage failure leaves it only as the API error <see cref="StorageErrors"/> makes of it.
 /// </summary>
 internal sealed class ResourceStore<T>
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
@@ -36,11 +38,11 @@ internal sealed class ResourceStore<T>
 
     private IKeyValueStore Store => _context.Store;
 
-    public async Task<T?> TryGetAsync(string? ns, string name, CancellationToken cancellationToken)
+    public Task<T?> TryGetAsync(string? ns, string name, CancellationToken cancellationToken) => Translated(async () =>
     {
         var kv = await Store.GetAsync(Kind.Key(ns, name), cancellationToken);
         return kv is null ? null : ObjectCodec.Decode<T>(kv);
-    }
+    });
 
     public async Task<T> GetAsync(string? ns, string name, CancellationToken cancellationToken) =>
         await TryGetAsync(ns, name, cancellationToken) ?? throw NotFound(name);
@@ -85,18 +87,32 @@ internal sealed class ResourceStore<T>
                 }
             }
         }
-        catch (StorageException e) when (e.Error == StorageError.Compacted && continueToken is not null)
+        catch (StorageException e)
         {
-            throw ApiException.Expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+            throw StorageErrors.ToApi(e, revision, continuing: continueToken is not null);
         }
-        catch (StorageException e) when (e.Error == StorageError.Compacted)
+    }
+
+    /// <summary>
+    /// Opens a watch of a collection through selectors: from the current state when <paramref name="after"/> is null
+    /// (its objects come first, as ADDED events do), else from just after that revision, which must not be compacted
+    /// (410 Expired). A change that takes an object out of the selection is its DELETED event.
+    /// </summary>
+    public async Task<ResourceWatch<T>> WatchAsync(string? ns, LabelSelector labels, FieldSelector fields, long? after, CancellationToken cancellationToken)
+    {
+        if (after is not { } from)
         {
-            throw ApiException.Expired($"too old resource version: {revision} ({e.Revision})");
+            var list = await ListAsync(ns, labels, fields, 0, null, 0, cancellationToken);
+            return new ResourceWatch<T>(list.Items, list.Revision, ChangesAsync(ns, labels, fields, list.Revision, default));
         }
-        catch (StorageException e) when (e.Error == StorageError.FutureRevision)
+
+        long compacted = await Translated(() => Store.GetCompactedRevisionAsync(cancellationToken));
+        if (from < compacted)
         {
-            throw ApiException.Internal($"Too large resource version: {revision}, current: {e.Revision}");
+            throw StorageErrors.TooOld(from, compacted);
         }
+
+        return new ResourceWatch<T>([], from, ChangesAsync(ns, labels, fields, from, default));
     }
 
     public bool Matches(T obj, LabelSelector labels, FieldSelector fields) =>
@@ -114,7 +130,10 @@ internal sealed class ResourceStore<T>
         }
     }
 
-    public async Task<T> CreateAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken)
+    public Task<T> CreateAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken) =>
+        Translated(() => CreateCoreAsync(ns, obj, dryRun, cancellationToken));
+
+    private async Task<T> CreateCoreAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken)
     {
         obj.Metadata ??= new V1ObjectMeta();
         var meta = obj.Metadata;
@@ -203,7 +222,10 @@ internal sealed class ResourceStore<T>
         UpdateCoreAsync(ns, name, expectedResourceVersion, current => mutate(current is null ? new T { Metadata = new V1ObjectMeta { Name = name } } : ObjectCodec.Decode<T>(current)), subresource, dryRun, cancellationToken);
 
     /// <summary><see cref="UpdateWithAsync"/> with the desired object made from the stored one (null: there is none).</summary>
-    private async Task<T> UpdateCoreAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, CancellationToken cancellationToken)
+    private Task<T> UpdateCoreAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, CancellationToken cancellationToken) =>
+        Translated(() => ReadModifyWriteAsync(ns, name, expectedResourceVersion, desired, subresource, dryRun, cancellationToken));
+
+    private async Task<T> ReadModifyWriteAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, CancellationToken cancellationToken)
     {
         string key = Kind.Key(ns, name);
         while (true)
@@ -216,7 +238,7 @@ internal sealed class ResourceStore<T>
                     var created = desired(null);
                     created.Metadata ??= new V1ObjectMeta();
                     created.Metadata.Name = name;
-                    return await CreateAsync(ns, created, dryRun, cancellationToken);
+                    return await CreateCoreAsync(ns, created, dryRun, cancellationToken);
                 }
 
                 throw NotFound(name);
@@ -293,7 +315,10 @@ internal sealed class ResourceStore<T>
     /// Deletes an object, or only marks it (deletionTimestamp) while finalizers remain, the propagation policy asks
     /// for the garbage collector's help, or the kind deletes gracefully. Returns the object as last seen.
     /// </summary>
-    public async Task<T> DeleteAsync(string? ns, string name, DeleteRequest request, CancellationToken cancellationToken)
+    public Task<T> DeleteAsync(string? ns, string name, DeleteRequest request, CancellationToken cancellationToken) =>
+        Translated(() => DeleteCoreAsync(ns, name, request, cancellationToken));
+
+    private async Task<T> DeleteCoreAsync(string? ns, string name, DeleteRequest request, CancellationToken cancellationToken)
     {
         string key = Kind.Key(ns, name);
         while (true)
@@ -389,6 +414,84 @@ internal sealed class ResourceStore<T>
     };
 
     public ApiException NotFound(string name) => ApiException.NotFound(Kind.Plural, name, Kind.Group);
+
+    /// <summary>Runs a store operation; a storage failure comes out as its API error.</summary>
+    private static async Task<TResult> Translated<TResult>(Func<Task<TResult>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (StorageException e)
+        {
+            throw StorageErrors.ToApi(e);
+        }
+    }
+
+    private async IAsyncEnumerable<ResourceEvent<T>> ChangesAsync(string? ns, LabelSelector labels, FieldSelector fields, long after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var changes = Store.WatchAsync(Kind.Prefix(ns), after, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await changes.MoveNextAsync())
+                {
+                    yield break;
+                }
+            }
+            catch (StorageException e) when (e.Error == StorageError.WatchCanceled)
+            {
+                // The store dropped a slow watcher. As kube-apiserver's watch cache closes an unresponsive watcher: the
+                // watch just ends, no error, and the client watches again from the last version it got.
+                yield break;
+            }
+            catch (StorageException e)
+            {
+                throw StorageErrors.ToApi(e, after);
+            }
+
+            foreach (var change in Translate(changes.Current, labels, fields))
+            {
+                yield return change;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Turns a key change into watch events as seen through the selectors (a change out of the selection is DELETED).
+    /// Objects come from <see cref="SharedWatchObjects{T}"/>, shared with the other watches.
+    /// </summary>
+    private IEnumerable<ResourceEvent<T>> Translate(WatchEvent change, LabelSelector labels, FieldSelector fields)
+    {
+        bool selective = !labels.IsEmpty || !fields.IsEmpty;
+        if (change.Type == Storage.WatchEventType.Deleted)
+        {
+            if (change.Previous is { Value.Length: > 0 })
+            {
+                var previous = SharedWatchObjects<T>.DecodeDeleted(change);
+                if (Matches(previous, labels, fields))
+                {
+                    yield return new(k8s.WatchEventType.Deleted, previous);
+                }
+            }
+
+            yield break;
+        }
+
+        bool hadPrevious = change.Previous is { Value.Length: > 0 };
+        bool wasIn = hadPrevious && (!selective || Matches(SharedWatchObjects<T>.Decode(change.Previous!), labels, fields));
+        var current = SharedWatchObjects<T>.Decode(change.Current);
+        bool isIn = !selective || Matches(current, labels, fields);
+        if (isIn)
+        {
+            yield return new(wasIn ? k8s.WatchEventType.Modified : k8s.WatchEventType.Added, current);
+        }
+        else if (wasIn)
+        {
+            yield return new(k8s.WatchEventType.Deleted, current);
+        }
+    }
 
     /// <summary>
     /// Takes from <paramref name="obj"/> only what the target may change: the main resource keeps the old status,

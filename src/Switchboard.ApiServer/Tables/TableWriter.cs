@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Tables;
 
@@ -53,14 +54,14 @@ internal static class TableWriter
                 case "None":
                     break;
                 case "Object":
-                    row["object"] = JsonNode.Parse(KubernetesJson.Serialize(item));
+                    row["object"] = ModelJson.ToNode(item);
                     break;
                 default:
                     row["object"] = new JsonObject
                     {
                         ["kind"] = "PartialObjectMetadata",
                         ["apiVersion"] = "meta.k8s.io/v1",
-                        ["metadata"] = JsonNode.Parse(KubernetesJson.Serialize(item.Metadata)),
+                        ["metadata"] = ModelJson.ToNode(item.Metadata),
                     };
                     break;
             }

@@ -2,7 +2,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.ApiServer.Allocation;
-using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Hosting;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
 using Switchboard.Kube.Selectors;
@@ -35,12 +35,12 @@ public sealed class RangeRepairTests : IAsyncLifetime
         _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
         _context = new RegistryContext(_store, new FakeTimeProvider(DateTimeOffset.UtcNow), new Random(1));
         _catalog = new ResourceCatalog(_context, new ApiServerOptions { DataDirectory = _dir.Path }, NullLoggerFactory.Instance);
-        await _catalog.Namespaces.Store.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = "default" } }, false, CancellationToken.None);
+        await _catalog.Namespaces.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = "default" } }, false, CancellationToken.None);
 
         // The allocator a create goes through, on the catalog's key; the repair over it as the server builds it.
         _allocator = new RangeAllocator(_store, "/registry/ranges/serviceips", Range.Text, Range.Size, Range.StaticOffset, new Random(2));
         var subject = RepairSubject.ClusterIps(Range);
-        _repair = new RangeRepair(_allocator, _catalog.Services.Store, subject, new EventRecorder(EventStore.Store, _context, subject.Component), NullLogger<RangeRepair>.Instance);
+        _repair = new RangeRepair(_allocator, _catalog.Services, subject, new EventRecorder(_catalog.Events, _context, subject.Component), NullLogger<RangeRepair>.Instance);
     }
 
     public async Task DisposeAsync()
@@ -48,8 +48,6 @@ public sealed class RangeRepairTests : IAsyncLifetime
         await Store.DisposeAsync();
         _dir.Dispose();
     }
-
-    private ResourceHandler<Corev1Event> EventStore => Catalog.Handlers.OfType<ResourceHandler<Corev1Event>>().Single();
 
     [Fact]
     public async Task A_create_whose_object_lands_after_a_repair_pass_keeps_its_address()
@@ -90,7 +88,7 @@ public sealed class RangeRepairTests : IAsyncLifetime
     [Fact]
     public async Task A_shared_address_and_one_outside_the_range_are_warned_about_once_each_however_often_found()
     {
-        var alpha = await Catalog.Services.Store.CreateAsync("default", new V1Service
+        var alpha = await Catalog.Services.CreateAsync("default", new V1Service
         {
             Metadata = new V1ObjectMeta { Name = "alpha" },
             Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80 }] },
@@ -101,7 +99,7 @@ public sealed class RangeRepairTests : IAsyncLifetime
         await Repair.RunOnceAsync(CancellationToken.None);
         await Repair.RunOnceAsync(CancellationToken.None);
 
-        var events = (await EventStore.Store.ListAsync("default", LabelSelector.Everything, FieldSelector.Everything, 0, null, 0, CancellationToken.None)).Items;
+        var events = (await Catalog.Events.ListAsync("default", LabelSelector.Everything, FieldSelector.Everything, 0, null, 0, CancellationToken.None)).Items;
         Assert.Equal(
             [
                 ("beta", "ClusterIPAlreadyAllocated", $"Cluster IP [IPv4]:{alpha.Spec.ClusterIP} was assigned to multiple services; please recreate service", 2),

@@ -1,0 +1,72 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Allocation;
+using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Kinds;
+using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Tables;
+
+namespace Switchboard.ApiServer.Hosting;
+
+/// <summary>
+/// Every served kind, a line each (model type, strategy, scope, short names, subresources): the registry's store of
+/// each, with the kind's strategy and the allocators plugged in, and its REST handler.
+/// </summary>
+internal sealed class ResourceCatalog
+{
+    private readonly List<IResourceHandler> _handlers = [];
+
+    public ResourceCatalog(RegistryContext context, ApiServerOptions options, ILoggerFactory loggerFactory)
+    {
+        var range = ClusterIpRange.Parse(options.ServiceClusterIpRange);
+        var clusterIps = new RangeAllocator(context.Store, "/registry/ranges/serviceips", range.Text, range.Size, range.StaticOffset, context.Random);
+        int nodePortCount = options.NodePortRangeEnd - options.NodePortRangeStart + 1;
+        var nodePorts = new RangeAllocator(context.Store, "/registry/ranges/servicenodeports", $"{options.NodePortRangeStart}-{options.NodePortRangeEnd}", nodePortCount, Math.Min(Math.Max(16, nodePortCount / 32), 128), context.Random);
+        ClusterIps = range;
+
+        Namespaces = Serve(context, ResourceKind<V1Namespace>.Create(new NamespaceStrategy(), namespaced: false, ["ns"], status: true));
+        Services = Serve(context, ResourceKind<V1Service>.Create(new ServiceStrategy(range, clusterIps, nodePorts, options.NodePortRangeStart), namespaced: true, ["svc"], all: true, status: true));
+        Endpoints = Serve(context, ResourceKind<V1Endpoints>.Create(new EndpointsStrategy(), namespaced: true, ["ep"], createOnUpdate: true));
+        Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
+        Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
+        Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
+        Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
+        Serve(context, ResourceKind<V1Deployment>.Create(new DeploymentStrategy(), namespaced: true, ["deploy"], all: true, status: true, scale: new ScaleAccess<V1Deployment>(
+            d => d.Spec?.Replicas ?? 0, (d, n) => d.Spec.Replicas = n, d => d.Status?.Replicas ?? 0, d => Columns.Selector(d.Spec?.Selector))));
+        Serve(context, ResourceKind<V1ReplicaSet>.Create(new ReplicaSetStrategy(), namespaced: true, ["rs"], all: true, status: true, scale: new ScaleAccess<V1ReplicaSet>(
+            r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
+        Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
+
+        RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
+            new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());
+        Repair = new ServiceAllocationRepair(
+            [Repairing(clusterIps, RepairSubject.ClusterIps(range)), Repairing(nodePorts, RepairSubject.NodePorts(options.NodePortRangeStart, options.NodePortRangeEnd))],
+            context.Time,
+            loggerFactory.CreateLogger<ServiceAllocationRepair>());
+    }
+
+    /// <summary>The REST handler of every kind, in the order discovery lists them.</summary>
+    public IReadOnlyList<IResourceHandler> Handlers => _handlers;
+
+    /// <summary>Keeps the ClusterIP and NodePort bitmaps true to the stored Services.</summary>
+    public ServiceAllocationRepair Repair { get; }
+
+    public ClusterIpRange ClusterIps { get; }
+
+    public ResourceStore<V1Namespace> Namespaces { get; }
+
+    public ResourceStore<V1Service> Services { get; }
+
+    public ResourceStore<V1Endpoints> Endpoints { get; }
+
+    public ResourceStore<Corev1Event> Events { get; }
+
+    private ResourceStore<T> Serve<T>(RegistryContext context, ResourceKind<T> kind)
+        where T : class, IKubernetesObject<V1ObjectMeta>, new()
+    {
+        var store = new ResourceStore<T>(kind, context);
+        _handlers.Add(new ResourceHandler<T>(store, context));
+        return store;
+    }
+}
