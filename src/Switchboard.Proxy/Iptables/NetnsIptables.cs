@@ -67,9 +67,15 @@ internal sealed partial class NetnsIptables
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         try
         {
-            await using (var input = process.StandardInput.BaseStream)
+            try
             {
+                await using var input = process.StandardInput.BaseStream;
                 await input.WriteAsync(stdin, cancellationToken);
+            }
+            catch (IOException)
+            {
+                // The program exited without reading everything (a missing namespace, a parse error): its exit code
+                // and stderr say why.
             }
 
             await process.WaitForExitAsync(cancellationToken);
