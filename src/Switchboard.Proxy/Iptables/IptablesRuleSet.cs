@@ -61,10 +61,28 @@ internal sealed class IptablesRuleSet(IptablesOptions options) : IDisposable
     /// <summary>Records that the last rendered document was applied: it is now what the kernel has.</summary>
     public void Applied()
     {
-        _programmed.Clear();
-        foreach (var (chain, s) in _desired)
+        if (NeedsFullSync)
         {
-            _programmed[chain] = s;
+            _programmed.Clear();
+            foreach (var (chain, s) in _desired)
+            {
+                _programmed[chain] = s;
+            }
+        }
+        else
+        {
+            // A partial sync changed only these service ports.
+            foreach (var (old, current) in _changes)
+            {
+                if (current is null)
+                {
+                    _programmed.Remove(old!.ServiceChain);
+                }
+                else
+                {
+                    _programmed[current.ServiceChain] = current;
+                }
+            }
         }
 
         NeedsFullSync = false;
