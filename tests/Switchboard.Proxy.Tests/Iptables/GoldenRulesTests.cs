@@ -22,8 +22,7 @@ public sealed class GoldenRulesTests : IDisposable
     [Fact]
     public void Partial_sync_rewrites_only_changed_service_ports_and_deletes_their_stale_chains()
     {
-        _rules.Render(Desired(Initial()), []);
-        _rules.Applied();
+        ProgramInitial();
 
         var changed = Initial();
         // svc2 goes from 3 endpoints to 1; svc3 gets its first endpoint; svc4 is deleted; svc5 is new; svc1 is untouched.
@@ -39,8 +38,7 @@ public sealed class GoldenRulesTests : IDisposable
     [Fact]
     public void Sync_without_changes_writes_empty_tables()
     {
-        _rules.Render(Desired(Initial()), []);
-        _rules.Applied();
+        ProgramInitial();
         _rules.Render(Desired(Initial()), []);
 
         Assert.Equal("*filter\nCOMMIT\n*nat\nCOMMIT\n", _rules.Document.ToString());
@@ -50,8 +48,7 @@ public sealed class GoldenRulesTests : IDisposable
     [Fact]
     public void A_failed_apply_makes_the_next_sync_full()
     {
-        _rules.Render(Desired(Initial()), []);
-        _rules.Applied();
+        ProgramInitial();
         _rules.Render(Desired(Initial()), []);
         _rules.Failed();
         _rules.Render(Desired(Initial()), []);
@@ -62,6 +59,13 @@ public sealed class GoldenRulesTests : IDisposable
     }
 
     public void Dispose() => _rules.Dispose();
+
+    // A first full sync of the fixed set, applied: what later syncs start from.
+    private void ProgramInitial()
+    {
+        _rules.Render(Desired(Initial()), []);
+        _rules.Applied();
+    }
 
     private static List<ServicePortState> Desired(IEnumerable<(V1Service Service, V1EndpointSlice[] Slices)> objects) =>
         [.. objects.SelectMany(o => ServicePortStates.From(o.Service, o.Slices))];
