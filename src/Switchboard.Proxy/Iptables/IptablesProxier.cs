@@ -56,15 +56,15 @@ internal sealed partial class IptablesProxier : IDisposable
 
             _rules.Applied();
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever reached the kernel is unknown now, also when cancelled half-way.
             _rules.Failed();
-            LogSyncFailed(_logger, e, _iptables.Namespace);
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            _rules.Failed();
+            if (e is not OperationCanceledException)
+            {
+                LogSyncFailed(_logger, e, _iptables.Namespace);
+            }
+
             throw;
         }
 
