@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Switchboard.Testing;
 
@@ -46,7 +45,7 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
         """;
 
     private readonly List<string> _namespaces = [];
-    private readonly List<Process> _servers = [];
+    private readonly List<RunningProcess> _servers = [];
 
     private readonly string _prefix;
 
@@ -94,8 +93,6 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
     {
         foreach (var server in _servers)
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
             server.Dispose();
         }
 
@@ -153,17 +150,9 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
 
     private async Task StartServerAsync(string ns)
     {
-        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true };
-        foreach (string arg in (string[])["netns", "exec", ns, "python3", "-u", "-c", ServerScript, ns, EndpointPort.ToString(CultureInfo.InvariantCulture)])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var server = Process.Start(start) ?? throw new InvalidOperationException($"could not start the server in {ns}");
+        var server = RunningProcess.Start("ip", ["netns", "exec", ns, "python3", "-u", "-c", ServerScript, ns, EndpointPort.ToString(CultureInfo.InvariantCulture)]);
         _servers.Add(server);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        string? line = await server.StandardOutput.ReadLineAsync(deadline.Token);
-        Assert.True(line == "listening", $"the server in {ns} did not start: {line}");
+        await server.WaitForLineAsync(line => line == "listening", $"the server in {ns} to listen");
     }
 
     private static async Task IpAsync(string ns, params string[] args) =>
