@@ -1,0 +1,63 @@
+using Switchboard.Proxy.Model;
+using static Switchboard.Proxy.Tests.Support.ProxyObjects;
+
+namespace Switchboard.Proxy.Tests.Model;
+
+public sealed class ServiceCatalogTests
+{
+    private readonly ServiceCatalog _catalog = new();
+
+    [Fact]
+    public void Slices_join_their_service_by_label_in_either_order()
+    {
+        _catalog.SetSlice(Slice("ns", "web", "http", 8080, Ready("10.244.0.3")));
+        _catalog.SetService(Service("ns", "web", "10.96.0.20", Port("http", 80)));
+        _catalog.SetSlice(Slice("other", "web", "http", 8080, Ready("10.244.9.9")));
+
+        var port = Assert.Single(_catalog.Snapshot());
+        Assert.Equal(["10.244.0.3:8080"], port.Endpoints.Select(e => e.Address));
+    }
+
+    [Fact]
+    public void Only_changed_services_get_new_states()
+    {
+        _catalog.SetService(Service("ns", "a", "10.96.0.20", Port("http", 80)));
+        _catalog.SetService(Service("ns", "b", "10.96.0.21", Port("http", 80)));
+        var before = _catalog.Snapshot();
+
+        _catalog.SetSlice(Slice("ns", "b", "http", 8080, Ready("10.244.0.3")));
+        Assert.Equal(1, _catalog.PendingChanges);
+        var after = _catalog.Snapshot();
+
+        Assert.Same(before[0], after[0]);
+        Assert.NotSame(before[1], after[1]);
+        Assert.True(after[1].HasEndpoints);
+        Assert.Equal(0, _catalog.PendingChanges);
+    }
+
+    [Fact]
+    public void Deleting_the_last_slice_leaves_no_endpoints_and_deleting_the_service_removes_it()
+    {
+        var service = Service("ns", "web", "10.96.0.20", Port("http", 80));
+        var slice = Slice("ns", "web", "http", 8080, Ready("10.244.0.3"));
+        _catalog.SetService(service);
+        _catalog.SetSlice(slice);
+        Assert.True(Assert.Single(_catalog.Snapshot()).HasEndpoints);
+
+        _catalog.DeleteSlice(slice);
+        Assert.False(Assert.Single(_catalog.Snapshot()).HasEndpoints);
+
+        _catalog.DeleteService(service);
+        Assert.Empty(_catalog.Snapshot());
+    }
+
+    [Fact]
+    public void Slices_without_a_service_label_are_ignored()
+    {
+        var slice = Slice("ns", "web", "http", 8080, Ready("10.244.0.3"));
+        slice.Metadata.Labels.Clear();
+        _catalog.SetSlice(slice);
+
+        Assert.Equal(0, _catalog.PendingChanges);
+    }
+}

@@ -1,0 +1,40 @@
+using k8s.Models;
+
+namespace Switchboard.Proxy.Tests.Support;
+
+/// <summary>Services and EndpointSlices as the API server and the EndpointSlice controller would write them.</summary>
+internal static class ProxyObjects
+{
+    public static V1Service Service(string ns, string name, string clusterIp, params V1ServicePort[] ports) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+        Spec = new V1ServiceSpec { Type = "ClusterIP", ClusterIP = clusterIp, Ports = ports, SessionAffinity = "None" },
+    };
+
+    public static V1ServicePort Port(string? name, int port, string protocol = "TCP", int? nodePort = null) =>
+        new() { Name = name, Port = port, Protocol = protocol, NodePort = nodePort };
+
+    public static V1EndpointSlice Slice(string ns, string service, string? portName, int port, params V1Endpoint[] endpoints) =>
+        Slice(ns, service, portName, port, "TCP", endpoints);
+
+    public static V1EndpointSlice Slice(string ns, string service, string? portName, int port, string protocol, params V1Endpoint[] endpoints) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = $"{service}-abcde",
+            NamespaceProperty = ns,
+            Labels = new Dictionary<string, string> { ["kubernetes.io/service-name"] = service },
+        },
+        AddressType = "IPv4",
+        Ports = [new Discoveryv1EndpointPort { Name = portName, Port = port, Protocol = protocol }],
+        Endpoints = endpoints,
+    };
+
+    public static V1Endpoint Ready(string ip) => Endpoint(ip, ready: true, serving: true, terminating: false);
+
+    public static V1Endpoint Endpoint(string ip, bool ready, bool serving, bool terminating) => new()
+    {
+        Addresses = [ip],
+        Conditions = new V1EndpointConditions { Ready = ready, Serving = serving, Terminating = terminating },
+    };
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using Switchboard.Testing;
+
+namespace Switchboard.Proxy.Tests.Support;
+
+/// <summary>
+/// A throwaway node: a "node" network namespace holding a bridge, endpoint namespaces on veths each running a TCP
+/// server that answers its own name, and a client namespace. Everything carries a per-test prefix and is removed
+/// on dispose, also when the test (or the setup) fails. Addresses exist only inside these namespaces.
+/// </summary>
+internal sealed class ServiceNetworkLab : IAsyncDisposable
+{
+    public const string PodCidr = "10.250.0.0/24";
+    public const int EndpointPort = 8080;
+    private const string Gateway = "10.250.0.1";
+    private const string ServiceCidr = "10.96.0.0/16";
+
+    private const string ServerScript = """
+        import socket, sys
+        name = sys.argv[1].encode()
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", int(sys.argv[2])))
+        s.listen(512)
+        print("listening", flush=True)
+        while True:
+            c, _ = s.accept()
+            c.sendall(name)
+            c.close()
+        """;
+
+    // One line per connection: the name that answered, or "refused SECONDS", or "error WHAT".
+    private const string ClientScript = """
+        import socket, sys, time
+        ip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+        for _ in range(count):
+            start = time.monotonic()
+            try:
+                with socket.create_connection((ip, port), timeout=5) as c:
+                    print(c.recv(64).decode() or "empty", flush=True)
+            except ConnectionRefusedError:
+                print("refused %.3f" % (time.monotonic() - start), flush=True)
+            except OSError as e:
+                print("error %s" % e, flush=True)
+        """;
+
+    private readonly List<string> _namespaces = [];
+    private readonly List<RunningProcess> _servers = [];
+
+    private readonly string _prefix;
+
+    private ServiceNetworkLab(string prefix)
+    {
+        _prefix = prefix;
+        Node = $"{prefix}-node";
+        Client = $"{prefix}-client";
+    }
+
+    /// <summary>The node namespace, where the proxy's rules go.</summary>
+    public string Node { get; }
+
+    public string Client { get; }
+
+    /// <summary>The endpoints' namespace names, which are also what their servers answer.</summary>
+    public List<string> EndpointNames { get; } = [];
+
+    public List<string> EndpointIps { get; } = [];
+
+    public static async Task<ServiceNetworkLab> CreateAsync(int endpoints)
+    {
+        var lab = new ServiceNetworkLab($"sbpx{Guid.NewGuid().ToString("N")[..6]}");
+        try
+        {
+            await lab.BuildAsync(endpoints);
+            return lab;
+        }
+        catch
+        {
+            await lab.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Connects <paramref name="count"/> times, one new connection each, from the client namespace.</summary>
+    public async Task<string[]> ConnectAsync(string ip, int port, int count)
+    {
+        var result = await ChildProcess.RunAsync("ip", ["netns", "exec", Client, "python3", "-c", ClientScript, ip, port.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture)]);
+        result.EnsureSuccess("client");
+        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            server.Dispose();
+        }
+
+        foreach (string ns in _namespaces)
+        {
+            await ChildProcess.RunAsync("ip", ["netns", "delete", ns]);
+        }
+    }
+
+    private async Task BuildAsync(int endpoints)
+    {
+        await AddNamespaceAsync(Node);
+        await IpAsync(Node, "link", "set", "lo", "up");
+        await IpAsync(Node, "link", "add", "br0", "type", "bridge");
+        await IpAsync(Node, "addr", "add", $"{Gateway}/24", "dev", "br0");
+        await IpAsync(Node, "link", "set", "br0", "up");
+        // A route for the service CIDR, so a cluster IP without endpoints reaches filter FORWARD (and its REJECT)
+        // instead of failing the route lookup. It leads back out of br0, so no ICMP redirects: they would use up
+        // the per-host ICMP rate limit and swallow the REJECT's port-unreachable.
+        await IpAsync(Node, "route", "add", ServiceCidr, "dev", "br0");
+        (await ChildProcess.RunAsync("ip", ["netns", "exec", Node, "sysctl", "-qw",
+            "net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1",
+            "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.br0.send_redirects=0"]))
+            .EnsureSuccess("sysctl in the node namespace");
+
+        for (int i = 0; i < endpoints; i++)
+        {
+            string name = $"{_prefix}-ep{i}";
+            string ip = $"10.250.0.{10 + i}";
+            await AddPodAsync(name, ip, $"v{i}");
+            EndpointNames.Add(name);
+            EndpointIps.Add(ip);
+            await StartServerAsync(name);
+        }
+
+        await AddPodAsync(Client, "10.250.0.100", "vc");
+    }
+
+    private async Task AddPodAsync(string pod, string ip, string hostSide)
+    {
+        await AddNamespaceAsync(pod);
+        await IpAsync(Node, "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", pod);
+        await IpAsync(Node, "link", "set", hostSide, "master", "br0", "up");
+        await IpAsync(pod, "addr", "add", $"{ip}/24", "dev", "eth0");
+        await IpAsync(pod, "link", "set", "eth0", "up");
+        await IpAsync(pod, "link", "set", "lo", "up");
+        await IpAsync(pod, "route", "add", "default", "via", Gateway);
+    }
+
+    private async Task AddNamespaceAsync(string ns)
+    {
+        (await ChildProcess.RunAsync("ip", ["netns", "add", ns])).EnsureSuccess($"ip netns add {ns}");
+        _namespaces.Add(ns);
+    }
+
+    private async Task StartServerAsync(string ns)
+    {
+        var server = RunningProcess.Start("ip", ["netns", "exec", ns, "python3", "-u", "-c", ServerScript, ns, EndpointPort.ToString(CultureInfo.InvariantCulture)]);
+        _servers.Add(server);
+        await server.WaitForLineAsync(line => line == "listening", $"the server in {ns} to listen");
+    }
+
+    private static async Task IpAsync(string ns, params string[] args) =>
+        (await ChildProcess.RunAsync("ip", ["-n", ns, .. args])).EnsureSuccess($"ip -n {ns} {string.Join(' ', args)}");
+}
