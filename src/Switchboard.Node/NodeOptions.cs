@@ -14,6 +14,9 @@ public sealed record NodeOptions
     /// </summary>
     public required string ClusterName { get; init; }
 
+    /// <summary>The node's network namespace (<c>sb-CLUSTER-NODE</c>), where its bridge is and the service proxy writes its rules.</summary>
+    public string NodeNamespace => new Network.NetworkNames(ClusterName, NodeName).NodeNamespace;
+
     /// <summary>Where the node keeps its IPAM, pod sandboxes and container logs.</summary>
     public required string StateDirectory { get; init; }
 

@@ -15,6 +15,7 @@ internal static class Program
             ControllersCommand.Create(),
             DnsCommand.Create(),
             NodeCommand.Create(),
+            ProxyCommand.Create(),
             ExecCommand.Create(),
             RuntimeCommands.Runtime(),
             RuntimeCommands.Image(),

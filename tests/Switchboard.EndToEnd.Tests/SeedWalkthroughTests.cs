@@ -34,6 +34,47 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
     }
 
     [Fact]
+    public async Task A_client_pod_reaches_every_backend_pod_through_the_cluster_ip_in_the_kernel()
+    {
+        await Up.Kubectl.OutputAsync("create", "namespace", "critical-app");
+        await Up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
+        await Up.Kubectl.OutputAsync("run", "client", "--image=tutum/curl", "--restart=Never", "-n", "critical-app", "--", "sleep", "3600");
+        await Up.Kubectl.OutputAsync("wait", "--for=condition=Ready", "pod", "--all", "-n", "critical-app", "--timeout=120s");
+        string ip = await Up.Kubectl.OutputAsync("get", "service", "backend", "-n", "critical-app", "-o", "jsonpath={.spec.clusterIP}");
+        string[] backends = (await Up.Kubectl.OutputAsync("get", "pods", "-n", "critical-app", "-l", "role=backend", "-o", "jsonpath={.items[*].metadata.name}"))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, backends.Length);
+
+        // The proxy writes the service's rules once its endpoints are ready; the first answer says they are there.
+        var answeredBy = new HashSet<string>(StringComparer.Ordinal);
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                var curl = await SwitchboardUp.RunAsync("exec", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-n", "critical-app", "client", "--", "curl", "-s", "--max-time", "2", $"http://{ip}/");
+                return curl.ExitCode == 0 && curl.Stdout.Contains("Welcome to nginx!", StringComparison.Ordinal);
+            },
+            "curl from the client pod to the backend's ClusterIP to get nginx's page");
+
+        // statistic --mode random over three endpoints: in 30 connections each pod answers (all but certainly).
+        for (int i = 0; i < 30; i++)
+        {
+            var curl = await SwitchboardUp.RunAsync("exec", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-n", "critical-app", "client", "--", "curl", "-s", "--max-time", "2", $"http://{ip}/");
+            var served = System.Text.RegularExpressions.Regex.Match(curl.EnsureSuccess("curl in the client pod").Stdout, @"Served by pod (\S+) in namespace critical-app");
+            Assert.True(served.Success, "nginx's page names its pod:\n" + curl.Stdout);
+            answeredBy.Add(served.Groups[1].Value);
+        }
+
+        Assert.Equal(backends.Order(StringComparer.Ordinal), answeredBy.Order(StringComparer.Ordinal));
+        string rules = (await ChildProcess.RunAsync("ip", ["netns", "exec", NodeNamespace(), "iptables", "-t", "nat", "-S"])).EnsureSuccess("iptables -S").Stdout;
+        Assert.Matches(@"-A KUBE-SVC-\w+ .*critical-app/backend.* -m statistic --mode random --probability 0\.333", rules);
+    }
+
+    /// <summary>The node namespace of this <c>up</c>: the one whose name ends in its node's name and holds the bridge.</summary>
+    private string NodeNamespace() =>
+        Directory.EnumerateFiles("/run/netns").Select(Path.GetFileName)
+            .Single(n => n!.StartsWith($"sb-{Node.ClusterNames.FromDataDirectory(Up.DataDirectory)}-", StringComparison.Ordinal) && !n.Contains('_', StringComparison.Ordinal))!;
+
+    [Fact]
     public async Task Objects_and_cluster_ips_survive_a_clean_stop_and_a_kill()
     {
         await Up.Kubectl.OutputAsync("create", "namespace", "critical-app");

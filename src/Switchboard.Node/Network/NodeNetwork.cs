@@ -51,9 +51,11 @@ internal sealed class NodeNetwork
         await BatchAsync(ns, batch, cancellationToken);
 
         // Forwarding and bridge netfilter are per namespace here (br_netfilter is built in): pod → ClusterIP → the
-        // same pod needs both, and hairpin on each port.
+        // same pod needs both, and hairpin on each port. The service CIDR is routed out of the bridge it came in on,
+        // so no ICMP redirects: they would use up the ICMP rate limit that a REJECT's reply needs.
         await CheckIpAsync(["netns", "exec", ns, "sh", "-c",
-            "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables"], cancellationToken);
+            "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables"
+            + $" && echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects && echo 0 > /proc/sys/net/ipv4/conf/{NetworkNames.Bridge}/send_redirects"], cancellationToken);
     }
 
     /// <summary>Creates pod <paramref name="uid"/>'s namespace and veth with <paramref name="address"/>; idempotent.</summary>

@@ -8,6 +8,7 @@ using Switchboard.Dns;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
+using Switchboard.Proxy;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -75,7 +76,8 @@ internal static partial class UpCommand
                     .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
                     .AddControllers(new ControllerOptions())
                     .AddClusterDns(dnsOptions, kv)
-                    .AddNode(nodeOptions),
+                    .AddNode(nodeOptions)
+                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace }),
                 started: () => RunningInstance.Record(dataDir));
         }
         finally

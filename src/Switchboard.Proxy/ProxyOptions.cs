@@ -1,0 +1,20 @@
+namespace Switchboard.Proxy;
+
+/// <summary>What the service proxy programs and how often (kube-proxy's flags of the same meaning).</summary>
+public sealed record ProxyOptions
+{
+    /// <summary>The node's network namespace, where the rules are written; never the host's own.</summary>
+    public required string NodeNamespace { get; init; }
+
+    /// <summary>The cluster's pod CIDR: traffic to a ClusterIP from outside it is masqueraded (kube-proxy's <c>--cluster-cidr</c>).</summary>
+    public string? ClusterCidr { get; init; } = "10.244.0.0/16";
+
+    /// <summary>The shortest time between two syncs, so a burst of changes is written at once (<c>--iptables-min-sync-period</c>).</summary>
+    public TimeSpan MinSyncPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a sync runs with no change seen (<c>--iptables-sync-period</c>).</summary>
+    public TimeSpan SyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the node namespace is looked for before the first sync (the node agent creates it).</summary>
+    public TimeSpan NamespacePoll { get; init; } = TimeSpan.FromMilliseconds(200);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Client;
+using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
+
+namespace Switchboard.Proxy;
+
+public static class ProxyServices
+{
+    /// <summary>The service proxy as a component of the host, a client of the API server the host's <see cref="KubeClientSource"/> reaches.</summary>
+    public static IServiceCollection AddProxy(this IServiceCollection services, ProxyOptions options) =>
+        services.AddComponent(ProxyService.ComponentName, provider => new ProxyService(
+            options,
+            provider.GetRequiredService<KubeClientSource>(),
+            provider.GetRequiredService<MetricsRegistry>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<TimeProvider>() ?? TimeProvider.System));
+}

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Switchboard.Kube.Hosting;
+using Switchboard.Proxy;
+
+namespace Switchboard.Commands;
+
+/// <summary><c>switchboard proxy</c>: the service proxy alone, writing the rules of every Service into a node's namespace.</summary>
+internal static class ProxyCommand
+{
+    public static Command Create()
+    {
+        var kubeconfig = CommonOptions.Kubeconfig();
+        var dataDir = CommonOptions.DataDir();
+        var node = NodeCommand.NameOption("--node");
+        var clusterName = new Option<string?>("--cluster-name")
+        {
+            Description = "The cluster prefix of the node's namespace, as given to `switchboard node` (default: derived from --data-dir)",
+        };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "How service IPs are programmed (iptables, as kube-proxy's default mode)",
+            DefaultValueFactory = _ => "iptables",
+        };
+        mode.AcceptOnlyFromAmong("iptables");
+        var metricsAddress = DnsFlags.EndPoint("--metrics-address", "Address of /metrics and /healthz (plain HTTP, as kube-proxy's)", "127.0.0.1:10249");
+        var command = new Command("proxy", "Run the service proxy alone: program every Service's ClusterIP into the node's network namespace")
+        {
+            kubeconfig, dataDir, node, clusterName, mode, metricsAddress,
+        };
+        command.SetAction(async (result, _) =>
+        {
+            string path = result.GetRequiredValue(kubeconfig).FullName;
+            var nodeOptions = NodeCommand.Options(result.GetRequiredValue(node), result.GetRequiredValue(dataDir).FullName, result.GetValue(clusterName));
+            using var loggerFactory = Logging.CreateFactory();
+            return await ComponentHost.RunAsync(
+                loggerFactory,
+                services => services
+                    .AddKubeClient(path)
+                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace })
+                    .AddMetricsEndpoint(result.GetValue(metricsAddress)!));
+        });
+        return command;
+    }
+}
