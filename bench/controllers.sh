@@ -29,7 +29,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 bash scripts/publish.sh "$work/switchboard" >/dev/null
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
 port=$(free_port)
-dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$port" >"$work/up.log" 2>&1 &
+dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$port" --nodes 0 >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$work/data/kubeconfig" ] && curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

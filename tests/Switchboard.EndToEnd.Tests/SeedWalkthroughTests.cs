@@ -118,5 +118,9 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
         var result = await SwitchboardUp.RunAsync("up", "--data-dir", Up.DataDirectory, "--store", "postgres://x");
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("neither 'sqlite' nor 'etcd://", result.Stderr);
+
+        var nodes = await SwitchboardUp.RunAsync("up", "--data-dir", Up.DataDirectory, "--nodes", "2");
+        Assert.NotEqual(0, nodes.ExitCode);
+        Assert.Contains("--nodes must be 0 or 1", nodes.Stderr);
     }
 }

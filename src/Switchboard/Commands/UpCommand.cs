@@ -29,6 +29,18 @@ internal static partial class UpCommand
         var dnsMetrics = DnsFlags.EndPoint("--dns-metrics", "Address of the DNS server's /metrics, /health and /ready", "127.0.0.1:9153");
         var dns = new DnsFlags();
         var nodeName = NodeCommand.NameOption();
+        var nodes = new Option<int>("--nodes")
+        {
+            Description = "Nodes to run in this process: 1, or 0 for a control plane only (pods then wait for nodes that join)",
+            DefaultValueFactory = _ => 1,
+        };
+        nodes.Validators.Add(result =>
+        {
+            if (result.GetValue(nodes) is not (0 or 1))
+            {
+                result.AddError("--nodes must be 0 or 1");
+            }
+        });
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
             dataDir,
@@ -36,6 +48,7 @@ internal static partial class UpCommand
             dnsPort,
             dnsMetrics,
             nodeName,
+            nodes,
         };
         apiServer.AddTo(command);
         dns.AddTo(command);
@@ -43,14 +56,14 @@ internal static partial class UpCommand
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
-            var nodeOptions = NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null);
+            NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null);
             return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions nodeOptions,
+        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
         CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
@@ -67,17 +80,23 @@ internal static partial class UpCommand
         {
             return await ComponentHost.RunAsync(
                 loggerFactory,
-                services => services
-                    .AddApiServer(apiServerOptions, kv)
+                services =>
+                {
+                    services
+                        .AddApiServer(apiServerOptions, kv)
 
-                    // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
-                    // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
-                    // which read and write /skydns in the store as in the seed.
-                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
-                    .AddControllers(new ControllerOptions())
-                    .AddClusterDns(dnsOptions, kv)
-                    .AddNode(nodeOptions)
-                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace }),
+                        // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
+                        // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
+                        // which read and write /skydns in the store as in the seed.
+                        .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
+                        .AddControllers(new ControllerOptions())
+                        .AddClusterDns(dnsOptions, kv);
+                    if (nodeOptions is not null)
+                    {
+                        // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
+                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace });
+                    }
+                },
                 started: () => RunningInstance.Record(dataDir));
         }
         finally
