@@ -133,9 +133,9 @@ public sealed partial class NodeAgent : Component
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node}: network namespace {Namespace}, pod CIDR {Cidr}")]
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Node {Node}: network namespace {Namespace}, pod CIDR {Cidr}")]
     private static partial void LogNetwork(ILogger logger, string node, string @namespace, string cidr);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node status not written: {Error}")]
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Node status not written: {Error}")]
     private static partial void LogHeartbeatFailed(ILogger logger, string error);
 }

@@ -67,6 +67,11 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
         Assert.Equal(backends.Order(StringComparer.Ordinal), answeredBy.Order(StringComparer.Ordinal));
         string rules = (await ChildProcess.RunAsync("ip", ["netns", "exec", NodeNamespace(), "iptables", "-t", "nat", "-S"])).EnsureSuccess("iptables -S").Stdout;
         Assert.Matches(@"-A KUBE-SVC-\w+ .*critical-app/backend.* -m statistic --mode random --probability 0\.333", rules);
+
+        // The proxy's syncs are in the process's one registry, which the API server's /metrics shows.
+        PrometheusScrape metrics = PrometheusScrape.Parse(await Up.Kubectl.OutputAsync("get", "--raw", "/metrics"));
+        Assert.True(metrics.Value("kubeproxy_sync_proxy_rules_duration_seconds_count") >= 2, "a full sync and the sync that wrote the backend's endpoints");
+        Assert.True(metrics.Value("kubeproxy_sync_proxy_rules_last_service_ports") >= 2, "the kubernetes and backend service ports programmed");
     }
 
     /// <summary>The node namespace of this <c>up</c>: the one whose name ends in its node's name and holds the bridge.</summary>

@@ -63,6 +63,6 @@ internal sealed partial class NodeEvents(IKubernetes client, string nodeName, Ti
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Event {Reason} not written: {Error}")]
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Debug, Message = "Event {Reason} not written: {Error}")]
     private static partial void LogLost(ILogger logger, string reason, string error);
 }

@@ -206,6 +206,6 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
 
     private static string ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : "";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No node Lease heartbeat: the API server answered {Answer}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No node Lease heartbeat: the API server answered {Answer}")]
     private static partial void LogNoLeases(ILogger logger, string answer);
 }

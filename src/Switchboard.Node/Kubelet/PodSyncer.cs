@@ -468,12 +468,12 @@ internal sealed partial class PodSyncer
     internal static string GoDuration(TimeSpan duration) =>
         duration.TotalMinutes >= 1 ? $"{(int)duration.TotalMinutes}m{duration.Seconds}s" : $"{(int)duration.TotalSeconds}s";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Removing what is left of pod uid {Uid}, no longer bound to this node")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Removing what is left of pod uid {Uid}, no longer bound to this node")]
     private static partial void LogOrphan(ILogger logger, string uid);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Adopted container {Pod}/{Container}, pid {Pid}")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Adopted container {Pod}/{Container}, pid {Pid}")]
     private static partial void LogAdopted(ILogger logger, string pod, string container, int pid);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox of pod {Pod} failed: {Error}")]
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Sandbox of pod {Pod} failed: {Error}")]
     private static partial void LogSandboxFailed(ILogger logger, string pod, string error);
 }

@@ -95,7 +95,7 @@ internal sealed partial class ContainerRuntime(IReadOnlyList<string> selfCommand
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Stopping container pid {Pid} with grace {Grace}s")]
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Debug, Message = "Stopping container pid {Pid} with grace {Grace}s")]
     private static partial void LogStopping(ILogger logger, int pid, double grace);
 }
 

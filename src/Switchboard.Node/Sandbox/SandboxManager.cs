@@ -131,6 +131,6 @@ internal sealed partial class SandboxManager
         file.Write(System.Text.Encoding.UTF8.GetBytes(content));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox of pod {Namespace}/{Name} up: IP {Ip}, holder pid {Pid}")]
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Information, Message = "Sandbox of pod {Namespace}/{Name} up: IP {Ip}, holder pid {Pid}")]
     private static partial void LogCreated(ILogger logger, string @namespace, string name, string ip, int pid);
 }

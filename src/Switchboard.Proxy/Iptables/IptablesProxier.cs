@@ -75,9 +75,9 @@ internal sealed partial class IptablesProxier : IDisposable
 
     public void Dispose() => _rules.Dispose();
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "iptables {Kind} sync in {Namespace}: {Changed} of {Total} service ports written, {Bytes} bytes, {Milliseconds:F1} ms")]
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Debug, Message = "iptables {Kind} sync in {Namespace}: {Changed} of {Total} service ports written, {Bytes} bytes, {Milliseconds:F1} ms")]
     private static partial void LogSynced(ILogger logger, string kind, string @namespace, int changed, int total, int bytes, double milliseconds);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "iptables sync in {Namespace} failed; the next sync is a full one")]
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "iptables sync in {Namespace} failed; the next sync is a full one")]
     private static partial void LogSyncFailed(ILogger logger, Exception exception, string @namespace);
 }
