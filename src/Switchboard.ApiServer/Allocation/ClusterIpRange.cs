@@ -1,25 +1,20 @@
-using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.ApiServer.Allocation;
 
 /// <summary>An IPv4 service CIDR: slot i is network + 1 + i; the network and broadcast addresses are never handed out.</summary>
 internal sealed class ClusterIpRange
 {
-    private readonly uint _network;
+    private readonly Ipv4Cidr _cidr;
 
-    private ClusterIpRange(uint network, int prefixLength, string text)
+    private ClusterIpRange(Ipv4Cidr cidr)
     {
-        _network = network;
-        PrefixLength = prefixLength;
-        Text = text;
-        Size = (int)Math.Min(((1L << (32 - prefixLength)) - 2), int.MaxValue);
+        _cidr = cidr;
+        Size = (int)Math.Min(cidr.AddressCount - 2, int.MaxValue);
     }
 
-    public int PrefixLength { get; }
-
-    public string Text { get; }
+    public string Text => _cidr.ToString();
 
     /// <summary>How many addresses can be allocated.</summary>
     public int Size { get; }
@@ -27,38 +22,13 @@ internal sealed class ClusterIpRange
     /// <summary>KEP-3070: the low slots reserved for static allocation, min(max(16, size/16), 256).</summary>
     public int StaticOffset => Size <= 16 ? 0 : Math.Min(Math.Max(16, Size / 16), 256);
 
-    public static ClusterIpRange Parse(string cidr)
-    {
-        int slash = cidr.IndexOf('/', StringComparison.Ordinal);
-        if (slash < 0 || !IPAddress.TryParse(cidr[..slash], out var address) || address.AddressFamily != AddressFamily.InterNetwork
-            || !int.TryParse(cidr[(slash + 1)..], out int prefix) || prefix is < 1 or > 29)
-        {
-            throw new FormatException($"service CIDR '{cidr}' is not an IPv4 CIDR with a prefix between /1 and /29");
-        }
-
-        uint mask = uint.MaxValue << (32 - prefix);
-        uint network = BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()) & mask;
-        return new ClusterIpRange(network, prefix, $"{ToAddress(network)}/{prefix}");
-    }
+    public static ClusterIpRange Parse(string cidr) =>
+        Ipv4Cidr.TryParse(cidr, out var parsed) && parsed.PrefixLength is >= 1 and <= 29
+            ? new ClusterIpRange(parsed)
+            : throw new FormatException($"service CIDR '{cidr}' is not an IPv4 CIDR with a prefix between /1 and /29");
 
     /// <summary>The slot of <paramref name="ip"/>, or null when it is outside the allocatable range.</summary>
-    public int? IndexOf(IPAddress ip)
-    {
-        if (ip.AddressFamily != AddressFamily.InterNetwork)
-        {
-            return null;
-        }
+    public int? IndexOf(IPAddress ip) => _cidr.OffsetOf(ip) is long offset && offset >= 1 && offset <= Size ? (int)(offset - 1) : null;
 
-        long offset = (long)BinaryPrimitives.ReadUInt32BigEndian(ip.GetAddressBytes()) - _network - 1;
-        return offset >= 0 && offset < Size ? (int)offset : null;
-    }
-
-    public IPAddress AddressAt(int index) => ToAddress(_network + 1 + (uint)index);
-
-    private static IPAddress ToAddress(uint value)
-    {
-        byte[] bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return new IPAddress(bytes);
-    }
+    public IPAddress AddressAt(int index) => _cidr.AddressAt(index + 1L);
 }

@@ -1,73 +1,50 @@
 using System.Net;
-using System.Net.Sockets;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.Node.Network;
 
 /// <summary>A node's IPv4 /24 (or larger) pod range: the network, its gateway (first host, on the bridge) and the pod addresses.</summary>
 internal sealed class PodCidr
 {
-    private readonly uint _network;
+    private PodCidr(Ipv4Cidr range) => Range = range;
 
-    private PodCidr(uint network, int prefixLength, string text)
-    {
-        _network = network;
-        PrefixLength = prefixLength;
-        Text = text;
-    }
+    public Ipv4Cidr Range { get; }
 
-    public string Text { get; }
+    public string Text => Range.ToString();
 
-    public int PrefixLength { get; }
+    public int PrefixLength => Range.PrefixLength;
 
-    public IPAddress Gateway => ToAddress(_network + 1);
+    public IPAddress Gateway => Range.AddressAt(1);
 
     /// <summary>The addresses pods may take: after the gateway, before the broadcast address.</summary>
     public IEnumerable<IPAddress> PodAddresses
     {
         get
         {
-            uint size = 1u << (32 - PrefixLength);
-            for (uint i = 2; i < size - 1; i++)
+            for (long i = 2; i < Range.AddressCount - 1; i++)
             {
-                yield return ToAddress(_network + i);
+                yield return Range.AddressAt(i);
             }
         }
     }
 
-    public static PodCidr Parse(string text)
-    {
-        string[] parts = text.Split('/');
-        if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out var address) || address.AddressFamily != AddressFamily.InterNetwork
-            || !int.TryParse(parts[1], out int prefix) || prefix is < 8 or > 29)
-        {
-            throw new FormatException($"pod CIDR \"{text}\" is not an IPv4 range between /8 and /29");
-        }
-
-        uint mask = uint.MaxValue << (32 - prefix);
-        uint network = ToUInt(address) & mask;
-        return new PodCidr(network, prefix, $"{ToAddress(network)}/{prefix}");
-    }
+    public static PodCidr Parse(string text) =>
+        Ipv4Cidr.TryParse(text, out var range) ? Checked(range, text) : throw Invalid(text);
 
     /// <summary>Subnet <paramref name="index"/> of size /<paramref name="prefixLength"/> inside <paramref name="clusterCidr"/>.</summary>
     public static PodCidr Subnet(string clusterCidr, int index, int prefixLength = 24)
     {
-        var cluster = Parse(clusterCidr);
-        uint network = cluster._network + ((uint)index << (32 - prefixLength));
-        return Parse($"{ToAddress(network)}/{prefixLength}");
+        var subnet = Parse(clusterCidr).Range.Subnet(prefixLength, index);
+        return Checked(subnet, subnet.ToString());
     }
 
     /// <summary>How many /<paramref name="prefixLength"/> subnets <paramref name="clusterCidr"/> holds.</summary>
-    public static int SubnetCount(string clusterCidr, int prefixLength = 24) => 1 << (prefixLength - Parse(clusterCidr).PrefixLength);
-
-    public bool Contains(IPAddress address) => (ToUInt(address) & (uint.MaxValue << (32 - PrefixLength))) == _network;
-
-    private static uint ToUInt(IPAddress address)
-    {
-        byte[] b = address.GetAddressBytes();
-        return ((uint)b[0] << 24) | ((uint)b[1] << 16) | ((uint)b[2] << 8) | b[3];
-    }
-
-    private static IPAddress ToAddress(uint value) => new([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
+    public static int SubnetCount(string clusterCidr, int prefixLength = 24) => checked((int)Parse(clusterCidr).Range.SubnetCount(prefixLength));
 
     public override string ToString() => Text;
+
+    // A /30 or smaller leaves no pod address once the network, gateway and broadcast are taken.
+    private static PodCidr Checked(Ipv4Cidr range, string text) => range.PrefixLength is >= 8 and <= 29 ? new PodCidr(range) : throw Invalid(text);
+
+    private static FormatException Invalid(string text) => new($"pod CIDR \"{text}\" is not an IPv4 range between /8 and /29");
 }

@@ -27,7 +27,7 @@ public sealed class PodLifecycleTests(NodeFixture fixture)
         }, "3 backend pods Running and Ready", TimeSpan.FromSeconds(90));
 
         var ips = pods.Select(p => IPAddress.Parse(p.Status.PodIP)).ToList();
-        Assert.All(ips, ip => Assert.True(cidr.Contains(ip), $"{ip} is in {cidr}"));
+        Assert.All(ips, ip => Assert.True(cidr.Range.Contains(ip), $"{ip} is in {cidr}"));
         Assert.Equal(3, ips.Distinct().Count());
         Assert.All(pods, p => Assert.Equal(cidr.Gateway.ToString(), p.Status.HostIP));
 

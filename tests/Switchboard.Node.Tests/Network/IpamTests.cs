@@ -46,7 +46,14 @@ public sealed class IpamTests : IDisposable
         Assert.Equal("10.244.0.0/24", PodCidr.Subnet("10.244.0.0/16", 0).Text);
         Assert.Equal("10.244.5.0/24", PodCidr.Subnet("10.244.0.0/16", 5).Text);
         Assert.Equal(256, PodCidr.SubnetCount("10.244.0.0/16"));
-        Assert.True(PodCidr.Parse("10.244.5.0/24").Contains(IPAddress.Parse("10.244.5.77")));
-        Assert.False(PodCidr.Parse("10.244.5.0/24").Contains(IPAddress.Parse("10.244.6.1")));
+        Assert.True(PodCidr.Parse("10.244.5.0/24").Range.Contains(IPAddress.Parse("10.244.5.77")));
+        Assert.False(PodCidr.Parse("10.244.5.0/24").Range.Contains(IPAddress.Parse("10.244.6.1")));
     }
+
+    [Theory]
+    [InlineData("10.244.0.0/30")]
+    [InlineData("10.0.0.0/7")]
+    [InlineData("10.244.0.0")]
+    public void Pod_ranges_outside_slash_8_to_29_are_refused(string cidr) =>
+        Assert.Equal($"pod CIDR \"{cidr}\" is not an IPv4 range between /8 and /29", Assert.Throws<FormatException>(() => PodCidr.Parse(cidr)).Message);
 }
