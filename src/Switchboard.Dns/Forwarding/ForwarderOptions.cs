@@ -3,7 +3,7 @@ using System.Net;
 namespace Switchboard.Dns.Forwarding;
 
 /// <summary>Where names outside the cluster zones go, who may ask for them, and how long answers are kept.</summary>
-public sealed class ForwarderOptions
+public sealed record ForwarderOptions
 {
     /// <summary>The networks of pods and services (Switchboard's defaults); loopback is always allowed.</summary>
     public static readonly IReadOnlyList<IPNetwork> DefaultClientNetworks = [IPNetwork.Parse("10.244.0.0/16"), IPNetwork.Parse("10.96.0.0/16")];

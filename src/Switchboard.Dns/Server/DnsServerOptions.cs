@@ -3,7 +3,7 @@ using Switchboard.Dns.Forwarding;
 
 namespace Switchboard.Dns.Server;
 
-public sealed class DnsServerOptions
+public sealed record DnsServerOptions
 {
     /// <summary>Where UDP and TCP listen; port 0 picks one free port for both.</summary>
     public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, 1053);

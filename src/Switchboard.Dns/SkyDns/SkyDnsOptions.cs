@@ -1,7 +1,7 @@
 namespace Switchboard.Dns.SkyDns;
 
 /// <summary>The SkyDNS zone: which domains it serves out of the store, and from which key prefix.</summary>
-public sealed class SkyDnsOptions
+public sealed record SkyDnsOptions
 {
     /// <summary>Where SkyDNS keeps its records (etcd's <c>/skydns</c> by convention).</summary>
     public string Prefix { get; init; } = "/skydns";

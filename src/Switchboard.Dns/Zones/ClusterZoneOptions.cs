@@ -3,7 +3,7 @@ using System.Net;
 namespace Switchboard.Dns.Zones;
 
 /// <summary>Settings of the cluster zone, as the CoreDNS <c>kubernetes</c> plugin names them.</summary>
-public sealed class ClusterZoneOptions
+public sealed record ClusterZoneOptions
 {
     /// <summary>The cluster domain the zone is authoritative for.</summary>
     public string Domain { get; init; } = "cluster.local";
