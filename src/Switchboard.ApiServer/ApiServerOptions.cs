@@ -1,5 +1,4 @@
 using System.Net;
-using Switchboard.Kube.Metrics;
 
 namespace Switchboard.ApiServer;
 
@@ -29,7 +28,4 @@ public sealed record ApiServerOptions
 
     /// <summary>How often the ClusterIP and NodePort bitmaps are checked against the stored Services (as kube-apiserver: 3 minutes).</summary>
     public TimeSpan AllocationRepairInterval { get; init; } = TimeSpan.FromMinutes(3);
-
-    /// <summary>The process's metrics registry, where the request and storage metrics go and which <c>/metrics</c> shows; null: one of its own.</summary>
-    public MetricsRegistry? Metrics { get; init; }
 }

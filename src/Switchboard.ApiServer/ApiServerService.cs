@@ -21,7 +21,7 @@ namespace Switchboard.ApiServer;
 /// API over an <see cref="IKeyValueStore"/>. Its start returns once it serves and DATA_DIR/kubeconfig is written, so
 /// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically.
 /// </summary>
-public sealed partial class ApiServerService(ApiServerOptions options, IKeyValueStore store, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+public sealed partial class ApiServerService(ApiServerOptions options, IKeyValueStore store, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
     : Component(ComponentName)
 {
     public const string ComponentName = "apiserver";
@@ -31,7 +31,6 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private WebApplication? _app;
     private ResourceCatalog? _catalog;
     private ApiServerMetrics? _metrics;
-    private MetricsRegistry? _ownRegistry;
     private Uri? _url;
     private string? _kubeconfigPath;
 
@@ -55,8 +54,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
         await catalog.Repair.RunOnceAsync(cancellationToken);
-        _ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
-        _metrics = new ApiServerMetrics(options.Metrics ?? _ownRegistry!, store, catalog.Handlers.Select(h => h.Kind), time);
+        _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         var handler = new ApiRequestHandler(credentials, catalog.Handlers, readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -102,8 +100,6 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
         _metrics?.Dispose();
         _metrics = null;
-        _ownRegistry?.Dispose();
-        _ownRegistry = null;
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
