@@ -7,6 +7,7 @@ using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
+using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Queues;
 
 namespace Switchboard.Controllers;
@@ -17,7 +18,7 @@ namespace Switchboard.Controllers;
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
 /// </summary>
-public sealed partial class ControllerManager(ControllerOptions options, KubeClientSource client, ILoggerFactory loggerFactory)
+public sealed partial class ControllerManager(ControllerOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory)
     : Component(ComponentName)
 {
     public const string ComponentName = "controllers";
@@ -28,8 +29,7 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
     {
         var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
-        var queueMetrics = options.Metrics is { } registry ? new WorkQueueMetrics(registry) : null;
-        var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, queueMetrics);
+        var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, new WorkQueueMetrics(metrics));
         var endpointTriggers = new EndpointTriggers(informers);
         var controllers = new List<QueueController>
         {

@@ -1,5 +1,3 @@
-using Switchboard.Kube.Metrics;
-
 namespace Switchboard.Controllers;
 
 /// <summary>What the controller manager runs and how.</summary>
@@ -19,9 +17,6 @@ public sealed record ControllerOptions
 
     /// <summary>How often the garbage collector looks again at an owner of a kind it has no informer for.</summary>
     public TimeSpan UnwatchedOwnerRecheck { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>The process's metrics registry, where the work queues report (client-go's workqueue_* series); null: not measured.</summary>
-    public MetricsRegistry? Metrics { get; init; }
 
     /// <summary>The clock; the system clock unless a test drives it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

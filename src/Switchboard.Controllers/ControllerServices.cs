@@ -11,5 +11,5 @@ public static class ControllerServices
     /// <summary>The controller manager as a component of the host, a client of the API server the host's <see cref="KubeClientSource"/> reaches.</summary>
     public static IServiceCollection AddControllers(this IServiceCollection services, ControllerOptions options) =>
         services.AddComponent(ControllerManager.ComponentName, provider => new ControllerManager(
-            options with { Metrics = options.Metrics ?? provider.GetRequiredService<MetricsRegistry>() }, provider.GetRequiredService<KubeClientSource>(), provider.GetRequiredService<ILoggerFactory>()));
+            options, provider.GetRequiredService<KubeClientSource>(), provider.GetRequiredService<MetricsRegistry>(), provider.GetRequiredService<ILoggerFactory>()));
 }

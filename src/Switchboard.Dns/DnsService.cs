@@ -21,7 +21,7 @@ namespace Switchboard.Dns;
 /// listener, so a taken port fails the start; it is ready once the feed (and the SkyDNS zone) has synced.
 /// </summary>
 public sealed class DnsService(
-    DnsServiceOptions options, KubeClientSource client, IKeyValueStore? skyDnsStore, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+    DnsServiceOptions options, KubeClientSource client, MetricsRegistry metrics, IKeyValueStore? skyDnsStore, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
     : Component(ComponentName)
 {
     public const string ComponentName = "dns";
@@ -29,7 +29,6 @@ public sealed class DnsService(
     private readonly List<DnsServer> _servers = [];
     private OperationsServer? _operations;
     private IDisposable? _collector;
-    private MetricsRegistry? _ownRegistry;
     private Parts? _parts;
 
     /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
@@ -68,9 +67,7 @@ public sealed class DnsService(
             ? new SkyDnsServiceMirror(skyDnsStore, options.SkyDns.Prefix, options.Zone, time, loggerFactory.CreateLogger<SkyDnsServiceMirror>())
             : null;
         var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog);
-        _ownRegistry = options.Metrics is null ? new MetricsRegistry() : null;
-        MetricsRegistry registry = options.Metrics ?? _ownRegistry!;
-        _collector = registry.AddCollector(Metrics);
+        _collector = metrics.AddCollector(Metrics);
         foreach (IPEndPoint endPoint in options.Listen)
         {
             var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
@@ -91,7 +88,7 @@ public sealed class DnsService(
                 ["/health"] = _ => Task.FromResult(true), // as CoreDNS's health plugin: 200 while the process serves
                 ["/ready"] = async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready,
             };
-            _operations = await OperationsServer.StartAsync(http, registry, checks, loggerFactory, cancellationToken);
+            _operations = await OperationsServer.StartAsync(http, metrics, checks, loggerFactory, cancellationToken);
         }
 
         _parts = new Parts(index, skyDns, mirror);
@@ -131,8 +128,6 @@ public sealed class DnsService(
 
         _collector?.Dispose();
         _collector = null;
-        _ownRegistry?.Dispose();
-        _ownRegistry = null;
     }
 
     /// <summary>Negative answers are authoritative once the informers have synced and the SkyDNS zone has loaded.</summary>

@@ -2,7 +2,6 @@ using System.Net;
 using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
-using Switchboard.Kube.Metrics;
 
 namespace Switchboard.Dns;
 
@@ -31,9 +30,6 @@ public sealed record DnsServiceOptions
 
     /// <summary>Where <c>/metrics</c>, <c>/health</c> and <c>/ready</c> are served (CoreDNS's 9153); null: nowhere.</summary>
     public IPEndPoint? OperationsEndPoint { get; init; } = new(IPAddress.Loopback, 9153);
-
-    /// <summary>The process's metrics registry, which the DNS counters join and <c>/metrics</c> shows; null: one of its own.</summary>
-    public MetricsRegistry? Metrics { get; init; }
 
     /// <summary>Log every answered query (client, name, type, rcode, size, duration) at Information.</summary>
     public bool QueryLog { get; init; }

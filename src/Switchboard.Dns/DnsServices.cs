@@ -15,8 +15,9 @@ public static class DnsServices
     /// </summary>
     public static IServiceCollection AddClusterDns(this IServiceCollection services, DnsServiceOptions options, IKeyValueStore? skyDnsStore = null) =>
         services.AddComponent(DnsService.ComponentName, provider => new DnsService(
-            options with { Metrics = options.Metrics ?? provider.GetRequiredService<MetricsRegistry>() },
+            options,
             provider.GetRequiredService<KubeClientSource>(),
+            provider.GetRequiredService<MetricsRegistry>(),
             skyDnsStore,
             provider.GetRequiredService<Readiness>(),
             provider.GetRequiredService<ILoggerFactory>(),
