@@ -1,60 +1,65 @@
-using System.Globalization;
+using System.Net;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Events;
 
 namespace Switchboard.Node.Kubelet;
 
 /// <summary>
 /// Writes kubelet's core/v1 Events about pods and the node, in the background (source component kubelet, host = the
-/// node). A thin local recorder until the shared one in Switchboard.Kube lands; a lost event is logged, never retried.
+/// node). Repeats and floods are folded by Switchboard.Kube's <see cref="EventCorrelator"/> (client-go's): a repeat
+/// patches the event already written. Writes go out one after another, in order; a lost event is logged, never retried.
 /// </summary>
 internal sealed partial class NodeEvents(IKubernetes client, string nodeName, TimeProvider time, ILogger logger)
 {
-    public void Pod(V1Pod pod, string? container, string type, string reason, string message) => Write(new Corev1Event
+    private readonly EventCorrelator _correlator = new(time);
+    private readonly EventSource _source = new("kubelet", nodeName);
+    private readonly Lock _lock = new();
+    private Task _tail = Task.CompletedTask;
+
+    public void Pod(V1Pod pod, string? container, string type, string reason, string message) => Write(new V1ObjectReference
     {
-        Metadata = new V1ObjectMeta { Name = Name(pod.Metadata.Name), NamespaceProperty = pod.Metadata.NamespaceProperty },
-        InvolvedObject = new V1ObjectReference
+        ApiVersion = "v1",
+        Kind = "Pod",
+        Name = pod.Metadata.Name,
+        NamespaceProperty = pod.Metadata.NamespaceProperty,
+        Uid = pod.Metadata.Uid,
+        FieldPath = container is null ? null : $"spec.containers{{{container}}}",
+    }, type, reason, message);
+
+    public void Node(string type, string reason, string message) =>
+        Write(new V1ObjectReference { Kind = "Node", Name = nodeName, Uid = nodeName }, type, reason, message);
+
+    private void Write(V1ObjectReference regarding, string type, string reason, string message)
+    {
+        lock (_lock)
         {
-            ApiVersion = "v1",
-            Kind = "Pod",
-            Name = pod.Metadata.Name,
-            NamespaceProperty = pod.Metadata.NamespaceProperty,
-            Uid = pod.Metadata.Uid,
-            FieldPath = container is null ? null : $"spec.containers{{{container}}}",
-        },
-        Type = type,
-        Reason = reason,
-        Message = message,
-    });
-
-    public void Node(string type, string reason, string message) => Write(new Corev1Event
-    {
-        Metadata = new V1ObjectMeta { Name = Name(nodeName), NamespaceProperty = "default" },
-        InvolvedObject = new V1ObjectReference { Kind = "Node", Name = nodeName, Uid = nodeName },
-        Type = type,
-        Reason = reason,
-        Message = message,
-    });
-
-    private string Name(string obj) => $"{obj}.{(time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100:x}".ToString(CultureInfo.InvariantCulture);
-
-    private void Write(Corev1Event e)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        e.Source = new V1EventSource { Component = "kubelet", Host = nodeName };
-        e.ReportingComponent = "kubelet";
-        e.ReportingInstance = nodeName;
-        e.FirstTimestamp = now;
-        e.LastTimestamp = now;
-        e.Count = 1;
-        _ = WriteAsync(e);
+            var correlation = _correlator.Correlate(_correlator.NewEvent(_source, regarding, type, reason, message));
+            _tail = WriteAfterAsync(_tail, correlation);
+        }
     }
 
-    private async Task WriteAsync(Corev1Event e)
+    private async Task WriteAfterAsync(Task previous, EventCorrelation correlation)
     {
+        await previous;
+        var e = correlation.Event;
         try
         {
+            if (correlation.UpdatesExisting)
+            {
+                try
+                {
+                    await client.CoreV1.PatchNamespacedEventAsync(new V1Patch(correlation.Patch.ToJsonString(), V1Patch.PatchType.MergePatch), e.Metadata.Name, e.Metadata.NamespaceProperty);
+                    return;
+                }
+                catch (HttpOperationException error) when (error.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    // The event expired or was deleted: write it anew.
+                }
+            }
+
             await client.CoreV1.CreateNamespacedEventAsync(e, e.Metadata.NamespaceProperty);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
