@@ -12,14 +12,15 @@ internal sealed class LabelSet
     {
         Names = names;
         Values = values;
-        Texts = [.. values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? string.Empty)];
+        Text = Render(names, values);
     }
 
     public string[] Names { get; }
 
     public object?[] Values { get; }
 
-    public string[] Texts { get; }
+    /// <summary>The labels in exposition syntax, <c>a="x",b="y"</c> (empty for no labels), for sorting and output.</summary>
+    public string Text { get; }
 
     public static LabelSet From(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -59,14 +60,13 @@ internal sealed class LabelSet
         return hash;
     }
 
-    /// <summary>The labels in exposition syntax, <c>a="x",b="y"</c> (empty for no labels), for sorting and output.</summary>
-    public string Render()
+    private static string Render(string[] names, object?[] values)
     {
         var text = new System.Text.StringBuilder();
-        for (int i = 0; i < Names.Length; i++)
+        for (int i = 0; i < names.Length; i++)
         {
-            text.Append(i == 0 ? string.Empty : ",").Append(Names[i]).Append("=\"");
-            PrometheusText.AppendLabelValue(text, Texts[i]);
+            text.Append(i == 0 ? string.Empty : ",").Append(names[i]).Append("=\"");
+            PrometheusText.AppendLabelValue(text, Convert.ToString(values[i], CultureInfo.InvariantCulture) ?? string.Empty);
             text.Append('"');
         }
 

@@ -95,7 +95,7 @@ internal sealed class MetricFamily
     /// <summary>The series, sorted by their labels, in exposition format; nothing while there are none.</summary>
     public void WriteSeries(StringBuilder text)
     {
-        foreach ((string labels, MetricSeries series) in _series.Values.Select(s => (s.Labels.Render(), s)).OrderBy(s => s.Item1, StringComparer.Ordinal))
+        foreach ((string labels, MetricSeries series) in _series.Values.Select(s => (s.Labels.Text, s)).OrderBy(s => s.Item1, StringComparer.Ordinal))
         {
             if (Kind != MetricKind.Histogram)
             {
