@@ -6,6 +6,9 @@ public sealed record ProxyOptions
     /// <summary>The node's network namespace, where the rules are written; never the host's own.</summary>
     public required string NodeNamespace { get; init; }
 
+    /// <summary>How service IPs are programmed (<c>--proxy-mode</c>).</summary>
+    public ProxyMode Mode { get; init; } = ProxyMode.Iptables;
+
     /// <summary>The cluster's pod CIDR: traffic to a ClusterIP from outside it is masqueraded (kube-proxy's <c>--cluster-cidr</c>).</summary>
     public string? ClusterCidr { get; init; } = "10.244.0.0/16";
 

@@ -11,8 +11,8 @@ using Switchboard.Proxy.Model;
 namespace Switchboard.Proxy;
 
 /// <summary>
-/// The service proxy (kube-proxy, iptables mode) as a component: Services and EndpointSlices from informers, written
-/// as rules into the node's network namespace. Ready after its first full sync, as kube-proxy; after that each sync
+/// The service proxy (kube-proxy) as a component: Services and EndpointSlices from informers, written
+/// into the node's network namespace by the proxier of <see cref="ProxyOptions.Mode"/>. Ready after its first full sync, as kube-proxy; after that each sync
 /// writes only the services that changed, at most once per <see cref="ProxyOptions.MinSyncPeriod"/>.
 /// </summary>
 public sealed partial class ProxyService(ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time)
@@ -56,8 +56,7 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
         {
             await Task.WhenAll(services.WaitForSyncAsync(stoppingToken), slices.WaitForSyncAsync(stoppingToken));
             await WaitForNamespaceAsync(stoppingToken);
-            using var proxier = new IptablesProxier(
-                new NetnsIptables(options.NodeNamespace), new IptablesOptions { ClusterCidr = options.ClusterCidr }, loggerFactory.CreateLogger<IptablesProxier>(), time);
+            using IProxier proxier = CreateProxier();
             while (!stoppingToken.IsCancellationRequested)
             {
                 long started = time.GetTimestamp();
@@ -87,6 +86,13 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
             await informers;
         }
     }
+
+    private IProxier CreateProxier() => options.Mode switch
+    {
+        ProxyMode.Iptables => new IptablesProxier(
+            new NetnsIptables(options.NodeNamespace), new IptablesOptions { ClusterCidr = options.ClusterCidr }, loggerFactory.CreateLogger<IptablesProxier>(), time),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
+    };
 
     private void Changed<T>(Action<T> apply, T item)
     {

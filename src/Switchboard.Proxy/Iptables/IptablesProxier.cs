@@ -8,7 +8,7 @@ namespace Switchboard.Proxy.Iptables;
 /// document (<see cref="IptablesRuleSet"/>), applies it with <c>iptables-restore --noflush</c>, and on full syncs
 /// makes sure the built-in chains jump to Switchboard's. A failed apply makes the next sync a full one.
 /// </summary>
-internal sealed partial class IptablesProxier : IDisposable
+internal sealed partial class IptablesProxier : IProxier
 {
     // kube-proxy's iptablesJumpChains: the only rules written outside restore documents, checked on full syncs.
     private static readonly (string Table, string Chain, string[] Rule)[] Jumps =
@@ -35,8 +35,7 @@ internal sealed partial class IptablesProxier : IDisposable
         _time = time;
     }
 
-    /// <summary>Programs <paramref name="desired"/>, the complete list of service ports this node serves.</summary>
-    public async Task<IptablesSyncResult> SyncAsync(IReadOnlyList<ServicePortState> desired, CancellationToken cancellationToken)
+    public async Task<ProxySyncResult> SyncAsync(IReadOnlyList<ServicePortState> desired, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         bool full = _rules.NeedsFullSync;
@@ -68,7 +67,7 @@ internal sealed partial class IptablesProxier : IDisposable
             throw;
         }
 
-        var result = new IptablesSyncResult(full, _rules.ChangedServicePorts, _rules.Document.Length, _time.GetElapsedTime(started));
+        var result = new ProxySyncResult(full, _rules.ChangedServicePorts, _rules.Document.Length, _time.GetElapsedTime(started));
         LogSynced(_logger, full ? "full" : "partial", _iptables.Namespace, result.ChangedServicePorts, desired.Count, result.Bytes, result.Duration.TotalMilliseconds);
         return result;
     }

@@ -16,12 +16,7 @@ internal static class ProxyCommand
         {
             Description = "The cluster prefix of the node's namespace, as given to `switchboard node` (default: derived from --data-dir)",
         };
-        var mode = new Option<string>("--mode")
-        {
-            Description = "How service IPs are programmed (iptables, as kube-proxy's default mode)",
-            DefaultValueFactory = _ => "iptables",
-        };
-        mode.AcceptOnlyFromAmong("iptables");
+        var mode = ModeOption("--mode");
         var metricsAddress = DnsFlags.EndPoint("--metrics-address", "Address of /metrics and /healthz (plain HTTP, as kube-proxy's)", "127.0.0.1:10249");
         var command = new Command("proxy", "Run the service proxy alone: program every Service's ClusterIP into the node's network namespace")
         {
@@ -36,9 +31,24 @@ internal static class ProxyCommand
                 loggerFactory,
                 services => services
                     .AddKubeClient(path)
-                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace })
+                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, Mode = ReadMode(result, mode) })
                     .AddMetricsEndpoint(result.GetValue(metricsAddress)!));
         });
         return command;
     }
+
+    /// <summary>The proxy mode flag, <c>--mode</c> here and <c>--proxy-mode</c> on <c>up</c>; values in lower case, as kube-proxy's.</summary>
+    public static Option<string> ModeOption(string name)
+    {
+        string[] modes = [.. Enum.GetNames<ProxyMode>().Select(n => n.ToLowerInvariant())];
+        var option = new Option<string>(name)
+        {
+            Description = "How service IPs are programmed (iptables is kube-proxy's default)",
+            DefaultValueFactory = _ => "iptables",
+        };
+        option.AcceptOnlyFromAmong(modes);
+        return option;
+    }
+
+    public static ProxyMode ReadMode(ParseResult result, Option<string> option) => Enum.Parse<ProxyMode>(result.GetRequiredValue(option), ignoreCase: true);
 }

@@ -41,6 +41,7 @@ internal static partial class UpCommand
                 result.AddError("--nodes must be 0 or 1");
             }
         });
+        var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
             dataDir,
@@ -49,6 +50,7 @@ internal static partial class UpCommand
             dnsMetrics,
             nodeName,
             nodes,
+            proxyMode,
         };
         apiServer.AddTo(command);
         dns.AddTo(command);
@@ -57,14 +59,14 @@ internal static partial class UpCommand
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
             NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null);
-            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, cancellationToken);
+            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(
         DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
-        CancellationToken cancellationToken)
+        ProxyMode proxyMode, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
         var logger = loggerFactory.CreateLogger(typeof(UpCommand));
@@ -94,7 +96,7 @@ internal static partial class UpCommand
                     if (nodeOptions is not null)
                     {
                         // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
-                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace });
+                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, Mode = proxyMode });
                     }
                 },
                 started: () => RunningInstance.Record(dataDir));

@@ -1,0 +1,8 @@
+namespace Switchboard.Proxy;
+
+/// <summary>How service IPs are programmed (kube-proxy's <c>--proxy-mode</c>).</summary>
+public enum ProxyMode
+{
+    /// <summary>kube-proxy's iptables layout, written with iptables-restore: the default, and what the seed shows.</summary>
+    Iptables,
+}

@@ -1,0 +1,4 @@
+namespace Switchboard.Proxy;
+
+/// <summary>What one sync did: full or partial, how many service ports it rewrote, the bytes sent to the kernel and the time it took.</summary>
+internal sealed record ProxySyncResult(bool Full, int ChangedServicePorts, int Bytes, TimeSpan Duration);
