@@ -10,6 +10,7 @@ internal enum FieldErrorType
     Duplicate,
     NotSupported,
     Forbidden,
+    TooLong,
 }
 
 /// <summary>One validation failure, rendered the way apimachinery's field.Error prints it.</summary>
@@ -25,6 +26,9 @@ internal sealed record FieldError(FieldErrorType Type, string Field, object? Val
         new(FieldErrorType.NotSupported, field, value, "supported values: " + string.Join(", ", supported.Select(s => Quote(s))));
 
     public static FieldError Forbidden(string field, string detail) => new(FieldErrorType.Forbidden, field, null, detail);
+
+    /// <summary>A value over its size limit; apimachinery leaves the value out of the message.</summary>
+    public static FieldError TooLong(string field, int maxBytes) => new(FieldErrorType.TooLong, field, null, $"must have at most {maxBytes} bytes");
 
     /// <summary>The cause reason of a Status detail (FieldValueInvalid, …).</summary>
     public string Reason => "FieldValue" + Type switch
@@ -45,6 +49,7 @@ internal sealed record FieldError(FieldErrorType Type, string Field, object? Val
                 FieldErrorType.Duplicate => "Duplicate value: " + Quote(Value),
                 FieldErrorType.NotSupported => "Unsupported value: " + Quote(Value),
                 FieldErrorType.Forbidden => "Forbidden",
+                FieldErrorType.TooLong => "Too long",
                 _ => Type.ToString(),
             };
             return string.IsNullOrEmpty(Detail) ? body : body + ": " + Detail;

@@ -32,11 +32,13 @@ internal sealed class ResourceCatalog
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
         Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
+        Serve(context, ResourceKind<V1Secret>.Create(new SecretStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Deployment>.Create(new DeploymentStrategy(), namespaced: true, ["deploy"], all: true, status: true, scale: new ScaleAccess<V1Deployment>(
             d => d.Spec?.Replicas ?? 0, (d, n) => d.Spec.Replicas = n, d => d.Status?.Replicas ?? 0, d => Columns.Selector(d.Spec?.Selector))));
         Serve(context, ResourceKind<V1ReplicaSet>.Create(new ReplicaSetStrategy(), namespaced: true, ["rs"], all: true, status: true, scale: new ScaleAccess<V1ReplicaSet>(
             r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
         Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
+        Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
 
         RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
             new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());

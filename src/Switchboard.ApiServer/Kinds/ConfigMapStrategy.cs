@@ -2,10 +2,11 @@ using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Kinds;
 
-/// <summary>ConfigMaps: keys must be valid file names.</summary>
+/// <summary>ConfigMaps: keys must be valid file names; an immutable one keeps its data.</summary>
 internal sealed class ConfigMapStrategy : ResourceStrategy<V1ConfigMap>
 {
     private static readonly IReadOnlyList<TableColumn<V1ConfigMap>> Table =
@@ -17,14 +18,10 @@ internal sealed class ConfigMapStrategy : ResourceStrategy<V1ConfigMap>
 
     public override IReadOnlyList<TableColumn<V1ConfigMap>> TableColumns => Table;
 
-    public override IEnumerable<FieldError> Validate(V1ConfigMap obj)
-    {
-        foreach (string key in (obj.Data?.Keys ?? []).Concat(obj.BinaryData?.Keys ?? []))
-        {
-            if (key.Length == 0 || key.Length > 253 || key is "." or ".." || key.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            {
-                yield return FieldError.Invalid("data", key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
-            }
-        }
-    }
+    public override IEnumerable<FieldError> Validate(V1ConfigMap obj) =>
+        ConfigKeys.Validate("data", obj.Data?.Keys ?? []).Concat(ConfigKeys.Validate("binaryData", obj.BinaryData?.Keys ?? []));
+
+    public override IEnumerable<FieldError> ValidateUpdate(V1ConfigMap obj, V1ConfigMap old) =>
+        Validate(obj).Concat(ConfigKeys.ValidateImmutable(
+            old.Immutable, obj.Immutable, !ModelJson.SameContent(obj.Data, old.Data) || !ModelJson.SameContent(obj.BinaryData, old.BinaryData)));
 }

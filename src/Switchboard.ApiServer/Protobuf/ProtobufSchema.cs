@@ -11,7 +11,7 @@ namespace Switchboard.ApiServer.Protobuf;
 internal static class ProtobufSchema
 {
     /// <summary>The message of each top-level kind.</summary>
-    public static IReadOnlySet<string> Kinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "Namespace", "Service", "Deployment", "ConfigMap" };
+    public static IReadOnlySet<string> Kinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "Namespace", "Service", "Deployment", "ConfigMap", "Secret" };
 
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<int, FieldSpec>> Messages { get; } = Parse(new Dictionary<string, string>
     {
@@ -22,6 +22,7 @@ internal static class ProtobufSchema
         ["Namespace"] = "1 metadata ObjectMeta; 2 spec NamespaceSpec; 3 status ignore",
         ["NamespaceSpec"] = "1 finalizers []string",
         ["ConfigMap"] = "1 metadata ObjectMeta; 2 data map<string>; 3 binaryData map<bytes>; 4 immutable? bool",
+        ["Secret"] = "1 metadata ObjectMeta; 2 data map<bytes>; 3 type string; 4 stringData map<string>; 5 immutable? bool",
         ["Service"] = "1 metadata ObjectMeta; 2 spec ServiceSpec; 3 status ignore",
         ["ServiceSpec"] = "1 ports []ServicePort; 2 selector map<string>; 3 clusterIP string; 4 type string; 5 externalIPs []string; " +
             "7 sessionAffinity string; 8 loadBalancerIP string; 9 loadBalancerSourceRanges []string; 10 externalName string; " +

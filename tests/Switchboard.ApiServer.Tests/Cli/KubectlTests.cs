@@ -200,6 +200,46 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     }
 
     [Fact]
+    public async Task Secrets_are_created_typed_validated_and_kept_immutable_as_upstream()
+    {
+        const string ns = "secrets";
+        await Kubectl.OutputAsync("create", "namespace", ns);
+
+        Assert.Contains("secret/db created", await Kubectl.OutputAsync("create", "secret", "generic", "db", "--from-literal=password=s3cret", "-n", ns), StringComparison.Ordinal);
+        Assert.Equal("Opaque czNjcmV0", await Kubectl.OutputAsync("get", "secret", "db", "-n", ns, "-o", "jsonpath={.type} {.data.password}"));
+        Assert.Matches(@"db\s+Opaque\s+1\s+", await Kubectl.OutputAsync("get", "secrets", "-n", ns));
+
+        // stringData is write-only: merged into data, never stored.
+        await CreateAsync(ns, "string-data.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: basic\ntype: kubernetes.io/basic-auth\nstringData:\n  username: admin\n");
+        Assert.Equal("YWRtaW4= ", await Kubectl.OutputAsync("get", "secret", "basic", "-n", ns, "-o", "jsonpath={.data.username} {.stringData}"));
+
+        var (tlsCode, _, tls) = await Kubectl.RunAsync("create", "-n", ns, "-f", await ManifestAsync("bad-tls.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cert\ntype: kubernetes.io/tls\ndata:\n  tls.crt: Y2VydA==\n"));
+        Assert.NotEqual(0, tlsCode);
+        Assert.Contains("data[tls.key]: Required value", tls, StringComparison.Ordinal);
+
+        await CreateAsync(ns, "frozen.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: frozen\nimmutable: true\ndata:\n  k: dg==\n");
+        var (frozenCode, _, frozen) = await Kubectl.RunAsync("patch", "secret", "frozen", "-n", ns, "--type=merge", "-p", """{"data":{"k":"dzI="}}""");
+        Assert.NotEqual(0, frozenCode);
+        Assert.Contains("data: Forbidden: field is immutable when `immutable` is set", frozen, StringComparison.Ordinal);
+        var (typeCode, _, type) = await Kubectl.RunAsync("patch", "secret", "db", "-n", ns, "--type=merge", "-p", """{"type":"kubernetes.io/ssh-auth","data":{"ssh-privatekey":"a2V5"}}""");
+        Assert.NotEqual(0, typeCode);
+        Assert.Contains("type: Invalid value: \"kubernetes.io/ssh-auth\": field is immutable", type, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Leases_are_served_in_the_coordination_group()
+    {
+        const string ns = "leases";
+        await CreateInNewNamespaceAsync(ns, "lease.yaml", "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: node-a\nspec:\n  holderIdentity: node-a\n  leaseDurationSeconds: 40\n");
+
+        Assert.Matches(@"node-a\s+node-a\s+", await Kubectl.OutputAsync("get", "leases", "-n", ns));
+        Assert.Contains("leases", await Kubectl.OutputAsync("api-resources", "--api-group=coordination.k8s.io", "-o", "name"), StringComparison.Ordinal);
+        var (code, _, stderr) = await Kubectl.RunAsync("patch", "lease", "node-a", "-n", ns, "--type=merge", "-p", """{"spec":{"leaseDurationSeconds":0}}""");
+        Assert.NotEqual(0, code);
+        Assert.Contains("spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_pod_takes_new_images_tolerations_labels_and_status_but_refuses_other_spec_changes_as_upstream()
     {
         const string ns = "pod-update";
@@ -285,8 +325,11 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
     private async Task CreateInNewNamespaceAsync(string ns, string fileName, string yaml)
     {
         await Kubectl.OutputAsync("create", "namespace", ns);
-        await Kubectl.OutputAsync("create", "-f", await ManifestAsync(fileName, yaml), "-n", ns);
+        await CreateAsync(ns, fileName, yaml);
     }
+
+    private async Task CreateAsync(string ns, string fileName, string yaml) =>
+        await Kubectl.OutputAsync("create", "-f", await ManifestAsync(fileName, yaml), "-n", ns);
 
     /// <summary>Writes a manifest into the server's data directory for <c>kubectl create -f</c>; returns its path.</summary>
     private async Task<string> ManifestAsync(string fileName, string yaml)

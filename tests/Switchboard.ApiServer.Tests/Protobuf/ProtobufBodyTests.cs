@@ -59,7 +59,7 @@ public sealed class ProtobufBodyTests
     [Fact]
     public void A_kind_without_a_schema_is_refused_with_415()
     {
-        var error = Assert.Throws<ApiException>(() => ProtobufBody.Decode(Body("v1", "Secret", [])));
+        var error = Assert.Throws<ApiException>(() => ProtobufBody.Decode(Body("v1", "PersistentVolumeClaim", [])));
 
         Assert.Equal(415, error.Code);
     }
