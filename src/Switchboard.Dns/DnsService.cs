@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Feed;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.InCluster;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
@@ -10,6 +11,7 @@ using Switchboard.Dns.Zones;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
+using Switchboard.Kube.Networking;
 using Switchboard.Storage;
 
 namespace Switchboard.Dns;
@@ -19,6 +21,8 @@ namespace Switchboard.Dns;
 /// forwarder, the SkyDNS zone and kube2sky mirror (when given a store: the one component besides the API
 /// server that reads and writes storage, as SkyDNS did), metrics, health and readiness. Its start binds every
 /// listener, so a taken port fails the start; it is ready once the feed (and the SkyDNS zone) has synced.
+/// With <see cref="DnsServiceOptions.InCluster"/> it also serves pods behind kube-dns's ClusterIP, from inside the
+/// node's network namespace, and is ready only once that endpoint is published.
 /// </summary>
 public sealed class DnsService(
     DnsServiceOptions options, KubeClientSource client, MetricsRegistry metrics, IKeyValueStore? skyDnsStore, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
@@ -27,12 +31,27 @@ public sealed class DnsService(
     public const string ComponentName = "dns";
 
     private readonly List<DnsServer> _servers = [];
+    private readonly TaskCompletionSource _podsServed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private OperationsServer? _operations;
+    private OperationsServer? _podOperations;
+    private NetnsDialer? _podDialer;
+
+    // Kestrel serves this socket's descriptor; the Socket is kept so its finalizer cannot close it under Kestrel.
+    private Socket? _podMetricsListener;
     private IDisposable? _collector;
     private Parts? _parts;
 
     /// <summary>The bound DNS listeners (UDP and TCP on each).</summary>
-    public IReadOnlyList<IPEndPoint> EndPoints => [.. _servers.Select(s => s.EndPoint)];
+    public IReadOnlyList<IPEndPoint> EndPoints
+    {
+        get
+        {
+            lock (_servers)
+            {
+                return [.. _servers.Select(s => s.EndPoint)];
+            }
+        }
+    }
 
     /// <summary>Where /metrics, /health and /ready answer, if anywhere.</summary>
     public IPEndPoint? OperationsEndPoint => _operations?.EndPoint;
@@ -83,22 +102,26 @@ public sealed class DnsService(
 
         if (options.OperationsEndPoint is { } http)
         {
-            var checks = new Dictionary<string, Func<CancellationToken, Task<bool>>>(StringComparer.Ordinal)
-            {
-                ["/health"] = _ => Task.FromResult(true), // as CoreDNS's health plugin: 200 while the process serves
-                ["/ready"] = async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready,
-            };
-            _operations = await OperationsServer.StartAsync(http, metrics, checks, loggerFactory, cancellationToken);
+            _operations = await OperationsServer.StartAsync(http, metrics, Checks(), loggerFactory, cancellationToken);
         }
 
-        _parts = new Parts(index, skyDns, mirror);
+        _parts = new Parts(index, skyDns, mirror, parts);
     }
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        (ClusterDnsIndex index, SkyDnsZone? skyDns, SkyDnsServiceMirror? mirror) = _parts!;
+        (ClusterDnsIndex index, SkyDnsZone? skyDns, SkyDnsServiceMirror? mirror, DnsServerParts serverParts) = _parts!;
         var feed = new ClusterDnsFeed(client.Client, index, options.Pods, mirror, Metrics, time, loggerFactory);
         var loops = new List<Task> { feed.RunAsync(stoppingToken), ReadyOnceSyncedAsync(feed, skyDns, stoppingToken) };
+        if (options.InCluster is { } inCluster)
+        {
+            loops.Add(ServePodsAsync(inCluster, index, serverParts, stoppingToken));
+        }
+        else
+        {
+            _podsServed.SetResult();
+        }
+
         if (skyDns is not null)
         {
             loops.Add(new SkyDnsWatcher(skyDnsStore!, skyDns, options.SkyDns.Prefix, time, loggerFactory.CreateLogger<SkyDnsWatcher>()).RunAsync(stoppingToken));
@@ -114,17 +137,31 @@ public sealed class DnsService(
 
     protected override async Task CloseAsync(CancellationToken cancellationToken)
     {
-        foreach (DnsServer server in _servers)
+        DnsServer[] servers;
+        lock (_servers)
+        {
+            servers = [.. _servers];
+            _servers.Clear();
+        }
+
+        foreach (DnsServer server in servers)
         {
             await server.DisposeAsync();
         }
 
-        _servers.Clear();
-        if (_operations is not null)
+        foreach (OperationsServer? operations in (OperationsServer?[])[_operations, _podOperations])
         {
-            await _operations.DisposeAsync();
-            _operations = null;
+            if (operations is not null)
+            {
+                await operations.DisposeAsync();
+            }
         }
+
+        _operations = _podOperations = null;
+        _podMetricsListener?.Dispose();
+        _podMetricsListener = null;
+        _podDialer?.Dispose();
+        _podDialer = null;
 
         _collector?.Dispose();
         _collector = null;
@@ -139,8 +176,48 @@ public sealed class DnsService(
             await skyDns.WaitForSyncAsync(stoppingToken);
         }
 
+        await _podsServed.Task.WaitAsync(stoppingToken);
         MarkReady();
     }
 
-    private sealed record Parts(ClusterDnsIndex Index, SkyDnsZone? SkyDns, SkyDnsServiceMirror? Mirror);
+    /// <summary>
+    /// Listens for pods on port 53 (and /metrics on 9153) inside the node's namespace once the node agent has made
+    /// it, then makes this server kube-dns's endpoint there.
+    /// </summary>
+    private async Task ServePodsAsync(InClusterDnsOptions inCluster, ClusterDnsIndex index, DnsServerParts parts, CancellationToken stoppingToken)
+    {
+        await NetnsDialer.WaitForNamespaceAsync(inCluster.NodeNamespace, inCluster.Poll, time, stoppingToken);
+        var dialer = new NetnsDialer(inCluster.NodeNamespace);
+        _podDialer = dialer;
+        Socket Create(AddressFamily family, SocketType type, ProtocolType protocol) => dialer.CreateAsync(family, type, protocol).GetAwaiter().GetResult();
+
+        var serverOptions = new DnsServerOptions
+        {
+            EndPoint = new IPEndPoint(IPAddress.Any, KubeDnsRegistration.DnsPort),
+            UdpSockets = options.UdpSockets,
+            MaxUdpPayloadSize = options.MaxUdpPayloadSize,
+            CreateSocket = Create,
+        };
+        DnsServer server = DnsServer.Start(index, serverOptions, time, loggerFactory.CreateLogger<DnsServer>(), parts);
+        lock (_servers)
+        {
+            _servers.Add(server);
+        }
+
+        _podMetricsListener = Create(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _podMetricsListener.Bind(new IPEndPoint(IPAddress.Any, KubeDnsRegistration.MetricsPort));
+        _podMetricsListener.Listen();
+        _podOperations = await OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), loggerFactory, stoppingToken);
+
+        await new KubeDnsRegistration(client.Client, inCluster, loggerFactory.CreateLogger<KubeDnsRegistration>(), time).PublishAsync(stoppingToken);
+        _podsServed.TrySetResult();
+    }
+
+    private Dictionary<string, Func<CancellationToken, Task<bool>>> Checks() => new(StringComparer.Ordinal)
+    {
+        ["/health"] = _ => Task.FromResult(true), // as CoreDNS's health plugin: 200 while the process serves
+        ["/ready"] = async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready,
+    };
+
+    private sealed record Parts(ClusterDnsIndex Index, SkyDnsZone? SkyDns, SkyDnsServiceMirror? Mirror, DnsServerParts ServerParts);
 }

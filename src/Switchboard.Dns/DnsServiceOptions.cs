@@ -1,5 +1,6 @@
 using System.Net;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.InCluster;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Zones;
 
@@ -39,6 +40,9 @@ public sealed record DnsServiceOptions
 
     /// <summary>UDP sockets (and threads) per listener.</summary>
     public int UdpSockets { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Serve pods too, as kube-dns's endpoint in the node's namespace; null: the host's listeners only.</summary>
+    public InClusterDnsOptions? InCluster { get; init; }
 
     /// <summary>Largest UDP reply to EDNS clients.</summary>
     public int MaxUdpPayloadSize { get; init; } = 1232;

@@ -7,6 +7,7 @@ using Switchboard.Kube.Informers;
 using Switchboard.Kube.Queues;
 using Switchboard.Node.Images;
 using Switchboard.Node.Kubelet;
+using Switchboard.Kube.Networking;
 using Switchboard.Node.Network;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;

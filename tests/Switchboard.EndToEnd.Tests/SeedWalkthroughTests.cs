@@ -34,7 +34,7 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
     }
 
     [Fact]
-    public async Task A_client_pod_reaches_every_backend_pod_through_the_cluster_ip_in_the_kernel()
+    public async Task A_client_pod_resolves_the_service_name_and_reaches_every_backend_pod_through_the_kernel()
     {
         await Up.Kubectl.OutputAsync("create", "namespace", "critical-app");
         await Up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
@@ -45,20 +45,27 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
             .Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, backends.Length);
 
+        // The pod's resolver asks kube-dns's ClusterIP; the proxy sends that to our DNS server in the node's namespace,
+        // which answers the search path's backend.critical-app.svc.cluster.local with the ClusterIP.
+        Assert.Equal("10.96.0.10", await Up.Kubectl.OutputAsync("get", "service", "kube-dns", "-n", "kube-system", "-o", "jsonpath={.spec.clusterIP}"));
+        await Eventually.WaitAsync(
+            async () => (await ExecAsync("getent", "hosts", "backend")).Stdout.StartsWith(ip + " ", StringComparison.Ordinal),
+            "getent hosts backend in the client pod to print the ClusterIP");
+
         // The proxy writes the service's rules once its endpoints are ready; the first answer says they are there.
         var answeredBy = new HashSet<string>(StringComparer.Ordinal);
         await Eventually.WaitAsync(
             async () =>
             {
-                var curl = await SwitchboardUp.RunAsync("exec", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-n", "critical-app", "client", "--", "curl", "-s", "--max-time", "2", $"http://{ip}/");
+                var curl = await ExecAsync("curl", "-s", "--max-time", "2", "http://backend/");
                 return curl.ExitCode == 0 && curl.Stdout.Contains("Welcome to nginx!", StringComparison.Ordinal);
             },
-            "curl from the client pod to the backend's ClusterIP to get nginx's page");
+            "curl backend from the client pod to get nginx's page");
 
         // statistic --mode random over three endpoints: in 30 connections each pod answers (all but certainly).
         for (int i = 0; i < 30; i++)
         {
-            var curl = await SwitchboardUp.RunAsync("exec", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-n", "critical-app", "client", "--", "curl", "-s", "--max-time", "2", $"http://{ip}/");
+            var curl = await ExecAsync("curl", "-s", "--max-time", "2", "http://backend/");
             var served = System.Text.RegularExpressions.Regex.Match(curl.EnsureSuccess("curl in the client pod").Stdout, @"Served by pod (\S+) in namespace critical-app");
             Assert.True(served.Success, "nginx's page names its pod:\n" + curl.Stdout);
             answeredBy.Add(served.Groups[1].Value);
@@ -73,6 +80,9 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
         Assert.True(metrics.Value("kubeproxy_sync_proxy_rules_duration_seconds_count") >= 2, "a full sync and the sync that wrote the backend's endpoints");
         Assert.True(metrics.Value("kubeproxy_sync_proxy_rules_last_service_ports") >= 2, "the kubernetes and backend service ports programmed");
     }
+
+    private Task<ProcessResult> ExecAsync(params string[] command) =>
+        SwitchboardUp.RunAsync(["exec", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-n", "critical-app", "client", "--", .. command]);
 
     /// <summary>The node namespace of this <c>up</c>: the one whose name ends in its node's name and holds the bridge.</summary>
     private string NodeNamespace() =>

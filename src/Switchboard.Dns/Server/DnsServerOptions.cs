@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Switchboard.Dns.Forwarding;
 
 namespace Switchboard.Dns.Server;
@@ -19,6 +20,12 @@ public sealed record DnsServerOptions
 
     /// <summary>Connections beyond this are closed on accept.</summary>
     public int MaxTcpConnections { get; init; } = 1024;
+
+    /// <summary>
+    /// Makes the listening sockets. The default makes them in this process's network namespace; the pod-facing
+    /// listener of <c>up</c> makes them inside the node's namespace.
+    /// </summary>
+    public Func<AddressFamily, SocketType, ProtocolType, Socket> CreateSocket { get; init; } = static (family, type, protocol) => new Socket(family, type, protocol);
 
     /// <summary>Names outside the cluster zones go upstream with these settings; null: they are refused.</summary>
     public ForwarderOptions? Forwarding { get; init; }

@@ -41,7 +41,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
 
     public static DnsTcpServer Start(IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, DnsServerOptions options, TimeProvider timeProvider, ILogger logger)
     {
-        var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var listener = options.CreateSocket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             listener.Bind(endPoint);

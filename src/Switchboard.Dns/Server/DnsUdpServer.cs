@@ -49,16 +49,17 @@ internal sealed class DnsUdpServer : IDisposable
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
-    /// <summary>Binds <paramref name="count"/> sockets; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(IPEndPoint endPoint, int count, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
+    /// <summary>Binds the options' UdpSockets sockets to <paramref name="endPoint"/>; with port 0 the first picks the port and the rest share it.</summary>
+    public static DnsUdpServer Start(DnsServerOptions options, IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
     {
+        int count = options.UdpSockets;
         var sockets = new List<Socket>(count);
         try
         {
             for (int i = 0; i < Math.Max(1, count); i++)
             {
                 IPEndPoint bindTo = i == 0 ? endPoint : (IPEndPoint)sockets[0].LocalEndPoint!;
-                sockets.Add(Bind(bindTo, shared: count > 1));
+                sockets.Add(Bind(options.CreateSocket(bindTo.AddressFamily, SocketType.Dgram, ProtocolType.Udp), bindTo, shared: count > 1));
             }
         }
         catch
@@ -67,7 +68,7 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, forwarder, observer, maxUdpPayloadSize, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, observer, options.MaxUdpPayloadSize, logger);
     }
 
     public void Dispose()
@@ -96,9 +97,8 @@ internal sealed class DnsUdpServer : IDisposable
         _stop.Dispose();
     }
 
-    private static Socket Bind(IPEndPoint endPoint, bool shared)
+    private static Socket Bind(Socket socket, IPEndPoint endPoint, bool shared)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             if (shared && OperatingSystem.IsLinux())

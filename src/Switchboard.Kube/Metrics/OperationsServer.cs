@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -27,24 +29,20 @@ public sealed class OperationsServer : IAsyncDisposable
     /// <summary>The bound address (the port resolved when 0 was asked for).</summary>
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<OperationsServer> StartAsync(
+    public static Task<OperationsServer> StartAsync(
         IPEndPoint endPoint, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        ArgumentNullException.ThrowIfNull(metrics);
-        ArgumentNullException.ThrowIfNull(checks);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(endPoint);
-        });
-        WebApplication app = builder.Build();
-        app.Run(context => ServeAsync(context, metrics, checks));
-        await app.StartAsync(cancellationToken);
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new OperationsServer(app, new IPEndPoint(endPoint.Address, new Uri(address).Port));
+        return StartAsync(kestrel => kestrel.Listen(endPoint), endPoint.Address, metrics, checks, loggerFactory, cancellationToken);
+    }
+
+    /// <summary>Serves on a socket already bound and listening, such as one made inside a node's network namespace.</summary>
+    public static Task<OperationsServer> StartAsync(
+        Socket listening, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(listening);
+        var bound = (IPEndPoint)listening.LocalEndPoint!;
+        return StartAsync(kestrel => kestrel.ListenHandle((ulong)listening.Handle), bound.Address, metrics, checks, loggerFactory, cancellationToken);
     }
 
     /// <summary>Writes a scrape of <paramref name="metrics"/> as the response (also the API server's <c>/metrics</c>).</summary>
@@ -62,6 +60,25 @@ public sealed class OperationsServer : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
+    }
+
+    private static async Task<OperationsServer> StartAsync(
+        Action<KestrelServerOptions> listen, IPAddress address, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(checks);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            listen(kestrel);
+        });
+        WebApplication app = builder.Build();
+        app.Run(context => ServeAsync(context, metrics, checks));
+        await app.StartAsync(cancellationToken);
+        string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new OperationsServer(app, new IPEndPoint(address, new Uri(bound).Port));
     }
 
     private static async Task ServeAsync(HttpContext context, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks)

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
-using Switchboard.Node.Network;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.Node.Kubelet;
 

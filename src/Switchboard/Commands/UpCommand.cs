@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Controllers;
 using Switchboard.Dns;
+using Switchboard.Dns.InCluster;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
@@ -59,6 +60,12 @@ internal static partial class UpCommand
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
             NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null);
+            if (nodeOptions is not null)
+            {
+                // Pods resolve through kube-dns's ClusterIP, which the node's proxy sends to this server in the node's namespace.
+                dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
+            }
+
             return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
         });
         return command;

@@ -3,14 +3,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Switchboard.Node.Network;
+namespace Switchboard.Kube.Networking;
 
 /// <summary>
-/// Makes sockets inside the node's network namespace, where pod addresses are routed (the agent itself runs in the
-/// host's). A dedicated thread enters the namespace once with setns(2) and creates every socket; a socket stays in
-/// the namespace it was made in, so it is then used from any thread.
+/// Makes sockets inside a network namespace, such as the node's, where pod addresses are routed (Switchboard itself
+/// runs in the host's). A dedicated thread enters the namespace once with setns(2) and creates every socket; a socket
+/// stays in the namespace it was made in, so it is then used from any thread: to dial pods (probes) or to listen
+/// for them (the cluster DNS).
 /// </summary>
-internal sealed partial class NetnsDialer : IDisposable
+public sealed partial class NetnsDialer : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
     private readonly BlockingCollection<(AddressFamily Family, SocketType Type, ProtocolType Protocol, TaskCompletionSource<Socket> Result)> _requests = new();
@@ -22,6 +23,15 @@ internal sealed partial class NetnsDialer : IDisposable
         _thread = new Thread(() => Serve(netnsName, entered)) { IsBackground = true, Name = "netns " + netnsName };
         _thread.Start();
         entered.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Waits until the namespace <paramref name="netnsName"/> exists (another component makes it).</summary>
+    public static async Task WaitForNamespaceAsync(string netnsName, TimeSpan poll, TimeProvider time, CancellationToken cancellationToken)
+    {
+        while (!File.Exists(Path.Combine("/run/netns", netnsName)))
+        {
+            await Task.Delay(poll, time, cancellationToken);
+        }
     }
 
     public Task<Socket> CreateAsync(AddressFamily family, SocketType type, ProtocolType protocol)
