@@ -5,6 +5,7 @@ using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Informers;
 using Switchboard.Kube.Metrics;
+using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
 
@@ -115,17 +116,10 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
     /// <summary>The node agent makes the node's namespace; until it exists there is nowhere to write rules.</summary>
     private async Task WaitForNamespaceAsync(CancellationToken stoppingToken)
     {
-        string path = Path.Combine("/var/run/netns", options.NodeNamespace);
-        bool logged = false;
-        while (!File.Exists(path))
+        if (!File.Exists(Path.Combine("/run/netns", options.NodeNamespace)))
         {
-            if (!logged)
-            {
-                LogWaitingForNamespace(_logger, options.NodeNamespace);
-                logged = true;
-            }
-
-            await Task.Delay(options.NamespacePoll, time, stoppingToken);
+            LogWaitingForNamespace(_logger, options.NodeNamespace);
+            await NetnsDialer.WaitForNamespaceAsync(options.NodeNamespace, options.NamespacePoll, time, stoppingToken);
         }
     }
 
