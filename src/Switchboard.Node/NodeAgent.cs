@@ -9,6 +9,7 @@ using Switchboard.Node.Images;
 using Switchboard.Node.Kubelet;
 using Switchboard.Kube.Networking;
 using Switchboard.Node.Network;
+using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
 
@@ -21,6 +22,9 @@ namespace Switchboard.Node;
 public sealed partial class NodeAgent : Component
 {
     public const string ComponentName = "node";
+
+    /// <summary>The reason of the Warning event saying the node cannot enforce resource limits.</summary>
+    public const string CgroupsUnavailableReason = "CgroupsUnavailable";
 
     private static readonly TimeSpan ExitPoll = TimeSpan.FromMilliseconds(100);
     private readonly NodeOptions _options;
@@ -64,7 +68,8 @@ public sealed partial class NodeAgent : Component
 
         using var dialer = new NetnsDialer(names.NodeNamespace);
         var ipam = new Ipam(Path.Combine(_options.StateDirectory, "ipam"), cidr);
-        var sandboxes = new SandboxManager(network, ipam, _options, _time, _loggerFactory.CreateLogger<SandboxManager>());
+        var cgroups = Cgroups.Open(_options.CgroupRoot, _options.ClusterName, _options.NodeName, out string cgroupProblem);
+        var sandboxes = new SandboxManager(network, ipam, cgroups, _options, _time, _loggerFactory.CreateLogger<SandboxManager>());
         var pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={_options.NodeName}"), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time);
         var services = new Informer<V1Service>(ListWatches.Services(client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
@@ -83,6 +88,11 @@ public sealed partial class NodeAgent : Component
             pods.AddHandler(p => queue.Add(ObjectKey.Of(p)), (_, p) => queue.Add(ObjectKey.Of(p)), p => queue.Add(ObjectKey.Of(p)));
             await reporter.ReportAsync(network.NodeAddress, null, stoppingToken);
             events.Node("Normal", "Starting", "Starting kubelet.");
+            if (cgroups is null)
+            {
+                events.Node("Warning", CgroupsUnavailableReason, "cpu and memory limits cannot be enforced: " + cgroupProblem);
+                LogNoCgroups(_logger, cgroupProblem);
+            }
             MarkReady();
             await Task.WhenAll(
                 QueueWorkers.RunAsync(queue, _options.Workers, syncer.SyncAsync, _loggerFactory.CreateLogger<PodSyncer>(), stop.Token),
@@ -136,6 +146,9 @@ public sealed partial class NodeAgent : Component
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Node {Node}: network namespace {Namespace}, pod CIDR {Cidr}")]
     private static partial void LogNetwork(ILogger logger, string node, string @namespace, string cidr);
+
+    [LoggerMessage(EventId = 5050, Level = LogLevel.Warning, Message = "Resource limits not enforced: {Problem}")]
+    private static partial void LogNoCgroups(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Node status not written: {Error}")]
     private static partial void LogHeartbeatFailed(ILogger logger, string error);

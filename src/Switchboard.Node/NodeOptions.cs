@@ -41,6 +41,9 @@ public sealed record NodeOptions
     /// <summary>How often an unchanged status is written anyway (kubelet: 5 min).</summary>
     public TimeSpan StatusReportFrequency { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Where the cgroup hierarchies are mounted: a v2 hierarchy at the root or at <c>unified</c>, or v1 <c>memory</c>, <c>cpu</c>, <c>cpuacct</c>.</summary>
+    public string CgroupRoot { get; init; } = "/sys/fs/cgroup";
+
     /// <summary>The host file that dnsPolicy Default copies.</summary>
     public string HostResolvConf { get; init; } = "/etc/resolv.conf";
 }

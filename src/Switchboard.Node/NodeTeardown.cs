@@ -4,7 +4,7 @@ using Switchboard.Node.Sandbox;
 
 namespace Switchboard.Node;
 
-/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): container and holder processes, pod and node namespaces, state.</summary>
+/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): container and holder processes, pod and node namespaces, cgroups, state.</summary>
 public static class NodeTeardown
 {
     public static async Task RunAsync(NodeOptions options, CancellationToken cancellationToken = default)
@@ -49,6 +49,11 @@ public static class NodeTeardown
             {
                 await CommandRunner.RunAsync(ip, ["netns", "del", ns], cancellationToken: cancellationToken);
             }
+        }
+
+        if (Resources.Cgroups.Open(options.CgroupRoot, options.ClusterName, options.NodeName, out _) is { } cgroups)
+        {
+            await cgroups.RemoveAllAsync(cancellationToken);
         }
 
         if (Directory.Exists(options.StateDirectory))

@@ -2,6 +2,7 @@ using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
+using Switchboard.Kube.Pods;
 using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Kinds;
@@ -71,7 +72,7 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
     /// </summary>
     public override Task PrepareCreateAsync(V1Pod obj, bool dryRun, CancellationToken cancellationToken)
     {
-        obj.Status = new V1PodStatus { Phase = "Pending", QosClass = "BestEffort" };
+        obj.Status = new V1PodStatus { Phase = "Pending", QosClass = obj.Spec is null ? PodQos.BestEffort : PodQos.Of(obj.Spec) };
         if (obj.Spec?.SchedulingGates is { Count: > 0 })
         {
             obj.Status.Conditions =

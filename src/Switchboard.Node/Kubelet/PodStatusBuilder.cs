@@ -1,4 +1,5 @@
 using k8s.Models;
+using Switchboard.Kube.Pods;
 
 namespace Switchboard.Node.Kubelet;
 
@@ -50,7 +51,7 @@ internal static class PodStatusBuilder
             PodIP = ip,
             PodIPs = ip is null ? null : [new V1PodIP { Ip = ip }],
             StartTime = state.StartTime ?? old?.StartTime,
-            QosClass = old?.QosClass ?? QosClass(pod),
+            QosClass = old?.QosClass ?? PodQos.Of(pod.Spec),
             ContainerStatuses = statuses,
         };
     }
@@ -148,14 +149,5 @@ internal static class PodStatusBuilder
     {
         var utc = time.UtcDateTime;
         return new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
-    }
-
-    private static string QosClass(V1Pod pod)
-    {
-        var all = pod.Spec.Containers;
-        bool none = all.All(c => (c.Resources?.Limits?.Count ?? 0) == 0 && (c.Resources?.Requests?.Count ?? 0) == 0);
-        bool guaranteed = all.All(c => c.Resources?.Limits is { } l && l.ContainsKey("cpu") && l.ContainsKey("memory")
-            && (c.Resources.Requests is null || c.Resources.Requests.All(r => l.TryGetValue(r.Key, out var v) && v.ToDecimal() == r.Value.ToDecimal())));
-        return none ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
     }
 }

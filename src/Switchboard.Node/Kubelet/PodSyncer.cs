@@ -310,6 +310,11 @@ internal sealed partial class PodSyncer
         _sandboxes.WriteEtcFiles(sandbox, pod, IPAddress.Parse(state.SandboxState.Ip));
         try
         {
+            if (_sandboxes.Cgroups is { } cgroups)
+            {
+                spec = spec with { Cgroup = await cgroups.CreateContainerAsync(pod, container, restart, cancellationToken) };
+            }
+
             var instance = await _runtime.StartAsync(sandbox.InstanceDirectory(container.Name, restart), spec, cancellationToken);
             _events.Pod(pod, container.Name, "Normal", "Created", $"Created container {container.Name}");
             _events.Pod(pod, container.Name, "Normal", "Started", $"Started container {container.Name}");
@@ -322,7 +327,7 @@ internal sealed partial class PodSyncer
             cs.Ready = cs.Started && container.ReadinessProbe is null;
             StartProbes(pod, state, container, cs);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             SetWaiting(pod, state, container, cs, "RunContainerError", e.Message);
         }

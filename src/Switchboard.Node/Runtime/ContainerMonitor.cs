@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using Switchboard.Node.Resources;
 
 namespace Switchboard.Node.Runtime;
 
@@ -64,16 +65,46 @@ public static class ContainerMonitor
             // Output still buffered in the pipes belongs in the log; a daemonised child holding them open must not block the exit record.
             await Task.WhenAny(copies, Task.Delay(TimeSpan.FromSeconds(1), time));
             int code = process.ExitCode;
-            files.WriteExit(new ExitRecord(code, finished, code == 0 ? "Completed" : "Error", null));
+            bool oomKilled = spec.Cgroup is { } cgroup && CgroupFiles.OomKills(cgroup.Memory) > 0;
+            await RemoveCgroupAsync(spec.Cgroup);
+            files.WriteExit(new ExitRecord(code, finished, oomKilled ? "OOMKilled" : code == 0 ? "Completed" : "Error", null));
             return 0;
         }
     }
 
-    /// <summary>setsid's arguments: enter the holder's namespaces, create and enter the working directory, drop privileges if asked, exec.</summary>
+    /// <summary>
+    /// The container ended: what it left behind in its cgroup is killed (as a PID namespace's end would) and the cgroup
+    /// removed. The agent removes whatever this leaves with the pod.
+    /// </summary>
+    private static async Task RemoveCgroupAsync(ContainerCgroup? cgroup)
+    {
+        foreach (string directory in cgroup?.Directories ?? [])
+        {
+            try
+            {
+                await CgroupFiles.RemoveTreeAsync(directory);
+            }
+            catch (IOException)
+            {
+                // Still busy after the timeout: the pod's removal tries again.
+            }
+        }
+    }
+
+    /// <summary>
+    /// setsid's arguments: join the container's cgroups (so its first allocation already counts), enter the holder's
+    /// namespaces, create and enter the working directory, drop privileges if asked, exec.
+    /// </summary>
     private static List<string> Argv(ContainerSpec spec)
     {
-        var argv = new List<string> { "nsenter", "-t", spec.HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
-            "sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", spec.WorkingDir };
+        var argv = new List<string>();
+        if (spec.Cgroup is { } cgroup)
+        {
+            argv.AddRange(["sh", "-c", "for d in $0; do echo $$ > \"$d/cgroup.procs\" || exit 1; done; exec \"$@\"", string.Join(' ', cgroup.Directories)]);
+        }
+
+        argv.AddRange(["nsenter", "-t", spec.HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
+            "sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", spec.WorkingDir]);
         if (spec.RunAsUser is not null || spec.RunAsGroup is not null)
         {
             argv.AddRange(["setpriv", $"--reuid={spec.RunAsUser ?? 0}", $"--regid={spec.RunAsGroup ?? spec.RunAsUser ?? 0}", "--clear-groups", "--"]);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Switchboard.Node.Resources;
 
 namespace Switchboard.Node.Runtime;
 
@@ -22,6 +23,9 @@ internal sealed record ContainerSpec
     public long? RunAsUser { get; init; }
 
     public long? RunAsGroup { get; init; }
+
+    /// <summary>The cgroup the container runs in, when the node enforces limits.</summary>
+    public ContainerCgroup? Cgroup { get; init; }
 
     public static ContainerSpec Read(string path) =>
         JsonSerializer.Deserialize<ContainerSpec>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");

@@ -2,6 +2,7 @@ using System.Net;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.Node.Network;
+using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 
 namespace Switchboard.Node.Sandbox;
@@ -16,9 +17,10 @@ internal sealed partial class SandboxManager
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public SandboxManager(NodeNetwork network, Ipam ipam, NodeOptions options, TimeProvider time, ILogger logger)
+    public SandboxManager(NodeNetwork network, Ipam ipam, Cgroups? cgroups, NodeOptions options, TimeProvider time, ILogger logger)
     {
         _network = network;
+        Cgroups = cgroups;
         _ipam = ipam;
         _options = options;
         _time = time;
@@ -28,6 +30,9 @@ internal sealed partial class SandboxManager
     }
 
     public string PodsDirectory { get; }
+
+    /// <summary>The node's cgroups, or null where it cannot enforce limits.</summary>
+    public Cgroups? Cgroups { get; }
 
     public PodSandbox For(string uid) => new(PodsDirectory, uid);
 
@@ -43,6 +48,7 @@ internal sealed partial class SandboxManager
     {
         var uids = new HashSet<string>(Directory.EnumerateDirectories(PodsDirectory).Select(d => Path.GetFileName(d)!), StringComparer.Ordinal);
         uids.UnionWith(await _network.ListPodUidsAsync(cancellationToken));
+        uids.UnionWith(Cgroups?.PodUids() ?? []);
         return uids;
     }
 
@@ -56,6 +62,7 @@ internal sealed partial class SandboxManager
         var ip = _ipam.Allocate(uid);
         await _network.SetUpPodAsync(uid, ip, cancellationToken);
         WriteEtcFiles(sandbox, pod, ip);
+        Cgroups?.CreatePod(pod);
         File.Delete(sandbox.ReadyFile);
         int pid = Detached.Start(sandbox.HolderLog,
         [
@@ -92,7 +99,7 @@ internal sealed partial class SandboxManager
         WriteInPlace(sandbox.HostnameFile, PodHostname.Hostname(pod) + "\n");
     }
 
-    /// <summary>Kills the holder (the containers must be stopped already), removes the network namespace, frees the IP and deletes the pod's directory.</summary>
+    /// <summary>Kills the holder (the containers must be stopped already), removes the network namespace and the pod's cgroups, frees the IP and deletes the pod's directory.</summary>
     public async Task RemoveAsync(string uid, CancellationToken cancellationToken)
     {
         var sandbox = For(uid);
@@ -106,6 +113,11 @@ internal sealed partial class SandboxManager
         }
 
         await _network.TearDownPodAsync(uid, cancellationToken);
+        if (Cgroups is not null)
+        {
+            await Cgroups.RemovePodAsync(uid, cancellationToken);
+        }
+
         _ipam.Release(uid);
         if (Directory.Exists(sandbox.Directory))
         {
