@@ -5,6 +5,12 @@ namespace Switchboard.Node;
 /// <summary>What a node agent needs to know: who it is, where it keeps state, and the cluster's network defaults.</summary>
 public sealed record NodeOptions
 {
+    /// <summary>kubelet's containerLogMaxSize default, 10Mi.</summary>
+    public const long DefaultContainerLogMaxSize = 10 * 1024 * 1024;
+
+    /// <summary>kubelet's containerLogMaxFiles default.</summary>
+    public const int DefaultContainerLogMaxFiles = 5;
+
     /// <summary>The Node object's name (default: the host's short name).</summary>
     public required string NodeName { get; init; }
 
@@ -43,6 +49,12 @@ public sealed record NodeOptions
 
     /// <summary>Where the cgroup hierarchies are mounted: a v2 hierarchy at the root or at <c>unified</c>, or v1 <c>memory</c>, <c>cpu</c>, <c>cpuacct</c>.</summary>
     public string CgroupRoot { get; init; } = "/sys/fs/cgroup";
+
+    /// <summary>A container's log file is rotated once it reaches this size (kubelet's containerLogMaxSize).</summary>
+    public long ContainerLogMaxSize { get; init; } = DefaultContainerLogMaxSize;
+
+    /// <summary>Files kept per container log, the current one included (kubelet's containerLogMaxFiles, at least 2).</summary>
+    public int ContainerLogMaxFiles { get; init; } = DefaultContainerLogMaxFiles;
 
     /// <summary>The host file that dnsPolicy Default copies.</summary>
     public string HostResolvConf { get; init; } = "/etc/resolv.conf";

@@ -303,11 +303,15 @@ internal sealed partial class PodSyncer
             WorkingDir = string.IsNullOrEmpty(container.WorkingDir) ? "/" : container.WorkingDir,
             HolderPid = state.SandboxState!.HolderPid,
             LogPath = LogPath(pod, container.Name, restart),
+            LogMaxBytes = _options.ContainerLogMaxSize,
+            LogMaxFiles = _options.ContainerLogMaxFiles,
             Stdin = container.Stdin == true || container.Tty == true,
             RunAsUser = container.SecurityContext?.RunAsUser ?? pod.Spec.SecurityContext?.RunAsUser,
             RunAsGroup = container.SecurityContext?.RunAsGroup ?? pod.Spec.SecurityContext?.RunAsGroup,
         };
         _sandboxes.WriteEtcFiles(sandbox, pod, IPAddress.Parse(state.SandboxState.Ip));
+        // One dead instance's log stays, for logs --previous; older ones go, as kubelet removes dead containers.
+        ContainerLogs.RemoveBefore(Path.GetDirectoryName(spec.LogPath)!, restart - 1);
         try
         {
             if (_sandboxes.Cgroups is { } cgroups)

@@ -17,6 +17,12 @@ internal sealed record ContainerSpec
 
     public required string LogPath { get; init; }
 
+    /// <summary>The size at which the log is rotated (kubelet's containerLogMaxSize).</summary>
+    public long LogMaxBytes { get; init; } = NodeOptions.DefaultContainerLogMaxSize;
+
+    /// <summary>How many files of the log are kept, the current one included (kubelet's containerLogMaxFiles).</summary>
+    public int LogMaxFiles { get; init; } = NodeOptions.DefaultContainerLogMaxFiles;
+
     /// <summary>Keep stdin open (stdin/tty containers) instead of giving end-of-file.</summary>
     public bool Stdin { get; init; }
 
