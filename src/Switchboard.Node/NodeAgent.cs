@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
@@ -12,6 +13,7 @@ using Switchboard.Node.Network;
 using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
+using Switchboard.Node.Server;
 
 namespace Switchboard.Node;
 
@@ -76,6 +78,14 @@ public sealed partial class NodeAgent : Component
         var syncer = new PodSyncer(client, pods, services, sandboxes, new ContainerRuntime(_options.SelfCommand, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
             new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, network.NodeAddress,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
+        await using var server = _options.Server is { } serverOptions
+            ? await KubeletServer.StartAsync(serverOptions, new Dictionary<string, RequestDelegate>(StringComparer.Ordinal)
+            {
+                [ResourceMetrics.Path] = new ResourceMetrics(syncer.Pods, cgroups, _time).ServeAsync,
+                ["/healthz"] = context => context.Response.WriteAsync("ok", context.RequestAborted),
+            }, _loggerFactory, stoppingToken)
+            : null;
+        reporter.KubeletPort = server?.Port ?? 0;
         using var queue = syncer.Queue;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         // The workers run until the queue shuts down, which stopping does.

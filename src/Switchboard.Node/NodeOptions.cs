@@ -56,6 +56,9 @@ public sealed record NodeOptions
     /// <summary>Files kept per container log, the current one included (kubelet's containerLogMaxFiles, at least 2).</summary>
     public int ContainerLogMaxFiles { get; init; } = DefaultContainerLogMaxFiles;
 
+    /// <summary>The node's HTTPS port (resource metrics); null: the node serves none.</summary>
+    public Server.KubeletServerOptions? Server { get; init; }
+
     /// <summary>The host file that dnsPolicy Default copies.</summary>
     public string HostResolvConf { get; init; } = "/etc/resolv.conf";
 }

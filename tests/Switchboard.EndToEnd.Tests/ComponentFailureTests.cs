@@ -42,6 +42,7 @@ public sealed class ComponentFailureTests : IDisposable
             "--api-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
             "--dns-port", _dnsPort.ToString(CultureInfo.InvariantCulture),
             "--dns-metrics", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
         ],
         environment);
 

@@ -123,6 +123,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
             "--api-port", ApiPort.ToString(CultureInfo.InvariantCulture),
             "--dns-port", DnsPort.ToString(CultureInfo.InvariantCulture),
             "--dns-metrics", "127.0.0.1:" + DnsMetricsPort.ToString(CultureInfo.InvariantCulture),
+            "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
             .. extraArgs,
         ];
         foreach (string arg in args)

@@ -11,7 +11,8 @@ namespace Switchboard.ApiServer.Security;
 /// </summary>
 internal sealed class ClusterCredentials
 {
-    private const string CaCertFile = "ca.crt";
+    /// <summary>The CA certificate's file in the data directory (clients of the cluster's servers trust it).</summary>
+    internal const string CaCertFile = "ca.crt";
     private const string CaKeyFile = "ca.key";
     private const string ServingCertFile = "apiserver.crt";
     private const string ServingKeyFile = "apiserver.key";
@@ -82,19 +83,43 @@ internal sealed class ClusterCredentials
         return request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
     }
 
+    /// <summary>
+    /// A certificate signed by the cluster CA in <paramref name="dataDirectory"/> (created first if missing): for a
+    /// server (<paramref name="names"/> its subject alternative names) or, without names, for a client; an
+    /// <paramref name="organization"/> is what Kubernetes reads as the client's group.
+    /// </summary>
+    internal static X509Certificate2 Issue(string dataDirectory, TimeProvider time, string commonName, string? organization, SubjectAlternativeNameBuilder? names)
+    {
+        LoadOrCreate(dataDirectory, time);
+        using var ca = X509Certificate2.CreateFromPemFile(System.IO.Path.Combine(dataDirectory, CaCertFile), System.IO.Path.Combine(dataDirectory, CaKeyFile));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string subject = "CN=" + commonName + (organization is null ? "" : ", O=" + organization);
+        return Sign(ca, key, subject, names, time.GetUtcNow());
+    }
+
     private static X509Certificate2 CreateServing(X509Certificate2 ca, ECDsa key, DateTimeOffset now)
     {
-        var request = new CertificateRequest("CN=switchboard-apiserver", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName("localhost");
         names.AddDnsName("kubernetes");
         names.AddDnsName("kubernetes.default");
         names.AddDnsName("kubernetes.default.svc");
-        request.CertificateExtensions.Add(names.Build());
+        return Sign(ca, key, "CN=switchboard-apiserver", names, now);
+    }
+
+    /// <summary>A leaf certificate with its private key: serverAuth with <paramref name="names"/>, clientAuth without.</summary>
+    private static X509Certificate2 Sign(X509Certificate2 ca, ECDsa key, string subject, SubjectAlternativeNameBuilder? names, DateTimeOffset now)
+    {
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        if (names is not null)
+        {
+            request.CertificateExtensions.Add(names.Build());
+        }
+
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(names is null ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1")], false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
@@ -103,7 +128,8 @@ internal sealed class ClusterCredentials
         return signed.CopyWithPrivateKey(key);
     }
 
-    private static void WritePrivate(string path, string content)
+    /// <summary>Writes a private key file, readable by its owner only.</summary>
+    internal static void WritePrivate(string path, string content)
     {
         File.WriteAllText(path, content);
         if (!OperatingSystem.IsWindows())

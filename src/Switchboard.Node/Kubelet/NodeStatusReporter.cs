@@ -20,6 +20,9 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
     private DateTimeOffset _lastReport;
     private bool _leasesUnsupported;
 
+    /// <summary>The port the node's HTTPS server is bound to (kubelet's daemon endpoint); 0 when it serves none.</summary>
+    public int KubeletPort { get; set; }
+
     /// <summary>Creates the Node if missing and returns its pod CIDR, choosing a free /24 of the cluster range (recorded in spec.podCIDR) if it has none.</summary>
     public async Task<PodCidr> RegisterAsync(CancellationToken cancellationToken)
     {
@@ -106,7 +109,7 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
                     ? Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status")
                     : Condition("Ready", "False", "KubeletNotReady", notReadyReason),
             ],
-            DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = 10250 } },
+            DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = KubeletPort } },
             NodeInfo = new V1NodeSystemInfo
             {
                 Architecture = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "arm64" : "amd64",

@@ -58,6 +58,18 @@ internal sealed partial class PodSyncer
 
     public WorkQueue<string> Queue { get; } = new();
 
+    /// <summary>The pods the node runs now, with what it knows of them (for the resource metrics).</summary>
+    public IEnumerable<(V1Pod Pod, PodState State)> Pods()
+    {
+        foreach (var state in _states.Values)
+        {
+            if (_pods.Cache.Get(state.Key) is { } pod && pod.Metadata.Uid == state.Uid)
+            {
+                yield return (pod, state);
+            }
+        }
+    }
+
     /// <summary>Removes what belongs to pods no longer bound here (after a restart of the agent: pods deleted meanwhile).</summary>
     public async Task CleanUpOrphansAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Net;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
+using Switchboard.Node.Server;
 
 namespace Switchboard.Commands;
 
@@ -23,17 +25,59 @@ internal static class NodeCommand
                 result.AddError("--cluster-name must be 1-12 lowercase letters, digits or '-'");
             }
         });
-        var command = new Command("node", "Run the node agent alone: register the node, run the pods bound to it in network namespaces")
+        var address = new Option<string>("--address")
         {
-            kubeconfig, name, dataDir, clusterName,
+            Description = "Address the node's HTTPS server listens on",
+            DefaultValueFactory = _ => "0.0.0.0",
         };
+        address.Validators.Add(result =>
+        {
+            if (!IPAddress.TryParse(result.GetValue(address), out _))
+            {
+                result.AddError("--address must be an IP address");
+            }
+        });
+        var certificate = new Option<FileInfo?>("--tls-cert-file") { Description = "The node's serving certificate (PEM) for its HTTPS server" };
+        var key = new Option<FileInfo?>("--tls-private-key-file") { Description = "The serving certificate's private key (PEM)" };
+        var clientCa = new Option<FileInfo?>("--client-ca-file") { Description = "CA whose client certificates the HTTPS server accepts (PEM); others get 401" };
+        var kubelet = new KubeletFlags("--port");
+        var command = new Command("node", "Run the node agent alone: register the node, run the pods bound to it in network namespaces; "
+            + "with --tls-cert-file, --tls-private-key-file and --client-ca-file it also serves HTTPS on --port")
+        {
+            kubeconfig, name, dataDir, clusterName, address, certificate, key, clientCa,
+        };
+        kubelet.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            int given = new[] { result.GetValue(certificate), result.GetValue(key), result.GetValue(clientCa) }.Count(f => f is not null);
+            if (given is not (0 or 3))
+            {
+                result.AddError("--tls-cert-file, --tls-private-key-file and --client-ca-file go together");
+            }
+        });
         command.SetAction(async (result, _) =>
         {
             string data = result.GetRequiredValue(dataDir).FullName;
             string node = result.GetRequiredValue(name);
             string path = result.GetRequiredValue(kubeconfig).FullName;
+            var options = kubelet.Apply(result, Options(node, data, result.GetValue(clusterName)));
+            if (result.GetValue(certificate) is { } cert)
+            {
+                options = options with
+                {
+                    Server = new KubeletServerOptions
+                    {
+                        Address = IPAddress.Parse(result.GetRequiredValue(address)),
+                        Port = kubelet.Port(result),
+                        CertificateFile = cert.FullName,
+                        KeyFile = result.GetRequiredValue(key)!.FullName,
+                        ClientCaFile = result.GetRequiredValue(clientCa)!.FullName,
+                    },
+                };
+            }
+
             using var loggerFactory = Logging.CreateFactory();
-            return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddNode(Options(node, data, result.GetValue(clusterName))));
+            return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddNode(options));
         });
         return command;
     }

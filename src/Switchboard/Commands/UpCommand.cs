@@ -3,12 +3,14 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
+using Switchboard.ApiServer.Security;
 using Switchboard.Controllers;
 using Switchboard.Dns;
 using Switchboard.Dns.InCluster;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
+using Switchboard.Node.Server;
 using Switchboard.Proxy;
 using Switchboard.Storage;
 
@@ -43,6 +45,7 @@ internal static partial class UpCommand
             }
         });
         var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
+        var kubelet = new KubeletFlags("--kubelet-port");
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
             dataDir,
@@ -55,25 +58,26 @@ internal static partial class UpCommand
         };
         apiServer.AddTo(command);
         dns.AddTo(command);
+        kubelet.AddTo(command);
         command.SetAction((result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
-            NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null);
+            NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : kubelet.Apply(result, NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null));
             if (nodeOptions is not null)
             {
                 // Pods resolve through kube-dns's ClusterIP, which the node's proxy sends to this server in the node's namespace.
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
             }
 
-            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
+            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(
         DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
-        ProxyMode proxyMode, CancellationToken cancellationToken)
+        int kubeletPort, ProxyMode proxyMode, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.CreateFactory();
         var logger = loggerFactory.CreateLogger(typeof(UpCommand));
@@ -82,6 +86,17 @@ internal static partial class UpCommand
         {
             LogAlreadyRunning(logger, dataDir.Path, pid);
             return 1;
+        }
+
+        if (nodeOptions is not null)
+        {
+            // The node's serving certificate comes from the cluster CA, as the API server's client certificate for it will.
+            var (certificate, key, clientCa) = KubeletCertificates.EnsureServing(
+                apiServerOptions.DataDirectory, Path.Combine(nodeOptions.StateDirectory, "pki"), nodeOptions.NodeName, [apiServerOptions.Address], TimeProvider.System);
+            nodeOptions = nodeOptions with
+            {
+                Server = new KubeletServerOptions { Address = apiServerOptions.Address, Port = kubeletPort, CertificateFile = certificate, KeyFile = key, ClientCaFile = clientCa },
+            };
         }
 
         await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, cancellationToken);

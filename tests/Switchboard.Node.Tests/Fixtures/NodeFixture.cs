@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Net;
 using k8s;
 using k8s.Models;
+using Switchboard.ApiServer.Security;
 using Switchboard.Kube.Hosting;
+using Switchboard.Node.Server;
 using Switchboard.Controllers;
 using Switchboard.Testing;
 
@@ -36,6 +39,8 @@ public sealed class NodeFixture : IAsyncLifetime
         await _server.InitializeAsync();
         _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(_server.KubeconfigPath).AddControllers(new ControllerOptions { Workers = 2 }));
         await _controllers.Get<ControllerManager>().WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var (certificate, key, clientCa) = KubeletCertificates.EnsureServing(
+            _server.DataDirectory, Path.Combine(_server.DataDirectory, "kubelet-pki"), "node-1", [IPAddress.Loopback], TimeProvider.System);
         Options = new NodeOptions
         {
             NodeName = "node-1",
@@ -44,6 +49,7 @@ public sealed class NodeFixture : IAsyncLifetime
             SelfCommand = ["dotnet", Executable],
             StatusUpdateFrequency = TimeSpan.FromSeconds(2),
             HostResolvConf = HostResolvConf,
+            Server = new KubeletServerOptions { Address = IPAddress.Loopback, Port = 0, CertificateFile = certificate, KeyFile = key, ClientCaFile = clientCa },
         };
         await File.WriteAllTextAsync(HostResolvConf, "nameserver 192.0.2.53\nsearch example.org\noptions timeout:2\n");
         await StartNodeAsync();

@@ -56,11 +56,13 @@ public sealed class CgroupTests(NodeFixture fixture)
         Assert.Equal(64L * 1024 * 1024, Number("memory", podPath, "memory.limit_in_bytes"));
         Assert.Equal(25_000, Number("cpu", podPath, "cpu.cfs_quota_us"));
 
-        // The container runs inside its cgroups (in all three hierarchies), placed there before it exec'd sleep.
+        // The container runs inside its cgroups (in all three hierarchies), placed there before it exec'd sleep
+        // (the running state comes as soon as the monitor started it: the exec chain may still be on its way to sleep).
         foreach (string hierarchy in (string[])["memory", "cpu", "cpuacct"])
         {
-            var pids = CgroupFiles.Pids(Path.Combine(Root, hierarchy, container)).ToList();
-            Assert.Contains(pids, pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
+            await Eventually.WaitAsync(
+                () => CgroupFiles.Pids(Path.Combine(Root, hierarchy, container)).Any(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal)),
+                $"sleep in the container's {hierarchy} cgroup");
         }
 
         await fixture.Server.KubectlOkAsync("delete", "pod", "-n", ns, "capped", "--wait=true");

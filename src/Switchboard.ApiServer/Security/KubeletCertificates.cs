@@ -1,0 +1,68 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Switchboard.ApiServer.Security;
+
+/// <summary>
+/// Certificates for the kubelet's HTTPS port from the cluster CA in a data directory: the node's serving certificate
+/// (what kubeadm's kubelet serving CSR gives) and client certificates the node accepts, such as kube-apiserver's
+/// <c>apiserver-kubelet-client</c>.
+/// </summary>
+public static class KubeletCertificates
+{
+    /// <summary>
+    /// Writes a serving certificate for <paramref name="nodeName"/> (its name, localhost and <paramref name="addresses"/>)
+    /// into <paramref name="directory"/> as kubelet.crt and kubelet.key, unless one for the same CA is there.
+    /// </summary>
+    /// <returns>The certificate and key files, and the CA file that client certificates must chain to.</returns>
+    public static (string CertificateFile, string KeyFile, string ClientCaFile) EnsureServing(
+        string dataDirectory, string directory, string nodeName, IEnumerable<IPAddress> addresses, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        ArgumentNullException.ThrowIfNull(time);
+        string certificateFile = Path.Combine(directory, "kubelet.crt");
+        string keyFile = Path.Combine(directory, "kubelet.key");
+        string caFile = Path.Combine(dataDirectory, ClusterCredentials.CaCertFile);
+        if (!IssuedBy(certificateFile, keyFile, caFile, time.GetUtcNow()))
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName(nodeName);
+            names.AddDnsName("localhost");
+            names.AddIpAddress(IPAddress.Loopback);
+            foreach (var address in addresses.Where(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.Loopback)))
+            {
+                names.AddIpAddress(address);
+            }
+
+            using var certificate = ClusterCredentials.Issue(dataDirectory, time, $"system:node:{nodeName}", "system:nodes", names);
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+            using var key = certificate.GetECDsaPrivateKey()!;
+            ClusterCredentials.WritePrivate(keyFile, key.ExportPkcs8PrivateKeyPem());
+        }
+
+        return (certificateFile, keyFile, caFile);
+    }
+
+    /// <summary>A client certificate with its key, signed by the cluster CA: <c>CN=<paramref name="commonName"/></c>, <c>O=<paramref name="organization"/></c>.</summary>
+    public static X509Certificate2 IssueClient(string dataDirectory, string commonName, string? organization, TimeProvider time) =>
+        ClusterCredentials.Issue(dataDirectory, time, commonName, organization, names: null);
+
+    /// <summary>Whether the files hold a certificate that chains to the CA (a data dir recreated meanwhile has a new one) and is not about to expire.</summary>
+    private static bool IssuedBy(string certificateFile, string keyFile, string caFile, DateTimeOffset now)
+    {
+        if (!File.Exists(certificateFile) || !File.Exists(keyFile) || !File.Exists(caFile))
+        {
+            return false;
+        }
+
+        using var certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
+        using var ca = X509CertificateLoader.LoadCertificateFromFile(caFile);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.AddDays(1).UtcDateTime;
+        return chain.Build(certificate);
+    }
+}
