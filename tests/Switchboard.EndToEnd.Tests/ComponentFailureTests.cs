@@ -7,12 +7,19 @@ using Switchboard.Testing;
 namespace Switchboard.EndToEnd.Tests;
 
 /// <summary>A component that fails stops all of <c>switchboard up</c> with one line naming it and a non-zero exit.</summary>
-public sealed class ComponentFailureTests : IDisposable
+public sealed class ComponentFailureTests : IAsyncLifetime
 {
     private readonly string _dataDir = Directory.CreateTempSubdirectory("sb-e2e-fail-").FullName;
     private readonly int _dnsPort = FreePort.Next();
 
-    public void Dispose() => Directory.Delete(_dataDir, recursive: true);
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>The node may have made its namespace and cgroups before the failure stopped up: down removes them.</summary>
+    public async Task DisposeAsync()
+    {
+        (await SwitchboardUp.RunAsync("down", "--data-dir", _dataDir)).EnsureSuccess("switchboard down");
+        Directory.Delete(_dataDir, recursive: true);
+    }
 
     [Fact]
     public async Task Dns_failing_after_it_serves_ends_up_with_the_error_naming_dns()
