@@ -31,7 +31,7 @@ internal static class ProxyCommand
                 loggerFactory,
                 services => services
                     .AddKubeClient(path)
-                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, Mode = ReadMode(result, mode) })
+                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = ReadMode(result, mode) })
                     .AddMetricsEndpoint(result.GetValue(metricsAddress)!));
         });
         return command;

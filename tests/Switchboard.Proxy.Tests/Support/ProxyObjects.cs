@@ -30,7 +30,18 @@ internal static class ProxyObjects
         Endpoints = endpoints,
     };
 
+    /// <summary>The node the golden and model tests' proxy runs on: endpoints made by <see cref="Local"/> are on it.</summary>
+    public const string NodeName = "node-a";
+
     public static V1Endpoint Ready(string ip) => Endpoint(ip, ready: true, serving: true, terminating: false);
+
+    /// <summary>A ready endpoint on <see cref="NodeName"/>.</summary>
+    public static V1Endpoint Local(string ip)
+    {
+        var endpoint = Ready(ip);
+        endpoint.NodeName = NodeName;
+        return endpoint;
+    }
 
     public static V1Endpoint Endpoint(string ip, bool ready, bool serving, bool terminating) => new()
     {
