@@ -229,37 +229,46 @@ internal sealed class IptablesRuleSet(IptablesOptions options) : IDisposable
     /// </summary>
     private void Reduce(SavedRules kernel)
     {
-        string full = _full.ToString();
-        var ours = SavedRules.Parse(full);
-        HasChanges = _stale.Count > 0;
-        var changed = new HashSet<(string, string)>();
+        string[] lines = _full.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        // Our rules in canonical form, only for the chains the kernel has: the others are written whatever they hold.
+        var ours = new Dictionary<(string, string), List<string>>();
         string table = "";
-        foreach (string line in full.Split('\n'))
+        foreach (string line in lines)
         {
-            if (line.StartsWith('*'))
+            if (line[0] == '*')
             {
                 table = line[1..];
             }
-            else if (line.StartsWith(':'))
+            else if (ChainOf(line) is { } chain && kernel.HasChain(table, chain))
             {
-                string chain = line[1..line.IndexOf(' ', StringComparison.Ordinal)];
-                if (!SameChain(chain, ours.Rules(table, chain)!, kernel.Rules(table, chain)))
+                if (!ours.TryGetValue((table, chain), out var rules))
                 {
-                    changed.Add((table, chain));
+                    rules = [];
+                    ours[(table, chain)] = rules;
+                }
+
+                if (line[0] == '-' && line[1] == 'A')
+                {
+                    rules.Add(RuleText.Canonical(line[(4 + chain.Length)..]));
                 }
             }
         }
 
-        HasChanges |= changed.Count > 0;
-        var w = Document;
-        foreach (string line in full.Split('\n'))
+        var unchanged = new HashSet<(string, string)>();
+        foreach (var ((chainTable, chain), rules) in ours)
         {
-            if (line.Length == 0)
+            if (!_stale.Contains(chain) && SameChain(chain, rules, kernel.Rules(chainTable, chain)))
             {
-                continue;
+                unchanged.Add((chainTable, chain));
             }
+        }
 
-            if (line.StartsWith('*'))
+        HasChanges = false;
+        var w = Document;
+        foreach (string line in lines)
+        {
+            if (line[0] == '*')
             {
                 table = line[1..];
             }
@@ -267,26 +276,30 @@ internal sealed class IptablesRuleSet(IptablesOptions options) : IDisposable
             {
                 WriteMissingJumps(w, table, kernel);
             }
-            else if (line.StartsWith(':') || line.StartsWith("-A ", StringComparison.Ordinal))
+            else if (ChainOf(line) is { } chain && unchanged.Contains((table, chain)))
             {
-                int start = line[0] == ':' ? 1 : 3;
-                int end = line.IndexOf(' ', start);
-                string chain = end < 0 ? line[start..] : line[start..end];
-                if (!changed.Contains((table, chain)) && !_stale.Contains(chain))
-                {
-                    continue;
-                }
-
-                if (line[0] == '-')
-                {
-                    // Counted as a rule of the document, as the full document's were.
-                    w.AppendRule(chain).Append(line[(3 + chain.Length)..]).EndLine();
-                    continue;
-                }
+                continue;
+            }
+            else
+            {
+                HasChanges = true;
             }
 
             w.Append(line).EndLine();
         }
+    }
+
+    // The chain a declaration (:CHAIN), a rule (-A CHAIN …) or a deletion (-X CHAIN) is about.
+    private static string? ChainOf(string line)
+    {
+        int start = line[0] == ':' ? 1 : line.StartsWith("-A ", StringComparison.Ordinal) || line.StartsWith("-X ", StringComparison.Ordinal) ? 3 : -1;
+        if (start < 0)
+        {
+            return null;
+        }
+
+        int end = line.IndexOf(' ', start);
+        return end < 0 ? line[start..] : line[start..end];
     }
 
     private void WriteMissingJumps(RestoreWriter w, string table, SavedRules kernel)
