@@ -17,7 +17,8 @@ namespace Switchboard.Proxy;
 /// into the node's network namespace by the proxier of <see cref="ProxyOptions.Mode"/>. Ready after its first full sync, as kube-proxy; after that each sync
 /// writes only the services that changed, at most once per <see cref="ProxyOptions.MinSyncPeriod"/>.
 /// </summary>
-public sealed partial class ProxyService(ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time)
+public sealed partial class ProxyService(
+    ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time, ProxyHealth? health = null)
     : Component(ComponentName)
 {
     public const string ComponentName = "proxy";
@@ -99,6 +100,7 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
                     }
 
                     triggerTimes.Clear();
+                    health?.Updated();
                     MarkReady();
                     // Only after the rules changed: a flow deleted before would be made again by the old rules.
                     await conntrack.DeleteAsync(UdpConntrackCleaner.StaleFlows(programmed, desired), stoppingToken);
@@ -136,6 +138,7 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
     private void Changed<T>(Action<T> apply, T item)
     {
         apply(item);
+        health?.QueuedUpdate();
         Signal();
     }
 

@@ -1,4 +1,6 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
@@ -9,11 +11,25 @@ namespace Switchboard.Proxy;
 public static class ProxyServices
 {
     /// <summary>The service proxy as a component of the host, a client of the API server the host's <see cref="KubeClientSource"/> reaches.</summary>
-    public static IServiceCollection AddProxy(this IServiceCollection services, ProxyOptions options) =>
-        services.AddComponent(ProxyService.ComponentName, provider => new ProxyService(
+    public static IServiceCollection AddProxy(this IServiceCollection services, ProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        // kube-proxy's health timeout: twice the sync period.
+        services.TryAddSingleton(provider => new ProxyHealth(provider.GetService<TimeProvider>() ?? TimeProvider.System, 2 * options.SyncPeriod));
+        return services.AddComponent(ProxyService.ComponentName, provider => new ProxyService(
             options,
             provider.GetRequiredService<KubeClientSource>(),
             provider.GetRequiredService<MetricsRegistry>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<TimeProvider>() ?? TimeProvider.System));
+            provider.GetService<TimeProvider>() ?? TimeProvider.System,
+            provider.GetRequiredService<ProxyHealth>()));
+    }
+
+    /// <summary>Serves kube-proxy's <c>/healthz</c> (JSON, 503 when the rules are stale) on <paramref name="address"/>; after <see cref="AddProxy"/>.</summary>
+    public static IServiceCollection AddProxyHealthz(this IServiceCollection services, IPEndPoint address) =>
+        services.AddComponent(ProxyHealthServer.ComponentName, provider => new ProxyHealthServer(
+            address,
+            provider.GetRequiredService<ProxyHealth>(),
+            provider.GetRequiredService<MetricsRegistry>(),
+            provider.GetRequiredService<ILoggerFactory>()));
 }

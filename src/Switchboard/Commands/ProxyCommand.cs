@@ -18,9 +18,10 @@ internal static class ProxyCommand
         };
         var mode = ModeOption("--mode");
         var metricsAddress = DnsFlags.EndPoint("--metrics-address", "Address of /metrics and /healthz (plain HTTP, as kube-proxy's)", "127.0.0.1:10249");
+        var healthzAddress = DnsFlags.EndPoint("--healthz-address", "Address of kube-proxy's /healthz (plain HTTP, JSON; 503 when the rules are stale)", "127.0.0.1:10256");
         var command = new Command("proxy", "Run the service proxy alone: program every Service's ClusterIP into the node's network namespace")
         {
-            kubeconfig, dataDir, node, clusterName, mode, metricsAddress,
+            kubeconfig, dataDir, node, clusterName, mode, metricsAddress, healthzAddress,
         };
         command.SetAction(async (result, _) =>
         {
@@ -32,6 +33,7 @@ internal static class ProxyCommand
                 services => services
                     .AddKubeClient(path)
                     .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = ReadMode(result, mode) })
+                    .AddProxyHealthz(result.GetValue(healthzAddress)!)
                     .AddMetricsEndpoint(result.GetValue(metricsAddress)!));
         });
         return command;
