@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -24,12 +23,4 @@ public static class ProxyServices
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
             provider.GetRequiredService<ProxyHealth>()));
     }
-
-    /// <summary>Serves kube-proxy's <c>/healthz</c> (JSON, 503 when the rules are stale) on <paramref name="address"/>; after <see cref="AddProxy"/>.</summary>
-    public static IServiceCollection AddProxyHealthz(this IServiceCollection services, IPEndPoint address) =>
-        services.AddComponent(ProxyHealthServer.ComponentName, provider => new ProxyHealthServer(
-            address,
-            provider.GetRequiredService<ProxyHealth>(),
-            provider.GetRequiredService<MetricsRegistry>(),
-            provider.GetRequiredService<ILoggerFactory>()));
 }

@@ -95,16 +95,10 @@ public sealed class GoldenRulesTests : IDisposable
         svc3.Spec.Type = "NodePort";
         var svc4 = Service("ns4", "svc4", "172.30.0.44", Port("p80", 80));
         // A LoadBalancer with an external IP, externalTrafficPolicy Local, one endpoint here and one elsewhere.
-        var svc6 = Service("ns6", "svc6", "172.30.0.46", Port("p80", 80, nodePort: 30006));
-        svc6.Spec.Type = "LoadBalancer";
-        svc6.Spec.ExternalIPs = ["192.0.2.6"];
-        svc6.Spec.ExternalTrafficPolicy = "Local";
-        svc6.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = "198.51.100.6" }] } };
+        var svc6 = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6");
         // internalTrafficPolicy Local: svc7 has endpoints only on other nodes, svc8 one here too.
-        var svc7 = Service("ns7", "svc7", "172.30.0.47", Port("p80", 80));
-        svc7.Spec.InternalTrafficPolicy = "Local";
-        var svc8 = Service("ns8", "svc8", "172.30.0.48", Port("p80", 80));
-        svc8.Spec.InternalTrafficPolicy = "Local";
+        var svc7 = InternalLocal("ns7", "svc7", "172.30.0.47");
+        var svc8 = InternalLocal("ns8", "svc8", "172.30.0.48");
         return
         [
             (svc1, [Slice("ns1", "svc1", "p80", 80, Ready("10.180.0.1"))]),

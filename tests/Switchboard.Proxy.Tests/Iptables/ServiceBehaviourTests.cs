@@ -129,13 +129,8 @@ public sealed class ServiceBehaviourTests : IDisposable
     // The lab's service with affinity and a NodePort, plus the golden files' kinds of services on addresses nobody uses.
     private static List<ServicePortState> GoldenServices(List<string> endpointIps)
     {
-        var lb = Service("ns6", "svc6", "10.96.6.6", Port("p80", 80, nodePort: 30006));
-        lb.Spec.Type = "LoadBalancer";
-        lb.Spec.ExternalIPs = ["192.0.2.6"];
-        lb.Spec.ExternalTrafficPolicy = "Local";
-        lb.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = "198.51.100.6" }] } };
-        var local = Service("ns7", "svc7", "10.96.7.7", Port("p80", 80));
-        local.Spec.InternalTrafficPolicy = "Local";
+        var lb = LocalLoadBalancer("ns6", "svc6", "10.96.6.6", 30006, "192.0.2.6", "198.51.100.6");
+        var local = InternalLocal("ns7", "svc7", "10.96.7.7");
         var empty = Service("ns3", "svc3", "10.96.3.3", Port(null, 53, "UDP", nodePort: 30053));
         empty.Spec.Type = "NodePort";
         return
