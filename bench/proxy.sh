@@ -65,7 +65,7 @@ ours_restart=$(sed -n 's/^restart s: \([0-9.]*\).*/\1/p' "$work/ours.txt")
 
 summary=()
 summary+=("$(python3 -c "print('iptables full sync / raw restore ratio: %.2f' % ($ours_full / $raw_full))")")
-summary+=("iptables one-service update at 10k services: $ours_update ms")
+summary+=("iptables one-service update at $((count / 1000))k services: $ours_update ms")
 others=()
 for peer in bench/proxy-nftables.sh bench/proxy-userspace.sh; do
   if [[ -x $peer ]]; then
