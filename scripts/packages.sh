@@ -3,8 +3,8 @@
 # kubectl is not a Debian package: install.sh says how to get it when it is missing.
 # The node: ip (iproute2) for namespaces, veths and the bridge; nsenter, unshare, setsid, setpriv (util-linux) for
 # pod sandboxes; the programs its images run: nginx, curl, busybox (wget, nc… for the busybox image).
-# The proxy: iptables-restore inside the node's namespace (ip netns exec).
-RUNTIME_PACKAGES=(bind9-dnsutils iproute2 util-linux nginx curl busybox iptables)
+# The proxy: iptables-restore inside the node's namespace (ip netns exec); conntrack, to delete UDP flows to removed endpoints.
+RUNTIME_PACKAGES=(bind9-dnsutils iproute2 util-linux nginx curl busybox iptables conntrack)
 # What the tests and benchmarks add: the real peers and clients they drive.
 #   etcd-server: the etcd the storage, API server and DNS tests start (/usr/bin/etcd), and bench/storage.sh's peer
 #   etcd-client: etcdctl, which the SkyDNS tests and bench/storage.sh drive

@@ -6,6 +6,9 @@ public sealed record ProxyOptions
     /// <summary>The node's network namespace, where the rules are written; never the host's own.</summary>
     public required string NodeNamespace { get; init; }
 
+    /// <summary>The node this proxy runs on (<c>--hostname-override</c>): its endpoints are the local ones of the Local traffic policies.</summary>
+    public string? NodeName { get; init; }
+
     /// <summary>How service IPs are programmed (<c>--proxy-mode</c>).</summary>
     public ProxyMode Mode { get; init; } = ProxyMode.Iptables;
 

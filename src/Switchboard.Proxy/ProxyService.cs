@@ -6,6 +6,7 @@ using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Informers;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
+using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
 
@@ -16,7 +17,8 @@ namespace Switchboard.Proxy;
 /// into the node's network namespace by the proxier of <see cref="ProxyOptions.Mode"/>. Ready after its first full sync, as kube-proxy; after that each sync
 /// writes only the services that changed, at most once per <see cref="ProxyOptions.MinSyncPeriod"/>.
 /// </summary>
-public sealed partial class ProxyService(ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time)
+public sealed partial class ProxyService(
+    ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time, ProxyHealth? health = null)
     : Component(ComponentName)
 {
     public const string ComponentName = "proxy";
@@ -24,9 +26,16 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
     // kube-proxy's buckets for its sync duration: 1 ms doubling to about 16 s.
     private static readonly double[] SyncBuckets = [.. Enumerable.Range(0, 15).Select(i => 0.001 * Math.Pow(2, i))];
 
+    // kube-proxy's buckets for network programming latency: 0.25 s and 0.5 s, each second to 59 s, every 5 s to 115 s, every 30 s to 5 min.
+    private static readonly double[] ProgrammingBuckets =
+    [
+        0.25, 0.5, .. Enumerable.Range(1, 59).Select(i => (double)i), .. Enumerable.Range(0, 12).Select(i => 60.0 + (5 * i)),
+        .. Enumerable.Range(0, 7).Select(i => 120.0 + (30 * i)),
+    ];
+
     private readonly ILogger _logger = loggerFactory.CreateLogger<ProxyService>();
     private readonly SemaphoreSlim _changed = new(0, 1);
-    private readonly ServiceCatalog _catalog = new();
+    private readonly ServiceCatalog _catalog = new(options.NodeName);
 
     public override void Dispose()
     {
@@ -45,6 +54,23 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
         Counter<long> syncFailures = meter.CreateCounter<long>("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", description: "Cumulative proxy iptables restore failures");
         int servicePorts = 0;
         meter.CreateObservableGauge("kubeproxy_sync_proxy_rules_last_service_ports", () => Volatile.Read(ref servicePorts), description: "Service ports programmed by the last sync");
+        Histogram<double> programming = meter.CreateHistogram(
+            "kubeproxy_network_programming_duration_seconds",
+            unit: null,
+            description: "In Cluster Network Programming Latency in seconds",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ProgrammingBuckets });
+        IReadOnlyList<KeyValuePair<string, int>> tableRules = [];
+        if (options.Mode == ProxyMode.Iptables)
+        {
+            meter.CreateObservableGauge(
+                "kubeproxy_sync_proxy_rules_iptables_total",
+                () => Volatile.Read(ref tableRules).Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("table", t.Key))),
+                description: "Total number of iptables rules owned by kube-proxy");
+        }
+
+        var conntrack = new UdpConntrackCleaner(options.NodeNamespace, loggerFactory.CreateLogger<UdpConntrackCleaner>());
+        IReadOnlyList<ServicePortState> programmed = [];
+        var triggerTimes = new List<DateTimeOffset>();
 
         var services = new Informer<V1Service>(ListWatches.Services(client.Client), loggerFactory.CreateLogger<Informer<V1Service>>(), time);
         var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client.Client), loggerFactory.CreateLogger<Informer<V1EndpointSlice>>(), time);
@@ -63,11 +89,22 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
                 long started = time.GetTimestamp();
                 try
                 {
-                    IReadOnlyList<ServicePortState> desired = _catalog.Snapshot();
-                    await proxier.SyncAsync(desired, stoppingToken);
+                    IReadOnlyList<ServicePortState> desired = _catalog.Snapshot(triggerTimes);
+                    var result = await proxier.SyncAsync(desired, stoppingToken);
                     Volatile.Write(ref servicePorts, desired.Count);
+                    Volatile.Write(ref tableRules, result.TableRules);
                     syncDuration.Record(time.GetElapsedTime(started).TotalSeconds);
+                    foreach (var trigger in triggerTimes)
+                    {
+                        programming.Record(Math.Max(0, (time.GetUtcNow() - trigger).TotalSeconds));
+                    }
+
+                    triggerTimes.Clear();
+                    health?.Updated();
                     MarkReady();
+                    // Only after the rules changed: a flow deleted before would be made again by the old rules.
+                    await conntrack.DeleteAsync(UdpConntrackCleaner.StaleFlows(programmed, desired), stoppingToken);
+                    programmed = desired;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -91,13 +128,17 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
     private IProxier CreateProxier() => options.Mode switch
     {
         ProxyMode.Iptables => new IptablesProxier(
-            new NetnsIptables(options.NodeNamespace), new IptablesOptions { ClusterCidr = options.ClusterCidr }, loggerFactory.CreateLogger<IptablesProxier>(), time),
+            new NetnsIptables(options.NodeNamespace),
+            new IptablesOptions { ClusterCidr = options.ClusterCidr, CanaryInterval = options.SyncPeriod },
+            loggerFactory.CreateLogger<IptablesProxier>(),
+            time),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
     };
 
     private void Changed<T>(Action<T> apply, T item)
     {
         apply(item);
+        health?.QueuedUpdate();
         Signal();
     }
 

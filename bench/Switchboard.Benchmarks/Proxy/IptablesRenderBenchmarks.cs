@@ -30,7 +30,7 @@ public class IptablesRenderBenchmarks
         var options = new IptablesOptions { ClusterCidr = "10.244.0.0/16" };
         _full = new IptablesRuleSet(options);
         _partial = new IptablesRuleSet(options);
-        _partial.Render(_desired, []);
+        _partial.Render(_desired, null);
         _partial.Applied();
     }
 
@@ -44,7 +44,7 @@ public class IptablesRenderBenchmarks
     [Benchmark]
     public int FullSync()
     {
-        _full.Render(_desired, []);
+        _full.Render(_desired, null);
         return _full.Document.Length;
     }
 
@@ -53,7 +53,7 @@ public class IptablesRenderBenchmarks
     public int PartialSyncOneService()
     {
         _flip = !_flip;
-        _partial.Render(_flip ? _changed : _desired, []);
+        _partial.Render(_flip ? _changed : _desired, null);
         _partial.Applied();
         return _partial.Document.Length;
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using k8s;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -25,9 +26,15 @@ public static class ComponentServices
     }
 
     /// <summary>Serves the process's <c>/metrics</c> and <c>/healthz</c> on <paramref name="address"/>, as a component of its own.</summary>
-    public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services, IPEndPoint address) =>
+    /// <paramref name="routes"/>, when given, makes handlers that answer their paths whole (kube-proxy's JSON <c>/healthz</c>).
+    public static IServiceCollection AddMetricsEndpoint(
+        this IServiceCollection services, IPEndPoint address, Func<IServiceProvider, IReadOnlyDictionary<string, RequestDelegate>>? routes = null) =>
         services.AddComponent(MetricsEndpoint.ComponentName, provider => new MetricsEndpoint(
-            address, provider.GetRequiredService<MetricsRegistry>(), provider.GetRequiredService<Readiness>(), provider.GetRequiredService<ILoggerFactory>()));
+            address,
+            provider.GetRequiredService<MetricsRegistry>(),
+            provider.GetRequiredService<Readiness>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            routes?.Invoke(provider)));
 
     /// <summary>The API client the process's components share, built from <paramref name="kubeconfigPath"/> when the first one starts.</summary>
     public static IServiceCollection AddKubeClient(this IServiceCollection services, string kubeconfigPath) =>

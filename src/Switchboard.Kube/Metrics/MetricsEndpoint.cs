@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Hosting;
 
@@ -7,9 +8,12 @@ namespace Switchboard.Kube.Metrics;
 /// <summary>
 /// A process's own <c>/metrics</c> and <c>/healthz</c> listener as a component, for a process without an API server
 /// to serve them (as kube-controller-manager's and kube-proxy's metrics ports): <c>/healthz</c> answers from the
-/// same readiness as every other component's checks.
+/// same readiness as every other component's checks, unless <paramref name="routes"/> serve it (kube-proxy's own
+/// <c>/healthz</c>): a route answers its path whole.
 /// </summary>
-public sealed class MetricsEndpoint(IPEndPoint address, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory) : Component(ComponentName)
+public sealed class MetricsEndpoint(
+    IPEndPoint address, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory, IReadOnlyDictionary<string, RequestDelegate>? routes = null)
+    : Component(ComponentName)
 {
     public const string ComponentName = "metrics";
 
@@ -24,7 +28,7 @@ public sealed class MetricsEndpoint(IPEndPoint address, MetricsRegistry metrics,
         {
             ["/healthz"] = async ct => (await readiness.CheckAsync(null, ct)).Ready,
         };
-        _server = await OperationsServer.StartAsync(address, metrics, checks, loggerFactory, cancellationToken);
+        _server = await OperationsServer.StartAsync(address, metrics, checks, routes ?? new Dictionary<string, RequestDelegate>(), loggerFactory, cancellationToken);
         MarkReady();
     }
 

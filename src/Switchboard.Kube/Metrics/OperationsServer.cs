@@ -30,10 +30,20 @@ public sealed class OperationsServer : IAsyncDisposable
     public IPEndPoint EndPoint { get; }
 
     public static Task<OperationsServer> StartAsync(
-        IPEndPoint endPoint, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IPEndPoint endPoint, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        StartAsync(endPoint, metrics, checks, new Dictionary<string, RequestDelegate>(), loggerFactory, cancellationToken);
+
+    /// <summary>As the other overload, plus <paramref name="routes"/>: paths whose handler writes the whole response (kube-proxy's JSON <c>/healthz</c>).</summary>
+    public static Task<OperationsServer> StartAsync(
+        IPEndPoint endPoint,
+        MetricsRegistry metrics,
+        IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks,
+        IReadOnlyDictionary<string, RequestDelegate> routes,
+        ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        return StartAsync(kestrel => kestrel.Listen(endPoint), endPoint.Address, metrics, checks, loggerFactory, cancellationToken);
+        return StartAsync(kestrel => kestrel.Listen(endPoint), endPoint.Address, metrics, checks, routes, loggerFactory, cancellationToken);
     }
 
     /// <summary>Serves on a socket already bound and listening, such as one made inside a node's network namespace.</summary>
@@ -42,7 +52,7 @@ public sealed class OperationsServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(listening);
         var bound = (IPEndPoint)listening.LocalEndPoint!;
-        return StartAsync(kestrel => kestrel.ListenHandle((ulong)listening.Handle), bound.Address, metrics, checks, loggerFactory, cancellationToken);
+        return StartAsync(kestrel => kestrel.ListenHandle((ulong)listening.Handle), bound.Address, metrics, checks, new Dictionary<string, RequestDelegate>(), loggerFactory, cancellationToken);
     }
 
     /// <summary>Writes a scrape of <paramref name="metrics"/> as the response (also the API server's <c>/metrics</c>).</summary>
@@ -63,8 +73,15 @@ public sealed class OperationsServer : IAsyncDisposable
     }
 
     private static async Task<OperationsServer> StartAsync(
-        Action<KestrelServerOptions> listen, IPAddress address, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        Action<KestrelServerOptions> listen,
+        IPAddress address,
+        MetricsRegistry metrics,
+        IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks,
+        IReadOnlyDictionary<string, RequestDelegate> routes,
+        ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(checks);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -75,7 +92,7 @@ public sealed class OperationsServer : IAsyncDisposable
             listen(kestrel);
         });
         WebApplication app = builder.Build();
-        app.Run(context => ServeAsync(context, metrics, checks));
+        app.Run(context => routes.TryGetValue(context.Request.Path.Value ?? "/", out RequestDelegate? route) ? route(context) : ServeAsync(context, metrics, checks));
         await app.StartAsync(cancellationToken);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new OperationsServer(app, new IPEndPoint(address, new Uri(bound).Port));

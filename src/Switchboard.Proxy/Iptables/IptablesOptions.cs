@@ -8,4 +8,7 @@ internal sealed record IptablesOptions
     /// so replies come back through this node; null writes no such rule.
     /// </summary>
     public string? ClusterCidr { get; init; }
+
+    /// <summary>How often the canary chains are looked for between full syncs (kube-proxy: every sync period).</summary>
+    public TimeSpan CanaryInterval { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -5,31 +5,27 @@ namespace Switchboard.Proxy.Iptables;
 
 /// <summary>
 /// Brings one node namespace's iptables to the desired service ports: renders a full or partial restore
-/// document (<see cref="IptablesRuleSet"/>), applies it with <c>iptables-restore --noflush</c>, and on full syncs
-/// makes sure the built-in chains jump to Switchboard's. A failed apply makes the next sync a full one.
+/// document (<see cref="IptablesRuleSet"/>) and applies it with <c>iptables-restore --noflush</c>. A full sync first
+/// reads the kernel's rules back (<c>iptables-save</c>) and writes only what differs, so a restart on a node whose
+/// rules are right rewrites nothing. Between full syncs the canary chains are looked for every
+/// <see cref="IptablesOptions.CanaryInterval"/>: when someone flushed a table the next sync is a full one, which
+/// repairs it. A failed apply also makes the next sync a full one.
 /// </summary>
 internal sealed partial class IptablesProxier : IProxier
 {
-    // kube-proxy's iptablesJumpChains: the only rules written outside restore documents, checked on full syncs.
-    private static readonly (string Table, string Chain, string[] Rule)[] Jumps =
-    [
-        ("filter", "INPUT", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes externally-visible service portals", "-j", IptablesRuleWriter.ExternalServices]),
-        ("filter", "FORWARD", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes externally-visible service portals", "-j", IptablesRuleWriter.ExternalServices]),
-        ("filter", "FORWARD", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes service portals", "-j", IptablesRuleWriter.Services]),
-        ("filter", "OUTPUT", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes service portals", "-j", IptablesRuleWriter.Services]),
-        ("nat", "PREROUTING", ["-m", "comment", "--comment", "kubernetes service portals", "-j", IptablesRuleWriter.Services]),
-        ("nat", "OUTPUT", ["-m", "comment", "--comment", "kubernetes service portals", "-j", IptablesRuleWriter.Services]),
-        ("nat", "POSTROUTING", ["-m", "comment", "--comment", "kubernetes postrouting rules", "-j", IptablesRuleWriter.PostRouting]),
-    ];
+    private static readonly string[] CanaryTables = ["mangle", "nat", "filter"];
 
     private readonly NetnsIptables _iptables;
+    private readonly IptablesOptions _options;
     private readonly IptablesRuleSet _rules;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private long _canaryChecked;
 
     public IptablesProxier(NetnsIptables iptables, IptablesOptions options, ILogger<IptablesProxier> logger, TimeProvider time)
     {
         _iptables = iptables;
+        _options = options;
         _rules = new IptablesRuleSet(options);
         _logger = logger;
         _time = time;
@@ -38,19 +34,19 @@ internal sealed partial class IptablesProxier : IProxier
     public async Task<ProxySyncResult> SyncAsync(IReadOnlyList<ServicePortState> desired, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
+        if (!_rules.NeedsFullSync && _time.GetElapsedTime(_canaryChecked) >= _options.CanaryInterval)
+        {
+            await CheckCanariesAsync(cancellationToken);
+        }
+
         bool full = _rules.NeedsFullSync;
         try
         {
-            // Only a full sync reads the kernel: to find chains a previous run left behind.
-            var kernelChains = full ? await _iptables.ListChainsAsync("nat", cancellationToken) : [];
-            _rules.Render(desired, kernelChains);
-            await _iptables.RestoreAsync(_rules.Document.Written, cancellationToken);
-            if (full)
+            var kernel = full ? SavedRules.Parse(await _iptables.SaveAsync(cancellationToken)) : null;
+            _rules.Render(desired, kernel);
+            if (_rules.HasChanges)
             {
-                foreach (var (table, chain, rule) in Jumps)
-                {
-                    await _iptables.EnsureRuleAsync(table, chain, rule, cancellationToken);
-                }
+                await _iptables.RestoreAsync(_rules.Document.Written, cancellationToken);
             }
 
             _rules.Applied();
@@ -67,16 +63,42 @@ internal sealed partial class IptablesProxier : IProxier
             throw;
         }
 
-        var result = new ProxySyncResult(full, _rules.ChangedServicePorts, _rules.Document.Length, _time.GetElapsedTime(started));
+        if (full)
+        {
+            // A full sync wrote the canaries (or found them).
+            _canaryChecked = _time.GetTimestamp();
+        }
+
+        var result = new ProxySyncResult(full, _rules.ChangedServicePorts, _rules.HasChanges ? _rules.Document.Length : 0, _time.GetElapsedTime(started))
+        {
+            TableRules = [new("filter", _rules.FilterRules), new("nat", _rules.NatRules)],
+        };
         LogSynced(_logger, full ? "full" : "partial", _iptables.Namespace, result.ChangedServicePorts, desired.Count, result.Bytes, result.Duration.TotalMilliseconds);
         return result;
     }
 
     public void Dispose() => _rules.Dispose();
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Debug, Message = "iptables {Kind} sync in {Namespace}: {Changed} of {Total} service ports written, {Bytes} bytes, {Milliseconds:F1} ms")]
+    private async Task CheckCanariesAsync(CancellationToken cancellationToken)
+    {
+        _canaryChecked = _time.GetTimestamp();
+        foreach (string table in CanaryTables)
+        {
+            if (!await _iptables.ChainExistsAsync(table, IptablesRuleWriter.Canary, cancellationToken))
+            {
+                LogCanaryMissing(_logger, table, _iptables.Namespace);
+                _rules.Failed();
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Debug, Message = "iptables {Kind} sync in {Namespace}: {Changed} of {Total} service ports rendered, {Bytes} bytes written, {Milliseconds:F1} ms")]
     private static partial void LogSynced(ILogger logger, string kind, string @namespace, int changed, int total, int bytes, double milliseconds);
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "iptables sync in {Namespace} failed; the next sync is a full one")]
     private static partial void LogSyncFailed(ILogger logger, Exception exception, string @namespace);
+
+    [LoggerMessage(EventId = 6030, Level = LogLevel.Warning, Message = "the canary chain of the {Table} table in {Namespace} is gone (the table was flushed); syncing in full")]
+    private static partial void LogCanaryMissing(ILogger logger, string table, string @namespace);
 }

@@ -4,7 +4,9 @@ namespace Switchboard.Proxy.Iptables;
 
 /// <summary>
 /// Writes the rules of kube-proxy's iptables layout for service ports, line by line into a <see cref="RestoreWriter"/>.
-/// Rules read as kube-proxy writes them, so <c>iptables-save</c> output compares with a real node's.
+/// Rules read as kube-proxy writes them (pkg/proxy/iptables/proxier.go), so <c>iptables-save</c> output compares
+/// with a real node's: KUBE-SVC for the Cluster traffic policy, KUBE-SVL for Local, KUBE-EXT for NodePorts,
+/// external IPs and load-balancer IPs, KUBE-SEP per endpoint; REJECT (no endpoints) or DROP (no local endpoints) in filter.
 /// </summary>
 internal sealed class IptablesRuleWriter(IptablesOptions options)
 {
@@ -13,6 +15,9 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
     public const string NodePorts = "KUBE-NODEPORTS";
     public const string PostRouting = "KUBE-POSTROUTING";
     public const string MarkMasq = "KUBE-MARK-MASQ";
+
+    /// <summary>An empty chain in mangle, nat and filter whose disappearance says someone flushed the table.</summary>
+    public const string Canary = "KUBE-PROXY-CANARY";
 
     private const string MasqMark = "0x4000";
 
@@ -31,45 +36,83 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
     /// <summary>The rules of the chains that do not depend on services: masquerade marking and SNAT.</summary>
     public static void WriteMasqueradeRules(RestoreWriter w)
     {
-        w.Append("-A ").Append(MarkMasq).Arg("-j MARK --or-mark").Arg(MasqMark).EndLine();
-        w.Append("-A ").Append(PostRouting).Arg("-m mark ! --mark").Arg(MasqMark + "/" + MasqMark).Arg("-j RETURN").EndLine();
-        w.Append("-A ").Append(PostRouting).Arg("-j MARK --xor-mark").Arg(MasqMark).EndLine();
-        w.Append("-A ").Append(PostRouting).Comment("kubernetes service traffic requiring SNAT", "").Arg("-j MASQUERADE --random-fully").EndLine();
+        w.AppendRule(MarkMasq).Arg("-j MARK --or-mark").Arg(MasqMark).EndLine();
+        w.AppendRule(PostRouting).Arg("-m mark ! --mark").Arg(MasqMark + "/" + MasqMark).Arg("-j RETURN").EndLine();
+        w.AppendRule(PostRouting).Arg("-j MARK --xor-mark").Arg(MasqMark).EndLine();
+        w.AppendRule(PostRouting).Comment("kubernetes service traffic requiring SNAT").Arg("-j MASQUERADE --random-fully").EndLine();
     }
 
     /// <summary>KUBE-SERVICES' last rule: anything addressed to the node itself may be a NodePort.</summary>
     public static void WriteNodePortsJump(RestoreWriter w) =>
-        w.Append("-A ").Append(Services)
-            .Comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain", "")
+        w.AppendRule(Services)
+            .Comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")
             .Arg("-m addrtype --dst-type LOCAL -j").Arg(NodePorts).EndLine();
 
-    /// <summary>The filter rules of a port: REJECT its cluster IP and NodePort when it has no endpoints.</summary>
+    /// <summary>
+    /// The filter rules of a port: its cluster IP REJECTed when it has no endpoints at all (DROPped when only the
+    /// Local internal policy leaves it none), and likewise its external IPs, load-balancer IPs and NodePort.
+    /// </summary>
     public static void WriteFilterEntries(RestoreWriter w, Op op, ServicePortState s)
     {
-        if (s.HasEndpoints)
+        // kube-proxy: no endpoints anywhere refuses at once; none under a Local policy drops what was not short-circuited.
+        string target = s.HasEndpoints ? "DROP" : "REJECT";
+        string comment = s.HasEndpoints ? " has no local endpoints" : " has no endpoints";
+        if (!s.HasInternalEndpoints)
+        {
+            Start(w, op, Services).Comment(s.Name, comment);
+            Destination(w, s, s.ClusterIp).Arg("-j").Arg(target).EndLine();
+        }
+
+        if (s.HasExternalEndpoints)
         {
             return;
         }
 
-        Start(w, op, Services).Comment(s.Name, " has no endpoints");
-        Destination(w, s).Arg("-j REJECT").EndLine();
+        foreach (string ip in s.ExternalIps)
+        {
+            Start(w, op, ExternalServices).Comment(s.Name, comment);
+            Destination(w, s, ip).Arg("-j").Arg(target).EndLine();
+        }
+
+        foreach (string ip in s.LoadBalancerIps)
+        {
+            Start(w, op, ExternalServices).Comment(s.Name, comment);
+            Destination(w, s, ip).Arg("-j").Arg(target).EndLine();
+        }
+
         if (s.NodePort != 0)
         {
-            Start(w, op, ExternalServices).Comment(s.Name, " has no endpoints").Arg("-m addrtype --dst-type LOCAL");
-            Protocol(w, s).Arg("--dport").Arg(s.NodePort).Arg("-j REJECT").EndLine();
+            Start(w, op, ExternalServices).Comment(s.Name, comment).Arg("-m addrtype --dst-type LOCAL");
+            Protocol(w, s).Arg("--dport").Arg(s.NodePort).Arg("-j").Arg(target).EndLine();
         }
     }
 
-    /// <summary>The nat rules of a port in the shared chains: its cluster IP and its NodePort.</summary>
+    /// <summary>The nat rules of a port in the shared chains: its cluster IP, external IPs, load-balancer IPs and NodePort.</summary>
     public static void WriteNatEntries(RestoreWriter w, Op op, ServicePortState s)
     {
+        if (s.HasInternalEndpoints)
+        {
+            Start(w, op, Services).Comment(s.Name, " cluster IP");
+            Destination(w, s, s.ClusterIp).Arg("-j").Arg(InternalChain(s)).EndLine();
+        }
+
         if (!s.HasEndpoints)
         {
             return;
         }
 
-        Start(w, op, Services).Comment(s.Name, " cluster IP");
-        Destination(w, s).Arg("-j").Arg(s.ServiceChain).EndLine();
+        foreach (string ip in s.ExternalIps)
+        {
+            Start(w, op, Services).Comment(s.Name, " external IP");
+            Destination(w, s, ip).Arg("-j").Arg(s.ExternalChain).EndLine();
+        }
+
+        foreach (string ip in s.LoadBalancerIps)
+        {
+            Start(w, op, Services).Comment(s.Name, " loadbalancer IP");
+            Destination(w, s, ip).Arg("-j").Arg(s.ExternalChain).EndLine();
+        }
+
         if (s.NodePort != 0)
         {
             Start(w, op, NodePorts).Arg("-m comment --comment").Arg(s.Name);
@@ -77,63 +120,114 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
         }
     }
 
-    /// <summary>The chains a port owns in nat: KUBE-SVC, KUBE-EXT with a NodePort, one KUBE-SEP per endpoint.</summary>
+    /// <summary>The chains a port owns in nat: KUBE-SVC, KUBE-SVL, KUBE-EXT as its policies use them, one KUBE-SEP per reachable endpoint.</summary>
     public static void DeclareChains(RestoreWriter w, ServicePortState s) => ForEachChain(s, w, static (chain, w) => DeclareChain(w, chain));
 
     /// <summary>Calls <paramref name="action"/> for each chain <see cref="DeclareChains"/> declares.</summary>
     public static void ForEachChain<TState>(ServicePortState s, TState state, Action<string, TState> action)
     {
-        if (!s.HasEndpoints)
+        if (UsesClusterChain(s))
         {
-            return;
+            action(s.ServiceChain, state);
         }
 
-        action(s.ServiceChain, state);
-        if (s.NodePort != 0)
+        if (UsesLocalChain(s))
+        {
+            action(s.LocalChain, state);
+        }
+
+        if (UsesExternalChain(s))
         {
             action(s.ExternalChain, state);
         }
 
-        foreach (var ep in s.Endpoints)
+        ForEachReachableEndpoint(s, (action, state), static (ep, a) => a.action(ep.Chain, a.state));
+    }
+
+    /// <summary>The rules of the chains a port owns: masquerading, external-traffic policy, load balancing, affinity, hairpin and DNAT.</summary>
+    public void WriteChainRules(RestoreWriter w, ServicePortState s)
+    {
+        if (s.HasInternalEndpoints && options.ClusterCidr is { } clusterCidr)
         {
-            action(ep.Chain, state);
+            // Off-cluster sources reaching a cluster IP are masqueraded, so replies come back through this node.
+            w.AppendRule(InternalChain(s)).Comment(s.Name, " cluster IP");
+            Destination(w, s, s.ClusterIp).Arg("! -s").Arg(clusterCidr).Arg("-j").Arg(MarkMasq).EndLine();
+        }
+
+        if (UsesExternalChain(s))
+        {
+            WriteExternalChain(w, s);
+        }
+
+        if (UsesClusterChain(s))
+        {
+            WriteEndpointJumps(w, s, s.ServiceChain, s.Endpoints);
+        }
+
+        if (UsesLocalChain(s))
+        {
+            WriteEndpointJumps(w, s, s.LocalChain, s.LocalEndpoints);
+        }
+
+        ForEachReachableEndpoint(s, (w, s), static (ep, a) =>
+        {
+            var (w, s) = a;
+            // Hairpin: a pod reaching itself through the service must be masqueraded, or it would answer itself directly.
+            w.AppendRule(ep.Chain).Arg("-m comment --comment").Arg(s.Name).Arg("-s").Arg(ep.Ip).Arg("-j").Arg(MarkMasq).EndLine();
+            w.AppendRule(ep.Chain).Arg("-m comment --comment").Arg(s.Name);
+            if (s.AffinitySeconds > 0)
+            {
+                w.Arg("-m recent --name").Arg(ep.Chain).Arg("--set");
+            }
+
+            Protocol(w, s).Arg("-j DNAT --to-destination").Arg(ep.Address).EndLine();
+        });
+    }
+
+    private void WriteExternalChain(RestoreWriter w, ServicePortState s)
+    {
+        if (!s.ExternalPolicyLocal)
+        {
+            // Cluster policy may send the packet to another node: masquerade it so the reply comes back here.
+            w.AppendRule(s.ExternalChain).Comment("masquerade traffic for ", s.Name, " external destinations").Arg("-j").Arg(MarkMasq).EndLine();
+        }
+        else
+        {
+            // Local policy keeps the client's address. Pods and the node itself reaching an external IP are
+            // short-circuited to the Cluster chain, as if they had gone out to the load balancer and back.
+            if (options.ClusterCidr is { } clusterCidr)
+            {
+                w.AppendRule(s.ExternalChain).Comment("pod traffic for ", s.Name, " external destinations")
+                    .Arg("-s").Arg(clusterCidr).Arg("-j").Arg(s.ServiceChain).EndLine();
+            }
+
+            w.AppendRule(s.ExternalChain).Comment("masquerade LOCAL traffic for ", s.Name, " external destinations")
+                .Arg("-m addrtype --src-type LOCAL -j").Arg(MarkMasq).EndLine();
+            w.AppendRule(s.ExternalChain).Comment("route LOCAL traffic for ", s.Name, " external destinations")
+                .Arg("-m addrtype --src-type LOCAL -j").Arg(s.ServiceChain).EndLine();
+        }
+
+        if (s.HasExternalEndpoints)
+        {
+            w.AppendRule(s.ExternalChain).Arg("-j").Arg(s.ExternalPolicyLocal ? s.LocalChain : s.ServiceChain).EndLine();
         }
     }
 
-    /// <summary>The rules of the chains a port owns: load balancing, affinity, hairpin masquerade and DNAT.</summary>
-    public void WriteChainRules(RestoreWriter w, ServicePortState s)
+    private static void WriteEndpointJumps(RestoreWriter w, ServicePortState s, string chain, System.Collections.Immutable.ImmutableArray<ProxyEndpoint> endpoints)
     {
-        if (!s.HasEndpoints)
-        {
-            return;
-        }
-
-        if (s.NodePort != 0)
-        {
-            w.Append("-A ").Append(s.ExternalChain).Comment("masquerade traffic for ", s.Name, " external destinations");
-            w.Arg("-j").Arg(MarkMasq).EndLine();
-            w.Append("-A ").Append(s.ExternalChain).Arg("-j").Arg(s.ServiceChain).EndLine();
-        }
-
-        if (options.ClusterCidr is { } clusterCidr)
-        {
-            w.Append("-A ").Append(s.ServiceChain).Comment(s.Name, " cluster IP");
-            Destination(w, s).Arg("! -s").Arg(clusterCidr).Arg("-j").Arg(MarkMasq).EndLine();
-        }
-
-        var endpoints = s.Endpoints;
         if (s.AffinitySeconds > 0)
         {
             foreach (var ep in endpoints)
             {
-                EndpointJump(w, s, ep).Arg("-m recent --name").Arg(ep.Chain).Arg("--rcheck --seconds").Arg(s.AffinitySeconds).Arg("--reap -j").Arg(ep.Chain).EndLine();
+                w.AppendRule(chain).Comment(s.Name, " -> ", ep.Address)
+                    .Arg("-m recent --name").Arg(ep.Chain).Arg("--rcheck --seconds").Arg(s.AffinitySeconds).Arg("--reap -j").Arg(ep.Chain).EndLine();
             }
         }
 
         // Rule i matches with probability 1/(n-i) of what reaches it, so every endpoint gets 1/n; the last always matches.
         for (int i = 0; i < endpoints.Length; i++)
         {
-            EndpointJump(w, s, endpoints[i]);
+            w.AppendRule(chain).Comment(s.Name, " -> ", endpoints[i].Address);
             if (i < endpoints.Length - 1)
             {
                 w.Arg("-m statistic --mode random --probability").Probability(1.0 / (endpoints.Length - i));
@@ -141,34 +235,52 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
 
             w.Arg("-j").Arg(endpoints[i].Chain).EndLine();
         }
+    }
 
-        foreach (var ep in endpoints)
+    // kube-proxy's UsesClusterEndpoints: the Cluster internal policy, or any external access (Local external policy
+    // still short-circuits pod and node traffic to the Cluster chain).
+    private static bool UsesClusterChain(ServicePortState s) => s.HasEndpoints && (!s.InternalPolicyLocal || s.ExternallyAccessible);
+
+    private static bool UsesLocalChain(ServicePortState s) => !s.LocalEndpoints.IsEmpty && (s.InternalPolicyLocal || s.ExternalPolicyLocal);
+
+    private static bool UsesExternalChain(ServicePortState s) => s.HasEndpoints && s.ExternallyAccessible;
+
+    private static string InternalChain(ServicePortState s) => s.InternalPolicyLocal ? s.LocalChain : s.ServiceChain;
+
+    // The endpoints some chain of the port jumps to: the Cluster ones, then the Local ones not among them.
+    private static void ForEachReachableEndpoint<TState>(ServicePortState s, TState state, Action<ProxyEndpoint, TState> action)
+    {
+        bool cluster = UsesClusterChain(s);
+        if (cluster)
         {
-            // Hairpin: a pod reaching itself through the service must be masqueraded, or it would answer itself directly.
-            w.Append("-A ").Append(ep.Chain).Arg("-m comment --comment").Arg(s.Name).Arg("-s").Arg(ep.Ip).Arg("-j").Arg(MarkMasq).EndLine();
-            w.Append("-A ").Append(ep.Chain).Arg("-m comment --comment").Arg(s.Name);
-            if (s.AffinitySeconds > 0)
+            foreach (var ep in s.Endpoints)
             {
-                w.Arg("-m recent --name").Arg(ep.Chain).Arg("--set");
+                action(ep, state);
             }
+        }
 
-            Protocol(w, s).Arg("-j DNAT --to-destination").Arg(ep.Address).EndLine();
+        if (UsesLocalChain(s))
+        {
+            foreach (var ep in s.LocalEndpoints)
+            {
+                if (!cluster || !s.Endpoints.Contains(ep))
+                {
+                    action(ep, state);
+                }
+            }
         }
     }
 
-    private static RestoreWriter EndpointJump(RestoreWriter w, ServicePortState s, ProxyEndpoint ep) =>
-        w.Append("-A ").Append(s.ServiceChain).Comment(s.Name, " -> ", ep.Address);
-
     private static RestoreWriter Start(RestoreWriter w, Op op, string chain) => op switch
     {
-        Op.Append => w.Append("-A ").Append(chain),
+        Op.Append => w.AppendRule(chain),
         Op.Delete => w.Append("-D ").Append(chain),
         // New rules go first so that KUBE-SERVICES' NodePort jump stays last without rewriting the chain.
-        _ => w.Append("-I ").Append(chain).Append(" 1"),
+        _ => w.InsertRule(chain),
     };
 
     private static RestoreWriter Protocol(RestoreWriter w, ServicePortState s) => w.Arg("-m").Arg(s.Protocol).Arg("-p").Arg(s.Protocol);
 
-    private static RestoreWriter Destination(RestoreWriter w, ServicePortState s) =>
-        Protocol(w, s).Arg("-d").Arg(s.ClusterIp).Arg("--dport").Arg(s.Port);
+    private static RestoreWriter Destination(RestoreWriter w, ServicePortState s, string ip) =>
+        Protocol(w, s).Arg("-d").Arg(ip).Arg("--dport").Arg(s.Port);
 }

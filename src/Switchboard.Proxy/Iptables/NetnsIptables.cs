@@ -1,22 +1,14 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
-
 namespace Switchboard.Proxy.Iptables;
 
 /// <summary>
 /// Runs iptables inside one named network namespace (<c>ip netns exec NS …</c>), never in the caller's own:
 /// a namespace that does not exist makes every call fail instead of falling back to the host's rules.
 /// </summary>
-internal sealed partial class NetnsIptables
+internal sealed class NetnsIptables
 {
     public NetnsIptables(string networkNamespace)
     {
-        if (!NamespaceName().IsMatch(networkNamespace ?? ""))
-        {
-            throw new ArgumentException($"'{networkNamespace}' is not a network namespace name", nameof(networkNamespace));
-        }
-
-        Namespace = networkNamespace!;
+        Namespace = NetnsProcess.ValidName(networkNamespace);
     }
 
     public string Namespace { get; }
@@ -28,79 +20,26 @@ internal sealed partial class NetnsIptables
         result.ThrowIfFailed();
     }
 
+    /// <summary>Every table's rules, as <c>iptables-save</c> prints them.</summary>
+    public async Task<string> SaveAsync(CancellationToken cancellationToken)
+    {
+        var result = await RunAsync("iptables-save", [], ReadOnlyMemory<byte>.Empty, cancellationToken);
+        result.ThrowIfFailed();
+        return result.Stdout;
+    }
+
     /// <summary>The chains that <paramref name="table"/> has, from <c>iptables-save</c>.</summary>
     public async Task<IReadOnlyList<string>> ListChainsAsync(string table, CancellationToken cancellationToken)
     {
         var result = await RunAsync("iptables-save", ["-t", table], ReadOnlyMemory<byte>.Empty, cancellationToken);
         result.ThrowIfFailed();
-        return [.. result.Stdout.Split('\n')
-            .Where(line => line.StartsWith(':'))
-            .Select(line => line[1..line.IndexOf(' ', StringComparison.Ordinal)])];
+        return [.. SavedRules.Parse(result.Stdout).Chains(table)];
     }
 
-    /// <summary>Inserts a rule at the head of a chain unless it is there already (kube-proxy's EnsureRule with prepend).</summary>
-    public async Task EnsureRuleAsync(string table, string chain, IReadOnlyList<string> rule, CancellationToken cancellationToken)
-    {
-        var check = await RunAsync("iptables", ["-w", "-t", table, "-C", chain, .. rule], ReadOnlyMemory<byte>.Empty, cancellationToken);
-        if (check.ExitCode != 0)
-        {
-            var insert = await RunAsync("iptables", ["-w", "-t", table, "-I", chain, .. rule], ReadOnlyMemory<byte>.Empty, cancellationToken);
-            insert.ThrowIfFailed();
-        }
-    }
+    /// <summary>Whether <paramref name="table"/> has <paramref name="chain"/> (kube-proxy's ChainExists, for the canaries).</summary>
+    public async Task<bool> ChainExistsAsync(string table, string chain, CancellationToken cancellationToken) =>
+        (await RunAsync("iptables", ["-w", "-t", table, "-S", chain], ReadOnlyMemory<byte>.Empty, cancellationToken)).ExitCode == 0;
 
-    private async Task<CommandResult> RunAsync(string program, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo("ip")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in (string[])["netns", "exec", Namespace, program, .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start ip netns exec {Namespace} {program}");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
-        {
-            try
-            {
-                await using var input = process.StandardInput.BaseStream;
-                await input.WriteAsync(stdin, cancellationToken);
-            }
-            catch (IOException)
-            {
-                // The program exited without reading everything (a missing namespace, a parse error): its exit code
-                // and stderr say why.
-            }
-
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new CommandResult($"ip netns exec {Namespace} {program} {string.Join(' ', args)}", process.ExitCode, await stdout, await stderr);
-    }
-
-    // What `ip netns add` accepts as a name under /run/netns: no path separators, not empty.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
-    private static partial Regex NamespaceName();
-
-    private sealed record CommandResult(string Command, int ExitCode, string Stdout, string Stderr)
-    {
-        public void ThrowIfFailed()
-        {
-            if (ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{Command} exited {ExitCode}: {Stderr.Trim()}");
-            }
-        }
-    }
+    private Task<NetnsProcess.Result> RunAsync(string program, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken) =>
+        NetnsProcess.RunAsync(Namespace, program, args, stdin, cancellationToken);
 }

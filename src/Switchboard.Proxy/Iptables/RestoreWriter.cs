@@ -19,7 +19,28 @@ internal sealed class RestoreWriter : IDisposable
 
     public int Length => _length;
 
-    public void Clear() => _length = 0;
+    /// <summary>How many rules (<c>-A</c> and <c>-I</c> lines) were written since the last <see cref="Clear"/>.</summary>
+    public int Rules { get; private set; }
+
+    public void Clear()
+    {
+        _length = 0;
+        Rules = 0;
+    }
+
+    /// <summary>Starts a rule that adds to <paramref name="chain"/>: <c>-A CHAIN</c>.</summary>
+    public RestoreWriter AppendRule(string chain)
+    {
+        Rules++;
+        return Append("-A ").Append(chain);
+    }
+
+    /// <summary>Starts a rule inserted first in <paramref name="chain"/>: <c>-I CHAIN 1</c>.</summary>
+    public RestoreWriter InsertRule(string chain)
+    {
+        Rules++;
+        return Append("-I ").Append(chain).Append(" 1");
+    }
 
     public RestoreWriter Append(string text)
     {
@@ -41,7 +62,7 @@ internal sealed class RestoreWriter : IDisposable
     }
 
     /// <summary>A double-quoted comment argument made of three parts: <c> -m comment --comment "abc"</c>.</summary>
-    public RestoreWriter Comment(string a, string b, string c = "") =>
+    public RestoreWriter Comment(string a, string b = "", string c = "") =>
         Append(" -m comment --comment \"").Append(a).Append(b).Append(c).Append("\"");
 
     /// <summary>A probability as kube-proxy prints it with Go's <c>%0.10f</c>.</summary>
@@ -62,6 +83,15 @@ internal sealed class RestoreWriter : IDisposable
     }
 
     public override string ToString() => Encoding.UTF8.GetString(_buffer, 0, _length);
+
+    /// <summary>Appends bytes another writer wrote (whole lines).</summary>
+    public RestoreWriter AppendBytes(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length += bytes.Length;
+        return this;
+    }
 
     public void Dispose()
     {

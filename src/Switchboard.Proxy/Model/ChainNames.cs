@@ -15,7 +15,10 @@ internal static class ChainNames
     /// <summary>KUBE-SVC-…: the service port's internal (cluster IP) chain.</summary>
     public static string ServicePort(string servicePortName, string protocol) => Chain("KUBE-SVC-", servicePortName, protocol, "");
 
-    /// <summary>KUBE-EXT-…: the service port's external (NodePort) chain.</summary>
+    /// <summary>KUBE-SVL-…: the service port's chain of node-local endpoints, for a Local traffic policy.</summary>
+    public static string LocalServicePort(string servicePortName, string protocol) => Chain("KUBE-SVL-", servicePortName, protocol, "");
+
+    /// <summary>KUBE-EXT-…: the service port's external (NodePort, external IP, load-balancer IP) chain.</summary>
     public static string External(string servicePortName, string protocol) => Chain("KUBE-EXT-", servicePortName, protocol, "");
 
     /// <summary>KUBE-SEP-…: one endpoint (<c>ip:port</c>) of the service port.</summary>

@@ -19,4 +19,7 @@ internal sealed record ProxyEndpoint
     public string Address { get; }
 
     public string Chain { get; }
+
+    /// <summary>Whether the endpoint runs on this proxy's node: the only ones a Local traffic policy uses.</summary>
+    public bool IsLocal { get; init; }
 }

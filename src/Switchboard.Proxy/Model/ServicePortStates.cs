@@ -7,8 +7,9 @@ namespace Switchboard.Proxy.Model;
 
 /// <summary>
 /// Turns a Service and its EndpointSlices into the service ports the proxy programs, choosing endpoints as
-/// kube-proxy's CategorizeEndpoints does for the Cluster traffic policy: the ready ones; when none is ready,
-/// the serving-and-terminating ones, so connections drain to pods that are shutting down gracefully.
+/// kube-proxy's CategorizeEndpoints does: for the Cluster traffic policy the ready ones, and when none is ready the
+/// serving-and-terminating ones, so connections drain to pods that are shutting down gracefully; for the Local
+/// policies the same choice among the endpoints on this node.
 /// </summary>
 internal static class ServicePortStates
 {
@@ -16,9 +17,16 @@ internal static class ServicePortStates
     public const int DefaultAffinitySeconds = 10800;
 
     private const string IPv4 = "IPv4";
+    private const string Local = "Local";
 
     /// <summary>The IPv4 service ports of <paramref name="service"/>; none for headless and ExternalName services.</summary>
-    public static IReadOnlyList<ServicePortState> From(V1Service service, IEnumerable<V1EndpointSlice> slices)
+    public static IReadOnlyList<ServicePortState> From(V1Service service, IEnumerable<V1EndpointSlice> slices) => From(service, slices, nodeName: null);
+
+    /// <summary>
+    /// The IPv4 service ports of <paramref name="service"/> as the proxy of node <paramref name="nodeName"/> programs
+    /// them: endpoints whose <c>nodeName</c> it is are local. None for headless and ExternalName services.
+    /// </summary>
+    public static IReadOnlyList<ServicePortState> From(V1Service service, IEnumerable<V1EndpointSlice> slices, string? nodeName)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(slices);
@@ -32,6 +40,11 @@ internal static class ServicePortStates
         int affinity = spec.SessionAffinity == "ClientIP"
             ? spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds ?? DefaultAffinitySeconds
             : 0;
+        ImmutableArray<string> externalIps = [.. (spec.ExternalIPs ?? []).Where(IsIPv4).Distinct(StringComparer.Ordinal)];
+        // kube-proxy leaves ingress IPs in "Proxy" mode to the load balancer, which sends to the node instead.
+        ImmutableArray<string> loadBalancerIps = spec.Type == "LoadBalancer"
+            ? [.. (service.Status?.LoadBalancer?.Ingress ?? []).Where(i => i.IpMode != "Proxy").Select(i => i.Ip).Where(IsIPv4).Distinct(StringComparer.Ordinal)]
+            : [];
         var ipv4Slices = slices.Where(s => s.AddressType == IPv4).ToList();
         var ports = new List<ServicePortState>(spec.Ports.Count);
         foreach (var port in spec.Ports)
@@ -40,14 +53,24 @@ internal static class ServicePortStates
             string name = string.IsNullOrEmpty(port.Name)
                 ? $"{service.Namespace()}/{service.Name()}"
                 : $"{service.Namespace()}/{service.Name()}:{port.Name}";
-            var endpoints = Endpoints(name, protocol, port, ipv4Slices);
-            ports.Add(new ServicePortState(name, protocol, clusterIp!, port.Port, port.NodePort ?? 0, affinity, endpoints));
+            var (endpoints, local) = Endpoints(name, protocol, port, ipv4Slices, nodeName);
+            int nodePort = spec.Type is "NodePort" or "LoadBalancer" ? port.NodePort ?? 0 : 0;
+            bool externallyAccessible = nodePort != 0 || !externalIps.IsEmpty || !loadBalancerIps.IsEmpty;
+            ports.Add(new ServicePortState(name, protocol, clusterIp!, port.Port, nodePort, affinity, endpoints)
+            {
+                ExternalIps = externalIps,
+                LoadBalancerIps = loadBalancerIps,
+                InternalPolicyLocal = spec.InternalTrafficPolicy == Local,
+                ExternalPolicyLocal = externallyAccessible && spec.ExternalTrafficPolicy == Local,
+                LocalEndpoints = local,
+            });
         }
 
         return ports;
     }
 
-    private static ImmutableArray<ProxyEndpoint> Endpoints(string name, string protocol, V1ServicePort servicePort, List<V1EndpointSlice> slices)
+    private static (ImmutableArray<ProxyEndpoint> Cluster, ImmutableArray<ProxyEndpoint> Local) Endpoints(
+        string name, string protocol, V1ServicePort servicePort, List<V1EndpointSlice> slices, string? nodeName)
     {
         // Keyed by ip:port: an endpoint listed twice (in two slices during an update) is used once, ready wins.
         var ready = new SortedDictionary<string, ProxyEndpoint>(StringComparer.Ordinal);
@@ -73,12 +96,17 @@ internal static class ServicePortStates
                 bool isServing = endpoint.Conditions?.Serving ?? isReady;
                 bool isTerminating = endpoint.Conditions?.Terminating ?? false;
                 var target = isReady ? ready : isServing && isTerminating ? terminating : null;
-                var candidate = new ProxyEndpoint(name, protocol, endpoint.Addresses[0], port.Value);
+                var candidate = new ProxyEndpoint(name, protocol, endpoint.Addresses[0], port.Value)
+                {
+                    IsLocal = nodeName is not null && endpoint.NodeName == nodeName,
+                };
                 target?.TryAdd(candidate.Address, candidate);
             }
         }
 
-        return [.. (ready.Count > 0 ? ready : terminating).Values];
+        ImmutableArray<ProxyEndpoint> cluster = [.. (ready.Count > 0 ? ready : terminating).Values];
+        ImmutableArray<ProxyEndpoint> localReady = [.. ready.Values.Where(e => e.IsLocal)];
+        return (cluster, localReady.IsEmpty ? [.. terminating.Values.Where(e => e.IsLocal)] : localReady);
     }
 
     private static bool IsIPv4(string? address) =>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Hosting;
 using Switchboard.Proxy;
 
@@ -17,7 +19,7 @@ internal static class ProxyCommand
             Description = "The cluster prefix of the node's namespace, as given to `switchboard node` (default: derived from --data-dir)",
         };
         var mode = ModeOption("--mode");
-        var metricsAddress = DnsFlags.EndPoint("--metrics-address", "Address of /metrics and /healthz (plain HTTP, as kube-proxy's)", "127.0.0.1:10249");
+        var metricsAddress = DnsFlags.EndPoint("--metrics-address", "Address of /metrics and kube-proxy's /healthz (plain HTTP; JSON, 503 while the rules are stale)", "127.0.0.1:10249");
         var command = new Command("proxy", "Run the service proxy alone: program every Service's ClusterIP into the node's network namespace")
         {
             kubeconfig, dataDir, node, clusterName, mode, metricsAddress,
@@ -31,8 +33,8 @@ internal static class ProxyCommand
                 loggerFactory,
                 services => services
                     .AddKubeClient(path)
-                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, Mode = ReadMode(result, mode) })
-                    .AddMetricsEndpoint(result.GetValue(metricsAddress)!));
+                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = ReadMode(result, mode) })
+                    .AddMetricsEndpoint(result.GetValue(metricsAddress)!, provider => provider.GetRequiredService<ProxyHealth>().Routes(provider.GetRequiredService<MetricsRegistry>())));
         });
         return command;
     }

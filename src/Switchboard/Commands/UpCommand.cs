@@ -118,7 +118,7 @@ internal static partial class UpCommand
                     if (nodeOptions is not null)
                     {
                         // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
-                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, Mode = proxyMode });
+                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = proxyMode });
                     }
                 },
                 started: () => RunningInstance.Record(dataDir));

@@ -13,10 +13,20 @@ public sealed class GoldenRulesTests : IDisposable
     [Fact]
     public void Full_sync_renders_kube_proxy_layout()
     {
-        _rules.Render(Desired(Initial()), ["KUBE-SEP-LEFTOVER0000000", "KUBE-SVC-XPGD46QRK7WJZT7O", "KUBE-MARK-MASQ"]);
+        // A kernel a previous run left: a stale endpoint chain, a wanted chain with other rules, and one built-in jump.
+        var kernel = SavedRules.Parse("""
+            *nat
+            :PREROUTING ACCEPT [0:0]
+            :KUBE-SEP-LEFTOVER0000000 - [0:0]
+            :KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+            :KUBE-MARK-MASQ - [0:0]
+            -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+            COMMIT
+            """);
+        _rules.Render(Desired(Initial()), kernel);
 
         GoldenFile.AssertMatches("full-sync.rules", _rules.Document.ToString());
-        Assert.Equal(4, _rules.ChangedServicePorts);
+        Assert.Equal(7, _rules.ChangedServicePorts);
     }
 
     [Fact]
@@ -25,37 +35,40 @@ public sealed class GoldenRulesTests : IDisposable
         ProgramInitial();
 
         var changed = Initial();
-        // svc2 goes from 3 endpoints to 1; svc3 gets its first endpoint; svc4 is deleted; svc5 is new; svc1 is untouched.
+        // svc2 goes from 3 endpoints to 1; svc3 gets its first endpoint; svc4 is deleted; svc5 is new; svc1 is untouched;
+        // svc7 (internalTrafficPolicy Local) gets an endpoint on this node, so its DROP gives way to KUBE-SVL.
         changed[1] = (changed[1].Service, [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.21"))]);
         changed[2] = (changed[2].Service, [Slice("ns3", "svc3", null, 5353, "UDP", Ready("10.180.0.31"))]);
         changed[3] = (Service("ns5", "svc5", "172.30.0.45", Port("p80", 80)), [Slice("ns5", "svc5", "p80", 80, Ready("10.180.0.51"))]);
-        _rules.Render(Desired(changed), []);
+        changed[5] = (changed[5].Service, [Slice("ns7", "svc7", "p80", 80, Ready("10.180.0.71"), Local("10.180.0.72"))]);
+        _rules.Render(Desired(changed), null);
 
         GoldenFile.AssertMatches("partial-sync.rules", _rules.Document.ToString());
-        Assert.Equal(4, _rules.ChangedServicePorts);
+        Assert.Equal(5, _rules.ChangedServicePorts);
     }
 
     [Fact]
     public void Sync_without_changes_writes_empty_tables()
     {
         ProgramInitial();
-        _rules.Render(Desired(Initial()), []);
+        _rules.Render(Desired(Initial()), null);
 
         Assert.Equal("*filter\nCOMMIT\n*nat\nCOMMIT\n", _rules.Document.ToString());
         Assert.Equal(0, _rules.ChangedServicePorts);
+        Assert.False(_rules.HasChanges);
     }
 
     [Fact]
     public void A_failed_apply_makes_the_next_sync_full()
     {
         ProgramInitial();
-        _rules.Render(Desired(Initial()), []);
+        _rules.Render(Desired(Initial()), null);
         _rules.Failed();
-        _rules.Render(Desired(Initial()), []);
+        _rules.Render(Desired(Initial()), null);
 
         Assert.True(_rules.NeedsFullSync);
-        Assert.Equal(4, _rules.ChangedServicePorts);
-        Assert.StartsWith("*filter\n:KUBE-SERVICES - [0:0]\n", _rules.Document.ToString(), StringComparison.Ordinal);
+        Assert.Equal(7, _rules.ChangedServicePorts);
+        Assert.StartsWith("*mangle\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n*filter\n:KUBE-SERVICES - [0:0]\n", _rules.Document.ToString(), StringComparison.Ordinal);
     }
 
     public void Dispose() => _rules.Dispose();
@@ -63,12 +76,12 @@ public sealed class GoldenRulesTests : IDisposable
     // A first full sync of the fixed set, applied: what later syncs start from.
     private void ProgramInitial()
     {
-        _rules.Render(Desired(Initial()), []);
+        _rules.Render(Desired(Initial()), null);
         _rules.Applied();
     }
 
     private static List<ServicePortState> Desired(IEnumerable<(V1Service Service, V1EndpointSlice[] Slices)> objects) =>
-        [.. objects.SelectMany(o => ServicePortStates.From(o.Service, o.Slices))];
+        [.. objects.SelectMany(o => ServicePortStates.From(o.Service, o.Slices, NodeName))];
 
     private static List<(V1Service Service, V1EndpointSlice[] Slices)> Initial()
     {
@@ -81,6 +94,11 @@ public sealed class GoldenRulesTests : IDisposable
         var svc3 = Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP", nodePort: 30053));
         svc3.Spec.Type = "NodePort";
         var svc4 = Service("ns4", "svc4", "172.30.0.44", Port("p80", 80));
+        // A LoadBalancer with an external IP, externalTrafficPolicy Local, one endpoint here and one elsewhere.
+        var svc6 = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6");
+        // internalTrafficPolicy Local: svc7 has endpoints only on other nodes, svc8 one here too.
+        var svc7 = InternalLocal("ns7", "svc7", "172.30.0.47");
+        var svc8 = InternalLocal("ns8", "svc8", "172.30.0.48");
         return
         [
             (svc1, [Slice("ns1", "svc1", "p80", 80, Ready("10.180.0.1"))]),
@@ -89,6 +107,9 @@ public sealed class GoldenRulesTests : IDisposable
             (svc4, [Slice("ns4", "svc4", "p80", 80,
                 Endpoint("10.180.0.41", ready: false, serving: true, terminating: true),
                 Endpoint("10.180.0.42", ready: false, serving: false, terminating: true))]),
+            (svc6, [Slice("ns6", "svc6", "p80", 80, Local("10.180.0.61"), Ready("10.180.0.62"))]),
+            (svc7, [Slice("ns7", "svc7", "p80", 80, Ready("10.180.0.71"))]),
+            (svc8, [Slice("ns8", "svc8", "p80", 80, Ready("10.180.0.81"), Local("10.180.0.82"))]),
         ];
     }
 }

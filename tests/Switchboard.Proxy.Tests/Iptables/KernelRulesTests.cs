@@ -1,45 +1,39 @@
-using k8s.Models;
-using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.Proxy.Iptables;
-using Switchboard.Proxy.Model;
 using Switchboard.Proxy.Tests.Support;
-using static Switchboard.Proxy.Tests.Support.ProxyObjects;
+using static Switchboard.Proxy.Tests.Support.LabServices;
 
 namespace Switchboard.Proxy.Tests.Iptables;
 
 /// <summary>The rendered rules applied to real kernel netfilter inside throwaway namespaces, with real connections.</summary>
 public sealed class KernelRulesTests : IDisposable
 {
-    private const string ClusterIp = "10.96.77.10";
-    private const int ServicePort = 80;
-
-    // With 3 endpoints the chi-square statistic has 2 degrees of freedom, where p = exp(-x/2) exactly.
     private const double MinimumP = 0.001;
+
+    // The chi-square statistic above which p < 0.001, by degrees of freedom (1 to 4).
+    private static readonly double[] CriticalChiSquare = [double.NaN, 10.828, 13.816, 16.266, 18.467];
 
     private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(2));
 
     [Fact]
-    public async Task Connections_to_a_cluster_IP_spread_over_all_endpoints_and_follow_a_partial_sync()
+    public async Task Connections_spread_over_all_endpoints_and_follow_3_to_5_to_1_in_one_partial_sync_each()
     {
-        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 3);
+        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 5);
         var iptables = new NetnsIptables(lab.Node);
         using var proxier = Proxier(iptables);
 
-        var first = await proxier.SyncAsync(Desired(lab.EndpointIps), _deadline.Token);
+        var first = await proxier.SyncAsync(Desired(lab.EndpointIps.Take(3)), _deadline.Token);
         Assert.True(first.Full);
+        await AssertSpreadAsync(lab, lab.EndpointNames.Take(3).ToList(), 300);
 
-        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, 300);
-        var counts = lab.EndpointNames.ToDictionary(name => name, name => answers.Count(a => a == name));
-        Assert.True(counts.Values.Sum() == 300, $"every connection is answered by an endpoint: {string.Join(", ", answers.Distinct())}");
-        double chiSquare = counts.Values.Sum(observed => Math.Pow(observed - 100.0, 2) / 100.0);
-        double p = Math.Exp(-chiSquare / 2);
-        Assert.True(p > MinimumP, $"shares {string.Join(", ", counts)} give chi-square {chiSquare:F2}, p = {p:G3}");
-
-        // 3 → 1 endpoints: one partial sync rewrites this service's chains and deletes the two stale endpoint chains.
-        var second = await proxier.SyncAsync(Desired([lab.EndpointIps[1]]), _deadline.Token);
+        // 3 → 5: one partial sync rewrites this service's chains only.
+        var second = await proxier.SyncAsync(Desired(lab.EndpointIps), _deadline.Token);
         Assert.False(second.Full);
         Assert.Equal(1, second.ChangedServicePorts);
+        await AssertSpreadAsync(lab, lab.EndpointNames, 500);
 
+        // 5 → 1: one partial sync, and the four stale endpoint chains are gone.
+        var third = await proxier.SyncAsync(Desired([lab.EndpointIps[1]]), _deadline.Token);
+        Assert.False(third.Full);
         string[] after = await lab.ConnectAsync(ClusterIp, ServicePort, 30);
         Assert.All(after, answer => Assert.Equal(lab.EndpointNames[1], answer));
         var chains = await iptables.ListChainsAsync("nat", _deadline.Token);
@@ -92,13 +86,18 @@ public sealed class KernelRulesTests : IDisposable
 
     public void Dispose() => _deadline.Dispose();
 
-    private static IptablesProxier Proxier(NetnsIptables iptables) =>
-        new(iptables, new IptablesOptions { ClusterCidr = ServiceNetworkLab.PodCidr }, NullLogger<IptablesProxier>.Instance, TimeProvider.System);
-
-    private static IReadOnlyList<ServicePortState> Desired(IEnumerable<string> endpointIps)
+    /// <summary>
+    /// <paramref name="count"/> connections are all answered, by every one of <paramref name="endpoints"/>, each share
+    /// within statistical bounds: the chi-square statistic of n equal shares against its n-1 degrees of freedom.
+    /// </summary>
+    private static async Task AssertSpreadAsync(ServiceNetworkLab lab, IReadOnlyList<string> endpoints, int count)
     {
-        var service = Service("lab", "web", ClusterIp, Port("http", ServicePort));
-        V1EndpointSlice slice = Slice("lab", "web", "http", ServiceNetworkLab.EndpointPort, [.. endpointIps.Select(Ready)]);
-        return ServicePortStates.From(service, [slice]);
+        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, count);
+        var counts = endpoints.ToDictionary(name => name, name => answers.Count(a => a == name));
+        Assert.True(counts.Values.Sum() == count, $"every connection is answered by one of the endpoints: {string.Join(", ", answers.Distinct())}");
+        double expected = (double)count / endpoints.Count;
+        double chiSquare = counts.Values.Sum(observed => Math.Pow(observed - expected, 2) / expected);
+        double critical = CriticalChiSquare[endpoints.Count - 1];
+        Assert.True(chiSquare < critical, $"shares {string.Join(", ", counts)} give chi-square {chiSquare:F2}, above {critical} (p < {MinimumP})");
     }
 }

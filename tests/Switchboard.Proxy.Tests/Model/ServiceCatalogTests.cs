@@ -60,4 +60,21 @@ public sealed class ServiceCatalogTests
 
         Assert.Equal(0, _catalog.PendingChanges);
     }
+
+    [Fact]
+    public void A_snapshot_hands_over_the_trigger_times_of_the_slice_writes_it_includes()
+    {
+        _catalog.SetService(Service("ns", "web", "10.96.0.20", Port("http", 80)));
+        var slice = Slice("ns", "web", "http", 8080, Ready("10.244.0.3"));
+        slice.Metadata.Annotations = new Dictionary<string, string> { ["endpoints.kubernetes.io/last-change-trigger-time"] = "2026-01-02T03:04:05Z" };
+        _catalog.SetSlice(slice);
+        var times = new List<DateTimeOffset>();
+
+        _catalog.Snapshot(times);
+        Assert.Equal([new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)], times);
+
+        _catalog.DeleteSlice(slice);
+        _catalog.Snapshot(times);
+        Assert.Single(times);
+    }
 }

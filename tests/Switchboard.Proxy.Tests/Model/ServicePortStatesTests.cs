@@ -83,4 +83,43 @@ public sealed class ServicePortStatesTests
         Assert.NotEqual(a, moved);
         Assert.True(a.SameEntryRules(moved));
     }
+
+    [Fact]
+    public void Local_policies_use_this_nodes_endpoints_ready_first_then_serving_terminating()
+    {
+        var service = Service("ns", "web", "10.96.0.20", Port("http", 80, nodePort: 30080));
+        service.Spec.Type = "LoadBalancer";
+        service.Spec.InternalTrafficPolicy = "Local";
+        service.Spec.ExternalTrafficPolicy = "Local";
+        service.Spec.ExternalIPs = ["192.0.2.1", "fd00::1"];
+        service.Status = new V1ServiceStatus
+        {
+            LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = "198.51.100.1" }, new V1LoadBalancerIngress { Ip = "198.51.100.2", IpMode = "Proxy" }] },
+        };
+        var terminatingHere = Endpoint("10.244.0.7", ready: false, serving: true, terminating: true);
+        terminatingHere.NodeName = NodeName;
+        var slice = Slice("ns", "web", "http", 8080, Ready("10.244.1.3"), terminatingHere);
+
+        var port = Assert.Single(ServicePortStates.From(service, [slice], NodeName));
+
+        Assert.Equal(["10.244.1.3:8080"], port.Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.244.0.7:8080"], port.LocalEndpoints.Select(e => e.Address));
+        Assert.True(port.InternalPolicyLocal);
+        Assert.True(port.ExternalPolicyLocal);
+        Assert.Equal(["192.0.2.1"], port.ExternalIps.AsEnumerable());
+        Assert.Equal(["198.51.100.1"], port.LoadBalancerIps.AsEnumerable());
+        Assert.StartsWith("KUBE-SVL-", port.LocalChain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void External_policy_Local_means_nothing_without_external_access_and_ClusterIP_services_have_no_NodePort()
+    {
+        var service = Service("ns", "web", "10.96.0.20", Port("http", 80, nodePort: 30080));
+        service.Spec.ExternalTrafficPolicy = "Local";
+
+        var port = Assert.Single(ServicePortStates.From(service, [], NodeName));
+
+        Assert.Equal(0, port.NodePort);
+        Assert.False(port.ExternalPolicyLocal);
+    }
 }

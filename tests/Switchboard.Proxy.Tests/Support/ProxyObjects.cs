@@ -11,6 +11,25 @@ internal static class ProxyObjects
         Spec = new V1ServiceSpec { Type = "ClusterIP", ClusterIP = clusterIp, Ports = ports, SessionAffinity = "None" },
     };
 
+    /// <summary>A LoadBalancer on <paramref name="clusterIp"/>, port 80 with a NodePort, an external IP, an ingress IP and externalTrafficPolicy Local.</summary>
+    public static V1Service LocalLoadBalancer(string ns, string name, string clusterIp, int nodePort, string externalIp, string ingressIp)
+    {
+        var service = Service(ns, name, clusterIp, Port("p80", 80, nodePort: nodePort));
+        service.Spec.Type = "LoadBalancer";
+        service.Spec.ExternalIPs = [externalIp];
+        service.Spec.ExternalTrafficPolicy = "Local";
+        service.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = ingressIp }] } };
+        return service;
+    }
+
+    /// <summary>A ClusterIP service on port 80 with internalTrafficPolicy Local.</summary>
+    public static V1Service InternalLocal(string ns, string name, string clusterIp)
+    {
+        var service = Service(ns, name, clusterIp, Port("p80", 80));
+        service.Spec.InternalTrafficPolicy = "Local";
+        return service;
+    }
+
     public static V1ServicePort Port(string? name, int port, string protocol = "TCP", int? nodePort = null) =>
         new() { Name = name, Port = port, Protocol = protocol, NodePort = nodePort };
 
@@ -30,7 +49,18 @@ internal static class ProxyObjects
         Endpoints = endpoints,
     };
 
+    /// <summary>The node the golden and model tests' proxy runs on: endpoints made by <see cref="Local"/> are on it.</summary>
+    public const string NodeName = "node-a";
+
     public static V1Endpoint Ready(string ip) => Endpoint(ip, ready: true, serving: true, terminating: false);
+
+    /// <summary>A ready endpoint on <see cref="NodeName"/>.</summary>
+    public static V1Endpoint Local(string ip)
+    {
+        var endpoint = Ready(ip);
+        endpoint.NodeName = NodeName;
+        return endpoint;
+    }
 
     public static V1Endpoint Endpoint(string ip, bool ready, bool serving, bool terminating) => new()
     {

@@ -15,9 +15,17 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
     private const string Gateway = "10.250.0.1";
     private const string ServiceCidr = "10.96.0.0/16";
 
+    // Answers its name on TCP (then closes) and on UDP (one datagram per datagram), both on the same port.
     private const string ServerScript = """
-        import socket, sys
+        import socket, sys, threading
         name = sys.argv[1].encode()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("0.0.0.0", int(sys.argv[2])))
+        def udp():
+            while True:
+                _, peer = u.recvfrom(64)
+                u.sendto(name, peer)
+        threading.Thread(target=udp, daemon=True).start()
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", int(sys.argv[2])))
@@ -44,6 +52,22 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
                 print("error %s" % e, flush=True)
         """;
 
+    // One datagram per line from one fixed source port, so every datagram belongs to the same conntrack entry.
+    private const string UdpClientScript = """
+        import socket, sys
+        ip, port, source, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            u.bind(("0.0.0.0", source))
+            u.settimeout(2)
+            for _ in range(count):
+                u.sendto(b"who", (ip, port))
+                try:
+                    print(u.recv(64).decode(), flush=True)
+                except OSError as e:
+                    print("error %s" % e, flush=True)
+        """;
+
     private readonly List<string> _namespaces = [];
     private readonly List<RunningProcess> _servers = [];
 
@@ -55,6 +79,9 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
         Node = $"{prefix}-node";
         Client = $"{prefix}-client";
     }
+
+    /// <summary>The node's address on the bridge, where its NodePorts answer.</summary>
+    public static string NodeIp => Gateway;
 
     /// <summary>The node namespace, where the proxy's rules go.</summary>
     public string Node { get; }
@@ -81,10 +108,17 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Connects <paramref name="count"/> times, one new connection each, from the client namespace.</summary>
-    public async Task<string[]> ConnectAsync(string ip, int port, int count)
+    /// <summary>Connects <paramref name="count"/> times, one new connection each, from the client namespace (or <paramref name="from"/>).</summary>
+    public Task<string[]> ConnectAsync(string ip, int port, int count, string? from = null) =>
+        RunClientAsync(from ?? Client, ClientScript, ip, port, count);
+
+    /// <summary>Sends <paramref name="count"/> datagrams from the client namespace's UDP port <paramref name="sourcePort"/>; one answer (or error) per line.</summary>
+    public Task<string[]> SendUdpAsync(string ip, int port, int sourcePort, int count) =>
+        RunClientAsync(Client, UdpClientScript, ip, port, sourcePort, count);
+
+    private static async Task<string[]> RunClientAsync(string ns, string script, string ip, params int[] numbers)
     {
-        var result = await ChildProcess.RunAsync("ip", ["netns", "exec", Client, "python3", "-c", ClientScript, ip, port.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture)]);
+        var result = await ChildProcess.RunAsync("ip", ["netns", "exec", ns, "python3", "-c", script, ip, .. numbers.Select(n => n.ToString(CultureInfo.InvariantCulture))]);
         result.EnsureSuccess("client");
         return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
@@ -136,6 +170,8 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
         await AddNamespaceAsync(pod);
         await IpAsync(Node, "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", pod);
         await IpAsync(Node, "link", "set", hostSide, "master", "br0", "up");
+        // Hairpin, as kubelet's --hairpin-mode: a pod's packet DNATed back to itself leaves through the port it came in by.
+        (await ChildProcess.RunAsync("ip", ["netns", "exec", Node, "bridge", "link", "set", "dev", hostSide, "hairpin", "on"])).EnsureSuccess("bridge hairpin");
         await IpAsync(pod, "addr", "add", $"{ip}/24", "dev", "eth0");
         await IpAsync(pod, "link", "set", "eth0", "up");
         await IpAsync(pod, "link", "set", "lo", "up");
