@@ -8,6 +8,7 @@ using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
+using Switchboard.Proxy.Nftables;
 
 namespace Switchboard.Proxy;
 
@@ -92,6 +93,7 @@ public sealed partial class ProxyService(ProxyOptions options, KubeClientSource 
     {
         ProxyMode.Iptables => new IptablesProxier(
             new NetnsIptables(options.NodeNamespace), new IptablesOptions { ClusterCidr = options.ClusterCidr }, loggerFactory.CreateLogger<IptablesProxier>(), time),
+        ProxyMode.Nftables => new NftablesProxier(options.NodeNamespace, options.ClusterCidr, loggerFactory.CreateLogger<NftablesProxier>(), time),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
     };
 
