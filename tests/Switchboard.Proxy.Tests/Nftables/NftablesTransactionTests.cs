@@ -10,8 +10,9 @@ namespace Switchboard.Proxy.Tests.Nftables;
 /// <summary>
 /// What the kernel holds after our netlink transactions, as <c>nft list table ip kube-proxy</c> prints it, for a fixed
 /// set of services: compared with golden files, so the bytes we send are checked by the kernel and read back by nft.
+/// And what one transaction carries when one service changes among many.
 /// </summary>
-public sealed class NftablesGoldenTests : IAsyncLifetime
+public sealed class NftablesTransactionTests : IAsyncLifetime
 {
     private readonly string _namespace = $"sbnf{Guid.NewGuid().ToString("N")[..6]}-golden";
     private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(1));
@@ -53,6 +54,55 @@ public sealed class NftablesGoldenTests : IAsyncLifetime
         GoldenFile.AssertMatches("nftables-partial-sync.nft", afterPartial);
         // Chains and elements list in the order they were made; what they hold must be the same.
         Assert.Equal(Normalized(await ListAsync()), Normalized(afterPartial));
+    }
+
+    [Fact]
+    public async Task A_one_service_change_among_many_sends_only_that_services_elements_and_chains()
+    {
+        var many = Enumerable.Range(0, 500).SelectMany(i => ServicePortStates.From(
+            Service("bulk", $"svc{i}", $"172.30.{i / 200}.{(i % 200) + 1}", Port("http", 80)),
+            [Slice("bulk", $"svc{i}", "http", 8080, Ready($"10.181.{i / 200}.{(i % 200) + 1}"), Ready($"10.182.{i / 200}.{(i % 200) + 1}"))])).ToList();
+        using var proxier = Proxier();
+        await proxier.SyncAsync(many, _deadline.Token);
+
+        // svc7 loses one endpoint and gains another.
+        many[7] = Assert.Single(ServicePortStates.From(Service("bulk", "svc7", "172.30.0.8", Port("http", 80)),
+            [Slice("bulk", "svc7", "http", 8080, Ready("10.181.0.8"), Ready("10.183.0.8"))]));
+        var result = await proxier.SyncAsync(many, _deadline.Token);
+
+        Assert.False(result.Full);
+        Assert.Equal(1, result.ChangedServicePorts);
+        var messages = proxier.LastBatch.Messages;
+        // The anonymous numgen map belongs to the service chain's rule that follows it.
+        Assert.All(messages.Where(m => m.Object != "__map%d"), m => Assert.Contains("bulk/svc7/", m.Object, StringComparison.Ordinal));
+        Assert.Equal(
+            [
+                (NftOperation.FlushChain, "service-"), (NftOperation.FlushChain, "endpoint-"), (NftOperation.DelChain, "endpoint-"),
+                (NftOperation.NewChain, "endpoint-"), (NftOperation.NewRule, "endpoint-"), (NftOperation.NewRule, "endpoint-"),
+                (NftOperation.NewRule, "service-"), (NftOperation.NewSet, "__map%d"), (NftOperation.NewSetElem, "__map%d"), (NftOperation.NewRule, "service-"),
+            ],
+            messages.Select(m => (m.Operation, m.Object.StartsWith("__map", StringComparison.Ordinal) ? m.Object : m.Object[..(m.Object.IndexOf('-', StringComparison.Ordinal) + 1)])));
+        Assert.True(result.Bytes < 4096, $"a one-service transaction is {result.Bytes} bytes");
+        string listing = await ListAsync();
+        Assert.Contains("dnat to 10.183.0.8:8080", listing, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.182.0.8:", listing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refused_transaction_names_the_message_and_the_errno_and_the_next_sync_is_full()
+    {
+        using var proxier = Proxier();
+        await proxier.SyncAsync(Initial(), _deadline.Token);
+        // Someone deletes our table behind our back: the partial sync's first flush finds no table.
+        (await ChildProcess.RunAsync("ip", ["netns", "exec", _namespace, "nft", "delete", "table", "ip", "kube-proxy"])).EnsureSuccess("nft delete table");
+
+        var error = await Assert.ThrowsAsync<NftablesException>(() => proxier.SyncAsync(Changed(), _deadline.Token));
+        Assert.Contains("ENOENT", error.Message, StringComparison.Ordinal);
+        Assert.Contains("kube-proxy service-", error.Message, StringComparison.Ordinal);
+
+        var repaired = await proxier.SyncAsync(Changed(), _deadline.Token);
+        Assert.True(repaired.Full);
+        GoldenFile.AssertMatches("nftables-partial-sync.nft", await ListAsync());
     }
 
     public async Task DisposeAsync()
