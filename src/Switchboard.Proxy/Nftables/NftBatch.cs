@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using Switchboard.Proxy.Netlink;
 
 namespace Switchboard.Proxy.Nftables;
@@ -55,7 +56,7 @@ internal sealed class NftBatch(string table) : IDisposable
     private int _elements;
     private string? _elementSet;
     private NftOperation _elementOperation;
-    private uint _elementSetId;
+    private uint _anonymousMaps;
     private int _expression;
     private int _expressionData;
 
@@ -146,7 +147,7 @@ internal sealed class NftBatch(string table) : IDisposable
         if (_elementSet != set || _elementOperation != operation || _w.Length - _elements > MaxElementsBytes)
         {
             EndElements();
-            StartElements(operation, set, 0);
+            StartElements(operation, set);
         }
 
         WriteElement(key, chain);
@@ -154,12 +155,16 @@ internal sealed class NftBatch(string table) : IDisposable
 
     /// <summary>
     /// An anonymous constant map from 0..n-1 to goto <paramref name="chains"/> (<c>vmap { 0 : goto a, 1 : goto b }</c>)
-    /// for the next rule's lookup; returns its batch-local id.
+    /// for the next rule's lookup; returns its name.
     /// </summary>
-    public uint AnonymousVerdictMap(IReadOnlyList<string> chains)
+    public string AnonymousVerdictMap(IReadOnlyList<string> chains)
     {
-        uint id = AddSet("__map%d", SetAnonymous | SetConstant | SetMap, NftTypes.Integer, 4, VerdictData, 0, HostOrderKeys);
-        StartElements(NftOperation.NewSetElem, "__map%d", id);
+        // nft names anonymous maps "__map%d" and lets the kernel pick the number, which scans every set of the table,
+        // and then finds them by batch-local id, which scans the whole transaction: a full sync of 10,000 services
+        // took minutes. A name of our own, never reused (the old map goes with its rule), is found directly.
+        string name = "__map" + _anonymousMaps++.ToString(CultureInfo.InvariantCulture);
+        AddSet(name, SetAnonymous | SetConstant | SetMap, NftTypes.Integer, 4, VerdictData, 0, HostOrderKeys);
+        StartElements(NftOperation.NewSetElem, name);
         Span<byte> key = stackalloc byte[4];
         for (int i = 0; i < chains.Count; i++)
         {
@@ -169,7 +174,7 @@ internal sealed class NftBatch(string table) : IDisposable
         }
 
         EndElements();
-        return id;
+        return name;
     }
 
     /// <summary>Starts a rule appended to <paramref name="chain"/>; expressions follow, then <see cref="EndRule"/>.</summary>
@@ -222,7 +227,7 @@ internal sealed class NftBatch(string table) : IDisposable
     }
 
     /// <summary>Looks the register up in a named set (a match) or verdict map (<paramref name="verdict"/>).</summary>
-    public void Lookup(string set, uint register, bool verdict, uint? setId = null)
+    public void Lookup(string set, uint register, bool verdict)
     {
         BeginExpression("lookup");
         _w.String(1, set);
@@ -230,11 +235,6 @@ internal sealed class NftBatch(string table) : IDisposable
         if (verdict)
         {
             _w.U32(3, 0);
-        }
-
-        if (setId is { } id)
-        {
-            _w.U32(4, id);
         }
 
         EndExpression();
@@ -321,20 +321,14 @@ internal sealed class NftBatch(string table) : IDisposable
         return id;
     }
 
-    private void StartElements(NftOperation operation, string set, uint setId)
+    private void StartElements(NftOperation operation, string set)
     {
         Start(operation, operation == NftOperation.NewSetElem ? Create : (ushort)0, set);
         _w.String(1, table);
         _w.String(2, set);
-        if (setId != 0)
-        {
-            _w.U32(4, setId);
-        }
-
         _elements = _w.BeginNest(3);
         _elementSet = set;
         _elementOperation = operation;
-        _elementSetId = setId;
     }
 
     private void WriteElement(ReadOnlySpan<byte> key, string? chain)
@@ -360,7 +354,6 @@ internal sealed class NftBatch(string table) : IDisposable
 
         _w.EndNest(_elements);
         _elementSet = null;
-        _elementSetId = 0;
         Finish();
     }
 

@@ -128,10 +128,10 @@ internal sealed class NftablesLayout(string? clusterCidr)
             b.EndRule();
         }
 
-        uint map = b.AnonymousVerdictMap(port.EndpointChains);
+        string map = b.AnonymousVerdictMap(port.EndpointChains);
         b.BeginRule(port.ServiceChain);
         b.RandomNumber(NftBatch.Reg1, (uint)port.EndpointChains.Length);
-        b.Lookup("__map%d", NftBatch.Reg1, verdict: true, map);
+        b.Lookup(map, NftBatch.Reg1, verdict: true);
         b.EndRule();
     }
 
