@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Model;
 using Switchboard.Proxy.Nftables;
 
@@ -22,10 +23,15 @@ internal static class NftablesBench
 
     public static async Task RunAsync(NftablesBenchOptions options, TextWriter output)
     {
-        using var servers = new CancellationTokenSource();
+        var listeners = new List<Socket>();
         foreach (string backend in options.Backends)
         {
-            _ = NetnsThread.Run(backend, () => Serve(servers.Token));
+            using var dialer = new NetnsDialer(backend);
+            var listener = await dialer.CreateAsync(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Any, NftablesBenchOptions.BackendPort));
+            listener.Listen(4096);
+            listeners.Add(listener);
+            _ = Task.Run(() => Serve(listener));
         }
 
         int probe = options.Services - 1;
@@ -84,7 +90,7 @@ internal static class NftablesBench
         output.WriteLine($"connect p50 from the client pod: VIP {vip * 1e6:F1} µs, direct to a pod {direct * 1e6:F1} µs, {options.Connects} each, alternating");
         output.WriteLine($"nftables one-service update at 10k services: {Median(ours):F1} ms");
         output.WriteLine($"nftables VIP connect p50 / direct connect p50 at 10k services: {vip / direct:F2}");
-        await servers.CancelAsync();
+        listeners.ForEach(listener => listener.Dispose());
     }
 
     private static ServicePortState Port(int index, (string Ip, int Port)[] endpoints)
@@ -125,41 +131,44 @@ internal static class NftablesBench
     {
         var vipSamples = new List<double>();
         var directSamples = new List<double>();
-        await NetnsThread.Run(options.Client, () =>
+        using var client = new NetnsDialer(options.Client);
+        var vipEndPoint = new IPEndPoint(vip, ServicePort);
+        var pods = options.BackendIps.Select(ip => new IPEndPoint(IPAddress.Parse(ip), NftablesBenchOptions.BackendPort)).ToArray();
+        for (int i = -200; i < 2 * options.Connects; i++)
         {
-            var vipEndPoint = new IPEndPoint(vip, ServicePort);
-            var pods = options.BackendIps.Select(ip => new IPEndPoint(IPAddress.Parse(ip), NftablesBenchOptions.BackendPort)).ToArray();
-            for (int i = -200; i < 2 * options.Connects; i++)
+            bool toVip = (i & 1) == 0;
+            // The socket is made in the client's namespace first; only the blocking connect(2) is timed.
+            using var socket = await client.CreateAsync(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            // Close with RST: thousands of connections leave no TIME_WAIT behind.
+            socket.LingerState = new LingerOption(true, 0);
+            long started = Stopwatch.GetTimestamp();
+            socket.Connect(toVip ? vipEndPoint : pods[(i & int.MaxValue) / 2 % pods.Length]);
+            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (i >= 0)
             {
-                bool toVip = (i & 1) == 0;
-                double seconds = ConnectSeconds(toVip ? vipEndPoint : pods[(i & int.MaxValue) / 2 % pods.Length]);
-                if (i >= 0)
-                {
-                    (toVip ? vipSamples : directSamples).Add(seconds);
-                }
+                (toVip ? vipSamples : directSamples).Add(seconds);
             }
-        });
+        }
+
         return (Median(vipSamples), Median(directSamples));
     }
 
-    private static double ConnectSeconds(IPEndPoint endPoint)
+    private static void Serve(Socket listener)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        // Close with RST: thousands of connections leave no TIME_WAIT behind.
-        socket.LingerState = new LingerOption(true, 0);
-        long started = Stopwatch.GetTimestamp();
-        socket.Connect(endPoint);
-        return Stopwatch.GetElapsedTime(started).TotalSeconds;
-    }
-
-    private static void Serve(CancellationToken stop)
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Any, NftablesBenchOptions.BackendPort));
-        listener.Listen(4096);
-        while (!stop.IsCancellationRequested)
+        try
         {
-            listener.Accept().Dispose();
+            while (true)
+            {
+                listener.Accept().Dispose();
+            }
+        }
+        catch (SocketException)
+        {
+            // Closed at the end of the run.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed at the end of the run.
         }
     }
 
