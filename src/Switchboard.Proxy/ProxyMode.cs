@@ -5,4 +5,7 @@ public enum ProxyMode
 {
     /// <summary>kube-proxy's iptables layout, written with iptables-restore: the default, and what the seed shows.</summary>
     Iptables,
+
+    /// <summary>kube-proxy's nftables layout (table <c>ip kube-proxy</c>), written as nf_tables netlink transactions.</summary>
+    Nftables,
 }

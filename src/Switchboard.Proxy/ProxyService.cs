@@ -9,6 +9,7 @@ using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
+using Switchboard.Proxy.Nftables;
 
 namespace Switchboard.Proxy;
 
@@ -132,6 +133,7 @@ public sealed partial class ProxyService(
             new IptablesOptions { ClusterCidr = options.ClusterCidr, CanaryInterval = options.SyncPeriod },
             loggerFactory.CreateLogger<IptablesProxier>(),
             time),
+        ProxyMode.Nftables => new NftablesProxier(options.NodeNamespace, options.ClusterCidr, loggerFactory.CreateLogger<NftablesProxier>(), time),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
     };
 

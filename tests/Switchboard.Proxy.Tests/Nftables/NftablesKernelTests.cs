@@ -1,0 +1,117 @@
+using System.Globalization;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Proxy.Model;
+using Switchboard.Proxy.Nftables;
+using Switchboard.Proxy.Tests.Support;
+using Switchboard.Testing;
+using static Switchboard.Proxy.Tests.Support.ProxyObjects;
+
+namespace Switchboard.Proxy.Tests.Nftables;
+
+/// <summary>nftables mode programmed into real kernel netfilter inside throwaway namespaces, with real connections.</summary>
+public sealed class NftablesKernelTests : IDisposable
+{
+    private const string ClusterIp = "10.96.77.20";
+    private const int ServicePort = 80;
+    private const double MinimumP = 0.001;
+
+    private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(2));
+
+    [Fact]
+    public async Task Connections_spread_over_3_then_5_then_1_endpoints_each_change_in_one_sync()
+    {
+        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 5);
+        using var proxier = Proxier(lab);
+
+        var first = await proxier.SyncAsync(Desired(lab.EndpointIps.Take(3)), _deadline.Token);
+        Assert.True(first.Full);
+        await AssertSpreadAsync(lab, lab.EndpointNames.Take(3).ToList(), 300);
+
+        var five = await proxier.SyncAsync(Desired(lab.EndpointIps), _deadline.Token);
+        Assert.False(five.Full);
+        Assert.Equal(1, five.ChangedServicePorts);
+        await AssertSpreadAsync(lab, lab.EndpointNames, 300);
+
+        var one = await proxier.SyncAsync(Desired([lab.EndpointIps[4]]), _deadline.Token);
+        Assert.False(one.Full);
+        Assert.Equal(1, one.ChangedServicePorts);
+        string[] after = await lab.ConnectAsync(ClusterIp, ServicePort, 30);
+        Assert.All(after, answer => Assert.Equal(lab.EndpointNames[4], answer));
+        string listing = await ListAsync(lab);
+        Assert.Equal(1, listing.Split('\n').Count(l => l.TrimStart().StartsWith("chain endpoint-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_service_without_endpoints_is_refused_at_once()
+    {
+        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 0);
+        using var proxier = Proxier(lab);
+
+        await proxier.SyncAsync(Desired([]), _deadline.Token);
+
+        string answer = Assert.Single(await lab.ConnectAsync(ClusterIp, ServicePort, 1));
+        Assert.StartsWith("refused ", answer, StringComparison.Ordinal);
+        double seconds = double.Parse(answer["refused ".Length..], CultureInfo.InvariantCulture);
+        Assert.True(seconds < 1, $"refused after {seconds} s, not at once");
+    }
+
+    [Fact]
+    public async Task Client_IP_affinity_pins_a_client_to_one_endpoint()
+    {
+        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 3);
+        using var proxier = Proxier(lab);
+
+        await proxier.SyncAsync(Desired(lab.EndpointIps, affinitySeconds: 60), _deadline.Token);
+
+        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, 30);
+        Assert.Contains(answers[0], lab.EndpointNames);
+        Assert.All(answers, answer => Assert.Equal(answers[0], answer));
+    }
+
+    public void Dispose() => _deadline.Dispose();
+
+    private static async Task AssertSpreadAsync(ServiceNetworkLab lab, IReadOnlyList<string> endpoints, int connections)
+    {
+        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, connections);
+        var counts = endpoints.ToDictionary(name => name, name => answers.Count(a => a == name));
+        Assert.True(counts.Values.Sum() == connections, $"every connection is answered by one of {endpoints.Count} endpoints: {string.Join(", ", answers.Distinct())}");
+        double expected = (double)connections / endpoints.Count;
+        double chiSquare = counts.Values.Sum(observed => Math.Pow(observed - expected, 2) / expected);
+        double p = ChiSquareSurvival(chiSquare, endpoints.Count - 1);
+        Assert.True(p > MinimumP, $"shares {string.Join(", ", counts)} give chi-square {chiSquare:F2}, p = {p:G3}");
+    }
+
+    /// <summary>P(X ≥ x) for chi-square with an even number of degrees of freedom: e^(−x/2) Σ_{i&lt;k/2} (x/2)^i / i!.</summary>
+    private static double ChiSquareSurvival(double x, int degreesOfFreedom)
+    {
+        Assert.True(degreesOfFreedom % 2 == 0, "the closed form needs even degrees of freedom");
+        double term = 1, sum = 0;
+        for (int i = 0; i < degreesOfFreedom / 2; i++)
+        {
+            sum += term;
+            term *= x / 2 / (i + 1);
+        }
+
+        return Math.Exp(-x / 2) * sum;
+    }
+
+    private static NftablesProxier Proxier(ServiceNetworkLab lab) =>
+        new(lab.Node, ServiceNetworkLab.PodCidr, NullLogger<NftablesProxier>.Instance, TimeProvider.System);
+
+    private static async Task<string> ListAsync(ServiceNetworkLab lab) =>
+        (await ChildProcess.RunAsync("ip", ["netns", "exec", lab.Node, "nft", "list", "table", "ip", "kube-proxy"])).EnsureSuccess("nft list table").Stdout;
+
+    private static IReadOnlyList<ServicePortState> Desired(IEnumerable<string> endpointIps, int affinitySeconds = 0)
+    {
+        var service = Service("lab", "web", ClusterIp, Port("http", ServicePort));
+        if (affinitySeconds > 0)
+        {
+            service.Spec.SessionAffinity = "ClientIP";
+            service.Spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = affinitySeconds } };
+        }
+
+        V1EndpointSlice slice = Slice("lab", "web", "http", ServiceNetworkLab.EndpointPort, [.. endpointIps.Select(Ready)]);
+        return ServicePortStates.From(service, [slice]);
+    }
+}
