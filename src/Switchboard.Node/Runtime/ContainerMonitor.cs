@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Switchboard.Node.Resources;
+using System.Globalization;
 
 namespace Switchboard.Node.Runtime;
 
@@ -93,7 +94,8 @@ public static class ContainerMonitor
 
     /// <summary>
     /// setsid's arguments: join the container's cgroups (so its first allocation already counts), enter the holder's
-    /// namespaces, create and enter the working directory, drop privileges if asked, exec.
+    /// network and UTS namespaces and a mount namespace of the container's own (copied from the holder's), where
+    /// <see cref="ContainerSetup"/> binds the volumes and pivots into the pod's root; then drop privileges if asked, exec.
     /// </summary>
     private static List<string> Argv(ContainerSpec spec)
     {
@@ -103,11 +105,18 @@ public static class ContainerMonitor
             argv.AddRange(["sh", "-c", "for d in $0; do echo $$ > \"$d/cgroup.procs\" || exit 1; done; exec \"$@\"", string.Join(' ', cgroup.Directories)]);
         }
 
-        argv.AddRange(["nsenter", "-t", spec.HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
-            "sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", spec.WorkingDir]);
-        if (spec.RunAsUser is not null || spec.RunAsGroup is not null)
+        argv.AddRange(["nsenter", "-t", spec.HolderPid.ToString(CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
+            "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", ContainerSetup.Script, "sh", spec.Root, spec.WorkingDir]);
+        foreach (var mount in spec.Mounts)
         {
-            argv.AddRange(["setpriv", $"--reuid={spec.RunAsUser ?? 0}", $"--regid={spec.RunAsGroup ?? spec.RunAsUser ?? 0}", "--clear-groups", "--"]);
+            argv.AddRange([mount.Source, mount.Target, mount.ReadOnly ? "ro" : "rw"]);
+        }
+
+        argv.Add("--");
+        if (spec.RunAsUser is not null || spec.RunAsGroup is not null || spec.Groups.Count > 0)
+        {
+            argv.AddRange(["setpriv", $"--reuid={spec.RunAsUser ?? 0}", $"--regid={spec.RunAsGroup ?? 0}",
+                spec.Groups.Count > 0 ? "--groups=" + string.Join(',', spec.Groups.Select(g => g.ToString(CultureInfo.InvariantCulture))) : "--clear-groups", "--"]);
         }
 
         argv.AddRange(spec.Argv);
