@@ -598,7 +598,7 @@ internal sealed partial class PodSyncer
     private static ExecTarget Target(V1Pod pod, V1Container container, ContainerState cs)
     {
         var user = RunAs.Of(pod, container);
-        return new ExecTarget(cs.Instance!.Pid, user.User, user.Group);
+        return new ExecTarget(cs.Instance!.Pid, user.User, user.Group, user.Groups);
     }
 
     /// <summary>A volume cannot be set up: kubelet's FailedMount event; the containers keep waiting and the sync is retried.</summary>

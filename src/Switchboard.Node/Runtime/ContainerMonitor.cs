@@ -113,12 +113,7 @@ public static class ContainerMonitor
         }
 
         argv.Add("--");
-        if (spec.RunAsUser is not null || spec.RunAsGroup is not null || spec.Groups.Count > 0)
-        {
-            argv.AddRange(["setpriv", $"--reuid={spec.RunAsUser ?? 0}", $"--regid={spec.RunAsGroup ?? 0}",
-                spec.Groups.Count > 0 ? "--groups=" + string.Join(',', spec.Groups.Select(g => g.ToString(CultureInfo.InvariantCulture))) : "--clear-groups", "--"]);
-        }
-
+        argv.AddRange(ExecTarget.SetprivArgs(spec.RunAsUser, spec.RunAsGroup, spec.Groups));
         argv.AddRange(spec.Argv);
         return argv;
     }

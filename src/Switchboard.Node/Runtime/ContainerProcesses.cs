@@ -26,7 +26,7 @@ public static class ContainerProcesses
             if (files.ReadExit() is null && files.ReadPid() is { } started)
             {
                 var spec = ContainerSpec.Read(files.Spec);
-                return new ExecTarget(started.Pid, spec.RunAsUser, spec.RunAsGroup);
+                return new ExecTarget(started.Pid, spec.RunAsUser, spec.RunAsGroup, spec.Groups);
             }
         }
 
