@@ -4,16 +4,17 @@ namespace Switchboard.Node.Runtime;
 /// What runs between the monitor and the container's program, inside a mount namespace of the container's own (a copy of
 /// the pod holder's, which sees the host around the pod's root): pivot into the pod's root keeping the host at a private
 /// path, bind each volume from there at its mount path (resolved inside the pod's root, so the pod's symlinks apply),
-/// read-only if asked, drop the host, create and enter the working directory, exec. Volume mounts of one container are
+/// read-only if asked, tell the monitor (a file on the host's side), drop the host, create and enter the working
+/// directory, exec. Volume mounts of one container are
 /// never seen by another, as with a container runtime.
 /// </summary>
 internal static class ContainerSetup
 {
-    /// <summary>Arguments: root, working dir, then (host source, target, rw|ro) triples, <c>--</c>, the program's argv.</summary>
+    /// <summary>Arguments: root, working dir, the host file to create once set up, then (host source, target, rw|ro) triples, <c>--</c>, the program's argv.</summary>
     public const string Script = """
         set -e
-        root=$1 wd=$2 path=$PATH
-        shift 2
+        root=$1 wd=$2 done=$3 path=$PATH
+        shift 3
         PATH=/usr/sbin:/usr/bin:/sbin:/bin
         cd "$root"
         host=.sb-host-$$
@@ -33,6 +34,7 @@ internal static class ContainerSetup
           if [ "$mode" = ro ]; then mount -o remount,bind,ro "$dst"; fi
         done
         shift
+        : > "/$host$done"
         umount -l "/$host"
         rmdir "/$host"
         mkdir -p "$wd"
