@@ -14,6 +14,7 @@ using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
 using Switchboard.Node.Server;
+using Switchboard.Node.Volumes;
 
 namespace Switchboard.Node;
 
@@ -74,8 +75,10 @@ public sealed partial class NodeAgent : Component
         var sandboxes = new SandboxManager(network, ipam, cgroups, _options, _time, _loggerFactory.CreateLogger<SandboxManager>());
         var pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={_options.NodeName}"), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time);
         var services = new Informer<V1Service>(ListWatches.Services(client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
+        var configMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client), _loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), _time);
+        var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
-        var syncer = new PodSyncer(client, pods, services, sandboxes, new ContainerRuntime(_options.SelfCommand, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
+        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache), _time), new ContainerRuntime(_options.SelfCommand, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
             new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, network.NodeAddress,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
         await using var server = _options.Server is { } serverOptions
@@ -90,12 +93,15 @@ public sealed partial class NodeAgent : Component
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         // The workers run until the queue shuts down, which stopping does.
         using var shutDown = stop.Token.Register(queue.ShutDown);
-        var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token));
+        var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), secrets.RunAsync(stop.Token));
         try
         {
-            await Task.WhenAll(pods.WaitForSyncAsync(stoppingToken), services.WaitForSyncAsync(stoppingToken));
+            await Task.WhenAll(pods.WaitForSyncAsync(stoppingToken), services.WaitForSyncAsync(stoppingToken), configMaps.WaitForSyncAsync(stoppingToken), secrets.WaitForSyncAsync(stoppingToken));
             await syncer.CleanUpOrphansAsync(stoppingToken);
             pods.AddHandler(p => queue.Add(ObjectKey.Of(p)), (_, p) => queue.Add(ObjectKey.Of(p)), p => queue.Add(ObjectKey.Of(p)));
+            // A change of a ConfigMap or Secret reaches the volumes of the pods using it at their next sync.
+            WatchVolumeSources(configMaps, "ConfigMap", pods, queue);
+            WatchVolumeSources(secrets, "Secret", pods, queue);
             await reporter.ReportAsync(network.NodeAddress, null, stoppingToken);
             events.Node("Normal", "Starting", "Starting kubelet.");
             if (cgroups is null)
@@ -115,6 +121,20 @@ public sealed partial class NodeAgent : Component
             queue.ShutDown();
             await informers;
         }
+    }
+
+    private static void WatchVolumeSources<T>(Informer<T> informer, string kind, Informer<V1Pod> pods, WorkQueue<string> queue)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        void Changed(T obj)
+        {
+            foreach (var pod in pods.Cache.InNamespace(obj.Metadata.NamespaceProperty).Where(p => PodVolumes.Uses(p, kind, obj.Metadata.Name)))
+            {
+                queue.Add(ObjectKey.Of(pod));
+            }
+        }
+
+        informer.AddHandler(Changed, (_, obj) => Changed(obj), Changed);
     }
 
     private async Task PollExitsAsync(PodSyncer syncer, CancellationToken cancellationToken)

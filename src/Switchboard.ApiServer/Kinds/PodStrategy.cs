@@ -17,7 +17,8 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
         Columns.Name<V1Pod>(),
         new("Ready", "string", 0, (p, _) => $"{p.Status?.ContainerStatuses?.Count(c => c.Ready) ?? 0}/{p.Spec?.Containers?.Count ?? 0}", "", "The aggregate readiness state of this pod for accepting traffic."),
         new("Status", "string", 0, (p, _) => Phase(p), "", "The aggregate status of the containers in this pod."),
-        new("Restarts", "string", 0, (p, _) => (p.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture), "", "The number of times the containers in this pod have been restarted."),
+        new("Restarts", "string", 0, (p, _) => ((p.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0) + (p.Status?.InitContainerStatuses?.Sum(c => c.RestartCount) ?? 0))
+            .ToString(System.Globalization.CultureInfo.InvariantCulture), "", "The number of times the containers in this pod have been restarted."),
         Columns.Age<V1Pod>(),
         new("IP", "string", 1, (p, _) => Columns.OrNone(p.Status?.PodIP), "", "The IP address assigned to the pod"),
         new("Node", "string", 1, (p, _) => Columns.OrNone(p.Spec?.NodeName), "", "The name of the node assigned to the pod"),
@@ -110,7 +111,21 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
             reason = SchedulingGated;
         }
 
-        foreach (var c in p.Status?.ContainerStatuses ?? [])
+        // kubectl's printPod: the first init container not yet succeeded names the status (Init:1/2, Init:CrashLoopBackOff, Init:Error).
+        bool initializing = false;
+        var inits = p.Status?.InitContainerStatuses ?? [];
+        for (int i = 0; i < inits.Count && !initializing; i++)
+        {
+            var c = inits[i];
+            initializing = c.State?.Terminated is not { ExitCode: 0 };
+            reason = c.State?.Terminated is { } failed ? "Init:" + (failed.Reason ?? (failed.Signal is > 0 ? $"Signal:{failed.Signal}" : $"ExitCode:{failed.ExitCode}"))
+                : c.State?.Waiting?.Reason is { Length: > 0 } waiting && waiting != "PodInitializing" ? "Init:" + waiting
+                : initializing ? $"Init:{i}/{p.Spec?.InitContainers?.Count ?? inits.Count}"
+                : reason;
+        }
+
+        bool initialized = p.Status?.Conditions?.Any(c => c is { Type: "Initialized", Status: "True" }) == true;
+        foreach (var c in !initializing || initialized ? p.Status?.ContainerStatuses ?? [] : [])
         {
             if (c.State?.Waiting?.Reason is { Length: > 0 } waiting)
             {

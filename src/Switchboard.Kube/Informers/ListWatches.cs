@@ -38,6 +38,14 @@ public static class ListWatches
         ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
+    public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client) => Make<V1ConfigMap, V1ConfigMapList>(
+        ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Secret> Secrets(IKubernetes client) => Make<V1Secret, V1SecretList>(
+        ct => client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
     private static ListWatch<T> Make<T, TList>(
         Func<CancellationToken, Task<TList>> list,
         Func<string, int, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch)

@@ -133,7 +133,7 @@ internal sealed class ContainerEnv(IEnvSources sources)
     private static TValue? Get<TValue>(IDictionary<string, TValue>? map, string key)
         where TValue : class => map is not null && map.TryGetValue(key, out var value) ? value : null;
 
-    private static string ResourceValue(V1Container container, V1ResourceFieldSelector selector)
+    public static string ResourceValue(V1Container container, V1ResourceFieldSelector selector)
     {
         string resource = selector.Resource;
         var quantities = resource.StartsWith("limits.", StringComparison.Ordinal) ? container.Resources?.Limits : container.Resources?.Requests;

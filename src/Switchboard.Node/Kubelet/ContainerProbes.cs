@@ -1,4 +1,5 @@
 using k8s.Models;
+using Switchboard.Node.Runtime;
 
 namespace Switchboard.Node.Kubelet;
 
@@ -11,7 +12,7 @@ internal sealed class ContainerProbes : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
-    public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, int holderPid, TimeProvider time,
+    public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, ExecTarget target, TimeProvider time,
         Action changed, Action<string, string> unhealthy)
     {
         async Task Loop(string kind, V1Probe probe, Action<bool> onResult)
@@ -60,7 +61,7 @@ internal sealed class ContainerProbes : IDisposable
         {
             try
             {
-                return await runner.RunAsync(probe, container, podIp, holderPid, token);
+                return await runner.RunAsync(probe, container, podIp, target, token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

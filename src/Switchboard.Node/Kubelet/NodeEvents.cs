@@ -26,7 +26,9 @@ internal sealed partial class NodeEvents(IKubernetes client, string nodeName, Ti
         Name = pod.Metadata.Name,
         NamespaceProperty = pod.Metadata.NamespaceProperty,
         Uid = pod.Metadata.Uid,
-        FieldPath = container is null ? null : $"spec.containers{{{container}}}",
+        FieldPath = container is null ? null
+            : pod.Spec.InitContainers?.Any(c => c.Name == container) == true ? $"spec.initContainers{{{container}}}"
+            : $"spec.containers{{{container}}}",
     }, type, reason, message);
 
     public void Node(string type, string reason, string message) =>

@@ -9,9 +9,11 @@ internal static class PodStatusBuilder
     public static V1PodStatus Build(V1Pod pod, PodState state, string hostIp, DateTime now)
     {
         var old = pod.Status;
-        var statuses = pod.Spec.Containers.Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name)))
+        bool hasInit = pod.Spec.InitContainers is { Count: > 0 };
+        var statuses = pod.Spec.Containers.Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name), hasInit, init: false))
             .OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-        string phase = old?.Phase is "Succeeded" or "Failed" ? old.Phase : Phase(pod, statuses);
+        var initStatuses = (pod.Spec.InitContainers ?? []).Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name), hasInit, init: true)).ToList();
+        string phase = old?.Phase is "Succeeded" or "Failed" ? old.Phase : Phase(pod, initStatuses, statuses);
         bool terminal = phase is "Succeeded" or "Failed";
         string? ip = state.SandboxState?.Ip ?? old?.PodIP;
         var unready = statuses.Where(s => !s.Ready).Select(s => s.Name).ToList();
@@ -33,10 +35,16 @@ internal static class PodStatusBuilder
 
         string? readyReason = terminal ? "PodCompleted" : unready.Count > 0 ? "ContainersNotReady" : null;
         string? readyMessage = !terminal && unready.Count > 0 ? $"containers with unready status: [{string.Join(' ', unready)}]" : null;
+        // Initialized: every init container succeeded, or an app container has run already (kubelet's generate.go).
+        var incomplete = initStatuses.Where(s => s.State.Terminated is not { ExitCode: 0 }).Select(s => s.Name).ToList();
+        bool appStarted = statuses.Any(s => s.State.Running is not null || s.State.Terminated is not null || s.LastState?.Terminated is not null);
+        bool initialized = incomplete.Count == 0 || appStarted;
         var conditions = new List<V1PodCondition>
         {
             Condition("PodReadyToStartContainers", sandboxUp),
-            Condition("Initialized", true),
+            initialized
+                ? Condition("Initialized", true, phase == "Succeeded" && hasInit ? "PodCompleted" : null)
+                : Condition("Initialized", false, "ContainersNotInitialized", $"containers with incomplete status: [{string.Join(' ', incomplete)}]"),
             Condition("Ready", !terminal && unready.Count == 0, readyReason, readyMessage),
             Condition("ContainersReady", !terminal && unready.Count == 0, readyReason, readyMessage),
             old?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled") ?? Condition("PodScheduled", true),
@@ -53,12 +61,40 @@ internal static class PodStatusBuilder
             StartTime = state.StartTime ?? old?.StartTime,
             QosClass = old?.QosClass ?? PodQos.Of(pod.Spec),
             ContainerStatuses = statuses,
+            InitContainerStatuses = initStatuses.Count > 0 ? initStatuses : null,
         };
     }
 
-    /// <summary>getPhase without init containers.</summary>
-    private static string Phase(V1Pod pod, List<V1ContainerStatus> statuses)
+    /// <summary>kubelet's getPhase: init containers still to succeed keep the pod Pending; one failed under restartPolicy Never fails it.</summary>
+    private static string Phase(V1Pod pod, List<V1ContainerStatus> initStatuses, List<V1ContainerStatus> statuses)
     {
+        int pendingInit = 0, failedInit = 0;
+        foreach (var status in initStatuses)
+        {
+            if (status.State.Terminated is { } done)
+            {
+                failedInit += done.ExitCode != 0 ? 1 : 0;
+            }
+            else if (status.State.Waiting is not null && status.LastState?.Terminated is { } last)
+            {
+                failedInit += last.ExitCode != 0 ? 1 : 0;
+            }
+            else
+            {
+                pendingInit++;
+            }
+        }
+
+        if (failedInit > 0 && pod.Spec.RestartPolicy == "Never")
+        {
+            return "Failed";
+        }
+
+        if (pendingInit > 0)
+        {
+            return "Pending";
+        }
+
         int waiting = 0, running = 0, stopped = 0, succeeded = 0;
         foreach (var status in statuses)
         {
@@ -92,7 +128,8 @@ internal static class PodStatusBuilder
             : "Running";
     }
 
-    private static V1ContainerStatus ContainerStatus(V1Container container, ContainerState? state)
+    /// <summary>A container's status; before its first start it waits as ContainerCreating, or PodInitializing in a pod with init containers.</summary>
+    private static V1ContainerStatus ContainerStatus(V1Container container, ContainerState? state, bool hasInit, bool init)
     {
         var status = new V1ContainerStatus
         {
@@ -109,13 +146,18 @@ internal static class PodStatusBuilder
             status.ContainerID = ContainerId(instance.Files.Directory);
         }
 
+        string created = hasInit ? "PodInitializing" : "ContainerCreating";
         if (state?.Waiting is { } waiting)
         {
-            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = waiting.Reason, Message = waiting.Message } };
+            string reason = waiting.Reason == "ContainerCreating" ? created : waiting.Reason;
+            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = reason, Message = waiting.Message } };
         }
         else if (state?.Exit is { } exit && state.Instance is { } ended)
         {
             status.State = new V1ContainerState { Terminated = Terminated(exit, ended.StartedAt, status.ContainerID) };
+            // An init container that succeeded counts as ready (and started), as kubelet reports it.
+            status.Ready = init && exit.ExitCode == 0;
+            status.Started = false;
         }
         else if (state?.Instance is { } running)
         {
@@ -125,7 +167,7 @@ internal static class PodStatusBuilder
         }
         else
         {
-            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
+            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = created } };
         }
 
         return status;

@@ -10,23 +10,28 @@ using Switchboard.Kube.Queues;
 using Switchboard.Node.Images;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
+using Switchboard.Node.Volumes;
 
 namespace Switchboard.Node.Kubelet;
 
 /// <summary>
-/// Kubelet's pod loop: brings each pod bound to the node to what its spec asks (sandbox, containers, restarts with
-/// backoff, probes), writes its status through pods/status, and on deletion stops it, removes its sandbox and
-/// deletes the object with grace 0. One sync per pod at a time (the work queue's guarantee).
+/// Kubelet's pod loop: brings each pod bound to the node to what its spec asks (volumes, sandbox, init containers in
+/// order, containers, restarts with backoff, probes, lifecycle hooks), writes its status through pods/status, and on
+/// deletion stops it, removes its sandbox and deletes the object with grace 0. One sync per pod at a time (the work
+/// queue's guarantee).
 /// </summary>
 internal sealed partial class PodSyncer
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan InitialBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan BackoffReset = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan MinimumStopGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MountRetry = TimeSpan.FromSeconds(5);
     private readonly IKubernetes _client;
     private readonly Informer<V1Pod> _pods;
     private readonly Informer<V1Service> _services;
     private readonly SandboxManager _sandboxes;
+    private readonly PodVolumes _volumes;
     private readonly ContainerRuntime _runtime;
     private readonly ImageCatalog _images;
     private readonly ContainerEnv _env;
@@ -38,13 +43,14 @@ internal sealed partial class PodSyncer
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, PodState> _states = new(StringComparer.Ordinal);
 
-    public PodSyncer(IKubernetes client, Informer<V1Pod> pods, Informer<V1Service> services, SandboxManager sandboxes, ContainerRuntime runtime,
+    public PodSyncer(IKubernetes client, Informer<V1Pod> pods, Informer<V1Service> services, SandboxManager sandboxes, PodVolumes volumes, ContainerRuntime runtime,
         ImageCatalog images, ContainerEnv env, ProbeRunner prober, NodeEvents events, NodeOptions options, IPAddress hostIp, TimeProvider time, ILogger logger)
     {
         _client = client;
         _pods = pods;
         _services = services;
         _sandboxes = sandboxes;
+        _volumes = volumes;
         _runtime = runtime;
         _images = images;
         _env = env;
@@ -136,6 +142,18 @@ internal sealed partial class PodSyncer
             return;
         }
 
+        // Volumes before the sandbox, as kubelet waits for them: a pod whose configMap is missing has no IP yet.
+        IReadOnlyList<ResolvedVolume> volumes;
+        try
+        {
+            volumes = await _volumes.ResolveAsync(pod, cancellationToken);
+        }
+        catch (VolumeException e)
+        {
+            await MountFailedAsync(pod, state, e, cancellationToken);
+            return;
+        }
+
         if (!await EnsureSandboxAsync(pod, state, cancellationToken))
         {
             await WriteStatusAsync(pod, state, cancellationToken);
@@ -143,10 +161,23 @@ internal sealed partial class PodSyncer
             return;
         }
 
-        var serviceEnv = ServiceEnvFor(pod);
-        foreach (var container in pod.Spec.Containers)
+        try
         {
-            await SyncContainerAsync(pod, state, container, serviceEnv, cancellationToken);
+            await _volumes.SetUpAsync(state.Sandbox!, state.SandboxState!.HolderPid, pod, volumes, cancellationToken);
+        }
+        catch (VolumeException e)
+        {
+            await MountFailedAsync(pod, state, e, cancellationToken);
+            return;
+        }
+
+        var serviceEnv = ServiceEnvFor(pod);
+        if (await SyncInitContainersAsync(pod, state, volumes, serviceEnv, cancellationToken))
+        {
+            foreach (var container in pod.Spec.Containers)
+            {
+                await SyncContainerAsync(pod, state, container, volumes, serviceEnv, init: false, cancellationToken);
+            }
         }
 
         var status = await WriteStatusAsync(pod, state, cancellationToken);
@@ -170,7 +201,7 @@ internal sealed partial class PodSyncer
         state.Sandbox = found.Sandbox;
         state.SandboxState = found.State;
         state.StartTime = found.State.CreatedAt.UtcDateTime;
-        foreach (var container in pod.Spec.Containers)
+        foreach (var container in pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []))
         {
             string dir = Path.Combine(found.Sandbox.ContainersDirectory, container.Name);
             int latest = Directory.Exists(dir)
@@ -188,6 +219,10 @@ internal sealed partial class PodSyncer
             if (cs.Running)
             {
                 StartProbes(pod, state, container, cs);
+            }
+            else if (cs.Exit is { } exit && !ShouldRestart(pod, exit.ExitCode, IsInit(pod, container)))
+            {
+                cs.Waiting = null;
             }
 
             LogAdopted(_logger, state.Key, container.Name, instance.Pid);
@@ -227,15 +262,34 @@ internal sealed partial class PodSyncer
         }
     }
 
-    private async Task SyncContainerAsync(V1Pod pod, PodState state, V1Container container, IReadOnlyDictionary<string, string> serviceEnv, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the init containers one at a time in spec order, each to a zero exit (a failing one restarts with backoff,
+    /// or fails the pod under restartPolicy Never); true once all have succeeded, so the app containers may start.
+    /// </summary>
+    private async Task<bool> SyncInitContainersAsync(V1Pod pod, PodState state, IReadOnlyList<ResolvedVolume> volumes, IReadOnlyDictionary<string, string> serviceEnv,
+        CancellationToken cancellationToken)
+    {
+        foreach (var container in pod.Spec.InitContainers ?? [])
+        {
+            await SyncContainerAsync(pod, state, container, volumes, serviceEnv, init: true, cancellationToken);
+            if (state.Containers[container.Name] is not { Running: false, Exit.ExitCode: 0 })
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task SyncContainerAsync(V1Pod pod, PodState state, V1Container container, IReadOnlyList<ResolvedVolume> volumes, IReadOnlyDictionary<string, string> serviceEnv,
+        bool init, CancellationToken cancellationToken)
     {
         var cs = state.Containers.TryGetValue(container.Name, out var known) ? known : state.Containers[container.Name] = new ContainerState(container.Name);
         var now = _time.GetUtcNow();
         if (cs.Running && cs.KillRequested is { } why)
         {
             _events.Pod(pod, container.Name, "Normal", "Killing", why);
-            long grace = pod.Spec.TerminationGracePeriodSeconds ?? 30;
-            cs.Exit = await _runtime.StopAsync(cs.Instance!, TimeSpan.FromSeconds(grace), cancellationToken);
+            cs.Exit = await StopContainerAsync(pod, state, container, cs, TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30), cancellationToken);
         }
 
         if (cs.Running)
@@ -253,7 +307,7 @@ internal sealed partial class PodSyncer
             cs.Probes?.Dispose();
             cs.Probes = null;
             cs.Ready = false;
-            if (!ShouldRestart(pod, exit.ExitCode))
+            if (!ShouldRestart(pod, exit.ExitCode, init))
             {
                 cs.Waiting = null;
                 return;
@@ -276,10 +330,11 @@ internal sealed partial class PodSyncer
             cs.Backoff = cs.Backoff == TimeSpan.Zero ? InitialBackoff : TimeSpan.FromTicks(Math.Min(cs.Backoff.Ticks * 2, MaxBackoff.Ticks));
         }
 
-        await StartContainerAsync(pod, state, container, cs, serviceEnv, cancellationToken);
+        await StartContainerAsync(pod, state, container, cs, volumes, serviceEnv, cancellationToken);
     }
 
-    private async Task StartContainerAsync(V1Pod pod, PodState state, V1Container container, ContainerState cs, IReadOnlyDictionary<string, string> serviceEnv, CancellationToken cancellationToken)
+    private async Task StartContainerAsync(V1Pod pod, PodState state, V1Container container, ContainerState cs, IReadOnlyList<ResolvedVolume> volumes,
+        IReadOnlyDictionary<string, string> serviceEnv, CancellationToken cancellationToken)
     {
         var sandbox = state.Sandbox!;
         Dictionary<string, string> env;
@@ -296,7 +351,8 @@ internal sealed partial class PodSyncer
         string? Lookup(string name) => env.GetValueOrDefault(name);
         var command = (container.Command ?? []).Select(c => EnvExpansion.Expand(c, Lookup)).ToList();
         var args = (container.Args ?? []).Select(a => EnvExpansion.Expand(a, Lookup)).ToList();
-        var image = _images.Resolve(pod, container, command, args, $"/proc/{state.SandboxState!.HolderPid}/root");
+        int holderPid = state.SandboxState!.HolderPid;
+        var image = _images.Resolve(pod, container, command, args, sandbox.RootFromHost(holderPid));
         if (image.Argv is null)
         {
             SetWaiting(pod, state, container, cs, image.Reason!, image.Message!);
@@ -307,19 +363,34 @@ internal sealed partial class PodSyncer
         env.TryAdd("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.TryAdd("HOSTNAME", PodHostname.Hostname(pod));
         env.TryAdd("HOME", "/root");
+        IReadOnlyList<ContainerMount> mounts;
+        try
+        {
+            mounts = PodVolumes.Mounts(sandbox, holderPid, container, volumes, Lookup);
+        }
+        catch (VolumeException e)
+        {
+            SetWaiting(pod, state, container, cs, "CreateContainerConfigError", e.Message);
+            return;
+        }
+
         int restart = cs.RestartCount + 1;
+        var user = RunAs.Of(pod, container);
         var spec = new ContainerSpec
         {
             Argv = image.Argv,
             Env = env,
             WorkingDir = string.IsNullOrEmpty(container.WorkingDir) ? "/" : container.WorkingDir,
-            HolderPid = state.SandboxState!.HolderPid,
+            HolderPid = holderPid,
+            Root = sandbox.RootDirectory,
+            Mounts = mounts,
             LogPath = LogPath(pod, container.Name, restart),
             LogMaxBytes = _options.ContainerLogMaxSize,
             LogMaxFiles = _options.ContainerLogMaxFiles,
             Stdin = container.Stdin == true || container.Tty == true,
-            RunAsUser = container.SecurityContext?.RunAsUser ?? pod.Spec.SecurityContext?.RunAsUser,
-            RunAsGroup = container.SecurityContext?.RunAsGroup ?? pod.Spec.SecurityContext?.RunAsGroup,
+            RunAsUser = user.User,
+            RunAsGroup = user.Group,
+            Groups = user.Groups,
         };
         _sandboxes.WriteEtcFiles(sandbox, pod, IPAddress.Parse(state.SandboxState.Ip));
         // One dead instance's log stays, for logs --previous; older ones go, as kubelet removes dead containers.
@@ -341,7 +412,15 @@ internal sealed partial class PodSyncer
             cs.KillRequested = null;
             cs.Started = container.StartupProbe is null;
             cs.Ready = cs.Started && container.ReadinessProbe is null;
-            StartProbes(pod, state, container, cs);
+            if (container.Lifecycle?.PostStart is { } postStart)
+            {
+                await PostStartAsync(pod, state, container, cs, postStart, cancellationToken);
+            }
+
+            if (cs.Running)
+            {
+                StartProbes(pod, state, container, cs);
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
@@ -368,12 +447,56 @@ internal sealed partial class PodSyncer
             return;
         }
 
-        cs.Probes = new ContainerProbes(_prober, container, cs, state.SandboxState!.Ip, state.SandboxState.HolderPid, _time,
+        cs.Probes = new ContainerProbes(_prober, container, cs, state.SandboxState!.Ip, Target(pod, container, cs), _time,
             () => Queue.Add(state.Key),
             (kind, output) => _events.Pod(pod, container.Name, "Warning", "Unhealthy", $"{kind} probe failed: {output}"));
     }
 
-    /// <summary>Stops every container (SIGTERM, grace, SIGKILL, all at once) and removes the sandbox.</summary>
+    /// <summary>
+    /// postStart runs right after the start, holding the sync as kubelet's does; a failure kills the container (it then
+    /// restarts by its policy). The event hides the hook's output, which may hold secrets.
+    /// </summary>
+    private async Task PostStartAsync(V1Pod pod, PodState state, V1Container container, ContainerState cs, V1LifecycleHandler hook, CancellationToken cancellationToken)
+    {
+        var grace = TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30);
+        var (ok, output) = await _prober.RunHookAsync(hook, container, state.SandboxState!.Ip, Target(pod, container, cs), Timeout.InfiniteTimeSpan, _time, cancellationToken);
+        if (ok || !cs.Running)
+        {
+            return;
+        }
+
+        LogHookFailed(_logger, "PostStart", state.Key, container.Name, output);
+        _events.Pod(pod, container.Name, "Warning", "FailedPostStartHook", "PostStartHook failed");
+        _events.Pod(pod, container.Name, "Normal", "Killing", "FailedPostStartHook");
+        cs.Exit = await _runtime.StopAsync(cs.Instance!, grace, cancellationToken);
+        Queue.Add(state.Key);
+    }
+
+    /// <summary>
+    /// Stops one container as kubelet's killContainer does: its preStop hook first, bounded by the grace period (a
+    /// failure is reported, never blocking); then SIGTERM, what is left of the grace (at least 2 s), SIGKILL.
+    /// </summary>
+    private async Task<ExitRecord> StopContainerAsync(V1Pod pod, PodState state, V1Container? container, ContainerState cs, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var instance = cs.Instance!;
+        if (grace > TimeSpan.Zero && container?.Lifecycle?.PreStop is { } preStop && state.SandboxState is { } sandbox)
+        {
+            var started = _time.GetUtcNow();
+            var (ok, output) = await _prober.RunHookAsync(preStop, container, sandbox.Ip, Target(pod, container, cs), grace, _time, cancellationToken);
+            if (!ok)
+            {
+                LogHookFailed(_logger, "PreStop", state.Key, container.Name, output);
+                _events.Pod(pod, container.Name, "Warning", "FailedPreStopHook", "PreStopHook failed");
+            }
+
+            var left = grace - (_time.GetUtcNow() - started);
+            grace = left > MinimumStopGrace ? left : MinimumStopGrace;
+        }
+
+        return await _runtime.StopAsync(instance, grace, cancellationToken);
+    }
+
+    /// <summary>Stops every container (preStop, SIGTERM, grace, SIGKILL, all at once) and removes the sandbox.</summary>
     private async Task TerminateAsync(PodState state, V1Pod? pod, TimeSpan grace, CancellationToken cancellationToken)
     {
         var stops = new List<Task>();
@@ -384,13 +507,16 @@ internal sealed partial class PodSyncer
             cs.Ready = false;
             if (cs.Running)
             {
-                if (pod is not null)
+                var instance = cs.Instance!;
+                if (pod is null)
                 {
-                    _events.Pod(pod, cs.Name, "Normal", "Killing", $"Stopping container {cs.Name}");
+                    stops.Add(Task.Run(async () => cs.Exit = await _runtime.StopAsync(instance, grace, cancellationToken), cancellationToken));
+                    continue;
                 }
 
-                var instance = cs.Instance!;
-                stops.Add(Task.Run(async () => cs.Exit = await _runtime.StopAsync(instance, grace, cancellationToken), cancellationToken));
+                _events.Pod(pod, cs.Name, "Normal", "Killing", $"Stopping container {cs.Name}");
+                var container = pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).FirstOrDefault(c => c.Name == cs.Name);
+                stops.Add(Task.Run(async () => cs.Exit = await StopContainerAsync(pod, state, container, cs, grace, cancellationToken), cancellationToken));
             }
         }
 
@@ -459,12 +585,30 @@ internal sealed partial class PodSyncer
         return status;
     }
 
-    private bool ShouldRestart(V1Pod pod, int exitCode) => (pod.Spec.RestartPolicy ?? "Always") switch
+    /// <summary>Kubelet's ShouldContainerBeRestarted; an init container that succeeded is done, one that failed restarts unless the policy is Never.</summary>
+    private static bool ShouldRestart(V1Pod pod, int exitCode, bool init) => (pod.Spec.RestartPolicy ?? "Always") switch
     {
         "Never" => false,
         "OnFailure" => exitCode != 0,
-        _ => true,
+        _ => !init || exitCode != 0,
     };
+
+    private static bool IsInit(V1Pod pod, V1Container container) => pod.Spec.InitContainers?.Contains(container) == true;
+
+    private static ExecTarget Target(V1Pod pod, V1Container container, ContainerState cs)
+    {
+        var user = RunAs.Of(pod, container);
+        return new ExecTarget(cs.Instance!.Pid, user.User, user.Group, user.Groups);
+    }
+
+    /// <summary>A volume cannot be set up: kubelet's FailedMount event; the containers keep waiting and the sync is retried.</summary>
+    private async Task MountFailedAsync(V1Pod pod, PodState state, VolumeException e, CancellationToken cancellationToken)
+    {
+        _events.Pod(pod, null, "Warning", "FailedMount", $"MountVolume.SetUp failed for volume \"{e.Volume}\" : {e.Message}");
+        LogMountFailed(_logger, state.Key, e.Volume, e.Message);
+        await WriteStatusAsync(pod, state, cancellationToken);
+        Queue.AddAfter(state.Key, MountRetry);
+    }
 
     private Dictionary<string, string> ServiceEnvFor(V1Pod pod)
     {
@@ -497,4 +641,10 @@ internal sealed partial class PodSyncer
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Sandbox of pod {Pod} failed: {Error}")]
     private static partial void LogSandboxFailed(ILogger logger, string pod, string error);
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Volume {Volume} of pod {Pod} not set up: {Error}")]
+    private static partial void LogMountFailed(ILogger logger, string pod, string volume, string error);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "{Hook} hook of {Pod}/{Container} failed: {Output}")]
+    private static partial void LogHookFailed(ILogger logger, string hook, string pod, string container, string output);
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
 using Switchboard.Kube.Networking;
+using Switchboard.Node.Runtime;
 
 namespace Switchboard.Node.Kubelet;
 
@@ -13,15 +14,15 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
     private const int MaxOutput = 10 * 1024;
     private readonly HttpClient _http = dialer.CreateHttpClient();
 
-    /// <summary>Runs <paramref name="probe"/> against a container of the pod at <paramref name="podIp"/> whose holder is <paramref name="holderPid"/>.</summary>
-    public async Task<(bool Success, string Output)> RunAsync(V1Probe probe, V1Container container, string podIp, int holderPid, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="probe"/> against a container of the pod at <paramref name="podIp"/> whose exec commands run at <paramref name="target"/>.</summary>
+    public async Task<(bool Success, string Output)> RunAsync(V1Probe probe, V1Container container, string podIp, ExecTarget target, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(Math.Max(1, probe.TimeoutSeconds ?? 1));
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         if (probe.HttpGet is { } http)
         {
-            return await HttpAsync(http, container, podIp, limit.Token, cancellationToken);
+            return await HttpAsync(http, container, podIp, hook: false, limit.Token, cancellationToken);
         }
 
         if (probe.TcpSocket is { } tcp)
@@ -41,13 +42,42 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
 
         if (probe.Exec is { } exec)
         {
-            return await ExecAsync(exec.Command ?? [], holderPid, timeout, cancellationToken);
+            return await ExecAsync(exec.Command ?? [], target, timeout, cancellationToken);
         }
 
         return (false, "probe has no handler");
     }
 
-    private async Task<(bool, string)> HttpAsync(V1HTTPGetAction action, V1Container container, string podIp, CancellationToken limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// A lifecycle hook (kubelet's handlers.go): exec or httpGet (where only a failed request fails: a hook's response
+    /// status is not judged), or sleep; bounded by <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<(bool Success, string Output)> RunHookAsync(V1LifecycleHandler handler, V1Container container, string podIp, ExecTarget target, TimeSpan timeout,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (handler.Exec is { } exec)
+        {
+            return await ExecAsync(exec.Command ?? [], target, timeout, cancellationToken);
+        }
+
+        if (handler.HttpGet is { } http)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(timeout);
+            return await HttpAsync(http, container, podIp, hook: true, limit.Token, cancellationToken);
+        }
+
+        if (handler.Sleep is { } sleep)
+        {
+            var wanted = TimeSpan.FromSeconds(sleep.Seconds);
+            await Task.Delay(wanted < timeout ? wanted : timeout, time, cancellationToken);
+            return (true, "");
+        }
+
+        return (false, "a lifecycle hook needs exec, httpGet or sleep");
+    }
+
+    private async Task<(bool, string)> HttpAsync(V1HTTPGetAction action, V1Container container, string podIp, bool hook, CancellationToken limit, CancellationToken cancellationToken)
     {
         string scheme = (action.Scheme ?? "HTTP").ToLowerInvariant();
         string host = string.IsNullOrEmpty(action.Host) ? podIp : action.Host;
@@ -55,7 +85,7 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
         string path = string.IsNullOrEmpty(action.Path) ? "/" : action.Path.StartsWith('/') ? action.Path : "/" + action.Path;
         var url = new Uri($"{scheme}://{host}:{port}{path}");
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.TryAddWithoutValidation("User-Agent", "kube-probe/1.33");
+        request.Headers.TryAddWithoutValidation("User-Agent", hook ? "kube-lifecycle/1.33" : "kube-probe/1.33");
         request.Headers.TryAddWithoutValidation("Accept", "*/*");
         foreach (var header in action.HttpHeaders ?? [])
         {
@@ -77,7 +107,7 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit);
             int code = (int)response.StatusCode;
-            return code is >= 200 and < 400 ? (true, "") : (false, $"HTTP probe failed with statuscode: {code}");
+            return hook || code is >= 200 and < 400 ? (true, "") : (false, $"HTTP probe failed with statuscode: {code}");
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -89,10 +119,10 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
     }
 
     /// <summary>Runs the command inside the pod's namespaces; exit 0 is success, the output (≤ 10 KiB) explains a failure.</summary>
-    private static async Task<(bool, string)> ExecAsync(IList<string> command, int holderPid, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<(bool, string)> ExecAsync(IList<string> command, ExecTarget target, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (string arg in (string[])["-t", holderPid.ToString(CultureInfo.InvariantCulture), "-n", "-m", "-u", "--", .. command])
+        foreach (string arg in (string[])[.. target.NsenterArgs(), .. command])
         {
             info.ArgumentList.Add(arg);
         }

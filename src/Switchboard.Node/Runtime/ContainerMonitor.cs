@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Switchboard.Node.Resources;
+using System.Globalization;
 
 namespace Switchboard.Node.Runtime;
 
@@ -11,6 +12,8 @@ namespace Switchboard.Node.Runtime;
 /// </summary>
 public static class ContainerMonitor
 {
+    private static readonly TimeSpan SetupPoll = TimeSpan.FromMilliseconds(2);
+
     /// <summary>Runs the instance described in <paramref name="instanceDirectory"/>/spec.json; returns the monitor's exit code.</summary>
     public static async Task<int> RunAsync(string instanceDirectory)
     {
@@ -26,7 +29,7 @@ public static class ContainerMonitor
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in Argv(spec))
+        foreach (string arg in Argv(spec, files))
         {
             info.ArgumentList.Add(arg);
         }
@@ -50,7 +53,6 @@ public static class ContainerMonitor
 
         using (process)
         {
-            files.WritePid(process.Id, time.GetUtcNow());
             if (!spec.Stdin)
             {
                 process.StandardInput.Close();
@@ -59,6 +61,14 @@ public static class ContainerMonitor
             var copies = Task.WhenAll(
                 log.CopyAsync(process.StandardOutput.BaseStream, "stdout"),
                 log.CopyAsync(process.StandardError.BaseStream, "stderr"));
+
+            // Started once its setup is done: hooks, exec probes and exec then enter its own namespace, not one on the way there.
+            while (!File.Exists(files.SetupDone) && !process.HasExited)
+            {
+                await Task.Delay(SetupPoll, time);
+            }
+
+            files.WritePid(process.Id, time.GetUtcNow());
             await process.WaitForExitAsync();
             var finished = time.GetUtcNow();
 
@@ -93,9 +103,10 @@ public static class ContainerMonitor
 
     /// <summary>
     /// setsid's arguments: join the container's cgroups (so its first allocation already counts), enter the holder's
-    /// namespaces, create and enter the working directory, drop privileges if asked, exec.
+    /// network and UTS namespaces and a mount namespace of the container's own (copied from the holder's), where
+    /// <see cref="ContainerSetup"/> binds the volumes and pivots into the pod's root; then drop privileges if asked, exec.
     /// </summary>
-    private static List<string> Argv(ContainerSpec spec)
+    private static List<string> Argv(ContainerSpec spec, InstanceFiles files)
     {
         var argv = new List<string>();
         if (spec.Cgroup is { } cgroup)
@@ -103,13 +114,15 @@ public static class ContainerMonitor
             argv.AddRange(["sh", "-c", "for d in $0; do echo $$ > \"$d/cgroup.procs\" || exit 1; done; exec \"$@\"", string.Join(' ', cgroup.Directories)]);
         }
 
-        argv.AddRange(["nsenter", "-t", spec.HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
-            "sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", spec.WorkingDir]);
-        if (spec.RunAsUser is not null || spec.RunAsGroup is not null)
+        argv.AddRange(["nsenter", "-t", spec.HolderPid.ToString(CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
+            "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", ContainerSetup.Script, "sh", spec.Root, spec.WorkingDir, files.SetupDone]);
+        foreach (var mount in spec.Mounts)
         {
-            argv.AddRange(["setpriv", $"--reuid={spec.RunAsUser ?? 0}", $"--regid={spec.RunAsGroup ?? spec.RunAsUser ?? 0}", "--clear-groups", "--"]);
+            argv.AddRange([mount.Source, mount.Target, mount.ReadOnly ? "ro" : "rw"]);
         }
 
+        argv.Add("--");
+        argv.AddRange(ExecTarget.SetprivArgs(spec.RunAsUser, spec.RunAsGroup, spec.Groups));
         argv.AddRange(spec.Argv);
         return argv;
     }

@@ -15,6 +15,12 @@ internal sealed record ContainerSpec
     /// <summary>The pod holder whose net, mount and UTS namespaces the container joins.</summary>
     public required int HolderPid { get; init; }
 
+    /// <summary>The pod's root as the holder sees it; the container pivots into it.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>The container's volume mounts, sources as the host sees them.</summary>
+    public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
+
     public required string LogPath { get; init; }
 
     /// <summary>The size at which the log is rotated (kubelet's containerLogMaxSize).</summary>
@@ -33,8 +39,14 @@ internal sealed record ContainerSpec
     /// <summary>The cgroup the container runs in, when the node enforces limits.</summary>
     public ContainerCgroup? Cgroup { get; init; }
 
+    /// <summary>The pod's supplementalGroups and fsGroup: the process's supplementary groups.</summary>
+    public IReadOnlyList<long> Groups { get; init; } = [];
+
     public static ContainerSpec Read(string path) =>
         JsonSerializer.Deserialize<ContainerSpec>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
 
     public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this));
 }
+
+/// <summary>A volume bound into a container: <paramref name="Source"/> on the host, <paramref name="Target"/> inside the pod's root.</summary>
+internal sealed record ContainerMount(string Source, string Target, bool ReadOnly);

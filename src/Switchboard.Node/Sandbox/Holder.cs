@@ -3,8 +3,10 @@ namespace Switchboard.Node.Sandbox;
 /// <summary>
 /// The holder's script, run by <c>ip netns exec &lt;pod ns&gt; unshare --mount --uts --propagation private sh -c</c>:
 /// an overlay over / (the host's root read-only beneath, the pod's own upper layer on top) with /dev, /proc and a
-/// /sys of the pod's network namespace, the pod's hosts/resolv.conf/hostname bound in, pivot_root into it, the
-/// hostname set; then it reports ready and sleeps for the pod's lifetime.
+/// /sys of the pod's network namespace, the pod's hosts/resolv.conf/hostname bound in, the hostname set; then it
+/// reports ready and sleeps for the pod's lifetime. The holder keeps the host's view around the pod's root: each
+/// container takes a mount namespace of its own from it, binds its volumes from the host's side and only then pivots
+/// into the pod's root (<see cref="Runtime.ContainerSetup"/>).
 /// </summary>
 internal static class Holder
 {
@@ -23,15 +25,7 @@ internal static class Holder
           mount --bind "$etc/$f" "$root/etc/$f"
         done
         echo "$name" > /proc/sys/kernel/hostname
-        exec 3> "$ready"
-        mkdir -p "$root/.oldroot"
-        cd "$root"
-        pivot_root . .oldroot
-        umount -l /.oldroot
-        rmdir /.oldroot
-        cd /
-        echo $$ >&3
-        exec 3>&-
+        echo $$ > "$ready"
         exec sleep infinity
         """;
 }

@@ -13,7 +13,7 @@ internal sealed class PodSandbox
     public PodSandbox(string podsDirectory, string uid)
     {
         Uid = uid;
-        Directory = Path.Combine(podsDirectory, uid);
+        Directory = Path.GetFullPath(Path.Combine(podsDirectory, uid));
     }
 
     public string Uid { get; }
@@ -29,6 +29,12 @@ internal sealed class PodSandbox
     public string HostnameFile => Path.Combine(EtcDirectory, "hostname");
 
     public string RootDirectory => Path.Combine(Directory, "root");
+
+    /// <summary>The pod's root as the agent reaches it: mounted only in the holder's mount namespace, seen through its /proc root.</summary>
+    public string RootFromHost(int holderPid) => $"/proc/{holderPid}/root{RootDirectory}";
+
+    /// <summary>Where the pod's volumes live (kubelet's <c>pods/&lt;uid&gt;/volumes</c>); tmpfs-backed ones are mounted in the holder's namespace.</summary>
+    public string VolumesDirectory => Path.Combine(Directory, "volumes");
 
     public string UpperDirectory => Path.Combine(Directory, "upper");
 

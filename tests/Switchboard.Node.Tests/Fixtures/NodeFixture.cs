@@ -90,11 +90,16 @@ public sealed class NodeFixture : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    /// <summary>Runs <c>switchboard exec</c> in the pod; returns exit code and output.</summary>
-    public async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(string ns, string pod, params string[] command)
+    /// <summary>Runs <c>switchboard exec</c> in the pod's first container; returns exit code and output.</summary>
+    public Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(string ns, string pod, params string[] command) =>
+        ExecInAsync(ns, pod, null, command);
+
+    /// <summary>Runs <c>switchboard exec -c <paramref name="container"/></c> in the pod (its first container when null).</summary>
+    public async Task<(int ExitCode, string Stdout, string Stderr)> ExecInAsync(string ns, string pod, string? container, params string[] command)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in (string[])[Executable, "exec", "--kubeconfig", _server.KubeconfigPath, "-n", ns, pod, "--", .. command])
+        string[] select = container is null ? [] : ["-c", container];
+        foreach (string arg in (string[])[Executable, "exec", "--kubeconfig", _server.KubeconfigPath, "-n", ns, .. select, pod, "--", .. command])
         {
             info.ArgumentList.Add(arg);
         }
