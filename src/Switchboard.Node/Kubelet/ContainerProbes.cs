@@ -9,6 +9,7 @@ namespace Switchboard.Node.Kubelet;
 /// </summary>
 internal sealed class ContainerProbes : IDisposable
 {
+    private static readonly TimeSpan FirstReadinessRetry = TimeSpan.FromMilliseconds(50);
     private readonly CancellationTokenSource _stop = new();
 
     public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, int holderPid, TimeProvider time,
@@ -21,14 +22,28 @@ internal sealed class ContainerProbes : IDisposable
             int successes = 0;
             int failures = 0;
             var period = TimeSpan.FromSeconds(Math.Max(1, probe.PeriodSeconds ?? 10));
+
+            // Kubelet runs a not-ready container's readiness probe again on every pod sync (the prober manager's
+            // manual trigger), so a server that listens a moment after its start is Ready then, not a period later.
+            // Here, until its first success, a readiness miss is tried again after 50 ms, doubling, within the period;
+            // a miss followed by a retry is no failure (no Unhealthy, no count towards the failure threshold).
+            var retry = kind == "Readiness" ? FirstReadinessRetry : TimeSpan.Zero;
             while (!token.IsCancellationRequested)
             {
                 bool gated = kind != "Startup" && container.StartupProbe is not null && !state.Started;
+                var tick = time.GetUtcNow();
                 if (!gated)
                 {
                     var (ok, output) = await Attempt(probe, token);
+                    for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry *= 2)
+                    {
+                        await Task.Delay(retry, time, token);
+                        (ok, output) = await Attempt(probe, token);
+                    }
+
                     if (ok)
                     {
+                        retry = TimeSpan.Zero;
                         failures = 0;
                         if (++successes >= Math.Max(1, probe.SuccessThreshold ?? 1))
                         {
@@ -52,7 +67,8 @@ internal sealed class ContainerProbes : IDisposable
                     }
                 }
 
-                await Task.Delay(period, time, token);
+                var elapsed = time.GetUtcNow() - tick;
+                await Task.Delay(elapsed < period ? period - elapsed : TimeSpan.Zero, time, token);
             }
         }
 
