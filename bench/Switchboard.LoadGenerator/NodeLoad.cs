@@ -144,6 +144,7 @@ internal static class NodeLoad
     /// <summary>When the watcher first saw a pod, and then each stage of its start.</summary>
     private sealed class PodTimeline
     {
+        private readonly Lock _lock = new();
         private long _seen;
 
         public long? Bound { get; private set; }
@@ -156,7 +157,7 @@ internal static class NodeLoad
 
         public void Observe(V1Pod pod, long now)
         {
-            lock (this)
+            lock (_lock)
             {
                 if (_seen == 0)
                 {
