@@ -10,6 +10,7 @@ namespace Switchboard.Node.Kubelet;
 internal sealed class ContainerProbes : IDisposable
 {
     private static readonly TimeSpan FirstReadinessRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxReadinessRetry = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
 
     public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, int holderPid, TimeProvider time,
@@ -25,8 +26,9 @@ internal sealed class ContainerProbes : IDisposable
 
             // Kubelet runs a not-ready container's readiness probe again on every pod sync (the prober manager's
             // manual trigger), so a server that listens a moment after its start is Ready then, not a period later.
-            // Here, until its first success, a readiness miss is tried again after 50 ms, doubling, within the period;
-            // a miss followed by a retry is no failure (no Unhealthy, no count towards the failure threshold).
+            // Here, in the first period until a success, a readiness miss is tried again after 50 ms, doubling to 1 s
+            // (the pace of kubelet's relist, which triggers those syncs); a miss followed by a retry is no failure (no
+            // Unhealthy, no count towards the failure threshold).
             var retry = kind == "Readiness" ? FirstReadinessRetry : TimeSpan.Zero;
             while (!token.IsCancellationRequested)
             {
@@ -35,15 +37,15 @@ internal sealed class ContainerProbes : IDisposable
                 if (!gated)
                 {
                     var (ok, output) = await Attempt(probe, token);
-                    for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry *= 2)
+                    for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry = Min(retry * 2, MaxReadinessRetry))
                     {
                         await Task.Delay(retry, time, token);
                         (ok, output) = await Attempt(probe, token);
                     }
 
+                    retry = TimeSpan.Zero;
                     if (ok)
                     {
-                        retry = TimeSpan.Zero;
                         failures = 0;
                         if (++successes >= Math.Max(1, probe.SuccessThreshold ?? 1))
                         {
@@ -141,6 +143,8 @@ internal sealed class ContainerProbes : IDisposable
     }
 
     public Task Task { get; }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Stops probing (the loops may still be finishing an attempt; their results are then ignored).</summary>
     public void Dispose() => _stop.Cancel();
