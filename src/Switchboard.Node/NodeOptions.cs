@@ -38,8 +38,8 @@ public sealed record NodeOptions
     /// <summary>The cluster's pod range; each node takes a /24 of it.</summary>
     public string ClusterCidr { get; init; } = "10.244.0.0/16";
 
-    /// <summary>Pods reconciled at once.</summary>
-    public int Workers { get; init; } = 4;
+    /// <summary>Pods synced at once (kubelet has a worker per pod): a sync mostly waits on the processes it starts.</summary>
+    public int Workers { get; init; } = 16;
 
     /// <summary>How often the node's status is computed and the Lease renewed (kubelet: 10 s).</summary>
     public TimeSpan StatusUpdateFrequency { get; init; } = TimeSpan.FromSeconds(10);

@@ -10,6 +10,8 @@ namespace Switchboard.Node.Kubelet;
 /// </summary>
 internal sealed class ContainerProbes : IDisposable
 {
+    private static readonly TimeSpan FirstReadinessRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxReadinessRetry = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
 
     public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, ExecTarget target, TimeProvider time,
@@ -22,12 +24,27 @@ internal sealed class ContainerProbes : IDisposable
             int successes = 0;
             int failures = 0;
             var period = TimeSpan.FromSeconds(Math.Max(1, probe.PeriodSeconds ?? 10));
+
+            // Kubelet runs a not-ready container's readiness probe again on every pod sync (the prober manager's
+            // manual trigger), so a server that listens a moment after its start is Ready then, not a period later.
+            // Here, in the first period until a success, a readiness miss is tried again after 50 ms, doubling to 1 s
+            // (the pace of kubelet's relist, which triggers those syncs); a miss followed by a retry is no failure (no
+            // Unhealthy, no count towards the failure threshold).
+            var retry = kind == "Readiness" ? FirstReadinessRetry : TimeSpan.Zero;
             while (!token.IsCancellationRequested)
             {
                 bool gated = kind != "Startup" && container.StartupProbe is not null && !state.Started;
+                var tick = time.GetUtcNow();
                 if (!gated)
                 {
                     var (ok, output) = await Attempt(probe, token);
+                    for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry = Min(retry * 2, MaxReadinessRetry))
+                    {
+                        await Task.Delay(retry, time, token);
+                        (ok, output) = await Attempt(probe, token);
+                    }
+
+                    retry = TimeSpan.Zero;
                     if (ok)
                     {
                         failures = 0;
@@ -53,7 +70,8 @@ internal sealed class ContainerProbes : IDisposable
                     }
                 }
 
-                await Task.Delay(period, time, token);
+                var elapsed = time.GetUtcNow() - tick;
+                await Task.Delay(elapsed < period ? period - elapsed : TimeSpan.Zero, time, token);
             }
         }
 
@@ -126,6 +144,8 @@ internal sealed class ContainerProbes : IDisposable
     }
 
     public Task Task { get; }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Stops probing (the loops may still be finishing an attempt; their results are then ignored).</summary>
     public void Dispose() => _stop.Cancel();

@@ -58,20 +58,30 @@ internal sealed class NodeNetwork
             + $" && echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects && echo 0 > /proc/sys/net/ipv4/conf/{NetworkNames.Bridge}/send_redirects"], cancellationToken);
     }
 
-    /// <summary>Creates pod <paramref name="uid"/>'s namespace and veth with <paramref name="address"/>; idempotent.</summary>
+    /// <summary>Creates pod <paramref name="uid"/>'s namespace and veth with <paramref name="address"/> (what an earlier one left is removed first: <see cref="TearDownPodAsync"/>).</summary>
     public async Task SetUpPodAsync(string uid, IPAddress address, CancellationToken cancellationToken)
     {
         string podNs = Names.PodNamespace(uid);
         string veth = NetworkNames.Veth(uid);
-        await TearDownPodAsync(uid, cancellationToken);
         await CheckIpAsync(["netns", "add", podNs], cancellationToken);
-        await BatchAsync(Names.NodeNamespace,
+        string[] bridgePort =
         [
             $"link add {veth} type veth peer name eth0 netns {podNs}",
             $"link set {veth} master {NetworkNames.Bridge}",
             $"link set {veth} type bridge_slave hairpin on",
             $"link set {veth} up",
-        ], cancellationToken);
+        ];
+        try
+        {
+            await BatchAsync(Names.NodeNamespace, bridgePort, cancellationToken);
+        }
+        catch (CommandFailedException)
+        {
+            // A veth of an earlier namespace that a stray process kept alive: remove it and try once more.
+            await DeleteVethAsync(uid, cancellationToken);
+            await BatchAsync(Names.NodeNamespace, bridgePort, cancellationToken);
+        }
+
         await BatchAsync(podNs,
         [
             "link set lo up",
@@ -85,15 +95,20 @@ internal sealed class NodeNetwork
     /// <summary>Removes pod <paramref name="uid"/>'s namespace (which takes its veth pair with it); nothing if it is gone.</summary>
     public async Task TearDownPodAsync(string uid, CancellationToken cancellationToken)
     {
-        string podNs = Names.PodNamespace(uid);
-        if ((await ListNamespacesAsync(cancellationToken)).Contains(podNs))
+        if (PodNamespaceExists(uid))
         {
-            await CheckIpAsync(["netns", "del", podNs], cancellationToken);
+            await CheckIpAsync(["netns", "del", Names.PodNamespace(uid)], cancellationToken);
         }
 
         // A veth whose pod side vanished on its own would be gone too; one left by a crash mid-setup is removed here.
-        await CommandRunner.RunAsync(_ip, ["-n", Names.NodeNamespace, "link", "del", NetworkNames.Veth(uid)], cancellationToken: cancellationToken);
+        await DeleteVethAsync(uid, cancellationToken);
     }
+
+    /// <summary>Whether pod <paramref name="uid"/>'s namespace exists: its file where <c>ip netns</c> keeps them (no process to ask).</summary>
+    public bool PodNamespaceExists(string uid) => File.Exists(NamespacePath(Names.PodNamespace(uid)));
+
+    /// <summary>The file that pins network namespace <paramref name="name"/>, as <c>ip netns add</c> makes it.</summary>
+    public static string NamespacePath(string name) => Path.Combine("/run/netns", name);
 
     /// <summary>The pod uids that have a namespace on this node.</summary>
     public async Task<IReadOnlyList<string>> ListPodUidsAsync(CancellationToken cancellationToken) =>
@@ -120,6 +135,9 @@ internal sealed class NodeNetwork
         string output = await CheckIpAsync(["netns", "list"], cancellationToken);
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
     }
+
+    private Task<CommandResult> DeleteVethAsync(string uid, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(_ip, ["-n", Names.NodeNamespace, "link", "del", NetworkNames.Veth(uid)], cancellationToken: cancellationToken);
 
     private Task<string> CheckIpAsync(string[] args, CancellationToken cancellationToken) => CommandRunner.CheckAsync(_ip, args, cancellationToken: cancellationToken);
 

@@ -1,7 +1,7 @@
 namespace Switchboard.Node.Sandbox;
 
 /// <summary>
-/// The holder's script, run by <c>ip netns exec &lt;pod ns&gt; unshare --mount --uts --propagation private sh -c</c>:
+/// The holder's script, run by <c>nsenter --net=&lt;pod ns&gt; unshare --mount --uts --propagation private sh -c</c>:
 /// an overlay over / (the host's root read-only beneath, the pod's own upper layer on top) with /dev, /proc and a
 /// /sys of the pod's network namespace, the pod's hosts/resolv.conf/hostname bound in, the hostname set; then it
 /// reports ready and sleeps for the pod's lifetime. The holder keeps the host's view around the pod's root: each
@@ -19,8 +19,8 @@ internal static class Holder
         mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
         mount -t proc proc "$root/proc"
         mount -t sysfs sysfs "$root/sys"
+        rm -f "$root/etc/hosts" "$root/etc/resolv.conf" "$root/etc/hostname"
         for f in hosts resolv.conf hostname; do
-          rm -f "$root/etc/$f"
           : > "$root/etc/$f"
           mount --bind "$etc/$f" "$root/etc/$f"
         done

@@ -56,8 +56,12 @@ internal sealed partial class SandboxManager
     public async Task<(PodSandbox Sandbox, SandboxState State)> CreateAsync(V1Pod pod, CancellationToken cancellationToken)
     {
         string uid = pod.Metadata.Uid;
-        await RemoveAsync(uid, cancellationToken);
         var sandbox = For(uid);
+        if (Directory.Exists(sandbox.Directory) || _network.PodNamespaceExists(uid))
+        {
+            await RemoveAsync(uid, cancellationToken);
+        }
+
         Directory.CreateDirectory(sandbox.EtcDirectory);
         var ip = _ipam.Allocate(uid);
         await _network.SetUpPodAsync(uid, ip, cancellationToken);
@@ -66,7 +70,7 @@ internal sealed partial class SandboxManager
         File.Delete(sandbox.ReadyFile);
         int pid = Detached.Start(sandbox.HolderLog,
         [
-            "ip", "netns", "exec", _network.Names.PodNamespace(uid), "unshare", "--mount", "--uts", "--propagation", "private",
+            "nsenter", "--net=" + NodeNetwork.NamespacePath(_network.Names.PodNamespace(uid)), "unshare", "--mount", "--uts", "--propagation", "private",
             "sh", "-c", Holder.Script, "holder", sandbox.RootDirectory, sandbox.UpperDirectory, sandbox.WorkDirectory, sandbox.EtcDirectory,
             PodHostname.Hostname(pod), sandbox.ReadyFile,
         ]);
