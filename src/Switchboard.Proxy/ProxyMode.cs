@@ -5,4 +5,7 @@ public enum ProxyMode
 {
     /// <summary>kube-proxy's iptables layout, written with iptables-restore: the default, and what the seed shows.</summary>
     Iptables,
+
+    /// <summary>An in-process TCP and UDP proxy on each cluster IP, for nodes where neither iptables nor nft can be used.</summary>
+    Userspace,
 }

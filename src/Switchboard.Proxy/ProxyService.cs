@@ -9,6 +9,7 @@ using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
+using Switchboard.Proxy.Userspace;
 
 namespace Switchboard.Proxy;
 
@@ -132,6 +133,7 @@ public sealed partial class ProxyService(
             new IptablesOptions { ClusterCidr = options.ClusterCidr, CanaryInterval = options.SyncPeriod },
             loggerFactory.CreateLogger<IptablesProxier>(),
             time),
+        ProxyMode.Userspace => new UserspaceProxier(options.NodeNamespace, new UserspaceOptions(), loggerFactory.CreateLogger<UserspaceProxier>(), time),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
     };
 
