@@ -6,15 +6,15 @@ namespace Switchboard.Proxy.Userspace;
 /// <summary>
 /// The userspace mode, for nodes where neither iptables nor nft can be used: every service port is relayed by this
 /// process through sockets bound to its cluster IP inside the node's namespace. The cluster IPs are local /32
-/// addresses of a dummy interface there (<see cref="VipInterface"/>), so the kernel delivers them to our sockets with
-/// no netfilter rule at all (IP_FREEBIND would allow the bind, but not the delivery). A sync touches only the service
+/// addresses there (<see cref="ClusterIpAddresses"/>), so the kernel delivers them to our sockets with no netfilter
+/// rule at all (IP_FREEBIND would allow the bind, but not the delivery to a non-local address). A sync touches only the service
 /// ports that changed: their addresses, their listeners and their endpoints; a full sync (at start and after a
 /// failure) also reconciles the interface's addresses with the kernel.
 /// </summary>
 internal sealed partial class UserspaceProxier : IProxier
 {
     private readonly string _namespace;
-    private readonly VipInterface _vips;
+    private readonly ClusterIpAddresses _addresses;
     private readonly UserspaceOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -28,7 +28,7 @@ internal sealed partial class UserspaceProxier : IProxier
     public UserspaceProxier(string networkNamespace, UserspaceOptions options, ILogger<UserspaceProxier> logger, TimeProvider time)
     {
         _namespace = networkNamespace;
-        _vips = new VipInterface(networkNamespace);
+        _addresses = new ClusterIpAddresses(networkNamespace);
         _options = options;
         _logger = logger;
         _time = time;
@@ -42,7 +42,7 @@ internal sealed partial class UserspaceProxier : IProxier
         try
         {
             _sockets ??= await NamespaceSockets.OpenAsync(_namespace);
-            var present = full ? await _vips.EnsureAsync(cancellationToken) : null;
+            var present = full ? await _addresses.EnsureAsync(cancellationToken) : null;
             var (create, update, remove) = Diff(desired, full);
             var (addAddresses, removeAddresses) = present is null ? CountUsers(create, remove) : RecountUsers(desired, present);
 
@@ -53,7 +53,7 @@ internal sealed partial class UserspaceProxier : IProxier
                 proxy.Dispose();
             }
 
-            await _vips.ChangeAsync(addAddresses, removeAddresses, cancellationToken);
+            await _addresses.ChangeAsync(addAddresses, removeAddresses, cancellationToken);
             foreach (var state in create)
             {
                 var proxy = new ServicePortProxy(state, _sockets, _options, _time, _logger);

@@ -5,25 +5,22 @@ using System.Text.RegularExpressions;
 namespace Switchboard.Proxy.Userspace;
 
 /// <summary>
-/// The dummy interface in the node's namespace that holds every cluster IP as a local /32 address, so the proxy can
-/// bind to it and the kernel delivers packets for it locally (and resets connections to a port nobody listens on).
+/// The cluster IPs as local /32 addresses of the node namespace's loopback, labelled <see cref="Label"/> to tell them
+/// from anyone else's: the proxy can bind to them, and the kernel delivers packets for them locally (and resets
+/// connections to a port nobody listens on). Loopback rather than a dummy interface as IPVS uses (kube-ipvs0): the
+/// dummy driver is a module that kernels without modules (this one) lack, while every namespace has a loopback.
 /// Changes go through one <c>ip -n NS -batch -</c> per sync, naming only the addresses that changed.
 /// </summary>
-internal sealed partial class VipInterface(string networkNamespace)
+internal sealed partial class ClusterIpAddresses(string networkNamespace)
 {
-    /// <summary>The interface's name in the node namespace.</summary>
-    public const string Name = "sb-vips";
+    /// <summary>The label of Switchboard's addresses on the node namespace's loopback.</summary>
+    public const string Label = "lo:sbvip";
 
-    /// <summary>Creates the interface if it is missing and returns the addresses it holds (from a previous run).</summary>
+    /// <summary>Brings the loopback up and returns the cluster IPs it holds (from a previous run).</summary>
     public async Task<IReadOnlySet<string>> EnsureAsync(CancellationToken cancellationToken)
     {
-        string links = await RunAsync(["-o", "link", "show"], "", cancellationToken);
-        if (!links.Split('\n').Any(line => line.Contains($": {Name}:", StringComparison.Ordinal)))
-        {
-            await RunAsync(["-batch", "-"], $"link add {Name} type dummy\nlink set {Name} up\n", cancellationToken);
-        }
-
-        string addresses = await RunAsync(["-o", "-4", "addr", "show", "dev", Name], "", cancellationToken);
+        await RunAsync(["link", "set", "lo", "up"], "", cancellationToken);
+        string addresses = await RunAsync(["-o", "-4", "addr", "show", "dev", "lo", "label", Label], "", cancellationToken);
         return Address().Matches(addresses).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
     }
 
@@ -38,12 +35,12 @@ internal sealed partial class VipInterface(string networkNamespace)
         var batch = new StringBuilder();
         foreach (string ip in add)
         {
-            batch.Append("addr replace ").Append(ip).Append("/32 dev ").Append(Name).Append('\n');
+            batch.Append("addr replace ").Append(ip).Append("/32 dev lo label ").Append(Label).Append('\n');
         }
 
         foreach (string ip in remove)
         {
-            batch.Append("addr del ").Append(ip).Append("/32 dev ").Append(Name).Append('\n');
+            batch.Append("addr del ").Append(ip).Append("/32 dev lo label ").Append(Label).Append('\n');
         }
 
         await RunAsync(["-batch", "-"], batch.ToString(), cancellationToken);
