@@ -112,7 +112,7 @@ endpoints:
   - { addresses: ["${backends[2]}"], conditions: { ready: true } }
 YAML
 
-env ${PROXY_ENV:-} dotnet "$work/switchboard/switchboard.dll" proxy --kubeconfig "$KUBECONFIG" --data-dir "$work/data" --node "$node" --cluster-name "$cluster" \
+switchboard proxy --kubeconfig "$KUBECONFIG" --data-dir "$work/data" --node "$node" --cluster-name "$cluster" \
   --mode userspace --metrics-address "127.0.0.1:$proxy_metrics" >"$work/proxy.log" 2>&1 &
 pids+=($!)
 wait_for "the userspace proxy on $vip:80" ip netns exec "$client_ns" curl -sf --max-time 1 "http://$vip/"

@@ -31,9 +31,6 @@ internal sealed class ServicePortProxy : IDisposable
     /// <summary>What this proxy serves now.</summary>
     public ServicePortState State { get; private set; }
 
-    /// <summary>The open frontends (for tests: none while the port has no endpoints).</summary>
-    public IReadOnlyList<IFrontend> Frontends => _frontends;
-
     /// <summary>
     /// Brings the proxy to <paramref name="state"/>, which has this port's cluster IP, port, protocol and NodePort:
     /// takes the new endpoints and affinity, opens the frontends if endpoints appeared, closes them if none are left.

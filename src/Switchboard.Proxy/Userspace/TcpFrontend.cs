@@ -94,18 +94,41 @@ internal sealed partial class TcpFrontend : IFrontend
 
     private async Task ServeAsync(Socket client, CancellationToken closed)
     {
-        client.NoDelay = true;
-        var backend = await ConnectAsync(((IPEndPoint)client.RemoteEndPoint!).Address, closed);
+        Socket? backend;
+        try
+        {
+            client.NoDelay = true;
+            backend = await ConnectAsync(((IPEndPoint)client.RemoteEndPoint!).Address, closed);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client went away before its endpoint answered, or the proxy is stopping.
+            backend = null;
+        }
+
         if (backend is null)
         {
             // Nothing answered: reset rather than close, so the client sees a failure and not an empty reply.
-            client.LingerState = new LingerOption(true, 0);
-            client.Dispose();
+            Reset(client);
             return;
         }
 
         using var closing = closed.Register(static state => TcpRelay.Abort(((Socket, Socket))state!), (client, backend));
         await TcpRelay.RunAsync(client, backend);
+    }
+
+    private static void Reset(Socket client)
+    {
+        try
+        {
+            client.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the client: closing is all that is left.
+        }
+
+        client.Dispose();
     }
 
     private async Task<Socket?> ConnectAsync(IPAddress clientIp, CancellationToken closed)

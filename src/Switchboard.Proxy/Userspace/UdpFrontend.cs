@@ -40,9 +40,6 @@ internal sealed partial class UdpFrontend : IFrontend
         _sweeper = time.CreateTimer(_ => RemoveIdleFlows(), null, sweep, sweep);
     }
 
-    /// <summary>How many client flows are open.</summary>
-    public int FlowCount => _flows.Count;
-
     public static async Task<UdpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NamespaceSockets sockets, TimeProvider time, TimeSpan idleTimeout, ILogger logger)
     {
         var socket = await sockets.CreateAsync(ProtocolType.Udp);
@@ -125,6 +122,13 @@ internal sealed partial class UdpFrontend : IFrontend
         }
 
         var backend = await _sockets.CreateAsync(ProtocolType.Udp);
+        if (_closed.IsCancellationRequested)
+        {
+            // Closed while the socket was being made: the flow table has been emptied for good.
+            backend.Dispose();
+            return null;
+        }
+
         backend.Bind(new IPEndPoint(IPAddress.Any, 0));
         var flow = new UdpFlow(client, backend, target, _socket, _time);
         _flows[flow.ClientAddress] = flow;

@@ -17,9 +17,6 @@ public sealed class UserspaceProxierTests : IDisposable
     private const int NodePort = 30080;
     private const string NodeIp = "10.250.0.1";
 
-    // With 3 endpoints the chi-square statistic has 2 degrees of freedom, where p = exp(-x/2) exactly.
-    private const double MinimumP = 0.001;
-
     // Answers every datagram with the name of its namespace, from one socket.
     private const string UdpServerScript = """
         import socket, sys
@@ -57,12 +54,7 @@ public sealed class UserspaceProxierTests : IDisposable
         var first = await proxier.SyncAsync(Desired(lab.EndpointIps, nodePort: NodePort), _deadline.Token);
         Assert.True(first.Full);
 
-        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, 300);
-        var counts = lab.EndpointNames.ToDictionary(name => name, name => answers.Count(a => a == name));
-        Assert.True(counts.Values.Sum() == 300, $"every connection is answered by an endpoint: {string.Join(", ", answers.Distinct())}");
-        double chiSquare = counts.Values.Sum(observed => Math.Pow(observed - 100.0, 2) / 100.0);
-        double p = Math.Exp(-chiSquare / 2);
-        Assert.True(p > MinimumP, $"shares {string.Join(", ", counts)} give chi-square {chiSquare:F2}, p = {p:G3}");
+        EvenSpread.Assert3(lab.EndpointNames, await lab.ConnectAsync(ClusterIp, ServicePort, 300));
 
         string[] viaNodePort = await lab.ConnectAsync(NodeIp, NodePort, 30);
         Assert.Equal(lab.EndpointNames.ToHashSet(), viaNodePort.ToHashSet());
