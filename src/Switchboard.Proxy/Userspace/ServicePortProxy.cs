@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Model;
 
 namespace Switchboard.Proxy.Userspace;
@@ -11,14 +12,14 @@ namespace Switchboard.Proxy.Userspace;
 /// </summary>
 internal sealed class ServicePortProxy : IDisposable
 {
-    private readonly NamespaceSockets _sockets;
+    private readonly NetnsDialer _sockets;
     private readonly UserspaceOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly EndpointPicker _picker;
     private readonly List<IFrontend> _frontends = [];
 
-    public ServicePortProxy(ServicePortState state, NamespaceSockets sockets, UserspaceOptions options, TimeProvider time, ILogger logger)
+    public ServicePortProxy(ServicePortState state, NetnsDialer sockets, UserspaceOptions options, TimeProvider time, ILogger logger)
     {
         State = state;
         _sockets = sockets;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.Proxy.Userspace;
 
@@ -18,12 +19,12 @@ internal sealed partial class TcpFrontend : IFrontend
 
     private readonly Socket _listener;
     private readonly EndpointPicker _picker;
-    private readonly NamespaceSockets _sockets;
+    private readonly NetnsDialer _sockets;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closed = new();
     private readonly string _name;
 
-    private TcpFrontend(Socket listener, string name, EndpointPicker picker, NamespaceSockets sockets, ILogger logger)
+    private TcpFrontend(Socket listener, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger)
     {
         _listener = listener;
         _name = name;
@@ -33,9 +34,9 @@ internal sealed partial class TcpFrontend : IFrontend
     }
 
     /// <summary>Listens on <paramref name="address"/> in the node namespace and starts accepting.</summary>
-    public static async Task<TcpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NamespaceSockets sockets, ILogger logger)
+    public static async Task<TcpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger)
     {
-        var listener = await sockets.CreateAsync(ProtocolType.Tcp);
+        var listener = await sockets.CreateAsync(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             // Connections of an earlier listener on this address may linger in TIME_WAIT.
@@ -100,7 +101,7 @@ internal sealed partial class TcpFrontend : IFrontend
             client.NoDelay = true;
             backend = await ConnectAsync(((IPEndPoint)client.RemoteEndPoint!).Address, closed);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException || closed.IsCancellationRequested)
         {
             // The client went away before its endpoint answered, or the proxy is stopping.
             backend = null;
@@ -142,18 +143,14 @@ internal sealed partial class TcpFrontend : IFrontend
                 return null;
             }
 
-            var backend = await _sockets.CreateAsync(ProtocolType.Tcp);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(closed);
             attempt.CancelAfter(timeout);
             try
             {
-                backend.NoDelay = true;
-                await backend.ConnectAsync(endpoint, attempt.Token);
-                return backend;
+                return await _sockets.ConnectAsync(endpoint, attempt.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
-                backend.Dispose();
                 if (closed.IsCancellationRequested)
                 {
                     return null;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.Proxy.Userspace;
 
@@ -18,7 +19,7 @@ internal sealed partial class UdpFrontend : IFrontend
     private readonly Socket _socket;
     private readonly string _name;
     private readonly EndpointPicker _picker;
-    private readonly NamespaceSockets _sockets;
+    private readonly NetnsDialer _sockets;
     private readonly TimeProvider _time;
     private readonly TimeSpan _idleTimeout;
     private readonly ILogger _logger;
@@ -26,7 +27,7 @@ internal sealed partial class UdpFrontend : IFrontend
     private readonly CancellationTokenSource _closed = new();
     private readonly ITimer _sweeper;
 
-    private UdpFrontend(Socket socket, string name, EndpointPicker picker, NamespaceSockets sockets, TimeProvider time, TimeSpan idleTimeout, ILogger logger)
+    private UdpFrontend(Socket socket, string name, EndpointPicker picker, NetnsDialer sockets, TimeProvider time, TimeSpan idleTimeout, ILogger logger)
     {
         _socket = socket;
         _name = name;
@@ -40,9 +41,9 @@ internal sealed partial class UdpFrontend : IFrontend
         _sweeper = time.CreateTimer(_ => RemoveIdleFlows(), null, sweep, sweep);
     }
 
-    public static async Task<UdpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NamespaceSockets sockets, TimeProvider time, TimeSpan idleTimeout, ILogger logger)
+    public static async Task<UdpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NetnsDialer sockets, TimeProvider time, TimeSpan idleTimeout, ILogger logger)
     {
-        var socket = await sockets.CreateAsync(ProtocolType.Udp);
+        var socket = await sockets.CreateAsync(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             socket.Bind(address);
@@ -121,7 +122,7 @@ internal sealed partial class UdpFrontend : IFrontend
             return null;
         }
 
-        var backend = await _sockets.CreateAsync(ProtocolType.Udp);
+        var backend = await _sockets.CreateAsync(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         if (_closed.IsCancellationRequested)
         {
             // Closed while the socket was being made: the flow table has been emptied for good.

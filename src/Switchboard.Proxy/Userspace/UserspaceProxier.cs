@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Model;
 
 namespace Switchboard.Proxy.Userspace;
@@ -22,7 +23,7 @@ internal sealed partial class UserspaceProxier : IProxier
     private readonly Dictionary<string, ServicePortProxy> _ports = new(StringComparer.Ordinal);
     // Cluster IP → how many service ports use it: the address is removed with the last of them.
     private readonly Dictionary<string, int> _addressUsers = new(StringComparer.Ordinal);
-    private NamespaceSockets? _sockets;
+    private NetnsDialer? _sockets;
     private bool _needsFullSync = true;
 
     public UserspaceProxier(string networkNamespace, UserspaceOptions options, ILogger<UserspaceProxier> logger, TimeProvider time)
@@ -41,7 +42,7 @@ internal sealed partial class UserspaceProxier : IProxier
         int changed;
         try
         {
-            _sockets ??= await NamespaceSockets.OpenAsync(_namespace);
+            _sockets ??= new NetnsDialer(_namespace);
             var present = full ? await _addresses.EnsureAsync(cancellationToken) : null;
             var (create, update, remove) = Diff(desired, full);
             var (addAddresses, removeAddresses) = present is null ? CountUsers(create, remove) : RecountUsers(desired, present);
