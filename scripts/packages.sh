@@ -10,4 +10,5 @@ RUNTIME_PACKAGES=(bind9-dnsutils iproute2 util-linux nginx curl busybox iptables
 #   etcd-client: etcdctl, which the SkyDNS tests and bench/storage.sh drive
 #   dnsperf, unbound: bench/dns.sh's load generator and peer
 #   curl: bench/dns.sh and bench/controllers.sh read metrics and readiness with it
-TEST_PACKAGES=(etcd-server etcd-client dnsperf unbound curl)
+#   wrk, haproxy: bench/proxy-userspace.sh's load generator and peer (HAProxy in mode tcp)
+TEST_PACKAGES=(etcd-server etcd-client dnsperf unbound curl wrk haproxy)

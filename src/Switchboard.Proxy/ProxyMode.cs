@@ -8,4 +8,7 @@ public enum ProxyMode
 
     /// <summary>kube-proxy's nftables layout (table <c>ip kube-proxy</c>), written as nf_tables netlink transactions.</summary>
     Nftables,
+
+    /// <summary>An in-process TCP and UDP proxy on each cluster IP, for nodes where neither iptables nor nft can be used.</summary>
+    Userspace,
 }

@@ -10,6 +10,7 @@ using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
 using Switchboard.Proxy.Nftables;
+using Switchboard.Proxy.Userspace;
 
 namespace Switchboard.Proxy;
 
@@ -134,6 +135,7 @@ public sealed partial class ProxyService(
             loggerFactory.CreateLogger<IptablesProxier>(),
             time),
         ProxyMode.Nftables => new NftablesProxier(options.NodeNamespace, options.ClusterCidr, loggerFactory.CreateLogger<NftablesProxier>(), time),
+        ProxyMode.Userspace => new UserspaceProxier(options.NodeNamespace, new UserspaceOptions(), loggerFactory.CreateLogger<UserspaceProxier>(), time),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
     };
 

@@ -1,0 +1,14 @@
+namespace Switchboard.Proxy.Userspace;
+
+/// <summary>How the userspace proxy relays.</summary>
+internal sealed record UserspaceOptions
+{
+    /// <summary>
+    /// How long a UDP client flow lives without a datagram either way; the kernel's UDP conntrack timeout (30 s), so a
+    /// client sees the same behaviour as in the kernel modes.
+    /// </summary>
+    public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where each service port's round robin starts.</summary>
+    public Random Random { get; init; } = Random.Shared;
+}
