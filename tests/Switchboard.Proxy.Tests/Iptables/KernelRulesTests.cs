@@ -7,11 +7,6 @@ namespace Switchboard.Proxy.Tests.Iptables;
 /// <summary>The rendered rules applied to real kernel netfilter inside throwaway namespaces, with real connections.</summary>
 public sealed class KernelRulesTests : IDisposable
 {
-    private const double MinimumP = 0.001;
-
-    // The chi-square statistic above which p < 0.001, by degrees of freedom (1 to 4).
-    private static readonly double[] CriticalChiSquare = [double.NaN, 10.828, 13.816, 16.266, 18.467];
-
     private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(2));
 
     [Fact]
@@ -23,13 +18,13 @@ public sealed class KernelRulesTests : IDisposable
 
         var first = await proxier.SyncAsync(Desired(lab.EndpointIps.Take(3)), _deadline.Token);
         Assert.True(first.Full);
-        await AssertSpreadAsync(lab, lab.EndpointNames.Take(3).ToList(), 300);
+        EvenSpread.Assert(lab.EndpointNames.Take(3).ToList(), await lab.ConnectAsync(ClusterIp, ServicePort, 300));
 
         // 3 → 5: one partial sync rewrites this service's chains only.
         var second = await proxier.SyncAsync(Desired(lab.EndpointIps), _deadline.Token);
         Assert.False(second.Full);
         Assert.Equal(1, second.ChangedServicePorts);
-        await AssertSpreadAsync(lab, lab.EndpointNames, 500);
+        EvenSpread.Assert(lab.EndpointNames, await lab.ConnectAsync(ClusterIp, ServicePort, 500));
 
         // 5 → 1: one partial sync, and the four stale endpoint chains are gone.
         var third = await proxier.SyncAsync(Desired([lab.EndpointIps[1]]), _deadline.Token);
@@ -86,18 +81,4 @@ public sealed class KernelRulesTests : IDisposable
 
     public void Dispose() => _deadline.Dispose();
 
-    /// <summary>
-    /// <paramref name="count"/> connections are all answered, by every one of <paramref name="endpoints"/>, each share
-    /// within statistical bounds: the chi-square statistic of n equal shares against its n-1 degrees of freedom.
-    /// </summary>
-    private static async Task AssertSpreadAsync(ServiceNetworkLab lab, IReadOnlyList<string> endpoints, int count)
-    {
-        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, count);
-        var counts = endpoints.ToDictionary(name => name, name => answers.Count(a => a == name));
-        Assert.True(counts.Values.Sum() == count, $"every connection is answered by one of the endpoints: {string.Join(", ", answers.Distinct())}");
-        double expected = (double)count / endpoints.Count;
-        double chiSquare = counts.Values.Sum(observed => Math.Pow(observed - expected, 2) / expected);
-        double critical = CriticalChiSquare[endpoints.Count - 1];
-        Assert.True(chiSquare < critical, $"shares {string.Join(", ", counts)} give chi-square {chiSquare:F2}, above {critical} (p < {MinimumP})");
-    }
 }

@@ -14,8 +14,6 @@ public sealed class NftablesKernelTests : IDisposable
 {
     private const string ClusterIp = "10.96.77.20";
     private const int ServicePort = 80;
-    private const double MinimumP = 0.001;
-
     private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(2));
 
     [Fact]
@@ -26,12 +24,12 @@ public sealed class NftablesKernelTests : IDisposable
 
         var first = await proxier.SyncAsync(Desired(lab.EndpointIps.Take(3)), _deadline.Token);
         Assert.True(first.Full);
-        await AssertSpreadAsync(lab, lab.EndpointNames.Take(3).ToList(), 300);
+        EvenSpread.Assert(lab.EndpointNames.Take(3).ToList(), await lab.ConnectAsync(ClusterIp, ServicePort, 300));
 
         var five = await proxier.SyncAsync(Desired(lab.EndpointIps), _deadline.Token);
         Assert.False(five.Full);
         Assert.Equal(1, five.ChangedServicePorts);
-        await AssertSpreadAsync(lab, lab.EndpointNames, 300);
+        EvenSpread.Assert(lab.EndpointNames, await lab.ConnectAsync(ClusterIp, ServicePort, 300));
 
         var one = await proxier.SyncAsync(Desired([lab.EndpointIps[4]]), _deadline.Token);
         Assert.False(one.Full);
@@ -70,31 +68,6 @@ public sealed class NftablesKernelTests : IDisposable
     }
 
     public void Dispose() => _deadline.Dispose();
-
-    private static async Task AssertSpreadAsync(ServiceNetworkLab lab, IReadOnlyList<string> endpoints, int connections)
-    {
-        string[] answers = await lab.ConnectAsync(ClusterIp, ServicePort, connections);
-        var counts = endpoints.ToDictionary(name => name, name => answers.Count(a => a == name));
-        Assert.True(counts.Values.Sum() == connections, $"every connection is answered by one of {endpoints.Count} endpoints: {string.Join(", ", answers.Distinct())}");
-        double expected = (double)connections / endpoints.Count;
-        double chiSquare = counts.Values.Sum(observed => Math.Pow(observed - expected, 2) / expected);
-        double p = ChiSquareSurvival(chiSquare, endpoints.Count - 1);
-        Assert.True(p > MinimumP, $"shares {string.Join(", ", counts)} give chi-square {chiSquare:F2}, p = {p:G3}");
-    }
-
-    /// <summary>P(X ≥ x) for chi-square with an even number of degrees of freedom: e^(−x/2) Σ_{i&lt;k/2} (x/2)^i / i!.</summary>
-    private static double ChiSquareSurvival(double x, int degreesOfFreedom)
-    {
-        Assert.True(degreesOfFreedom % 2 == 0, "the closed form needs even degrees of freedom");
-        double term = 1, sum = 0;
-        for (int i = 0; i < degreesOfFreedom / 2; i++)
-        {
-            sum += term;
-            term *= x / 2 / (i + 1);
-        }
-
-        return Math.Exp(-x / 2) * sum;
-    }
 
     private static NftablesProxier Proxier(ServiceNetworkLab lab) =>
         new(lab.Node, ServiceNetworkLab.PodCidr, NullLogger<NftablesProxier>.Instance, TimeProvider.System);

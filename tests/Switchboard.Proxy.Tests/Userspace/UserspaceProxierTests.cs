@@ -53,7 +53,7 @@ public sealed class UserspaceProxierTests : IDisposable
         var first = await proxier.SyncAsync(Desired(lab.EndpointIps, nodePort: NodePort), _deadline.Token);
         Assert.True(first.Full);
 
-        EvenSpread.Assert3(lab.EndpointNames, await lab.ConnectAsync(ClusterIp, ServicePort, 300));
+        EvenSpread.Assert(lab.EndpointNames, await lab.ConnectAsync(ClusterIp, ServicePort, 300));
     }
 
     [Fact]
