@@ -87,12 +87,10 @@ public sealed class GoldenRulesTests : IDisposable
     {
         // kube-proxy's chain-name vectors: ns1/svc1:p80 with the endpoint 10.180.0.1:80.
         var svc1 = Service("ns1", "svc1", "172.30.0.41", Port("p80", 80));
-        var svc2 = Service("ns2", "svc2", "172.30.0.42", Port("http", 8080, nodePort: 30080));
-        svc2.Spec.Type = "NodePort";
+        var svc2 = NodePortService("ns2", "svc2", "172.30.0.42", Port("http", 8080, nodePort: 30080));
         svc2.Spec.SessionAffinity = "ClientIP";
         svc2.Spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = 600 } };
-        var svc3 = Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP", nodePort: 30053));
-        svc3.Spec.Type = "NodePort";
+        var svc3 = NodePortService("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP", nodePort: 30053));
         var svc4 = Service("ns4", "svc4", "172.30.0.44", Port("p80", 80));
         // A LoadBalancer with an external IP, externalTrafficPolicy Local, one endpoint here and one elsewhere.
         var svc6 = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6");

@@ -115,7 +115,7 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
     internal static IReadOnlyList<ServicePortState> Initial() =>
     [
         .. ServicePortStates.From(Affinity(Service("ns1", "svc1", "172.30.0.41", Port("p80", 80)), 10800), [Slice("ns1", "svc1", "p80", 80, Ready("10.180.0.1"), Ready("10.180.0.2"))]),
-        .. ServicePortStates.From(Service("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.21"), Ready("10.180.0.22"), Ready("10.180.0.23"))]),
+        .. ServicePortStates.From(NodePortService("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.21"), Ready("10.180.0.22"), Ready("10.180.0.23"))]),
         .. ServicePortStates.From(Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP")), []),
         .. ServicePortStates.From(Service("ns4", "svc4", "172.30.0.44", Port("p80", 80)), [Slice("ns4", "svc4", "p80", 80, Ready("10.180.0.41"))]),
     ];
@@ -124,7 +124,7 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
     internal static IReadOnlyList<ServicePortState> Changed() =>
     [
         Initial()[0],
-        .. ServicePortStates.From(Service("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.22"))]),
+        .. ServicePortStates.From(NodePortService("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.22"))]),
         .. ServicePortStates.From(Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP")), [Slice("ns3", "svc3", null, 5353, "UDP", Ready("10.180.0.31"))]),
         .. ServicePortStates.From(Service("ns5", "svc5", "172.30.0.45", Port("p80", 80)), [Slice("ns5", "svc5", "p80", 80, Ready("10.180.0.51"))]),
     ];

@@ -11,6 +11,14 @@ internal static class ProxyObjects
         Spec = new V1ServiceSpec { Type = "ClusterIP", ClusterIP = clusterIp, Ports = ports, SessionAffinity = "None" },
     };
 
+    /// <summary>A NodePort service: its ports' nodePorts are programmed only with this type, as the API server allocates them.</summary>
+    public static V1Service NodePortService(string ns, string name, string clusterIp, params V1ServicePort[] ports)
+    {
+        var service = Service(ns, name, clusterIp, ports);
+        service.Spec.Type = "NodePort";
+        return service;
+    }
+
     /// <summary>A LoadBalancer on <paramref name="clusterIp"/>, port 80 with a NodePort, an external IP, an ingress IP and externalTrafficPolicy Local.</summary>
     public static V1Service LocalLoadBalancer(string ns, string name, string clusterIp, int nodePort, string externalIp, string ingressIp)
     {

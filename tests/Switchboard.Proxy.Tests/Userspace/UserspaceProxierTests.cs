@@ -45,7 +45,7 @@ public sealed class UserspaceProxierTests : IDisposable
     private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(2));
 
     [Fact]
-    public async Task Connections_spread_over_all_endpoints_within_chi_square_bounds()
+    public async Task Connections_spread_over_all_endpoints_within_chi_square_bounds_also_through_the_node_port()
     {
         await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 3);
         using var proxier = Proxier(lab);
@@ -54,6 +54,9 @@ public sealed class UserspaceProxierTests : IDisposable
         Assert.True(first.Full);
 
         EvenSpread.Assert(lab.EndpointNames, await lab.ConnectAsync(ClusterIp, ServicePort, 300));
+
+        string[] viaNodePort = await lab.ConnectAsync(ServiceNetworkLab.NodeIp, NodePort, 30);
+        Assert.Equal(lab.EndpointNames.ToHashSet(), viaNodePort.ToHashSet());
     }
 
     [Fact]
@@ -161,7 +164,9 @@ public sealed class UserspaceProxierTests : IDisposable
         new(lab.Node, new UserspaceOptions(), NullLogger<UserspaceProxier>.Instance, TimeProvider.System);
 
     private static IReadOnlyList<ServicePortState> Desired(IEnumerable<string> endpointIps, int? nodePort = null) =>
-        ServicePortStates.From(Service("lab", "web", ClusterIp, Port("http", ServicePort, nodePort: nodePort)), [Slice(endpointIps)]);
+        ServicePortStates.From(
+            nodePort is null ? Service("lab", "web", ClusterIp, Port("http", ServicePort)) : NodePortService("lab", "web", ClusterIp, Port("http", ServicePort, nodePort: nodePort)),
+            [Slice(endpointIps)]);
 
     private static IReadOnlyList<ServicePortState> UdpDesired(IEnumerable<string> endpointIps) =>
         ServicePortStates.From(
