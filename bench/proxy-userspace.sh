@@ -53,7 +53,9 @@ add_pod() { # namespace ip host-side-veth
 }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
-switchboard() { dotnet "$work/switchboard/switchboard.dll" "$@"; }
+# Run directly, not through a shell function: a function started with & is a subshell, and killing its PID would
+# leave the dotnet process behind.
+switchboard=(dotnet "$work/switchboard/switchboard.dll")
 
 # The node: a bridge with 3 backend pods running nginx and a client pod.
 add_ns "$node_ns"
@@ -85,7 +87,7 @@ add_pod "$client_ns" "$subnet.100" vc
 
 # The control plane, and the Service with its EndpointSlice.
 api_port=$(free_port) dns_port=$(free_port) dns_metrics=$(free_port) proxy_metrics=$(free_port)
-switchboard up --data-dir "$work/data" --api-port "$api_port" --dns-port "$dns_port" --dns-metrics "127.0.0.1:$dns_metrics" \
+"${switchboard[@]}" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$dns_port" --dns-metrics "127.0.0.1:$dns_metrics" \
   --nodes 0 >"$work/up.log" 2>&1 &
 pids+=($!)
 wait_for "switchboard up" curl -ksf "https://127.0.0.1:$api_port/readyz"
@@ -112,7 +114,7 @@ endpoints:
   - { addresses: ["${backends[2]}"], conditions: { ready: true } }
 YAML
 
-switchboard proxy --kubeconfig "$KUBECONFIG" --data-dir "$work/data" --node "$node" --cluster-name "$cluster" \
+"${switchboard[@]}" proxy --kubeconfig "$KUBECONFIG" --data-dir "$work/data" --node "$node" --cluster-name "$cluster" \
   --mode userspace --metrics-address "127.0.0.1:$proxy_metrics" >"$work/proxy.log" 2>&1 &
 pids+=($!)
 wait_for "the userspace proxy on $vip:80" ip netns exec "$client_ns" curl -sf --max-time 1 "http://$vip/"
