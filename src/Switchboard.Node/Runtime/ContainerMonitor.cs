@@ -21,7 +21,7 @@ public static class ContainerMonitor
         var spec = ContainerSpec.Read(files.Spec);
         var time = TimeProvider.System;
         Directory.CreateDirectory(Path.GetDirectoryName(spec.LogPath)!);
-        using var log = new CriLogWriter(new RotatingLogStream(spec.LogPath, spec.LogMaxBytes, spec.LogMaxFiles, time), time);
+        using var log = new CriLogWriter(new RotatingLogFile(spec.LogPath, spec.LogMaxBytes, spec.LogMaxFiles, time), time);
         var info = new ProcessStartInfo("setsid")
         {
             UseShellExecute = false,

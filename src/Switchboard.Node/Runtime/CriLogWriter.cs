@@ -8,7 +8,7 @@ namespace Switchboard.Node.Runtime;
 /// Writes a container's output in the CRI log format kubelet reads: <c>&lt;RFC3339Nano&gt; &lt;stream&gt; &lt;F|P&gt; &lt;line&gt;</c>,
 /// one record per line; a line longer than 16 KiB, or output ending without a newline, is split into partial (P) records.
 /// </summary>
-internal sealed class CriLogWriter(Stream file, TimeProvider time) : IDisposable
+internal sealed class CriLogWriter(RotatingLogFile file, TimeProvider time) : IDisposable
 {
     public const int MaxLine = 16 * 1024;
     private readonly Lock _lock = new();
@@ -74,10 +74,7 @@ internal sealed class CriLogWriter(Stream file, TimeProvider time) : IDisposable
         byte[] prefix = Encoding.ASCII.GetBytes($"{Timestamp(time.GetUtcNow())} {stream} {tag} ");
         lock (_lock)
         {
-            file.Write(prefix);
-            file.Write(content);
-            file.WriteByte((byte)'\n');
-            file.Flush();
+            file.Append(prefix, content);
         }
     }
 }

@@ -7,9 +7,9 @@ namespace Switchboard.Node.Runtime;
 /// A container's log file, rotated by size as kubelet's container log manager does: once a flushed record takes the
 /// file to <c>containerLogMaxSize</c>, it is renamed <c>N.log.YYYYMMDD-hhmmss</c> and a new <c>N.log</c> begun; rotated files
 /// but the newest are gzipped, and the oldest removed so that at most <c>containerLogMaxFiles</c> remain with the current one.
-/// Writers flush whole records, so a record never straddles two files.
+/// Records are appended whole, so a record never straddles two files.
 /// </summary>
-internal sealed class RotatingLogStream : Stream
+internal sealed class RotatingLogFile : IDisposable
 {
     private readonly string _path;
     private readonly long _maxBytes;
@@ -17,7 +17,7 @@ internal sealed class RotatingLogStream : Stream
     private readonly TimeProvider _time;
     private FileStream _file;
 
-    public RotatingLogStream(string path, long maxBytes, int maxFiles, TimeProvider time)
+    public RotatingLogFile(string path, long maxBytes, int maxFiles, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFiles, 2);
         _path = path;
@@ -27,33 +27,17 @@ internal sealed class RotatingLogStream : Stream
         _file = Open(path);
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _file.Length;
-
-    public override long Position
-    {
-        get => _file.Position;
-        set => throw new NotSupportedException();
-    }
-
     /// <summary>The rotated files of <paramref name="path"/>, oldest first (their names, less .gz, sort by time).</summary>
     public static IReadOnlyList<string> Rotated(string path) =>
         [.. Directory.EnumerateFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + ".*", new EnumerationOptions { MatchType = MatchType.Simple })
             .OrderBy(f => f.EndsWith(".gz", StringComparison.Ordinal) ? f[..^3] : f, StringComparer.Ordinal)];
 
-    public override void Write(byte[] buffer, int offset, int count) => _file.Write(buffer, offset, count);
-
-    public override void Write(ReadOnlySpan<byte> buffer) => _file.Write(buffer);
-
-    public override void WriteByte(byte value) => _file.WriteByte(value);
-
-    public override void Flush()
+    /// <summary>Appends one record, <paramref name="prefix"/> and <paramref name="line"/> and a newline, flushed; then rotates if the file is full.</summary>
+    public void Append(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> line)
     {
+        _file.Write(prefix);
+        _file.Write(line);
+        _file.WriteByte((byte)'\n');
         _file.Flush();
         if (_file.Length >= _maxBytes)
         {
@@ -61,21 +45,7 @@ internal sealed class RotatingLogStream : Stream
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _file.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
+    public void Dispose() => _file.Dispose();
 
     private static FileStream Open(string path) => new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
 

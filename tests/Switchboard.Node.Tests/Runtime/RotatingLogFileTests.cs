@@ -6,7 +6,7 @@ using Switchboard.Testing;
 
 namespace Switchboard.Node.Tests.Runtime;
 
-public sealed class RotatingLogStreamTests
+public sealed class RotatingLogFileTests
 {
     [Fact]
     public async Task A_full_log_is_rotated_older_rotations_gzipped_and_at_most_max_files_kept()
@@ -15,7 +15,7 @@ public sealed class RotatingLogStreamTests
         string path = dir.File("0.log");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         const int lines = 400;
-        using (var writer = new CriLogWriter(new RotatingLogStream(path, maxBytes: 2000, maxFiles: 3, time), time))
+        using (var writer = new CriLogWriter(new RotatingLogFile(path, maxBytes: 2000, maxFiles: 3, time), time))
         {
             for (int i = 0; i < lines; i++)
             {
@@ -24,7 +24,7 @@ public sealed class RotatingLogStreamTests
             }
         }
 
-        var rotated = RotatingLogStream.Rotated(path);
+        var rotated = RotatingLogFile.Rotated(path);
         Assert.Equal(2, rotated.Count);
         Assert.EndsWith(".gz", rotated[0], StringComparison.Ordinal);
         Assert.Matches(@"0\.log\.2026010\d-\d{6}$", rotated[1]);
