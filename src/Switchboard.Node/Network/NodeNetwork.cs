@@ -1,6 +1,8 @@
 using System.Net;
 using Switchboard.Node.Runtime;
 
+using Switchboard.Kube.Processes;
+
 namespace Switchboard.Node.Network;
 
 /// <summary>
@@ -136,7 +138,7 @@ internal sealed class NodeNetwork
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
     }
 
-    private Task<CommandResult> DeleteVethAsync(string uid, CancellationToken cancellationToken) =>
+    private Task<ToolResult> DeleteVethAsync(string uid, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(_ip, ["-n", Names.NodeNamespace, "link", "del", NetworkNames.Veth(uid)], cancellationToken: cancellationToken);
 
     private Task<string> CheckIpAsync(string[] args, CancellationToken cancellationToken) => CommandRunner.CheckAsync(_ip, args, cancellationToken: cancellationToken);

@@ -1,3 +1,5 @@
+using Switchboard.Kube.Processes;
+
 namespace Switchboard.Proxy.Iptables;
 
 /// <summary>
@@ -40,6 +42,6 @@ internal sealed class NetnsIptables
     public async Task<bool> ChainExistsAsync(string table, string chain, CancellationToken cancellationToken) =>
         (await RunAsync("iptables", ["-w", "-t", table, "-S", chain], ReadOnlyMemory<byte>.Empty, cancellationToken)).ExitCode == 0;
 
-    private Task<NetnsProcess.Result> RunAsync(string program, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken) =>
+    private Task<ToolResult> RunAsync(string program, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken) =>
         NetnsProcess.RunAsync(Namespace, program, args, stdin, cancellationToken);
 }
