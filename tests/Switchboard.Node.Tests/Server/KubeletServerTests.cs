@@ -39,8 +39,9 @@ public sealed class KubeletServerTests(NodeFixture fixture)
     {
         const string ns = "t-metrics";
         await fixture.CreateNamespaceAsync(ns);
-        // Busy for a moment, then holding 20 MB in a shell variable.
-        var spec = NodeFixture.ShellPod("busy", "sh", "-c", "i=0; while [ $$i -lt 200000 ]; do i=$$((i+1)); done; x=$$(head -c 20000000 /dev/zero | tr '\\0' a); exec sleep infinity");
+        // Busy for a moment, then holding 20 MB in a shell variable: the shell stays (no exec), so the memory stays
+        // charged to the container while the pod's and the container's figures are read.
+        var spec = NodeFixture.ShellPod("busy", "sh", "-c", "i=0; while [ $$i -lt 200000 ]; do i=$$((i+1)); done; x=$$(head -c 20000000 /dev/zero | tr '\\0' a); sleep infinity");
         spec.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("1"), ["memory"] = new("256Mi") } };
         await fixture.RunPodAsync(ns, spec);
         int port = await PortAsync();
