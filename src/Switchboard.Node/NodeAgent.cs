@@ -14,6 +14,7 @@ using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
 using Switchboard.Node.Server;
+using Switchboard.Node.Streaming;
 using Switchboard.Node.Volumes;
 
 namespace Switchboard.Node;
@@ -81,11 +82,15 @@ public sealed partial class NodeAgent : Component
         var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache), _time), new ContainerRuntime(_options.SelfCommand, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
             new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, network.NodeAddress,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
+        var containers = new NodeContainers(syncer.Pods);
+        var streamLogger = _loggerFactory.CreateLogger<RemoteCommand>();
         await using var server = _options.Server is { } serverOptions
             ? await KubeletServer.StartAsync(serverOptions, new Dictionary<string, RequestDelegate>(StringComparer.Ordinal)
             {
                 [ResourceMetrics.Path] = new ResourceMetrics(syncer.Pods, cgroups, _time).ServeAsync,
                 ["/healthz"] = context => context.Response.WriteAsync("ok", context.RequestAborted),
+                ["/exec"] = RemoteCommand.Exec(containers, streamLogger).ServeAsync,
+                ["/attach"] = RemoteCommand.Attach(containers, streamLogger).ServeAsync,
             }, _loggerFactory, stoppingToken)
             : null;
         reporter.KubeletPort = server?.Port ?? 0;

@@ -13,7 +13,15 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
     public const string Provided =
         "switchboard/echo, registry.k8s.io/e2e-test-images/agnhost (netexec), nginx, busybox, alpine, curlimages/curl, tutum/curl, debian, ubuntu";
 
-    private static readonly HashSet<string> ShellImages = new(StringComparer.Ordinal) { "busybox", "alpine", "debian", "ubuntu", "tutum/curl" };
+    /// <summary>Images whose default command is their shell: busybox's and alpine's sh; bash for the Debian-based ones (tutum/curl is Ubuntu's with curl), as their images' CMD.</summary>
+    private static readonly Dictionary<string, string> ShellImages = new(StringComparer.Ordinal)
+    {
+        ["busybox"] = "sh",
+        ["alpine"] = "sh",
+        ["debian"] = "bash",
+        ["ubuntu"] = "bash",
+        ["tutum/curl"] = "bash",
+    };
 
     /// <summary>The repository part of a reference: registry (docker.io and its library/ default) and tag or digest removed.</summary>
     public static string Repository(string image)
@@ -67,9 +75,9 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
                 : args.Count > 0 && !args[0].StartsWith('-') && HostTools.Find(args[0]) is not null ? [.. args]
                 : ["curl", .. args];
         }
-        else if (ShellImages.Contains(repository))
+        else if (ShellImages.TryGetValue(repository, out string? shell))
         {
-            argv = command.Count > 0 || args.Count > 0 ? [.. command, .. args] : ["sh"];
+            argv = command.Count > 0 || args.Count > 0 ? [.. command, .. args] : [shell];
             if (repository == "busybox" && HostTools.Find(argv[0]) is null && HostTools.Find("busybox") is not null)
             {
                 // An applet the host lacks as a program of its own (wget, nc…) runs from Debian's busybox.

@@ -363,6 +363,12 @@ internal sealed partial class PodSyncer
         env.TryAdd("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.TryAdd("HOSTNAME", PodHostname.Hostname(pod));
         env.TryAdd("HOME", "/root");
+        if (container.Tty == true)
+        {
+            // As container runtimes set it for a terminal: programs need it to drive one.
+            env.TryAdd("TERM", "xterm");
+        }
+
         IReadOnlyList<ContainerMount> mounts;
         try
         {
@@ -388,6 +394,8 @@ internal sealed partial class PodSyncer
             LogMaxBytes = _options.ContainerLogMaxSize,
             LogMaxFiles = _options.ContainerLogMaxFiles,
             Stdin = container.Stdin == true || container.Tty == true,
+            Tty = container.Tty == true,
+            StdinOnce = container.StdinOnce == true,
             RunAsUser = user.User,
             RunAsGroup = user.Group,
             Groups = user.Groups,

@@ -32,6 +32,12 @@ internal sealed record ContainerSpec
     /// <summary>Keep stdin open (stdin/tty containers) instead of giving end-of-file.</summary>
     public bool Stdin { get; init; }
 
+    /// <summary>Run the container on a terminal of its own (spec.tty): its output is one stream, stdout.</summary>
+    public bool Tty { get; init; }
+
+    /// <summary>Close the container's stdin when the first attached client closes its stdin (spec.stdinOnce).</summary>
+    public bool StdinOnce { get; init; }
+
     public long? RunAsUser { get; init; }
 
     public long? RunAsGroup { get; init; }

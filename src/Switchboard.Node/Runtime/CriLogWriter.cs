@@ -14,16 +14,24 @@ internal sealed class CriLogWriter(RotatingLogFile file, TimeProvider time) : ID
     private readonly Lock _lock = new();
 
     /// <summary>Copies <paramref name="source"/> to the log as stream <paramref name="name"/> until it ends.</summary>
-    public async Task CopyAsync(Stream source, string name)
+    public Task CopyAsync(Stream source, string name)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        return CopyAsync(buffer => source.ReadAsync(buffer), name);
+    }
+
+    /// <summary>Copies what <paramref name="read"/> returns (0 at the end) to the log as stream <paramref name="name"/>.</summary>
+    public async Task CopyAsync(Func<Memory<byte>, ValueTask<int>> read, string name)
+    {
+        ArgumentNullException.ThrowIfNull(read);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxLine);
         int filled = 0;
         try
         {
             while (true)
             {
-                int read = await source.ReadAsync(buffer.AsMemory(filled, MaxLine - filled));
-                if (read == 0)
+                int count = await read(buffer.AsMemory(filled, MaxLine - filled));
+                if (count == 0)
                 {
                     if (filled > 0)
                     {
@@ -33,7 +41,7 @@ internal sealed class CriLogWriter(RotatingLogFile file, TimeProvider time) : ID
                     return;
                 }
 
-                filled += read;
+                filled += count;
                 int start = 0;
                 int newline;
                 while ((newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n')) >= 0)
