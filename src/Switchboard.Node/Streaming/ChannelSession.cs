@@ -83,12 +83,12 @@ internal sealed class ChannelSession : IDisposable
         }
     }
 
-    /// <summary>Sends a whole message on <paramref name="channel"/>.</summary>
-    public ValueTask SendAsync(byte channel, ReadOnlySpan<byte> data, CancellationToken cancellationToken)
+    /// <summary>Sends a copy of <paramref name="data"/> as one message on <paramref name="channel"/>.</summary>
+    public ValueTask SendCopyAsync(byte channel, ReadOnlySpan<byte> data, CancellationToken cancellationToken)
     {
         byte[] frame = new byte[data.Length + 1];
         data.CopyTo(frame.AsSpan(1));
-        return SendAsync(channel, frame, cancellationToken);
+        return SendAsync(channel, frame.AsMemory(), cancellationToken);
     }
 
     /// <summary>
@@ -163,11 +163,11 @@ internal sealed class ChannelSession : IDisposable
         {
             if (StatusJson)
             {
-                await SendAsync(ErrorChannel, Encoding.UTF8.GetBytes(Status(exitCode, error).ToJsonString()), cancellationToken);
+                await SendCopyAsync(ErrorChannel, Encoding.UTF8.GetBytes(Status(exitCode, error).ToJsonString()), cancellationToken);
             }
             else if (error is not null || exitCode != 0)
             {
-                await SendAsync(ErrorChannel, Encoding.UTF8.GetBytes(error ?? ExitMessage(exitCode)), cancellationToken);
+                await SendCopyAsync(ErrorChannel, Encoding.UTF8.GetBytes(error ?? ExitMessage(exitCode)), cancellationToken);
             }
 
             await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);

@@ -71,7 +71,7 @@ internal sealed partial class RemoteCommand(NodeContainers containers, Func<Cont
 
         using var session = await ChannelSession.AcceptAsync(context, protocol);
         var aborted = context.RequestAborted;
-        await session.SendAsync(options.Stdout ? ChannelSession.StdoutChannel : options.Stderr ? ChannelSession.StderrChannel : ChannelSession.ErrorChannel, [], aborted);
+        await session.SendCopyAsync(options.Stdout ? ChannelSession.StdoutChannel : options.Stderr ? ChannelSession.StderrChannel : ChannelSession.ErrorChannel, [], aborted);
         IStreamTarget target;
         try
         {
