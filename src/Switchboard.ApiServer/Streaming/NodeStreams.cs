@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Streaming;
 
@@ -66,7 +67,7 @@ internal sealed class NodeStreams(ResourceStore<V1Pod> pods, KubeletClient kubel
             // pods/exec and pods/attach name the streams stdin, stdout, stderr; kubelet input, output, error.
             foreach (var (api, node) in (ReadOnlySpan<(string, string)>)[("stdin", "input"), ("stdout", "output"), ("stderr", "error"), ("tty", "tty")])
             {
-                if (Flag(query[api]))
+                if (QueryFlag.IsTrue(query[api]))
                 {
                     forwarded.Add(new(node, "1"));
                 }
@@ -97,7 +98,7 @@ internal sealed class NodeStreams(ResourceStore<V1Pod> pods, KubeletClient kubel
         var errors = new List<FieldError>();
         foreach (string flag in (ReadOnlySpan<string>)["follow", "previous", "timestamps"])
         {
-            if (Flag(query[flag]))
+            if (QueryFlag.IsTrue(query[flag]))
             {
                 forwarded.Add(new(flag, "true"));
             }
@@ -156,7 +157,7 @@ internal sealed class NodeStreams(ResourceStore<V1Pod> pods, KubeletClient kubel
             return;
         }
 
-        if (!Flag(query["previous"]) && WaitingReason(pod, container) is { } reason)
+        if (!QueryFlag.IsTrue(query["previous"]) && WaitingReason(pod, container) is { } reason)
         {
             // What the kubelet answers for a container that has not run yet; saying it here spares the node a request.
             throw ApiException.BadRequest($"container \"{container}\" in pod \"{name}\" is waiting to start: {reason}");
@@ -225,10 +226,6 @@ internal sealed class NodeStreams(ResourceStore<V1Pod> pods, KubeletClient kubel
             var reason => reason,
         };
     }
-
-    /// <summary>A boolean query parameter as apimachinery reads it: absent, "0" or "false" is false, anything else true.</summary>
-    private static bool Flag(StringValues values) =>
-        values.Count > 0 && values[0] is var value && value != "0" && !string.Equals(value, "false", StringComparison.OrdinalIgnoreCase);
 
     private static long? Integer(IQueryCollection query, string name)
     {
