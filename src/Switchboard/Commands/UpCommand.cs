@@ -98,6 +98,7 @@ internal static partial class UpCommand
         if (nodeOptions is not null)
         {
             // The node's serving certificate comes from the cluster CA, as the API server's client certificate for it will.
+            // The node listens on the API server's address, which (when specific) is also its InternalIP.
             var (certificate, key, clientCa) = KubeletCertificates.EnsureServing(
                 apiServerOptions.DataDirectory, Path.Combine(nodeOptions.StateDirectory, "pki"), nodeOptions.NodeName, [apiServerOptions.Address], TimeProvider.System);
             nodeOptions = nodeOptions with
