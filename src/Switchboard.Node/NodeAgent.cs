@@ -90,7 +90,7 @@ public sealed partial class NodeAgent : Component
             ? await KubeletServer.StartAsync(serverOptions, new Dictionary<string, RequestDelegate>(StringComparer.Ordinal)
             {
                 [ResourceMetrics.Path] = new ResourceMetrics(syncer.Pods, cgroups, _time).ServeAsync,
-                [ContainerLogHandler.Path] = new ContainerLogHandler(new NodeContainers(syncer.Pods), _options.StateDirectory, _time).ServeAsync,
+                [ContainerLogHandler.Path] = new ContainerLogHandler(containers, _options.StateDirectory, _time).ServeAsync,
                 ["/healthz"] = context => context.Response.WriteAsync("ok", context.RequestAborted),
                 ["/exec"] = RemoteCommand.Exec(containers, streamLogger).ServeAsync,
                 ["/attach"] = RemoteCommand.Attach(containers, streamLogger).ServeAsync,

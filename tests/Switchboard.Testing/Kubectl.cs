@@ -12,6 +12,14 @@ public sealed class Kubectl(string kubeconfigPath, string cacheDirectory)
     public RunningProcess Start(params string[] args) =>
         RunningProcess.Start("kubectl", ["--cache-dir", cacheDirectory, .. args], new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath });
 
+    /// <summary>Runs kubectl with its standard input read from <paramref name="inputFile"/>.</summary>
+    public Task<ProcessResult> RunWithInputAsync(string inputFile, params string[] args) =>
+        ChildProcess.RunAsync("sh", ["-c", "exec kubectl \"$@\" < \"$0\"", inputFile, "--cache-dir", cacheDirectory, .. args], new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath });
+
+    /// <summary>Starts kubectl on a real terminal of its own (<c>exec -it</c>, <c>run -it</c>, <c>attach -it</c>), to type into and read.</summary>
+    public TerminalProcess StartOnTerminal(params string[] args) =>
+        TerminalProcess.Start("kubectl", ["--cache-dir", cacheDirectory, .. args], new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath });
+
     /// <summary>Runs kubectl and returns its standard output, failing the test if it fails.</summary>
     public async Task<string> OutputAsync(params string[] args) =>
         (await RunAsync(args)).EnsureSuccess("kubectl " + string.Join(' ', args)).Stdout;
