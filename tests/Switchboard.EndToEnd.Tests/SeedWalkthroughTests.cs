@@ -81,6 +81,28 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
         Assert.True(metrics.Value("kubeproxy_sync_proxy_rules_last_service_ports") >= 2, "the kubernetes and backend service ports programmed");
     }
 
+    [Fact]
+    public async Task Run_it_gives_the_client_pods_prompt_where_curl_backend_reads_nginxs_page()
+    {
+        await Up.Kubectl.OutputAsync("create", "namespace", "critical-app");
+        await Up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
+        await Up.Kubectl.OutputAsync("wait", "--for=condition=Ready", "pod", "-l", "role=backend", "-n", "critical-app", "--timeout=120s");
+
+        // The seed's step literally, on a real terminal: kubectl creates the pod, waits for it, attaches to its bash.
+        using var terminal = Up.Kubectl.StartOnTerminal("run", "-it", "--image=tutum/curl", "client", "--namespace", "critical-app", "--restart=Never");
+        await terminal.Screen.WaitForAsync("root@client:/#", TimeSpan.FromSeconds(120));
+        await Eventually.WaitAsync(async () =>
+        {
+            await terminal.TypeAsync("curl -s --max-time 2 backend; echo curl-$((1+1))-done\n");
+            return (await terminal.Screen.WaitForAsync("curl-2-done", TimeSpan.FromSeconds(10))).Contains("Welcome to nginx!", StringComparison.Ordinal);
+        }, "curl backend at the client pod's prompt to print nginx's page", TimeSpan.FromSeconds(60));
+        Assert.Matches(@"Served by pod backend-\S+ in namespace critical-app", terminal.Screen.Text);
+        await terminal.TypeAsync("exit\n");
+
+        Assert.Equal(0, await terminal.WaitForExitAsync());
+        Assert.Equal("Succeeded", await Up.Kubectl.OutputAsync("get", "pod", "client", "-n", "critical-app", "-o", "jsonpath={.status.phase}"));
+    }
+
     private Task<ProcessResult> ExecAsync(params string[] command) =>
         SwitchboardUp.RunAsync(["exec", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-n", "critical-app", "client", "--", .. command]);
 
