@@ -86,6 +86,9 @@ public sealed class SeedWalkthroughTests : SwitchboardUpTestBase
     {
         await Up.Kubectl.OutputAsync("create", "namespace", "critical-app");
         await Up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
+        await Eventually.WaitAsync(
+            async () => (await Up.Kubectl.OutputAsync("get", "pods", "-n", "critical-app", "-l", "role=backend", "-o", "name")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 3,
+            "the backend's three pods");
         await Up.Kubectl.OutputAsync("wait", "--for=condition=Ready", "pod", "-l", "role=backend", "-n", "critical-app", "--timeout=120s");
 
         // The seed's step literally, on a real terminal: kubectl creates the pod, waits for it, attaches to its bash.
