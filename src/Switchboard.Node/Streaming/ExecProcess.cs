@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Switchboard.Node.Runtime;
 
@@ -11,10 +13,11 @@ namespace Switchboard.Node.Streaming;
 /// stdout and stderr are pipes read in large chunks; with one it runs on a <see cref="Pty"/> as the controlling
 /// terminal of a session of its own, so echo, line editing, Ctrl-C and resizes behave as at a console.
 /// </summary>
-internal sealed class ExecProcess : IStreamTarget
+internal sealed partial class ExecProcess : IStreamTarget
 {
     private const int ChunkSize = 256 * 1024;
     private const int SigHup = 1;
+    private const int FSetPipeSize = 1031;
 
     // setpriv (if any) has run: cd to the container's working directory as its user, then become the command.
     private const string InWorkingDirectory = "cd \"$0\" && exec \"$@\"";
@@ -82,7 +85,11 @@ internal sealed class ExecProcess : IStreamTarget
             }
 
             var process = Process.Start(info) ?? throw new InvalidOperationException($"{command[0]} did not start");
-            if (pty is not null)
+            if (pty is null)
+            {
+                WidenPipe(process.StandardOutput.BaseStream);
+            }
+            else
             {
                 // The launcher moved its stdio to the terminal; these pipes carry nothing.
                 process.StandardInput.Dispose();
@@ -184,6 +191,22 @@ internal sealed class ExecProcess : IStreamTarget
         _pty?.Dispose();
         _process.Dispose();
     }
+
+    /// <summary>
+    /// Grows the output pipe from 64 KiB to <see cref="ChunkSize"/> (F_SETPIPE_SZ): a program writing bulk output
+    /// (<c>cat</c>, <c>tar cf -</c>) then fills whole chunks between reads, and each becomes one large message.
+    /// Best effort: beyond /proc/sys/fs/pipe-max-size the pipe keeps its size.
+    /// </summary>
+    private static void WidenPipe(Stream pipe)
+    {
+        if (pipe is PipeStream { SafePipeHandle: var handle })
+        {
+            _ = Fcntl(handle, FSetPipeSize, ChunkSize);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(SafePipeHandle fd, int command, int argument);
 
     /// <summary>Copies a pipe to <paramref name="channel"/> (drained and dropped when that stream was not asked for).</summary>
     private static async Task CopyPipeAsync(Stream pipe, ChannelSession session, byte? channel, CancellationToken cancellationToken)
