@@ -189,6 +189,15 @@ public sealed class ExecTests(NodeFixture fixture) : IAsyncLifetime
 
         (code, status) = await _client.GetAsync($"/attach/{Ns}/errors/main?output=1");
         Assert.Equal(400, code);
+
+        // A container that has ended: kubelet's "container not found", which kubectl shows as "unable to upgrade connection".
+        var done = NodeFixture.ShellPod("done", "true");
+        done.Spec.RestartPolicy = "Never";
+        await fixture.Client.CoreV1.CreateNamespacedPodAsync(done, Ns);
+        await fixture.WaitForPodAsync(Ns, "done", p => p.Status?.Phase == "Succeeded", "Succeeded");
+        (code, status) = await _client.GetAsync($"/exec/{Ns}/done/main?command=true&output=1");
+        Assert.Equal(500, code);
+        Assert.Equal("container not found (\"main\")", status.Message);
     }
 
     private async Task RunningAsync(string name) => await fixture.RunPodAsync(Ns, NodeFixture.ShellPod(name, "sleep", "infinity"));
