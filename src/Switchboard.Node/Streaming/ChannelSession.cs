@@ -32,13 +32,9 @@ internal sealed class ChannelSession : IDisposable
     private ChannelSession(WebSocket socket, string protocol)
     {
         _socket = socket;
-        Protocol = protocol;
         Base64 = protocol.Contains("base64", StringComparison.Ordinal);
         StatusJson = protocol.StartsWith("v4.", StringComparison.Ordinal) || protocol.StartsWith("v5.", StringComparison.Ordinal);
     }
-
-    /// <summary>The subprotocol agreed ("" when the client offered none: plain channel.k8s.io).</summary>
-    public string Protocol { get; }
 
     private bool Base64 { get; }
 

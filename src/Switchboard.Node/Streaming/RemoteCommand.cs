@@ -194,6 +194,7 @@ internal sealed partial class RemoteCommand(NodeContainers containers, Func<Cont
     [LoggerMessage(EventId = 5060, Level = LogLevel.Warning, Message = "Stream {Path} could not start: {Error}")]
     private static partial void LogStartFailed(ILogger logger, string path, string error);
 
+    /// <summary>What one client message asks of the target.</summary>
     private enum InputKind
     {
         Data,
