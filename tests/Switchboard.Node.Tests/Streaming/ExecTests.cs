@@ -116,8 +116,9 @@ public sealed class ExecTests(NodeFixture fixture) : IAsyncLifetime
         await screen.WaitForAsync("43 132");
         await screen.WaitForAsync("/dev/pts/");
 
-        // Ctrl-C reaches sleep as SIGINT through the line discipline; the shell reports 130.
-        await stdin.WriteAsync("echo sleep''ing; sleep 60\n"u8.ToArray());
+        // Ctrl-C reaches sleep as SIGINT through the line discipline; the shell reports 130. The child shell prints the
+        // marker once it is the terminal's foreground job, so the Ctrl-C cannot reach the interactive shell instead.
+        await stdin.WriteAsync("sh -c 'echo sleep\"\"ing; exec sleep 60'\n"u8.ToArray());
         await screen.WaitForAsync("sleeping");
         await stdin.WriteAsync(new byte[] { 3 });
         await stdin.WriteAsync("echo status=$?\n"u8.ToArray());
