@@ -15,7 +15,7 @@ internal static class Detached
     public static int Start(string logFile, IEnumerable<string> argv, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (name, value) in environment ?? [])
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
         }
