@@ -1,39 +1,148 @@
 using System.Collections.Immutable;
+using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Model;
+using L = Switchboard.Proxy.Nftables.NftablesLayout;
 
 namespace Switchboard.Proxy.Nftables;
 
-/// <summary>A service port with the names of the nftables chains and sets kube-proxy's layout gives it, computed once.</summary>
+/// <summary>
+/// A service port as our nftables layout programs it: every set and map element it owns, the selection rules (by
+/// class) its entries need, the endpoint addresses it adds to the hairpin set and its firewall chain. Computed once
+/// per state, so a sync compares the element lists of the programmed and the desired port and sends the difference.
+/// </summary>
 internal sealed class NftServicePort
 {
-    public NftServicePort(ServicePortState state)
+    /// <param name="state">The desired state.</param>
+    /// <param name="clusterGroup">The group number of <see cref="ServicePortState.Endpoints"/>, 0 when the port has none.</param>
+    /// <param name="localGroup">The group number of <see cref="ServicePortState.LocalEndpoints"/>, 0 when no Local policy uses them.</param>
+    /// <param name="classOf">The class of a group: its endpoint count and affinity timeout.</param>
+    public NftServicePort(ServicePortState state, uint clusterGroup, uint localGroup, Func<int, int, NftClass> classOf)
     {
         State = state;
-        string name = NftablesNames.ServicePortBase(state.Name, state.Protocol);
-        ServiceChain = "service-" + name;
-        ExternalChain = "external-" + name;
-        EndpointChains = [.. state.Endpoints.Select(ep => "endpoint-" + NftablesNames.EndpointBase(state.Name, state.Protocol, ep.Ip, ep.Port))];
-        AffinitySets = state.AffinitySeconds > 0
-            ? [.. state.Endpoints.Select(ep => "affinity-" + NftablesNames.EndpointBase(state.Name, state.Protocol, ep.Ip, ep.Port))]
-            : [];
+        ClusterGroup = clusterGroup;
+        LocalGroup = localGroup;
+        var s = state;
+        var elements = new List<NftElement>();
+        var selections = new List<(NftSelector, NftClass)>();
+        var hairpin = new HashSet<string>(StringComparer.Ordinal);
+        NftClass? clusterClass = clusterGroup == 0 ? null : Group(clusterGroup, state.Endpoints);
+        NftClass? localClass = localGroup == 0 ? null : Group(localGroup, state.LocalEndpoints);
+
+        if (s.HasInternalEndpoints)
+        {
+            var (group, c) = s.InternalPolicyLocal ? (localGroup, localClass!) : (clusterGroup, clusterClass!);
+            Entry(L.ServiceIps, L.AddressKey(s.ClusterIp, s.Protocol, s.Port), L.Words(group, c.Id), (L.Selectors[0], c));
+        }
+        else
+        {
+            elements.Add(new(s.HasEndpoints ? L.NoLocalEndpointServices : L.NoEndpointServices, L.AddressKey(s.ClusterIp, s.Protocol, s.Port)));
+        }
+
+        var externalAddresses = s.ExternalIps.Concat(s.LoadBalancerIps).Distinct(StringComparer.Ordinal).ToList();
+        if (s.HasEndpoints)
+        {
+            foreach (string ip in externalAddresses)
+            {
+                External(L.ExternalIps, L.ExternalLocalIps, L.AddressKey(ip, s.Protocol, s.Port), 1);
+            }
+
+            if (s.NodePort != 0)
+            {
+                External(L.ServiceNodePorts, L.LocalNodePorts, L.NodePortKey(s.Protocol, s.NodePort), 4);
+            }
+        }
+
+        if (!s.HasExternalEndpoints)
+        {
+            bool none = !s.HasEndpoints;
+            foreach (string ip in externalAddresses)
+            {
+                elements.Add(new(none ? L.NoEndpointExternals : L.NoLocalEndpointExternals, L.AddressKey(ip, s.Protocol, s.Port)));
+            }
+
+            if (s.NodePort != 0)
+            {
+                elements.Add(new(none ? L.NoEndpointNodePorts : L.NoLocalEndpointNodePorts, L.NodePortKey(s.Protocol, s.NodePort)));
+            }
+        }
+
+        if (!s.LoadBalancerSourceRanges.IsEmpty && !s.LoadBalancerIps.IsEmpty)
+        {
+            FirewallChain = "firewall-" + NftablesNames.ServicePortBase(s.Name, s.Protocol);
+            FirewallRanges = [.. s.LoadBalancerSourceRanges.Select(Ipv4Cidr.Parse)];
+            foreach (string ip in s.LoadBalancerIps)
+            {
+                elements.Add(new(L.FirewallIps, L.AddressKey(ip, s.Protocol, s.Port), Chain: FirewallChain));
+            }
+        }
+
+        Elements = elements;
+        Selections = selections;
+        HairpinAddresses = hairpin;
+
+        NftClass Group(uint group, ImmutableArray<ProxyEndpoint> endpoints)
+        {
+            for (int i = 0; i < endpoints.Length; i++)
+            {
+                elements.Add(new(L.Endpoints, L.Words(group, (uint)i), L.EndpointData(endpoints[i].Ip, endpoints[i].Port)));
+                if (s.AffinitySeconds > 0)
+                {
+                    elements.Add(new(L.AffinityEndpoints, L.GroupEndpointKey(group, endpoints[i].Ip, endpoints[i].Port)));
+                }
+
+                hairpin.Add(endpoints[i].Ip);
+            }
+
+            return classOf(endpoints.Length, s.AffinitySeconds);
+        }
+
+        void Entry(string map, byte[] key, byte[] data, params ReadOnlySpan<(NftSelector, NftClass)> uses)
+        {
+            elements.Add(new(map, key, data));
+            selections.AddRange(uses);
+        }
+
+        // Cluster policy: all endpoints for everyone. Local policy: the node's own for clients from outside
+        // (none: class 0, which no rule matches, so the filter drops them), all for pods and the node itself.
+        void External(string clusterMap, string localMap, byte[] key, int selector)
+        {
+            if (!s.ExternalPolicyLocal)
+            {
+                Entry(clusterMap, key, L.Words(clusterGroup, clusterClass!.Id), (L.Selectors[selector], clusterClass));
+            }
+            else if (localClass is null)
+            {
+                Entry(localMap, key, L.Words(0, 0, clusterGroup, clusterClass!.Id), (L.Selectors[selector + 2], clusterClass));
+            }
+            else
+            {
+                Entry(localMap, key, L.Words(localGroup, localClass.Id, clusterGroup, clusterClass!.Id),
+                    (L.Selectors[selector + 1], localClass), (L.Selectors[selector + 2], clusterClass));
+            }
+        }
     }
 
     public ServicePortState State { get; }
 
-    /// <summary><c>service-HASH-ns/svc/tcp/port</c>: picks an endpoint (kube-proxy's cluster-policy chain).</summary>
-    public string ServiceChain { get; }
+    public uint ClusterGroup { get; }
 
-    /// <summary><c>external-HASH-…</c>: NodePort traffic, masqueraded, then on to <see cref="ServiceChain"/>.</summary>
-    public string ExternalChain { get; }
+    public uint LocalGroup { get; }
 
-    /// <summary><c>endpoint-HASH-…__ip/port</c>, one per endpoint, in the order of <see cref="ServicePortState.Endpoints"/>.</summary>
-    public ImmutableArray<string> EndpointChains { get; }
+    /// <summary>Every element the port owns, in the maps and sets of <see cref="NftablesLayout"/>.</summary>
+    public IReadOnlyList<NftElement> Elements { get; }
 
-    /// <summary><c>affinity-HASH-…__ip/port</c>, one per endpoint with ClientIP affinity, else none.</summary>
-    public ImmutableArray<string> AffinitySets { get; }
+    /// <summary>The selection chains its entries go through, with the class of the group each uses there.</summary>
+    public IReadOnlyList<(NftSelector Selector, NftClass Class)> Selections { get; }
 
-    /// <summary>Whether the port has any chain: without endpoints it is only an element of the no-endpoint maps.</summary>
-    public bool HasChains => State.HasEndpoints;
+    /// <summary>The endpoint addresses of its groups: each needs <c>ADDRESS . ADDRESS</c> in the hairpin set.</summary>
+    public IReadOnlySet<string> HairpinAddresses { get; }
 
-    public bool HasExternalChain => State.HasEndpoints && State.NodePort != 0;
+    /// <summary><c>firewall-HASH-ns/svc/proto/port</c> when the port has loadBalancerSourceRanges and load-balancer IPs.</summary>
+    public string? FirewallChain { get; }
+
+    public ImmutableArray<Ipv4Cidr> FirewallRanges { get; } = [];
+
+    /// <summary>Whether the port needs a cluster group (any endpoint) and a local group (a Local policy with local endpoints).</summary>
+    public static (bool Cluster, bool Local) GroupsOf(ServicePortState s) =>
+        (s.HasEndpoints, (s.InternalPolicyLocal || s.ExternalPolicyLocal) && !s.LocalEndpoints.IsEmpty);
 }

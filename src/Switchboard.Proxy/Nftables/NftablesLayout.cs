@@ -5,22 +5,48 @@ using Switchboard.Kube.Networking;
 namespace Switchboard.Proxy.Nftables;
 
 /// <summary>
-/// kube-proxy's nftables layout in the table <c>ip kube-proxy</c>, written as nf_tables expressions: the chains on the
-/// netfilter hooks, the dispatch verdict maps and the rules of one service port's chains. What nft would print is in
-/// each method's summary.
+/// The nf_tables expressions of our table <c>ip kube-proxy</c>. It keeps kube-proxy's entry points (hooks, the
+/// masquerade mark, REJECT and DROP for missing endpoints, the firewall chains) but picks endpoints with data maps
+/// instead of kube-proxy's per-service and per-endpoint chains: a service port's address is an element of a map
+/// whose data is its endpoint group and class, and <c>numgen random mod K</c> indexes the <c>endpoints</c> map from
+/// (group, index) to address and port. Why: on this kernel every new rule holding a jump or a NAT makes the commit
+/// re-validate each chain reachable from the hooks (nft_table_validate), about 100 ms at 10,000 services, while
+/// elements without verdicts are committed without it. So a change of endpoints, of their number, of a service's
+/// addresses is elements only; rules are added only for a class (endpoint count, affinity timeout) not seen before.
+/// What nft would print is in each method's summary.
 /// </summary>
 internal sealed class NftablesLayout(string? clusterCidr)
 {
     public const string Table = "kube-proxy";
+
     public const string Services = "services";
-    public const string ServiceIps = "service-ips";
-    public const string ServiceNodePorts = "service-nodeports";
-    public const string NoEndpointServices = "no-endpoint-services";
-    public const string NoEndpointNodePorts = "no-endpoint-nodeports";
-    public const string EndpointsCheck = "endpoints-check";
-    public const string RejectChain = "reject-chain";
+    public const string NodePorts = "nodeports";
+    public const string ServicesCheck = "services-check";
+    public const string ExternalCheck = "external-check";
+    public const string FirewallCheck = "firewall-check";
     public const string MarkForMasquerade = "mark-for-masquerade";
     public const string Masquerading = "masquerading";
+
+    public const string ServiceIps = "service-ips";
+    public const string ExternalIps = "external-ips";
+    public const string ExternalLocalIps = "external-local-ips";
+    public const string ServiceNodePorts = "service-nodeports";
+    public const string LocalNodePorts = "local-nodeports";
+    public const string Endpoints = "endpoints";
+    public const string Hairpin = "hairpin";
+    public const string Affinity = "affinity";
+    public const string AffinityEndpoints = "affinity-endpoints";
+    public const string FirewallIps = "firewall-ips";
+    public const string NoEndpointServices = "no-endpoint-services";
+    public const string NoLocalEndpointServices = "no-local-endpoint-services";
+    public const string NoEndpointExternals = "no-endpoint-externals";
+    public const string NoLocalEndpointExternals = "no-local-endpoint-externals";
+    public const string NoEndpointNodePorts = "no-endpoint-nodeports";
+    public const string NoLocalEndpointNodePorts = "no-local-endpoint-nodeports";
+
+    /// <summary>Entry maps of the Local external policy hold both groups: local group, local class, cluster group, cluster class.</summary>
+    public const int LocalEntryLength = 16;
+    public const int EntryLength = 8;
 
     private const uint MasqueradeMark = 0x4000;
     private const uint HookPrerouting = 0;
@@ -30,11 +56,35 @@ internal sealed class NftablesLayout(string? clusterCidr)
     private const uint HookPostrouting = 4;
     private const int PriorityDstNat = -100;
     private const int PrioritySrcNat = 100;
+    private const int MaxAffinityEntries = 65535;
+
+    // Register slots (NFT_REG32_xx) of the selection rules: the key, then the entry's group and class, then the endpoint.
+    private const int KeyAddress = 1;
+    private const int KeyProtocol = 2;
+    private const int KeyPort = 3;
+    private const int Group = 4;
+    private const int Class = 5;
+    private const int Endpoint = 6;
+
+    private static readonly uint GroupIndex = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark);
+    private static readonly uint AddressPort = NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.InetService);
 
     private readonly Ipv4Cidr? _podCidr = clusterCidr is null ? null : Ipv4Cidr.Parse(clusterCidr);
 
+    /// <summary>The chains that pick an endpoint, one per entry map and way in; each gets rules per class.</summary>
+    public static IReadOnlyList<NftSelector> Selectors { get; } =
+    [
+        new("service-ips-dnat", ServiceIps, NodePort: false, Shortcut: false),
+        new("external-ips-dnat", ExternalIps, NodePort: false, Shortcut: false),
+        new("external-local-ips-dnat", ExternalLocalIps, NodePort: false, Shortcut: false),
+        new("external-local-ips-cluster-dnat", ExternalLocalIps, NodePort: false, Shortcut: true),
+        new("nodeports-dnat", ServiceNodePorts, NodePort: true, Shortcut: false),
+        new("local-nodeports-dnat", LocalNodePorts, NodePort: true, Shortcut: false),
+        new("local-nodeports-cluster-dnat", LocalNodePorts, NodePort: true, Shortcut: true),
+    ];
+
     /// <summary>Replaces the whole table with the chains, maps and rules that do not depend on services.</summary>
-    public static void WriteBase(NftBatch b)
+    public void WriteBase(NftBatch b)
     {
         // "add table; delete table; add table": replaces a table left by an earlier run and works when there is none.
         b.AddTable();
@@ -42,30 +92,66 @@ internal sealed class NftablesLayout(string? clusterCidr)
         b.AddTable();
 
         // Filtering runs before DNAT (priority dstnat-10), so it sees the service address the client used.
+        b.AddBaseChain("filter-prerouting-pre-dnat", "filter", HookPrerouting, PriorityDstNat - 10);
         b.AddBaseChain("filter-input", "filter", HookInput, PriorityDstNat - 10);
         b.AddBaseChain("filter-forward", "filter", HookForward, PriorityDstNat - 10);
         b.AddBaseChain("filter-output", "filter", HookOutput, PriorityDstNat - 10);
         b.AddBaseChain("nat-prerouting", "nat", HookPrerouting, PriorityDstNat);
         b.AddBaseChain("nat-output", "nat", HookOutput, PriorityDstNat);
         b.AddBaseChain("nat-postrouting", "nat", HookPostrouting, PrioritySrcNat);
-        foreach (string chain in (string[])[EndpointsCheck, Services, Masquerading, MarkForMasquerade, RejectChain])
+        foreach (string chain in (string[])[ServicesCheck, ExternalCheck, FirewallCheck, Services, NodePorts, Masquerading, MarkForMasquerade])
         {
             b.AddChain(chain);
         }
 
-        b.AddVerdictMap(ServiceIps, NftTypes.AddressProtocolPort, 12);
-        b.AddVerdictMap(ServiceNodePorts, NftTypes.ProtocolPort, 8);
-        b.AddVerdictMap(NoEndpointServices, NftTypes.AddressProtocolPort, 12);
-        b.AddVerdictMap(NoEndpointNodePorts, NftTypes.ProtocolPort, 8);
+        foreach (var selector in Selectors)
+        {
+            b.AddChain(selector.Chain);
+        }
 
-        // A service without endpoints is rejected where reject works: input, forward, output.
+        uint entry = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark);
+        uint localEntry = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark, NftTypes.Mark, NftTypes.Mark);
+        b.AddDataMap(ServiceIps, NftTypes.AddressProtocolPort, 12, entry, EntryLength);
+        b.AddDataMap(ExternalIps, NftTypes.AddressProtocolPort, 12, entry, EntryLength);
+        b.AddDataMap(ExternalLocalIps, NftTypes.AddressProtocolPort, 12, localEntry, LocalEntryLength);
+        b.AddDataMap(ServiceNodePorts, NftTypes.ProtocolPort, 8, entry, EntryLength);
+        b.AddDataMap(LocalNodePorts, NftTypes.ProtocolPort, 8, localEntry, LocalEntryLength);
+        b.AddDataMap(Endpoints, GroupIndex, 8, AddressPort, 8);
+        b.AddSet(Hairpin, NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Ipv4Address), 8);
+        b.AddDataMap(Affinity, NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Mark), 8, AddressPort, 8, dynamic: true, size: MaxAffinityEntries);
+        b.AddSet(AffinityEndpoints, NftTypes.Concat(NftTypes.Mark, NftTypes.Ipv4Address, NftTypes.InetService), 12);
+        b.AddVerdictMap(FirewallIps, NftTypes.AddressProtocolPort, 12);
+        foreach (string set in (string[])[NoEndpointServices, NoLocalEndpointServices, NoEndpointExternals, NoLocalEndpointExternals])
+        {
+            b.AddSet(set, NftTypes.AddressProtocolPort, 12);
+        }
+
+        b.AddSet(NoEndpointNodePorts, NftTypes.ProtocolPort, 8);
+        b.AddSet(NoLocalEndpointNodePorts, NftTypes.ProtocolPort, 8);
+
+        // Cluster IPs are refused from anywhere; external addresses and NodePorts only on their way in (input,
+        // forward), as kube-proxy's KUBE-EXTERNAL-SERVICES, so the node's own short-circuited traffic is not dropped.
         foreach (string chain in (string[])["filter-input", "filter-forward", "filter-output"])
         {
-            CtStateNewJump(b, chain, EndpointsCheck);
+            CtStateNewJump(b, chain, ServicesCheck);
         }
+
+        CtStateNewJump(b, "filter-input", ExternalCheck);
+        CtStateNewJump(b, "filter-forward", ExternalCheck);
+        CtStateNewJump(b, "filter-prerouting-pre-dnat", FirewallCheck);
+        CtStateNewJump(b, "filter-output", FirewallCheck);
+        WriteChecks(b);
 
         JumpRule(b, "nat-prerouting", NftBatch.Jump, Services);
         JumpRule(b, "nat-output", NftBatch.Jump, Services);
+
+        // nat-postrouting: ip saddr . ip daddr @hairpin jump mark-for-masquerade; jump masquerading
+        b.BeginRule("nat-postrouting");
+        b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(1));
+        b.Payload(NftPayloadBase.Network, 16, 4, NftBatch.Reg32(2));
+        b.Lookup(Hairpin, NftBatch.Reg32(1), verdict: false);
+        b.Verdict(NftBatch.Jump, MarkForMasquerade);
+        b.EndRule();
         JumpRule(b, "nat-postrouting", NftBatch.Jump, Masquerading);
 
         // mark-for-masquerade: mark set mark or 0x4000
@@ -87,137 +173,296 @@ internal sealed class NftablesLayout(string? clusterCidr)
         b.MasqueradeFullyRandom();
         b.EndRule();
 
-        b.BeginRule(RejectChain);
-        b.RejectPortUnreachable();
-        b.EndRule();
-
-        DispatchRules(b, EndpointsCheck, NoEndpointServices, NoEndpointNodePorts);
-        DispatchRules(b, Services, ServiceIps, ServiceNodePorts);
+        WriteServices(b);
+        WriteNodePorts(b);
     }
 
     /// <summary>
-    /// The service chain: <c>ip daddr CIP tcp dport P ip saddr != CIDR jump mark-for-masquerade</c>, with affinity
-    /// <c>ip saddr @affinity-… goto endpoint-…</c> per endpoint, then <c>numgen random mod N vmap { 0 : goto endpoint-…, … }</c>.
+    /// The rules of <paramref name="selector"/>'s chain for one class: <c>KEY map @MAP</c> gives (group, class);
+    /// for this class <c>dnat to GROUP . numgen random mod K map @endpoints</c>, with ClientIP affinity first
+    /// <c>add @affinity { ip saddr . GROUP : ENDPOINT } timeout T</c>. With affinity a second rule, put first in the
+    /// chain, sends a client found in @affinity back to its endpoint while that is still one of the group's.
     /// </summary>
-    public void WriteServiceChain(NftBatch b, NftServicePort port)
+    public static void WriteClassRules(NftBatch b, NftSelector selector, NftClass c)
     {
-        var s = port.State;
+        if (c.AffinitySeconds > 0)
+        {
+            b.BeginRule(selector.Chain, append: false);
+            SelectEntry(b, selector, c);
+            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(KeyPort));
+            b.LookupData(Affinity, NftBatch.Reg32(KeyPort), NftBatch.Reg32(Class));
+            b.Lookup(AffinityEndpoints, NftBatch.Reg32(Group), verdict: false);
+            b.Dynset(Affinity, update: true, NftBatch.Reg32(KeyPort), NftBatch.Reg32(Class), c.AffinitySeconds);
+            b.Dnat(NftBatch.Reg32(Class), NftBatch.Reg32(Class + 1));
+            b.EndRule();
+        }
+
+        b.BeginRule(selector.Chain);
+        SelectEntry(b, selector, c);
+        b.RandomNumber(NftBatch.Reg32(Class), (uint)c.Endpoints);
+        b.LookupData(Endpoints, NftBatch.Reg32(Group), NftBatch.Reg32(Endpoint));
+        if (c.AffinitySeconds > 0)
+        {
+            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(KeyPort));
+            b.Dynset(Affinity, update: false, NftBatch.Reg32(KeyPort), NftBatch.Reg32(Endpoint), c.AffinitySeconds);
+        }
+
+        b.Dnat(NftBatch.Reg32(Endpoint), NftBatch.Reg32(Endpoint + 1));
+        b.EndRule();
+    }
+
+    /// <summary>A port's firewall chain: <c>ip saddr RANGE return</c> per loadBalancerSourceRange, then <c>drop</c>.</summary>
+    public static void WriteFirewallChain(NftBatch b, string chain, IEnumerable<Ipv4Cidr> sourceRanges)
+    {
+        foreach (var range in sourceRanges)
+        {
+            b.BeginRule(chain);
+            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg1);
+            b.Bitwise(NftBatch.Reg1, NetworkOrder(Mask(range)), NetworkOrder(0));
+            b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, range.Network.GetAddressBytes());
+            b.Verdict(NftBatch.Return);
+            b.EndRule();
+        }
+
+        JumpRule(b, chain, NftBatch.Drop, null);
+    }
+
+    /// <summary>The key of an address entry: <c>ADDRESS . PROTO . PORT</c>, each field in a 4-byte slot.</summary>
+    public static byte[] AddressKey(string ip, string protocol, int port)
+    {
+        byte[] key = new byte[12];
+        Address(ip).CopyTo(key, 0);
+        key[4] = ProtocolNumber(protocol);
+        BinaryPrimitives.WriteUInt16BigEndian(key.AsSpan(8), (ushort)port);
+        return key;
+    }
+
+    /// <summary>The key of a NodePort entry: <c>PROTO . PORT</c>.</summary>
+    public static byte[] NodePortKey(string protocol, int port)
+    {
+        byte[] key = new byte[8];
+        key[0] = ProtocolNumber(protocol);
+        BinaryPrimitives.WriteUInt16BigEndian(key.AsSpan(4), (ushort)port);
+        return key;
+    }
+
+    /// <summary>Host-order 32-bit words, as marks and numgen hold them: groups, classes, indexes.</summary>
+    public static byte[] Words(params ReadOnlySpan<uint> words)
+    {
+        byte[] bytes = new byte[4 * words.Length];
+        for (int i = 0; i < words.Length; i++)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(4 * i), words[i]);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>An endpoint as DNAT reads it: address, then the port in the first two bytes of the next slot.</summary>
+    public static byte[] EndpointData(string ip, int port)
+    {
+        byte[] data = new byte[8];
+        Address(ip).CopyTo(data, 0);
+        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(4), (ushort)port);
+        return data;
+    }
+
+    /// <summary><c>GROUP . ADDRESS . PORT</c>: an endpoint of a group, as affinity checks it.</summary>
+    public static byte[] GroupEndpointKey(uint group, string ip, int port)
+    {
+        byte[] key = new byte[12];
+        BitConverter.TryWriteBytes(key, group);
+        EndpointData(ip, port).CopyTo(key, 4);
+        return key;
+    }
+
+    /// <summary><c>ADDRESS . ADDRESS</c>: a pod reaching itself after DNAT.</summary>
+    public static byte[] HairpinKey(string ip)
+    {
+        byte[] key = new byte[8];
+        Address(ip).CopyTo(key, 0);
+        Address(ip).CopyTo(key, 4);
+        return key;
+    }
+
+    /// <summary>
+    /// services: marks what kube-proxy masquerades, then picks the endpoint:
+    /// <c>ip saddr != CIDR ip daddr . meta l4proto . th dport @service-ips jump mark-for-masquerade</c> (off-cluster
+    /// clients of a cluster IP), external addresses of the Cluster policy always, of the Local policy when the node
+    /// itself is the client; then the selection chains, the Local policy's own endpoints only for clients from outside.
+    /// </summary>
+    private void WriteServices(NftBatch b)
+    {
         if (_podCidr is { } cidr)
         {
-            b.BeginRule(port.ServiceChain);
-            b.Payload(NftPayloadBase.Network, 16, 4, NftBatch.Reg1);
-            b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, Address(s.ClusterIp));
-            b.Meta(NftMetaKey.L4Protocol, NftBatch.Reg1);
-            b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, [ProtocolNumber(s.Protocol)]);
-            b.Payload(NftPayloadBase.Transport, 2, 2, NftBatch.Reg1);
-            b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, Port(s.Port));
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg1);
-            uint mask = cidr.PrefixLength == 0 ? 0 : uint.MaxValue << (32 - cidr.PrefixLength);
-            b.Bitwise(NftBatch.Reg1, NetworkOrder(mask), NetworkOrder(0));
-            b.Cmp(NftCmpOp.NotEqual, NftBatch.Reg1, cidr.Network.GetAddressBytes());
+            b.BeginRule(Services);
+            SourceInCidr(b, cidr, NftCmpOp.NotEqual);
+            LoadAddressKey(b);
+            b.Lookup(ServiceIps, NftBatch.Reg32(KeyAddress), verdict: false);
             b.Verdict(NftBatch.Jump, MarkForMasquerade);
             b.EndRule();
         }
 
-        for (int i = 0; i < port.AffinitySets.Length; i++)
-        {
-            b.BeginRule(port.ServiceChain);
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg1);
-            b.Lookup(port.AffinitySets[i], NftBatch.Reg1, verdict: false);
-            b.Verdict(NftBatch.Goto, port.EndpointChains[i]);
-            b.EndRule();
-        }
-
-        string map = b.AnonymousVerdictMap(port.EndpointChains);
-        b.BeginRule(port.ServiceChain);
-        b.RandomNumber(NftBatch.Reg1, (uint)port.EndpointChains.Length);
-        b.Lookup(map, NftBatch.Reg1, verdict: true);
-        b.EndRule();
-    }
-
-    /// <summary>
-    /// One endpoint's chain: <c>ip saddr EP jump mark-for-masquerade</c> (hairpin), with affinity
-    /// <c>update @affinity-… { ip saddr }</c>, then <c>meta l4proto tcp dnat to EP:PORT</c>.
-    /// </summary>
-    public static void WriteEndpointChain(NftBatch b, NftServicePort port, int index)
-    {
-        var s = port.State;
-        var ep = s.Endpoints[index];
-        string chain = port.EndpointChains[index];
-        b.BeginRule(chain);
-        b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg1);
-        b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, Address(ep.Ip));
+        b.BeginRule(Services);
+        LoadAddressKey(b);
+        b.Lookup(ExternalIps, NftBatch.Reg32(KeyAddress), verdict: false);
         b.Verdict(NftBatch.Jump, MarkForMasquerade);
         b.EndRule();
-        if (!port.AffinitySets.IsEmpty)
-        {
-            b.BeginRule(chain);
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg1);
-            b.UpdateSet(port.AffinitySets[index], NftBatch.Reg1);
-            b.EndRule();
-        }
 
-        b.BeginRule(chain);
-        b.Meta(NftMetaKey.L4Protocol, NftBatch.Reg1);
-        b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, [ProtocolNumber(s.Protocol)]);
-        b.Immediate(NftBatch.Reg1, Address(ep.Ip));
-        b.Immediate(NftBatch.Reg2, Port(ep.Port));
-        b.Dnat(NftBatch.Reg1, NftBatch.Reg2);
-        b.EndRule();
-    }
-
-    /// <summary>The external (NodePort) chain: <c>jump mark-for-masquerade</c>, <c>goto service-…</c>.</summary>
-    public static void WriteExternalChain(NftBatch b, NftServicePort port)
-    {
-        JumpRule(b, port.ExternalChain, NftBatch.Jump, MarkForMasquerade);
-        JumpRule(b, port.ExternalChain, NftBatch.Goto, port.ServiceChain);
-    }
-
-    /// <summary>The port's element in service-ips (or no-endpoint-services): <c>CIP . tcp . P : goto …</c>.</summary>
-    public static void ClusterIpElement(NftBatch b, NftOperation operation, NftServicePort port)
-    {
-        var s = port.State;
-        Span<byte> key = stackalloc byte[12];
-        key.Clear();
-        Address(s.ClusterIp).CopyTo(key);
-        key[4] = ProtocolNumber(s.Protocol);
-        BinaryPrimitives.WriteUInt16BigEndian(key[8..], (ushort)s.Port);
-        b.Element(operation, s.HasEndpoints ? ServiceIps : NoEndpointServices, key, s.HasEndpoints ? port.ServiceChain : RejectChain);
-    }
-
-    /// <summary>The port's element in service-nodeports (or no-endpoint-nodeports): <c>tcp . NODEPORT : goto …</c>.</summary>
-    public static void NodePortElement(NftBatch b, NftOperation operation, NftServicePort port)
-    {
-        var s = port.State;
-        Span<byte> key = stackalloc byte[8];
-        key.Clear();
-        key[0] = ProtocolNumber(s.Protocol);
-        BinaryPrimitives.WriteUInt16BigEndian(key[4..], (ushort)s.NodePort);
-        b.Element(operation, s.HasEndpoints ? ServiceNodePorts : NoEndpointNodePorts, key, s.HasEndpoints ? port.ExternalChain : RejectChain);
-    }
-
-    /// <summary>
-    /// <c>ip daddr . meta l4proto . th dport vmap @ips</c> and, for NodePorts, <c>fib daddr type local ip daddr != 127.0.0.0/8
-    /// meta l4proto . th dport vmap @nodeports</c>.
-    /// </summary>
-    private static void DispatchRules(NftBatch b, string chain, string ips, string nodePorts)
-    {
-        b.BeginRule(chain);
-        b.Payload(NftPayloadBase.Network, 16, 4, NftBatch.Reg1);
-        b.Meta(NftMetaKey.L4Protocol, NftBatch.Reg32_01);
-        b.Payload(NftPayloadBase.Transport, 2, 2, NftBatch.Reg32_02);
-        b.Lookup(ips, NftBatch.Reg1, verdict: true);
+        b.BeginRule(Services);
+        LocalSource(b, NftCmpOp.Equal);
+        LoadAddressKey(b);
+        b.Lookup(ExternalLocalIps, NftBatch.Reg32(KeyAddress), verdict: false);
+        b.Verdict(NftBatch.Jump, MarkForMasquerade);
         b.EndRule();
 
-        b.BeginRule(chain);
+        JumpRule(b, Services, NftBatch.Jump, "service-ips-dnat");
+        JumpRule(b, Services, NftBatch.Jump, "external-ips-dnat");
+        WriteLocalPolicyJumps(b, Services, "external-local-ips-dnat", "external-local-ips-cluster-dnat");
+
+        // fib daddr type local ip daddr != 127.0.0.0/8 jump nodeports
+        b.BeginRule(Services);
         b.FibDestinationType(NftBatch.Reg1);
         b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, HostOrder(NftTypes.RouteLocal));
         b.Payload(NftPayloadBase.Network, 16, 1, NftBatch.Reg1);
         b.Cmp(NftCmpOp.NotEqual, NftBatch.Reg1, [127]);
-        b.Meta(NftMetaKey.L4Protocol, NftBatch.Reg1);
-        b.Payload(NftPayloadBase.Transport, 2, 2, NftBatch.Reg32_01);
-        b.Lookup(nodePorts, NftBatch.Reg1, verdict: true);
+        b.Verdict(NftBatch.Jump, NodePorts);
         b.EndRule();
+    }
+
+    /// <summary>nodeports: as services, for <c>meta l4proto . th dport</c> on the node's own addresses.</summary>
+    private void WriteNodePorts(NftBatch b)
+    {
+        b.BeginRule(NodePorts);
+        LoadNodePortKey(b);
+        b.Lookup(ServiceNodePorts, NftBatch.Reg32(KeyProtocol), verdict: false);
+        b.Verdict(NftBatch.Jump, MarkForMasquerade);
+        b.EndRule();
+
+        b.BeginRule(NodePorts);
+        LocalSource(b, NftCmpOp.Equal);
+        LoadNodePortKey(b);
+        b.Lookup(LocalNodePorts, NftBatch.Reg32(KeyProtocol), verdict: false);
+        b.Verdict(NftBatch.Jump, MarkForMasquerade);
+        b.EndRule();
+
+        JumpRule(b, NodePorts, NftBatch.Jump, "nodeports-dnat");
+        WriteLocalPolicyJumps(b, NodePorts, "local-nodeports-dnat", "local-nodeports-cluster-dnat");
+    }
+
+    /// <summary>
+    /// The Local external policy: clients from outside (not a pod, not the node) go to the node's own endpoints,
+    /// pods and the node itself are short-circuited to all endpoints, as kube-proxy does.
+    /// </summary>
+    private void WriteLocalPolicyJumps(NftBatch b, string chain, string local, string cluster)
+    {
+        if (_podCidr is { } cidr)
+        {
+            b.BeginRule(chain);
+            SourceInCidr(b, cidr, NftCmpOp.Equal);
+            b.Verdict(NftBatch.Goto, cluster);
+            b.EndRule();
+        }
+
+        b.BeginRule(chain);
+        LocalSource(b, NftCmpOp.Equal);
+        b.Verdict(NftBatch.Goto, cluster);
+        b.EndRule();
+        JumpRule(b, chain, NftBatch.Jump, local);
+    }
+
+    /// <summary>
+    /// services-check: <c>ip daddr . meta l4proto . th dport @no-endpoint-services reject</c>, <c>… @no-local-endpoint-services drop</c>;
+    /// external-check the same for external addresses and NodePorts; firewall-check: <c>… vmap @firewall-ips</c>.
+    /// </summary>
+    private static void WriteChecks(NftBatch b)
+    {
+        foreach (var (chain, set, reject) in (ReadOnlySpan<(string, string, bool)>)[
+            (ServicesCheck, NoEndpointServices, true), (ServicesCheck, NoLocalEndpointServices, false),
+            (ExternalCheck, NoEndpointExternals, true), (ExternalCheck, NoLocalEndpointExternals, false)])
+        {
+            b.BeginRule(chain);
+            LoadAddressKey(b);
+            b.Lookup(set, NftBatch.Reg32(KeyAddress), verdict: false);
+            Refuse(b, reject);
+            b.EndRule();
+        }
+
+        foreach (var (set, reject) in (ReadOnlySpan<(string, bool)>)[(NoEndpointNodePorts, true), (NoLocalEndpointNodePorts, false)])
+        {
+            b.BeginRule(ExternalCheck);
+            b.FibDestinationType(NftBatch.Reg1);
+            b.Cmp(NftCmpOp.Equal, NftBatch.Reg1, HostOrder(NftTypes.RouteLocal));
+            LoadNodePortKey(b);
+            b.Lookup(set, NftBatch.Reg32(KeyProtocol), verdict: false);
+            Refuse(b, reject);
+            b.EndRule();
+        }
+
+        b.BeginRule(FirewallCheck);
+        LoadAddressKey(b);
+        b.Lookup(FirewallIps, NftBatch.Reg32(KeyAddress), verdict: true);
+        b.EndRule();
+    }
+
+    private static void Refuse(NftBatch b, bool reject)
+    {
+        if (reject)
+        {
+            b.RejectPortUnreachable();
+        }
+        else
+        {
+            b.Verdict(NftBatch.Drop);
+        }
+    }
+
+    /// <summary>Looks the packet's key up in the selector's map, the entry's (group, class) landing in <see cref="Group"/> and <see cref="Class"/>, and checks the class.</summary>
+    private static void SelectEntry(NftBatch b, NftSelector selector, NftClass c)
+    {
+        if (selector.NodePort)
+        {
+            LoadNodePortKey(b);
+        }
+        else
+        {
+            LoadAddressKey(b);
+        }
+
+        // A Local policy entry holds (local group, local class, cluster group, cluster class): reading it two slots
+        // lower puts the cluster pair where the rest of the rule expects a pair.
+        int destination = selector.Shortcut ? Group - 2 : Group;
+        b.LookupData(selector.Map, NftBatch.Reg32(selector.NodePort ? KeyProtocol : KeyAddress), NftBatch.Reg32(destination));
+        b.Cmp(NftCmpOp.Equal, NftBatch.Reg32(Class), Words(c.Id));
+    }
+
+    /// <summary><c>ip daddr . meta l4proto . th dport</c> into slots 1..3.</summary>
+    private static void LoadAddressKey(NftBatch b)
+    {
+        b.Payload(NftPayloadBase.Network, 16, 4, NftBatch.Reg32(KeyAddress));
+        LoadNodePortKey(b);
+    }
+
+    /// <summary><c>meta l4proto . th dport</c> into slots 2..3.</summary>
+    private static void LoadNodePortKey(NftBatch b)
+    {
+        b.Meta(NftMetaKey.L4Protocol, NftBatch.Reg32(KeyProtocol));
+        b.Payload(NftPayloadBase.Transport, 2, 2, NftBatch.Reg32(KeyPort));
+    }
+
+    /// <summary><c>ip saddr [!=] CIDR</c>.</summary>
+    private static void SourceInCidr(NftBatch b, Ipv4Cidr cidr, NftCmpOp op)
+    {
+        b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg1);
+        b.Bitwise(NftBatch.Reg1, NetworkOrder(Mask(cidr)), NetworkOrder(0));
+        b.Cmp(op, NftBatch.Reg1, cidr.Network.GetAddressBytes());
+    }
+
+    /// <summary><c>fib saddr type [!=] local</c>.</summary>
+    private static void LocalSource(NftBatch b, NftCmpOp op)
+    {
+        b.FibSourceType(NftBatch.Reg1);
+        b.Cmp(op, NftBatch.Reg1, HostOrder(NftTypes.RouteLocal));
     }
 
     /// <summary><c>ct state new jump TARGET</c>.</summary>
@@ -231,7 +476,7 @@ internal sealed class NftablesLayout(string? clusterCidr)
         b.EndRule();
     }
 
-    private static void JumpRule(NftBatch b, string chain, int code, string target)
+    private static void JumpRule(NftBatch b, string chain, int code, string? target)
     {
         b.BeginRule(chain);
         b.Verdict(code, target);
@@ -246,6 +491,8 @@ internal sealed class NftablesLayout(string? clusterCidr)
         b.MetaSet(NftMetaKey.Mark, NftBatch.Reg1);
     }
 
+    private static uint Mask(Ipv4Cidr cidr) => cidr.PrefixLength == 0 ? 0 : uint.MaxValue << (32 - cidr.PrefixLength);
+
     private static byte ProtocolNumber(string protocol) => protocol switch
     {
         "tcp" => 6,
@@ -255,8 +502,6 @@ internal sealed class NftablesLayout(string? clusterCidr)
     };
 
     private static byte[] Address(string ip) => IPAddress.Parse(ip).GetAddressBytes();
-
-    private static byte[] Port(int port) => [(byte)(port >> 8), (byte)port];
 
     // Packet fields are compared in network order; meta, ct and fib values sit in registers in host order.
     private static byte[] NetworkOrder(uint value) => [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
