@@ -15,8 +15,7 @@ internal sealed class NftServicePort
     /// <param name="state">The desired state.</param>
     /// <param name="clusterGroup">The group number of <see cref="ServicePortState.Endpoints"/>, 0 when the port has none.</param>
     /// <param name="localGroup">The group number of <see cref="ServicePortState.LocalEndpoints"/>, 0 when no Local policy uses them.</param>
-    /// <param name="classOf">The class of a group: its endpoint count and affinity timeout.</param>
-    public NftServicePort(ServicePortState state, uint clusterGroup, uint localGroup, Func<int, int, NftClass> classOf)
+    public NftServicePort(ServicePortState state, uint clusterGroup, uint localGroup)
     {
         State = state;
         ClusterGroup = clusterGroup;
@@ -31,7 +30,9 @@ internal sealed class NftServicePort
         if (s.HasInternalEndpoints)
         {
             var (group, c) = s.InternalPolicyLocal ? (localGroup, localClass!) : (clusterGroup, clusterClass!);
-            Entry(L.ServiceIps, L.AddressKey(s.ClusterIp, s.Protocol, s.Port), L.Words(group, c.Id), (L.Selectors[0], c));
+            byte[] key = L.AddressKey(s.ClusterIp, s.Protocol, s.Port);
+            elements.Add(new(L.ClusterIps, key));
+            Entry(L.Selectors[0], c, key, group);
         }
         else
         {
@@ -43,12 +44,12 @@ internal sealed class NftServicePort
         {
             foreach (string ip in externalAddresses)
             {
-                External(L.ExternalIps, L.ExternalLocalIps, L.AddressKey(ip, s.Protocol, s.Port), 1);
+                External(L.AddressKey(ip, s.Protocol, s.Port), 1);
             }
 
             if (s.NodePort != 0)
             {
-                External(L.ServiceNodePorts, L.LocalNodePorts, L.NodePortKey(s.Protocol, s.NodePort), 4);
+                External(L.NodePortKey(s.Protocol, s.NodePort), 3);
             }
         }
 
@@ -93,31 +94,25 @@ internal sealed class NftServicePort
                 hairpin.Add(endpoints[i].Ip);
             }
 
-            return classOf(endpoints.Length, s.AffinitySeconds);
+            return new NftClass(endpoints.Length, s.AffinitySeconds);
         }
 
-        void Entry(string map, byte[] key, byte[] data, params ReadOnlySpan<(NftSelector, NftClass)> uses)
+        void Entry(NftSelector selector, NftClass c, byte[] key, uint group)
         {
-            elements.Add(new(map, key, data));
-            selections.AddRange(uses);
+            elements.Add(new(selector.MapOf(c), key, L.Words(group)));
+            selections.Add((selector, c));
         }
 
-        // Cluster policy: all endpoints for everyone. Local policy: the node's own for clients from outside
-        // (none: class 0, which no rule matches, so the filter drops them), all for pods and the node itself.
-        void External(string clusterMap, string localMap, byte[] key, int selector)
+        // Cluster policy: all endpoints for everyone. Local policy: the node's own for clients from outside (none:
+        // the filter drops them), all endpoints for pods and the node itself.
+        void External(byte[] key, int selector)
         {
-            if (!s.ExternalPolicyLocal)
+            var (cluster, local) = (L.Selectors[selector], L.Selectors[selector + 1]);
+            elements.Add(new(s.ExternalPolicyLocal ? local.Map : cluster.Map, key));
+            Entry(cluster, clusterClass!, key, clusterGroup);
+            if (s.ExternalPolicyLocal && localClass is not null)
             {
-                Entry(clusterMap, key, L.Words(clusterGroup, clusterClass!.Id), (L.Selectors[selector], clusterClass));
-            }
-            else if (localClass is null)
-            {
-                Entry(localMap, key, L.Words(0, 0, clusterGroup, clusterClass!.Id), (L.Selectors[selector + 2], clusterClass));
-            }
-            else
-            {
-                Entry(localMap, key, L.Words(localGroup, localClass.Id, clusterGroup, clusterClass!.Id),
-                    (L.Selectors[selector + 1], localClass), (L.Selectors[selector + 2], clusterClass));
+                Entry(local, localClass, key, localGroup);
             }
         }
     }

@@ -7,13 +7,14 @@ namespace Switchboard.Proxy.Nftables;
 /// <summary>
 /// The nf_tables expressions of our table <c>ip kube-proxy</c>. It keeps kube-proxy's entry points (hooks, the
 /// masquerade mark, REJECT and DROP for missing endpoints, the firewall chains) but picks endpoints with data maps
-/// instead of kube-proxy's per-service and per-endpoint chains: a service port's address is an element of a map
-/// whose data is its endpoint group and class, and <c>numgen random mod K</c> indexes the <c>endpoints</c> map from
-/// (group, index) to address and port. Why: on this kernel every new rule holding a jump or a NAT makes the commit
-/// re-validate each chain reachable from the hooks (nft_table_validate), about 100 ms at 10,000 services, while
-/// elements without verdicts are committed without it. So a change of endpoints, of their number, of a service's
-/// addresses is elements only; rules are added only for a class (endpoint count, affinity timeout) not seen before.
-/// What nft would print is in each method's summary.
+/// instead of kube-proxy's per-service and per-endpoint chains: a service port's address is an element of the map of
+/// its class (endpoint count K, affinity timeout), whose data is its endpoint group, and one rule per class does
+/// <c>dnat to ADDR . PROTO . PORT map @cluster-ips-K . numgen random mod K map @endpoints</c>. Why: on this kernel
+/// every new rule holding a jump or a NAT makes the commit re-validate each chain reachable from the hooks
+/// (nft_table_validate), about 100 ms at 10,000 services with kube-proxy's chains, while elements are committed
+/// without it. So a change of endpoints, of their number, of a service's addresses is elements only; rules are
+/// added only for a class not seen before, and validating them walks a table without per-service chains.
+/// What nft prints is in each method's summary.
 /// </summary>
 internal sealed class NftablesLayout(string? clusterCidr)
 {
@@ -27,7 +28,7 @@ internal sealed class NftablesLayout(string? clusterCidr)
     public const string MarkForMasquerade = "mark-for-masquerade";
     public const string Masquerading = "masquerading";
 
-    public const string ServiceIps = "service-ips";
+    public const string ClusterIps = "cluster-ips";
     public const string ExternalIps = "external-ips";
     public const string ExternalLocalIps = "external-local-ips";
     public const string ServiceNodePorts = "service-nodeports";
@@ -44,10 +45,6 @@ internal sealed class NftablesLayout(string? clusterCidr)
     public const string NoEndpointNodePorts = "no-endpoint-nodeports";
     public const string NoLocalEndpointNodePorts = "no-local-endpoint-nodeports";
 
-    /// <summary>Entry maps of the Local external policy hold both groups: local group, local class, cluster group, cluster class.</summary>
-    public const int LocalEntryLength = 16;
-    public const int EntryLength = 8;
-
     private const uint MasqueradeMark = 0x4000;
     private const uint HookPrerouting = 0;
     private const uint HookInput = 1;
@@ -58,12 +55,13 @@ internal sealed class NftablesLayout(string? clusterCidr)
     private const int PrioritySrcNat = 100;
     private const int MaxAffinityEntries = 65535;
 
-    // Register slots (NFT_REG32_xx) of the selection rules: the key, then the entry's group and class, then the endpoint.
+    // Register slots (NFT_REG32_xx) of the selection rules: the key, then the entry's group and the endpoint index,
+    // then the endpoint; an affinity lookup puts the client's address just before the group.
     private const int KeyAddress = 1;
     private const int KeyProtocol = 2;
     private const int KeyPort = 3;
     private const int Group = 4;
-    private const int Class = 5;
+    private const int Index = 5;
     private const int Endpoint = 6;
 
     private static readonly uint GroupIndex = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark);
@@ -71,16 +69,14 @@ internal sealed class NftablesLayout(string? clusterCidr)
 
     private readonly Ipv4Cidr? _podCidr = clusterCidr is null ? null : Ipv4Cidr.Parse(clusterCidr);
 
-    /// <summary>The chains that pick an endpoint, one per entry map and way in; each gets rules per class.</summary>
+    /// <summary>The chains that pick an endpoint, one per kind of entry; each gets rules per class.</summary>
     public static IReadOnlyList<NftSelector> Selectors { get; } =
     [
-        new("service-ips-dnat", ServiceIps, NodePort: false, Shortcut: false),
-        new("external-ips-dnat", ExternalIps, NodePort: false, Shortcut: false),
-        new("external-local-ips-dnat", ExternalLocalIps, NodePort: false, Shortcut: false),
-        new("external-local-ips-cluster-dnat", ExternalLocalIps, NodePort: false, Shortcut: true),
-        new("nodeports-dnat", ServiceNodePorts, NodePort: true, Shortcut: false),
-        new("local-nodeports-dnat", LocalNodePorts, NodePort: true, Shortcut: false),
-        new("local-nodeports-cluster-dnat", LocalNodePorts, NodePort: true, Shortcut: true),
+        new("cluster-ips-dnat", ClusterIps, NodePort: false),
+        new("external-ips-dnat", ExternalIps, NodePort: false),
+        new("external-local-ips-dnat", ExternalLocalIps, NodePort: false),
+        new("nodeports-dnat", ServiceNodePorts, NodePort: true),
+        new("local-nodeports-dnat", LocalNodePorts, NodePort: true),
     ];
 
     /// <summary>Replaces the whole table with the chains, maps and rules that do not depend on services.</summary>
@@ -109,13 +105,12 @@ internal sealed class NftablesLayout(string? clusterCidr)
             b.AddChain(selector.Chain);
         }
 
-        uint entry = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark);
-        uint localEntry = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark, NftTypes.Mark, NftTypes.Mark);
-        b.AddDataMap(ServiceIps, NftTypes.AddressProtocolPort, 12, entry, EntryLength);
-        b.AddDataMap(ExternalIps, NftTypes.AddressProtocolPort, 12, entry, EntryLength);
-        b.AddDataMap(ExternalLocalIps, NftTypes.AddressProtocolPort, 12, localEntry, LocalEntryLength);
-        b.AddDataMap(ServiceNodePorts, NftTypes.ProtocolPort, 8, entry, EntryLength);
-        b.AddDataMap(LocalNodePorts, NftTypes.ProtocolPort, 8, localEntry, LocalEntryLength);
+        // Which addresses are whose, for the masquerade marks; the class maps carry the groups.
+        b.AddSet(ClusterIps, NftTypes.AddressProtocolPort, 12);
+        b.AddSet(ExternalIps, NftTypes.AddressProtocolPort, 12);
+        b.AddSet(ExternalLocalIps, NftTypes.AddressProtocolPort, 12);
+        b.AddSet(ServiceNodePorts, NftTypes.ProtocolPort, 8);
+        b.AddSet(LocalNodePorts, NftTypes.ProtocolPort, 8);
         b.AddDataMap(Endpoints, GroupIndex, 8, AddressPort, 8);
         b.AddSet(Hairpin, NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Ipv4Address), 8);
         b.AddDataMap(Affinity, NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Mark), 8, AddressPort, 8, dynamic: true, size: MaxAffinityEntries);
@@ -178,33 +173,36 @@ internal sealed class NftablesLayout(string? clusterCidr)
     }
 
     /// <summary>
-    /// The rules of <paramref name="selector"/>'s chain for one class: <c>KEY map @MAP</c> gives (group, class);
-    /// for this class <c>dnat to GROUP . numgen random mod K map @endpoints</c>, with ClientIP affinity first
-    /// <c>add @affinity { ip saddr . GROUP : ENDPOINT } timeout T</c>. With affinity a second rule, put first in the
-    /// chain, sends a client found in @affinity back to its endpoint while that is still one of the group's.
+    /// The map of one class in <paramref name="selector"/>'s chain and its rules:
+    /// <c>dnat ip to ip daddr . meta l4proto . th dport map @MAP-K . numgen random mod K map @endpoints</c>, with
+    /// ClientIP affinity first <c>add @affinity { ip saddr . GROUP timeout T : ENDPOINT }</c>. With affinity a rule
+    /// put first in the chain sends a client found in @affinity back to its endpoint while that is still one of the
+    /// group's (@affinity-endpoints), refreshing the entry.
     /// </summary>
-    public static void WriteClassRules(NftBatch b, NftSelector selector, NftClass c)
+    public static void WriteClass(NftBatch b, NftSelector selector, NftClass c)
     {
+        string map = selector.MapOf(c);
+        b.AddDataMap(map, selector.NodePort ? NftTypes.ProtocolPort : NftTypes.AddressProtocolPort, selector.NodePort ? 8u : 12u, NftTypes.Mark, 4);
         if (c.AffinitySeconds > 0)
         {
             b.BeginRule(selector.Chain, append: false);
-            SelectEntry(b, selector, c);
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(KeyPort));
-            b.LookupData(Affinity, NftBatch.Reg32(KeyPort), NftBatch.Reg32(Class));
+            LookupGroup(b, selector, map);
+            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(Group - 1));
+            b.LookupData(Affinity, NftBatch.Reg32(Group - 1), NftBatch.Reg32(Index));
             b.Lookup(AffinityEndpoints, NftBatch.Reg32(Group), verdict: false);
-            b.Dynset(Affinity, update: true, NftBatch.Reg32(KeyPort), NftBatch.Reg32(Class), c.AffinitySeconds);
-            b.Dnat(NftBatch.Reg32(Class), NftBatch.Reg32(Class + 1));
+            b.Dynset(Affinity, update: true, NftBatch.Reg32(Group - 1), NftBatch.Reg32(Index), c.AffinitySeconds);
+            b.Dnat(NftBatch.Reg32(Index), NftBatch.Reg32(Index + 1));
             b.EndRule();
         }
 
         b.BeginRule(selector.Chain);
-        SelectEntry(b, selector, c);
-        b.RandomNumber(NftBatch.Reg32(Class), (uint)c.Endpoints);
+        LookupGroup(b, selector, map);
+        b.RandomNumber(NftBatch.Reg32(Index), (uint)c.Endpoints);
         b.LookupData(Endpoints, NftBatch.Reg32(Group), NftBatch.Reg32(Endpoint));
         if (c.AffinitySeconds > 0)
         {
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(KeyPort));
-            b.Dynset(Affinity, update: false, NftBatch.Reg32(KeyPort), NftBatch.Reg32(Endpoint), c.AffinitySeconds);
+            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(Group - 1));
+            b.Dynset(Affinity, update: false, NftBatch.Reg32(Group - 1), NftBatch.Reg32(Endpoint), c.AffinitySeconds);
         }
 
         b.Dnat(NftBatch.Reg32(Endpoint), NftBatch.Reg32(Endpoint + 1));
@@ -287,9 +285,10 @@ internal sealed class NftablesLayout(string? clusterCidr)
 
     /// <summary>
     /// services: marks what kube-proxy masquerades, then picks the endpoint:
-    /// <c>ip saddr != CIDR ip daddr . meta l4proto . th dport @service-ips jump mark-for-masquerade</c> (off-cluster
+    /// <c>ip saddr != CIDR ip daddr . meta l4proto . th dport @cluster-ips jump mark-for-masquerade</c> (off-cluster
     /// clients of a cluster IP), external addresses of the Cluster policy always, of the Local policy when the node
-    /// itself is the client; then the selection chains, the Local policy's own endpoints only for clients from outside.
+    /// itself is the client; then the selection chains. The Local policy's own endpoints serve clients from outside
+    /// (none: <c>return</c>, so the filter drops them); pods and the node itself are short-circuited to all endpoints.
     /// </summary>
     private void WriteServices(NftBatch b)
     {
@@ -298,27 +297,14 @@ internal sealed class NftablesLayout(string? clusterCidr)
             b.BeginRule(Services);
             SourceInCidr(b, cidr, NftCmpOp.NotEqual);
             LoadAddressKey(b);
-            b.Lookup(ServiceIps, NftBatch.Reg32(KeyAddress), verdict: false);
+            b.Lookup(ClusterIps, NftBatch.Reg32(KeyAddress), verdict: false);
             b.Verdict(NftBatch.Jump, MarkForMasquerade);
             b.EndRule();
         }
 
-        b.BeginRule(Services);
-        LoadAddressKey(b);
-        b.Lookup(ExternalIps, NftBatch.Reg32(KeyAddress), verdict: false);
-        b.Verdict(NftBatch.Jump, MarkForMasquerade);
-        b.EndRule();
-
-        b.BeginRule(Services);
-        LocalSource(b, NftCmpOp.Equal);
-        LoadAddressKey(b);
-        b.Lookup(ExternalLocalIps, NftBatch.Reg32(KeyAddress), verdict: false);
-        b.Verdict(NftBatch.Jump, MarkForMasquerade);
-        b.EndRule();
-
-        JumpRule(b, Services, NftBatch.Jump, "service-ips-dnat");
-        JumpRule(b, Services, NftBatch.Jump, "external-ips-dnat");
-        WriteLocalPolicyJumps(b, Services, "external-local-ips-dnat", "external-local-ips-cluster-dnat");
+        WriteMarks(b, Services, ExternalIps, ExternalLocalIps, NoLocalEndpointExternals, nodePort: false);
+        JumpRule(b, Services, NftBatch.Jump, "cluster-ips-dnat");
+        WriteExternalJumps(b, Services, "external-local-ips-dnat", "external-ips-dnat");
 
         // fib daddr type local ip daddr != 127.0.0.0/8 jump nodeports
         b.BeginRule(Services);
@@ -330,45 +316,70 @@ internal sealed class NftablesLayout(string? clusterCidr)
         b.EndRule();
     }
 
-    /// <summary>nodeports: as services, for <c>meta l4proto . th dport</c> on the node's own addresses.</summary>
+    /// <summary>nodeports: as services' external part, for <c>meta l4proto . th dport</c> on the node's own addresses.</summary>
     private void WriteNodePorts(NftBatch b)
     {
-        b.BeginRule(NodePorts);
-        LoadNodePortKey(b);
-        b.Lookup(ServiceNodePorts, NftBatch.Reg32(KeyProtocol), verdict: false);
-        b.Verdict(NftBatch.Jump, MarkForMasquerade);
-        b.EndRule();
-
-        b.BeginRule(NodePorts);
-        LocalSource(b, NftCmpOp.Equal);
-        LoadNodePortKey(b);
-        b.Lookup(LocalNodePorts, NftBatch.Reg32(KeyProtocol), verdict: false);
-        b.Verdict(NftBatch.Jump, MarkForMasquerade);
-        b.EndRule();
-
-        JumpRule(b, NodePorts, NftBatch.Jump, "nodeports-dnat");
-        WriteLocalPolicyJumps(b, NodePorts, "local-nodeports-dnat", "local-nodeports-cluster-dnat");
+        WriteMarks(b, NodePorts, ServiceNodePorts, LocalNodePorts, NoLocalEndpointNodePorts, nodePort: true);
+        WriteExternalJumps(b, NodePorts, "local-nodeports-dnat", "nodeports-dnat");
     }
 
     /// <summary>
-    /// The Local external policy: clients from outside (not a pod, not the node) go to the node's own endpoints,
-    /// pods and the node itself are short-circuited to all endpoints, as kube-proxy does.
+    /// <c>KEY @CLUSTER jump mark-for-masquerade</c>; <c>fib saddr type local KEY @LOCAL jump mark-for-masquerade</c>;
+    /// <c>ip saddr != CIDR fib saddr type != local KEY @NO-LOCAL return</c>.
     /// </summary>
-    private void WriteLocalPolicyJumps(NftBatch b, string chain, string local, string cluster)
+    private void WriteMarks(NftBatch b, string chain, string cluster, string local, string noLocal, bool nodePort)
     {
-        if (_podCidr is { } cidr)
-        {
-            b.BeginRule(chain);
-            SourceInCidr(b, cidr, NftCmpOp.Equal);
-            b.Verdict(NftBatch.Goto, cluster);
-            b.EndRule();
-        }
+        b.BeginRule(chain);
+        LookupKey(b, cluster, nodePort);
+        b.Verdict(NftBatch.Jump, MarkForMasquerade);
+        b.EndRule();
 
         b.BeginRule(chain);
         LocalSource(b, NftCmpOp.Equal);
-        b.Verdict(NftBatch.Goto, cluster);
+        LookupKey(b, local, nodePort);
+        b.Verdict(NftBatch.Jump, MarkForMasquerade);
         b.EndRule();
-        JumpRule(b, chain, NftBatch.Jump, local);
+
+        b.BeginRule(chain);
+        FromOutside(b);
+        LookupKey(b, noLocal, nodePort);
+        b.Verdict(NftBatch.Return);
+        b.EndRule();
+    }
+
+    /// <summary><c>ip saddr != CIDR fib saddr type != local jump LOCAL</c>, then <c>jump CLUSTER</c>.</summary>
+    private void WriteExternalJumps(NftBatch b, string chain, string local, string cluster)
+    {
+        b.BeginRule(chain);
+        FromOutside(b);
+        b.Verdict(NftBatch.Jump, local);
+        b.EndRule();
+        JumpRule(b, chain, NftBatch.Jump, cluster);
+    }
+
+    /// <summary>Neither a pod (when the pod CIDR is known) nor the node itself.</summary>
+    private void FromOutside(NftBatch b)
+    {
+        if (_podCidr is { } cidr)
+        {
+            SourceInCidr(b, cidr, NftCmpOp.NotEqual);
+        }
+
+        LocalSource(b, NftCmpOp.NotEqual);
+    }
+
+    private static void LookupKey(NftBatch b, string set, bool nodePort)
+    {
+        if (nodePort)
+        {
+            LoadNodePortKey(b);
+            b.Lookup(set, NftBatch.Reg32(KeyProtocol), verdict: false);
+        }
+        else
+        {
+            LoadAddressKey(b);
+            b.Lookup(set, NftBatch.Reg32(KeyAddress), verdict: false);
+        }
     }
 
     /// <summary>
@@ -417,8 +428,8 @@ internal sealed class NftablesLayout(string? clusterCidr)
         }
     }
 
-    /// <summary>Looks the packet's key up in the selector's map, the entry's (group, class) landing in <see cref="Group"/> and <see cref="Class"/>, and checks the class.</summary>
-    private static void SelectEntry(NftBatch b, NftSelector selector, NftClass c)
+    /// <summary>Looks the packet's key up in a class map: the entry's group lands in <see cref="Group"/>, or the rule stops.</summary>
+    private static void LookupGroup(NftBatch b, NftSelector selector, string map)
     {
         if (selector.NodePort)
         {
@@ -429,11 +440,7 @@ internal sealed class NftablesLayout(string? clusterCidr)
             LoadAddressKey(b);
         }
 
-        // A Local policy entry holds (local group, local class, cluster group, cluster class): reading it two slots
-        // lower puts the cluster pair where the rest of the rule expects a pair.
-        int destination = selector.Shortcut ? Group - 2 : Group;
-        b.LookupData(selector.Map, NftBatch.Reg32(selector.NodePort ? KeyProtocol : KeyAddress), NftBatch.Reg32(destination));
-        b.Cmp(NftCmpOp.Equal, NftBatch.Reg32(Class), Words(c.Id));
+        b.LookupData(map, NftBatch.Reg32(selector.NodePort ? KeyProtocol : KeyAddress), NftBatch.Reg32(Group));
     }
 
     /// <summary><c>ip daddr . meta l4proto . th dport</c> into slots 1..3.</summary>

@@ -18,8 +18,7 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
     private readonly List<(NftServicePort? Old, NftServicePort? New)> _changes = [];
 
     // Bookkeeping of the kernel's state beyond the ports; a failed transaction forces a full sync, which resets it.
-    private readonly Dictionary<(int Endpoints, int AffinitySeconds), NftClass> _classes = [];
-    private readonly HashSet<(string Chain, uint Class)> _classRules = [];
+    private readonly HashSet<(NftSelector Selector, NftClass Class)> _classes = [];
     private readonly Dictionary<uint, string> _groups = [];
     private readonly Dictionary<string, int> _hairpin = new(StringComparer.Ordinal);
     private uint _sequence = 1;
@@ -41,7 +40,6 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
         if (full)
         {
             _classes.Clear();
-            _classRules.Clear();
             _groups.Clear();
             _hairpin.Clear();
         }
@@ -84,7 +82,7 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
             var (cluster, local) = NftServicePort.GroupsOf(s);
             uint clusterGroup = !cluster ? 0 : old?.ClusterGroup is > 0 and var c ? c : Allocate(s, "cluster");
             uint localGroup = !local ? 0 : old?.LocalGroup is > 0 and var l ? l : Allocate(s, "local");
-            _changes.Add((old, new NftServicePort(s, clusterGroup, localGroup, ClassOf)));
+            _changes.Add((old, new NftServicePort(s, clusterGroup, localGroup)));
         }
 
         // Sequence numbers keep growing, so a late reply can never be mistaken for one of this batch.
@@ -131,21 +129,6 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
     public void Dispose() => Batch.Dispose();
 
     /// <summary>
-    /// The class of a group of <paramref name="endpoints"/> with <paramref name="affinitySeconds"/>, numbered from 1
-    /// in order of first use (0 is the "no endpoints here" of a Local policy entry).
-    /// </summary>
-    private NftClass ClassOf(int endpoints, int affinitySeconds)
-    {
-        if (!_classes.TryGetValue((endpoints, affinitySeconds), out var c))
-        {
-            c = new NftClass((uint)_classes.Count + 1, endpoints, affinitySeconds);
-            _classes.Add((endpoints, affinitySeconds), c);
-        }
-
-        return c;
-    }
-
-    /// <summary>
     /// A group number for one role of a port, taken from a hash of its name so that the same services get the same
     /// numbers whatever the order of syncs; the next free number when that one is taken.
     /// </summary>
@@ -172,7 +155,8 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
     }
 
     // Deletions first (an element whose value changes is deleted and added again, and a chain goes only once no
-    // element leads to it), then new chains and rules, then new elements, grouped by set to share messages.
+    // element leads to it), then new chains, class maps and rules, then new elements, grouped by set to share
+    // messages. Class maps and rules stay when their last service goes: few, and the next sync may need them again.
     private void WriteChanges()
     {
         var b = Batch;
@@ -221,9 +205,9 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
 
             foreach (var (selector, c) in current?.Selections ?? [])
             {
-                if (_classRules.Add((selector.Chain, c.Id)))
+                if (_classes.Add((selector, c)))
                 {
-                    NftablesLayout.WriteClassRules(b, selector, c);
+                    NftablesLayout.WriteClass(b, selector, c);
                 }
             }
         }
