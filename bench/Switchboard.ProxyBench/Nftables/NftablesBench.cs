@@ -70,7 +70,7 @@ internal static class NftablesBench
                 int theirs = mine + 1;
                 var before = proxier.Programmed(desired[theirs].ServiceChain)!;
                 var replaced = Replaced(theirs, desired[theirs], 204);
-                var after = new NftServicePort(replaced, before.ClusterGroup, 0);
+                var after = new NftServicePort(replaced);
                 await File.WriteAllTextAsync(file, StockTransaction(before, after));
                 watch.Restart();
                 await RunAsync("nsenter", [$"--net=/run/netns/{options.Node}", "nft", "-f", file]);
@@ -197,9 +197,9 @@ internal static class NftablesBench
 
         return t.ToString();
 
-        // A one-service endpoint change touches only the endpoints map: (group . index) : address . port.
+        // A one-service endpoint change touches only the endpoints map: address . proto . port . index : address . port.
         static string Key(NftElement e) => e.Set is NftablesLayout.Endpoints
-            ? $"0x{BitConverter.ToUInt32(e.Key, 0):x8} . 0x{BitConverter.ToUInt32(e.Key, 4):x8}"
+            ? $"{new IPAddress(e.Key.AsSpan(0, 4))} . tcp . {(e.Key[8] << 8) | e.Key[9]} . 0x{BitConverter.ToUInt32(e.Key, 12):x8}"
             : throw new InvalidOperationException($"the bench's change touched {e.Set}");
 
         static string EndpointText(byte[] data) => $"{new IPAddress(data.AsSpan(0, 4))} . {(data[4] << 8) | data[5]}";

@@ -166,6 +166,9 @@ internal sealed class NftBatch(string table) : IDisposable
     public void AddDataMap(string name, uint keyType, uint keyLength, uint dataType, uint dataLength, bool dynamic = false, uint size = 0) =>
         WriteSet(name, SetMap | (dynamic ? SetTimeout | SetEval : 0), keyType, keyLength, dataType, dataLength, size);
 
+    /// <summary>Deletes every element of <paramref name="name"/> (DELSETELEM without elements).</summary>
+    public void FlushSet(string name) => Simple(NftOperation.DelSetElem, 0, name, (w, n) => { w.String(1, table); w.String(2, n); });
+
     public void DeleteSet(string name) => Simple(NftOperation.DelSet, 0, name, (w, n) => { w.String(1, table); w.String(2, n); });
 
     /// <summary>Adds (or deletes) <paramref name="key"/> → goto <paramref name="chain"/> in map <paramref name="set"/>; consecutive calls share messages.</summary>
@@ -298,9 +301,9 @@ internal sealed class NftBatch(string table) : IDisposable
         EndExpression();
     }
 
-    /// <summary><c>numgen random mod <paramref name="modulus"/></c> into the register.</summary>
-    public void RandomNumber(uint register, uint modulus) =>
-        Expression("numgen", (register, modulus), static (w, e) => { w.U32(1, e.register); w.U32(2, e.modulus); w.U32(3, 1); });
+    /// <summary><c>numgen random mod <paramref name="modulus"/> offset <paramref name="offset"/></c> into the register.</summary>
+    public void RandomNumber(uint register, uint modulus, uint offset) =>
+        Expression("numgen", (register, modulus, offset), static (w, e) => { w.U32(1, e.register); w.U32(2, e.modulus); w.U32(3, 1); w.U32(4, e.offset); });
 
     /// <summary>DNAT to the address in <paramref name="addressRegister"/> and the port in <paramref name="portRegister"/>.</summary>
     public void Dnat(uint addressRegister, uint portRegister) =>
@@ -321,6 +324,12 @@ internal sealed class NftBatch(string table) : IDisposable
     public void RejectPortUnreachable() => Expression("reject", 0, static (w, _) => { w.U32(1, 0); w.U8(2, 3); });
 
     public void CtState(uint register) => Expression("ct", register, static (w, r) => { w.U32(1, r); w.U32(2, 0); });
+
+    /// <summary><c>ct mark</c> into the register.</summary>
+    public void CtMark(uint register) => Expression("ct", register, static (w, r) => { w.U32(1, r); w.U32(2, 3); });
+
+    /// <summary><c>ct mark set</c> the register.</summary>
+    public void CtMarkSet(uint register) => Expression("ct", register, static (w, r) => { w.U32(2, 3); w.U32(4, r); });
 
     /// <summary><c>fib daddr type</c> into the register.</summary>
     public void FibDestinationType(uint register) => Expression("fib", register, static (w, r) => { w.U32(1, r); w.U32(2, 3); w.U32(3, 2); });

@@ -34,9 +34,10 @@ internal sealed class NftablesLayout(string? clusterCidr)
     public const string ServiceNodePorts = "service-nodeports";
     public const string LocalNodePorts = "local-nodeports";
     public const string Endpoints = "endpoints";
+    public const string LocalEndpoints = "local-endpoints";
+    public const string NodePortEndpoints = "nodeport-endpoints";
+    public const string LocalNodePortEndpoints = "local-nodeport-endpoints";
     public const string Hairpin = "hairpin";
-    public const string Affinity = "affinity";
-    public const string AffinityEndpoints = "affinity-endpoints";
     public const string FirewallIps = "firewall-ips";
     public const string NoEndpointServices = "no-endpoint-services";
     public const string NoLocalEndpointServices = "no-local-endpoint-services";
@@ -55,16 +56,16 @@ internal sealed class NftablesLayout(string? clusterCidr)
     private const int PrioritySrcNat = 100;
     private const int MaxAffinityEntries = 65535;
 
-    // Register slots (NFT_REG32_xx) of the selection rules: the key, then the entry's group and the endpoint index,
-    // then the endpoint; an affinity lookup puts the client's address just before the group.
+    // Register slots (NFT_REG32_xx) of the selection rules: the client's address (affinity), the key, the endpoint
+    // index numgen draws, then the endpoint the map gives. Every key is made of packet fields and numgen only, so
+    // nft can print every rule.
+    private const int Client = 0;
     private const int KeyAddress = 1;
     private const int KeyProtocol = 2;
     private const int KeyPort = 3;
-    private const int Group = 4;
-    private const int Index = 5;
-    private const int Endpoint = 6;
+    private const int Index = 4;
+    private const int Endpoint = 5;
 
-    private static readonly uint GroupIndex = NftTypes.Concat(NftTypes.Mark, NftTypes.Mark);
     private static readonly uint AddressPort = NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.InetService);
 
     private readonly Ipv4Cidr? _podCidr = clusterCidr is null ? null : Ipv4Cidr.Parse(clusterCidr);
@@ -72,11 +73,11 @@ internal sealed class NftablesLayout(string? clusterCidr)
     /// <summary>The chains that pick an endpoint, one per kind of entry; each gets rules per class.</summary>
     public static IReadOnlyList<NftSelector> Selectors { get; } =
     [
-        new("cluster-ips-dnat", ClusterIps, NodePort: false),
-        new("external-ips-dnat", ExternalIps, NodePort: false),
-        new("external-local-ips-dnat", ExternalLocalIps, NodePort: false),
-        new("nodeports-dnat", ServiceNodePorts, NodePort: true),
-        new("local-nodeports-dnat", LocalNodePorts, NodePort: true),
+        new("cluster-ips-dnat", ClusterIps, Endpoints, NodePort: false),
+        new("external-ips-dnat", ExternalIps, Endpoints, NodePort: false),
+        new("external-local-ips-dnat", ExternalLocalIps, LocalEndpoints, NodePort: false),
+        new("nodeports-dnat", ServiceNodePorts, NodePortEndpoints, NodePort: true),
+        new("local-nodeports-dnat", LocalNodePorts, LocalNodePortEndpoints, NodePort: true),
     ];
 
     /// <summary>Replaces the whole table with the chains, maps and rules that do not depend on services.</summary>
@@ -111,10 +112,14 @@ internal sealed class NftablesLayout(string? clusterCidr)
         b.AddSet(ExternalLocalIps, NftTypes.AddressProtocolPort, 12);
         b.AddSet(ServiceNodePorts, NftTypes.ProtocolPort, 8);
         b.AddSet(LocalNodePorts, NftTypes.ProtocolPort, 8);
-        b.AddDataMap(Endpoints, GroupIndex, 8, AddressPort, 8);
+        // (entry key . index) : endpoint, where the index is what numgen draws: host order, as nft's mark.
+        uint addressIndex = NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.InetProtocol, NftTypes.InetService, NftTypes.Mark);
+        uint portIndex = NftTypes.Concat(NftTypes.InetProtocol, NftTypes.InetService, NftTypes.Mark);
+        b.AddDataMap(Endpoints, addressIndex, 16, AddressPort, 8);
+        b.AddDataMap(LocalEndpoints, addressIndex, 16, AddressPort, 8);
+        b.AddDataMap(NodePortEndpoints, portIndex, 12, AddressPort, 8);
+        b.AddDataMap(LocalNodePortEndpoints, portIndex, 12, AddressPort, 8);
         b.AddSet(Hairpin, NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Ipv4Address), 8);
-        b.AddDataMap(Affinity, NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Mark), 8, AddressPort, 8, dynamic: true, size: MaxAffinityEntries);
-        b.AddSet(AffinityEndpoints, NftTypes.Concat(NftTypes.Mark, NftTypes.Ipv4Address, NftTypes.InetService), 12);
         b.AddVerdictMap(FirewallIps, NftTypes.AddressProtocolPort, 12);
         foreach (string set in (string[])[NoEndpointServices, NoLocalEndpointServices, NoEndpointExternals, NoLocalEndpointExternals])
         {
@@ -173,40 +178,67 @@ internal sealed class NftablesLayout(string? clusterCidr)
     }
 
     /// <summary>
-    /// The map of one class in <paramref name="selector"/>'s chain and its rules:
-    /// <c>dnat ip to ip daddr . meta l4proto . th dport map @MAP-K . numgen random mod K map @endpoints</c>, with
-    /// ClientIP affinity first <c>add @affinity { ip saddr . GROUP timeout T : ENDPOINT }</c>. With affinity a rule
-    /// put first in the chain sends a client found in @affinity back to its endpoint while that is still one of the
-    /// group's (@affinity-endpoints), refreshing the entry.
+    /// The set of one class in <paramref name="selector"/>'s chain and its rule:
+    /// <c>KEY @SET-K dnat ip to KEY . numgen random mod K offset 1 map @endpoints</c> (indexes count from 1). With
+    /// ClientIP affinity the drawn index goes through the connection's mark so that it can be remembered:
+    /// <c>KEY @SET-K-affinity-T ct mark set ip saddr . KEY map @SET-K-affinity-T-clients</c> and
+    /// <c>… ct mark != 0 update @…-clients { ip saddr . KEY timeout T : ct mark } dnat ip to KEY . ct mark map @endpoints</c>
+    /// put first send a known client back to its endpoint; otherwise <c>ct mark set numgen random mod K offset 1</c>
+    /// and <c>add @…-clients { … : ct mark } dnat ip to KEY . ct mark map @endpoints</c>. (nft cannot print a key
+    /// made from a map's result, so the index travels in a packet-path value nft knows.)
     /// </summary>
     public static void WriteClass(NftBatch b, NftSelector selector, NftClass c)
     {
-        string map = selector.MapOf(c);
-        b.AddDataMap(map, selector.NodePort ? NftTypes.ProtocolPort : NftTypes.AddressProtocolPort, selector.NodePort ? 8u : 12u, NftTypes.Mark, 4);
-        if (c.AffinitySeconds > 0)
+        string set = selector.SetOf(c);
+        b.AddSet(set, selector.NodePort ? NftTypes.ProtocolPort : NftTypes.AddressProtocolPort, selector.NodePort ? 8u : 12u);
+        if (c.AffinitySeconds == 0)
         {
-            b.BeginRule(selector.Chain, append: false);
-            LookupGroup(b, selector, map);
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(Group - 1));
-            b.LookupData(Affinity, NftBatch.Reg32(Group - 1), NftBatch.Reg32(Index));
-            b.Lookup(AffinityEndpoints, NftBatch.Reg32(Group), verdict: false);
-            b.Dynset(Affinity, update: true, NftBatch.Reg32(Group - 1), NftBatch.Reg32(Index), c.AffinitySeconds);
-            b.Dnat(NftBatch.Reg32(Index), NftBatch.Reg32(Index + 1));
+            b.BeginRule(selector.Chain);
+            InClass(b, selector, set);
+            b.RandomNumber(NftBatch.Reg32(Index), (uint)c.Endpoints, 1);
+            DnatToIndexed(b, selector);
             b.EndRule();
+            return;
         }
+
+        string clients = selector.ClientsOf(c);
+        b.AddDataMap(clients, ClientKeyType, 16, NftTypes.Mark, 4, dynamic: true, size: MaxAffinityEntries);
+
+        // Put first, in reverse: the known client's DNAT, then before it the lookup of its index.
+        b.BeginRule(selector.Chain, append: false);
+        InClass(b, selector, set);
+        b.CtMark(NftBatch.Reg32(Index));
+        b.Cmp(NftCmpOp.NotEqual, NftBatch.Reg32(Index), HostOrder(0));
+        LoadClientKey(b);
+        b.Dynset(clients, update: true, NftBatch.Reg32(Client), NftBatch.Reg32(Index), c.AffinitySeconds);
+        DnatToIndexed(b, selector);
+        b.EndRule();
+        b.BeginRule(selector.Chain, append: false);
+        InClass(b, selector, set);
+        LoadClientKey(b);
+        b.LookupData(clients, NftBatch.Reg32(Client), NftBatch.Reg32(Index));
+        b.CtMarkSet(NftBatch.Reg32(Index));
+        b.EndRule();
 
         b.BeginRule(selector.Chain);
-        LookupGroup(b, selector, map);
-        b.RandomNumber(NftBatch.Reg32(Index), (uint)c.Endpoints);
-        b.LookupData(Endpoints, NftBatch.Reg32(Group), NftBatch.Reg32(Endpoint));
-        if (c.AffinitySeconds > 0)
-        {
-            b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(Group - 1));
-            b.Dynset(Affinity, update: false, NftBatch.Reg32(Group - 1), NftBatch.Reg32(Endpoint), c.AffinitySeconds);
-        }
-
-        b.Dnat(NftBatch.Reg32(Endpoint), NftBatch.Reg32(Endpoint + 1));
+        InClass(b, selector, set);
+        b.RandomNumber(NftBatch.Reg32(Index), (uint)c.Endpoints, 1);
+        b.CtMarkSet(NftBatch.Reg32(Index));
         b.EndRule();
+        b.BeginRule(selector.Chain);
+        InClass(b, selector, set);
+        b.CtMark(NftBatch.Reg32(Index));
+        LoadClientKey(b);
+        b.Dynset(clients, update: false, NftBatch.Reg32(Client), NftBatch.Reg32(Index), c.AffinitySeconds);
+        DnatToIndexed(b, selector);
+        b.EndRule();
+    }
+
+    /// <summary><c>dnat ip to KEY . INDEX map @ENDPOINTS</c>, the key and index already in their slots; no endpoint there stops the rule.</summary>
+    private static void DnatToIndexed(NftBatch b, NftSelector selector)
+    {
+        b.LookupData(selector.Endpoints, NftBatch.Reg32(selector.NodePort ? KeyProtocol : KeyAddress), NftBatch.Reg32(Endpoint));
+        b.Dnat(NftBatch.Reg32(Endpoint), NftBatch.Reg32(Endpoint + 1));
     }
 
     /// <summary>A port's firewall chain: <c>ip saddr RANGE return</c> per loadBalancerSourceRange, then <c>drop</c>.</summary>
@@ -244,16 +276,13 @@ internal sealed class NftablesLayout(string? clusterCidr)
         return key;
     }
 
-    /// <summary>Host-order 32-bit words, as marks and numgen hold them: groups, classes, indexes.</summary>
-    public static byte[] Words(params ReadOnlySpan<uint> words)
+    /// <summary>An entry key followed by an endpoint index as numgen writes it (host order), counting from 1.</summary>
+    public static byte[] IndexedKey(byte[] key, int index)
     {
-        byte[] bytes = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++)
-        {
-            BitConverter.TryWriteBytes(bytes.AsSpan(4 * i), words[i]);
-        }
-
-        return bytes;
+        byte[] indexed = new byte[key.Length + 4];
+        key.CopyTo(indexed, 0);
+        BitConverter.TryWriteBytes(indexed.AsSpan(key.Length), (uint)index + 1);
+        return indexed;
     }
 
     /// <summary>An endpoint as DNAT reads it: address, then the port in the first two bytes of the next slot.</summary>
@@ -263,15 +292,6 @@ internal sealed class NftablesLayout(string? clusterCidr)
         Address(ip).CopyTo(data, 0);
         BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(4), (ushort)port);
         return data;
-    }
-
-    /// <summary><c>GROUP . ADDRESS . PORT</c>: an endpoint of a group, as affinity checks it.</summary>
-    public static byte[] GroupEndpointKey(uint group, string ip, int port)
-    {
-        byte[] key = new byte[12];
-        BitConverter.TryWriteBytes(key, group);
-        EndpointData(ip, port).CopyTo(key, 4);
-        return key;
     }
 
     /// <summary><c>ADDRESS . ADDRESS</c>: a pod reaching itself after DNAT.</summary>
@@ -428,20 +448,20 @@ internal sealed class NftablesLayout(string? clusterCidr)
         }
     }
 
-    /// <summary>Looks the packet's key up in a class map: the entry's group lands in <see cref="Group"/>, or the rule stops.</summary>
-    private static void LookupGroup(NftBatch b, NftSelector selector, string map)
+    /// <summary><c>KEY @SET</c>: the packet's entry is of this class, or the rule stops.</summary>
+    private static void InClass(NftBatch b, NftSelector selector, string set)
     {
-        if (selector.NodePort)
-        {
-            LoadNodePortKey(b);
-        }
-        else
-        {
-            LoadAddressKey(b);
-        }
-
-        b.LookupData(map, NftBatch.Reg32(selector.NodePort ? KeyProtocol : KeyAddress), NftBatch.Reg32(Group));
+        LookupKey(b, set, selector.NodePort);
     }
+
+    /// <summary><c>ip saddr . ip daddr . meta l4proto . th dport</c> into slots 0..3: a client of one entry.</summary>
+    private static void LoadClientKey(NftBatch b)
+    {
+        b.Payload(NftPayloadBase.Network, 12, 4, NftBatch.Reg32(Client));
+        LoadAddressKey(b);
+    }
+
+    private static uint ClientKeyType => NftTypes.Concat(NftTypes.Ipv4Address, NftTypes.Ipv4Address, NftTypes.InetProtocol, NftTypes.InetService);
 
     /// <summary><c>ip daddr . meta l4proto . th dport</c> into slots 1..3.</summary>
     private static void LoadAddressKey(NftBatch b)

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using Switchboard.Proxy.Model;
 
 namespace Switchboard.Proxy.Nftables;
@@ -19,7 +16,6 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
 
     // Bookkeeping of the kernel's state beyond the ports; a failed transaction forces a full sync, which resets it.
     private readonly HashSet<(NftSelector Selector, NftClass Class)> _classes = [];
-    private readonly Dictionary<uint, string> _groups = [];
     private readonly Dictionary<string, int> _hairpin = new(StringComparer.Ordinal);
     private uint _sequence = 1;
 
@@ -40,12 +36,10 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
         if (full)
         {
             _classes.Clear();
-            _groups.Clear();
             _hairpin.Clear();
         }
 
         _changes.Clear();
-        var pending = new List<(NftServicePort? Old, ServicePortState? New)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in desired)
         {
@@ -53,36 +47,13 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
             NftServicePort? programmed = full ? null : _programmed.GetValueOrDefault(s.ServiceChain);
             if (programmed is null || !programmed.State.Equals(s))
             {
-                pending.Add((programmed, s));
+                _changes.Add((programmed, new NftServicePort(s)));
             }
         }
 
         if (!full)
         {
-            pending.AddRange(_programmed.Where(p => !seen.Contains(p.Key)).Select(p => ((NftServicePort?)p.Value, (ServicePortState?)null)));
-        }
-
-        // Group numbers of roles that go are released before new ones are taken; those that stay keep theirs, so
-        // affinity entries (keyed by group) survive a change of endpoints.
-        foreach (var (old, s) in pending)
-        {
-            var (cluster, local) = s is null ? (false, false) : NftServicePort.GroupsOf(s);
-            ReleaseUnless(old?.ClusterGroup ?? 0, cluster);
-            ReleaseUnless(old?.LocalGroup ?? 0, local);
-        }
-
-        foreach (var (old, s) in pending)
-        {
-            if (s is null)
-            {
-                _changes.Add((old, null));
-                continue;
-            }
-
-            var (cluster, local) = NftServicePort.GroupsOf(s);
-            uint clusterGroup = !cluster ? 0 : old?.ClusterGroup is > 0 and var c ? c : Allocate(s, "cluster");
-            uint localGroup = !local ? 0 : old?.LocalGroup is > 0 and var l ? l : Allocate(s, "local");
-            _changes.Add((old, new NftServicePort(s, clusterGroup, localGroup)));
+            _changes.AddRange(_programmed.Where(p => !seen.Contains(p.Key)).Select(p => ((NftServicePort?)p.Value, (NftServicePort?)null)));
         }
 
         // Sequence numbers keep growing, so a late reply can never be mistaken for one of this batch.
@@ -128,32 +99,6 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
 
     public void Dispose() => Batch.Dispose();
 
-    /// <summary>
-    /// A group number for one role of a port, taken from a hash of its name so that the same services get the same
-    /// numbers whatever the order of syncs; the next free number when that one is taken.
-    /// </summary>
-    private uint Allocate(ServicePortState s, string role)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{s.ServiceChain}/{role}"), hash);
-        uint group = BinaryPrimitives.ReadUInt32LittleEndian(hash);
-        string owner = $"{s.ServiceChain}/{role}";
-        while (group == 0 || !_groups.TryAdd(group, owner))
-        {
-            group++;
-        }
-
-        return group;
-    }
-
-    private void ReleaseUnless(uint group, bool kept)
-    {
-        if (group != 0 && !kept)
-        {
-            _groups.Remove(group);
-        }
-    }
-
     // Deletions first (an element whose value changes is deleted and added again, and a chain goes only once no
     // element leads to it), then new chains, class maps and rules, then new elements, grouped by set to share
     // messages. Class maps and rules stay when their last service goes: few, and the next sync may need them again.
@@ -177,6 +122,11 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
         foreach (var e in deleted.OrderBy(e => e.Set, StringComparer.Ordinal))
         {
             b.DataElement(NftOperation.DelSetElem, e.Set, e.Key, default);
+        }
+
+        foreach (string clients in _changes.SelectMany(c => StalePins(c.Old, c.New)).Distinct(StringComparer.Ordinal))
+        {
+            b.FlushSet(clients);
         }
 
         foreach (var (old, current) in _changes)
@@ -223,6 +173,23 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
                 b.DataElement(NftOperation.NewSetElem, e.Set, e.Key, e.Data);
             }
         }
+    }
+
+    /// <summary>
+    /// The affinity maps that may pin a client to an endpoint the port no longer has (or to a port that goes): a
+    /// pin is keyed by client and entry, not by endpoint, so the map of the class is emptied, and the clients of
+    /// the other services of that class are balanced afresh.
+    /// </summary>
+    private static IEnumerable<string> StalePins(NftServicePort? old, NftServicePort? current)
+    {
+        if (old is null || old.State.AffinitySeconds == 0)
+        {
+            return [];
+        }
+
+        bool lost = current is null || current.State.AffinitySeconds != old.State.AffinitySeconds ||
+            old.State.Endpoints.Except(current.State.Endpoints).Any() || old.State.LocalEndpoints.Except(current.State.LocalEndpoints).Any();
+        return lost ? old.Selections.Select(s => s.Selector.ClientsOf(s.Class)) : [];
     }
 
     /// <summary>Counts the ports using each hairpin address: the element goes in with the first, out with the last.</summary>
