@@ -15,7 +15,7 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
     private readonly List<(NftServicePort? Old, NftServicePort? New)> _changes = [];
 
     // Bookkeeping of the kernel's state beyond the ports; a failed transaction forces a full sync, which resets it.
-    private readonly HashSet<(NftSelector Selector, NftClass Class)> _classes = [];
+    private readonly Dictionary<(NftSelector Selector, NftClass Class), int> _classes = [];
     private readonly Dictionary<string, int> _hairpin = new(StringComparer.Ordinal);
     private uint _sequence = 1;
 
@@ -153,14 +153,9 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
                 NftablesLayout.WriteFirewallChain(b, chain, current.FirewallRanges);
             }
 
-            foreach (var (selector, c) in current?.Selections ?? [])
-            {
-                if (_classes.Add((selector, c)))
-                {
-                    NftablesLayout.WriteClass(b, selector, c);
-                }
-            }
         }
+
+        WriteClasses(b);
 
         foreach (var e in added.OrderBy(e => e.Set, StringComparer.Ordinal))
         {
@@ -172,6 +167,70 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
             {
                 b.DataElement(NftOperation.NewSetElem, e.Set, e.Key, e.Data);
             }
+        }
+    }
+
+    /// <summary>
+    /// Counts the entries of each class: a class used for the first time gets its set and rules; a selection chain
+    /// one of whose classes is no longer used is flushed and rewritten without it, and that class's set goes, so
+    /// the table holds what a full sync of the same services would.
+    /// </summary>
+    private void WriteClasses(NftBatch b)
+    {
+        var added = new List<(NftSelector Selector, NftClass Class)>();
+        var removed = new List<(NftSelector Selector, NftClass Class)>();
+        foreach (var (old, current) in _changes)
+        {
+            foreach (var used in old?.Selections ?? [])
+            {
+                if ((_classes[used] -= 1) == 0)
+                {
+                    _classes.Remove(used);
+                    removed.Add(used);
+                }
+            }
+
+            foreach (var used in current?.Selections ?? [])
+            {
+                int count = _classes.GetValueOrDefault(used);
+                _classes[used] = count + 1;
+                if (count == 0)
+                {
+                    added.Add(used);
+                }
+            }
+        }
+
+        // A class that went and came back within the sync is unchanged.
+        var kept = removed.Intersect(added).ToList();
+        removed.RemoveAll(kept.Contains);
+        added.RemoveAll(kept.Contains);
+        var rewritten = removed.Select(r => r.Selector).Distinct().ToList();
+        foreach (var selector in rewritten)
+        {
+            b.FlushChain(selector.Chain);
+        }
+
+        foreach (var (selector, c) in removed)
+        {
+            b.DeleteSet(selector.SetOf(c));
+            if (c.AffinitySeconds > 0)
+            {
+                b.DeleteSet(selector.ClientsOf(c));
+            }
+        }
+
+        foreach (var selector in rewritten)
+        {
+            foreach (var c in _classes.Keys.Where(k => k.Selector == selector && !added.Contains(k)).Select(k => k.Class))
+            {
+                NftablesLayout.WriteClass(b, selector, c);
+            }
+        }
+
+        foreach (var (selector, c) in added)
+        {
+            NftablesLayout.WriteClass(b, selector, c);
         }
     }
 
