@@ -12,10 +12,10 @@ using Switchboard.Proxy.Nftables;
 namespace Switchboard.ProxyBench.Nftables;
 
 /// <summary>
-/// nftables mode at 10,000 services × 3 endpoints in the script's node namespace: the full sync, then one-service
-/// updates sent as our netlink transaction and, alternating in the same run, as the same change written for stock
-/// <c>nft -f</c> (on other services, so our in-memory state stays true); then TCP connect latency from the client
-/// namespace to a service VIP against straight to a pod.
+/// nftables mode at 10,000 services × 3 endpoints in the script's node namespace: the full sync, the cost of a bare
+/// commit, then one-service updates sent as our netlink transaction and, alternating in the same run, as the same
+/// element changes written for stock <c>nft -f</c> (on other services, so our in-memory state stays true for ours);
+/// then TCP connect latency from the client namespace to a service VIP against straight to a pod.
 /// </summary>
 internal static class NftablesBench
 {
