@@ -82,6 +82,12 @@ public sealed class NftablesServiceTests : IDisposable
         Assert.All(await lab.ConnectAsync(ServiceNetworkLab.NodeIp, 30080, 20), answer => Assert.Equal(lab.EndpointNames[0], answer));
         // The cluster IP keeps the Cluster internal policy.
         Assert.Equal(3, (await lab.ConnectAsync(ClusterIp, ServicePort, 60)).Distinct().Count());
+
+        // Without an endpoint on this node, clients from outside are dropped rather than sent elsewhere.
+        var none = await proxier.SyncAsync(ServicePortStates.From(service, [LabSlice(Ready(lab.EndpointIps[1]), Ready(lab.EndpointIps[2]))], NodeName), _deadline.Token);
+        Assert.False(none.Full);
+        Assert.StartsWith("error", Assert.Single(await lab.ConnectAsync(ExternalIp, ServicePort, 1)), StringComparison.Ordinal);
+        Assert.Contains(Assert.Single(await lab.ConnectAsync(ClusterIp, ServicePort, 1)), lab.EndpointNames.Skip(1));
     }
 
     [Fact]
