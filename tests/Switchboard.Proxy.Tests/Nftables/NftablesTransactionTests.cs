@@ -23,9 +23,8 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
     [Fact]
     public void Chain_names_are_kube_proxys()
     {
-        // pkg/proxy/nftables/proxier.go's examples for ns1/svc1:p80 and its endpoint 10.180.0.1:80.
+        // pkg/proxy/nftables/proxier.go's example for ns1/svc1:p80 (the firewall chain's name).
         Assert.Equal("ULMVA6XW-ns1/svc1/tcp/p80", NftablesNames.ServicePortBase("ns1/svc1:p80", "tcp"));
-        Assert.Equal("5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80", NftablesNames.EndpointBase("ns1/svc1:p80", "tcp", "10.180.0.1", 80));
     }
 
     [Fact]
@@ -90,7 +89,7 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
     {
         using var proxier = Proxier();
         await proxier.SyncAsync(Initial(), _deadline.Token);
-        // svc4 goes from 1 endpoint to 2: a class of its own (svc1's has affinity), and class 1 has no service left.
+        // svc4 goes from 1 endpoint to 2: it joins svc6's class (svc1's has affinity), and class 1 has no service left.
         var grown = Initial().ToList();
         grown[3] = Assert.Single(ServicePortStates.From(Service("ns4", "svc4", "172.30.0.44", Port("p80", 80)), [Slice("ns4", "svc4", "p80", 80, Ready("10.180.0.41"), Ready("10.180.0.42"))]));
 
@@ -131,23 +130,36 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
         await ChildProcess.RunAsync("ip", ["netns", "delete", _namespace]);
     }
 
-    /// <summary>ns1/svc1 with 2 endpoints and ClientIP affinity; ns2/svc2 with 3 endpoints and a NodePort; ns3/svc3 (UDP) with none; ns4/svc4 with 1.</summary>
+    /// <summary>
+    /// ns1/svc1 with 2 endpoints and ClientIP affinity; ns2/svc2 with 3 endpoints and a NodePort; ns3/svc3 (UDP) with
+    /// none; ns4/svc4 with 1; ns6/svc6 a LoadBalancer with an external IP, externalTrafficPolicy Local (one endpoint
+    /// on this node, one elsewhere) and loadBalancerSourceRanges.
+    /// </summary>
     internal static IReadOnlyList<ServicePortState> Initial() =>
     [
         .. ServicePortStates.From(Affinity(Service("ns1", "svc1", "172.30.0.41", Port("p80", 80)), 10800), [Slice("ns1", "svc1", "p80", 80, Ready("10.180.0.1"), Ready("10.180.0.2"))]),
         .. ServicePortStates.From(NodePortService("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.21"), Ready("10.180.0.22"), Ready("10.180.0.23"))]),
         .. ServicePortStates.From(Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP")), []),
         .. ServicePortStates.From(Service("ns4", "svc4", "172.30.0.44", Port("p80", 80)), [Slice("ns4", "svc4", "p80", 80, Ready("10.180.0.41"))]),
+        .. ServicePortStates.From(FirewalledLoadBalancer(), [Slice("ns6", "svc6", "p80", 80, Local("10.180.0.61"), Ready("10.180.0.62"))], NodeName),
     ];
 
-    /// <summary>svc1 is untouched; svc2 goes from 3 endpoints to 1 (one kept); svc3 gets its first endpoint; svc4 is deleted; svc5 is new.</summary>
+    /// <summary>svc1 and svc6 are untouched; svc2 goes from 3 endpoints to 1 (one kept); svc3 gets its first endpoint; svc4 is deleted; svc5 is new.</summary>
     internal static IReadOnlyList<ServicePortState> Changed() =>
     [
         Initial()[0],
         .. ServicePortStates.From(NodePortService("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.22"))]),
         .. ServicePortStates.From(Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP")), [Slice("ns3", "svc3", null, 5353, "UDP", Ready("10.180.0.31"))]),
         .. ServicePortStates.From(Service("ns5", "svc5", "172.30.0.45", Port("p80", 80)), [Slice("ns5", "svc5", "p80", 80, Ready("10.180.0.51"))]),
+        Initial()[4],
     ];
+
+    private static k8s.Models.V1Service FirewalledLoadBalancer()
+    {
+        var service = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6");
+        service.Spec.LoadBalancerSourceRanges = ["203.0.113.0/25", "10.0.0.0/8"];
+        return service;
+    }
 
     private static k8s.Models.V1Service Affinity(k8s.Models.V1Service service, int seconds)
     {
