@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -27,6 +29,9 @@ internal sealed partial class PortForwardHandler(NodeContainers containers, Netw
     /// <summary>The WebSocket subprotocol kubectl 1.32 offers: SPDY/3 frames carried in binary messages.</summary>
     public const string TunnelSubprotocol = "SPDY/3.1+" + Protocol;
 
+    /// <summary>The GUID RFC 6455 appends to a handshake's key.</summary>
+    private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
     public async Task ServeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -50,7 +55,7 @@ internal sealed partial class PortForwardHandler(NodeContainers containers, Netw
             if (offered.Contains(TunnelSubprotocol, StringComparer.Ordinal))
             {
                 using var dialer = new NetnsDialer(names.PodNamespace(state.Uid));
-                using var webSocket = await context.WebSockets.AcceptWebSocketAsync(TunnelSubprotocol);
+                using var webSocket = await AcceptTunnelAsync(context);
                 await using var stream = WebSocketStream.Create(webSocket, WebSocketMessageType.Binary, ownsWebSocket: false);
                 await new SpdyPortForwarder(Dial(dialer), description, time, logger).RunAsync(stream, context.RequestAborted);
                 await CloseAsync(webSocket);
@@ -122,6 +127,21 @@ internal sealed partial class PortForwardHandler(NodeContainers containers, Netw
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(subprotocol);
         bool base64 = subprotocol?.Contains("base64", StringComparison.Ordinal) == true;
         await new WebSocketPortForwarder(Dial(dialer), description, logger).RunAsync(webSocket, ports, base64, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Answers the WebSocket handshake (RFC 6455 §4.2.2) with <see cref="TunnelSubprotocol"/> here: ASP.NET's accept
+    /// checks a subprotocol is an RFC token, which kubectl's, with its '/', is not.
+    /// </summary>
+    private static async Task<WebSocket> AcceptTunnelAsync(HttpContext context)
+    {
+        string key = context.Request.Headers.SecWebSocketKey.ToString();
+        context.Response.Headers.Connection = "Upgrade";
+        context.Response.Headers.Upgrade = "websocket";
+        context.Response.Headers.SecWebSocketAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + WebSocketGuid)));
+        context.Response.Headers.SecWebSocketProtocol = TunnelSubprotocol;
+        var stream = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
     }
 
     private static Func<int, CancellationToken, Task<Socket>> Dial(NetnsDialer dialer) =>

@@ -20,6 +20,9 @@ internal sealed partial class WebSocketPortForwarder(Func<int, CancellationToken
     public static readonly string[] Subprotocols = ["v4.channel.k8s.io", "v4.base64.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io"];
 
     private const int PayloadSize = 64 * 1024;
+
+    /// <summary>Room for the largest frame read whole: KubernetesClient's demuxer reads into 1 MiB itself.</summary>
+    private const int FrameBufferSize = (1024 * 1024) + 1;
     private readonly SemaphoreSlim _send = new(1, 1);
 
     /// <summary>Forwards <paramref name="ports"/> over <paramref name="webSocket"/> until every connection ends.</summary>
@@ -122,39 +125,34 @@ internal sealed partial class WebSocketPortForwarder(Func<int, CancellationToken
         }
     }
 
-    /// <summary>The client's messages on even channels go to that port's connection; its close half-closes them all.</summary>
+    /// <summary>
+    /// The client's frames on even channels go to that port's connection; its close half-closes them all. kubelet
+    /// (x/net/websocket) takes each frame as a message with its own channel byte, and KubernetesClient's demuxer relies
+    /// on that: it sends every write as one more fragment of a message it never ends. So each fragment read here is a
+    /// message, read into a buffer larger than any frame the demuxer makes.
+    /// </summary>
     private static async Task ReceiveAsync(WebSocket webSocket, Task<Socket?>[] connections, bool base64, CancellationToken cancellationToken)
     {
-        var message = new MemoryStream();
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(PayloadSize);
+        byte[] frame = ArrayPool<byte>.Shared.Rent(FrameBufferSize);
         try
         {
             while (true)
             {
-                message.SetLength(0);
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await webSocket.ReceiveAsync(chunk, cancellationToken);
-                    message.Write(chunk, 0, result.Count);
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+                var result = await webSocket.ReceiveAsync(frame, cancellationToken);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
                 }
 
-                byte[] bytes = message.GetBuffer();
-                int length = (int)message.Length;
-                if (length < 1)
+                if (result.Count < 1)
                 {
                     continue;
                 }
 
-                int channel = base64 ? bytes[0] - '0' : bytes[0];
+                int channel = base64 ? frame[0] - '0' : frame[0];
                 ReadOnlyMemory<byte> payload = base64
-                    ? Convert.FromBase64String(Encoding.ASCII.GetString(bytes, 1, length - 1))
-                    : bytes.AsMemory(1, length - 1);
+                    ? Convert.FromBase64String(Encoding.ASCII.GetString(frame, 1, result.Count - 1))
+                    : frame.AsMemory(1, result.Count - 1);
                 if (channel % 2 == 0 && channel / 2 < connections.Length && !payload.IsEmpty && await connections[channel / 2] is { } socket)
                 {
                     await SendToPodAsync(socket, payload, cancellationToken);
@@ -172,7 +170,7 @@ internal sealed partial class WebSocketPortForwarder(Func<int, CancellationToken
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            ArrayPool<byte>.Shared.Return(frame);
         }
     }
 
