@@ -21,6 +21,9 @@ internal sealed partial class WebSocketPortForwarder(Func<int, CancellationToken
 
     private const int PayloadSize = 64 * 1024;
 
+    /// <summary>How long the client has to answer the server's close before the connection is dropped.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Room for the largest frame read whole: KubernetesClient's demuxer reads into 1 MiB itself.</summary>
     private const int FrameBufferSize = (1024 * 1024) + 1;
     private readonly SemaphoreSlim _send = new(1, 1);
@@ -50,6 +53,8 @@ internal sealed partial class WebSocketPortForwarder(Func<int, CancellationToken
             var receive = ReceiveAsync(webSocket, connections, base64, session.Token);
             await Task.WhenAll(connections.Select((connection, i) => ForwardAsync(webSocket, i, connection, base64, session.Token)));
             await webSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, session.Token);
+            // The client answers the close; cancelling the read instead would abort the WebSocket under it.
+            await Task.WhenAny(receive, Task.Delay(CloseGrace, session.Token));
             await session.CancelAsync();
             await receive;
         }
