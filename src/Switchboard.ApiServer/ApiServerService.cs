@@ -10,6 +10,7 @@ using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Security;
+using Switchboard.ApiServer.Streaming;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
@@ -31,6 +32,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private WebApplication? _app;
     private ResourceCatalog? _catalog;
     private ApiServerMetrics? _metrics;
+    private KubeletClient? _kubelet;
     private Uri? _url;
     private string? _kubeconfigPath;
 
@@ -55,7 +57,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
         await catalog.Repair.RunOnceAsync(cancellationToken);
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, readiness, _metrics, _logger);
+        _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -63,6 +66,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = StorageLimits.MaxValueBytes * 2L;
+            // An upgraded connection (exec, attach, port-forward relayed to a node) is under neither the body size nor
+            // the data rate limits in Kestrel, and a followed log is a response: none of them cuts a long stream. The
+            // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
             kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
         });
         _app = builder.Build();
@@ -100,6 +106,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
         _metrics?.Dispose();
         _metrics = null;
+        _kubelet?.Dispose();
+        _kubelet = null;
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]

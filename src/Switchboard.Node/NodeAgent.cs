@@ -1,3 +1,4 @@
+using System.Net;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
@@ -68,7 +69,8 @@ public sealed partial class NodeAgent : Component
         var names = new NetworkNames(_options.ClusterName, _options.NodeName);
         var network = new NodeNetwork(names, cidr, _options.ServiceCidr);
         await network.EnsureNodeAsync(stoppingToken);
-        LogNetwork(_logger, _options.NodeName, names.NodeNamespace, cidr.Text);
+        var nodeIp = _options.ResolveNodeIp();
+        LogNetwork(_logger, _options.NodeName, nodeIp, names.NodeNamespace, cidr.Text);
 
         using var dialer = new NetnsDialer(names.NodeNamespace);
         var ipam = new Ipam(Path.Combine(_options.StateDirectory, "ipam"), cidr);
@@ -80,12 +82,13 @@ public sealed partial class NodeAgent : Component
         var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
         var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache), _time), new ContainerRuntime(_options.SelfCommand, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
-            new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, network.NodeAddress,
+            new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, nodeIp,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
         await using var server = _options.Server is { } serverOptions
             ? await KubeletServer.StartAsync(serverOptions, new Dictionary<string, RequestDelegate>(StringComparer.Ordinal)
             {
                 [ResourceMetrics.Path] = new ResourceMetrics(syncer.Pods, cgroups, _time).ServeAsync,
+                [ContainerLogHandler.Path] = new ContainerLogHandler(new NodeContainers(syncer.Pods), _options.StateDirectory, _time).ServeAsync,
                 ["/healthz"] = context => context.Response.WriteAsync("ok", context.RequestAborted),
                 [PortForwardHandler.Path] = new PortForwardHandler(new NodeContainers(syncer.Pods), names, _time, _loggerFactory.CreateLogger<PortForwardHandler>()).ServeAsync,
             }, _loggerFactory, stoppingToken)
@@ -104,7 +107,7 @@ public sealed partial class NodeAgent : Component
             // A change of a ConfigMap or Secret reaches the volumes of the pods using it at their next sync.
             WatchVolumeSources(configMaps, "ConfigMap", pods, queue);
             WatchVolumeSources(secrets, "Secret", pods, queue);
-            await reporter.ReportAsync(network.NodeAddress, null, stoppingToken);
+            await reporter.ReportAsync(nodeIp, null, stoppingToken);
             events.Node("Normal", "Starting", "Starting kubelet.");
             if (cgroups is null)
             {
@@ -115,7 +118,7 @@ public sealed partial class NodeAgent : Component
             await Task.WhenAll(
                 QueueWorkers.RunAsync(queue, _options.Workers, syncer.SyncAsync, _loggerFactory.CreateLogger<PodSyncer>(), stop.Token),
                 PollExitsAsync(syncer, stop.Token),
-                HeartbeatAsync(reporter, network, stop.Token));
+                HeartbeatAsync(reporter, nodeIp, stop.Token));
         }
         finally
         {
@@ -154,7 +157,7 @@ public sealed partial class NodeAgent : Component
         }
     }
 
-    private async Task HeartbeatAsync(NodeStatusReporter reporter, NodeNetwork network, CancellationToken cancellationToken)
+    private async Task HeartbeatAsync(NodeStatusReporter reporter, IPAddress nodeIp, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.StatusUpdateFrequency, _time);
         try
@@ -163,7 +166,7 @@ public sealed partial class NodeAgent : Component
             {
                 try
                 {
-                    await reporter.ReportAsync(network.NodeAddress, null, cancellationToken);
+                    await reporter.ReportAsync(nodeIp, null, cancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -176,8 +179,8 @@ public sealed partial class NodeAgent : Component
         }
     }
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Node {Node}: network namespace {Namespace}, pod CIDR {Cidr}")]
-    private static partial void LogNetwork(ILogger logger, string node, string @namespace, string cidr);
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Node {Node}: address {Address}, network namespace {Namespace}, pod CIDR {Cidr}")]
+    private static partial void LogNetwork(ILogger logger, string node, IPAddress address, string @namespace, string cidr);
 
     [LoggerMessage(EventId = 5050, Level = LogLevel.Warning, Message = "Resource limits not enforced: {Problem}")]
     private static partial void LogNoCgroups(ILogger logger, string problem);

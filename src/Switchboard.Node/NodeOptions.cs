@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 
 namespace Switchboard.Node;
 
@@ -56,9 +58,38 @@ public sealed record NodeOptions
     /// <summary>Files kept per container log, the current one included (kubelet's containerLogMaxFiles, at least 2).</summary>
     public int ContainerLogMaxFiles { get; init; } = DefaultContainerLogMaxFiles;
 
+    /// <summary>
+    /// The node's own address, reported as its InternalIP and as its pods' hostIP (kubelet's <c>--node-ip</c>); the API
+    /// server reaches the node's HTTPS port there. Null: <see cref="ResolveNodeIp"/> chooses one.
+    /// </summary>
+    public IPAddress? NodeIp { get; init; }
+
     /// <summary>The node's HTTPS port (resource metrics); null: the node serves none.</summary>
     public Server.KubeletServerOptions? Server { get; init; }
 
     /// <summary>The host file that dnsPolicy Default copies.</summary>
     public string HostResolvConf { get; init; } = "/etc/resolv.conf";
+
+    /// <summary>
+    /// <see cref="NodeIp"/> when given; else, as kubelet, the HTTPS server's listen address when it is a specific one;
+    /// else the host's first non-loopback IPv4 address (loopback on a host that has none).
+    /// </summary>
+    public IPAddress ResolveNodeIp()
+    {
+        if (NodeIp is { } given)
+        {
+            return given;
+        }
+
+        if (Server?.Address is { } listen && !listen.Equals(IPAddress.Any) && !listen.Equals(IPAddress.IPv6Any))
+        {
+            return listen;
+        }
+
+        return NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
+    }
 }

@@ -28,9 +28,9 @@ internal sealed class ResourceCatalog
         Namespaces = Serve(context, ResourceKind<V1Namespace>.Create(new NamespaceStrategy(), namespaced: false, ["ns"], status: true));
         Services = Serve(context, ResourceKind<V1Service>.Create(new ServiceStrategy(range, clusterIps, nodePorts, options.NodePortRangeStart), namespaced: true, ["svc"], all: true, status: true));
         Endpoints = Serve(context, ResourceKind<V1Endpoints>.Create(new EndpointsStrategy(), namespaced: true, ["ep"], createOnUpdate: true));
-        Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
+        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
-        Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
+        Nodes = Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
         Serve(context, ResourceKind<V1Secret>.Create(new SecretStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Deployment>.Create(new DeploymentStrategy(), namespaced: true, ["deploy"], all: true, status: true, scale: new ScaleAccess<V1Deployment>(
@@ -63,6 +63,10 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Endpoints> Endpoints { get; }
 
     public ResourceStore<Corev1Event> Events { get; }
+
+    public ResourceStore<V1Pod> Pods { get; }
+
+    public ResourceStore<V1Node> Nodes { get; }
 
     private ResourceStore<T> Serve<T>(RegistryContext context, ResourceKind<T> kind)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()

@@ -8,6 +8,7 @@ using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
+using Switchboard.ApiServer.Streaming;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 
@@ -16,7 +17,7 @@ namespace Switchboard.ApiServer.Http;
 /// <summary>
 /// The one request entry point: health and version (open to anyone, as upstream's public-info-viewer role),
 /// bearer-token authentication, discovery, OpenAPI, <c>/metrics</c> (authenticated, as kube-apiserver's) and dispatch
-/// to the resource handlers.
+/// to the resource handlers, or to the node for the streaming subresources.
 /// </summary>
 internal sealed partial class ApiRequestHandler
 {
@@ -26,10 +27,12 @@ internal sealed partial class ApiRequestHandler
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
     private readonly Readiness _readiness;
     private readonly ApiServerMetrics _metrics;
+    private readonly NodeStreams _streams;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
     {
+        _streams = streams;
         _metrics = metrics;
         _readiness = readiness;
         _credentials = credentials;
@@ -140,6 +143,17 @@ internal sealed partial class ApiRequestHandler
 
     private Task RouteAsync(HttpContext http, string group, string version, string[] rest)
     {
+        // The subresources a node serves: their paths are longer than a resource's, or their answer is not an object.
+        switch (group, version, rest)
+        {
+            case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, var stream]) when NodeStreams.IsPodStream(stream):
+                _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream));
+                return _streams.PodAsync(http, podNamespace, pod, stream);
+            case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]):
+                _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
+                return _streams.ProxyNodeAsync(http, node, nodePath);
+        }
+
         RequestInfo? request = rest switch
         {
             ["namespaces", var ns, var resource, .. var tail] when tail.Length <= 2 && IsNamespaced(group, version, resource) =>

@@ -21,7 +21,7 @@ internal sealed class ApiServerMetrics : IDisposable
     private static readonly double[] DurationBounds = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 
     /// <summary>The subresources served; any other name in a path is a 404 and is not made a label.</summary>
-    private static readonly HashSet<string> Subresources = new(["status", "scale", "binding", "finalize"], StringComparer.Ordinal);
+    private static readonly HashSet<string> Subresources = new(["status", "scale", "binding", "finalize", "log", "exec", "attach", "portforward", "proxy"], StringComparer.Ordinal);
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;

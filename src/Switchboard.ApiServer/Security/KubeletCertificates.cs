@@ -44,6 +44,26 @@ public static class KubeletCertificates
         return (certificateFile, keyFile, caFile);
     }
 
+    /// <summary>
+    /// kube-apiserver's own client certificate for the nodes' HTTPS ports (kubeadm's <c>apiserver-kubelet-client</c>),
+    /// kept in the data directory beside the other credentials and issued again when the CA changed or it nears expiry.
+    /// </summary>
+    public static X509Certificate2 EnsureApiServerClient(string dataDirectory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        string certificateFile = Path.Combine(dataDirectory, "apiserver-kubelet-client.crt");
+        string keyFile = Path.Combine(dataDirectory, "apiserver-kubelet-client.key");
+        if (!IssuedBy(certificateFile, keyFile, Path.Combine(dataDirectory, ClusterCredentials.CaCertFile), time.GetUtcNow()))
+        {
+            using var certificate = IssueClient(dataDirectory, "kube-apiserver-kubelet-client", "system:masters", time);
+            File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+            using var key = certificate.GetECDsaPrivateKey()!;
+            ClusterCredentials.WritePrivate(keyFile, key.ExportPkcs8PrivateKeyPem());
+        }
+
+        return X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+    }
+
     /// <summary>A client certificate with its key, signed by the cluster CA: <c>CN=<paramref name="commonName"/></c>, <c>O=<paramref name="organization"/></c>.</summary>
     public static X509Certificate2 IssueClient(string dataDirectory, string commonName, string? organization, TimeProvider time) =>
         ClusterCredentials.Issue(dataDirectory, time, commonName, organization, names: null);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -384,7 +383,7 @@ internal sealed partial class PodSyncer
             HolderPid = holderPid,
             Root = sandbox.RootDirectory,
             Mounts = mounts,
-            LogPath = LogPath(pod, container.Name, restart),
+            LogPath = ContainerLogs.FilePath(_options.StateDirectory, pod, container.Name, restart),
             LogMaxBytes = _options.ContainerLogMaxSize,
             LogMaxFiles = _options.ContainerLogMaxFiles,
             Stdin = container.Stdin == true || container.Tty == true,
@@ -625,9 +624,6 @@ internal sealed partial class PodSyncer
 
         return ServiceEnv.Build(services);
     }
-
-    private string LogPath(V1Pod pod, string container, int restart) => Path.Combine(_options.StateDirectory, "logs",
-        $"{pod.Metadata.NamespaceProperty}_{pod.Metadata.Name}_{pod.Metadata.Uid}", container, restart.ToString(CultureInfo.InvariantCulture) + ".log");
 
     /// <summary>Go's time.Duration text for whole seconds: 10s, 1m20s, 5m0s.</summary>
     internal static string GoDuration(TimeSpan duration) =>

@@ -28,9 +28,6 @@ internal sealed class NodeNetwork
 
     public string ServiceCidr { get; }
 
-    /// <summary>The node's own address on the bridge (its InternalIP until the node has an underlay).</summary>
-    public IPAddress NodeAddress => Cidr.Gateway;
-
     /// <summary>Creates the node namespace and its bridge, or brings an existing one to the wanted state.</summary>
     public async Task EnsureNodeAsync(CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
 namespace Switchboard.Node.Runtime;
 
 /// <summary>Finds programs on the host and names the Debian package that provides a missing one.</summary>
-internal static class HostTools
+public static class HostTools
 {
     private static readonly string[] SearchPath = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
@@ -13,6 +13,13 @@ internal static class HostTools
         ["unshare"] = "util-linux",
         ["setsid"] = "util-linux",
         ["setpriv"] = "util-linux",
+        ["mount"] = "mount",
+        ["umount"] = "mount",
+        ["pivot_root"] = "util-linux",
+        ["iptables"] = "iptables",
+        ["iptables-save"] = "iptables",
+        ["iptables-restore"] = "iptables",
+        ["conntrack"] = "conntrack",
         ["nginx"] = "nginx",
         ["curl"] = "curl",
         ["wget"] = "wget",
@@ -48,6 +55,9 @@ internal static class HostTools
             ? $"exec: \"{program}\": executable file not found in $PATH: install the Debian package {package}"
             : $"exec: \"{program}\": executable file not found in $PATH";
     }
+
+    /// <summary>The Debian package that provides <paramref name="program"/>, if known.</summary>
+    public static string? PackageOf(string program) => Packages.GetValueOrDefault(Path.GetFileName(program));
 
     /// <summary>Throws with the package to install unless <paramref name="program"/> is on the host.</summary>
     public static string Require(string program) => Find(program) ?? throw new InvalidOperationException(Missing(program));

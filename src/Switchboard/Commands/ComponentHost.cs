@@ -11,7 +11,12 @@ namespace Switchboard.Commands;
 /// </summary>
 internal static partial class ComponentHost
 {
-    public static async Task<int> RunAsync(ILoggerFactory loggerFactory, Action<IServiceCollection> addComponents, Action? started = null)
+    /// <param name="loggerFactory">The process's loggers.</param>
+    /// <param name="addComponents">Adds the components, in start order.</param>
+    /// <param name="started">Called once every component has started (opened what it serves).</param>
+    /// <param name="watchStart">Runs beside the start, given the components in start order: how <c>up</c> shows their progress.</param>
+    public static async Task<int> RunAsync(
+        ILoggerFactory loggerFactory, Action<IServiceCollection> addComponents, Action? started = null, Func<IReadOnlyList<Component>, CancellationToken, Task>? watchStart = null)
     {
         var logger = loggerFactory.CreateLogger(typeof(ComponentHost));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -27,6 +32,8 @@ internal static partial class ComponentHost
         using IHost host = builder.Build();
         host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => LogStopping(logger));
         ComponentException? failure = null;
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        Task watching = watchStart?.Invoke([.. host.Services.GetServices<IHostedService>().OfType<Component>()], stopping.Token) ?? Task.CompletedTask;
         try
         {
             await host.StartAsync();
@@ -38,6 +45,11 @@ internal static partial class ComponentHost
             // A start that failed leaves the components before it running: they stop now.
             failure = failed;
             await host.StopAsync();
+        }
+        finally
+        {
+            await stopping.CancelAsync();
+            await watching;
         }
 
         failure ??= host.Services.GetServices<IHostedService>().OfType<Component>()

@@ -37,6 +37,18 @@ internal static class NodeCommand
                 result.AddError("--address must be an IP address");
             }
         });
+        var nodeIp = new Option<string?>("--node-ip")
+        {
+            Description = "The node's address, reported as its InternalIP and its pods' hostIP, where the API server reaches its HTTPS port "
+                + "(default: --address when it is a specific one, else the host's first non-loopback IPv4 address)",
+        };
+        nodeIp.Validators.Add(result =>
+        {
+            if (result.GetValue(nodeIp) is { } value && !IPAddress.TryParse(value, out _))
+            {
+                result.AddError("--node-ip must be an IP address");
+            }
+        });
         var certificate = new Option<FileInfo?>("--tls-cert-file") { Description = "The node's serving certificate (PEM) for its HTTPS server" };
         var key = new Option<FileInfo?>("--tls-private-key-file") { Description = "The serving certificate's private key (PEM)" };
         var clientCa = new Option<FileInfo?>("--client-ca-file") { Description = "CA whose client certificates the HTTPS server accepts (PEM); others get 401" };
@@ -44,7 +56,7 @@ internal static class NodeCommand
         var command = new Command("node", "Run the node agent alone: register the node, run the pods bound to it in network namespaces; "
             + "with --tls-cert-file, --tls-private-key-file and --client-ca-file it also serves HTTPS on --port")
         {
-            kubeconfig, name, dataDir, clusterName, address, certificate, key, clientCa,
+            kubeconfig, name, dataDir, clusterName, address, nodeIp, certificate, key, clientCa,
         };
         kubelet.AddTo(command);
         command.Validators.Add(result =>
@@ -60,7 +72,10 @@ internal static class NodeCommand
             string data = result.GetRequiredValue(dataDir).FullName;
             string node = result.GetRequiredValue(name);
             string path = result.GetRequiredValue(kubeconfig).FullName;
-            var options = kubelet.Apply(result, Options(node, data, result.GetValue(clusterName)));
+            var options = kubelet.Apply(result, Options(node, data, result.GetValue(clusterName))) with
+            {
+                NodeIp = result.GetValue(nodeIp) is { } ip ? IPAddress.Parse(ip) : null,
+            };
             if (result.GetValue(certificate) is { } cert)
             {
                 options = options with

@@ -79,8 +79,15 @@ internal static partial class UpCommand
         DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
         int kubeletPort, ProxyMode proxyMode, CancellationToken cancellationToken)
     {
-        using var loggerFactory = Logging.CreateFactory();
+        var hold = new LogHold();
+        using var loggerFactory = Logging.CreateFactory(hold);
         var logger = loggerFactory.CreateLogger(typeof(UpCommand));
+        if (UpPreflight.Missing(nodeOptions is not null, proxyMode) is { } missing)
+        {
+            LogMissingTools(logger, missing);
+            return 1;
+        }
+
         dataDir.Create();
         if (RunningInstance.Find(dataDir) is { } pid)
         {
@@ -91,6 +98,7 @@ internal static partial class UpCommand
         if (nodeOptions is not null)
         {
             // The node's serving certificate comes from the cluster CA, as the API server's client certificate for it will.
+            // The node listens on the API server's address, which (when specific) is also its InternalIP.
             var (certificate, key, clientCa) = KubeletCertificates.EnsureServing(
                 apiServerOptions.DataDirectory, Path.Combine(nodeOptions.StateDirectory, "pki"), nodeOptions.NodeName, [apiServerOptions.Address], TimeProvider.System);
             nodeOptions = nodeOptions with
@@ -121,13 +129,20 @@ internal static partial class UpCommand
                         services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = proxyMode });
                     }
                 },
-                started: () => RunningInstance.Record(dataDir));
+                started: () => RunningInstance.Record(dataDir),
+                watchStart: new StartupDisplay(
+                    new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxyMode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
+                    hold,
+                    logger).WatchAsync);
         }
         finally
         {
             RunningInstance.Forget(dataDir);
         }
     }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Missing}")]
+    private static partial void LogMissingTools(ILogger logger, string missing);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
     private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int pid);

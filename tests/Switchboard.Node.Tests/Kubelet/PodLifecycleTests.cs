@@ -29,7 +29,10 @@ public sealed class PodLifecycleTests(NodeFixture fixture)
         var ips = pods.Select(p => IPAddress.Parse(p.Status.PodIP)).ToList();
         Assert.All(ips, ip => Assert.True(cidr.Range.Contains(ip), $"{ip} is in {cidr}"));
         Assert.Equal(3, ips.Distinct().Count());
-        Assert.All(pods, p => Assert.Equal(cidr.Gateway.ToString(), p.Status.HostIP));
+        // As kubelet's: the pods' hostIP is the node's InternalIP (its HTTPS address here), not the bridge's.
+        string internalIp = node.Status.Addresses.Single(a => a.Type == "InternalIP").Address;
+        Assert.Equal(IPAddress.Loopback.ToString(), internalIp);
+        Assert.All(pods, p => Assert.Equal(internalIp, p.Status.HostIP));
 
         // Pod → pod by IP: nginx's page names the pod that answered.
         var (code, page, err) = await fixture.ExecAsync(ns, pods[0].Metadata.Name, "curl", "-sS", "--max-time", "5", $"http://{pods[1].Status.PodIP}/");
