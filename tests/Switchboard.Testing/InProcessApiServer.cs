@@ -27,7 +27,8 @@ public sealed class InProcessApiServer : IAsyncLifetime
 
     public string DataDirectory => _dir.Path;
 
-    private Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
+    /// <summary>kubectl against this server, for commands that run until stopped (<c>port-forward</c>, <c>get -w</c>).</summary>
+    public Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
 
     public async Task InitializeAsync()
     {

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Switchboard.Node.Tests.Fixtures;
+using Switchboard.Testing;
 
 namespace Switchboard.Node.Tests.Server.PortForward;
 
@@ -157,6 +158,98 @@ public sealed class PortForwardTests(NodeFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, channelsWithoutPorts.HttpStatusCode);
     }
 
+    [Fact]
+    public async Task Kubectl_port_forward_to_a_pod_serves_a_hundred_requests_over_ten_parallel_connections_and_a_POST()
+    {
+        const string ns = "t-pf-kubectl";
+        await EchoPodAsync(ns);
+        using var kubectl = fixture.Server.Kubectl.Start("port-forward", "-n", ns, "pod/echo", $":{EchoPort}");
+        using var http = LocalClient(await LocalPortAsync(kubectl, EchoPort));
+
+        string[] bodies = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => http.GetStringAsync(new Uri($"/echo?msg=request-{i}", UriKind.Relative))));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"request-{i}"), bodies);
+
+        string message = string.Concat(Enumerable.Range(0, 100_000).Select(i => (char)('a' + (i * 11 % 26))));
+        using var form = new FormUrlEncodedContent([new KeyValuePair<string, string>("msg", message)]);
+        using var posted = await http.PostAsync(new Uri("/echo", UriKind.Relative), form);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Equal(message, await posted.Content.ReadAsStringAsync());
+        Assert.False(kubectl.HasExited, kubectl.Output);
+    }
+
+    [Fact]
+    public async Task Kubectl_port_forward_to_a_service_reaches_its_pod_and_so_does_its_SPDY_fallback()
+    {
+        const string ns = "t-pf-kubectl-svc";
+        await EchoPodAsync(ns);
+        await fixture.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "echo" },
+            Spec = new V1ServiceSpec
+            {
+                Selector = new Dictionary<string, string> { ["app"] = "echo" },
+                Ports = [new V1ServicePort { Port = 80, TargetPort = EchoPort }],
+            },
+        }, ns);
+        using (var kubectl = fixture.Server.Kubectl.Start("port-forward", "-n", ns, "svc/echo", ":80"))
+        {
+            using var http = LocalClient(await LocalPortAsync(kubectl, EchoPort));
+            Assert.Equal("echo", await http.GetStringAsync(new Uri("/hostname", UriKind.Relative)));
+        }
+
+        using var spdy = RunningProcess.Start("kubectl", ["port-forward", "-n", ns, "svc/echo", ":80"], new Dictionary<string, string>
+        {
+            ["KUBECONFIG"] = fixture.Server.Kubectl.KubeconfigPath,
+            ["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false",
+        });
+        using var fallback = LocalClient(await LocalPortAsync(spdy, EchoPort));
+        Assert.Equal("echo", await fallback.GetStringAsync(new Uri("/hostname", UriKind.Relative)));
+    }
+
+    /// <summary>
+    /// kubectl prints the error the node writes on that connection's error stream. (kubectl 1.32 then closes its
+    /// whole SPDY connection and exits, "lost connection to pod", as it does against kubelet: client-go's choice. The
+    /// node keeps serving the connection, which the SPDY test above shows.)
+    /// </summary>
+    [Fact]
+    public async Task Kubectl_reports_a_port_the_pod_refuses()
+    {
+        const string ns = "t-pf-kubectl-refused";
+        await EchoPodAsync(ns);
+        using var kubectl = fixture.Server.Kubectl.Start("port-forward", "-n", ns, "pod/echo", ":9");
+        using var http = LocalClient(await LocalPortAsync(kubectl, 9));
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync(new Uri("/", UriKind.Relative)));
+        string line = await kubectl.WaitForLineAsync(l => l.Contains("an error occurred forwarding", StringComparison.Ordinal), "the refused connection's error");
+        Assert.Contains("-> 9: error forwarding port 9 to pod echo_t-pf-kubectl-refused", line, StringComparison.Ordinal);
+        Assert.Contains("refused", line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task KubernetesClients_port_forward_through_the_API_server_reaches_the_pod()
+    {
+        const string ns = "t-pf-csharp";
+        await EchoPodAsync(ns);
+        using var webSocket = await fixture.Client.WebSocketNamespacedPodPortForwardAsync("echo", ns, [EchoPort], "v4.channel.k8s.io");
+        using var demuxer = new StreamDemuxer(webSocket, StreamType.PortForward);
+        demuxer.Start();
+        using var stream = demuxer.GetStream((byte?)0, (byte?)0);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /echo?msg=via-the-api-server HTTP/1.1\r\nHost: echo\r\nConnection: close\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 OK", await ReadUntilAsync(stream, "via-the-api-server"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The local port kubectl chose for <paramref name="remotePort"/> (it prints <c>Forwarding from 127.0.0.1:N -> R</c>).</summary>
+    private static async Task<int> LocalPortAsync(RunningProcess kubectl, int remotePort)
+    {
+        const string prefix = "Forwarding from 127.0.0.1:";
+        string line = await kubectl.WaitForLineAsync(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.EndsWith($"-> {remotePort}", StringComparison.Ordinal), "its listening port");
+        return int.Parse(line[prefix.Length..line.IndexOf(' ', prefix.Length)], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>An HTTP client of kubectl's local port, ten connections at most.</summary>
+    private static HttpClient LocalClient(int port) =>
+        new(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 10 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+
     private static async Task AssertStatusAsync(HttpResponseMessage response, HttpStatusCode code, string message)
     {
         Assert.Equal(code, response.StatusCode);
@@ -186,7 +279,7 @@ public sealed class PortForwardTests(NodeFixture fixture) : IDisposable
         await fixture.CreateNamespaceAsync(ns);
         return await fixture.RunPodAsync(ns, new V1Pod
         {
-            Metadata = new V1ObjectMeta { Name = "echo" },
+            Metadata = new V1ObjectMeta { Name = "echo", Labels = new Dictionary<string, string> { ["app"] = "echo" } },
             Spec = new V1PodSpec
             {
                 TerminationGracePeriodSeconds = 1,
