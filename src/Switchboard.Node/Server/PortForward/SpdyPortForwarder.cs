@@ -23,7 +23,7 @@ internal sealed partial class SpdyPortForwarder
     /// <summary>kubelet's wait for a request's second stream.</summary>
     public static readonly TimeSpan PairingTimeout = TimeSpan.FromSeconds(30);
 
-    private const int PayloadSize = 64 * 1024;
+    private const int PayloadSize = 256 * 1024;
     private const int InboundFrames = 32;
     private readonly ConcurrentDictionary<string, ForwardedConnection> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<uint, ForwardedConnection> _byDataStream = new();
