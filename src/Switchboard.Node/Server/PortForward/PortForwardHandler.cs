@@ -57,7 +57,11 @@ internal sealed partial class PortForwardHandler(NodeContainers containers, Netw
                 using var dialer = new NetnsDialer(names.PodNamespace(state.Uid));
                 using var webSocket = await AcceptTunnelAsync(context);
                 await using var stream = WebSocketStream.Create(webSocket, WebSocketMessageType.Binary, ownsWebSocket: false);
-                await new SpdyPortForwarder(Dial(dialer), description, time, logger).RunAsync(stream, context.RequestAborted);
+                using (var forwarder = new SpdyPortForwarder(stream, Dial(dialer), description, time, logger))
+                {
+                    await forwarder.RunAsync(context.RequestAborted);
+                }
+
                 await CloseAsync(webSocket);
                 return;
             }
@@ -89,7 +93,8 @@ internal sealed partial class PortForwardHandler(NodeContainers containers, Netw
             context.Response.Headers.Upgrade = "SPDY/3.1";
             context.Response.Headers["X-Stream-Protocol-Version"] = Protocol;
             await using var stream = await upgrade.UpgradeAsync();
-            await new SpdyPortForwarder(Dial(dialer), description, time, logger).RunAsync(stream, context.RequestAborted);
+            using var forwarder = new SpdyPortForwarder(stream, Dial(dialer), description, time, logger);
+            await forwarder.RunAsync(context.RequestAborted);
         }
     }
 

@@ -18,7 +18,7 @@ namespace Switchboard.Node.Server.PortForward;
 /// A connection the pod refuses is written as text on that request's error stream; the SPDY connection, and every
 /// other forwarded connection on it, goes on. PINGs are echoed; there is no flow control, as spdystream has none.
 /// </summary>
-internal sealed partial class SpdyPortForwarder
+internal sealed partial class SpdyPortForwarder : IDisposable
 {
     /// <summary>kubelet's wait for a request's second stream.</summary>
     public static readonly TimeSpan PairingTimeout = TimeSpan.FromSeconds(30);
@@ -28,33 +28,34 @@ internal sealed partial class SpdyPortForwarder
     private readonly ConcurrentDictionary<string, ForwardedConnection> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<uint, ForwardedConnection> _byDataStream = new();
     private readonly ConcurrentDictionary<Task, bool> _forwards = new();
+    private readonly Stream _transport;
+    private readonly SpdyFrameWriter _writer;
     private readonly Func<int, CancellationToken, Task<Socket>> _dial;
     private readonly string _pod;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private SpdyFrameWriter _writer = null!;
     private bool _goingAway;
 
     /// <summary>
-    /// A forwarder whose <paramref name="dial"/> connects to 127.0.0.1:port inside the pod (throwing
-    /// <see cref="SocketException"/> when refused) and whose error messages name the pod as <paramref name="pod"/>.
+    /// A forwarder for the SPDY connection on <paramref name="transport"/>, whose <paramref name="dial"/> connects to
+    /// 127.0.0.1:port inside the pod (throwing <see cref="SocketException"/> when refused) and whose error messages name
+    /// the pod as <paramref name="pod"/>.
     /// </summary>
-    public SpdyPortForwarder(Func<int, CancellationToken, Task<Socket>> dial, string pod, TimeProvider time, ILogger logger)
+    public SpdyPortForwarder(Stream transport, Func<int, CancellationToken, Task<Socket>> dial, string pod, TimeProvider time, ILogger logger)
     {
+        _transport = transport;
+        _writer = new SpdyFrameWriter(transport);
         _dial = dial;
         _pod = pod;
         _time = time;
         _logger = logger;
     }
 
-    /// <summary>Serves the SPDY connection on <paramref name="transport"/> until the peer ends it or <paramref name="cancellationToken"/> fires.</summary>
-    public async Task RunAsync(Stream transport, CancellationToken cancellationToken)
+    /// <summary>Serves the connection until the peer ends it or <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(transport);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var reader = new SpdyFrameReader(transport);
-        using var writer = new SpdyFrameWriter(transport);
-        _writer = writer;
+        using var reader = new SpdyFrameReader(_transport);
         try
         {
             while (await reader.ReadAsync(session.Token) is { } frame)
@@ -65,7 +66,7 @@ internal sealed partial class SpdyPortForwarder
         catch (InvalidDataException e)
         {
             LogProtocolError(_logger, _pod, e.Message);
-            await TryAsync(() => writer.WriteGoAwayAsync(0, 1, session.Token));
+            await TryAsync(() => _writer.WriteGoAwayAsync(0, 1, session.Token));
         }
         catch (Exception e) when (e is IOException or WebSocketException or OperationCanceledException)
         {
@@ -81,6 +82,8 @@ internal sealed partial class SpdyPortForwarder
             }
         }
     }
+
+    public void Dispose() => _writer.Dispose();
 
     private async Task HandleAsync(SpdyFrame frame, CancellationToken cancellationToken)
     {

@@ -14,14 +14,12 @@ internal enum SpdyFrameType : ushort
     WindowUpdate = 9,
 }
 
-/// <summary>RST_STREAM status codes (SPDY/3 §2.6.3) the port-forward server sends.</summary>
+/// <summary>RST_STREAM status codes (SPDY/3 §2.6.3) port-forward sends: the server for bad or unpaired streams, kubectl to drop a finished one.</summary>
 internal enum SpdyRstStatus : uint
 {
     ProtocolError = 1,
-    InvalidStream = 2,
     RefusedStream = 3,
     Cancel = 5,
-    InternalError = 6,
 }
 
 /// <summary>
