@@ -6,6 +6,7 @@ using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Informers;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
+using Switchboard.Kube.Queues;
 using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
@@ -17,7 +18,7 @@ namespace Switchboard.Proxy;
 /// <summary>
 /// The service proxy (kube-proxy) as a component: Services and EndpointSlices from informers, written
 /// into the node's network namespace by the proxier of <see cref="ProxyOptions.Mode"/>. Ready after its first full sync, as kube-proxy; after that each sync
-/// writes only the services that changed, at most once per <see cref="ProxyOptions.MinSyncPeriod"/>.
+/// writes only the services that changed, at once after a quiet spell and at most once per <see cref="ProxyOptions.MinSyncPeriod"/> in a burst.
 /// </summary>
 public sealed partial class ProxyService(
     ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time, ProxyHealth? health = null)
@@ -86,6 +87,10 @@ public sealed partial class ProxyService(
             await Task.WhenAll(services.WaitForSyncAsync(stoppingToken), slices.WaitForSyncAsync(stoppingToken));
             await WaitForNamespaceAsync(stoppingToken);
             using IProxier proxier = CreateProxier();
+
+            // kube-proxy's BoundedFrequencyRunner: a change after a quiet spell is written at once, a burst of them
+            // waits for the minimum period (two syncs may run back to back, as its burstSyncs = 2 allows).
+            var syncs = new TokenBucket(1 / Math.Max(options.MinSyncPeriod.TotalSeconds, 0.001), burst: 2, time);
             while (!stoppingToken.IsCancellationRequested)
             {
                 long started = time.GetTimestamp();
@@ -116,8 +121,8 @@ public sealed partial class ProxyService(
                     Signal();
                 }
 
-                await Task.Delay(options.MinSyncPeriod, time, stoppingToken);
                 await _changed.WaitAsync(options.SyncPeriod, stoppingToken);
+                await Task.Delay(syncs.Reserve(), time, stoppingToken);
             }
         }
         finally

@@ -27,7 +27,7 @@ public sealed class InProcessApiServer : IAsyncLifetime
 
     public string DataDirectory => _dir.Path;
 
-    /// <summary>kubectl against this server, for commands that run until stopped (<c>port-forward</c>, <c>get -w</c>).</summary>
+    /// <summary>The real kubectl against this server (for the commands that run until stopped, <c>Kubectl.Start</c>).</summary>
     public Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
 
     public async Task InitializeAsync()

@@ -118,6 +118,22 @@ public sealed class RunningProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for it to exit on its own, failing with its output if it has not within <paramref name="timeout"/>; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"{_name} did not exit within {timeout.TotalSeconds}s:\n{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL, as a crash: none of its shutdown code runs. Returns once it is gone and its output read.</summary>
     public void Kill()
     {

@@ -27,7 +27,9 @@ internal sealed class KubeletClient : IDisposable
     private readonly ResourceStore<V1Node> _nodes;
     private readonly TimeProvider _time;
     private readonly X509Certificate2 _certificate;
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
     private readonly HttpMessageInvoker _invoker;
+    private readonly X509ChainPolicy _chainPolicy;
     private readonly ConcurrentDictionary<string, (IPAddress[] Addresses, DateTimeOffset Expires)> _resolved = new(StringComparer.OrdinalIgnoreCase);
 
     public KubeletClient(ResourceStore<V1Node> nodes, X509Certificate2 certificate, X509Certificate2 ca, TimeProvider time)
@@ -35,29 +37,54 @@ internal sealed class KubeletClient : IDisposable
         _nodes = nodes;
         _time = time;
         _certificate = certificate;
-        var chainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-        chainPolicy.CustomTrustStore.Add(ca);
+        _chainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        _chainPolicy.CustomTrustStore.Add(ca);
         _invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
             UseCookies = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = [certificate],
-                CertificateChainPolicy = chainPolicy,
-                // The upgrades (WebSocket, SPDY) are HTTP/1.1's; logs stream as well over it.
-                ApplicationProtocols = [SslApplicationProtocol.Http11],
-            },
+            ConnectTimeout = ConnectTimeout,
+            SslOptions = TlsOptions(null),
         });
     }
 
     /// <summary>
-    /// Sends <paramref name="request"/> to the node and returns once the response head is in: the body (or, after a 101,
-    /// the upgraded connection, readable and writable) is the response content's stream.
+    /// Opens a connection of its own to <paramref name="target"/> and sends an upgrade request with
+    /// <paramref name="headers"/>, each line as given; the answer's head (and body, unless 101) is read.
     /// </summary>
+    public async Task<UpgradeConnection> UpgradeAsync(string method, Uri target, IEnumerable<(string Name, string Value)> headers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? tls = null;
+        try
+        {
+            using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                connecting.CancelAfter(ConnectTimeout);
+                await socket.ConnectAsync(target.IdnHost, target.Port, connecting.Token);
+            }
+
+            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            await tls.AuthenticateAsClientAsync(TlsOptions(target.IdnHost), cancellationToken);
+            return await UpgradeConnection.OpenAsync(tls, method, target, headers, cancellationToken);
+        }
+        catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync();
+            }
+
+            socket.Dispose();
+            throw ApiException.Internal($"error dialing backend: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Sends a plain (not upgrade) <paramref name="request"/> to the node; returns once the response head is in, the body still streaming.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -106,6 +133,15 @@ internal sealed class KubeletClient : IDisposable
         _invoker.Dispose();
         _certificate.Dispose();
     }
+
+    /// <summary>TLS as the API server's client: its certificate, the node's checked against the cluster CA, HTTP/1.1 (what the upgrades need).</summary>
+    private SslClientAuthenticationOptions TlsOptions(string? targetHost) => new()
+    {
+        TargetHost = targetHost,
+        ClientCertificates = [_certificate],
+        CertificateChainPolicy = _chainPolicy,
+        ApplicationProtocols = [SslApplicationProtocol.Http11],
+    };
 
     private async Task<bool> ResolvesToNodeAsync(string hostname, IEnumerable<V1NodeAddress> addresses, CancellationToken cancellationToken)
     {

@@ -1,14 +1,13 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Switchboard.ApiServer.Errors;
 
 namespace Switchboard.ApiServer.Streaming;
 
 /// <summary>
 /// Forwards a client's request to a node's HTTPS port as kube-apiserver's upgrade-aware proxy does: a plain request's
 /// answer is streamed back chunk by chunk (the node's error Status with its code); an upgrade request (WebSocket, SPDY)
-/// goes with the client's upgrade headers, and on the node's 101 the client gets the node's 101 headers and the two
+/// goes line for line with the client's upgrade headers on a connection of its own, and on the node's 101 the client gets the node's 101 headers and the two
 /// connections are joined byte for byte, without re-framing, until either side is done.
 /// </summary>
 internal static class KubeletProxy
@@ -34,20 +33,14 @@ internal static class KubeletProxy
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(kubelet);
-        bool upgrade = IsUpgrade(http);
-        using var request = new HttpRequestMessage(new HttpMethod(http.Request.Method), target);
-        if (upgrade)
+        if (IsUpgrade(http))
         {
-            request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
-            foreach (string name in UpgradeRequestHeaders)
-            {
-                if (http.Request.Headers.TryGetValue(name, out var values))
-                {
-                    request.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
-                }
-            }
+            await UpgradeAsync(http, kubelet, target);
+            return;
         }
-        else if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+
+        using var request = new HttpRequestMessage(new HttpMethod(http.Request.Method), target);
+        if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
             request.Content = new StreamContent(http.Request.Body);
             if (http.Request.ContentType is { } contentType)
@@ -62,18 +55,6 @@ internal static class KubeletProxy
         }
 
         using var response = await kubelet.SendAsync(request, http.RequestAborted);
-        if (upgrade && (int)response.StatusCode == StatusCodes.Status101SwitchingProtocols)
-        {
-            await JoinAsync(http, response);
-            return;
-        }
-
-        await RelayAsync(http, response);
-    }
-
-    /// <summary>Streams a plain answer back: its code, type and body, flushed as each chunk arrives (a followed log).</summary>
-    private static async Task RelayAsync(HttpContext http, HttpResponseMessage response)
-    {
         http.Response.StatusCode = (int)response.StatusCode;
         foreach (string name in PlainResponseHeaders)
         {
@@ -83,6 +64,7 @@ internal static class KubeletProxy
             }
         }
 
+        // Streamed back as it comes, flushed per chunk (a followed log).
         await using var body = await response.Content.ReadAsStreamAsync(http.RequestAborted);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -100,31 +82,48 @@ internal static class KubeletProxy
         }
     }
 
-    /// <summary>Answers the client's upgrade with the node's 101 headers, then copies bytes both ways.</summary>
-    private static async Task JoinAsync(HttpContext http, HttpResponseMessage response)
+    /// <summary>
+    /// Sends the client's upgrade to the node; on its 101 answers the client with the node's 101 headers and joins the
+    /// two connections, else relays the node's answer as it is.
+    /// </summary>
+    private static async Task UpgradeAsync(HttpContext http, KubeletClient kubelet, Uri target)
     {
-        foreach (string name in UpgradeResponseHeaders)
+        var headers = UpgradeRequestHeaders.SelectMany(name => http.Request.Headers[name].Select(value => (name, value ?? "")));
+        await using var node = await kubelet.UpgradeAsync(http.Request.Method, target, headers, http.RequestAborted);
+        var answer = node.StatusCode == StatusCodes.Status101SwitchingProtocols ? UpgradeResponseHeaders : PlainResponseHeaders;
+        foreach (string name in answer)
         {
-            if (response.Headers.TryGetValues(name, out var values))
+            string[] values = [.. node.Headers.Where(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value)];
+            if (values.Length > 0)
             {
-                http.Response.Headers[name] = values.ToArray();
+                http.Response.Headers[name] = values;
             }
         }
 
-        await using var node = await response.Content.ReadAsStreamAsync(http.RequestAborted);
-        if (!node.CanWrite)
+        if (node.StatusCode != StatusCodes.Status101SwitchingProtocols)
         {
-            throw ApiException.Internal("the node's upgraded connection cannot be written to");
+            http.Response.StatusCode = node.StatusCode;
+            await http.Response.Body.WriteAsync(node.Body, http.RequestAborted);
+            return;
         }
 
         await using var client = await http.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        await client.WriteAsync(node.Early, http.RequestAborted);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        var up = CopyAsync(client, node, stop.Token);
-        var down = CopyAsync(node, client, stop.Token);
-        // The client finishing its side (EOF) leaves the node's answer to run to its end; the node finishing, or either
-        // side failing, ends the session.
-        if (await Task.WhenAny(up, down) == up && up.IsCompletedSuccessfully)
+        var up = CopyAsync(client, node.Tls, stop.Token);
+        var down = CopyAsync(node.Tls, client, stop.Token);
+        if (await Task.WhenAny(up, down) == up && await up)
         {
+            // The client is done sending: the node is told (TLS close_notify) and its answer runs to its end.
+            try
+            {
+                await node.Tls.ShutdownAsync();
+            }
+            catch (IOException)
+            {
+                // The node is gone already; the copy below ends with it.
+            }
+
             await down;
         }
 
@@ -132,8 +131,11 @@ internal static class KubeletProxy
         await Task.WhenAll(up, down);
     }
 
-    /// <summary>Copies <paramref name="source"/> to <paramref name="target"/> until EOF; a failure or the stop just ends it (the caller closes both).</summary>
-    private static async Task CopyAsync(Stream source, Stream target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="target"/>: true once the source ended cleanly, false when a
+    /// connection failed or the stop came (the caller closes both).
+    /// </summary>
+    private static async Task<bool> CopyAsync(Stream source, Stream target, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -144,10 +146,13 @@ internal static class KubeletProxy
                 await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 await target.FlushAsync(cancellationToken);
             }
+
+            return true;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
             // A connection reset, or the other direction ended the session.
+            return false;
         }
         finally
         {

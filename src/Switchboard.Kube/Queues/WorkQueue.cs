@@ -20,27 +20,19 @@ public sealed class WorkQueue<T> : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _baseDelay;
     private readonly TimeSpan _maxDelay;
-    private readonly double _retriesPerSecond;
-    private readonly int _retryBurst;
+    private readonly TokenBucket _retries;
     private readonly WorkQueueMetrics.Queue? _metrics;
     private readonly Dictionary<T, long> _addedAt = [];
     private readonly Dictionary<T, long> _startedAt = [];
-    private double _tokens;
-    private long _tokensAt;
 
     /// <summary>A queue; with <c>metrics</c> its depth, adds, retries and latencies are counted under <c>name</c> (client-go's workqueue metrics).</summary>
     public WorkQueue(
         TimeProvider? time = null, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null, double retriesPerSecond = 10, int retryBurst = 100, string? name = null, WorkQueueMetrics? metrics = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retriesPerSecond);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retryBurst);
         _time = time ?? TimeProvider.System;
         _baseDelay = baseDelay ?? TimeSpan.FromMilliseconds(5);
         _maxDelay = maxDelay ?? TimeSpan.FromMinutes(5);
-        _retriesPerSecond = retriesPerSecond;
-        _retryBurst = retryBurst;
-        _tokens = retryBurst;
-        _tokensAt = _time.GetTimestamp();
+        _retries = new TokenBucket(retriesPerSecond, retryBurst, _time);
         if (metrics is not null)
         {
             ArgumentException.ThrowIfNullOrEmpty(name);
@@ -118,7 +110,7 @@ public sealed class WorkQueue<T> : IDisposable
         {
             failures = _failures.GetValueOrDefault(item);
             _failures[item] = failures + 1;
-            bucketDelay = ReserveRetry();
+            bucketDelay = _retries.Reserve();
         }
 
         double ticks = _baseDelay.Ticks * Math.Pow(2, Math.Min(failures, 40));
@@ -209,16 +201,6 @@ public sealed class WorkQueue<T> : IDisposable
         _shutdown.Cancel();
         _shutdown.Dispose();
         _ready.Dispose();
-    }
-
-    /// <summary>Takes a token from the retry bucket (refilled at the rate, up to the burst); how long until it is there.</summary>
-    private TimeSpan ReserveRetry()
-    {
-        long now = _time.GetTimestamp();
-        _tokens = Math.Min(_retryBurst, _tokens + (_time.GetElapsedTime(_tokensAt, now).TotalSeconds * _retriesPerSecond));
-        _tokensAt = now;
-        _tokens -= 1;
-        return _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / _retriesPerSecond);
     }
 
     private async Task AddLaterAsync(T item, TimeSpan delay)
