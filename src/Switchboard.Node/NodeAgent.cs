@@ -15,6 +15,7 @@ using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
 using Switchboard.Node.Server;
+using Switchboard.Node.Server.PortForward;
 using Switchboard.Node.Volumes;
 
 namespace Switchboard.Node;
@@ -89,6 +90,7 @@ public sealed partial class NodeAgent : Component
                 [ResourceMetrics.Path] = new ResourceMetrics(syncer.Pods, cgroups, _time).ServeAsync,
                 [ContainerLogHandler.Path] = new ContainerLogHandler(new NodeContainers(syncer.Pods), _options.StateDirectory, _time).ServeAsync,
                 ["/healthz"] = context => context.Response.WriteAsync("ok", context.RequestAborted),
+                [PortForwardHandler.Path] = new PortForwardHandler(new NodeContainers(syncer.Pods), names, _time, _loggerFactory.CreateLogger<PortForwardHandler>()).ServeAsync,
             }, _loggerFactory, stoppingToken)
             : null;
         reporter.KubeletPort = server?.Port ?? 0;

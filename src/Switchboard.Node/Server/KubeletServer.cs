@@ -68,6 +68,8 @@ internal sealed class KubeletServer : IAsyncDisposable
 
             await next(context);
         });
+        // exec, attach and port-forward upgrade to WebSockets (kubectl 1.32's first choice).
+        app.UseWebSockets();
         foreach (var (prefix, handler) in handlers)
         {
             app.Map(prefix, branch => branch.Run(handler));
