@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Streaming benchmark against `switchboard up` (published as the README's first command does), with the real kubectl:
-#   - exec round trip: `kubectl exec POD -- true`, p50 over RUNS runs, against `ip netns exec` of the pod's namespace
-#     running the same command (target: within 3x; kubectl's own start-up and its pod GET cost most of it);
-#   - exec throughput: `kubectl exec POD -- cat FILE` of 100 MiB to /dev/null, through the API server's relay and the
-#     node's channel WebSocket, best of 3 (target >= 200 MB/s) against `ip netns exec … cat` of the same file.
-# Each last line gives the ratio against the raw tool in the same run.
-# Usage: bench/streams.sh [RUNS=50]
+# Streaming benchmark (issue 12): kubectl's streaming commands through `switchboard up` (API server relay, node agent)
+# against the raw tool doing the same work in the same run. One section per command; each prints its figures and
+# its last line, a ratio against the raw tool.
+# - exec round trip: `kubectl exec POD -- true`, p50 over RUNS*10 runs, against `ip netns exec` of the pod's network
+#   namespace running the same command. Target: within 3x (kubectl's own start-up and its pod GET cost most of it).
+# - exec throughput: `kubectl exec POD -- cat` of a 100 MiB file in the pod's own root to /dev/null (API server relay,
+#   the node's channel WebSocket), best of 3, against `ip netns exec … cat` of the same file. Target: >= 200 MB/s.
+# - port-forward: one 100 MiB HTTP download (nginx serving a file in a pod) through `kubectl port-forward`, against the
+#   same download straight from the pod's IP (curl inside the node's network namespace); median of RUNS each.
+#   Target: port-forward / direct >= 0.5.
+# Usage: bench/streams.sh [RUNS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-50}
+runs=${1:-5}
 work=$(mktemp -d /tmp/switchboard-bench-streams.XXXXXX)
 up_pid=
+forward_pid=
 
 cleanup() {
+  if [ -n "$forward_pid" ]; then
+    kill "$forward_pid" 2>/dev/null || true
+    wait "$forward_pid" 2>/dev/null || true
+  fi
   if [ -n "$up_pid" ]; then
     dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
     wait "$up_pid" 2>/dev/null || true
@@ -22,55 +31,123 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now_ns() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+k() { kubectl --kubeconfig "$work/data/kubeconfig" "$@"; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
-api_port=$(free_port)
-dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
-  --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" >"$work/up.log" 2>&1 &
+sb=(dotnet "$work/switchboard/switchboard.dll")
+port=$(free_port)
+"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --kubelet-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
-until curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok; do
+for _ in $(seq 600); do
+  [ -s "$work/data/kubeconfig" ] && k wait node --all --for=condition=Ready --timeout=1s >/dev/null 2>&1 && break
   kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
-  sleep 0.05
+  sleep 0.1
 done
+k wait node --all --for=condition=Ready --timeout=1s >/dev/null || { echo "no Ready node after 60 s" >&2; exit 1; }
+k create namespace bench >/dev/null
 
-export KUBECONFIG="$work/data/kubeconfig"
-k() { kubectl --cache-dir "$work/kubectl-cache" "$@"; }
-k run bench --image=debian --restart=Never -- sleep infinity >/dev/null
-k wait --for=condition=Ready pod/bench --timeout=120s >/dev/null
-uid=$(k get pod bench -o jsonpath='{.metadata.uid}')
-netns=$(ip netns list | awk '{ print $1 }' | grep "_$uid\$")
-# The file lives in the pod's own root (its overlay), made there by exec.
-k exec bench -- sh -c 'head -c 104857600 /dev/zero > /tmp/100MiB'
-# The container's pid (its monitor's record), whose /proc root is the pod's root as the host reaches it.
-root=/proc/$(cut -d' ' -f1 "$work"/data/nodes/*/pods/"$uid"/containers/bench/*/pid)/root
+# Bytes per second of one HTTP download of URL with curl (run by the command before it, e.g. `ip netns exec NS`).
+download_rate() {
+  local out
+  out=$("$@" -fsS -o /dev/null -w '%{size_download} %{speed_download}')
+  [ "${out%% *}" -eq $((100 * 1024 * 1024)) ] || { echo "short download: $out" >&2; exit 1; }
+  echo "${out#* }"
+}
 
-for _ in $(seq "$runs"); do
-  t0=$(now_ns); k exec bench -- true; echo $(( ($(now_ns) - t0) / 1000 ))
-done | median >"$work/kubectl_us"
-for _ in $(seq "$runs"); do
-  t0=$(now_ns); ip netns exec "$netns" true; echo $(( ($(now_ns) - t0) / 1000 ))
-done | median >"$work/netns_us"
+now_ns() { date +%s%N; }
 
-best_mbps() { # command… : best of 3 of 100 MiB / elapsed
-  local best=0
+# MB/s of COMMAND… printing 100 MiB, best of 3.
+best_rate() {
+  local best=0 t0 t1 rate
   for _ in 1 2 3; do
-    local t0 t1 mbps
     t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns)
-    mbps=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", 104857600 / (ns / 1e9) / 1e6 }')
-    [ "$mbps" -gt "$best" ] && best=$mbps
+    rate=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", 104857600 / (ns / 1e9) / 1e6 }')
+    [ "$rate" -gt "$best" ] && best=$rate
   done
   echo "$best"
 }
-kubectl_mbps=$(best_mbps k exec bench -- cat /tmp/100MiB)
-bytes=$(k exec bench -- cat /tmp/100MiB | wc -c)
-[ "$bytes" -eq 104857600 ] || { echo "kubectl exec cat carried $bytes bytes, not 104857600" >&2; exit 1; }
-raw_mbps=$(best_mbps ip netns exec "$netns" cat "$root/tmp/100MiB")
 
-kubectl_ms=$(awk -v us="$(cat "$work/kubectl_us")" 'BEGIN { printf "%.1f", us / 1000 }')
-netns_ms=$(awk -v us="$(cat "$work/netns_us")" 'BEGIN { printf "%.1f", us / 1000 }')
-echo "kubectl exec POD -- true: p50 $kubectl_ms ms over $runs runs; ip netns exec true: p50 $netns_ms ms"
-echo "kubectl exec POD -- cat 100 MiB: $kubectl_mbps MB/s (target >= 200); ip netns exec cat: $raw_mbps MB/s"
-echo "exec round trip ratio: $(awk -v a="$kubectl_ms" -v b="$netns_ms" 'BEGIN { printf "%.1f", a / b }')x (target <= 3x)"
-echo "exec throughput ratio: $(awk -v a="$kubectl_mbps" -v b="$raw_mbps" 'BEGIN { printf "%.2f", a / b }')x of the raw cat"
+section_exec() {
+  local uid netns root kubectl_us netns_us samples=$((runs * 10)) bytes kubectl_rate raw_rate
+  k run -n bench shell --image=debian --restart=Never -- sleep infinity >/dev/null
+  k wait -n bench pod/shell --for=condition=Ready --timeout=60s >/dev/null
+  uid=$(k get -n bench pod/shell -o jsonpath='{.metadata.uid}')
+  netns=$(ip netns list | awk '{ print $1 }' | grep "_$uid\$")
+  # The file lives in the pod's own root (its overlay); the host reaches it through the container's /proc root.
+  k exec -n bench shell -- sh -c 'head -c 104857600 /dev/zero > /tmp/100MiB'
+  root=/proc/$(cut -d' ' -f1 "$work"/data/nodes/*/pods/"$uid"/containers/shell/*/pid)/root
+
+  kubectl_us=$(for _ in $(seq "$samples"); do t0=$(now_ns); k exec -n bench shell -- true; echo $(( ($(now_ns) - t0) / 1000 )); done | median)
+  netns_us=$(for _ in $(seq "$samples"); do t0=$(now_ns); ip netns exec "$netns" true; echo $(( ($(now_ns) - t0) / 1000 )); done | median)
+  bytes=$(k exec -n bench shell -- cat /tmp/100MiB | wc -c)
+  [ "$bytes" -eq 104857600 ] || { echo "kubectl exec cat carried $bytes bytes, not 104857600" >&2; exit 1; }
+  kubectl_rate=$(best_rate k exec -n bench shell -- cat /tmp/100MiB)
+  raw_rate=$(best_rate ip netns exec "$netns" cat "$root/tmp/100MiB")
+  awk -v k="$kubectl_us" -v n="$netns_us" -v s="$samples" -v kr="$kubectl_rate" -v rr="$raw_rate" 'BEGIN {
+    printf "exec: kubectl exec POD -- true p50 %.1f ms over %d runs; ip netns exec true p50 %.1f ms\n", k / 1000, s, n / 1000
+    printf "exec round trip ratio: %.1fx (target <= 3x)\n", k / n
+    printf "exec: kubectl exec POD -- cat 100 MiB %d MB/s (target >= 200); ip netns exec cat %d MB/s\n", kr, rr
+    printf "exec throughput ratio: %.2f of the raw cat\n", kr / rr
+  }'
+}
+
+section_portforward() {
+  local files=$work/files pod_ip uid node_ns local_port direct=() forwarded=() i
+  # nginx's workers read the file as www-data: the directories on the way must be searchable.
+  mkdir -p "$files"
+  chmod 755 "$work" "$files"
+  head -c $((100 * 1024 * 1024)) /dev/urandom >"$files/big"
+  chmod 644 "$files/big"
+  k apply -n bench -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: nginx}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: nginx
+    image: nginx
+    ports: [{containerPort: 80}]
+    readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
+    volumeMounts: [{name: files, mountPath: /usr/share/nginx/html/files, readOnly: true}]
+  volumes:
+  - name: files
+    hostPath: {path: $files, type: Directory}
+YAML
+  k wait -n bench pod/nginx --for=condition=Ready --timeout=60s >/dev/null
+  pod_ip=$(k get -n bench pod/nginx -o jsonpath='{.status.podIP}')
+  uid=$(k get -n bench pod/nginx -o jsonpath='{.metadata.uid}')
+  # The pod's namespace is the node's name, '_', the pod's uid.
+  node_ns=$(ip netns list | awk -v s="_$uid" '{ n = $1 } index(n, s) && substr(n, length(n) - length(s) + 1) == s { print substr(n, 1, length(n) - length(s)) }')
+  [ -n "$node_ns" ] || { echo "no network namespace for pod uid $uid" >&2; exit 1; }
+
+  kubectl --kubeconfig "$work/data/kubeconfig" port-forward -n bench pod/nginx :80 >"$work/forward.log" 2>&1 &
+  forward_pid=$!
+  for _ in $(seq 300); do
+    local_port=$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\) -> 80$/\1/p' "$work/forward.log")
+    [ -n "$local_port" ] && break
+    kill -0 "$forward_pid" 2>/dev/null || { cat "$work/forward.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$local_port" ] || { echo "kubectl port-forward did not listen" >&2; exit 1; }
+
+  for i in $(seq "$runs"); do
+    direct+=("$(download_rate ip netns exec "$node_ns" curl "http://$pod_ip/files/big")")
+    forwarded+=("$(download_rate curl "http://127.0.0.1:$local_port/files/big")")
+  done
+  kill "$forward_pid"
+  wait "$forward_pid" 2>/dev/null || true
+  forward_pid=
+
+  local direct_median forwarded_median
+  direct_median=$(printf '%s\n' "${direct[@]}" | median)
+  forwarded_median=$(printf '%s\n' "${forwarded[@]}" | median)
+  awk -v d="$direct_median" -v f="$forwarded_median" -v n="$runs" 'BEGIN {
+    printf "port-forward: 100 MiB download, median of %d: direct from the pod IP %.0f MB/s, through kubectl port-forward %.0f MB/s\n", n, d / 1e6, f / 1e6
+    printf "port-forward / direct throughput ratio: %.2f (target >= 0.5)\n", f / d
+  }'
+}
+
+section_exec
+section_portforward

@@ -15,6 +15,7 @@ using Switchboard.Node.Resources;
 using Switchboard.Node.Runtime;
 using Switchboard.Node.Sandbox;
 using Switchboard.Node.Server;
+using Switchboard.Node.Server.PortForward;
 using Switchboard.Node.Streaming;
 using Switchboard.Node.Volumes;
 
@@ -94,6 +95,7 @@ public sealed partial class NodeAgent : Component
                 ["/healthz"] = context => context.Response.WriteAsync("ok", context.RequestAborted),
                 ["/exec"] = RemoteCommand.Exec(containers, streamLogger).ServeAsync,
                 ["/attach"] = RemoteCommand.Attach(containers, streamLogger).ServeAsync,
+                [PortForwardHandler.Path] = new PortForwardHandler(containers, names, _time, _loggerFactory.CreateLogger<PortForwardHandler>()).ServeAsync,
             }, _loggerFactory, stoppingToken)
             : null;
         reporter.KubeletPort = server?.Port ?? 0;

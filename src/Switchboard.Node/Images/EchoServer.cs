@@ -2,12 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Web;
 
 namespace Switchboard.Node.Images;
 
 /// <summary>
 /// The <c>switchboard/echo</c> image (agnhost netexec's behaviour): HTTP on --http-port with /hostname, /clientip,
-/// /echo?msg=, /healthz and a refused /shell; UDP on --udp-port (default: the HTTP port) answering "hostname",
+/// /echo?msg= (or msg in a POSTed form, as netexec's FormValue reads it), /healthz and a refused /shell; UDP on --udp-port (default: the HTTP port) answering "hostname",
 /// "echo TEXT" and "clientip".
 /// </summary>
 public static class EchoServer
@@ -53,7 +54,7 @@ public static class EchoServer
         {
             "/" or "/hostname" => (200, Dns.GetHostName()),
             "/clientip" => (200, request.RemoteEndPoint.ToString()),
-            "/echo" => (200, request.QueryString["msg"] ?? ""),
+            "/echo" => (200, Message(request)),
             "/healthz" => (200, "ok"),
             "/shell" => (403, "shell is refused: this echo server runs no commands"),
             _ => (404, "404 page not found\n"),
@@ -64,6 +65,21 @@ public static class EchoServer
         response.ContentLength64 = bytes.Length;
         response.OutputStream.Write(bytes);
         response.Close();
+    }
+
+    /// <summary>Go's <c>Request.FormValue("msg")</c>: a url-encoded form body's value first, then the query's.</summary>
+    private static string Message(HttpListenerRequest request)
+    {
+        if (request.HasEntityBody && request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            using var reader = new StreamReader(request.InputStream, request.ContentEncoding);
+            if (HttpUtility.ParseQueryString(reader.ReadToEnd())["msg"] is { } posted)
+            {
+                return posted;
+            }
+        }
+
+        return request.QueryString["msg"] ?? "";
     }
 
     private static async Task ServeUdpAsync(UdpClient udp, CancellationToken cancellationToken)

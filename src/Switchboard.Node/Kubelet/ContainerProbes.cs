@@ -10,8 +10,9 @@ namespace Switchboard.Node.Kubelet;
 /// </summary>
 internal sealed class ContainerProbes : IDisposable
 {
-    private static readonly TimeSpan FirstReadinessRetry = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxReadinessRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FirstReadinessRetry = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxReadinessRetry = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LateReadinessRetry = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
 
     public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, ExecTarget target, TimeProvider time,
@@ -27,10 +28,14 @@ internal sealed class ContainerProbes : IDisposable
 
             // Kubelet runs a not-ready container's readiness probe again on every pod sync (the prober manager's
             // manual trigger), so a server that listens a moment after its start is Ready then, not a period later.
-            // Here, in the first period until a success, a readiness miss is tried again after 50 ms, doubling to 1 s
-            // (the pace of kubelet's relist, which triggers those syncs); a miss followed by a retry is no failure (no
-            // Unhealthy, no count towards the failure threshold).
+            // Here, until the first success, a readiness miss is tried again after 20 ms, doubling to 100 ms in the first
+            // period (a miss is one refused connection; a slower pace delayed Ready by up to its step, which for a
+            // server that starts in about a second, as the echo image under load, was most of a second) and to 1 s in
+            // later ones (a server slower than a period to start, as fifty echo pods at once on a busy machine, is
+            // Ready then, not a whole period later). A miss followed by a retry is no failure (no Unhealthy, no count
+            // towards the failure threshold): each period without a success counts one, as kubelet's periodic probe.
             var retry = kind == "Readiness" ? FirstReadinessRetry : TimeSpan.Zero;
+            var retryCap = MaxReadinessRetry;
             while (!token.IsCancellationRequested)
             {
                 bool gated = kind != "Startup" && container.StartupProbe is not null && !state.Started;
@@ -38,13 +43,14 @@ internal sealed class ContainerProbes : IDisposable
                 if (!gated)
                 {
                     var (ok, output) = await Attempt(probe, token);
-                    for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry = Min(retry * 2, MaxReadinessRetry))
+                    for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry = Min(retry * 2, retryCap))
                     {
                         await Task.Delay(retry, time, token);
                         (ok, output) = await Attempt(probe, token);
                     }
 
-                    retry = TimeSpan.Zero;
+                    retry = ok ? TimeSpan.Zero : retry;
+                    retryCap = LateReadinessRetry;
                     if (ok)
                     {
                         failures = 0;

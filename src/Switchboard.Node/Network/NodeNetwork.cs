@@ -57,12 +57,17 @@ internal sealed class NodeNetwork
             + $" && echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects && echo 0 > /proc/sys/net/ipv4/conf/{NetworkNames.Bridge}/send_redirects"], cancellationToken);
     }
 
-    /// <summary>Creates pod <paramref name="uid"/>'s namespace and veth with <paramref name="address"/> (what an earlier one left is removed first: <see cref="TearDownPodAsync"/>).</summary>
-    public async Task SetUpPodAsync(string uid, IPAddress address, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates pod <paramref name="uid"/>'s network namespace, not yet connected: processes may enter it while
+    /// <see cref="ConnectPodAsync"/> wires it (what an earlier one left is removed first: <see cref="TearDownPodAsync"/>).
+    /// </summary>
+    public Task AddPodNamespaceAsync(string uid, CancellationToken cancellationToken) => CheckIpAsync(["netns", "add", Names.PodNamespace(uid)], cancellationToken);
+
+    /// <summary>Connects pod <paramref name="uid"/>'s namespace to the bridge: its veth, <paramref name="address"/> on eth0, its routes.</summary>
+    public async Task ConnectPodAsync(string uid, IPAddress address, CancellationToken cancellationToken)
     {
         string podNs = Names.PodNamespace(uid);
         string veth = NetworkNames.Veth(uid);
-        await CheckIpAsync(["netns", "add", podNs], cancellationToken);
         string[] bridgePort =
         [
             $"link add {veth} type veth peer name eth0 netns {podNs}",

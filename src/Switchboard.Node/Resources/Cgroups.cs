@@ -211,12 +211,38 @@ internal sealed class Cgroups
                 }
             }
 
+            WriteNodeAllocatableCpu();
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problems.Add($"cgroup {(Version == CgroupVersion.V2 ? "v2" : "v1")} is not writable: {e.Message}");
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Kubelet gives kubepods the node's allocatable cpu as its weight (shares of 1024 a cpu). Here kubepods sits under
+    /// our parents, which the kernel weighs against each process outside them (the agent, the monitors and everything
+    /// else on the machine, each 1024): those parents get the same weight, or all of the node's pods together would
+    /// count as one process and start starved whenever a few others run.
+    /// </summary>
+    private void WriteNodeAllocatableCpu()
+    {
+        long shares = Environment.ProcessorCount * 1024L;
+        string relative = "";
+        foreach (string part in $"{_base}/{Pods}".Split('/'))
+        {
+            relative = relative.Length == 0 ? part : $"{relative}/{part}";
+            string cpu = Path.Combine(_cpu, relative);
+            if (Version == CgroupVersion.V2)
+            {
+                File.WriteAllText(Path.Combine(cpu, "cpu.weight"), new ResourceLimits(shares, null, null).CpuWeight.ToString(CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                File.WriteAllText(Path.Combine(cpu, "cpu.shares"), shares.ToString(CultureInfo.InvariantCulture));
+            }
         }
     }
 

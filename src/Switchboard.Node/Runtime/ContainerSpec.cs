@@ -49,9 +49,9 @@ internal sealed record ContainerSpec
     public IReadOnlyList<long> Groups { get; init; } = [];
 
     public static ContainerSpec Read(string path) =>
-        JsonSerializer.Deserialize<ContainerSpec>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
+        JsonSerializer.Deserialize(File.ReadAllText(path), RuntimeJson.Default.ContainerSpec) ?? throw new InvalidDataException($"{path} is empty");
 
-    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this));
+    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, RuntimeJson.Default.ContainerSpec));
 }
 
 /// <summary>A volume bound into a container: <paramref name="Source"/> on the host, <paramref name="Target"/> inside the pod's root.</summary>

@@ -11,9 +11,15 @@ internal static class Detached
     // sh execs setsid, which execs the program: the pid returned is the program's own.
     private const string Launcher = "exec >\"$0\" 2>&1 </dev/null; exec setsid \"$@\"";
 
-    public static int Start(string logFile, IEnumerable<string> argv)
+    /// <summary>Starts <paramref name="argv"/> detached, with the agent's environment plus <paramref name="environment"/>; returns its pid.</summary>
+    public static int Start(string logFile, IEnumerable<string> argv, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(Launcher);
         info.ArgumentList.Add(logFile);

@@ -38,9 +38,9 @@ internal sealed class InstanceFiles(string directory)
         return (int.Parse(parts[0], CultureInfo.InvariantCulture), DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)));
     }
 
-    public void WriteExit(ExitRecord exit) => WriteAtomically(ExitFile, JsonSerializer.Serialize(exit));
+    public void WriteExit(ExitRecord exit) => WriteAtomically(ExitFile, JsonSerializer.Serialize(exit, RuntimeJson.Default.ExitRecord));
 
-    public ExitRecord? ReadExit() => ReadOrNull(ExitFile) is { } text ? JsonSerializer.Deserialize<ExitRecord>(text) : null;
+    public ExitRecord? ReadExit() => ReadOrNull(ExitFile) is { } text ? JsonSerializer.Deserialize(text, RuntimeJson.Default.ExitRecord) : null;
 
     private static void WriteAtomically(string path, string content)
     {

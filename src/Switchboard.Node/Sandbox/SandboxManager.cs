@@ -64,13 +64,41 @@ internal sealed partial class SandboxManager
 
         Directory.CreateDirectory(sandbox.EtcDirectory);
         var ip = _ipam.Allocate(uid);
-        await _network.SetUpPodAsync(uid, ip, cancellationToken);
+        await _network.AddPodNamespaceAsync(uid, cancellationToken);
         WriteEtcFiles(sandbox, pod, ip);
         Cgroups?.CreatePod(pod);
         File.Delete(sandbox.ReadyFile);
+
+        // The holder mounts the pod's root while the network is wired: neither needs the other.
+        var wiring = _network.ConnectPodAsync(uid, ip, cancellationToken);
+        var holder = StartHolderAsync(sandbox, pod, cancellationToken);
+        try
+        {
+            await Task.WhenAll(wiring, holder);
+        }
+        catch
+        {
+            if (holder.IsCompletedSuccessfully)
+            {
+                Signals.KillProcess(holder.Result.Pid, Signals.SigKill);
+            }
+
+            throw;
+        }
+
+        var (pid, startTicks) = holder.Result;
+        var state = new SandboxState(pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid, startTicks, _time.GetUtcNow());
+        sandbox.WriteState(state);
+        LogCreated(_logger, pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid);
+        return (sandbox, state);
+    }
+
+    /// <summary>Starts the pod's holder in its network namespace and waits until it reports its mounts made; kills it when it does not.</summary>
+    private async Task<(int Pid, long StartTicks)> StartHolderAsync(PodSandbox sandbox, V1Pod pod, CancellationToken cancellationToken)
+    {
         int pid = Detached.Start(sandbox.HolderLog,
         [
-            "nsenter", "--net=" + NodeNetwork.NamespacePath(_network.Names.PodNamespace(uid)), "unshare", "--mount", "--uts", "--propagation", "private",
+            "nsenter", "--net=" + NodeNetwork.NamespacePath(_network.Names.PodNamespace(sandbox.Uid)), "unshare", "--mount", "--uts", "--propagation", "private",
             "sh", "-c", Holder.Script, "holder", sandbox.RootDirectory, sandbox.UpperDirectory, sandbox.WorkDirectory, sandbox.EtcDirectory,
             PodHostname.Hostname(pod), sandbox.ReadyFile,
         ]);
@@ -88,10 +116,7 @@ internal sealed partial class SandboxManager
             await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken);
         }
 
-        var state = new SandboxState(pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid, startTicks, _time.GetUtcNow());
-        sandbox.WriteState(state);
-        LogCreated(_logger, pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid);
-        return (sandbox, state);
+        return (pid, startTicks);
     }
 
     /// <summary>(Re)writes the pod's hosts file, as kubelet does on every container start.</summary>

@@ -68,8 +68,8 @@ internal sealed class KubeletServer : IAsyncDisposable
 
             await next(context);
         });
-        // exec and attach upgrade to the channel WebSocket; kubectl pings, so the server adds no keep-alive of its own.
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        // exec, attach and port-forward upgrade to WebSockets (kubectl 1.32's first choice).
+        app.UseWebSockets();
         foreach (var (prefix, handler) in handlers)
         {
             app.Map(prefix, branch => branch.Run(handler));

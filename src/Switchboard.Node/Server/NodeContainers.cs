@@ -34,9 +34,8 @@ internal sealed class NodeContainers(Func<IEnumerable<(V1Pod Pod, PodState State
 
         string? uid = segments.Count == 4 ? segments[2] : null;
         string containerName = segments[^1];
-        if (FindPod(segments[0], segments[1], uid) is not { } found)
+        if (await FindOrAnswerAsync(context, segments[0], segments[1], uid) is not { } found)
         {
-            await WriteStatusAsync(context, StatusCodes.Status404NotFound, "NotFound", $"pod \"{segments[1]}\" not found in namespace \"{segments[0]}\" on this node");
             return null;
         }
 
@@ -51,9 +50,37 @@ internal sealed class NodeContainers(Func<IEnumerable<(V1Pod Pod, PodState State
         return (found.Pod, found.State, container);
     }
 
+    /// <summary>
+    /// The pod named by the path segments after the handler's prefix (<c>ns/pod</c> or <c>ns/pod/uid</c>, as
+    /// <c>/portForward</c> takes); on failure writes the Status and returns null.
+    /// </summary>
+    public async Task<(V1Pod Pod, PodState State)?> ResolvePodAsync(HttpContext context, IReadOnlyList<string> segments)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(segments);
+        if (segments.Count is not (2 or 3))
+        {
+            await WriteStatusAsync(context, StatusCodes.Status404NotFound, "NotFound", "the path names no pod: want {namespace}/{pod}[/{uid}]");
+            return null;
+        }
+
+        return await FindOrAnswerAsync(context, segments[0], segments[1], segments.Count == 3 ? segments[2] : null);
+    }
+
     /// <summary>The request path below the handler's prefix, split on '/'.</summary>
     public static string[] Segments(HttpContext context) =>
         (context?.Request.Path.Value ?? "").Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+
+    private async Task<(V1Pod Pod, PodState State)?> FindOrAnswerAsync(HttpContext context, string ns, string name, string? uid)
+    {
+        var found = FindPod(ns, name, uid);
+        if (found is null)
+        {
+            await WriteStatusAsync(context, StatusCodes.Status404NotFound, "NotFound", $"pod \"{name}\" not found in namespace \"{ns}\" on this node");
+        }
+
+        return found;
+    }
 
     /// <summary>A metav1 Status, as kubelet answers a streaming request it cannot serve (kubectl and the API server decode it).</summary>
     public static async Task WriteStatusAsync(HttpContext context, int code, string reason, string message)

@@ -53,6 +53,12 @@ internal sealed class ServicePortState : IEquatable<ServicePortState>
     /// <summary><c>status.loadBalancer.ingress[].ip</c> (IPv4) of a LoadBalancer service, as kube-proxy captures them.</summary>
     public ImmutableArray<string> LoadBalancerIps { get; init; } = [];
 
+    /// <summary>
+    /// <c>spec.loadBalancerSourceRanges</c> (IPv4 CIDRs) of a LoadBalancer service: the only clients its
+    /// load-balancer IPs accept, as kube-proxy's firewall chains enforce.
+    /// </summary>
+    public ImmutableArray<string> LoadBalancerSourceRanges { get; init; } = [];
+
     /// <summary><c>internalTrafficPolicy: Local</c>: cluster IP traffic goes only to this node's endpoints.</summary>
     public bool InternalPolicyLocal { get; init; }
 
@@ -86,7 +92,8 @@ internal sealed class ServicePortState : IEquatable<ServicePortState>
         NodePort == other.NodePort && HasEndpoints == other.HasEndpoints &&
         HasInternalEndpoints == other.HasInternalEndpoints && HasExternalEndpoints == other.HasExternalEndpoints &&
         InternalPolicyLocal == other.InternalPolicyLocal && ExternalPolicyLocal == other.ExternalPolicyLocal &&
-        ExternalIps.SequenceEqual(other.ExternalIps) && LoadBalancerIps.SequenceEqual(other.LoadBalancerIps);
+        ExternalIps.SequenceEqual(other.ExternalIps) && LoadBalancerIps.SequenceEqual(other.LoadBalancerIps) &&
+        LoadBalancerSourceRanges.SequenceEqual(other.LoadBalancerSourceRanges);
 
     public bool Equals(ServicePortState? other) =>
         other is not null && (ReferenceEquals(this, other) ||

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.Proxy.Model;
 
@@ -45,6 +46,10 @@ internal static class ServicePortStates
         ImmutableArray<string> loadBalancerIps = spec.Type == "LoadBalancer"
             ? [.. (service.Status?.LoadBalancer?.Ingress ?? []).Where(i => i.IpMode != "Proxy").Select(i => i.Ip).Where(IsIPv4).Distinct(StringComparer.Ordinal)]
             : [];
+        // The API server validates the ranges; an IPv6 one is for the other family's rules.
+        ImmutableArray<string> sourceRanges = loadBalancerIps.IsEmpty
+            ? []
+            : [.. (spec.LoadBalancerSourceRanges ?? []).Select(r => Ipv4Cidr.TryParse(r.Trim(), out var cidr) ? cidr.ToString() : null).OfType<string>().Distinct(StringComparer.Ordinal)];
         var ipv4Slices = slices.Where(s => s.AddressType == IPv4).ToList();
         var ports = new List<ServicePortState>(spec.Ports.Count);
         foreach (var port in spec.Ports)
@@ -60,6 +65,7 @@ internal static class ServicePortStates
             {
                 ExternalIps = externalIps,
                 LoadBalancerIps = loadBalancerIps,
+                LoadBalancerSourceRanges = sourceRanges,
                 InternalPolicyLocal = spec.InternalTrafficPolicy == Local,
                 ExternalPolicyLocal = externallyAccessible && spec.ExternalTrafficPolicy == Local,
                 LocalEndpoints = local,

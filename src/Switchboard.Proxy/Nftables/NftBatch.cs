@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Globalization;
 using Switchboard.Proxy.Netlink;
 
 namespace Switchboard.Proxy.Nftables;
@@ -12,17 +10,19 @@ namespace Switchboard.Proxy.Nftables;
 internal sealed class NftBatch(string table) : IDisposable
 {
     /// <summary>NFTA_DATA_VERDICT codes (include/uapi/linux/netfilter.h, nf_tables.h).</summary>
+    public const int Drop = 0;
     public const int Accept = 1;
     public const int Return = -5;
     public const int Jump = -3;
     public const int Goto = -4;
 
-    // 32-bit registers, as nft numbers them: NFT_REG_1 (= NFT_REG32_00) for the first value, NFT_REG_2 for a
-    // second one (nat's proto), 9 and 10 for the next 4-byte slots of a concatenation.
+    // Registers, as nft numbers them: NFT_REG_1 (= NFT_REG32_00) for the first value, NFT_REG_2 for a second one
+    // (nat's proto); 32-bit slots NFT_REG32_00..15 are 8..23, and a concatenation takes consecutive slots.
     public const uint Reg1 = 1;
     public const uint Reg2 = 2;
-    public const uint Reg32_01 = 9;
-    public const uint Reg32_02 = 10;
+
+    /// <summary>The 32-bit register NFT_REG32_<paramref name="slot"/> (0..15).</summary>
+    public static uint Reg32(int slot) => 8 + (uint)slot;
 
     private const byte FamilyIpv4 = 2;
     private const ushort SubsystemNftables = 10;
@@ -33,15 +33,9 @@ internal sealed class NftBatch(string table) : IDisposable
     private const ushort Create = 0x400;
     private const ushort Append = 0x800;
     private const uint VerdictData = 0xFFFFFF00;
-    private const uint SetAnonymous = 0x1;
-    private const uint SetConstant = 0x2;
     private const uint SetMap = 0x8;
     private const uint SetTimeout = 0x10;
     private const uint SetEval = 0x20;
-
-    // Set userdata for nft only (the kernel keeps it opaque): TLV key byte order (0) = host endian (1), so that
-    // `nft list` prints numgen's keys 0, 1, 2 rather than their bytes read big-endian.
-    private static ReadOnlySpan<byte> HostOrderKeys => [0, 4, 1, 0, 0, 0];
 
     // nla_len is 16 bits: a NEWSETELEM's element list is closed well below 64 KiB and continued in a new message.
     private const int MaxElementsBytes = 48 * 1024;
@@ -56,7 +50,6 @@ internal sealed class NftBatch(string table) : IDisposable
     private int _elements;
     private string? _elementSet;
     private NftOperation _elementOperation;
-    private uint _anonymousMaps;
     private int _expression;
     private int _expressionData;
 
@@ -106,6 +99,34 @@ internal sealed class NftBatch(string table) : IDisposable
             : $"message {sequence}";
     }
 
+    /// <summary>
+    /// Sends the transaction on <paramref name="socket"/> and checks every reply: an error names the message it
+    /// answers; success is the ACK of BATCH_END (and, for small batches, one ACK per message).
+    /// </summary>
+    public void Commit(NetlinkSocket socket, string networkNamespace, List<NetlinkReply> replies)
+    {
+        socket.Send(Written);
+        replies.Clear();
+        socket.DrainReplies(replies);
+        var errors = replies.Where(r => r.Error != 0).ToList();
+        if (errors.Count > 0)
+        {
+            string first = string.Join("; ", errors.Take(5).Select(r =>
+                $"{Describe(r.Sequence)}: {Errno.Name(-r.Error)}{(r.Message is null ? "" : " (" + r.Message + ")")}"));
+            throw new NftablesException($"nf_tables transaction in {networkNamespace} refused, {errors.Count} error(s): {first}");
+        }
+
+        if (!replies.Any(r => r.Sequence == EndSequence))
+        {
+            throw new NftablesException($"nf_tables transaction in {networkNamespace} was not committed: no ACK for BATCH_END");
+        }
+
+        if (AckEach && replies.Count != _messages.Count + 1)
+        {
+            throw new NftablesException($"nf_tables transaction in {networkNamespace}: {replies.Count} ACKs for {_messages.Count + 1} messages");
+        }
+    }
+
     public void AddTable() => Simple(NftOperation.NewTable, Create, table, static (w, name) => w.String(1, name));
 
     public void DeleteTable() => Simple(NftOperation.DelTable, 0, table, static (w, name) => w.String(1, name));
@@ -133,54 +154,44 @@ internal sealed class NftBatch(string table) : IDisposable
     public void DeleteChain(string chain) => Simple(NftOperation.DelChain, 0, chain, (w, c) => { w.String(1, table); w.String(3, c); });
 
     /// <summary>A verdict map keyed by <paramref name="keyLength"/> bytes of nft type <paramref name="keyType"/>.</summary>
-    public void AddVerdictMap(string name, uint keyType, uint keyLength) => AddSet(name, SetMap, keyType, keyLength, VerdictData, 0);
+    public void AddVerdictMap(string name, uint keyType, uint keyLength) => WriteSet(name, SetMap, keyType, keyLength, VerdictData, 0);
 
-    /// <summary>A set of IPv4 addresses whose elements expire <paramref name="timeoutSeconds"/> after their last update (nft's <c>flags dynamic,timeout</c>).</summary>
-    public void AddTimeoutAddressSet(string name, int timeoutSeconds) =>
-        AddSet(name, SetTimeout | SetEval, NftTypes.Ipv4Address, 4, null, (ulong)timeoutSeconds * 1000);
+    /// <summary>A set of <paramref name="keyLength"/>-byte keys of nft type <paramref name="keyType"/>.</summary>
+    public void AddSet(string name, uint keyType, uint keyLength) => WriteSet(name, 0, keyType, keyLength, null, 0);
+
+    /// <summary>
+    /// A map from keys to <paramref name="dataLength"/> bytes of nft type <paramref name="dataType"/>; a
+    /// <paramref name="dynamic"/> one is filled by the packet path (<see cref="Dynset"/>), its elements expiring.
+    /// </summary>
+    public void AddDataMap(string name, uint keyType, uint keyLength, uint dataType, uint dataLength, bool dynamic = false, uint size = 0) =>
+        WriteSet(name, SetMap | (dynamic ? SetTimeout | SetEval : 0), keyType, keyLength, dataType, dataLength, size);
+
+    /// <summary>Deletes every element of <paramref name="name"/> (DELSETELEM without elements).</summary>
+    public void FlushSet(string name) => Simple(NftOperation.DelSetElem, 0, name, (w, n) => { w.String(1, table); w.String(2, n); });
 
     public void DeleteSet(string name) => Simple(NftOperation.DelSet, 0, name, (w, n) => { w.String(1, table); w.String(2, n); });
 
     /// <summary>Adds (or deletes) <paramref name="key"/> → goto <paramref name="chain"/> in map <paramref name="set"/>; consecutive calls share messages.</summary>
     public void Element(NftOperation operation, string set, ReadOnlySpan<byte> key, string? chain)
     {
-        if (_elementSet != set || _elementOperation != operation || _w.Length - _elements > MaxElementsBytes)
-        {
-            EndElements();
-            StartElements(operation, set);
-        }
+        NextElement(operation, set);
+        WriteElement(key, chain, default);
+    }
 
-        WriteElement(key, chain);
+    /// <summary>Adds (or deletes) <paramref name="key"/> (→ <paramref name="data"/> in a map) in <paramref name="set"/>; consecutive calls share messages.</summary>
+    public void DataElement(NftOperation operation, string set, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data)
+    {
+        NextElement(operation, set);
+        WriteElement(key, null, data);
     }
 
     /// <summary>
-    /// An anonymous constant map from 0..n-1 to goto <paramref name="chains"/> (<c>vmap { 0 : goto a, 1 : goto b }</c>)
-    /// for the next rule's lookup; returns its name.
+    /// Starts a rule appended to <paramref name="chain"/> (or put first when not <paramref name="append"/>);
+    /// expressions follow, then <see cref="EndRule"/>.
     /// </summary>
-    public string AnonymousVerdictMap(IReadOnlyList<string> chains)
+    public void BeginRule(string chain, bool append = true)
     {
-        // nft names anonymous maps "__map%d" and lets the kernel pick the number, which scans every set of the table,
-        // and then finds them by batch-local id, which scans the whole transaction: a full sync of 10,000 services
-        // took minutes. A name of our own, never reused (the old map goes with its rule), is found directly.
-        string name = "__map" + _anonymousMaps++.ToString(CultureInfo.InvariantCulture);
-        AddSet(name, SetAnonymous | SetConstant | SetMap, NftTypes.Integer, 4, VerdictData, 0, HostOrderKeys);
-        StartElements(NftOperation.NewSetElem, name);
-        Span<byte> key = stackalloc byte[4];
-        for (int i = 0; i < chains.Count; i++)
-        {
-            // numgen writes a host-order integer into its register.
-            BinaryPrimitives.WriteUInt32LittleEndian(key, (uint)i);
-            WriteElement(key, chains[i]);
-        }
-
-        EndElements();
-        return name;
-    }
-
-    /// <summary>Starts a rule appended to <paramref name="chain"/>; expressions follow, then <see cref="EndRule"/>.</summary>
-    public void BeginRule(string chain)
-    {
-        Start(NftOperation.NewRule, Create | Append, chain);
+        Start(NftOperation.NewRule, (ushort)(Create | (append ? Append : 0)), chain);
         _w.String(1, table);
         _w.String(2, chain);
         _nest = _w.BeginNest(4);
@@ -226,8 +237,11 @@ internal sealed class NftBatch(string table) : IDisposable
         EndExpression();
     }
 
-    /// <summary>Looks the register up in a named set (a match) or verdict map (<paramref name="verdict"/>).</summary>
-    public void Lookup(string set, uint register, bool verdict)
+    /// <summary>
+    /// Looks the key starting at <paramref name="register"/> up in a named set or map: a match (not in it when
+    /// <paramref name="inverted"/>), or in a verdict map (<paramref name="verdict"/>) a jump to the element's chain.
+    /// </summary>
+    public void Lookup(string set, uint register, bool verdict, bool inverted = false)
     {
         BeginExpression("lookup");
         _w.String(1, set);
@@ -237,8 +251,37 @@ internal sealed class NftBatch(string table) : IDisposable
             _w.U32(3, 0);
         }
 
+        if (inverted)
+        {
+            _w.U32(5, 1);
+        }
+
         EndExpression();
     }
+
+    /// <summary>Looks the key starting at <paramref name="register"/> up in a data map; the element's data goes to <paramref name="destination"/> onwards, else the rule stops.</summary>
+    public void LookupData(string map, uint register, uint destination)
+    {
+        BeginExpression("lookup");
+        _w.String(1, map);
+        _w.U32(2, register);
+        _w.U32(3, destination);
+        EndExpression();
+    }
+
+    /// <summary>
+    /// <c>add @map { key : data }</c> (or <c>update</c>, which also refreshes an existing element) from the packet
+    /// path, the element expiring <paramref name="timeoutSeconds"/> after that.
+    /// </summary>
+    public void Dynset(string map, bool update, uint keyRegister, uint dataRegister, int timeoutSeconds) =>
+        Expression("dynset", (map, update, keyRegister, dataRegister, timeoutSeconds), static (w, e) =>
+        {
+            w.String(1, e.map);
+            w.U32(3, e.update ? 1u : 0u);
+            w.U32(4, e.keyRegister);
+            w.U32(5, e.dataRegister);
+            w.U64(6, (ulong)e.timeoutSeconds * 1000);
+        });
 
     public void Verdict(int code, string? chain = null)
     {
@@ -258,9 +301,9 @@ internal sealed class NftBatch(string table) : IDisposable
         EndExpression();
     }
 
-    /// <summary><c>numgen random mod <paramref name="modulus"/></c> into the register.</summary>
-    public void RandomNumber(uint register, uint modulus) =>
-        Expression("numgen", (register, modulus), static (w, e) => { w.U32(1, e.register); w.U32(2, e.modulus); w.U32(3, 1); });
+    /// <summary><c>numgen random mod <paramref name="modulus"/> offset <paramref name="offset"/></c> into the register.</summary>
+    public void RandomNumber(uint register, uint modulus, uint offset) =>
+        Expression("numgen", (register, modulus, offset), static (w, e) => { w.U32(1, e.register); w.U32(2, e.modulus); w.U32(3, 1); w.U32(4, e.offset); });
 
     /// <summary>DNAT to the address in <paramref name="addressRegister"/> and the port in <paramref name="portRegister"/>.</summary>
     public void Dnat(uint addressRegister, uint portRegister) =>
@@ -282,16 +325,21 @@ internal sealed class NftBatch(string table) : IDisposable
 
     public void CtState(uint register) => Expression("ct", register, static (w, r) => { w.U32(1, r); w.U32(2, 0); });
 
+    /// <summary><c>ct mark</c> into the register.</summary>
+    public void CtMark(uint register) => Expression("ct", register, static (w, r) => { w.U32(1, r); w.U32(2, 3); });
+
+    /// <summary><c>ct mark set</c> the register.</summary>
+    public void CtMarkSet(uint register) => Expression("ct", register, static (w, r) => { w.U32(2, 3); w.U32(4, r); });
+
     /// <summary><c>fib daddr type</c> into the register.</summary>
     public void FibDestinationType(uint register) => Expression("fib", register, static (w, r) => { w.U32(1, r); w.U32(2, 3); w.U32(3, 2); });
 
-    /// <summary><c>update @set { key }</c>: adds the register's value to the set or refreshes its timeout.</summary>
-    public void UpdateSet(string set, uint register) =>
-        Expression("dynset", (set, register), static (w, e) => { w.String(1, e.set); w.U32(3, 1); w.U32(4, e.register); });
+    /// <summary><c>fib saddr type</c> into the register.</summary>
+    public void FibSourceType(uint register) => Expression("fib", register, static (w, r) => { w.U32(1, r); w.U32(2, 3); w.U32(3, 1); });
 
     public void Dispose() => _w.Dispose();
 
-    private uint AddSet(string name, uint flags, uint keyType, uint keyLength, uint? dataType, ulong timeoutMs, ReadOnlySpan<byte> userData = default)
+    private uint WriteSet(string name, uint flags, uint keyType, uint keyLength, uint? dataType, uint dataLength, uint size = 0)
     {
         uint id = ++_nextSetId;
         Start(NftOperation.NewSet, Create, name);
@@ -303,22 +351,28 @@ internal sealed class NftBatch(string table) : IDisposable
         if (dataType is { } data)
         {
             _w.U32(6, data);
-            _w.U32(7, 0);
+            _w.U32(7, dataLength);
+        }
+
+        if (size > 0)
+        {
+            int desc = _w.BeginNest(9);
+            _w.U32(1, size);
+            _w.EndNest(desc);
         }
 
         _w.U32(10, id);
-        if (timeoutMs > 0)
-        {
-            _w.U64(11, timeoutMs);
-        }
-
-        if (!userData.IsEmpty)
-        {
-            _w.Bytes(13, userData);
-        }
-
         Finish();
         return id;
+    }
+
+    private void NextElement(NftOperation operation, string set)
+    {
+        if (_elementSet != set || _elementOperation != operation || _w.Length - _elements > MaxElementsBytes)
+        {
+            EndElements();
+            StartElements(operation, set);
+        }
     }
 
     private void StartElements(NftOperation operation, string set)
@@ -331,7 +385,7 @@ internal sealed class NftBatch(string table) : IDisposable
         _elementOperation = operation;
     }
 
-    private void WriteElement(ReadOnlySpan<byte> key, string? chain)
+    private void WriteElement(ReadOnlySpan<byte> key, string? chain, ReadOnlySpan<byte> value)
     {
         int element = _w.BeginNest(1);
         Data(1, key);
@@ -340,6 +394,10 @@ internal sealed class NftBatch(string table) : IDisposable
             int data = _w.BeginNest(2);
             VerdictAttribute(Goto, chain);
             _w.EndNest(data);
+        }
+        else if (!value.IsEmpty && _elementOperation == NftOperation.NewSetElem)
+        {
+            Data(2, value);
         }
 
         _w.EndNest(element);

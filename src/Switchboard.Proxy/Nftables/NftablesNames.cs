@@ -4,9 +4,9 @@ using System.Text;
 namespace Switchboard.Proxy.Nftables;
 
 /// <summary>
-/// Chain and set names as kube-proxy's nftables mode derives them (pkg/proxy/nftables/proxier.go): a readable base
-/// <c>namespace/service/protocol/port</c> (plus <c>__ip/port</c> for an endpoint) prefixed with the first 8 characters
-/// of base32(sha256(base)), so names that differ in one digit still look different.
+/// Per-service chain names as kube-proxy's nftables mode derives them (pkg/proxy/nftables/proxier.go), used for the
+/// <c>firewall-</c> chains: a readable base <c>namespace/service/protocol/port</c> prefixed with the first 8
+/// characters of base32(sha256(base)), so names that differ in one digit still look different.
 /// </summary>
 internal static class NftablesNames
 {
@@ -17,10 +17,6 @@ internal static class NftablesNames
 
     /// <summary><c>HASH-ns/svc/tcp/port</c> for a service port named <c>ns/svc</c> or <c>ns/svc:port</c>.</summary>
     public static string ServicePortBase(string servicePortName, string protocol) => Hashed(Readable(servicePortName, protocol));
-
-    /// <summary><c>HASH-ns/svc/tcp/port__ip/port</c> for one endpoint of a service port.</summary>
-    public static string EndpointBase(string servicePortName, string protocol, string ip, int port) =>
-        Hashed($"{Readable(servicePortName, protocol)}__{ip}/{port}");
 
     private static string Readable(string servicePortName, string protocol)
     {

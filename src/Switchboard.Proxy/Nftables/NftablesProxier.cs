@@ -30,6 +30,9 @@ internal sealed partial class NftablesProxier : IProxier
     /// <summary>The transaction of the last sync, for tests that look at what was sent.</summary>
     internal NftBatch LastBatch => _rules.Batch;
 
+    /// <summary>What is programmed for the service port whose <see cref="ServicePortState.ServiceChain"/> is <paramref name="serviceChain"/>.</summary>
+    internal NftServicePort? Programmed(string serviceChain) => _rules.Programmed(serviceChain);
+
     public Task<ProxySyncResult> SyncAsync(IReadOnlyList<ServicePortState> desired, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -39,7 +42,7 @@ internal sealed partial class NftablesProxier : IProxier
         {
             _rules.Render(desired);
             _socket ??= NetlinkSocket.Open(_namespace, NetlinkSocket.NetlinkNetfilter);
-            Commit(_rules.Batch);
+            _rules.Batch.Commit(_socket, _namespace, _replies);
             _rules.Applied();
         }
         catch (Exception e)
@@ -61,30 +64,6 @@ internal sealed partial class NftablesProxier : IProxier
     {
         _socket?.Dispose();
         _rules.Dispose();
-    }
-
-    private void Commit(NftBatch batch)
-    {
-        _socket!.Send(batch.Written);
-        _replies.Clear();
-        _socket.DrainReplies(_replies);
-        var errors = _replies.Where(r => r.Error != 0).ToList();
-        if (errors.Count > 0)
-        {
-            string first = string.Join("; ", errors.Take(5).Select(r =>
-                $"{batch.Describe(r.Sequence)}: {Errno.Name(-r.Error)}{(r.Message is null ? "" : " (" + r.Message + ")")}"));
-            throw new NftablesException($"nf_tables transaction in {_namespace} refused, {errors.Count} error(s): {first}");
-        }
-
-        if (!_replies.Any(r => r.Sequence == batch.EndSequence))
-        {
-            throw new NftablesException($"nf_tables transaction in {_namespace} was not committed: no ACK for BATCH_END");
-        }
-
-        if (batch.AckEach && _replies.Count != batch.Messages.Count + 1)
-        {
-            throw new NftablesException($"nf_tables transaction in {_namespace}: {_replies.Count} ACKs for {batch.Messages.Count + 1} messages");
-        }
     }
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Debug, Message = "nftables {Kind} sync in {Namespace}: {Changed} of {Total} service ports written, {Messages} messages, {Bytes} bytes, {Milliseconds:F1} ms")]

@@ -4,16 +4,19 @@ namespace Switchboard.Proxy.Nftables;
 
 /// <summary>
 /// What is programmed in one node's <c>ip kube-proxy</c> table, kept in memory, and the nf_tables transaction that
-/// brings it to a new desired state. A full sync replaces the table. After it, a sync sends only what changed:
-/// map elements added or deleted, the changed ports' service chains flushed and rewritten, endpoint chains created or
-/// deleted one by one; nothing is read back from the kernel, so one change costs O(change) however many services exist.
+/// brings it to a new desired state. A full sync replaces the table. After it, a sync sends only the elements that
+/// changed (deleted, then added) and the rules of a class or firewall chain not programmed yet; nothing is read back
+/// from the kernel, so one change costs O(change) however many services exist.
 /// </summary>
 internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
 {
     private readonly NftablesLayout _layout = new(clusterCidr);
     private readonly Dictionary<string, NftServicePort> _programmed = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, NftServicePort> _desired = new(StringComparer.Ordinal);
     private readonly List<(NftServicePort? Old, NftServicePort? New)> _changes = [];
+
+    // Bookkeeping of the kernel's state beyond the ports; a failed transaction forces a full sync, which resets it.
+    private readonly Dictionary<(NftSelector Selector, NftClass Class), int> _classes = [];
+    private readonly Dictionary<string, int> _hairpin = new(StringComparer.Ordinal);
     private uint _sequence = 1;
 
     /// <summary>The transaction the last <see cref="Render"/> wrote; reused by the next.</summary>
@@ -29,37 +32,36 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
     public void Render(IReadOnlyList<ServicePortState> desired)
     {
         ArgumentNullException.ThrowIfNull(desired);
+        bool full = NeedsFullSync;
+        if (full)
+        {
+            _classes.Clear();
+            _hairpin.Clear();
+        }
+
         _changes.Clear();
-        _desired.Clear();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in desired)
         {
-            // Unchanged ports keep their instance (and its names) from the last sync.
-            NftServicePort? programmed = NeedsFullSync ? null : _programmed.GetValueOrDefault(s.ServiceChain);
-            var port = programmed is not null && programmed.State.Equals(s) ? programmed : new NftServicePort(s);
-            _desired[s.ServiceChain] = port;
-            if (port != programmed)
+            seen.Add(s.ServiceChain);
+            NftServicePort? programmed = full ? null : _programmed.GetValueOrDefault(s.ServiceChain);
+            if (programmed is null || !programmed.State.Equals(s))
             {
-                _changes.Add((programmed, port));
+                _changes.Add((programmed, new NftServicePort(s)));
             }
         }
 
-        if (!NeedsFullSync)
+        if (!full)
         {
-            foreach (var (key, old) in _programmed)
-            {
-                if (!_desired.ContainsKey(key))
-                {
-                    _changes.Add((old, null));
-                }
-            }
+            _changes.AddRange(_programmed.Where(p => !seen.Contains(p.Key)).Select(p => ((NftServicePort?)p.Value, (NftServicePort?)null)));
         }
 
         // Sequence numbers keep growing, so a late reply can never be mistaken for one of this batch.
-        // A full sync's 100,000 messages ask only the commit for an ACK (errors are always reported); small ones ACK each.
-        Batch.Begin(_sequence, ackEach: !NeedsFullSync);
-        if (NeedsFullSync)
+        // A full sync's messages ask only the commit for an ACK (errors are always reported); small ones ACK each.
+        Batch.Begin(_sequence, ackEach: !full);
+        if (full)
         {
-            NftablesLayout.WriteBase(Batch);
+            _layout.WriteBase(Batch);
         }
 
         WriteChanges();
@@ -90,174 +92,184 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
         NeedsFullSync = false;
     }
 
+    public NftServicePort? Programmed(string serviceChain) => _programmed.GetValueOrDefault(serviceChain);
+
     /// <summary>Records that the transaction failed: the next sync is a full one.</summary>
     public void Failed() => NeedsFullSync = true;
 
     public void Dispose() => Batch.Dispose();
 
-    // Deletions before creations, so that a chain or set is unreferenced when it goes and a name can come back
-    // with other contents in the same transaction.
+    // Deletions first (an element whose value changes is deleted and added again, and a chain goes only once no
+    // element leads to it), then new chains, class maps and rules, then new elements, grouped by set to share
+    // messages. Class maps and rules stay when their last service goes: few, and the next sync may need them again.
     private void WriteChanges()
     {
         var b = Batch;
+        var deleted = new List<NftElement>();
+        var added = new List<NftElement>();
         foreach (var (old, current) in _changes)
         {
-            if (old is null)
-            {
-                continue;
-            }
+            var before = (old?.Elements ?? []).ToDictionary(e => e.Id, StringComparer.Ordinal);
+            var after = (current?.Elements ?? []).ToDictionary(e => e.Id, StringComparer.Ordinal);
+            deleted.AddRange(before.Values.Where(e => !after.TryGetValue(e.Id, out var n) || !n.SameValue(e)));
+            added.AddRange(after.Values.Where(e => !before.TryGetValue(e.Id, out var o) || !o.SameValue(e)));
+            var kept = current?.HairpinAddresses ?? new HashSet<string>();
+            var had = old?.HairpinAddresses ?? new HashSet<string>();
+            Count(had.Where(ip => !kept.Contains(ip)), -1, deleted);
+            Count(kept.Where(ip => !had.Contains(ip)), +1, added);
+        }
 
-            if (current is null || !SameClusterIpElement(old, current))
-            {
-                NftablesLayout.ClusterIpElement(b, NftOperation.DelSetElem, old);
-            }
+        foreach (var e in deleted.OrderBy(e => e.Set, StringComparer.Ordinal))
+        {
+            b.DataElement(NftOperation.DelSetElem, e.Set, e.Key, default);
+        }
 
-            if (old.State.NodePort != 0 && (current is null || !SameNodePortElement(old, current)))
-            {
-                NftablesLayout.NodePortElement(b, NftOperation.DelSetElem, old);
-            }
+        foreach (string clients in _changes.SelectMany(c => StalePins(c.Old, c.New)).Distinct(StringComparer.Ordinal))
+        {
+            b.FlushSet(clients);
         }
 
         foreach (var (old, current) in _changes)
         {
-            if (old is not null)
+            if (old?.FirewallChain is { } chain && (current?.FirewallChain != chain || !current.FirewallRanges.SequenceEqual(old.FirewallRanges)))
             {
-                RemoveOld(b, old, current);
-            }
-        }
-
-        foreach (var (old, current) in _changes)
-        {
-            if (current is not null)
-            {
-                WriteNew(b, old, current);
-            }
-        }
-
-        // Elements last, grouped by map so that consecutive elements share one NEWSETELEM message.
-        foreach (string map in (string[])[NftablesLayout.ServiceIps, NftablesLayout.NoEndpointServices])
-        {
-            foreach (var (old, current) in _changes)
-            {
-                if (current is not null && MapOf(current.State) == map && (old is null || !SameClusterIpElement(old, current)))
+                b.FlushChain(chain);
+                if (current?.FirewallChain != chain)
                 {
-                    NftablesLayout.ClusterIpElement(b, NftOperation.NewSetElem, current);
+                    b.DeleteChain(chain);
                 }
             }
         }
 
         foreach (var (old, current) in _changes)
         {
-            if (current is not null && current.State.NodePort != 0 && (old is null || !SameNodePortElement(old, current)))
+            if (current?.FirewallChain is { } chain && (old?.FirewallChain != chain || !current.FirewallRanges.SequenceEqual(old.FirewallRanges)))
             {
-                NftablesLayout.NodePortElement(b, NftOperation.NewSetElem, current);
-            }
-        }
-    }
-
-    /// <summary>Flushes the old port's chains that change or go, then deletes those that go and its stale affinity sets.</summary>
-    private static void RemoveOld(NftBatch b, NftServicePort old, NftServicePort? current)
-    {
-        if (old.HasChains)
-        {
-            b.FlushChain(old.ServiceChain);
-        }
-
-        if (old.HasExternalChain && current?.HasExternalChain != true)
-        {
-            b.FlushChain(old.ExternalChain);
-        }
-
-        for (int i = 0; i < old.EndpointChains.Length; i++)
-        {
-            if (!KeepsEndpointChain(current, old, i))
-            {
-                b.FlushChain(old.EndpointChains[i]);
-            }
-        }
-
-        if (old.HasChains && current?.HasChains != true)
-        {
-            b.DeleteChain(old.ServiceChain);
-        }
-
-        if (old.HasExternalChain && current?.HasExternalChain != true)
-        {
-            b.DeleteChain(old.ExternalChain);
-        }
-
-        for (int i = 0; i < old.EndpointChains.Length; i++)
-        {
-            if (!KeepsEndpointChain(current, old, i) && current?.EndpointChains.Contains(old.EndpointChains[i]) != true)
-            {
-                b.DeleteChain(old.EndpointChains[i]);
-            }
-        }
-
-        // An affinity set goes when its endpoint goes or the timeout changes (a set's timeout is fixed at creation).
-        foreach (string set in old.AffinitySets)
-        {
-            if (current is null || current.State.AffinitySeconds != old.State.AffinitySeconds || !current.AffinitySets.Contains(set))
-            {
-                b.DeleteSet(set);
-            }
-        }
-    }
-
-    /// <summary>Creates the new port's missing sets and chains and writes the rules of every chain not kept as it was.</summary>
-    private void WriteNew(NftBatch b, NftServicePort? old, NftServicePort current)
-    {
-        if (!current.HasChains)
-        {
-            return;
-        }
-
-        foreach (string set in current.AffinitySets)
-        {
-            if (old is null || old.State.AffinitySeconds != current.State.AffinitySeconds || !old.AffinitySets.Contains(set))
-            {
-                b.AddTimeoutAddressSet(set, current.State.AffinitySeconds);
-            }
-        }
-
-        // Endpoint chains first: the service chain's rules jump to them.
-        for (int i = 0; i < current.EndpointChains.Length; i++)
-        {
-            string chain = current.EndpointChains[i];
-            int previous = old is null ? -1 : old.EndpointChains.IndexOf(chain);
-            if (previous < 0 || !KeepsEndpointChain(current, old!, previous))
-            {
-                if (previous < 0)
+                if (old?.FirewallChain != chain)
                 {
                     b.AddChain(chain);
                 }
 
-                NftablesLayout.WriteEndpointChain(b, current, i);
+                NftablesLayout.WriteFirewallChain(b, chain, current.FirewallRanges);
             }
+
         }
 
-        if (old?.HasChains != true)
-        {
-            b.AddChain(current.ServiceChain);
-        }
+        WriteClasses(b);
 
-        _layout.WriteServiceChain(b, current);
-        if (current.HasExternalChain && old?.HasExternalChain != true)
+        foreach (var e in added.OrderBy(e => e.Set, StringComparer.Ordinal))
         {
-            b.AddChain(current.ExternalChain);
-            NftablesLayout.WriteExternalChain(b, current);
+            if (e.Chain is not null)
+            {
+                b.Element(NftOperation.NewSetElem, e.Set, e.Key, e.Chain);
+            }
+            else
+            {
+                b.DataElement(NftOperation.NewSetElem, e.Set, e.Key, e.Data);
+            }
         }
     }
 
-    /// <summary>Whether endpoint chain <paramref name="index"/> of <paramref name="old"/> stays as it is: same endpoint, same affinity.</summary>
-    private static bool KeepsEndpointChain(NftServicePort? current, NftServicePort old, int index) =>
-        current is not null && current.State.AffinitySeconds == old.State.AffinitySeconds && current.EndpointChains.Contains(old.EndpointChains[index]);
+    /// <summary>
+    /// Counts the entries of each class: a class used for the first time gets its set and rules; a selection chain
+    /// one of whose classes is no longer used is flushed and rewritten without it, and that class's set goes, so
+    /// the table holds what a full sync of the same services would.
+    /// </summary>
+    private void WriteClasses(NftBatch b)
+    {
+        var added = new List<(NftSelector Selector, NftClass Class)>();
+        var removed = new List<(NftSelector Selector, NftClass Class)>();
+        foreach (var (old, current) in _changes)
+        {
+            foreach (var used in old?.Selections ?? [])
+            {
+                if ((_classes[used] -= 1) == 0)
+                {
+                    _classes.Remove(used);
+                    removed.Add(used);
+                }
+            }
 
-    private static bool SameClusterIpElement(NftServicePort old, NftServicePort current) =>
-        old.State.ClusterIp == current.State.ClusterIp && old.State.Port == current.State.Port && old.State.HasEndpoints == current.State.HasEndpoints;
+            foreach (var used in current?.Selections ?? [])
+            {
+                int count = _classes.GetValueOrDefault(used);
+                _classes[used] = count + 1;
+                if (count == 0)
+                {
+                    added.Add(used);
+                }
+            }
+        }
 
-    private static bool SameNodePortElement(NftServicePort old, NftServicePort current) =>
-        old.State.NodePort == current.State.NodePort && old.State.HasEndpoints == current.State.HasEndpoints;
+        // A class that went and came back within the sync is unchanged.
+        var kept = removed.Intersect(added).ToList();
+        removed.RemoveAll(kept.Contains);
+        added.RemoveAll(kept.Contains);
+        var rewritten = removed.Select(r => r.Selector).Distinct().ToList();
+        foreach (var selector in rewritten)
+        {
+            b.FlushChain(selector.Chain);
+        }
 
-    private static string MapOf(ServicePortState s) => s.HasEndpoints ? NftablesLayout.ServiceIps : NftablesLayout.NoEndpointServices;
+        foreach (var (selector, c) in removed)
+        {
+            b.DeleteSet(selector.SetOf(c));
+            if (c.AffinitySeconds > 0)
+            {
+                b.DeleteSet(selector.ClientsOf(c));
+            }
+        }
+
+        foreach (var selector in rewritten)
+        {
+            foreach (var c in _classes.Keys.Where(k => k.Selector == selector && !added.Contains(k)).Select(k => k.Class))
+            {
+                NftablesLayout.WriteClass(b, selector, c);
+            }
+        }
+
+        foreach (var (selector, c) in added)
+        {
+            NftablesLayout.WriteClass(b, selector, c);
+        }
+    }
+
+    /// <summary>
+    /// The affinity maps that may pin a client to an endpoint the port no longer has (or to a port that goes): a
+    /// pin is keyed by client and entry, not by endpoint, so the map of the class is emptied, and the clients of
+    /// the other services of that class are balanced afresh.
+    /// </summary>
+    private static IEnumerable<string> StalePins(NftServicePort? old, NftServicePort? current)
+    {
+        if (old is null || old.State.AffinitySeconds == 0)
+        {
+            return [];
+        }
+
+        bool lost = current is null || current.State.AffinitySeconds != old.State.AffinitySeconds ||
+            old.State.Endpoints.Except(current.State.Endpoints).Any() || old.State.LocalEndpoints.Except(current.State.LocalEndpoints).Any();
+        return lost ? old.Selections.Select(s => s.Selector.ClientsOf(s.Class)) : [];
+    }
+
+    /// <summary>Counts the ports using each hairpin address: the element goes in with the first, out with the last.</summary>
+    private void Count(IEnumerable<string> addresses, int delta, List<NftElement> changed)
+    {
+        foreach (string ip in addresses)
+        {
+            int count = _hairpin.GetValueOrDefault(ip) + delta;
+            if (count == 0)
+            {
+                _hairpin.Remove(ip);
+            }
+            else
+            {
+                _hairpin[ip] = count;
+            }
+
+            if ((delta > 0 && count == 1) || (delta < 0 && count == 0))
+            {
+                changed.Add(new NftElement(NftablesLayout.Hairpin, NftablesLayout.HairpinKey(ip)));
+            }
+        }
+    }
 }

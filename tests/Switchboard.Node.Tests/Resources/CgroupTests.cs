@@ -76,6 +76,19 @@ public sealed class CgroupTests(NodeFixture fixture)
     }
 
     [Fact]
+    public void The_nodes_pods_weigh_together_as_its_allocatable_cpu_against_processes_outside_them()
+    {
+        // kubepods and every parent above it, up to the one beside the machine's own processes.
+        string[] levels = ["switchboard", $"switchboard/{fixture.Options.ClusterName}", $"switchboard/{fixture.Options.ClusterName}/{fixture.Options.NodeName}",
+            $"switchboard/{fixture.Options.ClusterName}/{fixture.Options.NodeName}/kubepods"];
+
+        foreach (string level in levels)
+        {
+            Assert.Equal(Environment.ProcessorCount * 1024L, Number("cpu", level, "cpu.shares"));
+        }
+    }
+
+    [Fact]
     public void Without_writable_hierarchies_there_are_no_cgroups_and_the_reason_says_why()
     {
         using var empty = new TempDirectory();

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using k8s;
 using k8s.Models;
-using Switchboard.ApiServer.Security;
 using Switchboard.Node.Tests.Fixtures;
 using Switchboard.Testing;
 
@@ -11,8 +10,12 @@ namespace Switchboard.Node.Tests.Server;
 
 /// <summary>The node's HTTPS port: client certificates of the cluster CA only, and kubelet's resource metrics read from the cgroups.</summary>
 [Collection(NodeCollection.Name)]
-public sealed class KubeletServerTests(NodeFixture fixture)
+public sealed class KubeletServerTests(NodeFixture fixture) : IDisposable
 {
+    private readonly NodeTls _tls = new(fixture.Server.DataDirectory);
+
+    public void Dispose() => _tls.Dispose();
+
     [Fact]
     public async Task Without_a_client_certificate_of_the_cluster_CA_the_answer_is_401()
     {
@@ -45,8 +48,7 @@ public sealed class KubeletServerTests(NodeFixture fixture)
         spec.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("1"), ["memory"] = new("256Mi") } };
         await fixture.RunPodAsync(ns, spec);
         int port = await PortAsync();
-        using var certificate = KubeletCertificates.IssueClient(fixture.Server.DataDirectory, "kube-apiserver-kubelet-client", "system:masters", TimeProvider.System);
-        using var client = Client(certificate);
+        using var client = Client(_tls.Client);
 
         PrometheusScrape? scrape = null;
         await Eventually.WaitAsync(async () =>
@@ -81,18 +83,7 @@ public sealed class KubeletServerTests(NodeFixture fixture)
     /// <summary>A client that trusts the cluster CA for the server and presents <paramref name="certificate"/>, if any.</summary>
     private HttpClient Client(X509Certificate2? certificate)
     {
-        var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(fixture.Server.DataDirectory, "ca.crt"));
-        var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, server, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return server is not null && chain.Build(server);
-            },
-        };
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, server, _, _) => _tls.Trusts(server) };
         if (certificate is not null)
         {
             handler.ClientCertificateOptions = ClientCertificateOption.Manual;

@@ -122,4 +122,19 @@ public sealed class ServicePortStatesTests
         Assert.Equal(0, port.NodePort);
         Assert.False(port.ExternalPolicyLocal);
     }
+
+    [Fact]
+    public void Load_balancer_source_ranges_are_kept_as_IPv4_CIDRs_of_a_service_with_load_balancer_IPs()
+    {
+        var service = LocalLoadBalancer("ns", "lb", "10.96.0.30", 30081, "192.0.2.3", "198.51.100.3");
+        service.Spec.LoadBalancerSourceRanges = [" 203.0.113.0/24", "2001:db8::/32", "10.0.0.0/8", "203.0.113.0/24"];
+
+        var port = Assert.Single(ServicePortStates.From(service, [], NodeName));
+        service.Status = null;
+        var withoutIngress = Assert.Single(ServicePortStates.From(service, [], NodeName));
+
+        Assert.Equal(["203.0.113.0/24", "10.0.0.0/8"], port.LoadBalancerSourceRanges.AsEnumerable());
+        Assert.Empty(withoutIngress.LoadBalancerSourceRanges);
+        Assert.False(port.Equals(withoutIngress));
+    }
 }
