@@ -149,6 +149,12 @@ internal sealed class NftBatch(string table) : IDisposable
     }
 
     /// <summary>Deletes every rule of <paramref name="chain"/> (DELRULE without a handle).</summary>
+    /// <summary>
+    /// A no-op on an existing <paramref name="chain"/> (NEWCHAIN without NLM_F_CREATE updates nothing), refused with
+    /// ENOENT when it, or the table, is gone: a partial sync's canary, so a table someone deleted is rebuilt.
+    /// </summary>
+    public void RequireChain(string chain) => Simple(NftOperation.NewChain, 0, chain, (w, c) => { w.String(1, table); w.String(3, c); });
+
     public void FlushChain(string chain) => Simple(NftOperation.FlushChain, 0, chain, (w, c) => { w.String(1, table); w.String(2, c); });
 
     public void DeleteChain(string chain) => Simple(NftOperation.DelChain, 0, chain, (w, c) => { w.String(1, table); w.String(3, c); });

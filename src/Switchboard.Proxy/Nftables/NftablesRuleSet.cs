@@ -63,6 +63,12 @@ internal sealed class NftablesRuleSet(string? clusterCidr) : IDisposable
         {
             _layout.WriteBase(Batch);
         }
+        else
+        {
+            // kube-proxy's canary: every sync, the periodic one too, finds out whether someone deleted our table
+            // (`nft flush ruleset`); the transaction then fails and the next sync rebuilds everything.
+            Batch.RequireChain(NftablesLayout.Services);
+        }
 
         WriteChanges();
         Batch.End();

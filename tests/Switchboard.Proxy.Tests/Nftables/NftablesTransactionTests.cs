@@ -71,9 +71,10 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
 
         Assert.False(result.Full);
         Assert.Equal(1, result.ChangedServicePorts);
-        // Its second endpoint's element in the endpoints map, and the hairpin pair of the address that went and came.
+        // The canary, then its second endpoint's element in the endpoints map, and the hairpin pair of the address that went and came.
         Assert.Equal(
             [
+                (NftOperation.NewChain, NftablesLayout.Services),
                 (NftOperation.DelSetElem, NftablesLayout.Endpoints), (NftOperation.DelSetElem, NftablesLayout.Hairpin),
                 (NftOperation.NewSetElem, NftablesLayout.Endpoints), (NftOperation.NewSetElem, NftablesLayout.Hairpin),
             ],
@@ -122,6 +123,23 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
         // The same contents as after the partial sync; a full sync makes them in another order.
         string golden = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "nftables-partial-sync.nft"));
         Assert.Equal(Normalized(golden), Normalized(await ListAsync()));
+    }
+
+    [Fact]
+    public async Task A_table_deleted_behind_our_back_is_found_by_the_next_sync_without_a_change_and_rebuilt()
+    {
+        using var proxier = Proxier();
+        await proxier.SyncAsync(Initial(), _deadline.Token);
+        string programmed = await ListAsync();
+        (await ChildProcess.RunAsync("ip", ["netns", "exec", _namespace, "nft", "flush", "ruleset"])).EnsureSuccess("nft flush ruleset");
+
+        // The periodic sync, nothing changed: its canary finds the table gone.
+        var error = await Assert.ThrowsAsync<NftablesException>(() => proxier.SyncAsync(Initial(), _deadline.Token));
+        Assert.Contains("ENOENT", error.Message, StringComparison.Ordinal);
+
+        var repaired = await proxier.SyncAsync(Initial(), _deadline.Token);
+        Assert.True(repaired.Full);
+        Assert.Equal(Normalized(programmed), Normalized(await ListAsync()));
     }
 
     public async Task DisposeAsync()
