@@ -27,23 +27,7 @@ public static class ContainerMonitor
         using var pty = spec.Tty ? Pty.Open() : null;
         var slave = pty?.OpenSlave();
         IReadOnlyList<string> command = pty is null ? ["setsid", .. Argv(spec, files)] : Pty.SessionArgv(pty.SlavePath, Argv(spec, files));
-        var info = new ProcessStartInfo(command[0])
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in command.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment.Clear();
-        foreach (var (name, value) in spec.Env)
-        {
-            info.Environment[name] = value;
-        }
+        var info = ContainerProcessStart.Info(command, spec.Env);
 
         Process process;
         try

@@ -60,23 +60,7 @@ internal sealed partial class ExecProcess : IStreamTarget
         {
             slave = pty?.OpenSlave();
             IReadOnlyList<string> command = pty is null ? argv : Pty.SessionArgv(pty.SlavePath, argv);
-            var info = new ProcessStartInfo(command[0])
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (string arg in command.Skip(1))
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            info.Environment.Clear();
-            foreach (var (name, value) in spec.Env)
-            {
-                info.Environment[name] = value;
-            }
+            var info = ContainerProcessStart.Info(command, spec.Env);
 
             if (pty is not null)
             {

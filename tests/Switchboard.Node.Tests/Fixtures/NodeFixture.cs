@@ -118,6 +118,15 @@ public sealed class NodeFixture : IAsyncLifetime
     public async Task CreateNamespaceAsync(string name) =>
         await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } });
 
+    /// <summary>Creates namespace <paramref name="name"/> unless an earlier test class of the collection did.</summary>
+    public async Task EnsureNamespaceAsync(string name)
+    {
+        if (!(await Client.CoreV1.ListNamespaceAsync()).Items.Any(n => n.Metadata.Name == name))
+        {
+            await CreateNamespaceAsync(name);
+        }
+    }
+
     /// <summary>Creates <paramref name="pod"/> in <paramref name="ns"/> and waits until it runs and is Ready (when <paramref name="ready"/>).</summary>
     public async Task<V1Pod> RunPodAsync(string ns, V1Pod pod, bool ready = true)
     {

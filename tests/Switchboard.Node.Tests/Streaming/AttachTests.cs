@@ -13,13 +13,7 @@ public sealed class AttachTests(NodeFixture fixture) : IAsyncLifetime
     private const string Ns = "t-attach";
     private readonly NodeStreamClient _client = new(fixture);
 
-    public async Task InitializeAsync()
-    {
-        if (!(await fixture.Client.CoreV1.ListNamespaceAsync()).Items.Any(n => n.Metadata.Name == Ns))
-        {
-            await fixture.CreateNamespaceAsync(Ns);
-        }
-    }
+    public Task InitializeAsync() => fixture.EnsureNamespaceAsync(Ns);
 
     public Task DisposeAsync()
     {

@@ -15,13 +15,7 @@ public sealed class ExecTests(NodeFixture fixture) : IAsyncLifetime
     private const string Ns = "t-exec";
     private readonly NodeStreamClient _client = new(fixture);
 
-    public async Task InitializeAsync()
-    {
-        if (!(await fixture.Client.CoreV1.ListNamespaceAsync()).Items.Any(n => n.Metadata.Name == Ns))
-        {
-            await fixture.CreateNamespaceAsync(Ns);
-        }
-    }
+    public Task InitializeAsync() => fixture.EnsureNamespaceAsync(Ns);
 
     public Task DisposeAsync()
     {

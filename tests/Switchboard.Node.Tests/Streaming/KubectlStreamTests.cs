@@ -1,4 +1,3 @@
-using k8s;
 using Switchboard.Node.Tests.Fixtures;
 using Switchboard.Testing;
 
@@ -15,13 +14,7 @@ public sealed class KubectlStreamTests(NodeFixture fixture) : IAsyncLifetime
 
     private Kubectl Kubectl => fixture.Server.Kubectl;
 
-    public async Task InitializeAsync()
-    {
-        if (!(await fixture.Client.CoreV1.ListNamespaceAsync()).Items.Any(n => n.Metadata.Name == Ns))
-        {
-            await fixture.CreateNamespaceAsync(Ns);
-        }
-    }
+    public Task InitializeAsync() => fixture.EnsureNamespaceAsync(Ns);
 
     public Task DisposeAsync() => Task.CompletedTask;
 
