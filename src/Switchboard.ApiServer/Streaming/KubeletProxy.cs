@@ -72,7 +72,7 @@ internal static class KubeletProxy
     }
 
     /// <summary>Streams a plain answer back: its code, type and body, flushed as each chunk arrives (a followed log).</summary>
-    private static async Task RelayAsync(HttpContext http, HttpResponseMessage response)
+    internal static async Task RelayAsync(HttpContext http, HttpResponseMessage response)
     {
         http.Response.StatusCode = (int)response.StatusCode;
         foreach (string name in PlainResponseHeaders)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Switchboard.Dns.InCluster;
 
 namespace Switchboard.Dns.Trace;
 
@@ -14,6 +15,13 @@ namespace Switchboard.Dns.Trace;
 public static class DnsTraceStream
 {
     public const string Path = "/trace";
+
+    /// <summary>How the API server's <c>services/…/proxy</c> names DNS's operations port: kube-dns's <c>metrics</c> port, by name or number.</summary>
+    public static readonly IReadOnlyList<string> ServiceProxyKeys =
+    [
+        $"{KubeDnsRegistration.Namespace}/{KubeDnsRegistration.Name}:{KubeDnsRegistration.MetricsPortName}",
+        $"{KubeDnsRegistration.Namespace}/{KubeDnsRegistration.Name}:{KubeDnsRegistration.MetricsPort}",
+    ];
 
     /// <summary>How often a follower looks for new events when it has caught up.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
