@@ -96,8 +96,10 @@ public sealed class TraceTests : SwitchboardUpTestBase
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
-        using var stalled = await http.GetAsync(
+        Task<HttpResponseMessage> opened = http.GetAsync(
             new Uri(new Uri(config.Host), "/api/v1/namespaces/kube-system/services/kube-dns:metrics/proxy/trace?follow=true"), HttpCompletionOption.ResponseHeadersRead);
+        await Eventually.WaitAsync(async () => { await AskAsync("kubernetes.default.svc.cluster.local", 1); return opened.IsCompleted; }, "the trace stream to start");
+        using HttpResponseMessage stalled = await opened;
         Assert.Equal(HttpStatusCode.OK, stalled.StatusCode);
 
         // Far more answers than the buffer (4096) and every socket buffer on the way hold: the stream cannot keep up.
