@@ -5,7 +5,7 @@ namespace Switchboard.ApiServer.Streaming;
 
 /// <summary>
 /// kube-apiserver's <c>services/NAME:PORT/proxy/PATH</c> for the services the options name
-/// (<see cref="ApiServerOptions.ProxiedServices"/>): the request, authenticated here like any other, goes on to
+/// (the options' <c>ProxiedServices</c>): the request, authenticated here like any other, goes on to
 /// the component's plain-HTTP operations port and its answer streams back chunk by chunk (a followed
 /// <c>/trace</c> stays open as long as the client reads). Pulling through the API server means a component in
 /// another process or on another node needs only a port the API server reaches, and nothing is sent while no one asks.
