@@ -83,8 +83,6 @@ internal static class KubeletProxy
             }
         }
 
-        // The headers go now, not with the first chunk: a followed stream may be quiet for a long time.
-        await http.Response.StartAsync(http.RequestAborted);
         await using var body = await response.Content.ReadAsStreamAsync(http.RequestAborted);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
