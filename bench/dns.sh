@@ -8,9 +8,15 @@
 #    names, 30% NXDOMAIN), every process on the same cores (taskset CPUS).
 # Prints both QPS (mean of the rounds), the programming latency p99 and, last:
 #   switchboard/unbound qps ratio: X.XX
-# Usage: bench/dns.sh [COUNT=10000] [SECONDS=15] [ROUNDS=2]
+# With --trace, each round also measures Switchboard with a `switchboard trace -f` reader attached (curl following
+# /trace as fast as it reads) and a second Switchboard DNS with its trace buffer off (--trace-buffer 0), and prints
+#   trace attached/none qps ratio: X.XX      (target >= 0.9)
+#   trace buffer on/off qps ratio: X.XX      (the cost of always recording for --last)
+# Usage: bench/dns.sh [--trace] [COUNT=10000] [SECONDS=15] [ROUNDS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+trace=0
+if [[ ${1:-} == --trace ]]; then trace=1; shift; fi
 count=${1:-10000}
 seconds=${2:-15}
 rounds=${3:-2}
@@ -44,6 +50,13 @@ taskset -c "$cpus" dotnet "$work/bin/Switchboard.DnsBench.dll" serve --kubeconfi
   --listen "127.0.0.1:$sb_port" --ops "127.0.0.1:$ops_port" >"$work/dns.log" 2>&1 &
 pids+=($!)
 wait_for "Switchboard DNS /ready" curl -sf "http://127.0.0.1:$ops_port/ready"
+if ((trace)); then
+  off_port=$(free_port) off_ops=$(free_port)
+  taskset -c "$cpus" dotnet "$work/bin/Switchboard.DnsBench.dll" serve --kubeconfig "$work/api/kubeconfig" \
+    --listen "127.0.0.1:$off_port" --ops "127.0.0.1:$off_ops" --trace-buffer 0 >"$work/dns-off.log" 2>&1 &
+  pids+=($!)
+  wait_for "Switchboard DNS (trace off) /ready" curl -sf "http://127.0.0.1:$off_ops/ready"
+fi
 
 echo "creating $count services through the API server…" >&2
 bench populate --kubeconfig "$work/api/kubeconfig" --dns "127.0.0.1:$sb_port" --count "$count" --out "$work" | tee "$work/populate.txt"
@@ -79,10 +92,20 @@ perf() { # port seconds → QPS
 }
 # Warm both (JIT tiers, caches) before measuring.
 perf "$sb_port" 3 >/dev/null
+((trace)) && perf "$off_port" 3 >/dev/null
 perf "$ub_port" 3 >/dev/null
 for round in $(seq "$rounds"); do
   sb=$(perf "$sb_port" "$seconds"); echo "round $round switchboard: $sb qps" >&2; echo "switchboard $sb" >>"$work/qps"
   ub=$(perf "$ub_port" "$seconds"); echo "round $round unbound: $ub qps" >&2; echo "unbound $ub" >>"$work/qps"
+  if ((trace)); then
+    # A reader attached for the whole measurement: it follows the trace stream and counts lines (and lost events).
+    curl -sN "http://127.0.0.1:$ops_port/trace?follow=true" >"$work/trace-$round.ndjson" &
+    reader=$!
+    traced=$(perf "$sb_port" "$seconds"); echo "round $round switchboard, trace attached: $traced qps" >&2; echo "traced $traced" >>"$work/qps"
+    kill "$reader"; wait "$reader" 2>/dev/null || true
+    echo "round $round trace reader: $(grep -c '"type":"dns"' "$work/trace-$round.ndjson") events read, $(awk -F'"lost":' 'NF > 1 { s += $2 + 0 } END { print s + 0 }' "$work/trace-$round.ndjson") lost" >&2
+    off=$(perf "$off_port" "$seconds"); echo "round $round switchboard, trace buffer off: $off qps" >&2; echo "off $off" >>"$work/qps"
+  fi
 done
 
 mean() { awk -v who="$1" '$1 == who { s += $2; n++ } END { printf "%.0f", s / n }' "$work/qps"; }
@@ -99,4 +122,11 @@ curl -sf "http://127.0.0.1:$ops_port/metrics" | awk -F'[{}" ]+' '
     printf "switchboard server-side programming latency (watch event → answer): mean %.3f ms, p99 <= %s s (histogram bucket), %d events\n",
       1000 * v["switchboard_dns_programming_duration_seconds_sum"] / v["switchboard_dns_programming_duration_seconds_count"], le[i], c[n - 1]
   }'
+if ((trace)); then
+  traced=$(mean traced) off=$(mean off)
+  echo "switchboard qps with a trace attached (mean of $rounds × ${seconds}s): $traced"
+  echo "switchboard qps with the trace buffer off (mean of $rounds × ${seconds}s): $off"
+  awk -v t="$traced" -v s="$sb" 'BEGIN { printf "trace attached/none qps ratio: %.2f\n", t / s }'
+  awk -v s="$sb" -v o="$off" 'BEGIN { printf "trace buffer on/off qps ratio: %.2f\n", s / o }'
+fi
 awk -v s="$sb" -v u="$ub" 'BEGIN { printf "switchboard/unbound qps ratio: %.2f\n", s / u }'

@@ -11,7 +11,7 @@ namespace Switchboard.DnsBench;
 
 /// <summary>
 /// <c>apiserver --data-dir DIR --port P</c>: an API server over SQLite, until SIGTERM.
-/// <c>serve --kubeconfig FILE --listen ADDR:PORT --ops ADDR:PORT</c>: the DNS service, until SIGTERM.
+/// <c>serve --kubeconfig FILE --listen ADDR:PORT --ops ADDR:PORT [--trace-buffer N]</c>: the DNS service, until SIGTERM.
 /// <c>populate --kubeconfig FILE --dns ADDR:PORT --count N --out DIR</c>: creates N services, timing each
 /// until the DNS server answers it, and writes the query file and unbound's local-data for the same names.
 /// </summary>
@@ -48,6 +48,9 @@ internal static class Program
                     Listen = [IPEndPoint.Parse(flags["--listen"])],
                     OperationsEndPoint = IPEndPoint.Parse(flags["--ops"]),
                     Forward = false,
+                    TraceBuffer = flags.TryGetValue("--trace-buffer", out string? traceBuffer)
+                        ? int.Parse(traceBuffer, System.Globalization.CultureInfo.InvariantCulture)
+                        : Switchboard.Dns.Trace.DnsTraceBuffer.DefaultCapacity,
                 };
                 await RunAsync(logs, services => services.AddKubeClient(flags["--kubeconfig"]).AddClusterDns(dns), stop.Token);
                 return 0;

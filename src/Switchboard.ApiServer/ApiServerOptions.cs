@@ -28,4 +28,11 @@ public sealed record ApiServerOptions
 
     /// <summary>How often the ClusterIP and NodePort bitmaps are checked against the stored Services (as kube-apiserver: 3 minutes).</summary>
     public TimeSpan AllocationRepairInterval { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Services whose <c>services/NAME:PORT/proxy/…</c> this server answers, by <c>NAMESPACE/NAME:PORT</c>, and the
+    /// plain-HTTP base URL it forwards to: a component's operations port it can reach (in <c>up</c>, DNS's
+    /// <c>kube-system/kube-dns:metrics</c>, where <c>switchboard trace</c> reads <c>/trace</c>). Others are 503.
+    /// </summary>
+    public IReadOnlyDictionary<string, Uri> ProxiedServices { get; init; } = new Dictionary<string, Uri>();
 }

@@ -33,6 +33,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private ResourceCatalog? _catalog;
     private ApiServerMetrics? _metrics;
     private KubeletClient? _kubelet;
+    private ServiceProxy? _services;
     private Uri? _url;
     private string? _kubeconfigPath;
 
@@ -58,7 +59,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         await catalog.Repair.RunOnceAsync(cancellationToken);
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), readiness, _metrics, _logger);
+        _services = new ServiceProxy(options.ProxiedServices);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -108,6 +110,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _metrics = null;
         _kubelet?.Dispose();
         _kubelet = null;
+        _services?.Dispose();
+        _services = null;
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]

@@ -7,12 +7,14 @@ using Switchboard.Dns.InCluster;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.Server;
 using Switchboard.Dns.SkyDns;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Zones;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
 using Switchboard.Storage;
+using Microsoft.AspNetCore.Http;
 
 namespace Switchboard.Dns;
 
@@ -58,6 +60,9 @@ public sealed class DnsService(
 
     public DnsMetrics Metrics { get; } = new();
 
+    /// <summary>The recent answers <c>/trace</c> serves; null when <see cref="DnsServiceOptions.TraceBuffer"/> is 0.</summary>
+    public DnsTraceBuffer? Trace { get; private set; }
+
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
         var index = new ClusterDnsIndex(
@@ -85,7 +90,13 @@ public sealed class DnsService(
         SkyDnsServiceMirror? mirror = skyDnsStore is not null && options.SkyDns.MirrorServices
             ? new SkyDnsServiceMirror(skyDnsStore, options.SkyDns.Prefix, options.Zone, time, loggerFactory.CreateLogger<SkyDnsServiceMirror>())
             : null;
-        var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog);
+        if (options.TraceBuffer > 0)
+        {
+            Trace = new DnsTraceBuffer(options.TraceBuffer, time, options.SkyDns.Prefix);
+            Metrics.TrackTrace(Trace);
+        }
+
+        var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog, Trace);
         _collector = metrics.AddCollector(Metrics);
         foreach (IPEndPoint endPoint in options.Listen)
         {
@@ -102,7 +113,7 @@ public sealed class DnsService(
 
         if (options.OperationsEndPoint is { } http)
         {
-            _operations = await OperationsServer.StartAsync(http, metrics, Checks(), loggerFactory, cancellationToken);
+            _operations = await OperationsServer.StartAsync(http, metrics, Checks(), Routes(), loggerFactory, cancellationToken);
         }
 
         _parts = new Parts(index, skyDns, mirror, parts);
@@ -207,7 +218,7 @@ public sealed class DnsService(
         _podMetricsListener = Create(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _podMetricsListener.Bind(new IPEndPoint(IPAddress.Any, KubeDnsRegistration.MetricsPort));
         _podMetricsListener.Listen();
-        _podOperations = await OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), loggerFactory, stoppingToken);
+        _podOperations = await OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), Routes(), loggerFactory, stoppingToken);
 
         await new KubeDnsRegistration(client.Client, inCluster, loggerFactory.CreateLogger<KubeDnsRegistration>(), time).PublishAsync(stoppingToken);
         _podsServed.TrySetResult();
@@ -218,6 +229,18 @@ public sealed class DnsService(
         ["/health"] = _ => Task.FromResult(true), // as CoreDNS's health plugin: 200 while the process serves
         ["/ready"] = async ct => (await readiness.CheckAsync(ComponentName, ct)).Ready,
     };
+
+    /// <summary>The trace stream, beside /metrics on both operations ports (the API server proxies it for <c>switchboard trace</c>).</summary>
+    private Dictionary<string, RequestDelegate> Routes()
+    {
+        var routes = new Dictionary<string, RequestDelegate>(StringComparer.Ordinal);
+        if (Trace is { } trace)
+        {
+            routes[DnsTraceStream.Path] = http => DnsTraceStream.ServeAsync(http, trace, time);
+        }
+
+        return routes;
+    }
 
     private sealed record Parts(ClusterDnsIndex Index, SkyDnsZone? SkyDns, SkyDnsServiceMirror? Mirror, DnsServerParts ServerParts);
 }

@@ -44,6 +44,9 @@ public sealed record DnsServiceOptions
     /// <summary>Serve pods too, as kube-dns's endpoint in the node's namespace; null: the host's listeners only.</summary>
     public InClusterDnsOptions? InCluster { get; init; }
 
+    /// <summary>Answers kept for <c>switchboard trace --last N</c> and <c>-f</c> (≈560 bytes each); 0: no trace at all.</summary>
+    public int TraceBuffer { get; init; } = Trace.DnsTraceBuffer.DefaultCapacity;
+
     /// <summary>Largest UDP reply to EDNS clients.</summary>
     public int MaxUdpPayloadSize { get; init; } = 1232;
 }

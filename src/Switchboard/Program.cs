@@ -24,6 +24,7 @@ internal static class Program
             NodeCommand.Create(),
             ProxyCommand.Create(),
             ExecCommand.Create(),
+            TraceCommand.Create(),
             RuntimeCommands.Runtime(),
             RuntimeCommands.Image(),
         };

@@ -28,11 +28,14 @@ internal sealed partial class ApiRequestHandler
     private readonly Readiness _readiness;
     private readonly ApiServerMetrics _metrics;
     private readonly NodeStreams _streams;
+    private readonly ServiceProxy _services;
     private readonly ILogger _logger;
 
-    public ApiRequestHandler(ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+    public ApiRequestHandler(
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
     {
         _streams = streams;
+        _services = services;
         _metrics = metrics;
         _readiness = readiness;
         _credentials = credentials;
@@ -152,6 +155,9 @@ internal sealed partial class ApiRequestHandler
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]):
                 _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
                 return _streams.ProxyNodeAsync(http, node, nodePath);
+            case ("", "v1", ["namespaces", var serviceNamespace, "services", var service, "proxy", .. var servicePath]):
+                _metrics.Routed(http, new RequestInfo(group, version, "services", serviceNamespace, service, "proxy"));
+                return _services.ForwardAsync(http, serviceNamespace, service, servicePath);
         }
 
         RequestInfo? request = rest switch

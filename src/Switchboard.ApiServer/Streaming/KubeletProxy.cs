@@ -55,6 +55,12 @@ internal static class KubeletProxy
         }
 
         using var response = await kubelet.SendAsync(request, http.RequestAborted);
+        await RelayAsync(http, response);
+    }
+
+    /// <summary>Streams a plain answer back: its code, type and body, flushed as each chunk arrives (a followed log).</summary>
+    internal static async Task RelayAsync(HttpContext http, HttpResponseMessage response)
+    {
         http.Response.StatusCode = (int)response.StatusCode;
         foreach (string name in PlainResponseHeaders)
         {
@@ -64,7 +70,6 @@ internal static class KubeletProxy
             }
         }
 
-        // Streamed back as it comes, flushed per chunk (a followed log).
         await using var body = await response.Content.ReadAsStreamAsync(http.RequestAborted);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try

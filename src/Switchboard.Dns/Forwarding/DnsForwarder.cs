@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Forwarding;
@@ -12,7 +13,7 @@ namespace Switchboard.Dns.Forwarding;
 /// </summary>
 internal sealed class DnsForwarder
 {
-    /// <summary>Returned by <see cref="TryAnswer"/> when the answer must come from upstream.</summary>
+    /// <summary>Returned by <see cref="TryAnswer(ReadOnlySpan{byte}, Span{byte}, bool, IPAddress)"/> when the answer must come from upstream.</summary>
     public const int Pending = -1;
 
     /// <summary>Cache key suffix: type, class, one byte of EDNS flags.</summary>
@@ -48,8 +49,12 @@ internal sealed class DnsForwarder
     public DnsResponseCache Cache => _cache;
 
     /// <summary>REFUSED for clients outside the allowed networks, a cached answer, or <see cref="Pending"/>.</summary>
-    public int TryAnswer(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp, IPAddress client)
+    public int TryAnswer(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp, IPAddress client) => TryAnswer(query, response, overTcp, client, out _);
+
+    /// <summary>As <see cref="TryAnswer(ReadOnlySpan{byte}, Span{byte}, bool, IPAddress)"/>, saying whether the cache answered (for a trace).</summary>
+    public int TryAnswer(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp, IPAddress client, out DnsAnswerSource source)
     {
+        source = DnsAnswerSource.None;
         Span<byte> name = stackalloc byte[DnsName.MaxLength];
         if (DnsQuery.TryParse(query, name, out DnsQuery parsed) != DnsParseStatus.Ok)
         {
@@ -65,26 +70,33 @@ internal sealed class DnsForwarder
 
         Span<byte> key = stackalloc byte[DnsName.MaxLength + KeySuffix];
         key = Key(name, parsed, key);
-        return _cache.TryGet(key, out UpstreamAnswer cached, out TimeSpan age)
-            ? Write(cached, query, parsed, name, response, overTcp, age)
-            : Pending;
+        if (!_cache.TryGet(key, out UpstreamAnswer cached, out TimeSpan age))
+        {
+            return Pending;
+        }
+
+        source = DnsAnswerSource.Cache;
+        return Write(cached, query, parsed, name, response, overTcp, age);
     }
 
-    /// <summary>Asks upstream, caches what may be cached, writes the client's reply (SERVFAIL when no upstream answered).</summary>
-    public async ValueTask<int> ResolveAsync(ReadOnlyMemory<byte> query, Memory<byte> response, bool overTcp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks upstream, caches what may be cached, writes the client's reply (SERVFAIL when no upstream answered);
+    /// returns its length and the upstream that answered, or the last one tried.
+    /// </summary>
+    public async ValueTask<(int Length, IPEndPoint? Upstream)> ResolveAsync(ReadOnlyMemory<byte> query, Memory<byte> response, bool overTcp, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _inFlight) > _options.MaxConcurrentExchanges)
         {
             Interlocked.Decrement(ref _inFlight);
-            return Fail(query.Span, response.Span, overTcp);
+            return (Fail(query.Span, response.Span, overTcp), null);
         }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(DnsPayloadLimit.MaxMessageSize);
         try
         {
-            int length = await _upstream.ExchangeAsync(query, buffer, cancellationToken);
+            (int length, IPEndPoint? upstream) = await _upstream.ExchangeAsync(query, buffer, cancellationToken);
             UpstreamAnswer? answer = length == 0 ? null : UpstreamAnswer.TryRead(buffer.AsSpan(0, length), _options.MaxTtl, _options.MaxNegativeTtl);
-            return answer is null ? Fail(query.Span, response.Span, overTcp) : Deliver(answer, query.Span, response.Span, overTcp);
+            return (answer is null ? Fail(query.Span, response.Span, overTcp) : Deliver(answer, query.Span, response.Span, overTcp), upstream);
         }
         finally
         {

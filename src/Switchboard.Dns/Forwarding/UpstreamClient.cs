@@ -14,12 +14,17 @@ namespace Switchboard.Dns.Forwarding;
 /// </summary>
 internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSpan timeout, TimeProvider time, ILogger logger)
 {
-    /// <summary>Returns the length of the response written to <paramref name="response"/>, or 0 when no upstream answered.</summary>
-    public async ValueTask<int> ExchangeAsync(ReadOnlyMemory<byte> query, Memory<byte> response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns the length of the response written to <paramref name="response"/> (0 when no upstream answered) and the
+    /// upstream that answered (or the last one tried).
+    /// </summary>
+    public async ValueTask<(int Length, IPEndPoint? Upstream)> ExchangeAsync(ReadOnlyMemory<byte> query, Memory<byte> response, CancellationToken cancellationToken)
     {
         byte[] outgoing = query.ToArray();
+        IPEndPoint? tried = null;
         foreach (IPEndPoint upstream in upstreams)
         {
+            tried = upstream;
             BinaryPrimitives.WriteUInt16BigEndian(outgoing, (ushort)RandomNumberGenerator.GetInt32(ushort.MaxValue + 1));
             using var expiry = new CancellationTokenSource(timeout, time);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
@@ -33,7 +38,7 @@ internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSp
 
                 if (length > 0)
                 {
-                    return length;
+                    return (length, upstream);
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -46,7 +51,7 @@ internal sealed class UpstreamClient(IReadOnlyList<IPEndPoint> upstreams, TimeSp
             }
         }
 
-        return 0;
+        return (0, tried);
     }
 
     private static async ValueTask<int> ExchangeUdpAsync(IPEndPoint upstream, byte[] query, Memory<byte> response, CancellationToken cancellationToken)

@@ -19,11 +19,12 @@ internal sealed partial class KubeDnsRegistration(IKubernetes client, InClusterD
     public const string Name = "kube-dns";
     public const int DnsPort = 53;
     public const int MetricsPort = 9153;
+    public const string MetricsPortName = "metrics";
 
     /// <summary>The managed-by value of our EndpointSlice: not the endpointslice controller's, so it leaves the slice alone.</summary>
     private const string ManagedBy = "switchboard-dns";
 
-    private static readonly (string Name, string Protocol, int Port)[] Ports = [("dns", "UDP", DnsPort), ("dns-tcp", "TCP", DnsPort), ("metrics", "TCP", MetricsPort)];
+    private static readonly (string Name, string Protocol, int Port)[] Ports = [("dns", "UDP", DnsPort), ("dns-tcp", "TCP", DnsPort), (MetricsPortName, "TCP", MetricsPort)];
 
     /// <summary>Publishes the endpoint; returns the address pods' queries arrive at.</summary>
     public async Task<IPAddress> PublishAsync(CancellationToken cancellationToken)

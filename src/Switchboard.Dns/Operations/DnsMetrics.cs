@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
 using Switchboard.Kube.Metrics;
 
@@ -28,6 +29,7 @@ public sealed class DnsMetrics : IMetricsCollector
     private readonly Dictionary<string, Histogram> _programming = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private Func<(long Hits, long Misses)>? _cache;
+    private DnsTraceBuffer? _trace;
 
     /// <summary>Counts one answered request from its response message (question type and rcode read from it).</summary>
     public void CountRequest(ReadOnlySpan<byte> response, TimeSpan duration)
@@ -80,6 +82,8 @@ public sealed class DnsMetrics : IMetricsCollector
 
     internal void TrackCache(Func<(long Hits, long Misses)> cache) => _cache = cache;
 
+    internal void TrackTrace(DnsTraceBuffer trace) => _trace = trace;
+
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
     public void WriteTo(TextWriter writer)
     {
@@ -111,6 +115,10 @@ public sealed class DnsMetrics : IMetricsCollector
         writer.Write("# HELP switchboard_dns_cache_misses_total Forwarded queries that went upstream.\n");
         writer.Write("# TYPE switchboard_dns_cache_misses_total counter\n");
         writer.Write($"switchboard_dns_cache_misses_total {misses}\n");
+
+        writer.Write("# HELP switchboard_dns_trace_lost_events_total Trace events readers missed because the trace buffer moved on first.\n");
+        writer.Write("# TYPE switchboard_dns_trace_lost_events_total counter\n");
+        writer.Write($"switchboard_dns_trace_lost_events_total {_trace?.Lost ?? 0}\n");
 
         writer.Write("# HELP switchboard_dns_programming_duration_seconds DNS programming latency: from a Kubernetes change reaching the server to the answers changing.\n");
         writer.Write("# TYPE switchboard_dns_programming_duration_seconds histogram\n");

@@ -3,27 +3,48 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Operations;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Server;
 
-/// <summary>What the transports report per answered query: metrics always, a log line when the query log is on.</summary>
-internal sealed class DnsObserver(DnsMetrics? metrics, ILogger logger, bool queryLog)
+/// <summary>What the transports report per answered query: metrics always, the trace buffer when kept, a log line when the query log is on.</summary>
+internal sealed class DnsObserver(DnsMetrics? metrics, ILogger logger, bool queryLog, DnsTraceBuffer? trace = null)
 {
     public static long Start() => Stopwatch.GetTimestamp();
 
-    /// <summary>Whether <see cref="Answered"/> wants the client's address (only the query log does).</summary>
-    public bool WantsClient => queryLog;
-
-    /// <remarks><c>address</c>, <c>endPoint</c>: the client as the transport has it (only turned into text for the log).</remarks>
-    public void Answered(ReadOnlySpan<byte> response, long started, bool overTcp, SocketAddress? address, EndPoint? endPoint)
+    /// <remarks>
+    /// <c>client</c>: the client's native socket address when the transport has it as bytes (empty otherwise);
+    /// <c>endPoint</c>: the client when the transport has it as an object. <c>upstream</c>: who answered a forwarded query.
+    /// </remarks>
+    public void Answered(
+        ReadOnlySpan<byte> response, long started, bool overTcp, DnsAnswerSource source, ReadOnlySpan<byte> client, EndPoint? endPoint, IPEndPoint? upstream = null)
     {
-        TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+        long now = Stopwatch.GetTimestamp();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(started, now);
         metrics?.CountRequest(response, elapsed);
+        if (trace is not null)
+        {
+            if (client.IsEmpty && endPoint is not null)
+            {
+                SocketAddress address = endPoint.Serialize();
+                client = address.Buffer.Span[..address.Size];
+            }
+
+            trace.Record(response, started, now - started, overTcp, client, source, upstream);
+        }
+
         if (queryLog && logger.IsEnabled(LogLevel.Information))
         {
-            Log(response, elapsed, overTcp, address is null ? endPoint : new IPEndPoint(IPAddress.Any, 0).Create(address));
+            Log(response, elapsed, overTcp, endPoint ?? (client.IsEmpty ? null : ToEndPoint(client)));
         }
+    }
+
+    private static IPEndPoint ToEndPoint(ReadOnlySpan<byte> native)
+    {
+        var address = new SocketAddress((System.Net.Sockets.AddressFamily)BitConverter.ToUInt16(native), native.Length);
+        native.CopyTo(address.Buffer.Span);
+        return (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(address);
     }
 
     private void Log(ReadOnlySpan<byte> response, TimeSpan elapsed, bool overTcp, EndPoint? client)

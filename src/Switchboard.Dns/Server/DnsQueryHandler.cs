@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Switchboard.Dns.SkyDns;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
 using Switchboard.Dns.Zones;
 
@@ -12,7 +13,7 @@ namespace Switchboard.Dns.Server;
 /// </summary>
 internal sealed class DnsQueryHandler
 {
-    /// <summary>Returned by <see cref="Handle"/> for a name outside the cluster zones when a forwarder takes those.</summary>
+    /// <summary>Returned by <see cref="Handle(ReadOnlySpan{byte}, Span{byte}, bool)"/> for a name outside the cluster zones when a forwarder takes those.</summary>
     public const int Forward = -1;
 
     private const int PodRecordFixedSize = 12;
@@ -34,8 +35,12 @@ internal sealed class DnsQueryHandler
     /// Writes the response to <paramref name="query"/> and returns its length; 0 means send nothing,
     /// <see cref="Forward"/> that the forwarder answers it.
     /// </summary>
-    public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp)
+    public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp) => Handle(query, response, overTcp, out _);
+
+    /// <summary>As <see cref="Handle(ReadOnlySpan{byte}, Span{byte}, bool)"/>, saying which zone answered (for a trace).</summary>
+    public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp, out DnsAnswerSource source)
     {
+        source = DnsAnswerSource.None;
         if (!DnsHeader.TryRead(query, out DnsHeader header) || header.IsResponse || response.Length < DnsPayloadLimit.ClassicUdpPayloadSize)
         {
             return 0;
@@ -77,14 +82,21 @@ internal sealed class DnsQueryHandler
         DnsName.ToLowerAscii(name, lower);
         ClusterZoneSnapshot snapshot = _index.Snapshot;
         ZoneLookupResult result = snapshot.Lookup(lower, type);
+        source = DnsAnswerSource.Cluster;
         if (result.Kind == ZoneAnswerKind.NotAuthoritative && _skyDns is not null)
         {
             result = _skyDns.Lookup(lower, type);
+            source = DnsAnswerSource.SkyDns;
         }
 
         if (_forwards && result.Kind == ZoneAnswerKind.NotAuthoritative)
         {
             return Forward;
+        }
+
+        if (result.Kind == ZoneAnswerKind.NotAuthoritative)
+        {
+            source = DnsAnswerSource.None;
         }
 
         DnsResponseCode code = result.Kind switch

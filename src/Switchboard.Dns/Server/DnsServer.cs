@@ -42,7 +42,7 @@ public sealed class DnsServer : IAsyncDisposable
         ILogger log = logger ?? NullLogger<DnsServer>.Instance;
         DnsForwarder? forwarder = parts.Forwarder;
         var handler = new DnsQueryHandler(index, options.MaxUdpPayloadSize, forwarder is not null, parts.SkyDns);
-        DnsObserver? observer = parts.Metrics is not null || parts.QueryLog ? new DnsObserver(parts.Metrics, log, parts.QueryLog) : null;
+        DnsObserver? observer = parts.Metrics is not null || parts.QueryLog || parts.Trace is not null ? new DnsObserver(parts.Metrics, log, parts.QueryLog, parts.Trace) : null;
 
         // With port 0 the UDP port is picked first; it may be taken for TCP, so try again with another.
         for (int attempt = 1; ; attempt++)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Server;
@@ -141,11 +142,14 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                 }
 
                 long started = DnsObserver.Start();
-                int answer = Handle(query.AsSpan(0, length), response.AsSpan(DnsTcpFraming.LengthPrefix, DnsPayloadLimit.MaxMessageSize), client);
+                int answer = Handle(query.AsSpan(0, length), response.AsSpan(DnsTcpFraming.LengthPrefix, DnsPayloadLimit.MaxMessageSize), client, out DnsAnswerSource source);
+                IPEndPoint? upstream = null;
                 if (answer == DnsForwarder.Pending)
                 {
                     // Answers on a connection go out in order, so the exchange is awaited here (RFC 7766 allows either).
-                    answer = await _forwarder!.ResolveAsync(query.AsMemory(0, length), response.AsMemory(DnsTcpFraming.LengthPrefix, DnsPayloadLimit.MaxMessageSize), overTcp: true, linked.Token);
+                    (answer, upstream) = await _forwarder!.ResolveAsync(
+                        query.AsMemory(0, length), response.AsMemory(DnsTcpFraming.LengthPrefix, DnsPayloadLimit.MaxMessageSize), overTcp: true, linked.Token);
+                    source = DnsAnswerSource.Upstream;
                 }
 
                 if (answer == 0)
@@ -153,7 +157,7 @@ internal sealed class DnsTcpServer : IAsyncDisposable
                     continue;
                 }
 
-                _observer?.Answered(response.AsSpan(DnsTcpFraming.LengthPrefix, answer), started, overTcp: true, null, client.RemoteEndPoint);
+                _observer?.Answered(response.AsSpan(DnsTcpFraming.LengthPrefix, answer), started, overTcp: true, source, default, client.RemoteEndPoint, upstream);
                 BinaryPrimitives.WriteUInt16BigEndian(response, (ushort)answer);
                 await client.SendAsync(response.AsMemory(0, DnsTcpFraming.LengthPrefix + answer), SocketFlags.None, linked.Token);
             }
@@ -176,13 +180,14 @@ internal sealed class DnsTcpServer : IAsyncDisposable
     }
 
     /// <summary>The handler's answer, the forwarder's cached one, or <see cref="DnsForwarder.Pending"/>.</summary>
-    private int Handle(ReadOnlySpan<byte> query, Span<byte> response, Socket client)
+    private int Handle(ReadOnlySpan<byte> query, Span<byte> response, Socket client, out DnsAnswerSource source)
     {
+        source = DnsAnswerSource.None;
         try
         {
-            int length = _handler.Handle(query, response, overTcp: true);
+            int length = _handler.Handle(query, response, overTcp: true, out source);
             return length == DnsQueryHandler.Forward
-                ? _forwarder!.TryAnswer(query, response, overTcp: true, ((IPEndPoint)client.RemoteEndPoint!).Address)
+                ? _forwarder!.TryAnswer(query, response, overTcp: true, ((IPEndPoint)client.RemoteEndPoint!).Address, out source)
                 : length;
         }
         catch (Exception e)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Forwarding;
+using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Server;
@@ -154,10 +155,10 @@ internal sealed class DnsUdpServer : IDisposable
 
                 for (int i = 0; i < count; i++)
                 {
-                    int length = HandleBatched(socket, batch, i, out long started);
+                    int length = HandleBatched(socket, batch, i, out long started, out DnsAnswerSource source);
                     if (length > 0)
                     {
-                        _observer?.Answered(batch.Response(i)[..length], started, overTcp: false, _observer.WantsClient ? ToSocketAddress(socket, batch.Address(i)) : null, null);
+                        _observer?.Answered(batch.Response(i)[..length], started, overTcp: false, source, batch.Address(i), null);
                         batch.Reply(i, length);
                     }
                 }
@@ -174,14 +175,15 @@ internal sealed class DnsUdpServer : IDisposable
         }
     }
 
-    private int HandleBatched(Socket socket, UdpBatch batch, int i, out long started)
+    private int HandleBatched(Socket socket, UdpBatch batch, int i, out long started, out DnsAnswerSource source)
     {
         started = DnsObserver.Start();
+        source = DnsAnswerSource.None;
         try
         {
-            int length = _handler.Handle(batch.Query(i), batch.Response(i), overTcp: false);
+            int length = _handler.Handle(batch.Query(i), batch.Response(i), overTcp: false, out source);
             return length == DnsQueryHandler.Forward
-                ? Forward(socket, batch.Query(i), batch.Response(i), ToSocketAddress(socket, batch.Address(i)), started)
+                ? Forward(socket, batch.Query(i), batch.Response(i), ToSocketAddress(socket, batch.Address(i)), started, out source)
                 : length;
         }
         catch (Exception e)
@@ -224,13 +226,14 @@ internal sealed class DnsUdpServer : IDisposable
             }
 
             int length;
+            DnsAnswerSource source;
             long started = DnsObserver.Start();
             try
             {
-                length = _handler.Handle(query.AsSpan(0, received), response, overTcp: false);
+                length = _handler.Handle(query.AsSpan(0, received), response, overTcp: false, out source);
                 if (length == DnsQueryHandler.Forward)
                 {
-                    length = Forward(socket, query.AsSpan(0, received), response, client, started);
+                    length = Forward(socket, query.AsSpan(0, received), response, client, started, out source);
                 }
             }
             catch (Exception e)
@@ -244,7 +247,7 @@ internal sealed class DnsUdpServer : IDisposable
                 continue;
             }
 
-            _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, client, null);
+            _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, source, client.Buffer.Span[..client.Size], null);
             try
             {
                 socket.SendTo(response.AsSpan(0, length), SocketFlags.None, client);
@@ -261,10 +264,10 @@ internal sealed class DnsUdpServer : IDisposable
     }
 
     /// <summary>A cached or refused answer now; otherwise the exchange runs on the thread pool and replies when done.</summary>
-    private int Forward(Socket socket, ReadOnlySpan<byte> query, Span<byte> response, SocketAddress client, long started)
+    private int Forward(Socket socket, ReadOnlySpan<byte> query, Span<byte> response, SocketAddress client, long started, out DnsAnswerSource source)
     {
         var endPoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(client);
-        int length = _forwarder!.TryAnswer(query, response, overTcp: false, endPoint.Address);
+        int length = _forwarder!.TryAnswer(query, response, overTcp: false, endPoint.Address, out source);
         if (length == DnsForwarder.Pending)
         {
             _ = ReplyLaterAsync(socket, query.ToArray(), endPoint, started);
@@ -279,10 +282,10 @@ internal sealed class DnsUdpServer : IDisposable
         byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
         try
         {
-            int length = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
+            (int length, IPEndPoint? upstream) = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
             if (length > 0)
             {
-                _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, null, client);
+                _observer?.Answered(response.AsSpan(0, length), started, overTcp: false, DnsAnswerSource.Upstream, default, client, upstream);
                 await socket.SendToAsync(response.AsMemory(0, length), SocketFlags.None, client, _stop.Token);
             }
         }

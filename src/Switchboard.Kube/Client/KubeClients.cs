@@ -9,7 +9,13 @@ public static class KubeClients
     public static IKubernetes FromKubeconfig(string kubeconfigPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(kubeconfigPath);
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
+        return FromKubeconfig(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath));
+    }
+
+    /// <summary>A client for a kubeconfig already read.</summary>
+    public static Kubernetes FromKubeconfig(KubernetesClientConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
 
         // Watches are long-lived; per-request deadlines come from cancellation tokens instead.
         config.HttpClientTimeout = Timeout.InfiniteTimeSpan;

@@ -48,11 +48,16 @@ public sealed class OperationsServer : IAsyncDisposable
 
     /// <summary>Serves on a socket already bound and listening, such as one made inside a node's network namespace.</summary>
     public static Task<OperationsServer> StartAsync(
-        Socket listening, MetricsRegistry metrics, IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        Socket listening,
+        MetricsRegistry metrics,
+        IReadOnlyDictionary<string, Func<CancellationToken, Task<bool>>> checks,
+        IReadOnlyDictionary<string, RequestDelegate> routes,
+        ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(listening);
         var bound = (IPEndPoint)listening.LocalEndPoint!;
-        return StartAsync(kestrel => kestrel.ListenHandle((ulong)listening.Handle), bound.Address, metrics, checks, new Dictionary<string, RequestDelegate>(), loggerFactory, cancellationToken);
+        return StartAsync(kestrel => kestrel.ListenHandle((ulong)listening.Handle), bound.Address, metrics, checks, routes, loggerFactory, cancellationToken);
     }
 
     /// <summary>Writes a scrape of <paramref name="metrics"/> as the response (also the API server's <c>/metrics</c>).</summary>

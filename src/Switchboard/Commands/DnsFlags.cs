@@ -36,6 +36,12 @@ internal sealed class DnsFlags
 
     private readonly Option<bool> _queryLog = new("--query-log") { Description = "Log every answered query" };
 
+    private readonly Option<int> _traceBuffer = new("--dns-trace-buffer")
+    {
+        Description = "Recent answers kept for `switchboard trace` (about 560 bytes each); 0 turns the trace off",
+        DefaultValueFactory = _ => Switchboard.Dns.Trace.DnsTraceBuffer.DefaultCapacity,
+    };
+
     public static Option<IPEndPoint[]> EndPoints(string name, string description, string defaultValue) => new(name)
     {
         Description = description,
@@ -57,6 +63,7 @@ internal sealed class DnsFlags
         command.Options.Add(_ttl);
         command.Options.Add(_pods);
         command.Options.Add(_queryLog);
+        command.Options.Add(_traceBuffer);
     }
 
     public DnsServiceOptions Read(ParseResult result, IReadOnlyList<IPEndPoint> listen, IPEndPoint? operations) => new()
@@ -67,6 +74,7 @@ internal sealed class DnsFlags
         Ttl = result.GetValue(_ttl),
         Pods = result.GetValue(_pods),
         QueryLog = result.GetValue(_queryLog),
+        TraceBuffer = result.GetValue(_traceBuffer),
         OperationsEndPoint = operations,
     };
 

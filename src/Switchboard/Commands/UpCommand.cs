@@ -7,6 +7,7 @@ using Switchboard.ApiServer.Security;
 using Switchboard.Controllers;
 using Switchboard.Dns;
 using Switchboard.Dns.InCluster;
+using Switchboard.Dns.Trace;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
@@ -70,9 +71,28 @@ internal static partial class UpCommand
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
             }
 
-            return RunAsync(directory, result.GetRequiredValue(store), apiServer.Read(result, directory), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
+            return RunAsync(directory, result.GetRequiredValue(store), WithTraceProxy(apiServer.Read(result, directory), dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>switchboard trace</c> reads DNS's <c>/trace</c> through the API server, as
+    /// <c>services/kube-dns:metrics/proxy/trace</c>: the API server forwards to DNS's operations port on the host.
+    /// </summary>
+    private static ApiServerOptions WithTraceProxy(ApiServerOptions options, DnsServiceOptions dns)
+    {
+        if (dns.OperationsEndPoint is not { } operations || dns.TraceBuffer == 0)
+        {
+            return options;
+        }
+
+        IPAddress address = operations.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : operations.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : operations.Address;
+        var target = new Uri("http://" + new IPEndPoint(address, operations.Port));
+        return options with
+        {
+            ProxiedServices = DnsTraceStream.ServiceProxyKeys.ToDictionary(key => key, _ => target, StringComparer.Ordinal),
+        };
     }
 
     private static async Task<int> RunAsync(

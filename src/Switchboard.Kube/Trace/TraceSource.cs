@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+
+namespace Switchboard.Kube.Trace;
+
+/// <summary>
+/// Reads trace events through the API server, authenticated as every other request of the client: DNS's
+/// <c>/trace</c> NDJSON stream as <c>services/kube-dns:metrics/proxy/trace</c>.
+/// </summary>
+public sealed class TraceSource(KubernetesClientConfiguration config)
+{
+    public const string DnsPath = "api/v1/namespaces/kube-system/services/kube-dns:metrics/proxy/trace";
+
+    /// <summary>
+    /// The events kept (<paramref name="follow"/> false), or the new ones as they come (true); <paramref name="last"/>
+    /// starts that many events back. Ends with the response, or throws <see cref="TraceUnavailableException"/>.
+    /// </summary>
+    public async IAsyncEnumerable<JsonObject> ReadAsync(bool follow, long? last, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string query = "?follow=" + (follow ? "true" : "false") + (last is { } n ? FormattableString.Invariant($"&last={n}") : "");
+        var uri = new Uri(new Uri(config.Host.TrimEnd('/') + "/"), DnsPath + query);
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        if (config.AccessToken is { Length: > 0 } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var http = new HttpClient(Handler()) { Timeout = Timeout.InfiniteTimeSpan };
+        using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new TraceUnavailableException(Describe(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken)));
+        }
+
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0 && JsonNode.Parse(line) is JsonObject e)
+            {
+                yield return e;
+            }
+        }
+    }
+
+    /// <summary>TLS as the kubeconfig says: its CA (or none checked when it says so) and its client certificate if any.</summary>
+    private SocketsHttpHandler Handler()
+    {
+        var tls = new SslClientAuthenticationOptions();
+        if (config.SkipTlsVerify)
+        {
+            tls.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        }
+        else if (config.SslCaCerts is { Count: > 0 } authorities)
+        {
+            tls.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+
+        if (config.ClientCertificateData is not null || config.ClientCertificateFilePath is not null)
+        {
+            static string Pem(string? data, string? file) => data is not null ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)) : File.ReadAllText(file!);
+            tls.ClientCertificates = [X509Certificate2.CreateFromPem(Pem(config.ClientCertificateData, config.ClientCertificateFilePath), Pem(config.ClientCertificateKeyData, config.ClientKeyFilePath))];
+        }
+
+        return new SocketsHttpHandler { SslOptions = tls, UseProxy = false };
+    }
+
+    /// <summary>kubectl's wording for an error Status: <c>Error from server (Reason): message</c>.</summary>
+    private static string Describe(HttpStatusCode code, string body)
+    {
+        try
+        {
+            if (JsonNode.Parse(body) is JsonObject status && (string?)status["message"] is { } message)
+            {
+                return $"Error from server ({(string?)status["reason"] ?? code.ToString()}): {message}";
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a Status: say what came.
+        }
+
+        return $"Error from server ({code}): {body.Trim()}";
+    }
+}
+
+/// <summary>The API server refused the trace stream or could not reach its source.</summary>
+public sealed class TraceUnavailableException(string message) : Exception(message);
