@@ -146,7 +146,16 @@ internal static partial class UpCommand
                     if (nodeOptions is not null)
                     {
                         // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
-                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = proxyMode });
+                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions
+                        {
+                            NodeNamespace = nodeOptions.NodeNamespace,
+                            NodeName = nodeOptions.NodeName,
+                            Mode = proxyMode,
+
+                            // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
+                            // milliseconds, and a Service created right after another should not wait a second.
+                            MinSyncPeriod = TimeSpan.FromMilliseconds(50),
+                        });
                     }
                 },
                 started: () => RunningInstance.Record(dataDir),
