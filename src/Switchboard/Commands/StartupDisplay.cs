@@ -13,6 +13,8 @@ namespace Switchboard.Commands;
 /// </summary>
 internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints, LogHold hold, ILogger logger)
 {
+    private static readonly string[] Spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
     private static readonly Dictionary<string, string> Waits = new(StringComparer.Ordinal)
     {
         [ApiServerService.ComponentName] = "serving the API, writing the kubeconfig",
@@ -46,7 +48,7 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
         {
             if (Interactive)
             {
-                await ShowProgressAsync(components, readyAfter, allReady);
+                await ShowProgressAsync(components, readyAfter, allReady, start);
             }
 
             await allReady;
@@ -69,12 +71,11 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
         }
     }
 
-    private async Task ShowProgressAsync(IReadOnlyList<Component> components, Dictionary<string, TimeSpan> readyAfter, Task allReady)
+    private async Task ShowProgressAsync(IReadOnlyList<Component> components, Dictionary<string, TimeSpan> readyAfter, Task allReady, long start)
     {
         hold.Holding = true;
         try
         {
-            long start = Stopwatch.GetTimestamp();
             await AnsiConsole.Live(Progress(components, readyAfter, start)).AutoClear(false).StartAsync(async live =>
             {
                 while (!allReady.IsCompleted)
@@ -93,15 +94,14 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
     private static Table Progress(IReadOnlyList<Component> components, Dictionary<string, TimeSpan> readyAfter, long start)
     {
         var table = new Table().Border(TableBorder.None).HideHeaders().AddColumn("").AddColumn("").AddColumn("");
-        string[] spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-        int frame = (int)(Stopwatch.GetElapsedTime(start).TotalMilliseconds / 100) % spinner.Length;
+        int frame = (int)(Stopwatch.GetElapsedTime(start).TotalMilliseconds / 100) % Spinner.Length;
         lock (readyAfter)
         {
             foreach (var component in components)
             {
                 bool ready = readyAfter.TryGetValue(component.Name, out var after);
                 table.AddRow(
-                    new Markup(ready ? "[green]✓[/]" : $"[yellow]{spinner[frame]}[/]"),
+                    new Markup(ready ? "[green]✓[/]" : $"[yellow]{Spinner[frame]}[/]"),
                     new Markup($"[bold]{component.Name}[/]"),
                     new Markup(ready ? $"[grey]ready in {after.TotalSeconds:F1} s[/]" : Markup.Escape(Waits.GetValueOrDefault(component.Name, "starting")) + "…"));
             }
