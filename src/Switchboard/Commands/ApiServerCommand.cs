@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Storage;
 
@@ -17,8 +18,12 @@ internal static class ApiServerCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
-            directory.Create();
             using var loggerFactory = Logging.CreateFactory();
+            if (!directory.TryCreate(loggerFactory.CreateLogger(typeof(ApiServerCommand))))
+            {
+                return 1;
+            }
+
             await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, cancellationToken);
             var options = apiServer.Read(result, directory);
             return await ComponentHost.RunAsync(loggerFactory, services => services.AddApiServer(options, kv));
