@@ -65,7 +65,7 @@ internal sealed partial class RunningInstance : IDisposable
         pid = null;
         if (Read(dataDir) is not { } record)
         {
-            reason = "no pid file";
+            reason = File.Exists(dataDir.PidFile) ? "its pid file does not hold a pid and a start time (a stale pid file)" : "no pid file";
             return null;
         }
 
