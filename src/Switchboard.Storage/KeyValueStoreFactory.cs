@@ -8,7 +8,7 @@ namespace Switchboard.Storage;
 public static class KeyValueStoreFactory
 {
     /// <summary>Opens the embedded store in <paramref name="sqliteFile"/>, or connects to etcd (with <paramref name="etcdOptions"/>: TLS files…) and checks it answers.</summary>
-    public static async Task<IKeyValueStore> OpenAsync(StoreLocation location, string sqliteFile, ILoggerFactory? loggerFactory, CancellationToken cancellationToken, EtcdStoreOptions? etcdOptions = null)
+    public static async Task<IKeyValueStore> OpenAsync(StoreLocation location, string sqliteFile, ILoggerFactory? loggerFactory, EtcdStoreOptions? etcdOptions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
         if (!location.IsEtcd)

@@ -13,8 +13,10 @@ internal static class ApiServerCommand
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
+        var etcdTls = new EtcdTlsFlags();
         var command = new Command("apiserver", "Run the Kubernetes API server alone over the store") { dataDir, store };
         apiServer.AddTo(command);
+        etcdTls.AddTo(command, store);
         command.SetAction(async (result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
@@ -24,7 +26,7 @@ internal static class ApiServerCommand
                 return 1;
             }
 
-            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, cancellationToken);
+            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, etcdTls.Read(result), cancellationToken);
             var options = apiServer.Read(result, directory);
             return await ComponentHost.RunAsync(loggerFactory, services => services.AddApiServer(options, kv));
         });

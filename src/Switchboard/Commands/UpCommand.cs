@@ -14,6 +14,7 @@ using Switchboard.Node;
 using Switchboard.Node.Server;
 using Switchboard.Proxy;
 using Switchboard.Storage;
+using Switchboard.Storage.Etcd;
 
 namespace Switchboard.Commands;
 
@@ -25,6 +26,7 @@ internal static partial class UpCommand
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
+        var etcdTls = new EtcdTlsFlags();
         var dnsPort = new Option<int>("--dns-port")
         {
             Description = "Port of the cluster DNS server for the host, on 127.0.0.1",
@@ -58,6 +60,7 @@ internal static partial class UpCommand
             proxyMode,
         };
         apiServer.AddTo(command);
+        etcdTls.AddTo(command, store);
         dns.AddTo(command);
         kubelet.AddTo(command);
         command.SetAction((result, cancellationToken) =>
@@ -71,7 +74,7 @@ internal static partial class UpCommand
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
             }
 
-            return RunAsync(directory, result.GetRequiredValue(store), WithTraceProxy(apiServer.Read(result, directory), dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
+            return RunAsync(directory, result.GetRequiredValue(store), etcdTls.Read(result), WithTraceProxy(apiServer.Read(result, directory), dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
         });
         return command;
     }
@@ -96,7 +99,7 @@ internal static partial class UpCommand
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
+        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
         int kubeletPort, ProxyMode proxyMode, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
@@ -132,7 +135,7 @@ internal static partial class UpCommand
             };
         }
 
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, cancellationToken);
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken);
         return await ComponentHost.RunAsync(
             loggerFactory,
             services =>
