@@ -9,9 +9,9 @@ namespace Switchboard.Proxy.Userspace;
 /// each readable edge is received into the loop's buffer and sent on at once, so an idle connection holds no buffer
 /// and a busy one none of its own either. Only what the other side cannot take yet is kept (in a pooled buffer), and
 /// that direction stops reading until it is written, so a slow reader slows its writer as in the kernel. A read
-/// shorter than the buffer drained the socket (the next bytes raise a new edge), which saves the receive that would
-/// only say EAGAIN. A half-close is passed on (shutdown of the write side), so request/response protocols that close
-/// their sending side work; an error on either side closes both.
+/// shorter than the buffer, in a pass a readable edge started, drained the socket, which saves the receive that would
+/// only say EAGAIN (see <see cref="OnEvents"/> for when that holds). A half-close is passed on (shutdown of the write
+/// side), so request/response protocols that close their sending side work; an error on either side closes both.
 /// </summary>
 internal sealed unsafe class TcpRelay : RelayLoop.Item
 {
@@ -25,13 +25,15 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
     private readonly Socket _backend;
     private readonly Flow _toBackend;
     private readonly Flow _toClient;
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<RelayedBytes> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationToken _aborted;
     private CancellationTokenRegistration _aborting;
     private bool _closed;
 
-    private TcpRelay(Socket client, Socket backend)
+    private TcpRelay(Socket client, Socket backend, CancellationToken aborted)
     {
         _loop = RelayLoop.Next();
+        _aborted = aborted;
         _client = client;
         _backend = backend;
         int clientFd = (int)client.SafeHandle.DangerousGetHandle();
@@ -42,15 +44,14 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
 
     /// <summary>
     /// Relays between two connected sockets, which it owns from now on, until both sides have finished or
-    /// <paramref name="aborted"/> is cancelled (the proxy stops, or the service port closes); then closes them.
+    /// <paramref name="aborted"/> is cancelled (the proxy stops, or the service port closes); then closes them and
+    /// says how many bytes went each way.
     /// </summary>
-    public static Task RunAsync(Socket client, Socket backend, CancellationToken aborted = default)
+    public static Task<RelayedBytes> RunAsync(Socket client, Socket backend, CancellationToken aborted = default)
     {
         client.Blocking = false;
         backend.Blocking = false;
-        var relay = new TcpRelay(client, backend);
-        // Registered before the relay starts: a token cancelled already queues the close ahead of the start.
-        relay._aborting = aborted.UnsafeRegister(static state => ((TcpRelay)state!).Abort(), relay);
+        var relay = new TcpRelay(client, backend, aborted);
         relay._loop.Post(relay.Start);
         return relay._done.Task;
     }
@@ -66,14 +67,28 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
         return new Connect(socket, address.Buffer[..address.Size].ToArray(), cancellationToken).Task;
     }
 
+    /// <remarks>
+    /// No wake-up can be lost, because every pass over a direction ends in one of two states whose way out the kernel
+    /// announces with an edge handled here:
+    /// <list type="bullet">
+    /// <item>held: bytes are pending for <c>To</c> and the last send there said EAGAIN. That send set the socket's
+    /// SOCK_NOSPACE, so the kernel raises EPOLLOUT on <c>To</c> once it has room, and that edge resumes the direction.</item>
+    /// <item>drained: the last receive from <c>From</c> said EAGAIN, or was short in a pass started by an edge of
+    /// <c>From</c> whose bits (its state when epoll_wait reported it) carried no end: the queue was empty then, any end
+    /// that came before would have shown, and whatever comes after (bytes, the end, a reset) raises a new edge.</item>
+    /// </list>
+    /// A pass resumed by <c>To</c>'s EPOLLOUT knows nothing of the edges <c>From</c> raised while the direction was
+    /// held, which the end may be among (its only edge, spent then), so it reads until EAGAIN or the end, never
+    /// stopping at a short read.
+    /// </remarks>
     public override void OnEvents(uint events, bool second)
     {
         var reading = second ? _toClient : _toBackend;
         var writing = second ? _toBackend : _toClient;
-        bool ok = (events & ReadEvents) == 0 || Pump(reading, drain: (events & EndEvents) != 0);
+        bool ok = (events & ReadEvents) == 0 || Pump(reading, untilEmpty: (events & EndEvents) != 0);
         if (ok && (events & WriteEvents) != 0 && writing.Count > 0)
         {
-            ok = Pump(writing, drain: false);
+            ok = Pump(writing, untilEmpty: true);
         }
 
         if (!ok || (_toBackend.Finished && _toClient.Finished))
@@ -84,11 +99,8 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
 
     private void Start()
     {
-        if (_closed)
-        {
-            return;
-        }
-
+        // Registered on the loop's thread, which reads it when closing; a token cancelled already queues the close.
+        _aborting = _aborted.UnsafeRegister(static state => ((TcpRelay)state!).Abort(), this);
         // Registering reports what is ready already: a request that came during the connect is read at once.
         if (_loop.Watch(this, _toBackend.From, second: false, Events) != 0 || _loop.Watch(this, _toClient.From, second: true, Events) != 0)
         {
@@ -99,7 +111,9 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
     private void Abort() => _loop.Post(Close);
 
     /// <summary>Moves what <paramref name="flow"/> can move now; false when a socket failed and the relay must close.</summary>
-    private bool Pump(Flow flow, bool drain)
+    /// <param name="flow">The direction.</param>
+    /// <param name="untilEmpty">Whether to read until EAGAIN or the end even after a short read (see <see cref="OnEvents"/>).</param>
+    private bool Pump(Flow flow, bool untilEmpty)
     {
         byte* scratch = _loop.Scratch;
         while (true)
@@ -125,6 +139,7 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
 
                 flow.Offset += (int)sent;
                 flow.Count -= (int)sent;
+                flow.Relayed += sent;
                 if (flow.Count > 0)
                 {
                     continue;
@@ -175,6 +190,7 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
                 return false;
             }
 
+            flow.Relayed += Math.Max(written, 0);
             int left = (int)read - (int)Math.Max(written, 0);
             if (left > 0)
             {
@@ -185,7 +201,7 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
                 continue;
             }
 
-            if (read < RelayLoop.ScratchSize && !drain)
+            if (read < RelayLoop.ScratchSize && !untilEmpty)
             {
                 return true;
             }
@@ -214,7 +230,7 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
             }
         }
 
-        _done.TrySetResult();
+        _done.TrySetResult(new RelayedBytes(_toBackend.Relayed, _toClient.Relayed));
     }
 
     /// <summary>One direction of the relay: from one socket to the other, and what the other has not taken yet.</summary>
@@ -229,6 +245,9 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
         public int Offset { get; set; }
 
         public int Count { get; set; }
+
+        /// <summary>The bytes <see cref="To"/> has taken.</summary>
+        public long Relayed { get; set; }
 
         /// <summary>The end of the stream was read from <see cref="From"/>.</summary>
         public bool Ended { get; set; }
@@ -245,7 +264,7 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
         private readonly byte[] _address;
         private readonly CancellationToken _cancellationToken;
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationTokenRegistration _cancelling;
+        private CancellationTokenRegistration _cancelling;
         private bool _finished;
 
         public Connect(Socket socket, byte[] address, CancellationToken cancellationToken)
@@ -253,8 +272,6 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
             _socket = socket;
             _address = address;
             _cancellationToken = cancellationToken;
-            // Registered before the start: a token cancelled already queues the cancel ahead of it.
-            _cancelling = cancellationToken.UnsafeRegister(static state => ((Connect)state!).Cancel(), this);
             _loop.Post(Start);
         }
 
@@ -271,8 +288,12 @@ internal sealed unsafe class TcpRelay : RelayLoop.Item
 
         private void Start()
         {
-            if (_finished)
+            // Registered on the loop's thread, which reads it when finishing.
+            _cancelling = _cancellationToken.UnsafeRegister(static state => ((Connect)state!).Cancel(), this);
+            if (_cancellationToken.IsCancellationRequested)
             {
+                // Cancelled before the start: the cancel queued meanwhile finds the connect finished.
+                Finish(-1);
                 return;
             }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Switchboard.Proxy.Userspace;
+using Switchboard.Testing;
 
 namespace Switchboard.Proxy.Tests.Userspace;
 
@@ -13,28 +14,26 @@ namespace Switchboard.Proxy.Tests.Userspace;
 public sealed class TcpRelayTests : IAsyncLifetime
 {
     private const int MessageBytes = 64;
+    private const int TcpLevel = 6;
+    private const int TcpInfo = 11;
+    private const int TcpFinWait2 = 5;
 
     private readonly Socket _echoListener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly Socket _proxyListener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly Socket _client = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     private Task _echo = Task.CompletedTask;
     private readonly CancellationTokenSource _abort = new();
-    private Task _relay = Task.CompletedTask;
+    private Task<RelayedBytes> _relay = Task.FromResult(default(RelayedBytes));
 
     public async Task InitializeAsync()
     {
-        foreach (var listener in (Socket[])[_echoListener, _proxyListener])
-        {
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
-        }
-
-        _echo = EchoAsync(_echoListener);
-        await _client.ConnectAsync(_proxyListener.LocalEndPoint!);
-        var accepted = await _proxyListener.AcceptAsync();
+        Listen(_echoListener);
+        Listen(_proxyListener);
+        var echoed = _echoListener.AcceptAsync();
         var backend = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await TcpRelay.ConnectAsync(backend, _echoListener.LocalEndPoint!, CancellationToken.None);
-        _relay = TcpRelay.RunAsync(accepted, backend, _abort.Token);
+        _relay = await RelayAsync(_client, _proxyListener, backend, _echoListener.LocalEndPoint!, _abort.Token);
+        // Accepted before any test can end and close the listener under a pending accept.
+        _echo = EchoAsync(await echoed);
     }
 
     [Fact]
@@ -91,7 +90,52 @@ public sealed class TcpRelayTests : IAsyncLifetime
 
         await send;
         Assert.Equal(Total, received);
-        await _relay.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new RelayedBytes(Total, Total), await _relay.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task An_end_that_comes_while_the_relay_holds_bytes_back_follows_them_to_the_backend()
+    {
+        const int Total = (512 << 10) + 4321;
+        // Large buffers on the client's side, small ones on the backend's: all of the client's bytes and its end fit
+        // on the way in, but the relay can pass on only some of them and holds the rest back until the backend reads.
+        // The end's only readable edge comes meanwhile; the backend's writable edges then resume that direction, and
+        // the end must follow the last held-back byte without another edge from the client.
+        using var sinkListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 32 << 10 };
+        using var proxyListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4 << 20 };
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 4 << 20 };
+        Listen(sinkListener);
+        Listen(proxyListener);
+        var sink = sinkListener.AcceptAsync();
+        var backend = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 32 << 10 };
+        var relay = await RelayAsync(client, proxyListener, backend, sinkListener.LocalEndPoint!, CancellationToken.None);
+
+        var bytes = new byte[Total];
+        for (int i = 0; i < Total; i++)
+        {
+            bytes[i] = Pattern(i);
+        }
+
+        await client.SendAsync(bytes.AsMemory(), SocketFlags.None);
+        client.Shutdown(SocketShutdown.Send);
+        // FIN_WAIT2: the relay's socket has the end, while the backend has read nothing yet.
+        await Eventually.WaitAsync(() => TcpState(client) == TcpFinWait2, "the client's end acknowledged by the relay's socket");
+
+        using var connection = await sink;
+        using var stuck = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[65_536];
+        long received = 0;
+        int read;
+        while ((read = await connection.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stuck.Token)) > 0)
+        {
+            Assert.True(buffer.AsSpan(0, read).SequenceEqual(bytes.AsSpan((int)received, read)), $"bytes from {received} differ");
+            received += read;
+        }
+
+        Assert.Equal(Total, received);
+        connection.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await client.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stuck.Token));
+        Assert.Equal(new RelayedBytes(Total, 0), await relay.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
@@ -134,6 +178,29 @@ public sealed class TcpRelayTests : IAsyncLifetime
 
     private static byte Pattern(long offset) => (byte)(offset % 251);
 
+    private static void Listen(Socket listener)
+    {
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+    }
+
+    /// <summary>Connects <paramref name="client"/> through a new relay to <paramref name="backendAddress"/>, as the frontend joins an accepted connection to an endpoint.</summary>
+    private static async Task<Task<RelayedBytes>> RelayAsync(Socket client, Socket proxyListener, Socket backend, EndPoint backendAddress, CancellationToken abort)
+    {
+        await client.ConnectAsync(proxyListener.LocalEndPoint!);
+        var accepted = await proxyListener.AcceptAsync();
+        await TcpRelay.ConnectAsync(backend, backendAddress, CancellationToken.None);
+        return TcpRelay.RunAsync(accepted, backend, abort);
+    }
+
+    /// <summary>The kernel's TCP state of <paramref name="socket"/>: the first byte of its TCP_INFO.</summary>
+    private static int TcpState(Socket socket)
+    {
+        Span<byte> info = stackalloc byte[256];
+        socket.GetRawSocketOption(TcpLevel, TcpInfo, info);
+        return info[0];
+    }
+
     private static async Task RoundTripsAsync(Socket client, int count, byte[] message, byte[] answer)
     {
         for (int i = 0; i < count; i++)
@@ -152,9 +219,8 @@ public sealed class TcpRelayTests : IAsyncLifetime
         }
     }
 
-    private static async Task EchoAsync(Socket listener)
+    private static async Task EchoAsync(Socket connection)
     {
-        using var connection = await listener.AcceptAsync();
         var buffer = new byte[4096];
         try
         {
@@ -169,6 +235,10 @@ public sealed class TcpRelayTests : IAsyncLifetime
         catch (SocketException)
         {
             // The relay was aborted while an answer was under way.
+        }
+        finally
+        {
+            connection.Dispose();
         }
     }
 }
