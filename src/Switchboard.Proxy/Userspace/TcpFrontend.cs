@@ -114,8 +114,7 @@ internal sealed partial class TcpFrontend : IFrontend
             return;
         }
 
-        using var closing = closed.Register(static state => TcpRelay.Abort(((Socket, Socket))state!), (client, backend));
-        await TcpRelay.RunAsync(client, backend);
+        await TcpRelay.RunAsync(client, backend, closed);
     }
 
     private static void Reset(Socket client)
@@ -147,7 +146,7 @@ internal sealed partial class TcpFrontend : IFrontend
             attempt.CancelAfter(timeout);
             try
             {
-                return await _sockets.ConnectAsync(endpoint, attempt.Token);
+                return await DialAsync(endpoint, attempt.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -162,6 +161,23 @@ internal sealed partial class TcpFrontend : IFrontend
         }
 
         return null;
+    }
+
+    /// <summary>A connection to <paramref name="endpoint"/> from the node namespace, made on a relay loop (see <see cref="TcpRelay.ConnectAsync"/>).</summary>
+    private async Task<Socket> DialAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var backend = await _sockets.CreateAsync(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            backend.NoDelay = true;
+            await TcpRelay.ConnectAsync(backend, endpoint, cancellationToken);
+            return backend;
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
     }
 
     [LoggerMessage(EventId = 6100, Level = LogLevel.Warning, Message = "userspace proxy {ServicePort}: accept failed: {Error}")]
