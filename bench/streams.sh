@@ -150,8 +150,7 @@ YAML
 
   # CPU ticks (utime + stime) of a process.
   ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-  local up_ticks kubectl_ticks
-  up_ticks=$(ticks "$up_pid")
+  local up_ticks=0 kubectl_ticks
   kubectl_ticks=$(ticks "$forward_pid")
   for i in $(seq "$runs"); do
     direct+=("$(download_rate ip netns exec "$node_ns" curl "http://$pod_ip/files/big")")
