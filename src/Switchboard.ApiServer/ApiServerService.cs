@@ -27,9 +27,6 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 {
     public const string ComponentName = "apiserver";
 
-    /// <summary>The bytes a connection's socket may have queued before a writer waits (Kestrel's default is 64 KiB).</summary>
-    private const long StreamWriteBufferSize = 1024 * 1024;
-
     private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServerService>();
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
@@ -67,9 +64,6 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
-        // A relayed port-forward or exec writes far more than Kestrel's 64 KiB before it must wait for the socket: at that
-        // mark the relay (encrypting) and the socket's sender took turns, each waking the other for every 64 KiB.
-        builder.WebHost.UseSockets(sockets => sockets.MaxWriteBufferSize = StreamWriteBufferSize);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -19,9 +19,6 @@ namespace Switchboard.Node.Server;
 /// </summary>
 internal sealed class KubeletServer : IAsyncDisposable
 {
-    /// <summary>The bytes a connection's socket may have queued before a writer waits (Kestrel's default is 64 KiB).</summary>
-    private const long StreamWriteBufferSize = 1024 * 1024;
-
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
     private readonly WebApplication _app;
     private readonly X509Certificate2 _serving;
@@ -48,9 +45,6 @@ internal sealed class KubeletServer : IAsyncDisposable
         clientCas.ImportFromPemFile(options.ClientCaFile);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
-        // A port-forward or exec stream writes far more than Kestrel's 64 KiB before it must wait for the socket: at that
-        // mark the writer (encrypting) and the socket's sender took turns, each waking the other for every 64 KiB.
-        builder.WebHost.UseSockets(sockets => sockets.MaxWriteBufferSize = StreamWriteBufferSize);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
