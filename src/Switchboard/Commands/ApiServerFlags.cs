@@ -55,12 +55,12 @@ internal sealed class ApiServerFlags
 
     public void AddTo(Command command)
     {
-        command.Options.Add(_maxRequestsInflight);
-        command.Options.Add(_maxMutatingRequestsInflight);
-        command.Options.Add(_maxLongRunningRequests);
         command.Options.Add(_address);
         command.Options.Add(_port);
         command.Options.Add(_serviceRange);
+        command.Options.Add(_maxRequestsInflight);
+        command.Options.Add(_maxMutatingRequestsInflight);
+        command.Options.Add(_maxLongRunningRequests);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
