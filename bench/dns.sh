@@ -4,8 +4,8 @@
 #    own processes on loopback; the DNS server's forwarder points at a loopback port where nothing listens.
 # 2. 10,000 Services are created THROUGH THE API SERVER (KubernetesClient, 8 at a time); each is timed
 #    from "create returned" to "the DNS server answers it" (DNS programming latency as a client sees it).
-# 3. unbound gets the same names as local-data (local-zone static: no outside access, NXDOMAIN otherwise), and as
-#    many threads as Switchboard has UDP sockets (one per CPU it may run on).
+# 3. unbound gets the same names as local-data (local-zone static: no outside access, NXDOMAIN otherwise), as
+#    many threads as Switchboard has UDP sockets (one per CPU it may run on), and the same 4 MiB socket buffers.
 # 4. dnsperf runs for SECONDS against each, ROUNDS times, with one query file (70% existing names, 30% NXDOMAIN),
 #    every process on the same cores (taskset CPUS); rounds alternate which server goes first. A measurement with a
 #    lost query or an rcode other than NOERROR/NXDOMAIN fails the run.
@@ -15,11 +15,20 @@
 # /trace as fast as it reads) and a second Switchboard DNS with its trace buffer off (--dns-trace-buffer 0), and prints
 #   trace attached/none qps ratio: X.XX      (target >= 0.9)
 #   trace buffer on/off qps ratio: X.XX      (the cost of always recording for --last)
-# Usage: bench/dns.sh [--trace] [COUNT=10000] [SECONDS=15] [ROUNDS=2]
+# With --up, the Switchboard side is the whole `switchboard up` (API, controllers, node, proxy and DNS in one process,
+# as users run it) instead of the apiserver and dns pair, and its peak RSS with COUNT services is printed.
+# Usage: bench/dns.sh [--trace] [--up] [COUNT=10000] [SECONDS=15] [ROUNDS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trace=0
-if [[ ${1:-} == --trace ]]; then trace=1; shift; fi
+trace=0 up=0
+while [[ ${1:-} == --* ]]; do
+  case $1 in
+    --trace) trace=1 ;;
+    --up) up=1 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
 count=${1:-10000}
 seconds=${2:-15}
 rounds=${3:-2}
@@ -44,20 +53,31 @@ wait_for() { # what command…: retries for 60 s
 bash scripts/publish.sh "$work/switchboard" >/dev/null
 dotnet build bench/Switchboard.DnsBench -c Release --nologo -v quiet -o "$work/bin" >/dev/null
 bench() { dotnet "$work/bin/Switchboard.DnsBench.dll" "$@"; }
-switchboard() { taskset -c "$cpus" dotnet "$work/switchboard/switchboard.dll" "$@"; }
+# An array, not a function: started with &, the pid is then switchboard's own (taskset execs dotnet), to kill and measure.
+switchboard=(taskset -c "$cpus" dotnet "$work/switchboard/switchboard.dll")
 
 api_port=$(free_port) sb_port=$(free_port) ops_port=$(free_port) ub_port=$(free_port) nowhere=$(free_port)
-switchboard apiserver --data-dir "$work/api" --store sqlite --api-port "$api_port" >"$work/api.log" 2>&1 &
-pids+=($!)
+if ((up)); then
+  "${switchboard[@]}" up --data-dir "$work/api" --api-port "$api_port" --kubelet-port "$(free_port)" --dns-port "$sb_port" \
+    --dns-metrics "127.0.0.1:$ops_port" --upstream "127.0.0.1:$nowhere" >"$work/up.log" 2>&1 &
+else
+  "${switchboard[@]}" apiserver --data-dir "$work/api" --store sqlite --api-port "$api_port" >"$work/api.log" 2>&1 &
+fi
+server_pid=$!
+pids+=($server_pid)
 wait_for "the API server's kubeconfig" test -s "$work/api/kubeconfig"
 dns() { # DNS-PORT METRICS-PORT LOG [flag…]: the shipped DNS server, in the background
   local port=$1 ops=$2 log=$3; shift 3
-  switchboard dns --kubeconfig "$work/api/kubeconfig" --listen "127.0.0.1:$port" --metrics "127.0.0.1:$ops" \
+  "${switchboard[@]}" dns --kubeconfig "$work/api/kubeconfig" --listen "127.0.0.1:$port" --metrics "127.0.0.1:$ops" \
     --upstream "127.0.0.1:$nowhere" "$@" >"$log" 2>&1 &
   pids+=($!)
   wait_for "Switchboard DNS /ready on $ops" curl -sf "http://127.0.0.1:$ops/ready"
 }
-dns "$sb_port" "$ops_port" "$work/dns.log"
+if ((up)); then
+  wait_for "switchboard up's DNS /ready" curl -sf "http://127.0.0.1:$ops_port/ready"
+else
+  dns "$sb_port" "$ops_port" "$work/dns.log"
+fi
 if ((trace)); then
   off_port=$(free_port) off_ops=$(free_port)
   dns "$off_port" "$off_ops" "$work/dns-off.log" --dns-trace-buffer 0
@@ -73,6 +93,8 @@ server:
   do-ip6: no
   num-threads: $(taskset -c "$cpus" nproc)
   so-reuseport: yes
+  so-rcvbuf: 4m
+  so-sndbuf: 4m
   username: ""
   chroot: ""
   directory: "$work"
@@ -151,5 +173,8 @@ if ((trace)); then
   echo "switchboard qps with the trace buffer off (median of $rounds × ${seconds}s): $off"
   awk -v t="$traced" -v s="$sb" 'BEGIN { printf "trace attached/none qps ratio: %.2f\n", t / s }'
   awk -v s="$sb" -v o="$off" 'BEGIN { printf "trace buffer on/off qps ratio: %.2f\n", s / o }'
+fi
+if ((up)); then
+  echo "switchboard up peak RSS (VmHWM) with $count services: $(($(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status") / 1024)) MB"
 fi
 awk -v s="$sb" -v u="$ub" 'BEGIN { printf "switchboard/unbound qps ratio: %.2f\n", s / u }'
