@@ -29,6 +29,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 {
     public const string ComponentName = "apiserver";
 
+    /// <summary>The request line, and all the headers, a request may have.</summary>
+    private const int MaxRequestHeadBytes = 64 * 1024;
+
     private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServerService>();
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
@@ -54,7 +57,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
         var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time, ServingAddresses());
-        var context = new RegistryContext(store, time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
+        var context = new RegistryContext(store, time, Random.Shared, _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval, WatchBufferBytes = options.WatchBufferBytes };
         var catalog = new ResourceCatalog(context, options, loggerFactory);
 
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
@@ -69,7 +72,12 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = StorageLimits.MaxValueBytes * 2L;
+            kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+            // Go's net/http (kube-apiserver) reads 1 MiB of request line and headers; Kestrel's 8 KiB line would answer a
+            // long label selector with a bare 414 before the API could say what is wrong with it.
+            kestrel.Limits.MaxRequestLineSize = MaxRequestHeadBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = MaxRequestHeadBytes;
             // An upgraded connection (exec, attach, port-forward relayed to a node) is under neither the body size nor
             // the data rate limits in Kestrel, and a followed log is a response: none of them cuts a long stream. The
             // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
@@ -77,6 +85,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         });
         _app = builder.Build();
         _app.Use(_metrics.InvokeAsync);
+        _app.Use(new InflightLimits(options).InvokeAsync);
         _app.Run(handler.InvokeAsync);
 
         await _app.StartAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -29,14 +30,16 @@ internal sealed class DnsUdpServer : IDisposable
     private readonly DnsQueryHandler _handler;
     private readonly DnsForwarder? _forwarder;
     private readonly DnsObserver? _observer;
+    private readonly ResponseRateLimit? _rateLimit;
     private readonly ILogger _logger;
     private readonly int _responseBytes;
     private readonly bool _batched = OperatingSystem.IsLinux();
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
-    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
+    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ResponseRateLimit? rateLimit, int maxUdpPayloadSize, ILogger logger)
     {
+        _rateLimit = rateLimit;
         _responseBytes = maxUdpPayloadSize;
         _sockets = sockets;
         _handler = handler;
@@ -53,7 +56,8 @@ internal sealed class DnsUdpServer : IDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
     /// <summary>Binds the options' UdpSockets sockets to <paramref name="endPoint"/>; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(DnsServerOptions options, IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
+    public static DnsUdpServer Start(
+        DnsServerOptions options, IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ResponseRateLimit? rateLimit, ILogger logger)
     {
         int count = options.UdpSockets;
         var sockets = new List<Socket>(count);
@@ -71,7 +75,7 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, forwarder, observer, options.MaxUdpPayloadSize, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, observer, rateLimit, options.MaxUdpPayloadSize, logger);
     }
 
     public void Dispose()
@@ -183,6 +187,11 @@ internal sealed class DnsUdpServer : IDisposable
                 for (int i = 0; i < count; i++)
                 {
                     int length = HandleBatched(socket, batch, i, out long started, out DnsAnswerSource source);
+                    if (length > 0 && _rateLimit is not null)
+                    {
+                        length = _rateLimit.Apply(batch.Address(i), batch.Response(i), length);
+                    }
+
                     if (length > 0)
                     {
                         _observer?.Answered(batch.Response(i)[..length], started, overTcp: false, source, batch.Address(i), null);
@@ -269,6 +278,11 @@ internal sealed class DnsUdpServer : IDisposable
                 continue;
             }
 
+            if (length > 0 && _rateLimit is not null)
+            {
+                length = _rateLimit.Apply(client.Buffer.Span[..client.Size], response, length);
+            }
+
             if (length == 0)
             {
                 continue;
@@ -306,7 +320,8 @@ internal sealed class DnsUdpServer : IDisposable
 
     private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client, long started)
     {
-        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
+        // A UDP reply is never longer than the payload limit: no 64 KiB buffer per exchange.
+        byte[] response = ArrayPool<byte>.Shared.Rent(_responseBytes);
         try
         {
             (int length, IPEndPoint? upstream) = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
@@ -323,6 +338,10 @@ internal sealed class DnsUdpServer : IDisposable
         catch (SocketException e)
         {
             DnsServerLog.UdpSendFailed(_logger, client.ToString(), e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(response);
         }
     }
 }

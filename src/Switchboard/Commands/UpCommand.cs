@@ -6,6 +6,7 @@ using Switchboard.ApiServer;
 using Switchboard.ApiServer.Security;
 using Switchboard.Controllers;
 using Switchboard.Dns;
+using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.InCluster;
 using Switchboard.Dns.Trace;
 using Switchboard.Kube.Client;
@@ -66,15 +67,18 @@ internal static partial class UpCommand
         command.SetAction((result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
-            var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
+            var apiOptions = apiServer.Read(result, directory);
             NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : kubelet.Apply(result, NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null));
+            // The cluster networks DNS trusts are this cluster's own ranges: its services' and its pods'.
+            IPNetwork[] clusterNetworks = [IPNetwork.Parse(apiOptions.ServiceClusterIpRange), nodeOptions is null ? ForwarderOptions.DefaultClientNetworks[0] : IPNetwork.Parse(nodeOptions.ClusterCidr)];
+            var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics), clusterNetworks);
             if (nodeOptions is not null)
             {
                 // Pods resolve through kube-dns's ClusterIP, which the node's proxy sends to this server in the node's namespace.
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
             }
 
-            return RunAsync(directory, result.GetRequiredValue(store), etcdTls.Read(result), WithTraceProxy(apiServer.Read(result, directory), dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
+            return RunAsync(directory, result.GetRequiredValue(store), etcdTls.Read(result), WithTraceProxy(apiOptions, dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
         });
         return command;
     }
