@@ -13,7 +13,6 @@ namespace Switchboard.Node.Runtime;
 /// </summary>
 internal static class ContainerMonitor
 {
-    private static readonly TimeSpan SetupPoll = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Runs the instance described in <paramref name="instanceDirectory"/>/spec.json to its end; 1 when it could not start.</summary>
     public static async Task<int> RunAsync(string instanceDirectory)
@@ -72,9 +71,10 @@ internal static class ContainerMonitor
             await using (attach)
             {
                 // Started once its setup is done: hooks, exec probes and exec then enter its own namespace, not one on the way there.
+                var poll = new PollBackoff(TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(20));
                 while (!File.Exists(files.SetupDone) && !process.HasExited)
                 {
-                    await Task.Delay(SetupPoll, time);
+                    await Task.Delay(poll.Next(), time);
                 }
 
                 files.WritePid(process.Id, time.GetUtcNow());

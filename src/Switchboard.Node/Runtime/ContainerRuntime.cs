@@ -6,7 +6,6 @@ namespace Switchboard.Node.Runtime;
 internal sealed partial class ContainerRuntime(MonitorHostClient monitors, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Starts <paramref name="spec"/> in <paramref name="instanceDirectory"/> and waits until the container runs (or has already ended).</summary>
     public async Task<ContainerInstance> StartAsync(string instanceDirectory, ContainerSpec spec, CancellationToken cancellationToken)
@@ -21,6 +20,7 @@ internal sealed partial class ContainerRuntime(MonitorHostClient monitors, TimeP
         spec.Write(files.Spec);
         await monitors.HandOverAsync(instanceDirectory, cancellationToken);
         var deadline = time.GetUtcNow() + StartTimeout;
+        var poll = new PollBackoff(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(20));
         while (true)
         {
             if (files.ReadPid() is { } started)
@@ -38,7 +38,7 @@ internal sealed partial class ContainerRuntime(MonitorHostClient monitors, TimeP
                 throw new InvalidOperationException("container monitor failed: " + (File.Exists(files.MonitorLog) ? File.ReadAllText(files.MonitorLog).Trim() : monitors.HostLog()));
             }
 
-            await Task.Delay(Poll, time, cancellationToken);
+            await Task.Delay(poll.Next(), time, cancellationToken);
         }
     }
 

@@ -58,6 +58,12 @@ internal sealed class InstanceFiles(string directory)
 
     private static string? ReadOrNull(string path)
     {
+        // Looked at every few milliseconds while containers start and run: a missing file costs no exception.
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
             return File.ReadAllText(path);

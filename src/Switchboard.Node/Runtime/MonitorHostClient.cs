@@ -10,7 +10,6 @@ namespace Switchboard.Node.Runtime;
 internal sealed class MonitorHostClient(IReadOnlyList<string> selfCommand, string runtimeDirectory, TimeProvider time)
 {
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
 
     // The published executable runs without tiered compilation, for the long-running server. The host does most of
     // its work at start-up, where some 200 generic methods that ReadyToRun leaves out (System.Text.Json's and the
@@ -35,6 +34,7 @@ internal sealed class MonitorHostClient(IReadOnlyList<string> selfCommand, strin
     public async Task HandOverAsync(string instanceDirectory, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + HandOverTimeout;
+        var poll = new PollBackoff(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(20));
         while (!await TrySendAsync(instanceDirectory, cancellationToken))
         {
             if (time.GetUtcNow() > deadline)
@@ -43,7 +43,7 @@ internal sealed class MonitorHostClient(IReadOnlyList<string> selfCommand, strin
             }
 
             await EnsureHostAsync(cancellationToken);
-            await Task.Delay(Poll, time, cancellationToken);
+            await Task.Delay(poll.Next(), time, cancellationToken);
         }
     }
 
