@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Networking;
+using Switchboard.Proxy.Trace;
 
 namespace Switchboard.Proxy.Userspace;
 
@@ -23,9 +25,11 @@ internal sealed partial class TcpFrontend : IFrontend
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closed = new();
     private readonly string _name;
+    private readonly ConnectionTrace? _trace;
 
-    private TcpFrontend(Socket listener, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger)
+    private TcpFrontend(Socket listener, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger, ConnectionTrace? trace)
     {
+        _trace = trace;
         _listener = listener;
         _name = name;
         _picker = picker;
@@ -34,7 +38,7 @@ internal sealed partial class TcpFrontend : IFrontend
     }
 
     /// <summary>Listens on <paramref name="address"/> in the node namespace and starts accepting.</summary>
-    public static async Task<TcpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger)
+    public static async Task<TcpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger, ConnectionTrace? trace = null)
     {
         var listener = await sockets.CreateAsync(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -50,7 +54,7 @@ internal sealed partial class TcpFrontend : IFrontend
             throw;
         }
 
-        var frontend = new TcpFrontend(listener, name, picker, sockets, logger);
+        var frontend = new TcpFrontend(listener, name, picker, sockets, logger, trace);
         _ = frontend.AcceptAsync();
         return frontend;
     }
@@ -107,15 +111,24 @@ internal sealed partial class TcpFrontend : IFrontend
             backend = null;
         }
 
+        var (from, to) = ((IPEndPoint)client.RemoteEndPoint!, (IPEndPoint)client.LocalEndPoint!);
         if (backend is null)
         {
             // Nothing answered: reset rather than close, so the client sees a failure and not an empty reply.
+            _trace?.Record("tcp", ConnectionTraceEvent.Closed, from, to, _name, null, ConnectionTraceEvent.TimedOut, source: "userspace");
             Reset(client);
             return;
         }
 
-        using var closing = closed.Register(static state => TcpRelay.Abort(((Socket, Socket))state!), (client, backend));
-        await TcpRelay.RunAsync(client, backend);
+        var endpoint = (IPEndPoint)backend.RemoteEndPoint!;
+        long started = Stopwatch.GetTimestamp();
+        _trace?.Record("tcp", ConnectionTraceEvent.Opened, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, source: "userspace");
+        using (closed.Register(static state => TcpRelay.Abort(((Socket, Socket))state!), (client, backend)))
+        {
+            await TcpRelay.RunAsync(client, backend);
+        }
+
+        _trace?.Record("tcp", ConnectionTraceEvent.Closed, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, Stopwatch.GetElapsedTime(started), source: "userspace");
     }
 
     private static void Reset(Socket client)
