@@ -98,10 +98,18 @@ public sealed partial class ProxyService(
                     routes[TraceStream.Path] = trace.Routes()[TraceStream.Path];
                 }
 
-                operations = await OperationsServer.StartAsync(endPoint, metrics, new Dictionary<string, Func<CancellationToken, Task<bool>>>(), routes, loggerFactory, stoppingToken);
+                try
+                {
+                    operations = await OperationsServer.StartAsync(endPoint, metrics, new Dictionary<string, Func<CancellationToken, Task<bool>>>(), routes, loggerFactory, stoppingToken);
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException)
+                {
+                    // A second cluster on this machine holds the port: its rules matter more than this one's trace.
+                    LogNoOperations(_logger, endPoint, e.Message);
+                }
             }
 
-            if (trace is not null && options.NodeName is { } nodeName && (options.TracePort ?? operations?.EndPoint.Port) is { } tracePort)
+            if (trace is not null && options.NodeName is { } nodeName && (operations?.EndPoint.Port ?? (options.OperationsEndPoint is null ? options.TracePort : null)) is { } tracePort)
             {
                 published = ProxyTraceAnnotation.PublishAsync(client.Client, nodeName, tracePort, time, stop.Token);
             }
@@ -219,6 +227,9 @@ public sealed partial class ProxyService(
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "no connection events for switchboard trace in {Namespace}: {Error}")]
     private static partial void LogNoConnectionTrace(ILogger logger, string @namespace, string error);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "the proxy's /metrics, /healthz and /trace are not served: cannot listen on {EndPoint}: {Error}")]
+    private static partial void LogNoOperations(ILogger logger, System.Net.IPEndPoint endPoint, string error);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "proxy sync failed, retrying with a full sync: {Error}")]
     private static partial void LogSyncFailed(ILogger logger, string error);

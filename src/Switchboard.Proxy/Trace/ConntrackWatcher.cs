@@ -102,9 +102,9 @@ internal sealed partial class ConntrackWatcher : IDisposable
         _socket.Send(w.Written);
         var replies = new List<NetlinkReply>();
         _socket.DrainReplies(replies);
-        if (replies.FirstOrDefault(r => r.Error != 0) is { } refused)
+        if (replies.Where(r => r.Error != 0).Select(r => (int?)r.Error).FirstOrDefault() is { } refused)
         {
-            throw new IOException($"binding nfnetlink_log group {LogGroup} in {_namespace} failed: {Errno.Name(-refused.Error)}");
+            throw new IOException($"binding nfnetlink_log group {LogGroup} in {_namespace} failed: {Errno.Name(-refused)}");
         }
 
         InstallRejectLog(replies);
