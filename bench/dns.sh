@@ -109,6 +109,7 @@ for round in $(seq "$rounds"); do
 done
 
 mean() { awk -v who="$1" '$1 == who { s += $2; n++ } END { printf "%.0f", s / n }' "$work/qps"; }
+median() { awk -v who="$1" '$1 == who { print $2 }' "$work/qps" | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 sb=$(mean switchboard) ub=$(mean unbound)
 echo "switchboard qps (mean of $rounds × ${seconds}s): $sb"
 echo "unbound qps (mean of $rounds × ${seconds}s): $ub"
@@ -127,6 +128,12 @@ if ((trace)); then
   echo "switchboard qps with a trace attached (mean of $rounds × ${seconds}s): $traced"
   echo "switchboard qps with the trace buffer off (mean of $rounds × ${seconds}s): $off"
   awk -v t="$traced" -v s="$sb" 'BEGIN { printf "trace attached/none qps ratio: %.2f\n", t / s }'
+  # Round by round (each attached run right after its own unattached one), and their median: the noise of a shared machine shows.
+  paste <(awk '$1 == "switchboard" { print $2 }' "$work/qps") <(awk '$1 == "traced" { print $2 }' "$work/qps") \
+    | awk '{ r[NR] = $2 / $1; printf "%s%.2f", NR > 1 ? " " : "trace attached/none qps ratio by round: ", r[NR] } END { print "" }'
+  paste <(awk '$1 == "switchboard" { print $2 }' "$work/qps") <(awk '$1 == "traced" { print $2 }' "$work/qps") \
+    | awk '{ print $2 / $1 }' | sort -n | awk '{ v[NR] = $1 } END { printf "trace attached/none qps ratio (median of rounds): %.2f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  echo "switchboard qps medians: none $(median switchboard), trace attached $(median traced), trace buffer off $(median off)"
   awk -v s="$sb" -v o="$off" 'BEGIN { printf "trace buffer on/off qps ratio: %.2f\n", s / o }'
 fi
 awk -v s="$sb" -v u="$ub" 'BEGIN { printf "switchboard/unbound qps ratio: %.2f\n", s / u }'

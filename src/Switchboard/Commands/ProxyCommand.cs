@@ -23,9 +23,10 @@ internal static class ProxyCommand
         var mode = ModeOption("--mode");
         var metricsAddress = DnsFlags.EndPoint(
             "--metrics-address", "Address of /metrics, kube-proxy's /healthz (plain HTTP; JSON, 503 while the rules are stale) and /trace (switchboard trace)", "127.0.0.1:10249");
+        var traceBuffer = TraceBufferOption("--trace-buffer");
         var command = new Command("proxy", "Run the service proxy alone: program every Service's ClusterIP into the node's network namespace")
         {
-            kubeconfig, dataDir, node, clusterName, mode, metricsAddress,
+            kubeconfig, dataDir, node, clusterName, mode, metricsAddress, traceBuffer,
         };
         command.SetAction(async (result, _) =>
         {
@@ -37,7 +38,7 @@ internal static class ProxyCommand
                 loggerFactory,
                 services => services
                     .AddKubeClient(path)
-                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = ReadMode(result, mode), TracePort = operations.Port })
+                    .AddProxy(new ProxyOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, Mode = ReadMode(result, mode), TracePort = operations.Port, TraceBuffer = result.GetValue(traceBuffer) })
                     .AddMetricsEndpoint(operations, Routes));
         });
         return command;
@@ -53,6 +54,24 @@ internal static class ProxyCommand
         }
 
         return routes;
+    }
+
+    /// <summary>How many connection events the proxy keeps for <c>switchboard trace</c> (<c>--trace-buffer</c> here, <c>--proxy-trace-buffer</c> on <c>up</c>).</summary>
+    public static Option<int> TraceBufferOption(string name)
+    {
+        var option = new Option<int>(name)
+        {
+            Description = "Recent connection events kept for `switchboard trace`; 0 turns the connection trace off",
+            DefaultValueFactory = _ => ConnectionTrace.DefaultCapacity,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError($"{name} must be 0 or more");
+            }
+        });
+        return option;
     }
 
     /// <summary>The proxy mode flag, <c>--mode</c> here and <c>--proxy-mode</c> on <c>up</c>; values in lower case, as kube-proxy's.</summary>

@@ -51,6 +51,7 @@ internal static partial class UpCommand
             Description = "Port of the service proxy's /metrics, /healthz and /trace, on the node's address (kube-proxy's 10249)",
             DefaultValueFactory = _ => 10249,
         };
+        var proxyTraceBuffer = ProxyCommand.TraceBufferOption("--proxy-trace-buffer");
         var kubelet = new KubeletFlags("--kubelet-port");
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
@@ -62,6 +63,7 @@ internal static partial class UpCommand
             nodes,
             proxyMode,
             proxyMetricsPort,
+            proxyTraceBuffer,
         };
         apiServer.AddTo(command);
         dns.AddTo(command);
@@ -84,7 +86,7 @@ internal static partial class UpCommand
                 dnsOptions,
                 nodeOptions,
                 kubelet.Port(result),
-                (ProxyCommand.ReadMode(result, proxyMode), result.GetValue(proxyMetricsPort)),
+                (ProxyCommand.ReadMode(result, proxyMode), result.GetValue(proxyMetricsPort), result.GetValue(proxyTraceBuffer)),
                 cancellationToken);
         });
         return command;
@@ -111,7 +113,7 @@ internal static partial class UpCommand
 
     private static async Task<int> RunAsync(
         DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
-        int kubeletPort, (ProxyMode Mode, int MetricsPort) proxy, CancellationToken cancellationToken)
+        int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
         using var loggerFactory = Logging.CreateFactory(hold);
@@ -168,6 +170,7 @@ internal static partial class UpCommand
 
                             // On the node's address (the API server's, in up), where nodes/NODE:PORT/proxy/trace reaches it.
                             OperationsEndPoint = new IPEndPoint(apiServerOptions.Address, proxy.MetricsPort),
+                            TraceBuffer = proxy.TraceBuffer,
 
                             // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
                             // milliseconds, and a Service created right after another should not wait a second.
