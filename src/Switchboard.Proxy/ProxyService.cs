@@ -111,7 +111,15 @@ public sealed partial class ProxyService(
 
             if (trace is not null && options.NodeName is { } nodeName && (operations?.EndPoint.Port ?? (options.OperationsEndPoint is null ? options.TracePort : null)) is { } tracePort)
             {
-                published = ProxyTraceAnnotation.PublishAsync(client.Client, nodeName, tracePort, time, stop.Token);
+                published = ProxyTraceAnnotation.PublishAsync(client.Client, nodeName, tracePort, time, stop.Token).ContinueWith(
+                    t =>
+                    {
+                        if (t.Exception?.GetBaseException() is { } e)
+                        {
+                            LogNotAdvertised(_logger, nodeName, e.Message);
+                        }
+                    },
+                    TaskScheduler.Default);
             }
 
             await Task.WhenAll(services.WaitForSyncAsync(stoppingToken), slices.WaitForSyncAsync(stoppingToken));
@@ -173,7 +181,7 @@ public sealed partial class ProxyService(
             await stop.CancelAsync();
             await informers;
             watcher?.Dispose();
-            await published.ContinueWith(static _ => { }, TaskScheduler.Default);
+            await published;
             if (operations is not null)
             {
                 await operations.DisposeAsync();
@@ -230,6 +238,9 @@ public sealed partial class ProxyService(
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "the proxy's /metrics, /healthz and /trace are not served: cannot listen on {EndPoint}: {Error}")]
     private static partial void LogNoOperations(ILogger logger, System.Net.IPEndPoint endPoint, string error);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "switchboard trace will not find this proxy's connections: the port of /trace could not be written on node {Node}: {Error}")]
+    private static partial void LogNotAdvertised(ILogger logger, string node, string error);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "proxy sync failed, retrying with a full sync: {Error}")]
     private static partial void LogSyncFailed(ILogger logger, string error);
