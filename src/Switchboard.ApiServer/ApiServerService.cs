@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -51,7 +53,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
+        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time, ServingAddresses());
         var context = new RegistryContext(store, time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
         var catalog = new ResourceCatalog(context, options, loggerFactory);
 
@@ -113,6 +115,35 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _services?.Dispose();
         _services = null;
     }
+
+    /// <summary>
+    /// The addresses the server really listens on, for its certificate to name: the one asked for, or, for the
+    /// wildcard, every address of every interface (read, never changed), with a warning that the API is then
+    /// reachable from other machines.
+    /// </summary>
+    private IReadOnlyList<IPAddress> ServingAddresses()
+    {
+        if (!options.Address.Equals(IPAddress.Any) && !options.Address.Equals(IPAddress.IPv6Any))
+        {
+            return [options.Address];
+        }
+
+        // The IPv6 wildcard socket is dual-stack in Kestrel: it takes IPv4 connections too.
+        bool ipv6 = options.Address.Equals(IPAddress.IPv6Any);
+        IPAddress[] addresses =
+        [
+            .. NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .Where(a => a.AddressFamily == AddressFamily.InterNetwork || (ipv6 && a.AddressFamily == AddressFamily.InterNetworkV6))
+                .Distinct(),
+        ];
+        LogListeningEverywhere(_logger, options.Address, string.Join(", ", addresses.Select(a => a.ToString())));
+        return addresses;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "--api-address {Address} listens on every interface: the API is reachable from other machines; its serving certificate names {Addresses}")]
+    private static partial void LogListeningEverywhere(ILogger logger, IPAddress address, string addresses);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
     private static partial void LogServing(ILogger logger, Uri url, string kubeconfig);

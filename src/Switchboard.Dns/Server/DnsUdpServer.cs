@@ -17,6 +17,8 @@ internal sealed class DnsUdpServer : IDisposable
 {
     private const int SolSocket = 1;
     private const int SoReusePort = 15;
+    private const int SoSndBufForce = 32;
+    private const int SoRcvBufForce = 33;
     private const int SocketBufferBytes = 4 * 1024 * 1024;
 
     /// <summary>How often a batched receive wakes up to see whether the server is stopping.</summary>
@@ -107,8 +109,7 @@ internal sealed class DnsUdpServer : IDisposable
                 socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
             }
 
-            socket.ReceiveBufferSize = SocketBufferBytes;
-            socket.SendBufferSize = SocketBufferBytes;
+            SetBufferSizes(socket);
             socket.Bind(endPoint);
             return socket;
         }
@@ -117,6 +118,32 @@ internal sealed class DnsUdpServer : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// SO_RCVBUF is silently capped at net.core.rmem_max (208 KiB by default): a burst of a few hundred queries then
+    /// overflows it and the kernel drops them. Privileged, the *FORCE options take the size asked for, as unbound's
+    /// so-rcvbuf does; without the privilege the capped size is what there is.
+    /// </summary>
+    private static void SetBufferSizes(Socket socket)
+    {
+        byte[] size = BitConverter.GetBytes(SocketBufferBytes);
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                socket.SetRawSocketOption(SolSocket, SoRcvBufForce, size);
+                socket.SetRawSocketOption(SolSocket, SoSndBufForce, size);
+                return;
+            }
+            catch (SocketException)
+            {
+                // EPERM without CAP_NET_ADMIN: fall back to the capped options.
+            }
+        }
+
+        socket.ReceiveBufferSize = SocketBufferBytes;
+        socket.SendBufferSize = SocketBufferBytes;
     }
 
     private void Serve(Socket socket)

@@ -77,9 +77,11 @@ public static class TraceText
             line.Append(' ').Append(duration.ToString("0.###", CultureInfo.InvariantCulture)).Append("ms");
         }
 
-        if (e["bytes"] is JsonNode bytes && e["packets"] is JsonNode packets)
+        if (e["bytes"] is JsonNode bytes)
         {
-            line.Append(CultureInfo.InvariantCulture, $" sent {(long?)bytes["sent"]} B/{(long?)packets["sent"]} pkts, received {(long?)bytes["received"]} B/{(long?)packets["received"]} pkts");
+            JsonNode? packets = e["packets"];
+            line.Append(CultureInfo.InvariantCulture, $" sent {(long?)bytes["sent"]} B{(packets is null ? "" : $"/{(long?)packets["sent"]} pkts")}");
+            line.Append(CultureInfo.InvariantCulture, $", received {(long?)bytes["received"]} B{(packets is null ? "" : $"/{(long?)packets["received"]} pkts")}");
         }
 
         return line.ToString();

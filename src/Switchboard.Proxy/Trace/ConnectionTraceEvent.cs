@@ -83,10 +83,13 @@ public sealed record ConnectionTraceEvent(
             writer.WriteNumber("sent", counters.BytesSent);
             writer.WriteNumber("received", counters.BytesReceived);
             writer.WriteEndObject();
-            writer.WriteStartObject("packets");
-            writer.WriteNumber("sent", counters.PacketsSent);
-            writer.WriteNumber("received", counters.PacketsReceived);
-            writer.WriteEndObject();
+            if (counters is { PacketsSent: { } packetsSent, PacketsReceived: { } packetsReceived })
+            {
+                writer.WriteStartObject("packets");
+                writer.WriteNumber("sent", packetsSent);
+                writer.WriteNumber("received", packetsReceived);
+                writer.WriteEndObject();
+            }
         }
 
         writer.WriteEndObject();
@@ -103,5 +106,8 @@ public sealed record ConnectionTraceEvent(
     }
 }
 
-/// <summary>A flow's totals at its end, each way: client to service (sent) and back (received), as conntrack accounts them.</summary>
-public sealed record FlowCounters(ulong BytesSent, ulong BytesReceived, ulong PacketsSent, ulong PacketsReceived);
+/// <summary>
+/// A flow's totals at its end, each way: client to service (sent) and back (received), as conntrack accounts them
+/// (packets too), or as the userspace relay copied them (bytes only).
+/// </summary>
+public sealed record FlowCounters(ulong BytesSent, ulong BytesReceived, ulong? PacketsSent = null, ulong? PacketsReceived = null);

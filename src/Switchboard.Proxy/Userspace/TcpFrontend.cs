@@ -123,12 +123,10 @@ internal sealed partial class TcpFrontend : IFrontend
         var endpoint = (IPEndPoint)backend.RemoteEndPoint!;
         long started = Stopwatch.GetTimestamp();
         _trace?.Record("tcp", ConnectionTraceEvent.Opened, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, source: "userspace");
-        using (closed.Register(static state => TcpRelay.Abort(((Socket, Socket))state!), (client, backend)))
-        {
-            await TcpRelay.RunAsync(client, backend);
-        }
-
-        _trace?.Record("tcp", ConnectionTraceEvent.Closed, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, Stopwatch.GetElapsedTime(started), source: "userspace");
+        RelayedBytes relayed = await TcpRelay.RunAsync(client, backend, closed);
+        _trace?.Record(
+            "tcp", ConnectionTraceEvent.Closed, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, Stopwatch.GetElapsedTime(started),
+            new FlowCounters((ulong)relayed.FromClient, (ulong)relayed.FromBackend), source: "userspace");
     }
 
     private static void Reset(Socket client)
@@ -160,7 +158,7 @@ internal sealed partial class TcpFrontend : IFrontend
             attempt.CancelAfter(timeout);
             try
             {
-                return await _sockets.ConnectAsync(endpoint, attempt.Token);
+                return await DialAsync(endpoint, attempt.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -175,6 +173,23 @@ internal sealed partial class TcpFrontend : IFrontend
         }
 
         return null;
+    }
+
+    /// <summary>A connection to <paramref name="endpoint"/> from the node namespace, made on a relay loop (see <see cref="TcpRelay.ConnectAsync"/>).</summary>
+    private async Task<Socket> DialAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var backend = await _sockets.CreateAsync(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            backend.NoDelay = true;
+            await TcpRelay.ConnectAsync(backend, endpoint, cancellationToken);
+            return backend;
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
     }
 
     [LoggerMessage(EventId = 6100, Level = LogLevel.Warning, Message = "userspace proxy {ServicePort}: accept failed: {Error}")]

@@ -32,7 +32,7 @@ internal static class DnsCommand
         {
             using var loggerFactory = Logging.CreateFactory();
             await using var store = result.GetValue(skyDnsStore) is { } location
-                ? await KeyValueStoreFactory.OpenAsync(location, sqliteFile: "", loggerFactory, cancellationToken)
+                ? await KeyValueStoreFactory.OpenAsync(location, sqliteFile: "", loggerFactory, etcdOptions: null, cancellationToken)
                 : null;
             var options = dns.Read(result, result.GetRequiredValue(listen), result.GetValue(metrics));
             string path = result.GetRequiredValue(kubeconfig).FullName;

@@ -14,6 +14,7 @@ using Switchboard.Node;
 using Switchboard.Node.Server;
 using Switchboard.Proxy;
 using Switchboard.Storage;
+using Switchboard.Storage.Etcd;
 
 namespace Switchboard.Commands;
 
@@ -25,6 +26,7 @@ internal static partial class UpCommand
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
+        var etcdTls = new EtcdTlsFlags();
         var dnsPort = new Option<int>("--dns-port")
         {
             Description = "Port of the cluster DNS server for the host, on 127.0.0.1",
@@ -66,6 +68,7 @@ internal static partial class UpCommand
             proxyTraceBuffer,
         };
         apiServer.AddTo(command);
+        etcdTls.AddTo(command, store);
         dns.AddTo(command);
         kubelet.AddTo(command);
         command.SetAction((result, cancellationToken) =>
@@ -82,6 +85,7 @@ internal static partial class UpCommand
             return RunAsync(
                 directory,
                 result.GetRequiredValue(store),
+                etcdTls.Read(result),
                 WithTraceProxy(apiServer.Read(result, directory), dnsOptions),
                 dnsOptions,
                 nodeOptions,
@@ -112,7 +116,7 @@ internal static partial class UpCommand
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
+        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
         int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
@@ -124,10 +128,15 @@ internal static partial class UpCommand
             return 1;
         }
 
-        dataDir.Create();
-        if (RunningInstance.Find(dataDir) is { } pid)
+        if (!dataDir.TryCreate(logger))
         {
-            LogAlreadyRunning(logger, dataDir.Path, pid);
+            return 1;
+        }
+
+        using var instance = RunningInstance.TryStart(dataDir, out int? holder);
+        if (instance is null)
+        {
+            LogAlreadyRunning(logger, dataDir.Path, holder);
             return 1;
         }
 
@@ -143,56 +152,48 @@ internal static partial class UpCommand
             };
         }
 
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, cancellationToken);
-        try
-        {
-            return await ComponentHost.RunAsync(
-                loggerFactory,
-                services =>
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken);
+        return await ComponentHost.RunAsync(
+            loggerFactory,
+            services =>
+            {
+                services
+                    .AddApiServer(apiServerOptions, kv)
+
+                    // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
+                    // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
+                    // which read and write /skydns in the store as in the seed.
+                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
+                    .AddControllers(new ControllerOptions())
+                    .AddClusterDns(dnsOptions, kv);
+                if (nodeOptions is not null)
                 {
-                    services
-                        .AddApiServer(apiServerOptions, kv)
-
-                        // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
-                        // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
-                        // which read and write /skydns in the store as in the seed.
-                        .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
-                        .AddControllers(new ControllerOptions())
-                        .AddClusterDns(dnsOptions, kv);
-                    if (nodeOptions is not null)
+                    // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
+                    services.AddNode(nodeOptions).AddProxy(new ProxyOptions
                     {
-                        // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
-                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions
-                        {
-                            NodeNamespace = nodeOptions.NodeNamespace,
-                            NodeName = nodeOptions.NodeName,
-                            Mode = proxy.Mode,
+                        NodeNamespace = nodeOptions.NodeNamespace,
+                        NodeName = nodeOptions.NodeName,
+                        Mode = proxy.Mode,
 
-                            // On the node's address (the API server's, in up), where nodes/NODE:PORT/proxy/trace reaches it.
-                            OperationsEndPoint = new IPEndPoint(apiServerOptions.Address, proxy.MetricsPort),
-                            TraceBuffer = proxy.TraceBuffer,
+                        // On the node's address (the API server's, in up), where nodes/NODE:PORT/proxy/trace reaches it.
+                        OperationsEndPoint = new IPEndPoint(apiServerOptions.Address, proxy.MetricsPort),
+                        TraceBuffer = proxy.TraceBuffer,
 
-                            // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
-                            // milliseconds, and a Service created right after another should not wait a second.
-                            MinSyncPeriod = TimeSpan.FromMilliseconds(50),
-                        });
-                    }
-                },
-                started: () => RunningInstance.Record(dataDir),
-                watchStart: new StartupDisplay(
-                    new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxy.Mode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
-                    hold,
-                    logger).WatchAsync);
-        }
-        finally
-        {
-            RunningInstance.Forget(dataDir);
-        }
+                        // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
+                        // milliseconds, and a Service created right after another should not wait a second.
+                        MinSyncPeriod = TimeSpan.FromMilliseconds(50),
+                    });
+                }
+            },
+            watchStart: new StartupDisplay(
+                new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxy.Mode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
+                hold,
+                logger).WatchAsync);
     }
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Missing}")]
     private static partial void LogMissingTools(ILogger logger, string missing);
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
-    private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int pid);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}, which holds its pid file); stop it with `switchboard down`")]
+    private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int? pid);
 }
