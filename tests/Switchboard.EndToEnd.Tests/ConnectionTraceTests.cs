@@ -66,6 +66,13 @@ public sealed class ConnectionTraceTests
         // 10.96.0.10:53 beside the DNS server's 0.0.0.0:53 in the node namespace), which is not the trace's to fix.
         var walk = await WalkthroughAsync(up, rejects: false, byName: false);
         Assert.Equal("userspace", (string?)walk.Connection["source"]);
+
+        // The relay's close: the same connection, with its duration and the bytes it copied each way (the page back).
+        await Eventually.WaitAsync(
+            async () => (await TraceJsonAsync(up, "--last", "20", "--service", "critical-app/backend", "--protocol", "tcp")).Any(e =>
+                (string?)e["event"] == "close" && (int?)e["client"]?["port"] == (int?)walk.Connection["client"]!["port"]
+                && (double?)e["durationMs"] >= 0 && (long?)e["bytes"]?["sent"] > 0 && (long?)e["bytes"]?["received"] > 0),
+            "the relay's close of the client's connection, with its bytes");
     }
 
     /// <summary>
