@@ -123,6 +123,7 @@ public sealed class ConnectionTraceTests
         Assert.Equal((clientIp, "client"), ((string?)open["client"]!["ip"], (string?)open["client"]!["pod"]!["name"]));
         Assert.Equal((clusterIp, 80), ((string?)open["destination"]!["ip"], (int?)open["destination"]!["port"]));
         Assert.Equal(("critical-app", "backend", "FORWARDED"), ((string?)open["service"]!["namespace"], (string?)open["service"]!["name"], (string?)open["verdict"]));
+        Assert.True(open["endpoint"]?["pod"] is not null, "the endpoint pod named: " + open.ToJsonString());
         Assert.Contains((string?)open["endpoint"]!["pod"]!["name"], backends);
         Assert.Equal(80, (int?)open["endpoint"]!["port"]);
         if (rejects)

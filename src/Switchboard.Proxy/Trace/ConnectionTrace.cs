@@ -95,6 +95,7 @@ public sealed class ConnectionTrace : ITraceRing
         string protocol, string kind, IPEndPoint client, IPEndPoint destination, string? service, IPEndPoint? endpoint, string verdict,
         TimeSpan? duration = null, FlowCounters? counters = null, string source = "conntrack")
     {
+        (client, destination, endpoint) = (IPv4(client)!, IPv4(destination)!, IPv4(endpoint));
         lock (_lock)
         {
             long sequence = _next;
@@ -122,6 +123,10 @@ public sealed class ConnectionTrace : ITraceRing
             _endpoints.Add(1, ns, name, new KeyValuePair<string, object?>("endpoint", endpoint.ToString()));
         }
     }
+
+    /// <summary>An IPv4-mapped address (a dual-stack socket's peer) as the IPv4 address pods and services have.</summary>
+    private static IPEndPoint? IPv4(IPEndPoint? address) =>
+        address is { Address.IsIPv4MappedToIPv6: true } ? new IPEndPoint(address.Address.MapToIPv4(), address.Port) : address;
 
     /// <summary>Up to <paramref name="max"/> events from <paramref name="from"/> on, oldest first (see <see cref="ITraceRing.WriteJson"/>).</summary>
     public IReadOnlyList<ConnectionTraceEvent> Read(long from, int max, out long next, out long lost)

@@ -99,7 +99,7 @@ internal sealed partial class TcpFrontend : IFrontend
 
     private async Task ServeAsync(Socket client, CancellationToken closed)
     {
-        Socket? backend;
+        (Socket Socket, IPEndPoint Endpoint)? backend;
         try
         {
             client.NoDelay = true;
@@ -120,10 +120,10 @@ internal sealed partial class TcpFrontend : IFrontend
             return;
         }
 
-        var endpoint = (IPEndPoint)backend.RemoteEndPoint!;
+        var endpoint = backend.Value.Endpoint;
         long started = Stopwatch.GetTimestamp();
         _trace?.Record("tcp", ConnectionTraceEvent.Opened, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, source: "userspace");
-        RelayedBytes relayed = await TcpRelay.RunAsync(client, backend, closed);
+        RelayedBytes relayed = await TcpRelay.RunAsync(client, backend.Value.Socket, closed);
         _trace?.Record(
             "tcp", ConnectionTraceEvent.Closed, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, Stopwatch.GetElapsedTime(started),
             new FlowCounters((ulong)relayed.FromClient, (ulong)relayed.FromBackend), source: "userspace");
@@ -143,7 +143,8 @@ internal sealed partial class TcpFrontend : IFrontend
         client.Dispose();
     }
 
-    private async Task<Socket?> ConnectAsync(IPAddress clientIp, CancellationToken closed)
+    /// <summary>A connection to the endpoint the picker chose (another after each failure), and which one it is.</summary>
+    private async Task<(Socket Socket, IPEndPoint Endpoint)?> ConnectAsync(IPAddress clientIp, CancellationToken closed)
     {
         IPEndPoint? failed = null;
         foreach (var timeout in ConnectTimeouts)
@@ -158,7 +159,7 @@ internal sealed partial class TcpFrontend : IFrontend
             attempt.CancelAfter(timeout);
             try
             {
-                return await DialAsync(endpoint, attempt.Token);
+                return (await DialAsync(endpoint, attempt.Token), endpoint);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
