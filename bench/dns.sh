@@ -172,6 +172,11 @@ if ((trace)); then
   echo "switchboard qps with a trace attached (median of $rounds × ${seconds}s): $traced"
   echo "switchboard qps with the trace buffer off (median of $rounds × ${seconds}s): $off"
   awk -v t="$traced" -v s="$sb" 'BEGIN { printf "trace attached/none qps ratio: %.2f\n", t / s }'
+  # Round by round (each attached run right after its own unattached one), and their median: the noise of a shared machine shows.
+  paste <(awk '$1 == "switchboard" { print $2 }' "$work/qps") <(awk '$1 == "traced" { print $2 }' "$work/qps") \
+    | awk '{ r[NR] = $2 / $1; printf "%s%.2f", (NR > 1 ? " " : "trace attached/none qps ratio by round: "), r[NR] } END { print "" }'
+  paste <(awk '$1 == "switchboard" { print $2 }' "$work/qps") <(awk '$1 == "traced" { print $2 }' "$work/qps") \
+    | awk '{ print $2 / $1 }' | sort -g | awk '{ v[NR] = $1 } END { printf "trace attached/none qps ratio (median of rounds): %.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
   awk -v s="$sb" -v o="$off" 'BEGIN { printf "trace buffer on/off qps ratio: %.2f\n", s / o }'
 fi
 if ((up)); then

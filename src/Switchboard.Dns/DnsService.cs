@@ -13,6 +13,7 @@ using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
+using Switchboard.Kube.Trace;
 using Switchboard.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -239,7 +240,7 @@ public sealed class DnsService(
         var routes = new Dictionary<string, RequestDelegate>(StringComparer.Ordinal);
         if (Trace is { } trace)
         {
-            routes[DnsTraceStream.Path] = http => DnsTraceStream.ServeAsync(http, trace, time);
+            routes[TraceStream.Path] = http => TraceStream.ServeAsync(http, trace, time);
         }
 
         return routes;

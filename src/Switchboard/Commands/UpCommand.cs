@@ -49,6 +49,12 @@ internal static partial class UpCommand
             }
         });
         var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
+        var proxyMetricsPort = new Option<int>("--proxy-metrics-port")
+        {
+            Description = "Port of the service proxy's /metrics, /healthz and /trace, on the node's address (kube-proxy's 10249)",
+            DefaultValueFactory = _ => 10249,
+        };
+        var proxyTraceBuffer = ProxyCommand.TraceBufferOption("--proxy-trace-buffer");
         var kubelet = new KubeletFlags("--kubelet-port");
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
@@ -59,6 +65,8 @@ internal static partial class UpCommand
             nodeName,
             nodes,
             proxyMode,
+            proxyMetricsPort,
+            proxyTraceBuffer,
         };
         apiServer.AddTo(command);
         etcdTls.AddTo(command, store);
@@ -78,7 +86,16 @@ internal static partial class UpCommand
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
             }
 
-            return RunAsync(directory, result.GetRequiredValue(store), etcdTls.Read(result), WithTraceProxy(apiOptions, dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
+            return RunAsync(
+                directory,
+                result.GetRequiredValue(store),
+                etcdTls.Read(result),
+                WithTraceProxy(apiOptions, dnsOptions),
+                dnsOptions,
+                nodeOptions,
+                kubelet.Port(result),
+                (ProxyCommand.ReadMode(result, proxyMode), result.GetValue(proxyMetricsPort), result.GetValue(proxyTraceBuffer)),
+                cancellationToken);
         });
         return command;
     }
@@ -104,12 +121,12 @@ internal static partial class UpCommand
 
     private static async Task<int> RunAsync(
         DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
-        int kubeletPort, ProxyMode proxyMode, CancellationToken cancellationToken)
+        int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
         using var loggerFactory = Logging.CreateFactory(hold);
         var logger = loggerFactory.CreateLogger(typeof(UpCommand));
-        if (UpPreflight.Missing(nodeOptions is not null, proxyMode) is { } missing)
+        if (UpPreflight.Missing(nodeOptions is not null, proxy.Mode) is { } missing)
         {
             LogMissingTools(logger, missing);
             return 1;
@@ -160,7 +177,11 @@ internal static partial class UpCommand
                     {
                         NodeNamespace = nodeOptions.NodeNamespace,
                         NodeName = nodeOptions.NodeName,
-                        Mode = proxyMode,
+                        Mode = proxy.Mode,
+
+                        // On the node's address (the API server's, in up), where nodes/NODE:PORT/proxy/trace reaches it.
+                        OperationsEndPoint = new IPEndPoint(apiServerOptions.Address, proxy.MetricsPort),
+                        TraceBuffer = proxy.TraceBuffer,
 
                         // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
                         // milliseconds, and a Service created right after another should not wait a second.
@@ -169,7 +190,7 @@ internal static partial class UpCommand
                 }
             },
             watchStart: new StartupDisplay(
-                new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxyMode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
+                new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxy.Mode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
                 hold,
                 logger).WatchAsync);
     }
