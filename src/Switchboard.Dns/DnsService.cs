@@ -197,18 +197,28 @@ public sealed class DnsService(
 
     /// <summary>
     /// Listens for pods on port 53 (and /metrics on 9153) inside the node's namespace once the node agent has made
-    /// it, then makes this server kube-dns's endpoint there.
+    /// it, then makes this server kube-dns's endpoint there. It binds the node's gateway address, not the wildcard:
+    /// the userspace proxy binds kube-dns's ClusterIP on the same ports in that namespace, which a wildcard would
+    /// hold. IP_FREEBIND lets the bind come before the agent has put the address on the bridge.
     /// </summary>
     private async Task ServePodsAsync(InClusterDnsOptions inCluster, ClusterDnsIndex index, DnsServerParts parts, CancellationToken stoppingToken)
     {
+        const int IpProtocolIp = 0, IpFreeBind = 15;
         await NetnsDialer.WaitForNamespaceAsync(inCluster.NodeNamespace, inCluster.Poll, time, stoppingToken);
         var dialer = new NetnsDialer(inCluster.NodeNamespace);
         _podDialer = dialer;
-        Socket Create(AddressFamily family, SocketType type, ProtocolType protocol) => dialer.CreateAsync(family, type, protocol).GetAwaiter().GetResult();
+        var registration = new KubeDnsRegistration(client.Client, inCluster, loggerFactory.CreateLogger<KubeDnsRegistration>(), time);
+        IPAddress gateway = await registration.WaitForGatewayAsync(stoppingToken);
+        Socket Create(AddressFamily family, SocketType type, ProtocolType protocol)
+        {
+            Socket socket = dialer.CreateAsync(family, type, protocol).GetAwaiter().GetResult();
+            socket.SetRawSocketOption(IpProtocolIp, IpFreeBind, BitConverter.GetBytes(1));
+            return socket;
+        }
 
         var serverOptions = new DnsServerOptions
         {
-            EndPoint = new IPEndPoint(IPAddress.Any, KubeDnsRegistration.DnsPort),
+            EndPoint = new IPEndPoint(gateway, KubeDnsRegistration.DnsPort),
             UdpSockets = options.UdpSockets,
             MaxUdpPayloadSize = options.MaxUdpPayloadSize,
             CreateSocket = Create,
@@ -220,11 +230,11 @@ public sealed class DnsService(
         }
 
         _podMetricsListener = Create(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _podMetricsListener.Bind(new IPEndPoint(IPAddress.Any, KubeDnsRegistration.MetricsPort));
+        _podMetricsListener.Bind(new IPEndPoint(gateway, KubeDnsRegistration.MetricsPort));
         _podMetricsListener.Listen();
         _podOperations = await OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), Routes(), loggerFactory, stoppingToken);
 
-        await new KubeDnsRegistration(client.Client, inCluster, loggerFactory.CreateLogger<KubeDnsRegistration>(), time).PublishAsync(stoppingToken);
+        await registration.PublishAsync(gateway, stoppingToken);
         _podsServed.TrySetResult();
     }
 

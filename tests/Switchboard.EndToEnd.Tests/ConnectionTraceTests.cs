@@ -14,7 +14,7 @@ public sealed class ConnectionTraceTests
     public async Task Iptables_curl_backend_shows_the_query_then_the_connection_to_a_backend_pod_and_filters_metrics_and_rejects_work()
     {
         await using var up = await SwitchboardUp.StartAsync("--proxy-mode", "iptables");
-        var walk = await WalkthroughAsync(up, rejects: true, byName: true);
+        var walk = await WalkthroughAsync(up, rejects: true, queryFromPod: true);
 
         // Filters: protocol, verdict, service, namespace, pod (either end of a connection).
         JsonObject[] tcp = await TraceJsonAsync(up, "--last", "100", "--protocol", "tcp");
@@ -55,16 +55,16 @@ public sealed class ConnectionTraceTests
     public async Task Nftables_curl_backend_shows_the_connection_to_a_backend_pod_and_a_service_without_endpoints_is_rejected()
     {
         await using var up = await SwitchboardUp.StartAsync("--proxy-mode", "nftables");
-        await WalkthroughAsync(up, rejects: true, byName: true);
+        await WalkthroughAsync(up, rejects: true, queryFromPod: true);
     }
 
     [Fact]
     public async Task Userspace_curl_backend_shows_the_connection_the_relay_made_to_a_backend_pod()
     {
         await using var up = await SwitchboardUp.StartAsync("--proxy-mode", "userspace");
-        // By address: in up's userspace mode the pods' resolver cannot reach kube-dns (the relay cannot bind
-        // 10.96.0.10:53 beside the DNS server's 0.0.0.0:53 in the node namespace), which is not the trace's to fix.
-        var walk = await WalkthroughAsync(up, rejects: false, byName: false);
+        // The relay re-sends the pod's DNS query from the node's own address, as kube-proxy's userspace mode does, so the
+        // query reaches the trace without the client pod's name: only the connection is checked as the pod's.
+        var walk = await WalkthroughAsync(up, rejects: false, queryFromPod: false);
         Assert.Equal("userspace", (string?)walk.Connection["source"]);
 
         // The relay's close: the same connection, with its duration and the bytes it copied each way (the page back).
@@ -78,9 +78,10 @@ public sealed class ConnectionTraceTests
     /// <summary>
     /// The walkthrough's namespace, backend and client; <c>curl backend</c> (and <c>curl nothing</c>, a service without
     /// endpoints) from the client; then <c>--last 20</c> after the fact: the A query for backend answered with the
-    /// ClusterIP, and after it the client's connection to ClusterIP:80 opened to one of the three backend pods, named.
+    /// ClusterIP (when <paramref name="queryFromPod"/>), and after it the client's connection to ClusterIP:80 opened to
+    /// one of the three backend pods, named.
     /// </summary>
-    private static async Task<(string ClientIp, string ClusterIp, JsonObject Connection)> WalkthroughAsync(SwitchboardUp up, bool rejects, bool byName)
+    private static async Task<(string ClientIp, string ClusterIp, JsonObject Connection)> WalkthroughAsync(SwitchboardUp up, bool rejects, bool queryFromPod)
     {
         await up.Kubectl.OutputAsync("create", "namespace", "critical-app");
         await up.Kubectl.OutputAsync("create", "-f", SharedFiles.Example("backend.yaml"), "-n", "critical-app");
@@ -93,8 +94,7 @@ public sealed class ConnectionTraceTests
         string[] backends = (await up.Kubectl.OutputAsync("get", "pods", "-l", "role=backend", "-n", "critical-app", "-o", "jsonpath={.items[*].metadata.name}")).Split(' ');
         Assert.Equal(3, backends.Length);
 
-        string url = byName ? "backend" : "http://" + clusterIp;
-        await Eventually.WaitAsync(async () => (await ExecAsync(up, "curl", "-s", "-m", "5", url)).ExitCode == 0, $"curl {url} from the client pod");
+        await Eventually.WaitAsync(async () => (await ExecAsync(up, "curl", "-s", "-m", "5", "backend")).ExitCode == 0, "curl backend from the client pod");
         if (rejects)
         {
             Assert.NotEqual(0, (await ExecAsync(up, "curl", "-s", "-m", "5", "nothing")).ExitCode);
@@ -111,7 +111,7 @@ public sealed class ConnectionTraceTests
             "the trace to show the client's connection to backend" + (rejects ? " and the one to nothing rejected" : ""));
 
         int query = Array.FindLastIndex(events, e => (string?)e["type"] == "dns" && (string?)e["name"] == "backend.critical-app.svc.cluster.local." && (string?)e["qtype"] == "A");
-        if (byName)
+        if (queryFromPod)
         {
             Assert.True(query >= 0, "the query for backend:\n" + string.Join('\n', events.Select(e => e.ToJsonString())));
             Assert.Equal(clusterIp, (string?)events[query]["answers"]![0]!["data"]);

@@ -26,15 +26,13 @@ internal sealed partial class KubeDnsRegistration(IKubernetes client, InClusterD
 
     private static readonly (string Name, string Protocol, int Port)[] Ports = [("dns", "UDP", DnsPort), ("dns-tcp", "TCP", DnsPort), (MetricsPortName, "TCP", MetricsPort)];
 
-    /// <summary>Publishes the endpoint; returns the address pods' queries arrive at.</summary>
-    public async Task<IPAddress> PublishAsync(CancellationToken cancellationToken)
+    /// <summary>Publishes <paramref name="gateway"/> (from <see cref="WaitForGatewayAsync"/>) as kube-dns's endpoint.</summary>
+    public async Task PublishAsync(IPAddress gateway, CancellationToken cancellationToken)
     {
         await EnsureServiceAsync(cancellationToken);
-        IPAddress gateway = await WaitForGatewayAsync(cancellationToken);
         await WriteEndpointsAsync(gateway, cancellationToken);
         await WriteSliceAsync(gateway, cancellationToken);
         LogPublished(logger, options.ServiceIp, gateway, options.NodeName);
-        return gateway;
     }
 
     private async Task EnsureServiceAsync(CancellationToken cancellationToken)
@@ -70,7 +68,7 @@ internal sealed partial class KubeDnsRegistration(IKubernetes client, InClusterD
     }
 
     /// <summary>The node registers with its pod CIDR; the bridge's address in it (the first host) is where pods reach the node.</summary>
-    private async Task<IPAddress> WaitForGatewayAsync(CancellationToken cancellationToken)
+    public async Task<IPAddress> WaitForGatewayAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
