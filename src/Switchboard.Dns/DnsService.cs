@@ -218,9 +218,22 @@ public sealed class DnsService(
         _podMetricsListener = Create(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _podMetricsListener.Bind(new IPEndPoint(IPAddress.Any, KubeDnsRegistration.MetricsPort));
         _podMetricsListener.Listen();
-        _podOperations = await OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), Routes(), loggerFactory, stoppingToken);
 
-        await new KubeDnsRegistration(client.Client, inCluster, loggerFactory.CreateLogger<KubeDnsRegistration>(), time).PublishAsync(stoppingToken);
+        // The metrics port and the registration do not wait for each other: readiness waits for both.
+        Task<OperationsServer> operations = OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), Routes(), loggerFactory, stoppingToken);
+        Task published = new KubeDnsRegistration(client.Client, inCluster, loggerFactory.CreateLogger<KubeDnsRegistration>(), time).PublishAsync(stoppingToken);
+        try
+        {
+            await Task.WhenAll(operations, published);
+        }
+        finally
+        {
+            if (operations.IsCompletedSuccessfully)
+            {
+                _podOperations = operations.Result;
+            }
+        }
+
         _podsServed.TrySetResult();
     }
 
