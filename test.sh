@@ -8,13 +8,28 @@ rm -rf "$results"
 dotnet test Switchboard.slnx -c Release --nologo --logger trx --results-directory "$results" -- RunConfiguration.TestSessionTimeout=1800000
 status=$?
 
-passed=0 failed=0
+# One result file per test project; a project whose file is missing or has no counters (a test host that crashed
+# before writing them) counts as a failure, so a lost project can never read as a smaller green run.
+projects=$(ls tests/*/*.Tests.csproj | wc -l)
+passed=0 failed=0 files=0
 for trx in "$results"/*.trx; do
   [ -e "$trx" ] || continue
+  files=$((files + 1))
   counters=$(grep -o '<Counters [^>]*>' "$trx")
-  passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
-  failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
+  p=$(grep -o ' passed="[0-9]*"' <<<"$counters" | grep -o '[0-9]\+')
+  f=$(grep -o ' failed="[0-9]*"' <<<"$counters" | grep -o '[0-9]\+')
+  if [ -z "$p" ] || [ -z "$f" ]; then
+    echo "no test counters in $trx: counted as a failure"
+    failed=$((failed + 1))
+    continue
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
 done
+if [ $files -lt "$projects" ]; then
+  echo "$projects test projects but $files result files: each missing one counted as a failure"
+  failed=$((failed + projects - files))
+fi
 # A crashed or timed-out test host fails the run even if no test was counted as failed.
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed"

@@ -6,8 +6,11 @@
 # 2. `switchboard proxy --mode userspace` runs as its own process, as on a node, and serves the cluster IP from the
 #    node namespace `sb-<cluster>-<node>` that this script builds (a bridge, 3 backend pods, 1 client pod): the real
 #    component, fed by informers, with nothing of the control plane in the measured path.
-# 3. HAProxy listens on the node's bridge address in the same namespace and balances over the same backends.
-# 4. wrk runs SECONDS against each, alternating, ROUNDS times (keep-alive HTTP/1.1, CONNECTIONS connections).
+# 3. HAProxy listens on the node's bridge address in the same namespace and balances over the same backends, with
+#    one thread per processor (nbthread), as the userspace proxy runs one relay loop per processor.
+# 4. wrk runs SECONDS against each, alternating, ROUNDS times (keep-alive HTTP/1.1, CONNECTIONS connections, the
+#    same client and paths for both); which of the two goes first alternates too, so neither always runs after the
+#    other's load.
 # Prints each run's requests/s, the medians and, last:
 #   userspace/haproxy rps ratio: X.XX
 # Usage: bench/proxy-userspace.sh [SECONDS=10] [ROUNDS=3] [CONNECTIONS=64]
@@ -122,6 +125,7 @@ wait_for "the userspace proxy on $vip:80" ip netns exec "$client_ns" curl -sf --
 cat >"$work/haproxy.cfg" <<CONF
 global
   maxconn 4096
+  nbthread $(nproc)
 defaults
   mode tcp
   timeout connect 2s
@@ -151,8 +155,13 @@ rps "http://$gateway:$haproxy_port/" 3 >/dev/null
 : >"$work/userspace.rps"
 : >"$work/haproxy.rps"
 for round in $(seq "$rounds"); do
-  u=$(rps "http://$vip/" "$seconds")
-  h=$(rps "http://$gateway:$haproxy_port/" "$seconds")
+  if ((round % 2)); then
+    u=$(rps "http://$vip/" "$seconds")
+    h=$(rps "http://$gateway:$haproxy_port/" "$seconds")
+  else
+    h=$(rps "http://$gateway:$haproxy_port/" "$seconds")
+    u=$(rps "http://$vip/" "$seconds")
+  fi
   echo "$u" >>"$work/userspace.rps"
   echo "$h" >>"$work/haproxy.rps"
   echo "round $round: userspace $u rps, haproxy $h rps"

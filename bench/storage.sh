@@ -1,51 +1,83 @@
 #!/usr/bin/env bash
 # Storage benchmark: the embedded SQLite store against a real etcd (default durability: fsync per
-# commit) on this machine, same workload, alternating rounds. 16 writers × 30 s of mixed
-# create/update with 1 KiB values, then write→watch-event latency. Prints medians and, last:
+# commit) on this machine, same workload. 16 writers × 30 s of mixed create/update with 1 KiB values,
+# then write→watch-event latency. Each round starts from nothing for both stores (a fresh SQLite file,
+# a fresh etcd with an empty data dir), and rounds alternate which store goes first. Both write to the
+# same real disk (never a tmpfs: fsync would cost nothing there); its filesystem type is printed.
+# Prints medians and, last:
 #   sqlite/etcd write throughput ratio: X.XX
-# Usage: bench/storage.sh [ROUNDS=3] [SECONDS=30]
+# Usage: bench/storage.sh [ROUNDS=3] [SECONDS=30]; BENCH_DIR=DIR puts the data elsewhere (default: artifacts/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 seconds=${2:-30}
-work=$(mktemp -d /tmp/switchboard-bench-storage.XXXXXX)
+mkdir -p "${BENCH_DIR:-artifacts}"
+work=$(mktemp -d "$(realpath "${BENCH_DIR:-artifacts}")/bench-storage.XXXXXX")
 etcd_pid=
 
+stop_etcd() {
+  if [ -n "$etcd_pid" ]; then
+    kill "$etcd_pid" 2>/dev/null || true
+    wait "$etcd_pid" 2>/dev/null || true
+    etcd_pid=
+  fi
+}
 cleanup() {
-  [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null
+  stop_etcd
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+fs=$(df --output=fstype "$work" | tail -1)
+echo "data on $work ($fs)" >&2
+if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ]; then
+  echo "refusing to measure durable writes on $fs: set BENCH_DIR to a directory on a real disk" >&2
+  exit 1
+fi
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/bin" >/dev/null
-client=$(free_port) peer=$(free_port)
-etcd --name bench --data-dir "$work/etcd" \
-  --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-  --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-  --initial-cluster "bench=http://127.0.0.1:$peer" --max-request-bytes 2097152 >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-for _ in $(seq 100); do
-  ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$client" endpoint health >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# A new etcd on an empty data dir, as each SQLite round gets a new file; prints its client URL.
+start_etcd() {
+  local client peer dir="$work/etcd-$1"
+  client=$(free_port) peer=$(free_port)
+  etcd --name bench --data-dir "$dir" \
+    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "bench=http://127.0.0.1:$peer" --max-request-bytes 2097152 >"$dir.log" 2>&1 &
+  etcd_pid=$!
+  for _ in $(seq 100); do
+    ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$client" endpoint health >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  echo "etcd://127.0.0.1:$client"
+}
 
-run() { # store-name store-arg → key=value lines
-  dotnet "$work/bin/Switchboard.LoadGenerator.dll" storage --store "$2" --sqlite-file "$work/sqlite-$1-$RANDOM.db" \
-    --writers 16 --seconds "$seconds" --value-bytes 1024 --watch-samples 1000
+dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/bin" >/dev/null
+
+run() { # round store → "store key=value" lines appended to the results
+  local arg=sqlite
+  if [ "$2" = etcd ]; then
+    start_etcd "$1" >"$work/etcd-url"
+    arg=$(cat "$work/etcd-url")
+  fi
+  dotnet "$work/bin/Switchboard.LoadGenerator.dll" storage --store "$arg" --sqlite-file "$work/sqlite-$1.db" \
+    --writers 16 --seconds "$seconds" --value-bytes 1024 --watch-samples 1000 | sed "s/^/$2 /" >>"$work/results"
+  stop_etcd
+  rm -rf "$work/etcd-$1" "$work/sqlite-$1.db"*
+  echo "round $1 $2: $(grep "^$2 writes_per_second" "$work/results" | tail -1 | cut -d= -f2) writes/s" >&2
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 for round in $(seq "$rounds"); do
-  for store in sqlite etcd; do
-    arg=sqlite; [ $store = etcd ] && arg="etcd://127.0.0.1:$client"
-    run $store "$arg" | sed "s/^/$store /" >>"$work/results"
-    echo "round $round $store: $(grep "^$store writes_per_second" "$work/results" | tail -1 | cut -d= -f2) writes/s" >&2
+  if [ $((round % 2)) -eq 1 ]; then order="sqlite etcd"; else order="etcd sqlite"; fi
+  for store in $order; do
+    run "$round" "$store"
   done
 done
 
+echo "filesystem: $fs"
 for store in sqlite etcd; do
   for figure in writes_per_second write_latency_median_ms write_latency_p99_ms watch_latency_median_ms watch_latency_p99_ms; do
     printf '%s %s (median of %s rounds): %s\n' "$store" "$figure" "$rounds" \

@@ -4,11 +4,15 @@
 # its last line, a ratio against the raw tool.
 # - exec round trip: `kubectl exec POD -- true`, p50 over RUNS*10 runs, against `ip netns exec` of the pod's network
 #   namespace running the same command. Target: within 3x (kubectl's own start-up and its pod GET cost most of it).
+#   The same rounds also time `kubectl version --client` (kubectl's own start), `kubectl get pod POD` (start, TLS, the
+#   discovery cache, one GET, a table) and `kubectl get --raw` of the pod (start, TLS, one GET: what exec does before it
+#   dials), one of each per round, so a line shows what of the exec is kubectl's and what is the server's.
 # - exec throughput: `kubectl exec POD -- cat` of a 100 MiB file in the pod's own root to /dev/null (API server relay,
 #   the node's channel WebSocket), best of 3, against `ip netns exec … cat` of the same file. Target: >= 200 MB/s.
 # - port-forward: one 100 MiB HTTP download (nginx serving a file in a pod) through `kubectl port-forward`, against the
 #   same download straight from the pod's IP (curl inside the node's network namespace); median of RUNS each.
-#   Target: port-forward / direct >= 0.5.
+#   Target: port-forward / direct >= 0.5. It also prints the CPU time switchboard (API server relay and node) and
+#   kubectl spent per forwarded 100 MiB, a figure the other tenants of a loaded machine move less than the rates.
 # Usage: bench/streams.sh [RUNS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,7 +73,7 @@ best_rate() {
 }
 
 section_exec() {
-  local uid netns root kubectl_us netns_us samples=$((runs * 10)) bytes kubectl_rate raw_rate
+  local uid netns root version_us get_us raw_us kubectl_us netns_us samples=$((runs * 10)) bytes kubectl_rate raw_rate t0 t1 t2 t3 t4 t5
   k run -n bench shell --image=debian --restart=Never -- sleep infinity >/dev/null
   k wait -n bench pod/shell --for=condition=Ready --timeout=60s >/dev/null
   uid=$(k get -n bench pod/shell -o jsonpath='{.metadata.uid}')
@@ -78,14 +82,29 @@ section_exec() {
   k exec -n bench shell -- sh -c 'head -c 104857600 /dev/zero > /tmp/100MiB'
   root=/proc/$(cut -d' ' -f1 "$work"/data/nodes/*/pods/"$uid"/containers/shell/*/pid)/root
 
-  kubectl_us=$(for _ in $(seq "$samples"); do t0=$(now_ns); k exec -n bench shell -- true; echo $(( ($(now_ns) - t0) / 1000 )); done | median)
-  netns_us=$(for _ in $(seq "$samples"); do t0=$(now_ns); ip netns exec "$netns" true; echo $(( ($(now_ns) - t0) / 1000 )); done | median)
+  # One of each per round, so a slow spell of a shared machine lands on all of them alike.
+  local timings=$work/exec-timings
+  for _ in $(seq "$samples"); do
+    t0=$(now_ns); kubectl version --client >/dev/null; t1=$(now_ns)
+    k get -n bench pod shell >/dev/null; t2=$(now_ns)
+    k get --raw /api/v1/namespaces/bench/pods/shell >/dev/null; t3=$(now_ns)
+    k exec -n bench shell -- true; t4=$(now_ns)
+    ip netns exec "$netns" true; t5=$(now_ns)
+    echo $(( (t1 - t0) / 1000 )) $(( (t2 - t1) / 1000 )) $(( (t3 - t2) / 1000 )) $(( (t4 - t3) / 1000 )) $(( (t5 - t4) / 1000 ))
+  done >"$timings"
+  version_us=$(awk '{ print $1 }' "$timings" | median)
+  get_us=$(awk '{ print $2 }' "$timings" | median)
+  raw_us=$(awk '{ print $3 }' "$timings" | median)
+  kubectl_us=$(awk '{ print $4 }' "$timings" | median)
+  netns_us=$(awk '{ print $5 }' "$timings" | median)
   bytes=$(k exec -n bench shell -- cat /tmp/100MiB | wc -c)
   [ "$bytes" -eq 104857600 ] || { echo "kubectl exec cat carried $bytes bytes, not 104857600" >&2; exit 1; }
   kubectl_rate=$(best_rate k exec -n bench shell -- cat /tmp/100MiB)
   raw_rate=$(best_rate ip netns exec "$netns" cat "$root/tmp/100MiB")
-  awk -v k="$kubectl_us" -v n="$netns_us" -v s="$samples" -v kr="$kubectl_rate" -v rr="$raw_rate" 'BEGIN {
+  awk -v v="$version_us" -v g="$get_us" -v r="$raw_us" -v k="$kubectl_us" -v n="$netns_us" -v s="$samples" -v kr="$kubectl_rate" -v rr="$raw_rate" 'BEGIN {
     printf "exec: kubectl exec POD -- true p50 %.1f ms over %d runs; ip netns exec true p50 %.1f ms\n", k / 1000, s, n / 1000
+    printf "exec decomposition, p50 of the same rounds: kubectl version --client %.1f ms (kubectl start), kubectl get pod %.1f ms, kubectl get --raw of the pod %.1f ms (start, TLS, one GET), kubectl exec true %.1f ms, ip netns exec true %.1f ms\n", v / 1000, g / 1000, r / 1000, k / 1000, n / 1000
+    printf "exec beyond its own pod GET: %.1f ms (a second TLS connection, the WebSocket, the node, the process); exec / get --raw %.2fx\n", (k - r) / 1000, k / r
     printf "exec round trip ratio: %.1fx (target <= 3x)\n", k / n
     printf "exec: kubectl exec POD -- cat 100 MiB %d MB/s (target >= 200); ip netns exec cat %d MB/s\n", kr, rr
     printf "exec throughput ratio: %.2f of the raw cat\n", kr / rr
@@ -132,10 +151,17 @@ YAML
   done
   [ -n "$local_port" ] || { echo "kubectl port-forward did not listen" >&2; exit 1; }
 
+  # CPU ticks (utime + stime) of a process.
+  ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+  local up_ticks=0 kubectl_ticks
+  kubectl_ticks=$(ticks "$forward_pid")
   for i in $(seq "$runs"); do
     direct+=("$(download_rate ip netns exec "$node_ns" curl "http://$pod_ip/files/big")")
+    up_ticks=$(( up_ticks - $(ticks "$up_pid") ))
     forwarded+=("$(download_rate curl "http://127.0.0.1:$local_port/files/big")")
+    up_ticks=$(( up_ticks + $(ticks "$up_pid") ))
   done
+  kubectl_ticks=$(( $(ticks "$forward_pid") - kubectl_ticks ))
   kill "$forward_pid"
   wait "$forward_pid" 2>/dev/null || true
   forward_pid=
@@ -143,8 +169,9 @@ YAML
   local direct_median forwarded_median
   direct_median=$(printf '%s\n' "${direct[@]}" | median)
   forwarded_median=$(printf '%s\n' "${forwarded[@]}" | median)
-  awk -v d="$direct_median" -v f="$forwarded_median" -v n="$runs" 'BEGIN {
+  awk -v d="$direct_median" -v f="$forwarded_median" -v n="$runs" -v u="$up_ticks" -v kt="$kubectl_ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {
     printf "port-forward: 100 MiB download, median of %d: direct from the pod IP %.0f MB/s, through kubectl port-forward %.0f MB/s\n", n, d / 1e6, f / 1e6
+    printf "port-forward CPU per forwarded 100 MiB: switchboard (API server relay and node) %.2f s, kubectl %.2f s\n", u / hz / n, kt / hz / n
     printf "port-forward / direct throughput ratio: %.2f (target >= 0.5)\n", f / d
   }'
 }

@@ -13,7 +13,7 @@ internal static class StorageLoad
 {
     public static async Task RunAsync(StorageLoadOptions options, TextWriter output)
     {
-        await using var store = await KeyValueStoreFactory.OpenAsync(options.Store, options.SqliteFile, loggerFactory: null, CancellationToken.None);
+        await using var store = await KeyValueStoreFactory.OpenAsync(options.Store, options.SqliteFile, loggerFactory: null, etcdOptions: null, CancellationToken.None);
         string run = $"/bench/{Guid.NewGuid():N}/";
 
         var (writes, writeLatencies) = await WriteForAsync(store, run + "load/", options);

@@ -35,4 +35,26 @@ public sealed record ApiServerOptions
     /// <c>kube-system/kube-dns:metrics</c>, where <c>switchboard trace</c> reads <c>/trace</c>). Others are 503.
     /// </summary>
     public IReadOnlyDictionary<string, Uri> ProxiedServices { get; init; } = new Dictionary<string, Uri>();
+
+    /// <summary>
+    /// Read requests served at once (kube-apiserver's --max-requests-inflight, 400); more are 429. Watches, logs, exec,
+    /// attach, port-forward and proxy are long-running and counted under <see cref="MaxLongRunningRequests"/> instead,
+    /// as kube-apiserver leaves them out of this count. 0: no limit.
+    /// </summary>
+    public int MaxRequestsInflight { get; init; } = 400;
+
+    /// <summary>Writes (POST, PUT, PATCH, DELETE) served at once (kube-apiserver's --max-mutating-requests-inflight, 200). 0: no limit.</summary>
+    public int MaxMutatingRequestsInflight { get; init; } = 200;
+
+    /// <summary>
+    /// Long-running requests open at once: watches and the streams relayed to a node. kube-apiserver does not count these
+    /// at all, so one client opening watches without end exhausts its memory; here the one past the limit is 429. 0: no limit.
+    /// </summary>
+    public int MaxLongRunningRequests { get; init; } = 1000;
+
+    /// <summary>
+    /// Bytes of events one watch may have waiting for a client that does not read them; past it the watch is dropped
+    /// (the client watches again from its last resourceVersion), so a stalled reader holds at most this much.
+    /// </summary>
+    public long WatchBufferBytes { get; init; } = 16L * 1024 * 1024;
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using k8s;
 using Microsoft.AspNetCore.Builder;
@@ -28,6 +30,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     : Component(ComponentName)
 {
     public const string ComponentName = "apiserver";
+
+    /// <summary>The request line, and all the headers, a request may have.</summary>
+    private const int MaxRequestHeadBytes = 64 * 1024;
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServerService>();
     private readonly CancellationTokenSource _stopping = new();
@@ -67,8 +72,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time);
-        var context = new RegistryContext(store, time, new Random(), _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval };
+        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time, ServingAddresses());
+        var context = new RegistryContext(store, time, Random.Shared, _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval, WatchBufferBytes = options.WatchBufferBytes };
         var catalog = new ResourceCatalog(context, options, loggerFactory);
 
         // Before any write is taken: allocations a crash left behind are found (and released a repair interval later).
@@ -83,7 +88,12 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = StorageLimits.MaxValueBytes * 2L;
+            kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+            // Go's net/http (kube-apiserver) reads 1 MiB of request line and headers; Kestrel's 8 KiB line would answer a
+            // long label selector with a bare 414 before the API could say what is wrong with it.
+            kestrel.Limits.MaxRequestLineSize = MaxRequestHeadBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = MaxRequestHeadBytes;
             // An upgraded connection (exec, attach, port-forward relayed to a node) is under neither the body size nor
             // the data rate limits in Kestrel, and a followed log is a response: none of them cuts a long stream. The
             // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
@@ -91,6 +101,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         });
         _app = builder.Build();
         _app.Use(_metrics.InvokeAsync);
+        _app.Use(new InflightLimits(options).InvokeAsync);
         _app.Run(handler.InvokeAsync);
 
         await _app.StartAsync(cancellationToken);
@@ -130,6 +141,35 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _services?.Dispose();
         _services = null;
     }
+
+    /// <summary>
+    /// The addresses the server really listens on, for its certificate to name: the one asked for, or, for the
+    /// wildcard, every address of every interface (read, never changed), with a warning that the API is then
+    /// reachable from other machines.
+    /// </summary>
+    private IReadOnlyList<IPAddress> ServingAddresses()
+    {
+        if (!options.Address.Equals(IPAddress.Any) && !options.Address.Equals(IPAddress.IPv6Any))
+        {
+            return [options.Address];
+        }
+
+        // The IPv6 wildcard socket is dual-stack in Kestrel: it takes IPv4 connections too.
+        bool ipv6 = options.Address.Equals(IPAddress.IPv6Any);
+        IPAddress[] addresses =
+        [
+            .. NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .Where(a => a.AddressFamily == AddressFamily.InterNetwork || (ipv6 && a.AddressFamily == AddressFamily.InterNetworkV6))
+                .Distinct(),
+        ];
+        LogListeningEverywhere(_logger, options.Address, string.Join(", ", addresses.Select(a => a.ToString())));
+        return addresses;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "--api-address {Address} listens on every interface: the API is reachable from other machines; its serving certificate names {Addresses}")]
+    private static partial void LogListeningEverywhere(ILogger logger, IPAddress address, string addresses);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
     private static partial void LogServing(ILogger logger, Uri url, string kubeconfig);

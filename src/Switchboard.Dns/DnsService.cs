@@ -13,6 +13,7 @@ using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
+using Switchboard.Kube.Trace;
 using Switchboard.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -96,14 +97,17 @@ public sealed class DnsService(
             Metrics.TrackTrace(Trace);
         }
 
-        var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog, Trace);
+        // Listeners beyond loopback (a wildcard or an interface address, the pods' listener of up) limit the clients
+        // outside the cluster networks; one on loopback answers only this host, as fast as it asks.
+        ResponseRateLimit? rateLimit = options.ResponsesPerSecond > 0 ? new ResponseRateLimit(options.ResponsesPerSecond, options.ClientNetworks, time) : null;
+        var parts = new DnsServerParts(skyDns, forwarder, Metrics, options.QueryLog, Trace, rateLimit);
         _collector = metrics.AddCollector(Metrics);
         foreach (IPEndPoint endPoint in options.Listen)
         {
             var serverOptions = new DnsServerOptions { EndPoint = endPoint, UdpSockets = options.UdpSockets, MaxUdpPayloadSize = options.MaxUdpPayloadSize };
             try
             {
-                _servers.Add(DnsServer.Start(index, serverOptions, time, loggerFactory.CreateLogger<DnsServer>(), parts));
+                _servers.Add(DnsServer.Start(index, serverOptions, time, loggerFactory.CreateLogger<DnsServer>(), IPAddress.IsLoopback(endPoint.Address) ? parts with { RateLimit = null } : parts));
             }
             catch (SocketException e)
             {
@@ -249,7 +253,7 @@ public sealed class DnsService(
         var routes = new Dictionary<string, RequestDelegate>(StringComparer.Ordinal);
         if (Trace is { } trace)
         {
-            routes[DnsTraceStream.Path] = http => DnsTraceStream.ServeAsync(http, trace, time);
+            routes[TraceStream.Path] = http => TraceStream.ServeAsync(http, trace, time);
         }
 
         return routes;

@@ -26,8 +26,17 @@ public sealed record DnsServiceOptions
     /// <summary>Upstream resolvers (<c>--upstream ADDR:PORT</c>); empty: the nameservers of /etc/resolv.conf.</summary>
     public IReadOnlyList<IPEndPoint> Upstreams { get; init; } = [];
 
-    /// <summary>Besides loopback, who may have names forwarded: the pod and service CIDRs.</summary>
+    /// <summary>
+    /// The cluster networks: the pod and service CIDRs (<c>--cluster-networks</c>; in <c>up</c> its own ranges). Besides
+    /// loopback, only they may have names forwarded, and they are never rate-limited.
+    /// </summary>
     public IReadOnlyList<IPNetwork> ClientNetworks { get; init; } = ForwarderOptions.DefaultClientNetworks;
+
+    /// <summary>
+    /// UDP responses a second to each client outside the cluster networks (RRL), when any listener is beyond loopback:
+    /// a server others can reach is no amplifier for spoofed queries. 0: no limit.
+    /// </summary>
+    public int ResponsesPerSecond { get; init; } = 50;
 
     /// <summary>Where <c>/metrics</c>, <c>/health</c> and <c>/ready</c> are served (CoreDNS's 9153); null: nowhere.</summary>
     public IPEndPoint? OperationsEndPoint { get; init; } = new(IPAddress.Loopback, 9153);

@@ -28,7 +28,10 @@ public sealed record NodeOptions
     /// <summary>Where the node keeps its IPAM, pod sandboxes and container logs.</summary>
     public required string StateDirectory { get; init; }
 
-    /// <summary>How to run this program's hidden subcommands (the container monitor, the echo image): the executable and the leading arguments.</summary>
+    /// <summary>Where the node's container monitor host keeps its socket, pid, lock and log.</summary>
+    public string RuntimeDirectory => Path.Combine(StateDirectory, "runtime");
+
+    /// <summary>How to run this program's hidden subcommands (the container monitor host, the echo image): the executable and the leading arguments.</summary>
     public required IReadOnlyList<string> SelfCommand { get; init; }
 
     public IPAddress ClusterDns { get; init; } = IPAddress.Parse("10.96.0.10");

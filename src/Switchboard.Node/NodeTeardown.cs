@@ -4,7 +4,7 @@ using Switchboard.Node.Sandbox;
 
 namespace Switchboard.Node;
 
-/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): container and holder processes, pod and node namespaces, cgroups, state.</summary>
+/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): container, holder and monitor processes, pod and node namespaces, cgroups, state.</summary>
 public static class NodeTeardown
 {
     public static async Task RunAsync(NodeOptions options, CancellationToken cancellationToken = default)
@@ -21,7 +21,7 @@ public static class NodeTeardown
                 var files = new InstanceFiles(instance);
                 if (files.ReadPid() is { } started)
                 {
-                    // Its monitor then records the exit and ends; waiting for that keeps it from writing into a deleted tree.
+                    // Its monitor then records the exit; waiting for that keeps it from writing into a deleted tree.
                     var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
                     while (files.ReadExit() is null && DateTime.UtcNow < deadline)
                     {
@@ -38,6 +38,16 @@ public static class NodeTeardown
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
                 }
+            }
+        }
+
+        // Its containers are gone, their exits recorded: the monitor host has nothing left to do.
+        if (MonitorHost.Running(options.RuntimeDirectory) is { } host)
+        {
+            Signals.KillProcess(host.Pid, Signals.SigKill);
+            while (Signals.IsAlive(host.Pid, host.StartTicks))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
             }
         }
 

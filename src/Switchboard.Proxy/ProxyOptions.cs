@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Switchboard.Proxy;
 
 /// <summary>What the service proxy programs and how often (kube-proxy's flags of the same meaning).</summary>
@@ -26,4 +28,19 @@ public sealed record ProxyOptions
     /// cheap to ask often, and the first sync (readiness) waits for it.
     /// </summary>
     public TimeSpan NamespacePoll { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Connection events kept for <c>switchboard trace</c> (<c>--proxy-trace-buffer</c>); 0 records none.</summary>
+    public int TraceBuffer { get; init; } = Trace.ConnectionTrace.DefaultCapacity;
+
+    /// <summary>
+    /// Where the proxy serves <c>/metrics</c>, <c>/healthz</c> and <c>/trace</c> itself (in <c>up</c>, whose processes
+    /// have no metrics endpoint of their own); null when the host serves them (<c>switchboard proxy</c>'s --metrics-address).
+    /// </summary>
+    public IPEndPoint? OperationsEndPoint { get; init; }
+
+    /// <summary>
+    /// The port of the operations endpoint that serves <c>/trace</c>, written on the proxy's Node as
+    /// <see cref="Trace.ProxyTraceAnnotation.Key"/> so <c>switchboard trace</c> reaches it as <c>nodes/NODE:PORT/proxy/trace</c>.
+    /// </summary>
+    public int? TracePort { get; init; }
 }

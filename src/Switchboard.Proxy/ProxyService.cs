@@ -7,10 +7,12 @@ using Switchboard.Kube.Informers;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
 using Switchboard.Kube.Queues;
+using Switchboard.Kube.Trace;
 using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
 using Switchboard.Proxy.Nftables;
+using Switchboard.Proxy.Trace;
 using Switchboard.Proxy.Userspace;
 
 namespace Switchboard.Proxy;
@@ -21,7 +23,8 @@ namespace Switchboard.Proxy;
 /// writes only the services that changed, at once after a quiet spell and at most once per <see cref="ProxyOptions.MinSyncPeriod"/> in a burst.
 /// </summary>
 public sealed partial class ProxyService(
-    ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time, ProxyHealth? health = null)
+    ProxyOptions options, KubeClientSource client, MetricsRegistry metrics, ILoggerFactory loggerFactory, TimeProvider time, ProxyHealth? health = null,
+    ConnectionTrace? trace = null)
     : Component(ComponentName)
 {
     public const string ComponentName = "proxy";
@@ -82,11 +85,58 @@ public sealed partial class ProxyService(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         Task informers = Task.WhenAll(services.RunAsync(stop.Token), slices.RunAsync(stop.Token));
+        OperationsServer? operations = null;
+        ConntrackWatcher? watcher = null;
+        Task published = Task.CompletedTask;
         try
         {
+            if (options.OperationsEndPoint is { } endPoint)
+            {
+                var routes = new Dictionary<string, Microsoft.AspNetCore.Http.RequestDelegate>((health ?? new ProxyHealth(time, 2 * options.SyncPeriod)).Routes(metrics), StringComparer.Ordinal);
+                if (trace is not null)
+                {
+                    routes[TraceStream.Path] = trace.Routes()[TraceStream.Path];
+                }
+
+                try
+                {
+                    operations = await OperationsServer.StartAsync(endPoint, metrics, new Dictionary<string, Func<CancellationToken, Task<bool>>>(), routes, loggerFactory, stoppingToken);
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException)
+                {
+                    // A second cluster on this machine holds the port: its rules matter more than this one's trace.
+                    LogNoOperations(_logger, endPoint, e.Message);
+                }
+            }
+
+            if (trace is not null && options.NodeName is { } nodeName && (operations?.EndPoint.Port ?? (options.OperationsEndPoint is null ? options.TracePort : null)) is { } tracePort)
+            {
+                published = ProxyTraceAnnotation.PublishAsync(client.Client, nodeName, tracePort, time, stop.Token).ContinueWith(
+                    t =>
+                    {
+                        if (t.Exception?.GetBaseException() is { } e)
+                        {
+                            LogNotAdvertised(_logger, nodeName, e.Message);
+                        }
+                    },
+                    TaskScheduler.Default);
+            }
+
             await Task.WhenAll(services.WaitForSyncAsync(stoppingToken), slices.WaitForSyncAsync(stoppingToken));
             await WaitForNamespaceAsync(stoppingToken);
             using IProxier proxier = CreateProxier();
+            if (trace is not null && options.Mode != ProxyMode.Userspace)
+            {
+                try
+                {
+                    watcher = await ConntrackWatcher.StartAsync(options.NodeNamespace, trace, loggerFactory.CreateLogger<ConntrackWatcher>(), time, stoppingToken);
+                }
+                catch (Exception e) when (e is IOException or NftablesException)
+                {
+                    // The rules matter more than their trace: the proxy runs on, and says why trace shows no connections.
+                    LogNoConnectionTrace(_logger, options.NodeNamespace, e.Message);
+                }
+            }
 
             // kube-proxy's BoundedFrequencyRunner: a change after a quiet spell is written at once, a burst of them
             // waits for the minimum period (two syncs may run back to back, as its burstSyncs = 2 allows).
@@ -98,6 +148,7 @@ public sealed partial class ProxyService(
                 {
                     IReadOnlyList<ServicePortState> desired = _catalog.Snapshot(triggerTimes);
                     var result = await proxier.SyncAsync(desired, stoppingToken);
+                    trace?.SetServices(desired);
                     Volatile.Write(ref servicePorts, desired.Count);
                     Volatile.Write(ref tableRules, result.TableRules);
                     syncDuration.Record(time.GetElapsedTime(started).TotalSeconds);
@@ -129,6 +180,12 @@ public sealed partial class ProxyService(
         {
             await stop.CancelAsync();
             await informers;
+            watcher?.Dispose();
+            await published;
+            if (operations is not null)
+            {
+                await operations.DisposeAsync();
+            }
         }
     }
 
@@ -140,7 +197,7 @@ public sealed partial class ProxyService(
             loggerFactory.CreateLogger<IptablesProxier>(),
             time),
         ProxyMode.Nftables => new NftablesProxier(options.NodeNamespace, options.ClusterCidr, loggerFactory.CreateLogger<NftablesProxier>(), time),
-        ProxyMode.Userspace => new UserspaceProxier(options.NodeNamespace, new UserspaceOptions(), loggerFactory.CreateLogger<UserspaceProxier>(), time),
+        ProxyMode.Userspace => new UserspaceProxier(options.NodeNamespace, new UserspaceOptions { Trace = trace }, loggerFactory.CreateLogger<UserspaceProxier>(), time),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown proxy mode"),
     };
 
@@ -175,6 +232,15 @@ public sealed partial class ProxyService(
 
     [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "waiting for the node's network namespace {Namespace}")]
     private static partial void LogWaitingForNamespace(ILogger logger, string @namespace);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "no connection events for switchboard trace in {Namespace}: {Error}")]
+    private static partial void LogNoConnectionTrace(ILogger logger, string @namespace, string error);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "the proxy's /metrics, /healthz and /trace are not served: cannot listen on {EndPoint}: {Error}")]
+    private static partial void LogNoOperations(ILogger logger, System.Net.IPEndPoint endPoint, string error);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "switchboard trace will not find this proxy's connections: the port of /trace could not be written on node {Node}: {Error}")]
+    private static partial void LogNotAdvertised(ILogger logger, string node, string error);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "proxy sync failed, retrying with a full sync: {Error}")]
     private static partial void LogSyncFailed(ILogger logger, string error);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
+using Switchboard.Proxy.Trace;
 
 namespace Switchboard.Proxy;
 
@@ -15,12 +16,19 @@ public static class ProxyServices
         ArgumentNullException.ThrowIfNull(options);
         // kube-proxy's health timeout: twice the sync period.
         services.TryAddSingleton(provider => new ProxyHealth(provider.GetService<TimeProvider>() ?? TimeProvider.System, 2 * options.SyncPeriod));
+        if (options.TraceBuffer > 0)
+        {
+            services.TryAddSingleton(provider => new ConnectionTrace(
+                options.TraceBuffer, options.NodeName, provider.GetService<TimeProvider>() ?? TimeProvider.System, provider.GetRequiredService<MetricsRegistry>()));
+        }
+
         return services.AddComponent(ProxyService.ComponentName, provider => new ProxyService(
             options,
             provider.GetRequiredService<KubeClientSource>(),
             provider.GetRequiredService<MetricsRegistry>(),
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
-            provider.GetRequiredService<ProxyHealth>()));
+            provider.GetRequiredService<ProxyHealth>(),
+            provider.GetService<ConnectionTrace>()));
     }
 }

@@ -7,8 +7,8 @@ namespace Switchboard.Storage;
 /// <summary>Opens the store a <see cref="StoreLocation"/> names.</summary>
 public static class KeyValueStoreFactory
 {
-    /// <summary>Opens the embedded store in <paramref name="sqliteFile"/>, or connects to etcd and checks it answers.</summary>
-    public static async Task<IKeyValueStore> OpenAsync(StoreLocation location, string sqliteFile, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
+    /// <summary>Opens the embedded store in <paramref name="sqliteFile"/>, or connects to etcd (with <paramref name="etcdOptions"/>: TLS files…) and checks it answers.</summary>
+    public static async Task<IKeyValueStore> OpenAsync(StoreLocation location, string sqliteFile, ILoggerFactory? loggerFactory, EtcdStoreOptions? etcdOptions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
         if (!location.IsEtcd)
@@ -16,7 +16,7 @@ public static class KeyValueStoreFactory
             return SqliteKeyValueStore.Open(sqliteFile, loggerFactory: loggerFactory);
         }
 
-        var store = EtcdKeyValueStore.Connect(location, loggerFactory: loggerFactory);
+        var store = EtcdKeyValueStore.Connect(location, etcdOptions, loggerFactory: loggerFactory);
         try
         {
             // Fail at start-up, with the endpoints in the message, rather than on the first request.

@@ -8,10 +8,10 @@ internal static class Program
 {
     private static Task<int> Main(string[] args)
     {
-        // The node starts a monitor per container: spare it building every command (a quarter of its start-up CPU).
-        if (args is ["runtime", "monitor", var instanceDirectory])
+        // The node starts its container monitor host on demand, on a pod's path: spare it building every command.
+        if (args is ["runtime", "monitor", var runtimeDirectory])
         {
-            return ContainerMonitor.RunAsync(instanceDirectory);
+            return MonitorHost.RunAsync(runtimeDirectory);
         }
 
         var root = new RootCommand("Switchboard: Kubernetes services, cluster DNS and load balancing on one Linux machine.")

@@ -21,6 +21,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
         ApiPort = apiPort;
         DnsPort = FreePort.Next();
         DnsMetricsPort = FreePort.Next();
+        ProxyMetricsPort = FreePort.Next();
         Kubectl = new Kubectl(Path.Combine(dataDirectory, "kubeconfig"), Path.Combine(dataDirectory, "kubectl-cache"));
     }
 
@@ -32,6 +33,9 @@ public sealed class SwitchboardUp : IAsyncDisposable
     public int DnsPort { get; }
 
     public int DnsMetricsPort { get; }
+
+    /// <summary>The service proxy's /metrics, /healthz and /trace, on 127.0.0.1 (the node's address).</summary>
+    public int ProxyMetricsPort { get; }
 
     public Kubectl Kubectl { get; }
 
@@ -124,6 +128,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
             "--dns-port", DnsPort.ToString(CultureInfo.InvariantCulture),
             "--dns-metrics", "127.0.0.1:" + DnsMetricsPort.ToString(CultureInfo.InvariantCulture),
             "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            "--proxy-metrics-port", ProxyMetricsPort.ToString(CultureInfo.InvariantCulture),
             .. extraArgs,
         ];
         foreach (string arg in args)

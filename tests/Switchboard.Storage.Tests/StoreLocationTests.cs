@@ -19,8 +19,22 @@ public sealed class StoreLocationTests
         Assert.Equal("etcd://127.0.0.1:2379,127.0.0.2:22379", location.ToString());
     }
 
+    [Fact]
+    public void Https_members_as_kube_apiserver_names_them_are_reached_over_tls()
+    {
+        var location = StoreLocation.Parse("https://127.0.0.1:2379,https://127.0.0.2:22379");
+        Assert.True(location.IsTls);
+        Assert.Equal(["https://127.0.0.1:2379/", "https://127.0.0.2:22379/"], location.EtcdEndpoints.Select(u => u.ToString()));
+        Assert.Equal("https://127.0.0.1:2379,https://127.0.0.2:22379", location.ToString());
+        Assert.False(StoreLocation.Parse("http://127.0.0.1:2379").IsTls);
+        Assert.False(StoreLocation.Parse("etcd://127.0.0.1:2379").IsTls);
+    }
+
     [Theory]
     [InlineData("")]
+    [InlineData("https://127.0.0.1:2379,http://127.0.0.2:2379")]
+    [InlineData("https://127.0.0.1")]
+    [InlineData("https://127.0.0.1:2379/path")]
     [InlineData("postgres")]
     [InlineData("etcd://")]
     [InlineData("etcd://127.0.0.1")]

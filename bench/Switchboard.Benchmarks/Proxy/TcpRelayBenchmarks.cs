@@ -8,7 +8,7 @@ namespace Switchboard.Benchmarks.Proxy;
 /// <summary>
 /// The userspace proxy's TCP copy loop: 64-byte request/response round trips on loopback through
 /// <see cref="TcpRelay"/>, against the same round trips straight to the echo server. Allocated per round trip should
-/// be the same for both (0): the relay's receives and sends reuse the sockets' cached event args and a pooled buffer.
+/// be the same for both (0): the relay receives into its loop's buffer and sends from it, on the loop's own thread.
 /// </summary>
 [MemoryDiagnoser]
 public class TcpRelayBenchmarks

@@ -82,7 +82,24 @@ internal sealed class ApiException : Exception
 
     /// <summary>A body over the server's limit, as kube-apiserver's limitedReadBody refuses it.</summary>
     public static ApiException RequestEntityTooLarge(long limit) =>
-        Create(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        RequestEntityTooLarge($"limit is {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+
+    /// <summary>A request that would build more than the server takes (apierrors.NewRequestEntityTooLargeError).</summary>
+    public static ApiException RequestEntityTooLarge(string why) => Create(413, "RequestEntityTooLarge", "Request entity too large: " + why);
+
+    /// <summary>
+    /// A 422 whose cause is <paramref name="why"/>, as kube-apiserver answers a JSON patch it cannot apply
+    /// (apierrors.NewGenericServerResponse with StatusUnprocessableEntity).
+    /// </summary>
+    public static ApiException Unprocessable(string why) =>
+        new(Failure(422, "Invalid", "the server rejected our request due to an error in our request", new V1StatusDetails { Causes = [new V1StatusCause { Reason = "UnexpectedServerResponse", Message = why }] }));
+
+    /// <summary>
+    /// More requests of a kind in flight than the server's limit allows: 429 with Retry-After 1, as kube-apiserver's
+    /// max-in-flight filter answers (apierrors.NewTooManyRequests).
+    /// </summary>
+    public static ApiException TooManyRequests() =>
+        Create(429, "TooManyRequests", "Too many requests, please try again later.", new V1StatusDetails { RetryAfterSeconds = 1 });
 
     public static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
     {

@@ -152,6 +152,9 @@ internal sealed partial class ApiRequestHandler
             case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, var stream]) when NodeStreams.IsPodStream(stream):
                 _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream));
                 return _streams.PodAsync(http, podNamespace, pod, stream);
+            case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]) when NodePort(node) is var (nodeName, port):
+                _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
+                return _streams.ProxyNodePortAsync(http, nodeName, port, nodePath, _services);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]):
                 _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
                 return _streams.ProxyNodeAsync(http, node, nodePath);
@@ -181,6 +184,22 @@ internal sealed partial class ApiRequestHandler
 
         _metrics.Routed(http, request);
         return handler.HandleAsync(http, request);
+    }
+
+    /// <summary>kube-apiserver's <c>[http:]NAME:PORT</c> of a node proxy, for a port other than the kubelet's; null for a bare name.</summary>
+    private static (string Name, int Port)? NodePort(string node)
+    {
+        string[] parts = node.Split(':');
+        if (parts is ["http", _, _])
+        {
+            parts = parts[1..];
+        }
+
+        return parts is [var name, var port]
+            && int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number)
+            && number is > 0 and <= 65535 && number != KubeletClient.DefaultPort
+            ? (name, number)
+            : null;
     }
 
     private bool IsNamespaced(string group, string version, string resource) =>

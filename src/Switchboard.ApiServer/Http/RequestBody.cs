@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Protobuf;
 using Switchboard.ApiServer.Registry;
+using Switchboard.Storage;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
@@ -17,6 +18,17 @@ namespace Switchboard.ApiServer.Http;
 /// </summary>
 internal static class RequestBody
 {
+    /// <summary>
+    /// The deepest nesting a JSON or YAML body may have: System.Text.Json's default, which every object here is read and
+    /// written with, so nothing accepted here fails later, and nothing recurses deep enough to overflow the stack.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>The largest body, 3 MiB: kube-apiserver's MaxRequestBodyBytes, twice what the store takes as one object.</summary>
+    public const long MaxBytes = StorageLimits.MaxValueBytes * 2L;
+
+    private static readonly JsonDocumentOptions JsonOptions = new() { AllowTrailingCommas = false, MaxDepth = MaxDepth };
+
     public static async Task<JsonNode> ReadAsync(HttpContext context)
     {
         string mediaType = MediaType(context.Request.ContentType);
@@ -38,7 +50,7 @@ internal static class RequestBody
 
         try
         {
-            return JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false })
+            return JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length), documentOptions: JsonOptions)
                 ?? throw ApiException.BadRequest("the request body is null");
         }
         catch (JsonException e)
@@ -89,7 +101,7 @@ internal static class RequestBody
 
         try
         {
-            return JsonNode.Parse(text);
+            return JsonNode.Parse(text, documentOptions: JsonOptions);
         }
         catch (JsonException e)
         {
@@ -131,6 +143,7 @@ internal static class RequestBody
     {
         try
         {
+            YamlBounds.Check(text);
             var value = new DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build().Deserialize<object>(text);
             return ToNode(value) ?? throw ApiException.BadRequest("the request body is null");
         }

@@ -9,7 +9,8 @@ namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// watch=true on a collection: the store's typed watch streamed as watch events, with the initial state when asked
-/// for (resourceVersion unset or 0, sendInitialEvents), bookmarks (allowWatchBookmarks) and timeoutSeconds.
+/// for (resourceVersion unset or 0, sendInitialEvents), bookmarks (allowWatchBookmarks) and timeoutSeconds; a client
+/// that stops reading is dropped once its backlog passes the byte budget (<see cref="WatchBacklog{T}"/>).
 /// </summary>
 internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext context)
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
@@ -42,7 +43,7 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
         var periodic = bookmarks ? WriteBookmarksAsync(writer, stopBookmarks.Token) : Task.CompletedTask;
         try
         {
-            await StreamAsync(writer, watch, sendInitial || bookmarks, sendInitial, timeout);
+            await StreamAsync(http, writer, watch, sendInitial || bookmarks, sendInitial, timeout);
         }
         finally
         {
@@ -51,8 +52,12 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
         }
     }
 
-    private static async Task StreamAsync(WatchWriter<T> writer, ResourceWatch<T> watch, bool bookmarkInitial, bool sendInitial, CancellationTokenSource timeout)
+    private async Task StreamAsync(HttpContext http, WatchWriter<T> writer, ResourceWatch<T> watch, bool bookmarkInitial, bool sendInitial, CancellationTokenSource timeout)
     {
+        // A client past the budget is cut off mid-write: its connection (or HTTP/2 stream) is reset, as nothing can be
+        // written to a client that does not read.
+        var backlog = new WatchBacklog<T>(context.WatchBufferBytes);
+        var filling = backlog.FillAsync(watch.Changes, http.Abort, timeout.Token);
         try
         {
             foreach (var item in watch.Initial)
@@ -65,7 +70,7 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
                 await writer.WriteBookmarkAsync(watch.Revision, initialEventsEnd: sendInitial, timeout.Token);
             }
 
-            await foreach (var change in watch.Changes.WithCancellation(timeout.Token))
+            await foreach (var change in backlog.ReadAllAsync(timeout.Token))
             {
                 await writer.WriteAsync(change.Type, change.Object, timeout.Token);
             }
@@ -79,6 +84,11 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
             // As kube-apiserver ends a watch it cannot continue (its history compacted away: 410 Expired; the store
             // failing): the last event is an ERROR with the Status.
             await writer.WriteErrorAsync(e.Status, CancellationToken.None);
+        }
+        finally
+        {
+            await timeout.CancelAsync();
+            await filling;
         }
     }
 

@@ -1,12 +1,24 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Http;
 
 namespace Switchboard.ApiServer.Patch;
 
-/// <summary>RFC 6902 JSON patch: add, remove, replace, move, copy and test on JSON pointers.</summary>
+/// <summary>
+/// RFC 6902 JSON patch: add, remove, replace, move, copy and test on JSON pointers, held to kube-apiserver's bounds on
+/// what one small patch may build: at most 10,000 operations (413), copies adding at most 3 MiB in all (422, its
+/// JSONPatchMaxCopyBytes, so copying <c>/spec</c> into itself doubles it only until then), and no value placed deeper
+/// than <see cref="RequestBody.MaxDepth"/> (what any body may nest), so nothing after the patch recurses without bound.
+/// </summary>
 internal static class JsonPatch
 {
+    /// <summary>kube-apiserver's maxJSONPatchOperations.</summary>
+    public const int MaxOperations = 10_000;
+
+    /// <summary>The total bytes copy operations may add: kube-apiserver's JSONPatchMaxCopyBytes, its request body limit.</summary>
+    public const long MaxCopyBytes = RequestBody.MaxBytes;
+
     public static JsonNode Apply(JsonNode document, JsonNode? patch)
     {
         if (patch is not JsonArray operations)
@@ -14,7 +26,13 @@ internal static class JsonPatch
             throw ApiException.BadRequest("json patch must be a JSON array of operations");
         }
 
+        if (operations.Count > MaxOperations)
+        {
+            throw ApiException.RequestEntityTooLarge($"The allowed maximum operations in a JSON patch is {MaxOperations}, got {operations.Count}");
+        }
+
         var root = new JsonObject { ["doc"] = document.DeepClone() };
+        long copied = 0;
         foreach (var operation in operations)
         {
             if (operation is not JsonObject op || op["op"]?.GetValue<string>() is not { } name || op["path"]?.GetValue<string>() is not { } path)
@@ -39,7 +57,14 @@ internal static class JsonPatch
                     Add(root, path, moved);
                     break;
                 case "copy":
-                    Add(root, path, Get(root, From(op))?.DeepClone());
+                    var copy = Get(root, From(op))?.DeepClone();
+                    copied += copy?.ToJsonString().Length ?? 4;
+                    if (copied > MaxCopyBytes)
+                    {
+                        throw ApiException.Unprocessable($"Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MaxCopyBytes}");
+                    }
+
+                    Add(root, path, copy);
                     break;
                 case "test":
                     if (!JsonNode.DeepEquals(Get(root, path), op["value"]))
@@ -92,6 +117,11 @@ internal static class JsonPatch
     private static void Add(JsonObject root, string path, JsonNode? value)
     {
         var (parent, key) = Resolve(root, path);
+        if (ParentDepth(path) + Depth(value) > RequestBody.MaxDepth)
+        {
+            throw ApiException.Invalid("JSONPatch", path, "", [FieldError.Invalid(path, path, $"the patched object would nest deeper than {RequestBody.MaxDepth} levels")]);
+        }
+
         switch (parent)
         {
             case JsonObject o:
@@ -124,5 +154,34 @@ internal static class JsonPatch
             default:
                 throw ApiException.Invalid("JSONPatch", path, "", [FieldError.Invalid(path, path, "remove operation does not apply: doc is missing path")]);
         }
+    }
+
+    /// <summary>How deep in the document the parent of <paramref name="path"/>'s target is (the document itself is 1).</summary>
+    private static int ParentDepth(string path) => path.AsSpan().Count('/');
+
+    /// <summary>Objects and arrays from <paramref name="node"/> down to its deepest one (0 for a value), walked without recursion.</summary>
+    private static int Depth(JsonNode? node)
+    {
+        int deepest = 0;
+        var pending = new Stack<(JsonNode Node, int Depth)>();
+        if (node is JsonObject or JsonArray)
+        {
+            pending.Push((node, 1));
+        }
+
+        while (pending.TryPop(out var next))
+        {
+            deepest = Math.Max(deepest, next.Depth);
+            IEnumerable<JsonNode?> children = next.Node is JsonObject o ? o.Select(p => p.Value) : next.Node.AsArray();
+            foreach (var child in children)
+            {
+                if (child is JsonObject or JsonArray)
+                {
+                    pending.Push((child, next.Depth + 1));
+                }
+            }
+        }
+
+        return deepest;
     }
 }

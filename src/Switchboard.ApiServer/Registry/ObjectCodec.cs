@@ -11,6 +11,10 @@ namespace Switchboard.ApiServer.Registry;
 /// <summary>Objects to and from their stored JSON (the models' JSON), with resourceVersion taken from the store.</summary>
 internal static class ObjectCodec
 {
+    /// <summary>
+    /// The stored JSON; an object over the store's limit (a patch may grow one past it) is 413, the client's error, as
+    /// kube-apiserver refuses what etcd would not take, rather than the store's failure.
+    /// </summary>
     public static byte[] Encode<T>(T obj)
         where T : IKubernetesObject<V1ObjectMeta>
     {
@@ -18,7 +22,10 @@ internal static class ObjectCodec
         obj.Metadata.ResourceVersion = null;
         try
         {
-            return ModelJson.ToUtf8Bytes(obj);
+            byte[] encoded = ModelJson.ToUtf8Bytes(obj);
+            return encoded.Length <= StorageLimits.MaxValueBytes
+                ? encoded
+                : throw ApiException.RequestEntityTooLarge($"the object is {encoded.Length} bytes, over the limit of {StorageLimits.MaxValueBytes} one object may have in storage");
         }
         finally
         {

@@ -2,7 +2,10 @@ using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
 
-/// <summary>What every resource store shares: the key-value store, the clock, the random source and the server's shutdown signal.</summary>
+/// <summary>
+/// What every resource store shares: the key-value store, the clock, the random source (used by every request at once:
+/// <see cref="System.Random.Shared"/> in the server) and the server's shutdown signal.
+/// </summary>
 internal sealed class RegistryContext(IKeyValueStore store, TimeProvider time, Random random, CancellationToken stopping = default)
 {
     public IKeyValueStore Store { get; } = store;
@@ -16,6 +19,9 @@ internal sealed class RegistryContext(IKeyValueStore store, TimeProvider time, R
 
     /// <summary>How often a watch that allows bookmarks gets one (kube-apiserver: about once a minute).</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Bytes of events a watch may hold for a client that is not reading; past it the watch is dropped.</summary>
+    public long WatchBufferBytes { get; init; } = 16L * 1024 * 1024;
 
     /// <summary>Now, truncated to whole seconds as kube-apiserver stores timestamps.</summary>
     public DateTime Now()

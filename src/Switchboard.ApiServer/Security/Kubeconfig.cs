@@ -1,4 +1,5 @@
 using System.Text;
+using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Security;
 
@@ -33,17 +34,11 @@ internal static class Kubeconfig
             """;
     }
 
+    /// <summary>Writes DATA_DIR/kubeconfig through <c>kubeconfig.tmp</c>, owner-only from its first byte, and returns its path.</summary>
     public static string Write(string dataDirectory, Uri server, ClusterCredentials credentials)
     {
         string path = Path.Combine(dataDirectory, FileName);
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, Render(server, credentials));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        PrivateFiles.Write(path, Render(server, credentials));
         return path;
     }
 }

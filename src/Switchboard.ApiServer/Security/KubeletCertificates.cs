@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Security;
 
@@ -23,7 +24,7 @@ public static class KubeletCertificates
         string certificateFile = Path.Combine(directory, "kubelet.crt");
         string keyFile = Path.Combine(directory, "kubelet.key");
         string caFile = Path.Combine(dataDirectory, ClusterCredentials.CaCertFile);
-        if (!IssuedBy(certificateFile, keyFile, caFile, time.GetUtcNow()))
+        if (!ClusterCredentials.IsCurrent(certificateFile, keyFile, caFile, time.GetUtcNow()))
         {
             var names = new SubjectAlternativeNameBuilder();
             names.AddDnsName(nodeName);
@@ -35,10 +36,10 @@ public static class KubeletCertificates
             }
 
             using var certificate = ClusterCredentials.Issue(dataDirectory, time, $"system:node:{nodeName}", "system:nodes", names);
-            Directory.CreateDirectory(directory);
-            File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+            PrivateFiles.CreateDirectory(directory);
             using var key = certificate.GetECDsaPrivateKey()!;
-            ClusterCredentials.WritePrivate(keyFile, key.ExportPkcs8PrivateKeyPem());
+            PrivateFiles.Write(keyFile, key.ExportPkcs8PrivateKeyPem());
+            PrivateFiles.Write(certificateFile, certificate.ExportCertificatePem());
         }
 
         return (certificateFile, keyFile, caFile);
@@ -53,12 +54,12 @@ public static class KubeletCertificates
         ArgumentNullException.ThrowIfNull(time);
         string certificateFile = Path.Combine(dataDirectory, "apiserver-kubelet-client.crt");
         string keyFile = Path.Combine(dataDirectory, "apiserver-kubelet-client.key");
-        if (!IssuedBy(certificateFile, keyFile, Path.Combine(dataDirectory, ClusterCredentials.CaCertFile), time.GetUtcNow()))
+        if (!ClusterCredentials.IsCurrent(certificateFile, keyFile, Path.Combine(dataDirectory, ClusterCredentials.CaCertFile), time.GetUtcNow()))
         {
             using var certificate = IssueClient(dataDirectory, "kube-apiserver-kubelet-client", "system:masters", time);
-            File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
             using var key = certificate.GetECDsaPrivateKey()!;
-            ClusterCredentials.WritePrivate(keyFile, key.ExportPkcs8PrivateKeyPem());
+            PrivateFiles.Write(keyFile, key.ExportPkcs8PrivateKeyPem());
+            PrivateFiles.Write(certificateFile, certificate.ExportCertificatePem());
         }
 
         return X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
@@ -67,22 +68,4 @@ public static class KubeletCertificates
     /// <summary>A client certificate with its key, signed by the cluster CA: <c>CN=<paramref name="commonName"/></c>, <c>O=<paramref name="organization"/></c>.</summary>
     public static X509Certificate2 IssueClient(string dataDirectory, string commonName, string? organization, TimeProvider time) =>
         ClusterCredentials.Issue(dataDirectory, time, commonName, organization, names: null);
-
-    /// <summary>Whether the files hold a certificate that chains to the CA (a data dir recreated meanwhile has a new one) and is not about to expire.</summary>
-    private static bool IssuedBy(string certificateFile, string keyFile, string caFile, DateTimeOffset now)
-    {
-        if (!File.Exists(certificateFile) || !File.Exists(keyFile) || !File.Exists(caFile))
-        {
-            return false;
-        }
-
-        using var certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
-        using var ca = X509CertificateLoader.LoadCertificateFromFile(caFile);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.AddDays(1).UtcDateTime;
-        return chain.Build(certificate);
-    }
 }

@@ -138,18 +138,67 @@ internal static class KubeletProxy
 
     /// <summary>
     /// Copies <paramref name="source"/> to <paramref name="target"/>: true once the source ended cleanly, false when a
-    /// connection failed or the stop came (the caller closes both).
+    /// connection failed or the stop came (the caller closes both). What the source has ready without waiting (TLS
+    /// records already in, bytes already in the socket) joins one write, and the next read is under way while a write
+    /// is: a TLS source hands over a record or two per read, and a write and flush per record, each a trip through
+    /// the client connection's TLS and socket queues, cost more than the bytes. Nothing waits for more bytes, so an
+    /// interactive stream's keystroke goes on at once.
     /// </summary>
     private static async Task<bool> CopyAsync(Stream source, Stream target, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        byte[] current = ArrayPool<byte>.Shared.Rent(BufferSize);
+        byte[] spare = ArrayPool<byte>.Shared.Rent(BufferSize);
+        ValueTask<int> read = default;
+        bool reading = false;
         try
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            // The bytes to write are current[start..end); a read under way fills current[end..], or spare once current is full.
+            int start = 0;
+            int end = await source.ReadAsync(current, cancellationToken);
+            while (end > start)
             {
-                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                bool intoSpare;
+                while (true)
+                {
+                    intoSpare = end == current.Length;
+                    read = source.ReadAsync(intoSpare ? spare : current.AsMemory(end), cancellationToken);
+                    reading = true;
+                    if (intoSpare || !read.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    reading = false;
+                    int ready = read.GetAwaiter().GetResult();
+                    if (ready == 0)
+                    {
+                        break;
+                    }
+
+                    end += ready;
+                }
+
+                await target.WriteAsync(current.AsMemory(start, end - start), cancellationToken);
                 await target.FlushAsync(cancellationToken);
+                if (!reading)
+                {
+                    // The source ended while its last bytes were being taken.
+                    return true;
+                }
+
+                reading = false;
+                int count = await read;
+                if (intoSpare)
+                {
+                    (current, spare) = (spare, current);
+                    start = 0;
+                    end = count;
+                }
+                else
+                {
+                    start = end;
+                    end += count;
+                }
             }
 
             return true;
@@ -161,7 +210,12 @@ internal static class KubeletProxy
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // A read still under way owns its buffer: that one is left to the collector rather than handed to another user.
+            if (!reading || read.IsCompleted)
+            {
+                ArrayPool<byte>.Shared.Return(current);
+                ArrayPool<byte>.Shared.Return(spare);
+            }
         }
     }
 }

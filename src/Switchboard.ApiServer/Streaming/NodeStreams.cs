@@ -83,6 +83,22 @@ internal sealed class NodeStreams(ResourceStore<V1Pod> pods, KubeletClient kubel
         await ForwardAsync(http, host, kubeletPath, forwarded);
     }
 
+    /// <summary>
+    /// <c>nodes/NAME:PORT/proxy/PATH</c> (kube-apiserver's <c>[http:]NAME:PORT</c>): a GET to another port of the node's
+    /// address over plain HTTP, such as the service proxy's <c>/metrics</c> and <c>/trace</c>.
+    /// </summary>
+    public async Task ProxyNodePortAsync(HttpContext http, string nodeName, int port, IEnumerable<string> path, ServiceProxy plain)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(plain);
+        var node = await kubelet.LocateAsync(nodeName, http.RequestAborted);
+        var target = new UriBuilder(Uri.UriSchemeHttp, node.Host, port)
+        {
+            Path = "/" + string.Join('/', path.Select(Uri.EscapeDataString)), Query = http.Request.QueryString.Value?.TrimStart('?') ?? "",
+        };
+        await plain.ForwardToAsync(http, target.Uri);
+    }
+
     /// <summary><c>nodes/NAME/proxy/PATH</c>: the request as it came (method, query, body) to the node's PATH.</summary>
     public async Task ProxyNodeAsync(HttpContext http, string nodeName, IEnumerable<string> path)
     {

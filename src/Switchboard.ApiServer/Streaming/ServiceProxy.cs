@@ -36,7 +36,19 @@ internal sealed class ServiceProxy(IReadOnlyDictionary<string, Uri> targets) : I
             Path = "/" + string.Join('/', path.Select(Uri.EscapeDataString)),
             Query = http.Request.QueryString.Value?.TrimStart('?') ?? "",
         };
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri.Uri);
+        await ForwardToAsync(http, uri.Uri);
+    }
+
+    /// <summary>A GET to <paramref name="target"/> over plain HTTP, its answer streamed back (also <c>nodes/NAME:PORT/proxy</c>).</summary>
+    public async Task ForwardToAsync(HttpContext http, Uri target)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (!HttpMethods.IsGet(http.Request.Method))
+        {
+            throw ApiException.MethodNotAllowed(http.Request.Method, "proxy");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, target);
         HttpResponseMessage response;
         try
         {

@@ -33,8 +33,9 @@ internal sealed class DnsForwarder
         _limit = new DnsPayloadLimit(maxUdpPayloadSize);
         _logger = logger;
         _clients = new ClientNetworks(options.ClientNetworks);
-        _cache = new DnsResponseCache(options.CacheCapacity, time);
-        IReadOnlyList<IPEndPoint> upstreams = [.. (options.Upstreams.Count > 0 ? options.Upstreams : ResolvConf.ReadNameservers()).Where(u => !options.OwnEndPoints.Contains(u))];
+        _cache = new DnsResponseCache(options.CacheCapacity, options.CacheMaxBytes, time);
+        IReadOnlyList<IPEndPoint> upstreams = options.Upstreams.Count > 0 ? options.Upstreams : ResolvConf.ReadNameservers();
+        ForwardingLoop.Refuse(upstreams, options.OwnEndPoints);
         _upstream = new UpstreamClient(upstreams, options.Timeout, time, logger);
         if (upstreams.Count == 0)
         {
@@ -48,7 +49,11 @@ internal sealed class DnsForwarder
 
     public DnsResponseCache Cache => _cache;
 
-    /// <summary>REFUSED for clients outside the allowed networks, a cached answer, or <see cref="Pending"/>.</summary>
+    /// <summary>
+    /// REFUSED for clients outside the allowed networks, a cached answer, SERVFAIL when the exchanges in flight are at
+    /// their limit, or <see cref="Pending"/>: then one place among them is the caller's, which
+    /// <see cref="ResolveAsync"/> uses and gives back (nothing is allocated for an exchange that is refused).
+    /// </summary>
     public int TryAnswer(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp, IPAddress client) => TryAnswer(query, response, overTcp, client, out _);
 
     /// <summary>As <see cref="TryAnswer(ReadOnlySpan{byte}, Span{byte}, bool, IPAddress)"/>, saying whether the cache answered (for a trace).</summary>
@@ -72,6 +77,12 @@ internal sealed class DnsForwarder
         key = Key(name, parsed, key);
         if (!_cache.TryGet(key, out UpstreamAnswer cached, out TimeSpan age))
         {
+            if (Interlocked.Increment(ref _inFlight) > _options.MaxConcurrentExchanges)
+            {
+                Interlocked.Decrement(ref _inFlight);
+                return WriteBare(response, parsed, name, DnsResponseCode.ServFail, truncated: false);
+            }
+
             return Pending;
         }
 
@@ -80,17 +91,12 @@ internal sealed class DnsForwarder
     }
 
     /// <summary>
-    /// Asks upstream, caches what may be cached, writes the client's reply (SERVFAIL when no upstream answered);
-    /// returns its length and the upstream that answered, or the last one tried.
+    /// After <see cref="TryAnswer(ReadOnlySpan{byte}, Span{byte}, bool, IPAddress)"/> said <see cref="Pending"/>, in the
+    /// place it took: asks upstream, caches what may be cached, writes the client's reply (SERVFAIL when no upstream
+    /// answered); returns its length and the upstream that answered, or the last one tried.
     /// </summary>
     public async ValueTask<(int Length, IPEndPoint? Upstream)> ResolveAsync(ReadOnlyMemory<byte> query, Memory<byte> response, bool overTcp, CancellationToken cancellationToken)
     {
-        if (Interlocked.Increment(ref _inFlight) > _options.MaxConcurrentExchanges)
-        {
-            Interlocked.Decrement(ref _inFlight);
-            return (Fail(query.Span, response.Span, overTcp), null);
-        }
-
         byte[] buffer = ArrayPool<byte>.Shared.Rent(DnsPayloadLimit.MaxMessageSize);
         try
         {

@@ -4,23 +4,28 @@ namespace Switchboard.Dns.Forwarding;
 
 /// <summary>
 /// Upstream answers by question (lower-case name, type, class, EDNS flags), each kept for its own lifetime,
-/// at most <c>capacity</c> of them with the least recently used evicted first.
+/// at most <c>capacity</c> of them and <c>maxBytes</c> of their messages and keys, the least recently used evicted
+/// first: answers may be 64 KiB each, so a count alone bounds nothing.
 /// </summary>
 internal sealed class DnsResponseCache
 {
     private readonly Lock _gate = new();
     private readonly int _capacity;
+    private readonly long _maxBytes;
     private readonly TimeProvider _time;
     private readonly Dictionary<byte[], LinkedListNode<Entry>> _entries = new(WireNameComparer.Instance);
     private readonly Dictionary<byte[], LinkedListNode<Entry>>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private readonly LinkedList<Entry> _recency = [];
     private long _hits;
     private long _misses;
+    private long _bytes;
 
-    public DnsResponseCache(int capacity, TimeProvider time)
+    public DnsResponseCache(int capacity, long maxBytes, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         _capacity = capacity;
+        _maxBytes = maxBytes;
         _time = time;
         _lookup = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
@@ -28,6 +33,18 @@ internal sealed class DnsResponseCache
     public long Hits => Interlocked.Read(ref _hits);
 
     public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>The bytes the kept answers and their keys take.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
+            }
+        }
+    }
 
     public int Count
     {
@@ -57,8 +74,7 @@ internal sealed class DnsResponseCache
                     return true;
                 }
 
-                _recency.Remove(node);
-                _entries.Remove(node.Value.Key);
+                Evict(node);
             }
         }
 
@@ -70,28 +86,37 @@ internal sealed class DnsResponseCache
 
     public void Store(ReadOnlySpan<byte> key, UpstreamAnswer answer)
     {
-        if (answer.Lifetime <= TimeSpan.Zero || _capacity == 0)
+        long size = key.Length + (long)answer.Message.Length;
+        if (answer.Lifetime <= TimeSpan.Zero || _capacity == 0 || size > _maxBytes)
         {
             return;
         }
 
-        var entry = new Entry(key.ToArray(), answer, _time.GetTimestamp());
+        var entry = new Entry(key.ToArray(), answer, _time.GetTimestamp(), size);
         lock (_gate)
         {
-            if (_entries.Remove(entry.Key, out LinkedListNode<Entry>? old))
+            if (_lookup.TryGetValue(key, out LinkedListNode<Entry>? old))
             {
-                _recency.Remove(old);
+                Evict(old);
             }
-            else if (_entries.Count >= _capacity)
+
+            while (_entries.Count >= _capacity || _bytes + size > _maxBytes)
             {
-                LinkedListNode<Entry> oldest = _recency.Last!;
-                _recency.RemoveLast();
-                _entries.Remove(oldest.Value.Key);
+                Evict(_recency.Last!);
             }
 
             _entries[entry.Key] = _recency.AddFirst(entry);
+            _bytes += size;
         }
     }
 
-    private sealed record Entry(byte[] Key, UpstreamAnswer Answer, long StoredAt);
+    /// <summary>Drops one entry; the caller holds the gate.</summary>
+    private void Evict(LinkedListNode<Entry> node)
+    {
+        _recency.Remove(node);
+        _entries.Remove(node.Value.Key);
+        _bytes -= node.Value.Size;
+    }
+
+    private sealed record Entry(byte[] Key, UpstreamAnswer Answer, long StoredAt, long Size);
 }

@@ -47,7 +47,7 @@ public sealed class DnsServer : IAsyncDisposable
         // With port 0 the UDP port is picked first; it may be taken for TCP, so try again with another.
         for (int attempt = 1; ; attempt++)
         {
-            DnsUdpServer udp = DnsUdpServer.Start(options, options.EndPoint, handler, forwarder, observer, log);
+            DnsUdpServer udp = DnsUdpServer.Start(options, options.EndPoint, handler, forwarder, observer, parts.RateLimit, log);
             try
             {
                 DnsTcpServer tcp = DnsTcpServer.Start(udp.LocalEndPoint, handler, forwarder, observer, options, timeProvider, log);

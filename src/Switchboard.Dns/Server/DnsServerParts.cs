@@ -6,4 +6,5 @@ using Switchboard.Dns.Trace;
 namespace Switchboard.Dns.Server;
 
 /// <summary>What listeners of one DNS service share besides the index; all optional.</summary>
-internal sealed record DnsServerParts(SkyDnsZone? SkyDns = null, DnsForwarder? Forwarder = null, DnsMetrics? Metrics = null, bool QueryLog = false, DnsTraceBuffer? Trace = null);
+internal sealed record DnsServerParts(
+    SkyDnsZone? SkyDns = null, DnsForwarder? Forwarder = null, DnsMetrics? Metrics = null, bool QueryLog = false, DnsTraceBuffer? Trace = null, ResponseRateLimit? RateLimit = null);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,8 @@ internal sealed class DnsUdpServer : IDisposable
 {
     private const int SolSocket = 1;
     private const int SoReusePort = 15;
+    private const int SoSndBufForce = 32;
+    private const int SoRcvBufForce = 33;
     private const int SocketBufferBytes = 4 * 1024 * 1024;
 
     /// <summary>How often a batched receive wakes up to see whether the server is stopping.</summary>
@@ -27,14 +30,16 @@ internal sealed class DnsUdpServer : IDisposable
     private readonly DnsQueryHandler _handler;
     private readonly DnsForwarder? _forwarder;
     private readonly DnsObserver? _observer;
+    private readonly ResponseRateLimit? _rateLimit;
     private readonly ILogger _logger;
     private readonly int _responseBytes;
     private readonly bool _batched = OperatingSystem.IsLinux();
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
-    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, int maxUdpPayloadSize, ILogger logger)
+    private DnsUdpServer(Socket[] sockets, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ResponseRateLimit? rateLimit, int maxUdpPayloadSize, ILogger logger)
     {
+        _rateLimit = rateLimit;
         _responseBytes = maxUdpPayloadSize;
         _sockets = sockets;
         _handler = handler;
@@ -51,7 +56,8 @@ internal sealed class DnsUdpServer : IDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_sockets[0].LocalEndPoint!;
 
     /// <summary>Binds the options' UdpSockets sockets to <paramref name="endPoint"/>; with port 0 the first picks the port and the rest share it.</summary>
-    public static DnsUdpServer Start(DnsServerOptions options, IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ILogger logger)
+    public static DnsUdpServer Start(
+        DnsServerOptions options, IPEndPoint endPoint, DnsQueryHandler handler, DnsForwarder? forwarder, DnsObserver? observer, ResponseRateLimit? rateLimit, ILogger logger)
     {
         int count = options.UdpSockets;
         var sockets = new List<Socket>(count);
@@ -69,7 +75,7 @@ internal sealed class DnsUdpServer : IDisposable
             throw;
         }
 
-        return new DnsUdpServer([.. sockets], handler, forwarder, observer, options.MaxUdpPayloadSize, logger);
+        return new DnsUdpServer([.. sockets], handler, forwarder, observer, rateLimit, options.MaxUdpPayloadSize, logger);
     }
 
     public void Dispose()
@@ -107,8 +113,7 @@ internal sealed class DnsUdpServer : IDisposable
                 socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
             }
 
-            socket.ReceiveBufferSize = SocketBufferBytes;
-            socket.SendBufferSize = SocketBufferBytes;
+            SetBufferSizes(socket);
             socket.Bind(endPoint);
             return socket;
         }
@@ -117,6 +122,32 @@ internal sealed class DnsUdpServer : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// SO_RCVBUF is silently capped at net.core.rmem_max (208 KiB by default): a burst of a few hundred queries then
+    /// overflows it and the kernel drops them. Privileged, the *FORCE options take the size asked for, as unbound's
+    /// so-rcvbuf does; without the privilege the capped size is what there is.
+    /// </summary>
+    private static void SetBufferSizes(Socket socket)
+    {
+        byte[] size = BitConverter.GetBytes(SocketBufferBytes);
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                socket.SetRawSocketOption(SolSocket, SoRcvBufForce, size);
+                socket.SetRawSocketOption(SolSocket, SoSndBufForce, size);
+                return;
+            }
+            catch (SocketException)
+            {
+                // EPERM without CAP_NET_ADMIN: fall back to the capped options.
+            }
+        }
+
+        socket.ReceiveBufferSize = SocketBufferBytes;
+        socket.SendBufferSize = SocketBufferBytes;
     }
 
     private void Serve(Socket socket)
@@ -156,6 +187,11 @@ internal sealed class DnsUdpServer : IDisposable
                 for (int i = 0; i < count; i++)
                 {
                     int length = HandleBatched(socket, batch, i, out long started, out DnsAnswerSource source);
+                    if (length > 0 && _rateLimit is not null)
+                    {
+                        length = _rateLimit.Apply(batch.Address(i), batch.Response(i), length);
+                    }
+
                     if (length > 0)
                     {
                         _observer?.Answered(batch.Response(i)[..length], started, overTcp: false, source, batch.Address(i), null);
@@ -242,6 +278,11 @@ internal sealed class DnsUdpServer : IDisposable
                 continue;
             }
 
+            if (length > 0 && _rateLimit is not null)
+            {
+                length = _rateLimit.Apply(client.Buffer.Span[..client.Size], response, length);
+            }
+
             if (length == 0)
             {
                 continue;
@@ -279,7 +320,8 @@ internal sealed class DnsUdpServer : IDisposable
 
     private async Task ReplyLaterAsync(Socket socket, byte[] query, IPEndPoint client, long started)
     {
-        byte[] response = new byte[DnsPayloadLimit.MaxMessageSize];
+        // A UDP reply is never longer than the payload limit: no 64 KiB buffer per exchange.
+        byte[] response = ArrayPool<byte>.Shared.Rent(_responseBytes);
         try
         {
             (int length, IPEndPoint? upstream) = await _forwarder!.ResolveAsync(query, response, overTcp: false, _stop.Token);
@@ -296,6 +338,10 @@ internal sealed class DnsUdpServer : IDisposable
         catch (SocketException e)
         {
             DnsServerLog.UdpSendFailed(_logger, client.ToString(), e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(response);
         }
     }
 }

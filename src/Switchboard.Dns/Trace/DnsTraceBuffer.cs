@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
+using Switchboard.Kube.Trace;
 
 namespace Switchboard.Dns.Trace;
 
@@ -12,7 +15,7 @@ namespace Switchboard.Dns.Trace;
 /// no lock. Nothing is decoded until a reader asks. Readers never hold writers back: a reader slower than the
 /// queries finds its next events overwritten, skips them and counts them as lost (<see cref="Lost"/>).
 /// </summary>
-public sealed class DnsTraceBuffer
+public sealed class DnsTraceBuffer : ITraceRing
 {
     /// <summary>The default number of events kept (≈2.3 MB).</summary>
     public const int DefaultCapacity = 4096;
@@ -128,6 +131,21 @@ public sealed class DnsTraceBuffer
         }
 
         return events;
+    }
+
+    public int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost)
+    {
+        IReadOnlyList<DnsTraceEvent> events = Read(from, max, out next, out lost);
+        using var writer = new Utf8JsonWriter(output);
+        foreach (DnsTraceEvent e in events)
+        {
+            e.WriteTo(writer);
+            writer.Flush();
+            output.Write("\n"u8);
+            writer.Reset(output);
+        }
+
+        return events.Count;
     }
 
     private DnsTraceEvent Decode(long sequence, in Slot slot, byte[] bytes)

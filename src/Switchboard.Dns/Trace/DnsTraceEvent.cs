@@ -5,6 +5,7 @@ using System.Text.Json;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Wire;
+using Switchboard.Kube.Trace;
 
 namespace Switchboard.Dns.Trace;
 
@@ -33,7 +34,7 @@ public sealed record DnsTraceEvent(
         writer.WriteStartObject();
         writer.WriteString("type", "dns");
         writer.WriteNumber("sequence", Sequence);
-        writer.WriteString("time", Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        writer.WriteString("time", TraceStream.FormatTime(Time));
         if (Client is not null)
         {
             writer.WriteStartObject("client");

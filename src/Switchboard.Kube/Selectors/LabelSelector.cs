@@ -17,6 +17,9 @@ public sealed class LabelSelector
 
     public bool IsEmpty => _requirements.Count == 0;
 
+    /// <summary>Each requirement's key and the values it compares with, for a server to validate as labels.Parse does.</summary>
+    public IEnumerable<(string Key, IReadOnlyList<string> Values)> Terms => _requirements.Select(r => (r.Key, (IReadOnlyList<string>)r.Values));
+
     /// <summary>labels.Parse: a blank selector is <see cref="Everything"/>; a malformed one throws a <see cref="FormatException"/> with upstream's message.</summary>
     public static LabelSelector Parse(string? text) =>
         string.IsNullOrWhiteSpace(text) ? Everything : new LabelSelector(LabelSelectorParser.Parse(text));

@@ -4,7 +4,8 @@ namespace Switchboard.Kube.Trace;
 
 /// <summary>
 /// Which trace events <c>switchboard trace</c> prints, as <c>hubble observe</c>'s flags choose flows. Every set field must
-/// match. Namespace and service match either end of an event: the client pod, or for DNS the service the name asks for.
+/// match. Namespace, pod and service match either end of an event: the client pod, the endpoint pod a connection went to,
+/// the service a connection dialled or a DNS name asks for.
 /// </summary>
 public sealed record TraceFilter
 {
@@ -19,7 +20,7 @@ public sealed record TraceFilter
     /// <summary><c>dns</c>, <c>tcp</c> or <c>udp</c> (DNS events match their transport too, as Hubble's L4 protocol).</summary>
     public string? Protocol { get; init; }
 
-    /// <summary>Verdicts to keep (ANSWERED, NXDOMAIN, SERVFAIL, REFUSED, …), any case; empty: all.</summary>
+    /// <summary>Verdicts to keep (ANSWERED, NXDOMAIN, SERVFAIL, REFUSED, FORWARDED, REJECTED, TIMEOUT, …), any case; empty: all.</summary>
     public IReadOnlyList<string> Verdicts { get; init; } = [];
 
     /// <summary>Only events at or after this time.</summary>
@@ -32,25 +33,34 @@ public sealed record TraceFilter
     public bool Matches(JsonObject e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        if ((string?)e["type"] != "dns")
+        string? type = (string?)e["type"];
+        if (type == "lost")
         {
-            return (string?)e["type"] == "lost";
+            return true;
         }
 
-        string? podNamespace = (string?)e["client"]?["pod"]?["namespace"];
-        string? podName = (string?)e["client"]?["pod"]?["name"];
-        (string Namespace, string Name)? service = ServiceOf((string?)e["name"]);
-        if (Protocol is { } protocol && protocol != "dns" && !string.Equals(protocol, (string?)e["transport"], StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        if (Namespace is { } ns && podNamespace != ns && service?.Namespace != ns)
+        bool dns = type == "dns";
+        if (!dns && type is not ("tcp" or "udp" or "sctp"))
         {
             return false;
         }
 
-        if (Pod is { } pod && !(Split(pod, Namespace) is var (wantNamespace, wantName) && podName == wantName && (wantNamespace is null || wantNamespace == podNamespace)))
+        // Either end: the client pod, or the endpoint pod a connection went to.
+        (string? Namespace, string? Name)[] pods = [PodOf(e["client"]), PodOf(e["endpoint"])];
+        (string Namespace, string Name)? service = dns
+            ? ServiceOf((string?)e["name"])
+            : e["service"] is JsonObject s && (string?)s["namespace"] is { } serviceNamespace && (string?)s["name"] is { } serviceName ? (serviceNamespace, serviceName) : null;
+        if (Protocol is { } protocol && !(protocol == "dns" ? dns : string.Equals(protocol, dns ? (string?)e["transport"] : type, StringComparison.OrdinalIgnoreCase)))
+        {
+            return false;
+        }
+
+        if (Namespace is { } ns && !pods.Any(p => p.Namespace == ns) && service?.Namespace != ns)
+        {
+            return false;
+        }
+
+        if (Pod is { } pod && !(Split(pod, Namespace) is var (wantNamespace, wantName) && pods.Any(p => p.Name == wantName && (wantNamespace is null || wantNamespace == p.Namespace))))
         {
             return false;
         }
@@ -67,6 +77,8 @@ public sealed record TraceFilter
 
         return Since is not { } since || (DateTimeOffset.TryParse((string?)e["time"], System.Globalization.CultureInfo.InvariantCulture, out DateTimeOffset time) && time >= since);
     }
+
+    private static (string? Namespace, string? Name) PodOf(JsonNode? end) => ((string?)end?["pod"]?["namespace"], (string?)end?["pod"]?["name"]);
 
     /// <summary>The service a name asks for: <c>[_port._proto.]SVC.NS.svc.DOMAIN.</c> (or a pod under it).</summary>
     private (string Namespace, string Name)? ServiceOf(string? name)

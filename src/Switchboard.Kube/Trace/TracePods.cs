@@ -11,27 +11,34 @@ namespace Switchboard.Kube.Trace;
 public sealed class TracePods(IKubernetes client, TimeProvider time)
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(2);
+    private static readonly string[] Ends = ["client", "endpoint"];
 
     private Dictionary<string, (string Namespace, string Name)> _byIp = new(StringComparer.Ordinal);
     private DateTimeOffset _listed = DateTimeOffset.MinValue;
 
-    /// <summary>Adds <c>client.pod</c> (<c>{"namespace","name"}</c>) to an event whose client address is a pod's.</summary>
+    /// <summary>
+    /// Adds <c>pod</c> (<c>{"namespace","name"}</c>) to an event's <c>client</c> and, for a connection, its <c>endpoint</c>,
+    /// when the address is a pod's.
+    /// </summary>
     public async Task AnnotateAsync(JsonObject e, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
-        if (e["client"] is not JsonObject client || (string?)client["ip"] is not { } ip)
+        foreach (string end in Ends)
         {
-            return;
-        }
+            if (e[end] is not JsonObject address || (string?)address["ip"] is not { } ip)
+            {
+                continue;
+            }
 
-        if (!_byIp.ContainsKey(ip) && time.GetUtcNow() - _listed >= Refresh)
-        {
-            await ListAsync(cancellationToken);
-        }
+            if (!_byIp.ContainsKey(ip) && time.GetUtcNow() - _listed >= Refresh)
+            {
+                await ListAsync(cancellationToken);
+            }
 
-        if (_byIp.TryGetValue(ip, out var pod))
-        {
-            client["pod"] = new JsonObject { ["namespace"] = pod.Namespace, ["name"] = pod.Name };
+            if (_byIp.TryGetValue(ip, out var pod))
+            {
+                address["pod"] = new JsonObject { ["namespace"] = pod.Namespace, ["name"] = pod.Name };
+            }
         }
     }
 

@@ -6,26 +6,48 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
+using k8s.Models;
 
 namespace Switchboard.Kube.Trace;
 
 /// <summary>
 /// Reads trace events through the API server, authenticated as every other request of the client: DNS's
-/// <c>/trace</c> NDJSON stream as <c>services/kube-dns:metrics/proxy/trace</c>.
+/// <c>/trace</c> NDJSON stream as <c>services/kube-dns:metrics/proxy/trace</c>, and each node's service proxy's as
+/// <c>nodes/NODE:PORT/proxy/trace</c> (the port its Node's <see cref="ProxyPortAnnotation"/> names): one stream per
+/// node, so a cluster of many nodes is read from all of them.
 /// </summary>
 public sealed class TraceSource(KubernetesClientConfiguration config)
 {
     public const string DnsPath = "api/v1/namespaces/kube-system/services/kube-dns:metrics/proxy/trace";
 
+    /// <summary>The Node annotation where a node's service proxy writes the port of its <c>/trace</c>.</summary>
+    public const string ProxyPortAnnotation = "proxy.switchboard.io/trace-port";
+
+    /// <summary>The streams to read: DNS's, then each node's proxy's that says where it serves.</summary>
+    public static async Task<IReadOnlyList<string>> PathsAsync(IKubernetes client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        List<string> paths = [DnsPath];
+        foreach (V1Node node in (await client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken)).Items)
+        {
+            if (node.Metadata.Annotations?.TryGetValue(ProxyPortAnnotation, out string? port) == true && int.TryParse(port, System.Globalization.CultureInfo.InvariantCulture, out int number))
+            {
+                paths.Add(FormattableString.Invariant($"api/v1/nodes/{Uri.EscapeDataString(node.Metadata.Name)}:{number}/proxy/trace"));
+            }
+        }
+
+        return paths;
+    }
+
     /// <summary>
-    /// The events kept (<paramref name="follow"/> false), or the new ones as they come (true); <paramref name="last"/>
-    /// starts that many events back. Ends with the response, or throws <see cref="TraceUnavailableException"/>.
+    /// The events kept at <paramref name="path"/> (<paramref name="follow"/> false), or the new ones as they come (true);
+    /// <paramref name="last"/> starts that many events back. Ends with the response, or throws <see cref="TraceUnavailableException"/>.
     /// </summary>
-    public async IAsyncEnumerable<JsonObject> ReadAsync(bool follow, long? last, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
         string query = "?follow=" + (follow ? "true" : "false") + (last is { } n ? FormattableString.Invariant($"&last={n}") : "");
-        var uri = new Uri(new Uri(config.Host.TrimEnd('/') + "/"), DnsPath + query);
+        var uri = new Uri(new Uri(config.Host.TrimEnd('/') + "/"), path + query);
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         if (config.AccessToken is { Length: > 0 } token)
         {

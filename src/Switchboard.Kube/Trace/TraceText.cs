@@ -6,7 +6,8 @@ namespace Switchboard.Kube.Trace;
 
 /// <summary>
 /// One line per trace event for people: time, client (pod and address), what was asked, where the answer came
-/// from, the verdict, the answer and the latency. Each search-path attempt of a lookup is its own line.
+/// from, the verdict, the answer and the latency. Each search-path attempt of a lookup is its own line; a connection
+/// shows the service it dialled, the endpoint pod it was sent to and, at its end, its duration and bytes.
 /// </summary>
 public static class TraceText
 {
@@ -22,10 +23,12 @@ public static class TraceText
         }
 
         var line = new StringBuilder();
-        line.Append(time).Append(' ');
-        JsonNode? client = e["client"];
-        string address = client is null ? "?" : FormattableString.Invariant($"{(string?)client["ip"]}:{(int?)client["port"]}");
-        line.Append(client?["pod"] is JsonNode pod ? $"{(string?)pod["namespace"]}/{(string?)pod["name"]} ({address})" : address);
+        line.Append(time).Append(' ').Append(Address(e["client"]));
+        if ((string?)e["type"] != "dns")
+        {
+            return Connection(line, e);
+        }
+
         line.Append(" DNS ").Append((string?)e["qtype"]).Append(' ').Append((string?)e["name"]);
         line.Append(" from ").Append((string?)e["source"]);
         if ((string?)e["skydnsKey"] is { } key)
@@ -46,5 +49,48 @@ public static class TraceText
 
         line.Append(' ').Append(((double?)e["latencyMs"] ?? 0).ToString("0.###", CultureInfo.InvariantCulture)).Append("ms");
         return line.ToString();
+    }
+
+    /// <summary>
+    /// <c>TCP open -&gt; NS/SVC (IP:PORT) =&gt; NS/POD (IP:PORT): FORWARDED</c>; a close adds the duration and the bytes and
+    /// packets each way, a rejection says why.
+    /// </summary>
+    private static string Connection(StringBuilder line, JsonObject e)
+    {
+        line.Append(' ').Append(((string?)e["type"])?.ToUpperInvariant()).Append(' ').Append((string?)e["event"]);
+        JsonNode? destination = e["destination"];
+        string dialled = FormattableString.Invariant($"{(string?)destination?["ip"]}:{(int?)destination?["port"]}");
+        line.Append(" -> ").Append(e["service"] is JsonNode service ? $"{(string?)service["namespace"]}/{(string?)service["name"]} ({dialled})" : dialled);
+        if (e["endpoint"] is JsonNode endpoint)
+        {
+            line.Append(" => ").Append(Address(endpoint));
+        }
+
+        line.Append(": ").Append((string?)e["verdict"]);
+        if ((string?)e["verdict"] == "REJECTED")
+        {
+            line.Append(" (no endpoints)");
+        }
+
+        if ((double?)e["durationMs"] is { } duration)
+        {
+            line.Append(' ').Append(duration.ToString("0.###", CultureInfo.InvariantCulture)).Append("ms");
+        }
+
+        if (e["bytes"] is JsonNode bytes)
+        {
+            JsonNode? packets = e["packets"];
+            line.Append(CultureInfo.InvariantCulture, $" sent {(long?)bytes["sent"]} B{(packets is null ? "" : $"/{(long?)packets["sent"]} pkts")}");
+            line.Append(CultureInfo.InvariantCulture, $", received {(long?)bytes["received"]} B{(packets is null ? "" : $"/{(long?)packets["received"]} pkts")}");
+        }
+
+        return line.ToString();
+    }
+
+    /// <summary><c>NS/POD (IP:PORT)</c>, or the address alone when it is no pod's.</summary>
+    private static string Address(JsonNode? end)
+    {
+        string address = end is null ? "?" : FormattableString.Invariant($"{(string?)end["ip"]}:{(int?)end["port"]}");
+        return end?["pod"] is JsonNode pod ? $"{(string?)pod["namespace"]}/{(string?)pod["name"]} ({address})" : address;
     }
 }

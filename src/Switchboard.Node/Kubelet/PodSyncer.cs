@@ -202,10 +202,7 @@ internal sealed partial class PodSyncer
         state.StartTime = found.State.CreatedAt.UtcDateTime;
         foreach (var container in pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []))
         {
-            string dir = Path.Combine(found.Sandbox.ContainersDirectory, container.Name);
-            int latest = Directory.Exists(dir)
-                ? Directory.EnumerateDirectories(dir).Select(d => int.TryParse(Path.GetFileName(d), out int n) ? n : -1).DefaultIfEmpty(-1).Max()
-                : -1;
+            int latest = InstanceFiles.LatestRun(Path.Combine(found.Sandbox.ContainersDirectory, container.Name));
             if (latest < 0 || ContainerRuntime.Adopt(found.Sandbox.InstanceDirectory(container.Name, latest)) is not { } instance)
             {
                 continue;

@@ -59,14 +59,17 @@ internal static partial class AttachFrames
         return (channel, length);
     }
 
+    /// <summary>Runs <paramref name="use"/> with a path of the attach socket in <paramref name="directory"/> that fits a sockaddr_un.</summary>
+    public static T WithSocketPath<T>(string directory, Func<UnixDomainSocketEndPoint, T> use) => WithSocketPath(directory, SocketName, use);
+
     /// <summary>
-    /// Runs <paramref name="use"/> with a path of the socket in <paramref name="directory"/> that fits a sockaddr_un:
-    /// the path itself when short enough, else <c>/proc/self/fd/N/attach.sock</c> through a handle on the directory.
+    /// Runs <paramref name="use"/> with a path of socket <paramref name="name"/> in <paramref name="directory"/> that fits
+    /// a sockaddr_un: the path itself when short enough, else <c>/proc/self/fd/N/NAME</c> through a handle on the directory.
     /// </summary>
-    public static T WithSocketPath<T>(string directory, Func<UnixDomainSocketEndPoint, T> use)
+    public static T WithSocketPath<T>(string directory, string name, Func<UnixDomainSocketEndPoint, T> use)
     {
         ArgumentNullException.ThrowIfNull(use);
-        string path = Path.Combine(directory, SocketName);
+        string path = Path.Combine(directory, name);
         if (System.Text.Encoding.UTF8.GetByteCount(path) <= MaxSocketPath)
         {
             return use(new UnixDomainSocketEndPoint(path));
@@ -78,7 +81,7 @@ internal static partial class AttachFrames
             throw new IOException($"opening {directory} failed: errno {Marshal.GetLastPInvokeError()}");
         }
 
-        return use(new UnixDomainSocketEndPoint($"/proc/self/fd/{handle.DangerousGetHandle()}/{SocketName}"));
+        return use(new UnixDomainSocketEndPoint($"/proc/self/fd/{handle.DangerousGetHandle()}/{name}"));
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

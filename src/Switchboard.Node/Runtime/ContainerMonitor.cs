@@ -6,16 +6,15 @@ using System.Globalization;
 namespace Switchboard.Node.Runtime;
 
 /// <summary>
-/// The per-container monitor (what conmon is to CRI-O), run as its own process in its own session so it survives
-/// the agent: starts the container inside the pod holder's namespaces as a new process group (on a terminal of its
+/// A container's monitor (what conmon is to CRI-O), run for each container by the node's <see cref="MonitorHost"/>,
+/// whose process survives the agent: starts the container inside the pod holder's namespaces as a new process group (on a terminal of its
 /// own when the container asks for a tty, with stdin kept open when it asks for stdin), copies its output to the CRI
 /// log and to attached clients (<see cref="AttachServer"/>), and records its pid and then its exit.
 /// </summary>
-public static class ContainerMonitor
+internal static class ContainerMonitor
 {
-    private static readonly TimeSpan SetupPoll = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>Runs the instance described in <paramref name="instanceDirectory"/>/spec.json; returns the monitor's exit code.</summary>
+    /// <summary>Runs the instance described in <paramref name="instanceDirectory"/>/spec.json to its end; 1 when it could not start.</summary>
     public static async Task<int> RunAsync(string instanceDirectory)
     {
         var files = new InstanceFiles(instanceDirectory);
@@ -72,9 +71,10 @@ public static class ContainerMonitor
             await using (attach)
             {
                 // Started once its setup is done: hooks, exec probes and exec then enter its own namespace, not one on the way there.
+                var poll = new PollBackoff(TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(20));
                 while (!File.Exists(files.SetupDone) && !process.HasExited)
                 {
-                    await Task.Delay(SetupPoll, time);
+                    await Task.Delay(poll.Next(), time);
                 }
 
                 files.WritePid(process.Id, time.GetUtcNow());

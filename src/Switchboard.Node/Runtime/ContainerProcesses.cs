@@ -1,9 +1,12 @@
+using System.Globalization;
+
 namespace Switchboard.Node.Runtime;
 
 /// <summary>
-/// Finds a running container of a pod on this machine without the agent: its monitor's command line names the
-/// instance directory (<c>…/pods/&lt;uid&gt;/containers/&lt;name&gt;/&lt;n&gt;</c>), whose files give the container's
-/// pid and user. For <c>switchboard exec</c>, which enters the container's own namespaces (its mounts included).
+/// Finds a running container of a pod on this machine without the agent: a node's monitor host's command line names
+/// its runtime directory, beside which the node keeps its pods (<c>…/pods/&lt;uid&gt;/containers/&lt;name&gt;/&lt;n&gt;</c>),
+/// whose instance files give the container's pid and user. For <c>switchboard exec</c>, which enters the container's
+/// own namespaces (its mounts included).
 /// </summary>
 public static class ContainerProcesses
 {
@@ -11,19 +14,15 @@ public static class ContainerProcesses
     {
         foreach (string proc in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(proc), out _) || InstanceDirectory(proc) is not { } dir)
+            if (!int.TryParse(Path.GetFileName(proc), out _) || RuntimeDirectory(proc) is not { } runtime)
             {
                 continue;
             }
 
-            var instance = new DirectoryInfo(dir);
-            if (instance.Parent?.Name != container || instance.Parent.Parent?.Name != "containers" || instance.Parent.Parent.Parent?.Name != podUid)
-            {
-                continue;
-            }
-
-            var files = new InstanceFiles(dir);
-            if (files.ReadExit() is null && files.ReadPid() is { } started)
+            string instances = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(runtime))!, "pods", podUid, "containers", container);
+            int latest = InstanceFiles.LatestRun(instances);
+            var files = new InstanceFiles(Path.Combine(instances, latest.ToString(CultureInfo.InvariantCulture)));
+            if (latest >= 0 && files.ReadExit() is null && files.ReadPid() is { } started)
             {
                 var spec = ContainerSpec.Read(files.Spec);
                 return new ExecTarget(started.Pid, spec.RunAsUser, spec.RunAsGroup, spec.Groups);
@@ -33,8 +32,8 @@ public static class ContainerProcesses
         return null;
     }
 
-    /// <summary>The instance directory of a container monitor (<c>… runtime monitor DIR</c>), or null for any other process.</summary>
-    private static string? InstanceDirectory(string proc)
+    /// <summary>The runtime directory of a node's monitor host (<c>… runtime monitor DIR</c>), or null for any other process.</summary>
+    private static string? RuntimeDirectory(string proc)
     {
         string[] argv;
         try

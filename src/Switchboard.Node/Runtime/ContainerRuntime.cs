@@ -2,17 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Switchboard.Node.Runtime;
 
-/// <summary>Starts container instances through their monitors, and stops them: SIGTERM to the group, the grace period, SIGKILL.</summary>
-internal sealed partial class ContainerRuntime(IReadOnlyList<string> selfCommand, TimeProvider time, ILogger logger)
+/// <summary>Starts container instances through the node's monitor host, and stops them: SIGTERM to the group, the grace period, SIGKILL.</summary>
+internal sealed partial class ContainerRuntime(MonitorHostClient monitors, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
-
-    // The published executable runs without tiered compilation, for the long-running server. A monitor does most of
-    // its work at start-up, where some 200 generic methods that ReadyToRun leaves out (System.Text.Json's and the
-    // async machinery's over our types) are compiled: fully optimised, that is about a quarter of its CPU; tier 0,
-    // with tiering on, takes a fifth less of the whole (0.12 s instead of 0.155 s per monitor on this machine).
-    private static readonly Dictionary<string, string> MonitorEnvironment = new(StringComparer.Ordinal) { ["DOTNET_TieredCompilation"] = "1" };
 
     /// <summary>Starts <paramref name="spec"/> in <paramref name="instanceDirectory"/> and waits until the container runs (or has already ended).</summary>
     public async Task<ContainerInstance> StartAsync(string instanceDirectory, ContainerSpec spec, CancellationToken cancellationToken)
@@ -25,9 +18,9 @@ internal sealed partial class ContainerRuntime(IReadOnlyList<string> selfCommand
         Directory.CreateDirectory(instanceDirectory);
         var files = new InstanceFiles(instanceDirectory);
         spec.Write(files.Spec);
-        int monitor = Detached.Start(files.MonitorLog, [.. selfCommand, "runtime", "monitor", instanceDirectory], MonitorEnvironment);
-        long monitorTicks = Signals.StartTicks(monitor);
+        await monitors.HandOverAsync(instanceDirectory, cancellationToken);
         var deadline = time.GetUtcNow() + StartTimeout;
+        var poll = new PollBackoff(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(20));
         while (true)
         {
             if (files.ReadPid() is { } started)
@@ -40,13 +33,12 @@ internal sealed partial class ContainerRuntime(IReadOnlyList<string> selfCommand
                 throw new InvalidOperationException(failed.Message ?? $"exit {failed.ExitCode}");
             }
 
-            if (!Signals.IsAlive(monitor, monitorTicks) || time.GetUtcNow() > deadline)
+            if (!monitors.HostAlive || time.GetUtcNow() > deadline)
             {
-                Signals.KillProcess(monitor, Signals.SigKill);
-                throw new InvalidOperationException("container monitor failed: " + (File.Exists(files.MonitorLog) ? File.ReadAllText(files.MonitorLog).Trim() : "no output"));
+                throw new InvalidOperationException("container monitor failed: " + (File.Exists(files.MonitorLog) ? File.ReadAllText(files.MonitorLog).Trim() : monitors.HostLog()));
             }
 
-            await Task.Delay(Poll, time, cancellationToken);
+            await Task.Delay(poll.Next(), time, cancellationToken);
         }
     }
 

@@ -23,6 +23,13 @@ internal sealed class InstanceFiles(string directory)
 
     private string ExitFile => Path.Combine(Directory, "exit");
 
+    /// <summary>The highest run number among a container's instance directories in <paramref name="containerDirectory"/>, or -1 when it has none.</summary>
+    public static int LatestRun(string containerDirectory) =>
+        System.IO.Directory.Exists(containerDirectory)
+            ? System.IO.Directory.EnumerateDirectories(containerDirectory)
+                .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : -1).DefaultIfEmpty(-1).Max()
+            : -1;
+
     public void WritePid(int pid, DateTimeOffset startedAt) => WriteAtomically(PidFile, $"{pid} {startedAt.ToUnixTimeMilliseconds()}");
 
     /// <summary>The container's pid and start time, once the monitor has started it.</summary>
@@ -51,6 +58,12 @@ internal sealed class InstanceFiles(string directory)
 
     private static string? ReadOrNull(string path)
     {
+        // Looked at every few milliseconds while containers start and run: a missing file costs no exception.
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
             return File.ReadAllText(path);

@@ -104,6 +104,7 @@ internal sealed partial class SandboxManager
         ]);
         long startTicks = Signals.StartTicks(pid);
         var deadline = _time.GetUtcNow() + HolderStartTimeout;
+        var poll = new PollBackoff(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(20));
         while (!File.Exists(sandbox.ReadyFile) || new FileInfo(sandbox.ReadyFile).Length == 0)
         {
             if (!Signals.IsAlive(pid, startTicks) || _time.GetUtcNow() > deadline)
@@ -113,7 +114,7 @@ internal sealed partial class SandboxManager
                 throw new InvalidOperationException($"pod sandbox did not start: {log}");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken);
+            await Task.Delay(poll.Next(), _time, cancellationToken);
         }
 
         return (pid, startTicks);

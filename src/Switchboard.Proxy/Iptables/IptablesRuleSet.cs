@@ -22,20 +22,24 @@ internal sealed class IptablesRuleSet(IptablesOptions options) : IDisposable
     /// <summary>The chains of service ports, which a sync deletes once no service port uses them.</summary>
     private static readonly string[] ServiceChainPrefixes = ["KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"];
 
-    // kube-proxy's iptablesJumpChains: the built-in chains' jumps into ours, added at their head when missing.
+    // kube-proxy's iptablesJumpChains: the built-in chains' jumps into ours, added at their head when missing (so the
+    // last listed for a chain comes first in it, as kube-proxy's prepends leave them).
     private static readonly (string Table, string Chain, string Rule)[] Jumps =
     [
         ("filter", "INPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j " + IptablesRuleWriter.ExternalServices),
         ("filter", "FORWARD", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j " + IptablesRuleWriter.ExternalServices),
         ("filter", "FORWARD", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j " + IptablesRuleWriter.Services),
         ("filter", "OUTPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j " + IptablesRuleWriter.Services),
+        ("filter", "INPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j " + IptablesRuleWriter.ProxyFirewall),
+        ("filter", "OUTPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j " + IptablesRuleWriter.ProxyFirewall),
+        ("filter", "FORWARD", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j " + IptablesRuleWriter.ProxyFirewall),
         ("nat", "PREROUTING", "-m comment --comment \"kubernetes service portals\" -j " + IptablesRuleWriter.Services),
         ("nat", "OUTPUT", "-m comment --comment \"kubernetes service portals\" -j " + IptablesRuleWriter.Services),
         ("nat", "POSTROUTING", "-m comment --comment \"kubernetes postrouting rules\" -j " + IptablesRuleWriter.PostRouting),
     ];
 
     // Chains where only the set of rules matters (each matches its own destination), except that the last rule stays last.
-    private static readonly HashSet<string> DispatchChains = new([IptablesRuleWriter.Services, IptablesRuleWriter.ExternalServices, IptablesRuleWriter.NodePorts], StringComparer.Ordinal);
+    private static readonly HashSet<string> DispatchChains = new([IptablesRuleWriter.Services, IptablesRuleWriter.ExternalServices, IptablesRuleWriter.ProxyFirewall, IptablesRuleWriter.NodePorts], StringComparer.Ordinal);
 
     private readonly IptablesRuleWriter _rules = new(options);
     private readonly RestoreWriter _full = new();
@@ -171,6 +175,7 @@ internal sealed class IptablesRuleSet(IptablesOptions options) : IDisposable
         w.Append("*filter").EndLine();
         IptablesRuleWriter.DeclareChain(w, IptablesRuleWriter.Services);
         IptablesRuleWriter.DeclareChain(w, IptablesRuleWriter.ExternalServices);
+        IptablesRuleWriter.DeclareChain(w, IptablesRuleWriter.ProxyFirewall);
         IptablesRuleWriter.DeclareChain(w, IptablesRuleWriter.Canary);
         foreach (var s in desired)
         {

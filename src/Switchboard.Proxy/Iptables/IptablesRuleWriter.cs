@@ -6,7 +6,8 @@ namespace Switchboard.Proxy.Iptables;
 /// Writes the rules of kube-proxy's iptables layout for service ports, line by line into a <see cref="RestoreWriter"/>.
 /// Rules read as kube-proxy writes them (pkg/proxy/iptables/proxier.go), so <c>iptables-save</c> output compares
 /// with a real node's: KUBE-SVC for the Cluster traffic policy, KUBE-SVL for Local, KUBE-EXT for NodePorts,
-/// external IPs and load-balancer IPs, KUBE-SEP per endpoint; REJECT (no endpoints) or DROP (no local endpoints) in filter.
+/// external IPs and load-balancer IPs, KUBE-FW for loadBalancerSourceRanges, KUBE-SEP per endpoint; REJECT (no
+/// endpoints) or DROP (no local endpoints) in filter, and the DROP of load-balancer traffic no KUBE-FW admitted.
 /// </summary>
 internal sealed class IptablesRuleWriter(IptablesOptions options)
 {
@@ -15,6 +16,12 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
     public const string NodePorts = "KUBE-NODEPORTS";
     public const string PostRouting = "KUBE-POSTROUTING";
     public const string MarkMasq = "KUBE-MARK-MASQ";
+
+    /// <summary>
+    /// filter: drops connections to load-balancer IPs that their KUBE-FW chain did not admit. Admitted ones were
+    /// DNATed in nat (which comes first), so only the others still carry the load-balancer IP when they get here.
+    /// </summary>
+    public const string ProxyFirewall = "KUBE-PROXY-FIREWALL";
 
     /// <summary>An empty chain in mangle, nat and filter whose disappearance says someone flushed the table.</summary>
     public const string Canary = "KUBE-PROXY-CANARY";
@@ -50,10 +57,20 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
 
     /// <summary>
     /// The filter rules of a port: its cluster IP REJECTed when it has no endpoints at all (DROPped when only the
-    /// Local internal policy leaves it none), and likewise its external IPs, load-balancer IPs and NodePort.
+    /// Local internal policy leaves it none), and likewise its external IPs, load-balancer IPs and NodePort; with
+    /// loadBalancerSourceRanges, the DROP of what its KUBE-FW chain did not admit.
     /// </summary>
     public static void WriteFilterEntries(RestoreWriter w, Op op, ServicePortState s)
     {
+        if (UsesFirewallChain(s))
+        {
+            foreach (string ip in s.LoadBalancerIps)
+            {
+                Start(w, op, ProxyFirewall).Comment(s.Name, " traffic not accepted by ", s.FirewallChain);
+                Destination(w, s, ip).Arg("-j DROP").EndLine();
+            }
+        }
+
         // kube-proxy: no endpoints anywhere refuses at once; none under a Local policy drops what was not short-circuited.
         string target = s.HasEndpoints ? "DROP" : "REJECT";
         string comment = s.HasEndpoints ? " has no local endpoints" : " has no endpoints";
@@ -110,7 +127,7 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
         foreach (string ip in s.LoadBalancerIps)
         {
             Start(w, op, Services).Comment(s.Name, " loadbalancer IP");
-            Destination(w, s, ip).Arg("-j").Arg(s.ExternalChain).EndLine();
+            Destination(w, s, ip).Arg("-j").Arg(UsesFirewallChain(s) ? s.FirewallChain : s.ExternalChain).EndLine();
         }
 
         if (s.NodePort != 0)
@@ -120,7 +137,7 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
         }
     }
 
-    /// <summary>The chains a port owns in nat: KUBE-SVC, KUBE-SVL, KUBE-EXT as its policies use them, one KUBE-SEP per reachable endpoint.</summary>
+    /// <summary>The chains a port owns in nat: KUBE-SVC, KUBE-SVL, KUBE-EXT, KUBE-FW as it uses them, one KUBE-SEP per reachable endpoint.</summary>
     public static void DeclareChains(RestoreWriter w, ServicePortState s) => ForEachChain(s, w, static (chain, w) => DeclareChain(w, chain));
 
     /// <summary>Calls <paramref name="action"/> for each chain <see cref="DeclareChains"/> declares.</summary>
@@ -141,10 +158,15 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
             action(s.ExternalChain, state);
         }
 
+        if (UsesFirewallChain(s))
+        {
+            action(s.FirewallChain, state);
+        }
+
         ForEachReachableEndpoint(s, (action, state), static (ep, a) => a.action(ep.Chain, a.state));
     }
 
-    /// <summary>The rules of the chains a port owns: masquerading, external-traffic policy, load balancing, affinity, hairpin and DNAT.</summary>
+    /// <summary>The rules of the chains a port owns: masquerading, external-traffic policy, source ranges, load balancing, affinity, hairpin and DNAT.</summary>
     public void WriteChainRules(RestoreWriter w, ServicePortState s)
     {
         if (s.HasInternalEndpoints && options.ClusterCidr is { } clusterCidr)
@@ -157,6 +179,11 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
         if (UsesExternalChain(s))
         {
             WriteExternalChain(w, s);
+        }
+
+        if (UsesFirewallChain(s))
+        {
+            WriteFirewallChain(w, s);
         }
 
         if (UsesClusterChain(s))
@@ -213,6 +240,19 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
         }
     }
 
+    // The admitted sources go on to the external chain; the rest leave the chain un-DNATed, which KUBE-PROXY-FIREWALL
+    // drops. (kube-proxy also admits the load-balancer IPs as sources when a range holds the node's IP, for VIPs
+    // bound on the node; the proxy is not told the node's IP, as in nftables mode.)
+    private static void WriteFirewallChain(RestoreWriter w, ServicePortState s)
+    {
+        foreach (string range in s.LoadBalancerSourceRanges)
+        {
+            w.AppendRule(s.FirewallChain).Comment(s.Name, " loadbalancer IP").Arg("-s").Arg(range).Arg("-j").Arg(s.ExternalChain).EndLine();
+        }
+
+        w.AppendRule(s.FirewallChain).Comment("other traffic to ", s.Name, " will be dropped by " + ProxyFirewall).EndLine();
+    }
+
     private static void WriteEndpointJumps(RestoreWriter w, ServicePortState s, string chain, System.Collections.Immutable.ImmutableArray<ProxyEndpoint> endpoints)
     {
         if (s.AffinitySeconds > 0)
@@ -244,6 +284,8 @@ internal sealed class IptablesRuleWriter(IptablesOptions options)
     private static bool UsesLocalChain(ServicePortState s) => !s.LocalEndpoints.IsEmpty && (s.InternalPolicyLocal || s.ExternalPolicyLocal);
 
     private static bool UsesExternalChain(ServicePortState s) => s.HasEndpoints && s.ExternallyAccessible;
+
+    private static bool UsesFirewallChain(ServicePortState s) => s.HasEndpoints && !s.LoadBalancerIps.IsEmpty && !s.LoadBalancerSourceRanges.IsEmpty;
 
     private static string InternalChain(ServicePortState s) => s.InternalPolicyLocal ? s.LocalChain : s.ServiceChain;
 

@@ -21,6 +21,9 @@ internal static class ChainNames
     /// <summary>KUBE-EXT-…: the service port's external (NodePort, external IP, load-balancer IP) chain.</summary>
     public static string External(string servicePortName, string protocol) => Chain("KUBE-EXT-", servicePortName, protocol, "");
 
+    /// <summary>KUBE-FW-…: the service port's firewall chain, which admits only its loadBalancerSourceRanges to its load-balancer IPs.</summary>
+    public static string Firewall(string servicePortName, string protocol) => Chain("KUBE-FW-", servicePortName, protocol, "");
+
     /// <summary>KUBE-SEP-…: one endpoint (<c>ip:port</c>) of the service port.</summary>
     public static string Endpoint(string servicePortName, string protocol, string endpoint) => Chain("KUBE-SEP-", servicePortName, protocol, endpoint);
 

@@ -23,6 +23,7 @@ internal sealed class ServicePortState : IEquatable<ServicePortState>
         ServiceChain = ChainNames.ServicePort(name, protocol);
         LocalChain = ChainNames.LocalServicePort(name, protocol);
         ExternalChain = ChainNames.External(name, protocol);
+        FirewallChain = ChainNames.Firewall(name, protocol);
     }
 
     /// <summary>The service port name, <c>namespace/name</c> plus <c>:port</c> when the port is named.</summary>
@@ -73,6 +74,9 @@ internal sealed class ServicePortState : IEquatable<ServicePortState>
 
     /// <summary>KUBE-EXT-…, used when the service has a NodePort, external IPs or load-balancer IPs.</summary>
     public string ExternalChain { get; }
+
+    /// <summary>KUBE-FW-…, used when the service has load-balancer IPs and <see cref="LoadBalancerSourceRanges"/>.</summary>
+    public string FirewallChain { get; }
 
     /// <summary>Whether the service has a usable endpoint on any node (kube-proxy's hasEndpoints).</summary>
     public bool HasEndpoints => !Endpoints.IsEmpty;

@@ -21,11 +21,14 @@ internal sealed unsafe partial class NetlinkSocket : IDisposable
     private const int SoSndBufForce = 32;
     private const int SoRcvBufForce = 33;
     private const int SolNetlink = 270;
+    private const int SoRcvTimeo = 20;
+    private const int NetlinkAddMembership = 1;
     private const int NetlinkCapAck = 10;
     private const int NetlinkExtAck = 11;
     private const int MsgDontWait = 0x40;
     private const int EAgain = 11;
     private const int EIntr = 4;
+    private const int ENoBufs = 105;
     private const ushort NlmsgError = 2;
     private const ushort FlagCapped = 0x100;
     private const ushort FlagAckTlvs = 0x200;
@@ -35,6 +38,7 @@ internal sealed unsafe partial class NetlinkSocket : IDisposable
     private readonly byte[] _receive = new byte[128 * 1024];
     private int _fd;
     private int _sendBuffer;
+    private TimeSpan _receiveTimeout;
 
     private NetlinkSocket(int fd) => _fd = fd;
 
@@ -147,6 +151,52 @@ internal sealed unsafe partial class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>Joins multicast group <paramref name="group"/> (ctnetlink's NEW 1, UPDATE 2, DESTROY 3).</summary>
+    public void JoinGroup(int group) => SetOption(SolNetlink, NetlinkAddMembership, group);
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for one datagram (events and replies alike) into <paramref name="buffer"/>;
+    /// returns its length, 0 when none came in time, or -ENOBUFS when the kernel dropped messages for a full queue.
+    /// </summary>
+    public int Receive(Span<byte> buffer, TimeSpan timeout)
+    {
+        if (timeout != _receiveTimeout)
+        {
+            long* timeval = stackalloc long[2];
+            timeval[0] = timeout.Ticks / TimeSpan.TicksPerSecond;
+            timeval[1] = timeout.Ticks % TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond;
+            Check(SetSockOpt(_fd, SolSocket, SoRcvTimeo, timeval, 2 * sizeof(long)), "setsockopt(SO_RCVTIMEO)");
+            _receiveTimeout = timeout;
+        }
+
+        while (true)
+        {
+            nint received;
+            fixed (byte* r = buffer)
+            {
+                received = Recv(_fd, r, (nuint)buffer.Length, 0);
+            }
+
+            if (received >= 0)
+            {
+                return (int)received;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            switch (errno)
+            {
+                case EAgain:
+                    return 0;
+                case ENoBufs:
+                    return -ENoBufs;
+                case EIntr:
+                    continue;
+                default:
+                    throw new IOException($"reading netlink failed: errno {errno} ({Errno.Name(errno)})");
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (_fd >= 0)
@@ -234,7 +284,7 @@ internal sealed unsafe partial class NetlinkSocket : IDisposable
     private static partial int Bind(int fd, byte* address, int length);
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    private static partial int SetSockOpt(int fd, int level, int name, int* value, int length);
+    private static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
 
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     private static partial nint SendTo(int fd, byte* buffer, nuint length, int flags);

@@ -326,6 +326,9 @@ internal sealed class NftBatch(string table) : IDisposable
     /// <summary><c>masquerade fully-random</c>.</summary>
     public void MasqueradeFullyRandom() => Expression("masq", 0, static (w, _) => w.U32(1, 0x10));
 
+    /// <summary><c>log group <paramref name="group"/></c>: the packet to the nfnetlink_log group's listener, if any.</summary>
+    public void LogGroup(ushort group) => Expression("log", group, static (w, g) => w.Bytes(1, [(byte)(g >> 8), (byte)g]));
+
     /// <summary><c>reject</c> in an ip table: ICMP port unreachable, which a TCP client sees as "connection refused".</summary>
     public void RejectPortUnreachable() => Expression("reject", 0, static (w, _) => { w.U32(1, 0); w.U8(2, 3); });
 

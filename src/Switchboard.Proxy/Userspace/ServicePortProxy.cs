@@ -81,7 +81,7 @@ internal sealed class ServicePortProxy : IDisposable
 
     private async Task<IFrontend> OpenAsync(IPEndPoint address) => State.Protocol switch
     {
-        "tcp" => await TcpFrontend.OpenAsync(address, State.Name, _picker, _sockets, _logger),
+        "tcp" => await TcpFrontend.OpenAsync(address, State.Name, _picker, _sockets, _logger, _options.Trace),
         "udp" => await UdpFrontend.OpenAsync(address, State.Name, _picker, _sockets, _time, _options.UdpIdleTimeout, _logger),
         _ => throw new NotSupportedException($"the userspace proxy relays TCP and UDP, not {State.Protocol} ({State.Name})"),
     };

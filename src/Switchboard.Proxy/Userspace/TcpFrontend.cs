@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Networking;
+using Switchboard.Proxy.Trace;
 
 namespace Switchboard.Proxy.Userspace;
 
@@ -23,9 +25,11 @@ internal sealed partial class TcpFrontend : IFrontend
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closed = new();
     private readonly string _name;
+    private readonly ConnectionTrace? _trace;
 
-    private TcpFrontend(Socket listener, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger)
+    private TcpFrontend(Socket listener, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger, ConnectionTrace? trace)
     {
+        _trace = trace;
         _listener = listener;
         _name = name;
         _picker = picker;
@@ -34,7 +38,7 @@ internal sealed partial class TcpFrontend : IFrontend
     }
 
     /// <summary>Listens on <paramref name="address"/> in the node namespace and starts accepting.</summary>
-    public static async Task<TcpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger)
+    public static async Task<TcpFrontend> OpenAsync(IPEndPoint address, string name, EndpointPicker picker, NetnsDialer sockets, ILogger logger, ConnectionTrace? trace = null)
     {
         var listener = await sockets.CreateAsync(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -50,7 +54,7 @@ internal sealed partial class TcpFrontend : IFrontend
             throw;
         }
 
-        var frontend = new TcpFrontend(listener, name, picker, sockets, logger);
+        var frontend = new TcpFrontend(listener, name, picker, sockets, logger, trace);
         _ = frontend.AcceptAsync();
         return frontend;
     }
@@ -95,7 +99,7 @@ internal sealed partial class TcpFrontend : IFrontend
 
     private async Task ServeAsync(Socket client, CancellationToken closed)
     {
-        Socket? backend;
+        (Socket Socket, IPEndPoint Endpoint)? backend;
         try
         {
             client.NoDelay = true;
@@ -107,15 +111,22 @@ internal sealed partial class TcpFrontend : IFrontend
             backend = null;
         }
 
+        var (from, to) = ((IPEndPoint)client.RemoteEndPoint!, (IPEndPoint)client.LocalEndPoint!);
         if (backend is null)
         {
             // Nothing answered: reset rather than close, so the client sees a failure and not an empty reply.
+            _trace?.Record("tcp", ConnectionTraceEvent.Closed, from, to, _name, null, ConnectionTraceEvent.TimedOut, source: "userspace");
             Reset(client);
             return;
         }
 
-        using var closing = closed.Register(static state => TcpRelay.Abort(((Socket, Socket))state!), (client, backend));
-        await TcpRelay.RunAsync(client, backend);
+        var endpoint = backend.Value.Endpoint;
+        long started = Stopwatch.GetTimestamp();
+        _trace?.Record("tcp", ConnectionTraceEvent.Opened, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, source: "userspace");
+        RelayedBytes relayed = await TcpRelay.RunAsync(client, backend.Value.Socket, closed);
+        _trace?.Record(
+            "tcp", ConnectionTraceEvent.Closed, from, to, _name, endpoint, ConnectionTraceEvent.Forwarded, Stopwatch.GetElapsedTime(started),
+            new FlowCounters((ulong)relayed.FromClient, (ulong)relayed.FromBackend), source: "userspace");
     }
 
     private static void Reset(Socket client)
@@ -132,7 +143,8 @@ internal sealed partial class TcpFrontend : IFrontend
         client.Dispose();
     }
 
-    private async Task<Socket?> ConnectAsync(IPAddress clientIp, CancellationToken closed)
+    /// <summary>A connection to the endpoint the picker chose (another after each failure), and which one it is.</summary>
+    private async Task<(Socket Socket, IPEndPoint Endpoint)?> ConnectAsync(IPAddress clientIp, CancellationToken closed)
     {
         IPEndPoint? failed = null;
         foreach (var timeout in ConnectTimeouts)
@@ -147,7 +159,7 @@ internal sealed partial class TcpFrontend : IFrontend
             attempt.CancelAfter(timeout);
             try
             {
-                return await _sockets.ConnectAsync(endpoint, attempt.Token);
+                return (await DialAsync(endpoint, attempt.Token), endpoint);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -162,6 +174,23 @@ internal sealed partial class TcpFrontend : IFrontend
         }
 
         return null;
+    }
+
+    /// <summary>A connection to <paramref name="endpoint"/> from the node namespace, made on a relay loop (see <see cref="TcpRelay.ConnectAsync"/>).</summary>
+    private async Task<Socket> DialAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var backend = await _sockets.CreateAsync(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            backend.NoDelay = true;
+            await TcpRelay.ConnectAsync(backend, endpoint, cancellationToken);
+            return backend;
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
     }
 
     [LoggerMessage(EventId = 6100, Level = LogLevel.Warning, Message = "userspace proxy {ServicePort}: accept failed: {Error}")]

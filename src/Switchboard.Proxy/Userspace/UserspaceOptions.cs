@@ -1,3 +1,5 @@
+using Switchboard.Proxy.Trace;
+
 namespace Switchboard.Proxy.Userspace;
 
 /// <summary>How the userspace proxy relays.</summary>
@@ -11,4 +13,7 @@ internal sealed record UserspaceOptions
 
     /// <summary>Where each service port's round robin starts.</summary>
     public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>Where each relayed TCP connection is recorded (opened, closed) for <c>switchboard trace</c>; null records none.</summary>
+    public ConnectionTrace? Trace { get; init; }
 }

@@ -1,4 +1,6 @@
+using System.Net.Security;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -65,9 +67,21 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             throw new ArgumentException($"store '{location}' is not an etcd cluster", nameof(location));
         }
 
-        string endpoints = string.Join(',', location.EtcdEndpoints.Select(u => $"http://{u.Authority}"));
-        var client = new EtcdClient(endpoints, configureChannelOptions: ConfigureChannel);
-        var store = new EtcdKeyValueStore(client, options ?? new EtcdStoreOptions(), timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
+        options ??= new EtcdStoreOptions();
+        if (!location.IsTls && (options.CaFile ?? options.CertificateFile ?? options.KeyFile) is not null)
+        {
+            throw new ArgumentException($"store '{location}' is plain gRPC: a CA or client certificate needs https:// endpoints", nameof(options));
+        }
+
+        if ((options.CertificateFile is null) != (options.KeyFile is null))
+        {
+            throw new ArgumentException("a client certificate for etcd needs both its certificate and its key file", nameof(options));
+        }
+
+        string endpoints = string.Join(',', location.EtcdEndpoints.Select(u => $"{u.Scheme}://{u.Authority}"));
+        var tls = location.IsTls ? ClientTls(options) : null;
+        var client = new EtcdClient(endpoints, configureChannelOptions: channel => ConfigureChannel(channel, tls));
+        var store = new EtcdKeyValueStore(client, options, timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
         EtcdLog.Connecting(store._logger, endpoints);
         store._compactor?.Start();
         return store;
@@ -79,18 +93,46 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     /// (a timed-out proposal, a member dying after the commit) included, and gives up after 5 tries throttled
     /// from a 1 s backoff. The store retries itself, knowing which requests are safe to send again
     /// (<see cref="SendAsync"/>). Connections to a vanished member are noticed after 10 s of silence rather
-    /// than 60, and replies are not capped at 4 MiB, less than three values at the size limit.
+    /// than 60, and replies are not capped at 4 MiB, less than three values at the size limit. Over TLS, the members
+    /// are verified against <paramref name="tls"/>'s CA, their names included, and shown its client certificate.
     /// </summary>
-    private static void ConfigureChannel(GrpcChannelOptions options)
+    private static void ConfigureChannel(GrpcChannelOptions options, SslClientAuthenticationOptions? tls)
     {
         options.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
         options.MaxReceiveMessageSize = null;
+
+        // The static resolver's address carries no scheme: the credentials say whether calls use TLS.
+        options.Credentials = tls is null ? ChannelCredentials.Insecure : ChannelCredentials.SecureSsl;
         if (options.HttpHandler is SocketsHttpHandler handler)
         {
             handler.ConnectTimeout = TimeSpan.FromSeconds(3);
             handler.KeepAlivePingDelay = TimeSpan.FromSeconds(5);
             handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
+            if (tls is not null)
+            {
+                handler.SslOptions = tls;
+            }
         }
+    }
+
+    /// <summary>TLS as kube-apiserver's etcd client: the members' certificates chain to the CA file (else the system's roots), and the client certificate when given.</summary>
+    private static SslClientAuthenticationOptions ClientTls(EtcdStoreOptions options)
+    {
+        var tls = new SslClientAuthenticationOptions();
+        if (options.CaFile is not null)
+        {
+            var authorities = new X509Certificate2Collection();
+            authorities.ImportFromPemFile(options.CaFile);
+            tls.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            tls.CertificateChainPolicy.CustomTrustStore.AddRange(authorities);
+        }
+
+        if (options.CertificateFile is not null)
+        {
+            tls.ClientCertificates = [X509Certificate2.CreateFromPemFile(options.CertificateFile, options.KeyFile)];
+        }
+
+        return tls;
     }
 
     public async Task<long> GetRevisionAsync(CancellationToken cancellationToken = default)

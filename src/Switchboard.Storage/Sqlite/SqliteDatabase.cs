@@ -36,7 +36,7 @@ internal static class SqliteDatabase
     {
         try
         {
-            return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return PrivateFiles.OpenOrCreate(path + ".lock", FileShare.None);
         }
         catch (IOException e)
         {

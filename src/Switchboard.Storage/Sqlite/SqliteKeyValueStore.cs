@@ -55,7 +55,9 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ExpirySweepInterval, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CompactionInterval, TimeSpan.Zero, nameof(options));
         string fullPath = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        // Born owner-only: SQLite gives its -wal and -shm files the database file's mode.
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        PrivateFiles.CreateIfMissing(fullPath);
         var fileLock = SqliteDatabase.Lock(fullPath);
         try
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
 using Switchboard.Storage;
 
@@ -12,14 +13,20 @@ internal static class ApiServerCommand
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
+        var etcdTls = new EtcdTlsFlags();
         var command = new Command("apiserver", "Run the Kubernetes API server alone over the store") { dataDir, store };
         apiServer.AddTo(command);
+        etcdTls.AddTo(command, store);
         command.SetAction(async (result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
-            directory.Create();
             using var loggerFactory = Logging.CreateFactory();
-            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, cancellationToken);
+            if (!directory.TryCreate(loggerFactory.CreateLogger(typeof(ApiServerCommand))))
+            {
+                return 1;
+            }
+
+            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, etcdTls.Read(result), cancellationToken);
             var options = apiServer.Read(result, directory);
             return await ComponentHost.RunAsync(loggerFactory, services => services.AddApiServer(options, kv));
         });

@@ -35,16 +35,45 @@ internal sealed class ApiServerFlags
         DefaultValueFactory = _ => "10.96.0.0/16",
     };
 
+    private readonly Option<int> _maxRequestsInflight = new("--max-requests-inflight")
+    {
+        Description = "Read requests served at once; more get 429 (as kube-apiserver's; 0: no limit)",
+        DefaultValueFactory = _ => 400,
+    };
+
+    private readonly Option<int> _maxMutatingRequestsInflight = new("--max-mutating-requests-inflight")
+    {
+        Description = "Write requests served at once; more get 429 (as kube-apiserver's; 0: no limit)",
+        DefaultValueFactory = _ => 200,
+    };
+
+    private readonly Option<int> _maxLongRunningRequests = new("--max-long-running-requests")
+    {
+        Description = "Watches, logs, exec, attach, port-forwards and proxied requests open at once; more get 429 (0: no limit)",
+        DefaultValueFactory = _ => 1000,
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_address);
         command.Options.Add(_port);
         command.Options.Add(_serviceRange);
+        command.Options.Add(_maxRequestsInflight);
+        command.Options.Add(_maxMutatingRequestsInflight);
+        command.Options.Add(_maxLongRunningRequests);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
             {
                 result.AddError("--api-port must be between 0 and 65535");
+            }
+
+            foreach (var limit in (Option<int>[])[_maxRequestsInflight, _maxMutatingRequestsInflight, _maxLongRunningRequests])
+            {
+                if (result.GetValue(limit) < 0)
+                {
+                    result.AddError($"{limit.Name} must not be negative");
+                }
             }
         });
     }
@@ -55,5 +84,8 @@ internal sealed class ApiServerFlags
         Address = IPAddress.Parse(result.GetRequiredValue(_address)),
         Port = result.GetValue(_port),
         ServiceClusterIpRange = result.GetRequiredValue(_serviceRange),
+        MaxRequestsInflight = result.GetValue(_maxRequestsInflight),
+        MaxMutatingRequestsInflight = result.GetValue(_maxMutatingRequestsInflight),
+        MaxLongRunningRequests = result.GetValue(_maxLongRunningRequests),
     };
 }

@@ -13,10 +13,9 @@ internal static partial class ComponentHost
 {
     /// <param name="loggerFactory">The process's loggers.</param>
     /// <param name="addComponents">Adds the components, in start order.</param>
-    /// <param name="started">Called once every component has started (opened what it serves).</param>
     /// <param name="watchStart">Runs beside the start, given the components in start order: how <c>up</c> shows their progress.</param>
     public static async Task<int> RunAsync(
-        ILoggerFactory loggerFactory, Action<IServiceCollection> addComponents, Action? started = null, Func<IReadOnlyList<Component>, CancellationToken, Task>? watchStart = null)
+        ILoggerFactory loggerFactory, Action<IServiceCollection> addComponents, Func<IReadOnlyList<Component>, CancellationToken, Task>? watchStart = null)
     {
         var logger = loggerFactory.CreateLogger(typeof(ComponentHost));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -37,7 +36,6 @@ internal static partial class ComponentHost
         try
         {
             await host.StartAsync();
-            started?.Invoke();
             await host.WaitForShutdownAsync();
         }
         catch (Exception e) when (Failure(e) is { } failed)

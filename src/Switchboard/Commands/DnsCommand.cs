@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Switchboard.Dns;
+using Switchboard.Dns.Forwarding;
 using Switchboard.Kube.Hosting;
 using Switchboard.Storage;
 
@@ -32,9 +33,9 @@ internal static class DnsCommand
         {
             using var loggerFactory = Logging.CreateFactory();
             await using var store = result.GetValue(skyDnsStore) is { } location
-                ? await KeyValueStoreFactory.OpenAsync(location, sqliteFile: "", loggerFactory, cancellationToken)
+                ? await KeyValueStoreFactory.OpenAsync(location, sqliteFile: "", loggerFactory, etcdOptions: null, cancellationToken)
                 : null;
-            var options = dns.Read(result, result.GetRequiredValue(listen), result.GetValue(metrics));
+            var options = dns.Read(result, result.GetRequiredValue(listen), result.GetValue(metrics), ForwarderOptions.DefaultClientNetworks);
             string path = result.GetRequiredValue(kubeconfig).FullName;
             return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddClusterDns(options, store));
         });

@@ -42,6 +42,19 @@ internal sealed class DnsFlags
         DefaultValueFactory = _ => Switchboard.Dns.Trace.DnsTraceBuffer.DefaultCapacity,
     };
 
+    private readonly Option<IPNetwork[]> _clusterNetworks = new("--cluster-networks")
+    {
+        Description = "Pod and service CIDRs, repeatable: besides loopback the only clients whose names are forwarded, and never rate-limited (default: the service and pod ranges)",
+        CustomParser = ParseNetworks,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<int> _rateLimit = new("--dns-rate-limit")
+    {
+        Description = "UDP responses a second to each client outside the cluster networks, when listening beyond loopback (response-rate limiting); 0: no limit",
+        DefaultValueFactory = _ => 50,
+    };
+
     public static Option<IPEndPoint[]> EndPoints(string name, string description, string defaultValue) => new(name)
     {
         Description = description,
@@ -64,10 +77,25 @@ internal sealed class DnsFlags
         command.Options.Add(_pods);
         command.Options.Add(_queryLog);
         command.Options.Add(_traceBuffer);
+        command.Options.Add(_clusterNetworks);
+        command.Options.Add(_rateLimit);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(_rateLimit) < 0)
+            {
+                result.AddError("--dns-rate-limit must not be negative");
+            }
+        });
     }
 
-    public DnsServiceOptions Read(ParseResult result, IReadOnlyList<IPEndPoint> listen, IPEndPoint? operations) => new()
+    /// <param name="result">The parsed command line.</param>
+    /// <param name="listen">Where the server listens.</param>
+    /// <param name="operations">Where /metrics is served.</param>
+    /// <param name="clusterNetworks">The pod and service ranges, unless --cluster-networks names others.</param>
+    public DnsServiceOptions Read(ParseResult result, IReadOnlyList<IPEndPoint> listen, IPEndPoint? operations, IReadOnlyList<IPNetwork> clusterNetworks) => new()
     {
+        ClientNetworks = result.GetValue(_clusterNetworks) is { Length: > 0 } given ? given : clusterNetworks,
+        ResponsesPerSecond = result.GetValue(_rateLimit),
         Listen = listen,
         Zone = result.GetRequiredValue(_zone),
         Upstreams = result.GetValue(_upstreams) ?? [],
@@ -77,6 +105,24 @@ internal sealed class DnsFlags
         TraceBuffer = result.GetValue(_traceBuffer),
         OperationsEndPoint = operations,
     };
+
+    private static IPNetwork[] ParseNetworks(ArgumentResult result)
+    {
+        var networks = new List<IPNetwork>();
+        foreach (var token in result.Tokens)
+        {
+            if (IPNetwork.TryParse(token.Value, out var network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                result.AddError($"'{token.Value}' is not a CIDR");
+            }
+        }
+
+        return [.. networks];
+    }
 
     private static IPEndPoint[] ParseEndPoints(ArgumentResult result) =>
         [.. result.Tokens.SelectMany(token => ParseEndPoints(token.Value, result))];

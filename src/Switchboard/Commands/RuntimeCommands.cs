@@ -4,14 +4,14 @@ using Switchboard.Node.Runtime;
 
 namespace Switchboard.Commands;
 
-/// <summary>Hidden subcommands the node runs as processes of their own: the container monitor and the built-in images.</summary>
+/// <summary>Hidden subcommands the node runs as processes of their own: the container monitor host and the built-in images.</summary>
 internal static class RuntimeCommands
 {
     public static Command Runtime()
     {
-        var directory = new Argument<string>("instance-directory");
-        var monitor = new Command("monitor", "Run one container instance and record its output and exit") { directory };
-        monitor.SetAction((result, _) => ContainerMonitor.RunAsync(result.GetRequiredValue(directory)));
+        var directory = new Argument<string>("runtime-directory");
+        var monitor = new Command("monitor", "Run the node's containers handed over on the directory's socket, recording their output and exits") { directory };
+        monitor.SetAction((result, _) => MonitorHost.RunAsync(result.GetRequiredValue(directory)));
         return new Command("runtime", "The node's container runtime (internal)") { Hidden = true, Subcommands = { monitor } };
     }
 

@@ -6,6 +6,7 @@ using Switchboard.ApiServer;
 using Switchboard.ApiServer.Security;
 using Switchboard.Controllers;
 using Switchboard.Dns;
+using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.InCluster;
 using Switchboard.Dns.Trace;
 using Switchboard.Kube.Client;
@@ -14,6 +15,7 @@ using Switchboard.Node;
 using Switchboard.Node.Server;
 using Switchboard.Proxy;
 using Switchboard.Storage;
+using Switchboard.Storage.Etcd;
 
 namespace Switchboard.Commands;
 
@@ -25,6 +27,7 @@ internal static partial class UpCommand
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
+        var etcdTls = new EtcdTlsFlags();
         var dnsPort = new Option<int>("--dns-port")
         {
             Description = "Port of the cluster DNS server for the host, on 127.0.0.1",
@@ -46,6 +49,12 @@ internal static partial class UpCommand
             }
         });
         var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
+        var proxyMetricsPort = new Option<int>("--proxy-metrics-port")
+        {
+            Description = "Port of the service proxy's /metrics, /healthz and /trace, on the node's address (kube-proxy's 10249)",
+            DefaultValueFactory = _ => 10249,
+        };
+        var proxyTraceBuffer = ProxyCommand.TraceBufferOption("--proxy-trace-buffer");
         var kubelet = new KubeletFlags("--kubelet-port");
         var command = new Command("up", "Run Switchboard in one process, in the foreground; SIGINT/SIGTERM stops it cleanly")
         {
@@ -56,22 +65,37 @@ internal static partial class UpCommand
             nodeName,
             nodes,
             proxyMode,
+            proxyMetricsPort,
+            proxyTraceBuffer,
         };
         apiServer.AddTo(command);
+        etcdTls.AddTo(command, store);
         dns.AddTo(command);
         kubelet.AddTo(command);
         command.SetAction((result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
-            var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics));
+            var apiOptions = apiServer.Read(result, directory);
             NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : kubelet.Apply(result, NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null));
+            // The cluster networks DNS trusts are this cluster's own ranges: its services' and its pods'.
+            IPNetwork[] clusterNetworks = [IPNetwork.Parse(apiOptions.ServiceClusterIpRange), nodeOptions is null ? ForwarderOptions.DefaultClientNetworks[0] : IPNetwork.Parse(nodeOptions.ClusterCidr)];
+            var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics), clusterNetworks);
             if (nodeOptions is not null)
             {
                 // Pods resolve through kube-dns's ClusterIP, which the node's proxy sends to this server in the node's namespace.
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
             }
 
-            return RunAsync(directory, result.GetRequiredValue(store), WithTraceProxy(apiServer.Read(result, directory), dnsOptions), dnsOptions, nodeOptions, kubelet.Port(result), ProxyCommand.ReadMode(result, proxyMode), cancellationToken);
+            return RunAsync(
+                directory,
+                result.GetRequiredValue(store),
+                etcdTls.Read(result),
+                WithTraceProxy(apiOptions, dnsOptions),
+                dnsOptions,
+                nodeOptions,
+                kubelet.Port(result),
+                (ProxyCommand.ReadMode(result, proxyMode), result.GetValue(proxyMetricsPort), result.GetValue(proxyTraceBuffer)),
+                cancellationToken);
         });
         return command;
     }
@@ -96,22 +120,27 @@ internal static partial class UpCommand
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
-        int kubeletPort, ProxyMode proxyMode, CancellationToken cancellationToken)
+        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
+        int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
         using var loggerFactory = Logging.CreateFactory(hold);
         var logger = loggerFactory.CreateLogger(typeof(UpCommand));
-        if (UpPreflight.Missing(nodeOptions is not null, proxyMode) is { } missing)
+        if (UpPreflight.Missing(nodeOptions is not null, proxy.Mode) is { } missing)
         {
             LogMissingTools(logger, missing);
             return 1;
         }
 
-        dataDir.Create();
-        if (RunningInstance.Find(dataDir) is { } pid)
+        if (!dataDir.TryCreate(logger))
         {
-            LogAlreadyRunning(logger, dataDir.Path, pid);
+            return 1;
+        }
+
+        using var instance = RunningInstance.TryStart(dataDir, out int? holder);
+        if (instance is null)
+        {
+            LogAlreadyRunning(logger, dataDir.Path, holder);
             return 1;
         }
 
@@ -127,55 +156,51 @@ internal static partial class UpCommand
             };
         }
 
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, cancellationToken);
-        try
-        {
-            return await ComponentHost.RunAsync(
-                loggerFactory,
-                services =>
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken);
+        return await ComponentHost.RunAsync(
+            loggerFactory,
+            services =>
+            {
+                services
+                    .AddApiServer(apiServerOptions, kv)
+
+                    // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
+                    // with what the kubeconfig it writes once it serves says. The one exception is DNS's SkyDNS zone and
+                    // mirror, which read and write /skydns in the store as in the seed.
+                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfiguration))
+                    .AddControllers(new ControllerOptions());
+                if (nodeOptions is not null)
                 {
-                    services
-                        .AddApiServer(apiServerOptions, kv)
-
-                        // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
-                        // with what the kubeconfig it writes once it serves says. The one exception is DNS's SkyDNS zone and
-                        // mirror, which read and write /skydns in the store as in the seed.
-                        .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfiguration))
-                        .AddControllers(new ControllerOptions());
-                    if (nodeOptions is not null)
+                    // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
+                    // start before DNS, whose in-cluster server waits for that namespace: the node registers and
+                    // makes it while DNS opens its listeners.
+                    services.AddNode(nodeOptions).AddProxy(new ProxyOptions
                     {
-                        // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
-                        // start before DNS, whose in-cluster server waits for that namespace: the node registers and
-                        // makes it while DNS opens its listeners.
-                        services.AddNode(nodeOptions).AddProxy(new ProxyOptions
-                        {
-                            NodeNamespace = nodeOptions.NodeNamespace,
-                            NodeName = nodeOptions.NodeName,
-                            Mode = proxyMode,
+                        NodeNamespace = nodeOptions.NodeNamespace,
+                        NodeName = nodeOptions.NodeName,
+                        Mode = proxy.Mode,
 
-                            // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
-                            // milliseconds, and a Service created right after another should not wait a second.
-                            MinSyncPeriod = TimeSpan.FromMilliseconds(50),
-                        });
-                    }
+                        // On the node's address (the API server's, in up), where nodes/NODE:PORT/proxy/trace reaches it.
+                        OperationsEndPoint = new IPEndPoint(apiServerOptions.Address, proxy.MetricsPort),
+                        TraceBuffer = proxy.TraceBuffer,
 
-                    services.AddClusterDns(dnsOptions, kv);
-                },
-                started: () => RunningInstance.Record(dataDir),
-                watchStart: new StartupDisplay(
-                    new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxyMode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
-                    hold,
-                    logger).WatchAsync);
-        }
-        finally
-        {
-            RunningInstance.Forget(dataDir);
-        }
+                        // kube-proxy's 1 s batches churn on big clusters; on one machine a partial sync costs
+                        // milliseconds, and a Service created right after another should not wait a second.
+                        MinSyncPeriod = TimeSpan.FromMilliseconds(50),
+                    });
+                }
+
+                services.AddClusterDns(dnsOptions, kv);
+            },
+            watchStart: new StartupDisplay(
+                new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxy.Mode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
+                hold,
+                logger).WatchAsync);
     }
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Missing}")]
     private static partial void LogMissingTools(ILogger logger, string missing);
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}); stop it with `switchboard down`")]
-    private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int pid);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "switchboard is already running in {DataDir} (pid {Pid}, which holds its pid file); stop it with `switchboard down`")]
+    private static partial void LogAlreadyRunning(ILogger logger, string dataDir, int? pid);
 }

@@ -51,7 +51,7 @@ public abstract class ApiServerFixture : IAsyncLifetime
     public async Task StartAsync()
     {
         var store = _store = await OpenStoreAsync(_dir.Path);
-        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = _port }, store));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(Configure(new ApiServerOptions { DataDirectory = _dir.Path, Port = _port }), store));
     }
 
     public virtual async Task DisposeAsync()
@@ -61,4 +61,7 @@ public abstract class ApiServerFixture : IAsyncLifetime
     }
 
     protected abstract Task<IKeyValueStore> OpenStoreAsync(string dataDirectory);
+
+    /// <summary>The server's options: the defaults unless a fixture sets its own limits.</summary>
+    protected virtual ApiServerOptions Configure(ApiServerOptions options) => options;
 }

@@ -200,13 +200,45 @@ public sealed class DnsForwarderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_servers_own_listener_is_never_an_upstream()
+    public void An_upstream_that_is_the_servers_own_listener_is_refused_at_start()
     {
-        DnsForwarder forwarder = Forwarder(new ForwarderOptions { Upstreams = [_upstream.EndPoint], OwnEndPoints = [_upstream.EndPoint] });
+        var error = Assert.Throws<InvalidOperationException>(() => Forwarder(new ForwarderOptions { Upstreams = [_upstream.EndPoint], OwnEndPoints = [_upstream.EndPoint] }));
 
-        TestResponse response = await AskAsync(forwarder, TestQuery.Create("example.com", DnsRecordType.A));
+        Assert.StartsWith($"forwarding loop: upstream {_upstream.EndPoint}", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Asked);
+    }
 
-        Assert.Equal(DnsResponseCode.ServFail, response.Code);
+    [Fact]
+    public async Task The_cache_is_bounded_in_bytes_as_well_as_in_answers()
+    {
+        await using var upstream = new FakeUpstream((_, _) => FakeReply.Address(300, "192.0.2.1"));
+        DnsForwarder forwarder = Forwarder(new ForwarderOptions { Upstreams = [upstream.EndPoint], CacheCapacity = 10_000, CacheMaxBytes = 400 });
+
+        for (int i = 0; i < 20; i++)
+        {
+            await AskAsync(forwarder, TestQuery.Create($"name{i}.example.com", DnsRecordType.A));
+        }
+
+        Assert.InRange(forwarder.Cache.Bytes, 1, 400);
+        Assert.InRange(forwarder.Cache.Count, 1, 19);
+        await AskAsync(forwarder, TestQuery.Create("name19.example.com", DnsRecordType.A));
+        await AskAsync(forwarder, TestQuery.Create("name0.example.com", DnsRecordType.A));
+        Assert.Equal((1, 2), (upstream.Count("name19.example.com", DnsRecordType.A), upstream.Count("name0.example.com", DnsRecordType.A)));
+    }
+
+    [Fact]
+    public void A_forward_over_the_in_flight_limit_is_answered_servfail_before_anything_is_allocated_for_it()
+    {
+        DnsForwarder forwarder = Forwarder(new ForwarderOptions { Upstreams = [_upstream.EndPoint], MaxConcurrentExchanges = 1 });
+        byte[] response = new byte[512];
+        Assert.Equal(DnsForwarder.Pending, forwarder.TryAnswer(TestQuery.Create("example.com", DnsRecordType.A), response, overTcp: false, Loopback));
+
+        // The first holds the one place: the second is refused by TryAnswer itself, so no exchange (and no 64 KiB
+        // buffer for its reply) is ever started for it.
+        int length = forwarder.TryAnswer(TestQuery.Create("other.example.com", DnsRecordType.A), response, overTcp: false, Loopback);
+
+        Assert.NotEqual(DnsForwarder.Pending, length);
+        Assert.Equal(DnsResponseCode.ServFail, TestResponse.Parse(response.AsSpan(0, length)).Code);
         Assert.Empty(_upstream.Asked);
     }
 

@@ -141,6 +141,8 @@ public sealed class ContainerLifecycleTests(NodeFixture fixture)
         var before = await fixture.RunPodAsync(ns, NodeFixture.ShellPod("steady", "sh", "-c", "echo $$$$ > /tmp/pid; exec sleep infinity"));
         var gone = await fixture.RunPodAsync(ns, NodeFixture.ShellPod("gone", "sleep", "infinity"));
         string pid = (await fixture.ExecAsync(ns, "steady", "cat", "/tmp/pid")).Stdout.Trim();
+        // One monitor host runs the node's containers, both pods' among them.
+        int host = Assert.Single(MonitorHosts());
 
         await fixture.StopNodeAsync();
         // Force-deleted while the agent is down: the new agent must clean up what it left.
@@ -155,6 +157,24 @@ public sealed class ContainerLifecycleTests(NodeFixture fixture)
         Assert.Equal(before.Status.ContainerStatuses[0].State.Running.StartedAt, after.Status.ContainerStatuses[0].State.Running.StartedAt);
         var alive = await fixture.ExecAsync(ns, "steady", "kill", "-0", pid);
         Assert.True(alive.ExitCode == 0, $"the container's process {pid} still runs: {alive.Stderr}");
+        Assert.Equal([host], MonitorHosts());
+    }
+
+    /// <summary>The pids of this node's container monitor hosts (<c>… runtime monitor RUNTIME_DIR</c>).</summary>
+    private List<int> MonitorHosts() =>
+        [.. Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : 0).Where(pid => pid > 0 && CommandLine(pid).EndsWith(
+            $"runtime monitor {fixture.Options.RuntimeDirectory}", StringComparison.Ordinal))];
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').TrimEnd();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     private async Task<(HashSet<string> Ready, HashSet<string> NotReady)> Addresses(string ns)
@@ -175,15 +195,5 @@ public sealed class ContainerLifecycleTests(NodeFixture fixture)
     }
 
     private static IEnumerable<string> Processes() =>
-        Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)).Select(d =>
-        {
-            try
-            {
-                return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ');
-            }
-            catch (IOException)
-            {
-                return "";
-            }
-        });
+        Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? CommandLine(pid) : "");
 }

@@ -92,8 +92,9 @@ public sealed class GoldenRulesTests : IDisposable
         svc2.Spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = 600 } };
         var svc3 = NodePortService("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP", nodePort: 30053));
         var svc4 = Service("ns4", "svc4", "172.30.0.44", Port("p80", 80));
-        // A LoadBalancer with an external IP, externalTrafficPolicy Local, one endpoint here and one elsewhere.
-        var svc6 = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6");
+        // A LoadBalancer with an external IP, externalTrafficPolicy Local, one endpoint here and one elsewhere, and
+        // loadBalancerSourceRanges.
+        var svc6 = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6", "203.0.113.0/25", "10.0.0.0/8");
         // internalTrafficPolicy Local: svc7 has endpoints only on other nodes, svc8 one here too.
         var svc7 = InternalLocal("ns7", "svc7", "172.30.0.47");
         var svc8 = InternalLocal("ns8", "svc8", "172.30.0.48");

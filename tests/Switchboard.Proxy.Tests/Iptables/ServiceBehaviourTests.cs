@@ -53,6 +53,15 @@ public sealed class ServiceBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task External_and_load_balancer_IPs_answer_and_load_balancer_source_ranges_admit_only_their_clients()
+    {
+        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 2);
+        using var proxier = Proxier(new NetnsIptables(lab.Node));
+
+        await LoadBalancerSourceRangesAdmitOnlyTheirClientsAsync(lab, proxier, _deadline.Token);
+    }
+
+    [Fact]
     public async Task A_flushed_table_is_found_by_its_canary_and_repaired()
     {
         await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 1);
@@ -76,7 +85,7 @@ public sealed class ServiceBehaviourTests : IDisposable
     {
         await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 3);
         var iptables = new NetnsIptables(lab.Node);
-        // Every rule kind: affinity, NodePort, external IP, load-balancer IP, Local policies, no endpoints.
+        // Every rule kind: affinity, NodePort, external IP, load-balancer IP with source ranges, Local policies, no endpoints.
         var desired = GoldenServices(lab.EndpointIps);
         using (var previous = Proxier(iptables))
         {
@@ -129,7 +138,7 @@ public sealed class ServiceBehaviourTests : IDisposable
     // The lab's service with affinity and a NodePort, plus the golden files' kinds of services on addresses nobody uses.
     private static List<ServicePortState> GoldenServices(List<string> endpointIps)
     {
-        var lb = LocalLoadBalancer("ns6", "svc6", "10.96.6.6", 30006, "192.0.2.6", "198.51.100.6");
+        var lb = LocalLoadBalancer("ns6", "svc6", "10.96.6.6", 30006, "192.0.2.6", "198.51.100.6", "203.0.113.0/25", "10.0.0.0/8");
         var local = InternalLocal("ns7", "svc7", "10.96.7.7");
         var empty = Service("ns3", "svc3", "10.96.3.3", Port(null, 53, "UDP", nodePort: 30053));
         empty.Spec.Type = "NodePort";

@@ -18,6 +18,10 @@ public sealed class ChainNamesTests
         Assert.Equal("KUBE-EXT-XPGD46QRK7WJZT7O", ChainNames.External("ns1/svc1:p80", "tcp"));
 
     [Fact]
+    public void Firewall_chain_matches_kube_proxy() =>
+        Assert.Equal("KUBE-FW-NUKIZ6OKUXPJNT4C", ChainNames.Firewall("ns5/svc5:p80", "tcp"));
+
+    [Fact]
     public void Names_fit_iptables_28_character_limit_and_differ_by_protocol()
     {
         string tcp = ChainNames.ServicePort("a-long-namespace-name/a-long-service-name:https", "tcp");

@@ -14,9 +14,6 @@ namespace Switchboard.Proxy.Tests.Nftables;
 /// </summary>
 public sealed class NftablesServiceTests : IDisposable
 {
-    private const string ExternalIp = "192.0.2.10";
-    private const string IngressIp = "198.51.100.10";
-
     // The lab's client (10.250.0.100) is outside this pod CIDR: a client from outside the cluster. Endpoints are in it.
     private const string EndpointsOnlyCidr = "10.250.0.0/28";
 
@@ -56,16 +53,8 @@ public sealed class NftablesServiceTests : IDisposable
     {
         await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 2);
         using var proxier = Proxier(lab);
-        await proxier.SyncAsync(Desired(lab.EndpointIps, s => LoadBalancer(s, "10.250.0.96/28")), _deadline.Token);
 
-        Assert.All(await lab.ConnectAsync(ExternalIp, ServicePort, 10), answer => Assert.Contains(answer, lab.EndpointNames));
-        Assert.All(await lab.ConnectAsync(IngressIp, ServicePort, 10), answer => Assert.Contains(answer, lab.EndpointNames));
-
-        // A range without the client: its connections to the load-balancer IP are dropped, the external IP still answers.
-        var narrowed = await proxier.SyncAsync(Desired(lab.EndpointIps, s => LoadBalancer(s, "203.0.113.0/24")), _deadline.Token);
-        Assert.False(narrowed.Full);
-        Assert.StartsWith("error", Assert.Single(await lab.ConnectAsync(IngressIp, ServicePort, 1)), StringComparison.Ordinal);
-        Assert.Contains(Assert.Single(await lab.ConnectAsync(ExternalIp, ServicePort, 1)), lab.EndpointNames);
+        await LoadBalancerSourceRangesAdmitOnlyTheirClientsAsync(lab, proxier, _deadline.Token);
     }
 
     [Fact]
@@ -110,13 +99,4 @@ public sealed class NftablesServiceTests : IDisposable
         new(lab.Node, clusterCidr, NullLogger<NftablesProxier>.Instance, TimeProvider.System);
 
     private static V1EndpointSlice LabSlice(params V1Endpoint[] endpoints) => Slice("lab", "web", "http", ServiceNetworkLab.EndpointPort, endpoints);
-
-    /// <summary>Makes the service a LoadBalancer with <see cref="ExternalIp"/> and ingress <see cref="IngressIp"/>.</summary>
-    private static void LoadBalancer(V1Service service, string? sourceRange)
-    {
-        service.Spec.Type = "LoadBalancer";
-        service.Spec.ExternalIPs = [ExternalIp];
-        service.Spec.LoadBalancerSourceRanges = sourceRange is null ? null : [sourceRange];
-        service.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = IngressIp }] } };
-    }
 }

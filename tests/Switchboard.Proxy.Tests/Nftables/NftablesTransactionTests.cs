@@ -159,7 +159,7 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
         .. ServicePortStates.From(NodePortService("ns2", "svc2", "172.30.0.42", Port("http", 80, nodePort: 30080)), [Slice("ns2", "svc2", "http", 8080, Ready("10.180.0.21"), Ready("10.180.0.22"), Ready("10.180.0.23"))]),
         .. ServicePortStates.From(Service("ns3", "svc3", "172.30.0.43", Port(null, 53, "UDP")), []),
         .. ServicePortStates.From(Service("ns4", "svc4", "172.30.0.44", Port("p80", 80)), [Slice("ns4", "svc4", "p80", 80, Ready("10.180.0.41"))]),
-        .. ServicePortStates.From(FirewalledLoadBalancer(), [Slice("ns6", "svc6", "p80", 80, Local("10.180.0.61"), Ready("10.180.0.62"))], NodeName),
+        .. ServicePortStates.From(LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6", "203.0.113.0/25", "10.0.0.0/8"), [Slice("ns6", "svc6", "p80", 80, Local("10.180.0.61"), Ready("10.180.0.62"))], NodeName),
     ];
 
     /// <summary>svc1 and svc6 are untouched; svc2 goes from 3 endpoints to 1 (one kept); svc3 gets its first endpoint; svc4 is deleted; svc5 is new.</summary>
@@ -171,13 +171,6 @@ public sealed class NftablesTransactionTests : IAsyncLifetime
         .. ServicePortStates.From(Service("ns5", "svc5", "172.30.0.45", Port("p80", 80)), [Slice("ns5", "svc5", "p80", 80, Ready("10.180.0.51"))]),
         Initial()[4],
     ];
-
-    private static k8s.Models.V1Service FirewalledLoadBalancer()
-    {
-        var service = LocalLoadBalancer("ns6", "svc6", "172.30.0.46", 30006, "192.0.2.6", "198.51.100.6");
-        service.Spec.LoadBalancerSourceRanges = ["203.0.113.0/25", "10.0.0.0/8"];
-        return service;
-    }
 
     private static k8s.Models.V1Service Affinity(k8s.Models.V1Service service, int seconds)
     {

@@ -19,13 +19,17 @@ internal static class ProxyObjects
         return service;
     }
 
-    /// <summary>A LoadBalancer on <paramref name="clusterIp"/>, port 80 with a NodePort, an external IP, an ingress IP and externalTrafficPolicy Local.</summary>
-    public static V1Service LocalLoadBalancer(string ns, string name, string clusterIp, int nodePort, string externalIp, string ingressIp)
+    /// <summary>
+    /// A LoadBalancer on <paramref name="clusterIp"/>, port 80 with a NodePort, an external IP, an ingress IP,
+    /// externalTrafficPolicy Local and the given loadBalancerSourceRanges.
+    /// </summary>
+    public static V1Service LocalLoadBalancer(string ns, string name, string clusterIp, int nodePort, string externalIp, string ingressIp, params string[] sourceRanges)
     {
         var service = Service(ns, name, clusterIp, Port("p80", 80, nodePort: nodePort));
         service.Spec.Type = "LoadBalancer";
         service.Spec.ExternalIPs = [externalIp];
         service.Spec.ExternalTrafficPolicy = "Local";
+        service.Spec.LoadBalancerSourceRanges = sourceRanges.Length == 0 ? null : sourceRanges;
         service.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = ingressIp }] } };
         return service;
     }

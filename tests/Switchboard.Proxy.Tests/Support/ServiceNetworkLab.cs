@@ -13,7 +13,6 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
     public const string PodCidr = "10.250.0.0/24";
     public const int EndpointPort = 8080;
     private const string Gateway = "10.250.0.1";
-    private const string ServiceCidr = "10.96.0.0/16";
 
     // Answers its name on TCP (then closes) and on UDP (one datagram per datagram), both on the same port.
     private const string ServerScript = """
@@ -143,10 +142,11 @@ internal sealed class ServiceNetworkLab : IAsyncDisposable
         await IpAsync(Node, "link", "add", "br0", "type", "bridge");
         await IpAsync(Node, "addr", "add", $"{Gateway}/24", "dev", "br0");
         await IpAsync(Node, "link", "set", "br0", "up");
-        // A route for the service CIDR, so a cluster IP without endpoints reaches filter FORWARD (and its REJECT)
-        // instead of failing the route lookup. It leads back out of br0, so no ICMP redirects: they would use up
-        // the per-host ICMP rate limit and swallow the REJECT's port-unreachable.
-        await IpAsync(Node, "route", "add", ServiceCidr, "dev", "br0");
+        // A default route, as a node has, so a packet no rule DNATs (to a cluster IP without endpoints, or to a
+        // load-balancer IP from outside its source ranges) reaches filter FORWARD and its REJECT or DROP instead of
+        // failing the route lookup. It leads back out of br0, so no ICMP redirects: they would use up the per-host
+        // ICMP rate limit and swallow the REJECT's port-unreachable.
+        await IpAsync(Node, "route", "add", "default", "dev", "br0");
         (await ChildProcess.RunAsync("ip", ["netns", "exec", Node, "sysctl", "-qw",
             "net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1",
             "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.br0.send_redirects=0"]))
