@@ -79,7 +79,7 @@ internal static class E2eLoad
             var service = await client.CoreV1.CreateNamespacedServiceAsync(Service(name, "pool", 8080), Namespace, cancellationToken: cancel);
             IPAddress ip = IPAddress.Parse(service.Spec.ClusterIP);
             var answered = TimeAsync(async () => Equals(await ResolveAsync(pod, name + Suffix), ip), created, cancel);
-            var accepted = TimeAsync(() => ConnectsAsync(pod, service.Spec.ClusterIP, cancel), created, cancel);
+            var accepted = TimeConnectAsync(pod, service.Spec.ClusterIP, created, cancel);
             dns.Add(await answered);
             vip.Add(await accepted);
             both.Add(Math.Max(dns[^1], vip[^1]));
@@ -97,6 +97,35 @@ internal static class E2eLoad
     {
         await UntilAsync(condition, Poll, cancellationToken);
         return Stopwatch.GetElapsedTime(since).TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// The time from <paramref name="since"/> to the first connection <paramref name="ip"/> accepts, with a new attempt
+    /// every <see cref="Poll"/> while earlier ones are still out. A SYN sent before the rules exist is never answered
+    /// (its conntrack entry keeps it un-NATed), so waiting for each attempt to time out before the next would add up to
+    /// a whole <see cref="Attempt"/> to the figure.
+    /// </summary>
+    private static async Task<double> TimeConnectAsync(NetnsDialer pod, string ip, long since, CancellationToken cancellationToken)
+    {
+        var accepted = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = new List<Task>();
+        while (!accepted.Task.IsCompleted)
+        {
+            attempts.Add(AttemptAsync());
+            await Task.WhenAny(accepted.Task, Task.Delay(Poll, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        await Task.WhenAll(attempts);
+        return await accepted.Task;
+
+        async Task AttemptAsync()
+        {
+            if (await ConnectsAsync(pod, ip, cancellationToken))
+            {
+                accepted.TrySetResult(Stopwatch.GetElapsedTime(since).TotalMilliseconds);
+            }
+        }
     }
 
     private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan poll, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -41,12 +43,26 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private ServiceProxy? _services;
     private Uri? _url;
     private string? _kubeconfigPath;
+    private ClusterCredentials? _credentials;
 
     /// <summary>The HTTPS URL the server answers on.</summary>
     public Uri Url => _url ?? throw new InvalidOperationException("the API server has not started");
 
     /// <summary>DATA_DIR/kubeconfig: CA data, server URL and the admin token.</summary>
     public string KubeconfigPath => _kubeconfigPath ?? throw new InvalidOperationException("the API server has not started");
+
+    /// <summary>
+    /// What <see cref="KubeconfigPath"/> says (server URL, CA, admin token), for the clients in this process. Reading
+    /// the file back would go through KubernetesClient's YAML loader, whose first use loads every type of that library
+    /// to map kinds to models: start-up time and resident memory that nothing in the process needs.
+    /// </summary>
+    public KubernetesClientConfiguration ClientConfiguration => new()
+    {
+        Host = Url.AbsoluteUri.TrimEnd('/'),
+        SslCaCerts = new X509Certificate2Collection(_credentials!.CertificateAuthority),
+        AccessToken = _credentials.AdminToken,
+        Namespace = "default",
+    };
 
     public override void Dispose()
     {
@@ -97,6 +113,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         await ClusterBootstrap.EnsureAsync(catalog, host, port, cancellationToken);
         _kubeconfigPath = Kubeconfig.Write(options.DataDirectory, url, credentials);
         _url = url;
+        _credentials = credentials;
         _catalog = catalog;
         LogServing(_logger, url, _kubeconfigPath);
         MarkReady();

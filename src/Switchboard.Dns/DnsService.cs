@@ -232,9 +232,22 @@ public sealed class DnsService(
         _podMetricsListener = Create(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _podMetricsListener.Bind(new IPEndPoint(gateway, KubeDnsRegistration.MetricsPort));
         _podMetricsListener.Listen();
-        _podOperations = await OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), Routes(), loggerFactory, stoppingToken);
 
-        await registration.PublishAsync(gateway, stoppingToken);
+        // The metrics port and the registration do not wait for each other: readiness waits for both.
+        Task<OperationsServer> operations = OperationsServer.StartAsync(_podMetricsListener, metrics, Checks(), Routes(), loggerFactory, stoppingToken);
+        Task published = registration.PublishAsync(gateway, stoppingToken);
+        try
+        {
+            await Task.WhenAll(operations, published);
+        }
+        finally
+        {
+            if (operations.IsCompletedSuccessfully)
+            {
+                _podOperations = operations.Result;
+            }
+        }
+
         _podsServed.TrySetResult();
     }
 

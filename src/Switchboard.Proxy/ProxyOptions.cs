@@ -23,8 +23,11 @@ public sealed record ProxyOptions
     /// <summary>How often a sync runs with no change seen (<c>--iptables-sync-period</c>).</summary>
     public TimeSpan SyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the node namespace is looked for before the first sync (the node agent creates it).</summary>
-    public TimeSpan NamespacePoll { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// How often the node namespace is looked for before the first sync (the node agent creates it): a file's existence,
+    /// cheap to ask often, and the first sync (readiness) waits for it.
+    /// </summary>
+    public TimeSpan NamespacePoll { get; init; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Connection events kept for <c>switchboard trace</c> (<c>--proxy-trace-buffer</c>); 0 records none.</summary>
     public int TraceBuffer { get; init; } = Trace.ConnectionTrace.DefaultCapacity;

@@ -12,11 +12,14 @@ internal static class ClusterBootstrap
 {
     public static async Task EnsureAsync(ResourceCatalog catalog, string advertiseAddress, int port, CancellationToken cancellationToken)
     {
-        foreach (string name in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
-        {
-            await CreateIfMissingAsync(() => catalog.Namespaces.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken));
-        }
+        // Written together, the store commits them together: one sync to disk on the way to serving, not one each.
+        await Task.WhenAll(new[] { "default", "kube-system", "kube-public", "kube-node-lease" }.Select(name =>
+            CreateIfMissingAsync(() => catalog.Namespaces.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken))));
+        await Task.WhenAll(EnsureServiceAsync(catalog, port, cancellationToken), EnsureEndpointsAsync(catalog, advertiseAddress, port, cancellationToken));
+    }
 
+    private static async Task EnsureServiceAsync(ResourceCatalog catalog, int port, CancellationToken cancellationToken)
+    {
         var service = new V1Service
         {
             Metadata = new V1ObjectMeta
@@ -34,7 +37,10 @@ internal static class ClusterBootstrap
         {
             await CreateIfMissingAsync(() => catalog.Services.CreateAsync("default", service, false, cancellationToken));
         }
+    }
 
+    private static async Task EnsureEndpointsAsync(ResourceCatalog catalog, string advertiseAddress, int port, CancellationToken cancellationToken)
+    {
         // The endpoints follow the API server's current address and port.
         var endpoints = new V1Endpoints
         {

@@ -18,6 +18,10 @@ public sealed record InClusterDnsOptions
     /// <summary>kube-dns's ClusterIP: the tenth address of the default service range, as kubeadm picks it.</summary>
     public IPAddress ServiceIp { get; init; } = IPAddress.Parse("10.96.0.10");
 
-    /// <summary>How often the node namespace and the node's pod CIDR are looked for while they do not exist yet.</summary>
-    public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// How often the node namespace and the node's pod CIDR are looked for while they do not exist yet. The node
+    /// registers before it makes the namespace, so in <c>up</c> only the namespace (a file) is polled, and DNS's
+    /// readiness waits for it.
+    /// </summary>
+    public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(10);
 }

@@ -32,14 +32,15 @@ internal sealed class NodeNetwork
     public async Task EnsureNodeAsync(CancellationToken cancellationToken)
     {
         string ns = Names.NodeNamespace;
-        if (!(await ListNamespacesAsync(cancellationToken)).Contains(ns))
+        bool made = !File.Exists(NamespacePath(ns));
+        if (made)
         {
             await CheckIpAsync(["netns", "add", ns], cancellationToken);
         }
 
-        var links = await CommandRunner.RunAsync(_ip, ["-n", ns, "link", "show", NetworkNames.Bridge], cancellationToken: cancellationToken);
+        // A namespace made just now has no bridge yet: only one found (a restart) is asked, a process spawn saved on `up`.
         var batch = new List<string> { "link set lo up" };
-        if (links.ExitCode != 0)
+        if (made || (await CommandRunner.RunAsync(_ip, ["-n", ns, "link", "show", NetworkNames.Bridge], cancellationToken: cancellationToken)).ExitCode != 0)
         {
             batch.Add($"link add {NetworkNames.Bridge} type bridge");
         }

@@ -165,14 +165,15 @@ internal static partial class UpCommand
                     .AddApiServer(apiServerOptions, kv)
 
                     // The components talk to the API server like any client would (ARCHITECTURE rule 1), only in-process,
-                    // with the kubeconfig it writes once it serves. The one exception is DNS's SkyDNS zone and mirror,
-                    // which read and write /skydns in the store as in the seed.
-                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().KubeconfigPath))
-                    .AddControllers(new ControllerOptions())
-                    .AddClusterDns(dnsOptions, kv);
+                    // with what the kubeconfig it writes once it serves says. The one exception is DNS's SkyDNS zone and
+                    // mirror, which read and write /skydns in the store as in the seed.
+                    .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfiguration))
+                    .AddControllers(new ControllerOptions());
                 if (nodeOptions is not null)
                 {
-                    // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet.
+                    // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
+                    // start before DNS, whose in-cluster server waits for that namespace: the node registers and
+                    // makes it while DNS opens its listeners.
                     services.AddNode(nodeOptions).AddProxy(new ProxyOptions
                     {
                         NodeNamespace = nodeOptions.NodeNamespace,
@@ -188,6 +189,8 @@ internal static partial class UpCommand
                         MinSyncPeriod = TimeSpan.FromMilliseconds(50),
                     });
                 }
+
+                services.AddClusterDns(dnsOptions, kv);
             },
             watchStart: new StartupDisplay(
                 new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxy.Mode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
