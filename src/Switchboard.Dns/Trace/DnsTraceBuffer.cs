@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using Switchboard.Kube.Trace;
 
 namespace Switchboard.Dns.Trace;
@@ -134,19 +133,7 @@ public sealed class DnsTraceBuffer : ITraceRing
     }
 
     public int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost)
-    {
-        IReadOnlyList<DnsTraceEvent> events = Read(from, max, out next, out lost);
-        using var writer = new Utf8JsonWriter(output);
-        foreach (DnsTraceEvent e in events)
-        {
-            e.WriteTo(writer);
-            writer.Flush();
-            output.Write("\n"u8);
-            writer.Reset(output);
-        }
-
-        return events.Count;
-    }
+        => TraceJson.WriteLines(Read(from, max, out next, out lost), output);
 
     private DnsTraceEvent Decode(long sequence, in Slot slot, byte[] bytes)
     {

@@ -22,7 +22,7 @@ public sealed record DnsTraceEvent(
     IPEndPoint? Upstream,
     IReadOnlyList<DnsTraceAnswer> Answers,
     string Rcode,
-    TimeSpan Latency)
+    TimeSpan Latency) : ITraceEvent
 {
     /// <summary>Hubble-style verdict: ANSWERED for NOERROR (records or none), else the rcode (NXDOMAIN, SERVFAIL, REFUSED, …).</summary>
     public string Verdict => Rcode == "NOERROR" ? "ANSWERED" : Rcode;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 
 namespace Switchboard.Kube.Trace;
 
@@ -17,4 +18,30 @@ public interface ITraceRing
     /// time; <paramref name="lost"/>: events overwritten before this read, skipped.
     /// </summary>
     int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost);
+}
+
+/// <summary>One trace event as it goes on the wire: a JSON object of docs/trace.md's schema.</summary>
+public interface ITraceEvent
+{
+    void WriteTo(Utf8JsonWriter writer);
+}
+
+/// <summary>NDJSON writing shared by every <see cref="ITraceRing"/>.</summary>
+public static class TraceJson
+{
+    /// <summary>Writes each event as one JSON object and a newline; returns how many.</summary>
+    public static int WriteLines<T>(IReadOnlyList<T> events, IBufferWriter<byte> output)
+        where T : ITraceEvent
+    {
+        using var writer = new Utf8JsonWriter(output);
+        foreach (T e in events)
+        {
+            e.WriteTo(writer);
+            writer.Flush();
+            output.Write("\n"u8);
+            writer.Reset(output);
+        }
+
+        return events.Count;
+    }
 }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Trace;
@@ -156,17 +155,5 @@ public sealed class ConnectionTrace : ITraceRing
     }
 
     public int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost)
-    {
-        IReadOnlyList<ConnectionTraceEvent> events = Read(from, max, out next, out lost);
-        using var writer = new Utf8JsonWriter(output);
-        foreach (ConnectionTraceEvent e in events)
-        {
-            e.WriteTo(writer);
-            writer.Flush();
-            output.Write("\n"u8);
-            writer.Reset(output);
-        }
-
-        return events.Count;
-    }
+        => TraceJson.WriteLines(Read(from, max, out next, out lost), output);
 }

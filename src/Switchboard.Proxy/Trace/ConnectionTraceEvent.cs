@@ -23,7 +23,7 @@ public sealed record ConnectionTraceEvent(
     TimeSpan? Duration = null,
     FlowCounters? Counters = null,
     string? Node = null,
-    string Source = "conntrack")
+    string Source = "conntrack") : ITraceEvent
 {
     public const string Opened = "open";
     public const string Closed = "close";
