@@ -13,6 +13,7 @@ using Switchboard.ApiServer.Hosting;
 using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
 using Switchboard.Kube.Hosting;
@@ -88,7 +89,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+            kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBytes;
             // Go's net/http (kube-apiserver) reads 1 MiB of request line and headers; Kestrel's 8 KiB line would answer a
             // long label selector with a bare 414 before the API could say what is wrong with it.
             kestrel.Limits.MaxRequestLineSize = MaxRequestHeadBytes;
@@ -101,7 +102,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         });
         _app = builder.Build();
         _app.Use(_metrics.InvokeAsync);
-        _app.Use(new InflightLimits(options).InvokeAsync);
+        _app.Use(new InflightLimits(options.MaxRequestsInflight, options.MaxMutatingRequestsInflight, options.MaxLongRunningRequests).InvokeAsync);
         _app.Run(handler.InvokeAsync);
 
         await _app.StartAsync(cancellationToken);

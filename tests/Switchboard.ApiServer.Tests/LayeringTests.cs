@@ -3,7 +3,7 @@ using Switchboard.Testing;
 namespace Switchboard.ApiServer.Tests;
 
 /// <summary>
-/// The API server's namespaces depend one way (Hosting → Http → Registry → Storage, Kinds and Allocation plugging
+/// The API server's namespaces depend one way (Hosting → Http → Registry → Validation and Storage, Kinds and Allocation plugging
 /// into Registry): scripts/layers.sh finds no cycle among them.
 /// </summary>
 public sealed class LayeringTests
@@ -16,7 +16,7 @@ public sealed class LayeringTests
         var result = await ChildProcess.RunAsync("bash", [Path.Combine(repository, "scripts", "layers.sh"), Path.Combine(repository, "src", "Switchboard.ApiServer")]);
 
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
-        Assert.Matches("(?m)^Registry +-> Errors Selectors Tables$", result.Stdout);
+        Assert.Matches("(?m)^Registry +-> Errors Selectors Tables Validation$", result.Stdout);
         Assert.EndsWith("no cycles\n", result.Stdout, StringComparison.Ordinal);
     }
 

@@ -143,11 +143,20 @@ public sealed class SwitchboardUp : IAsyncDisposable
         _process.BeginErrorReadLine();
 
         var process = _process;
-        await Eventually.WaitAsync(
-            async () => process.HasExited
-                || (File.Exists(Kubectl.KubeconfigPath) && (await Kubectl.RunAsync("get", "--raw", "/readyz")).ExitCode == 0),
-            "switchboard up to write its kubeconfig and answer /readyz",
-            StartTimeout);
+        try
+        {
+            await Eventually.WaitAsync(
+                async () => process.HasExited
+                    || (File.Exists(Kubectl.KubeconfigPath) && (await Kubectl.RunAsync("get", "--raw", "/readyz")).ExitCode == 0),
+                "switchboard up to write its kubeconfig and answer /readyz",
+                StartTimeout);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // What up printed is what says why it never got ready.
+            throw new InvalidOperationException($"{e.Message}\nswitchboard up printed:\n{Log}", e);
+        }
+
         Assert.False(process.HasExited, $"switchboard up exited early:\n{Log}");
     }
 

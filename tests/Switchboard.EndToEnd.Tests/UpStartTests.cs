@@ -74,5 +74,6 @@ public sealed class UpStartTests : IAsyncLifetime
         "--dns-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
         "--dns-metrics", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
         "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        "--proxy-metrics-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
     ];
 }

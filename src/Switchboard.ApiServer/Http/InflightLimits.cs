@@ -10,11 +10,11 @@ namespace Switchboard.ApiServer.Http;
 /// as its client keeps it open, so without one a single client could open them until the process runs out of memory.
 /// Health checks are never limited, so probes see a busy server as alive.
 /// </summary>
-internal sealed class InflightLimits(ApiServerOptions options)
+internal sealed class InflightLimits(int maxReads, int maxWrites, int maxLongRunning)
 {
-    private readonly Slots _reads = new(options.MaxRequestsInflight);
-    private readonly Slots _writes = new(options.MaxMutatingRequestsInflight);
-    private readonly Slots _longRunning = new(options.MaxLongRunningRequests);
+    private readonly Slots _reads = new(maxReads);
+    private readonly Slots _writes = new(maxWrites);
+    private readonly Slots _longRunning = new(maxLongRunning);
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Protobuf;
 using Switchboard.ApiServer.Registry;
-using Switchboard.Storage;
+using Switchboard.ApiServer.Requests;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
@@ -18,16 +18,7 @@ namespace Switchboard.ApiServer.Http;
 /// </summary>
 internal static class RequestBody
 {
-    /// <summary>
-    /// The deepest nesting a JSON or YAML body may have: System.Text.Json's default, which every object here is read and
-    /// written with, so nothing accepted here fails later, and nothing recurses deep enough to overflow the stack.
-    /// </summary>
-    public const int MaxDepth = 64;
-
-    /// <summary>The largest body, 3 MiB: kube-apiserver's MaxRequestBodyBytes, twice what the store takes as one object.</summary>
-    public const long MaxBytes = StorageLimits.MaxValueBytes * 2L;
-
-    private static readonly JsonDocumentOptions JsonOptions = new() { AllowTrailingCommas = false, MaxDepth = MaxDepth };
+    private static readonly JsonDocumentOptions JsonOptions = new() { AllowTrailingCommas = false, MaxDepth = RequestLimits.MaxDepth };
 
     public static async Task<JsonNode> ReadAsync(HttpContext context)
     {

@@ -1,11 +1,12 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using Switchboard.ApiServer.Requests;
 
 namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// Checks a YAML body before it is built into objects, in one pass over the parser's events (no recursion): nesting
-/// deeper than <see cref="RequestBody.MaxDepth"/>, which building it would recurse into until the stack overflows and
+/// deeper than <see cref="RequestLimits.MaxDepth"/>, which building it would recurse into until the stack overflows and
 /// takes the whole process down, and aliases that expand the document far beyond what its text holds (a "billion
 /// laughs" bomb of a few hundred bytes that builds into gigabytes), refused as go-yaml refuses "excessive aliasing".
 /// </summary>
@@ -35,9 +36,9 @@ internal static class YamlBounds
 
                     break;
                 case NodeEvent { NestingIncrease: > 0 } collection:
-                    if (open.Count == RequestBody.MaxDepth)
+                    if (open.Count == RequestLimits.MaxDepth)
                     {
-                        throw new YamlException(collection.Start, collection.End, $"exceeded max depth of {RequestBody.MaxDepth}");
+                        throw new YamlException(collection.Start, collection.End, $"exceeded max depth of {RequestLimits.MaxDepth}");
                     }
 
                     open.Push((collection.Anchor, literal + aliased));

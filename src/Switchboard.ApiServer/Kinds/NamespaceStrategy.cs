@@ -1,6 +1,7 @@
 using k8s.Models;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
+using Switchboard.ApiServer.Validation;
 
 namespace Switchboard.ApiServer.Kinds;
 

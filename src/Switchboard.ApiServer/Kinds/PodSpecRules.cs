@@ -1,6 +1,6 @@
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Validation;
 
 namespace Switchboard.ApiServer.Kinds;
 

@@ -4,6 +4,7 @@ using Switchboard.ApiServer.Allocation;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
+using Switchboard.ApiServer.Validation;
 
 namespace Switchboard.ApiServer.Kinds;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Requests;
 
 namespace Switchboard.ApiServer.Patch;
 
@@ -9,7 +9,7 @@ namespace Switchboard.ApiServer.Patch;
 /// RFC 6902 JSON patch: add, remove, replace, move, copy and test on JSON pointers, held to kube-apiserver's bounds on
 /// what one small patch may build: at most 10,000 operations (413), copies adding at most 3 MiB in all (422, its
 /// JSONPatchMaxCopyBytes, so copying <c>/spec</c> into itself doubles it only until then), and no value placed deeper
-/// than <see cref="RequestBody.MaxDepth"/> (what any body may nest), so nothing after the patch recurses without bound.
+/// than <see cref="RequestLimits.MaxDepth"/> (what any body may nest), so nothing after the patch recurses without bound.
 /// </summary>
 internal static class JsonPatch
 {
@@ -17,7 +17,7 @@ internal static class JsonPatch
     public const int MaxOperations = 10_000;
 
     /// <summary>The total bytes copy operations may add: kube-apiserver's JSONPatchMaxCopyBytes, its request body limit.</summary>
-    public const long MaxCopyBytes = RequestBody.MaxBytes;
+    public const long MaxCopyBytes = RequestLimits.MaxBytes;
 
     public static JsonNode Apply(JsonNode document, JsonNode? patch)
     {
@@ -117,9 +117,9 @@ internal static class JsonPatch
     private static void Add(JsonObject root, string path, JsonNode? value)
     {
         var (parent, key) = Resolve(root, path);
-        if (ParentDepth(path) + Depth(value) > RequestBody.MaxDepth)
+        if (ParentDepth(path) + Depth(value) > RequestLimits.MaxDepth)
         {
-            throw ApiException.Invalid("JSONPatch", path, "", [FieldError.Invalid(path, path, $"the patched object would nest deeper than {RequestBody.MaxDepth} levels")]);
+            throw ApiException.Invalid("JSONPatch", path, "", [FieldError.Invalid(path, path, $"the patched object would nest deeper than {RequestLimits.MaxDepth} levels")]);
         }
 
         switch (parent)

@@ -7,6 +7,7 @@ using k8s;
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Selectors;
+using Switchboard.ApiServer.Validation;
 using Switchboard.Kube.Selectors;
 using Switchboard.Storage;
 

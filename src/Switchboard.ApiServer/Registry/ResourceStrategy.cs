@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Tables;
+using Switchboard.ApiServer.Validation;
 
 namespace Switchboard.ApiServer.Registry;
 

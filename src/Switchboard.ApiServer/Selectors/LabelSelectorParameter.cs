@@ -1,5 +1,5 @@
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Validation;
 using Switchboard.Kube.Selectors;
 
 namespace Switchboard.ApiServer.Selectors;

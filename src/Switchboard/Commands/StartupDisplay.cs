@@ -82,6 +82,10 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
                 {
                     await Task.WhenAny(allReady, Task.Delay(TimeSpan.FromMilliseconds(100)));
                     live.UpdateTarget(Progress(components, readyAfter, start));
+
+                    // Draw now, not at the display's next tick: the last component's "ready" must be on the screen
+                    // before the summary replaces the table.
+                    live.Refresh();
                 }
             });
         }

@@ -1,4 +1,4 @@
-namespace Switchboard.ApiServer.Registry;
+namespace Switchboard.ApiServer.Validation;
 
 /// <summary>Which name format a kind requires (apimachinery validation/generic.go).</summary>
 internal enum NameRule

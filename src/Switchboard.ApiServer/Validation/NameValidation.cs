@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Switchboard.ApiServer.Registry;
+namespace Switchboard.ApiServer.Validation;
 
 /// <summary>The name and label checks of apimachinery's util/validation, with its exact messages.</summary>
 internal static partial class NameValidation
