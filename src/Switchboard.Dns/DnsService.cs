@@ -147,7 +147,14 @@ public sealed class DnsService(
             loops.Add(mirror.RunAsync(stoppingToken));
         }
 
-        await Task.WhenAll(loops);
+        // The first loop to fail fails the component at once: WhenAll would wait on the feed, which never ends, and a
+        // pod listener that could not start would leave the component unready without a word.
+        while (loops.Count > 0)
+        {
+            Task done = await Task.WhenAny(loops);
+            await done;
+            loops.Remove(done);
+        }
     }
 
     protected override async Task CloseAsync(CancellationToken cancellationToken)

@@ -223,7 +223,7 @@ public sealed partial class ProxyService(
     /// <summary>The node agent makes the node's namespace; until it exists there is nowhere to write rules.</summary>
     private async Task WaitForNamespaceAsync(CancellationToken stoppingToken)
     {
-        if (!File.Exists(Path.Combine("/run/netns", options.NodeNamespace)))
+        if (!NetnsDialer.Exists(options.NodeNamespace))
         {
             LogWaitingForNamespace(_logger, options.NodeNamespace);
             await NetnsDialer.WaitForNamespaceAsync(options.NodeNamespace, options.NamespacePoll, time, stoppingToken);

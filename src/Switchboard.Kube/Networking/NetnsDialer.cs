@@ -28,10 +28,28 @@ public sealed partial class NetnsDialer : IDisposable
     /// <summary>Waits until the namespace <paramref name="netnsName"/> exists (another component makes it).</summary>
     public static async Task WaitForNamespaceAsync(string netnsName, TimeSpan poll, TimeProvider time, CancellationToken cancellationToken)
     {
-        while (!File.Exists(Path.Combine("/run/netns", netnsName)))
+        while (!Exists(netnsName))
         {
             await Task.Delay(poll, time, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Whether the namespace <paramref name="netnsName"/> can be entered. `ip netns add` creates /run/netns/NAME first and
+    /// bind-mounts the namespace onto it after: in between, the file is an empty regular file that setns refuses, so
+    /// it is the mount that says the namespace exists, not the file.
+    /// </summary>
+    public static bool Exists(string netnsName)
+    {
+        string path = Path.Combine("/run/netns", netnsName);
+        return File.Exists(path) && File.ReadLines("/proc/self/mountinfo").Any(line => MountPoint(line) == path);
+    }
+
+    /// <summary>The fifth field of a /proc/self/mountinfo line.</summary>
+    private static string MountPoint(string line)
+    {
+        var fields = line.Split(' ', 6);
+        return fields.Length > 4 ? fields[4] : "";
     }
 
     public Task<Socket> CreateAsync(AddressFamily family, SocketType type, ProtocolType protocol)
