@@ -82,7 +82,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
         _services = new ServiceProxy(options.ProxiedServices);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context), readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);

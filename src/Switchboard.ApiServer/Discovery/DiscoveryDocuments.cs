@@ -94,6 +94,13 @@ internal sealed class DiscoveryDocuments
                 resources.Add(Subresource(kind, "scale", "Scale", "autoscaling", "v1"));
             }
 
+            if (kind.Kind == "Pod")
+            {
+                var eviction = Subresource(kind, "eviction", "Eviction", "policy", "v1");
+                eviction["verbs"] = new JsonArray("create");
+                resources.Add(eviction);
+            }
+
             if (kind.Kind == "Namespace")
             {
                 var finalize = Subresource(kind, "finalize", kind.Kind, "", kind.GroupVersion);

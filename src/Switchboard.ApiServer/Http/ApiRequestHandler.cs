@@ -29,11 +29,13 @@ internal sealed partial class ApiRequestHandler
     private readonly ApiServerMetrics _metrics;
     private readonly NodeStreams _streams;
     private readonly ServiceProxy _services;
+    private readonly EvictionHandler _evictions;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
     {
+        _evictions = evictions;
         _streams = streams;
         _services = services;
         _metrics = metrics;
@@ -152,6 +154,9 @@ internal sealed partial class ApiRequestHandler
             case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, var stream]) when NodeStreams.IsPodStream(stream):
                 _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream));
                 return _streams.PodAsync(http, podNamespace, pod, stream);
+            case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, EvictionHandler.Subresource]):
+                _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, EvictionHandler.Subresource));
+                return _evictions.EvictAsync(http, podNamespace, pod);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]) when NodePort(node) is var (nodeName, port):
                 _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
                 return _streams.ProxyNodePortAsync(http, nodeName, port, nodePath, _services);
