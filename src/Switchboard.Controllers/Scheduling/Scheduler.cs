@@ -170,7 +170,8 @@ internal sealed partial class Scheduler : QueueController
             return "were not ready";
         }
 
-        if (node.Spec?.Unschedulable == true)
+        // The NodeUnschedulable plugin: a cordoned node takes only pods that tolerate the taint cordoning implies.
+        if (node.Spec?.Unschedulable == true && !Tolerates(pod, new V1Taint { Key = UnschedulableTaintController.TaintKey, Effect = "NoSchedule" }))
         {
             return "were unschedulable";
         }
