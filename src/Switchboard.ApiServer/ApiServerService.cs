@@ -16,6 +16,7 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Usage;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
@@ -82,7 +83,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
         _services = new ServiceProxy(options.ProxiedServices);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context), readiness, _metrics, _logger);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
+            new MetricsApiHandler(new NodeUsage(catalog.Nodes, _kubelet, time), catalog.Pods, time), readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);

@@ -30,12 +30,14 @@ internal sealed partial class ApiRequestHandler
     private readonly NodeStreams _streams;
     private readonly ServiceProxy _services;
     private readonly EvictionHandler _evictions;
+    private readonly MetricsApiHandler _resourceMetrics;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
     {
         _evictions = evictions;
+        _resourceMetrics = resourceMetrics;
         _streams = streams;
         _services = services;
         _metrics = metrics;
@@ -47,7 +49,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [(MetricsApiHandler.Group, MetricsApiHandler.Version)]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;
     }
@@ -118,6 +120,10 @@ internal sealed partial class ApiRequestHandler
                 return;
             case ["apis", var group] when _discovery.Groups.Contains(group):
                 await ApiJson.WriteAsync(http, 200, _discovery.Group(group));
+                return;
+            case ["apis", MetricsApiHandler.Group, MetricsApiHandler.Version, .. var metricsPath]:
+                _metrics.Routed(http, new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, metricsPath.Contains("pods") ? "pods" : "nodes", null, null, null));
+                await _resourceMetrics.HandleAsync(http, metricsPath);
                 return;
             case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
                 await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
