@@ -119,6 +119,8 @@ internal sealed class EvictionHandler(ResourceStore<V1Pod> pods, ResourceStore<V
             throw ApiException.TooManyRequests(Violation, Cause($"The disruption budget {name} needs {status.DesiredHealthy} healthy pods and has {status.CurrentHealthy} currently"));
         }
 
+        // Unpinned: a budget changed meanwhile is read again and checked again, as upstream retries on a conflict.
+        budget.Metadata.ResourceVersion = null;
         status.DisruptionsAllowed--;
         if (status.DisruptionsAllowed == 0)
         {
