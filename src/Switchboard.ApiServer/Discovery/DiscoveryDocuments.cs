@@ -106,6 +106,7 @@ internal sealed class DiscoveryDocuments
                 var eviction = Subresource(kind, "eviction", "Eviction", "policy", "v1");
                 eviction["verbs"] = new JsonArray("create");
                 resources.Add(eviction);
+                resources.Add(Subresource(kind, "ephemeralcontainers", kind.Kind, "", kind.GroupVersion));
             }
 
             if (kind.Kind == "Namespace")
