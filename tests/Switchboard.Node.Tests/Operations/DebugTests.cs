@@ -30,6 +30,9 @@ public sealed class DebugTests(NodeFixture fixture) : IAsyncLifetime
         await fixture.RunPodAsync(Ns, WebPod("web"));
 
         using var terminal = Kubectl.StartOnTerminal("debug", "-it", "-n", Ns, "web", "--image=busybox", "--target=nginx", "--container=debugger");
+        // As with any attach, the prompt the shell printed before kubectl attached is not replayed: Enter brings a new one.
+        await terminal.Screen.WaitForAsync("try pressing enter");
+        await terminal.TypeAsync("\n");
         await terminal.Screen.WaitForAsync("# ");
         await terminal.TypeAsync("busybox wget -qO- http://localhost/ | grep -o 'Welcome to [a-z]*' | head -1; hostname\n");
         await terminal.Screen.WaitForAsync("Welcome to nginx");
