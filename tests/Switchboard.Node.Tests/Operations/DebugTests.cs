@@ -34,7 +34,7 @@ public sealed class DebugTests(NodeFixture fixture) : IAsyncLifetime
         await terminal.Screen.WaitForAsync("try pressing enter");
         await terminal.TypeAsync("\n");
         await terminal.Screen.WaitForAsync("# ");
-        await terminal.TypeAsync("busybox wget -qO- http://localhost/ | grep -o 'Welcome to [a-z]*' | head -1; hostname\n");
+        await terminal.TypeAsync("busybox wget -qO- http://127.0.0.1/ | grep -o 'Welcome to [a-z]*' | head -1; hostname\n");
         await terminal.Screen.WaitForAsync("Welcome to nginx");
         await terminal.Screen.WaitForAsync("\nweb");
         await terminal.TypeAsync("exit 0\n");
