@@ -13,7 +13,8 @@ using Switchboard.Kube.Queues;
 namespace Switchboard.Controllers;
 
 /// <summary>
-/// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, scheduling, endpoints,
+/// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, stateful sets, daemon
+/// sets, jobs, cron jobs and finished jobs' TTL, scheduling, endpoints,
 /// endpoint slices, garbage collection and namespace deletion. Everything goes through the API (list+watch, writes),
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
@@ -35,6 +36,11 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
         {
             new DeploymentController(context),
             new ReplicaSetController(context),
+            new StatefulSetController(context),
+            new DaemonSetController(context),
+            new JobController(context),
+            new CronJobController(context),
+            new TtlAfterFinishedController(context),
             new EndpointsController(context, endpointTriggers),
             new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),

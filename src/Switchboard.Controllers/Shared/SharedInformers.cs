@@ -46,6 +46,11 @@ internal sealed class SharedInformers
         Nodes = Create(ListWatches.Nodes(client));
         Deployments = Create(ListWatches.Deployments(client));
         ReplicaSets = Create(ListWatches.ReplicaSets(client));
+        StatefulSets = Create(ListWatches.StatefulSets(client));
+        DaemonSets = Create(ListWatches.DaemonSets(client));
+        ControllerRevisions = Create(ListWatches.ControllerRevisions(client));
+        Jobs = Create(ListWatches.Jobs(client));
+        CronJobs = Create(ListWatches.CronJobs(client));
     }
 
     public Informer<V1Pod> Pods { get; }
@@ -64,6 +69,16 @@ internal sealed class SharedInformers
 
     public Informer<V1ReplicaSet> ReplicaSets { get; }
 
+    public Informer<V1StatefulSet> StatefulSets { get; }
+
+    public Informer<V1DaemonSet> DaemonSets { get; }
+
+    public Informer<V1ControllerRevision> ControllerRevisions { get; }
+
+    public Informer<V1Job> Jobs { get; }
+
+    public Informer<V1CronJob> CronJobs { get; }
+
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
         slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
@@ -71,10 +86,14 @@ internal sealed class SharedInformers
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.RunAsync(cancellationToken), Services.RunAsync(cancellationToken), Endpoints.RunAsync(cancellationToken),
         EndpointSlices.RunAsync(cancellationToken), Namespaces.RunAsync(cancellationToken), Nodes.RunAsync(cancellationToken),
-        Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken));
+        Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken),
+        StatefulSets.RunAsync(cancellationToken), DaemonSets.RunAsync(cancellationToken), ControllerRevisions.RunAsync(cancellationToken),
+        Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
         EndpointSlices.WaitForSyncAsync(cancellationToken), Namespaces.WaitForSyncAsync(cancellationToken), Nodes.WaitForSyncAsync(cancellationToken),
-        Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken));
+        Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
+        StatefulSets.WaitForSyncAsync(cancellationToken), DaemonSets.WaitForSyncAsync(cancellationToken), ControllerRevisions.WaitForSyncAsync(cancellationToken),
+        Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken));
 }
