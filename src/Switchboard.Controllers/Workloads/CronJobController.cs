@@ -93,7 +93,7 @@ internal sealed class CronJobController : QueueController
         }
     }
 
-    /// <summary>status.active holds exactly the unfinished Jobs it owns; finished ones leave it (a Complete one sets lastSuccessfulTime).</summary>
+    /// <summary>Finished Jobs leave status.active (a Complete one sets lastSuccessfulTime), and so do listed Jobs that are gone.</summary>
     private async Task ReconcileActiveAsync(V1CronJob cronJob, V1CronJobStatus status, List<V1Job> jobs, CancellationToken cancellationToken)
     {
         var active = status.Active ?? [];
@@ -116,7 +116,9 @@ internal sealed class CronJobController : QueueController
             }
             else if (!listed)
             {
-                active = [.. active, Reference(job)];
+                // As upstream: a Job someone else made with this owner (kubectl create job --from) is not adopted into
+                // status.active. A Job this controller made before a restart is found again by its name when due.
+                Context.Events.Warning(cronJob, Component, "UnexpectedJob", $"Saw a job that the controller did not create or forgot: {job.Metadata.Name}");
             }
         }
 
