@@ -90,12 +90,11 @@ public sealed class CronJobScheduleTests : IClassFixture<FakeClockCluster>
         Assert.Equal(2, (await JobsAsync(ns)).Count);
 
         // Finished Jobs beyond successfulJobsHistoryLimit 1 are deleted, oldest first.
-        foreach (var pod in await ns.PodsAsync())
+        static bool Running(V1Pod pod) => pod.Status?.Phase == "Running" && pod.Metadata.DeletionTimestamp is null;
+        await Eventually.WaitAsync(async () => (await ns.PodsAsync()).Count(Running) == 2, "the pods of both Jobs running");
+        foreach (var pod in (await ns.PodsAsync()).Where(Running))
         {
-            if (pod.Status?.Phase == "Running" && pod.Metadata.DeletionTimestamp is null)
-            {
-                await ns.FinishPodAsync(pod.Metadata.Name, succeeded: true, at: _cluster.Clock.GetUtcNow());
-            }
+            await ns.FinishPodAsync(pod.Metadata.Name, succeeded: true, at: _cluster.Clock.GetUtcNow());
         }
 
         await Eventually.WaitAsync(async () => (await JobsAsync(ns)).Count == 1 && (await CronJobAsync(ns)).Status?.Active is null or { Count: 0 }, "one finished Job kept, none active");

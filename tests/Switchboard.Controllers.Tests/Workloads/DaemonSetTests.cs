@@ -1,5 +1,4 @@
 using k8s;
-using k8s.Models;
 using Switchboard.Controllers.Tests.Fixtures;
 using Switchboard.Testing;
 
@@ -50,7 +49,7 @@ public sealed class DaemonSetTests
             await Eventually.WaitAsync(async () => (await Client.AppsV1.ReadNamespacedDaemonSetAsync("agent", ns.Name)).Status is { DesiredNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2 },
                 "2 of 2 daemon pods ready");
             var pods = (await ns.PodsAsync()).Where(p => p.Metadata.DeletionTimestamp is null).ToList();
-            Assert.Equal(["node-1", cordoned.Name], pods.Select(p => p.Spec.NodeName).Order(StringComparer.Ordinal));
+            Assert.Equal(new[] { "node-1", cordoned.Name }.Order(StringComparer.Ordinal), pods.Select(p => p.Spec.NodeName).Order(StringComparer.Ordinal));
             foreach (var pod in pods)
             {
                 // The controller names the node through affinity; the scheduler did the binding.
@@ -71,7 +70,7 @@ public sealed class DaemonSetTests
             Assert.Contains("daemon set \"agent\" successfully rolled out", rollout, StringComparison.Ordinal);
             await Eventually.WaitAsync(async () => (await ns.PodsAsync()).Count == 3, "the old pods gone, one new pod per node");
             var updated = await ns.PodsAsync();
-            Assert.Equal(["node-1", cordoned.Name, tainted.Name], updated.Select(p => p.Spec.NodeName).Order(StringComparer.Ordinal));
+            Assert.Equal(new[] { "node-1", cordoned.Name, tainted.Name }.Order(StringComparer.Ordinal), updated.Select(p => p.Spec.NodeName).Order(StringComparer.Ordinal));
             Assert.All(updated, p => Assert.Contains(p.Spec.Tolerations, t => t.Key == "dedicated"));
             var status = (await Client.AppsV1.ReadNamespacedDaemonSetAsync("agent", ns.Name)).Status;
             Assert.Equal((3, 3, 3, 0), (status.DesiredNumberScheduled, status.UpdatedNumberScheduled ?? 0, status.NumberAvailable ?? 0, status.NumberMisscheduled));

@@ -168,7 +168,7 @@ public sealed class StatefulSetTests
             && s.Status?.ObservedGeneration == s.Metadata.Generation && s.Status?.UpdatedReplicas is null or 0, "the new revision observed, no pod on it");
         Assert.All(await ns.PodsAsync(), p => Assert.Equal("nginx", p.Spec.Containers.Single().Image));
 
-        await ns.KubectlAsync("delete", "pod", "web-1");
+        await ns.KubectlAsync("delete", "pod", "web-1", "--wait=false");
         await Eventually.WaitAsync(async () => (await ns.PodsAsync()).SingleOrDefault(p => p.Metadata.Name == "web-1")?.Spec.Containers.Single().Image == "nginx:1.27", "web-1 made again from the new template");
         Assert.Equal("nginx", (await ns.PodsAsync()).Single(p => p.Metadata.Name == "web-0").Spec.Containers.Single().Image);
     }
@@ -191,6 +191,6 @@ public sealed class StatefulSetTests
             """));
         var (code, _, stderr) = await ns.KubectlTryAsync("apply", "-f", file);
         Assert.NotEqual(0, code);
-        Assert.Contains("StatefulSet.apps \"web\" is invalid: spec.volumeClaimTemplates: Forbidden: this cluster has no storage provisioner", stderr, StringComparison.Ordinal);
+        Assert.Contains("The StatefulSet \"web\" is invalid: spec.volumeClaimTemplates: Forbidden: this cluster has no storage provisioner", stderr, StringComparison.Ordinal);
     }
 }
