@@ -12,8 +12,9 @@ namespace Switchboard.Controllers.Workloads;
 /// <summary>
 /// upstream's Job controller. It keeps up to parallelism pods running until completions pods have succeeded (for
 /// Indexed jobs, one per index 0…completions-1, each told its index in JOB_COMPLETION_INDEX), replaces failed pods
-/// after an exponential backoff (10 s doubling, at most 6 min), and finishes the Job with Complete, or Failed for
-/// backoffLimit exceeded or activeDeadlineSeconds passed (its running pods deleted). Counting survives a restart as
+/// after an exponential backoff (10 s doubling, at most 6 min), and finishes the Job with Complete, or FailureTarget then
+/// Failed for backoffLimit exceeded or activeDeadlineSeconds passed (its running pods deleted), each once every finished
+/// pod is counted. Counting survives a restart as
 /// upstream's does: each pod carries the <see cref="TrackingFinalizer"/>; a finished pod's uid is first written to
 /// status.uncountedTerminatedPods, then its finalizer removed, then it moves into succeeded/failed, so no pod is counted
 /// twice or lost whatever step a restart interrupts.
@@ -156,13 +157,15 @@ internal sealed class JobController : QueueController
         bool suspended = job.Spec.Suspend == true;
         if (!IsFinished(job) && job.Metadata.DeletionTimestamp is null)
         {
-            string? failure = null;
-            string message = "";
-            if (failed > (job.Spec.BackoffLimit ?? 6))
+            // A Job already failing keeps its reason; its Failed condition waits until every pod is counted.
+            var target = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "FailureTarget" && c.Status == "True");
+            string? failure = target?.Reason;
+            string message = target?.Message ?? "";
+            if (failure is null && failed > (job.Spec.BackoffLimit ?? 6))
             {
                 (failure, message) = ("BackoffLimitExceeded", "Job has reached the specified backoff limit");
             }
-            else if (!suspended && job.Spec.ActiveDeadlineSeconds is { } deadline && status.StartTime is { } started)
+            else if (failure is null && !suspended && job.Spec.ActiveDeadlineSeconds is { } deadline && status.StartTime is { } started)
             {
                 var due = new DateTimeOffset(DateTime.SpecifyKind(started, DateTimeKind.Utc)) + TimeSpan.FromSeconds(deadline);
                 if (now >= due)
@@ -175,22 +178,35 @@ internal sealed class JobController : QueueController
                 }
             }
 
+            // As upstream, Complete and Failed are written only once every finished pod is counted, so a reader of
+            // either condition finds the final succeeded and failed numbers.
+            bool allCounted = uncountedSucceeded.Count == 0 && uncountedFailed.Count == 0;
             bool complete = job.Spec.Completions is { } completions ? succeeded >= completions : succeeded > 0 && active.Count == 0;
             if (failure is not null)
             {
                 await DeletePodsAsync(job, active, cancellationToken);
                 active.Clear();
-                SetCondition(status, "FailureTarget", failure, message, now);
-                SetCondition(status, "Failed", failure, message, now);
-                Context.Events.Warning(job, Component, failure, message);
+                if (target is null)
+                {
+                    SetCondition(status, "FailureTarget", failure, message, now);
+                }
+
+                if (allCounted)
+                {
+                    SetCondition(status, "Failed", failure, message, now);
+                    Context.Events.Warning(job, Component, failure, message);
+                }
             }
             else if (complete)
             {
                 await DeletePodsAsync(job, active, cancellationToken);
                 active.Clear();
-                SetCondition(status, "Complete", "CompletionsReached", "Reached expected number of succeeded pods", now);
-                status.CompletionTime = now.UtcDateTime;
-                Context.Events.Normal(job, Component, "Completed", "Job completed");
+                if (allCounted)
+                {
+                    SetCondition(status, "Complete", "CompletionsReached", "Reached expected number of succeeded pods", now);
+                    status.CompletionTime = now.UtcDateTime;
+                    Context.Events.Normal(job, Component, "Completed", "Job completed");
+                }
             }
             else if (suspended)
             {
