@@ -64,7 +64,7 @@ internal sealed partial class UiHandler : IAsyncDisposable
         response.Headers.ContentSecurityPolicy = Csp;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.XFrameOptions = "DENY";
-        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers["Referrer-Policy"] = "same-origin";
         response.Headers.CacheControl = "no-store";
         string method = http.Request.Method;
         switch (rest)
@@ -232,14 +232,18 @@ internal sealed partial class UiHandler : IAsyncDisposable
         MaxAge = UiSessions.SessionIdle,
     };
 
-    /// <summary>A form post must come from the page itself: the browser's Origin (or Sec-Fetch-Site) says so.</summary>
+    /// <summary>
+    /// A form post must come from the page itself: the browser's Sec-Fetch-Site says so, or, from a browser without it,
+    /// an Origin naming this server. A request with neither comes from no browser (curl), which sends no cookies of
+    /// a victim either.
+    /// </summary>
     private static void RequireSameOrigin(HttpContext http)
     {
-        string origin = http.Request.Headers.Origin.ToString();
         string site = http.Request.Headers["Sec-Fetch-Site"].ToString();
-        bool same = origin.Length > 0
-            ? string.Equals(origin, $"https://{http.Request.Host}", StringComparison.OrdinalIgnoreCase)
-            : site is "" or "same-origin" or "none";
+        string origin = http.Request.Headers.Origin.ToString();
+        bool same = site.Length > 0
+            ? site is "same-origin" or "none"
+            : origin.Length == 0 || string.Equals(origin, $"https://{http.Request.Host}", StringComparison.OrdinalIgnoreCase);
         if (!same)
         {
             throw ApiException.Forbidden("ui", "login", "cross-site request refused: the request did not come from the page's origin");
