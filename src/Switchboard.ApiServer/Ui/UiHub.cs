@@ -17,7 +17,8 @@ namespace Switchboard.ApiServer.Ui;
 /// the changes and events batched every <see cref="FlushInterval"/> as server-sent events, written once for all pages.
 /// A page that does not keep up is dropped (its stream ends; it reconnects and gets a fresh snapshot), so no page
 /// holds memory for the others. Started by the first subscriber, as the API server's own client (its loopback
-/// credentials, as kube-apiserver's loopback client).
+/// credentials, as kube-apiserver's loopback client). The informers stay (an idle watch costs nothing); the trace
+/// readers stop <see cref="TraceIdle"/> after the last page closed, since reading DNS's ring costs DNS a little.
 /// </summary>
 internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, string clusterDomain, ILoggerFactory loggerFactory, TimeProvider time) : IAsyncDisposable
 {
@@ -26,6 +27,9 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
 
     /// <summary>How far back the trace events a new page gets go: the service map weighs the last minute.</summary>
     private static readonly TimeSpan TraceWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the trace is read on after the last page closed: a reload does not lose the last minute.</summary>
+    private static readonly TimeSpan TraceIdle = TimeSpan.FromSeconds(30);
 
     private const int MaxRecentEvents = 20_000;
     private const int SubscriberBacklog = 256;
@@ -40,7 +44,10 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
     private readonly List<JsonObject> _events = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<string> _synced = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private Task? _running;
+    private CancellationTokenSource? _tracing;
+    private DateTimeOffset _lastWatched;
 
     /// <summary>The kinds whose first list has arrived: until all have, the page says it is loading.</summary>
     private static readonly string[] Kinds = ["namespace", "node", "service", "endpoints", "pod"];
@@ -61,6 +68,14 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
             };
             channel.Writer.TryWrite(Frame("snapshot", snapshot.ToJsonString()));
             _subscribers.Add(channel);
+            if (_tracing is null)
+            {
+                _tracing = new CancellationTokenSource();
+                if (_wake.CurrentCount == 0)
+                {
+                    _wake.Release();
+                }
+            }
         }
 
         return channel.Reader;
@@ -90,9 +105,12 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
             }
 
             _subscribers.Clear();
+            _tracing?.Dispose();
+            _tracing = null;
         }
 
         _stop.Dispose();
+        _wake.Dispose();
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -206,7 +224,19 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
     {
         lock (_gate)
         {
-            DateTimeOffset cutoff = time.GetUtcNow() - TraceWindow;
+            DateTimeOffset now = time.GetUtcNow();
+            if (_subscribers.Count > 0)
+            {
+                _lastWatched = now;
+            }
+            else if (_tracing is not null && now - _lastWatched >= TraceIdle)
+            {
+                // Not disposed: a reader may still be linking to its token; a canceled source holds nothing.
+                _tracing.Cancel();
+                _tracing = null;
+            }
+
+            DateTimeOffset cutoff = now - TraceWindow;
             while (_recent.Count > 0 && (_recent.Peek().Seen < cutoff || _recent.Count > MaxRecentEvents))
             {
                 _recent.Dequeue();
@@ -271,26 +301,37 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
                 }
             },
             stop);
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                try
+                CancellationToken tracing;
+                lock (_gate)
                 {
-                    foreach (string path in await TraceSource.PathsAsync(client, stop))
-                    {
-                        if (!readers.ContainsKey(path))
-                        {
-                            readers[path] = FollowAsync(source, path, events.Writer, stop);
-                        }
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
-                {
-                    LogTraceUnavailable(_logger, "nodes", e.Message);
+                    tracing = _tracing?.Token ?? CancellationToken.None;
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(5), time, stop);
+                if (tracing.CanBeCanceled)
+                {
+                    try
+                    {
+                        foreach (string path in await TraceSource.PathsAsync(client, stop))
+                        {
+                            if (!readers.TryGetValue(path, out Task? reader) || reader.IsCompleted)
+                            {
+                                readers[path] = FollowAsync(source, path, seen, events.Writer, tracing, stop);
+                            }
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
+                    {
+                        LogTraceUnavailable(_logger, "nodes", e.Message);
+                    }
+                }
+
+                // New nodes' proxies every few seconds; at once when a page opens while nothing is read.
+                await _wake.WaitAsync(TimeSpan.FromSeconds(5), stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -301,19 +342,23 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
         await Task.WhenAll([consumer, .. readers.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task FollowAsync(TraceSource source, string path, ChannelWriter<JsonObject> events, CancellationToken stop)
+    /// <summary>One source followed while pages watch (<paramref name="tracing"/>), from the event after the last one seen there.</summary>
+    private async Task FollowAsync(
+        TraceSource source, string path, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events, CancellationToken tracing, CancellationToken stop)
     {
-        long seen = -1;
-        while (!stop.IsCancellationRequested)
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(tracing, stop);
+        while (!reading.IsCancellationRequested)
         {
             try
             {
                 // The first time the whole ring (the last minute is what the page shows), later from where it stopped.
-                await foreach (JsonObject e in source.ReadAsync(path, follow: true, last: seen >= 0 ? long.MaxValue / 2 : 4096, stop))
+                long last = seen.GetValueOrDefault(path, -1);
+                await foreach (JsonObject e in source.ReadAsync(path, follow: true, last: last >= 0 ? long.MaxValue / 2 : 4096, reading.Token))
                 {
-                    if ((long?)e["sequence"] is not { } sequence || sequence > seen)
+                    if ((long?)e["sequence"] is not { } sequence || sequence > last)
                     {
-                        seen = Math.Max(seen, (long?)e["sequence"] ?? seen);
+                        last = Math.Max(last, (long?)e["sequence"] ?? last);
+                        seen[path] = last;
                         events.TryWrite(e);
                     }
                 }
@@ -322,12 +367,12 @@ internal sealed partial class UiHub(Func<KubernetesClientConfiguration> config, 
             {
                 LogTraceUnavailable(_logger, path, e.Message);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (reading.IsCancellationRequested)
             {
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(2), time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(TimeSpan.FromSeconds(2), time, reading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
