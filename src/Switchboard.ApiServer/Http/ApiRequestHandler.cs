@@ -9,6 +9,7 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Ui;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 
@@ -29,11 +30,14 @@ internal sealed partial class ApiRequestHandler
     private readonly ApiServerMetrics _metrics;
     private readonly NodeStreams _streams;
     private readonly ServiceProxy _services;
+    private readonly UiHandler? _ui;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger,
+        UiHandler? ui = null)
     {
+        _ui = ui;
         _streams = streams;
         _services = services;
         _metrics = metrics;
@@ -99,6 +103,13 @@ internal sealed partial class ApiRequestHandler
         if (path == "/version")
         {
             await ApiJson.WriteAsync(http, 200, VersionInfo.Document());
+            return;
+        }
+
+        if (segments is ["ui", .. var page] && _ui is not null)
+        {
+            // The web view authenticates its sessions through Authenticate itself; its login form needs none.
+            await _ui.InvokeAsync(http, page, Authenticate);
             return;
         }
 

@@ -119,6 +119,7 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
         var grid = new Grid().AddColumn(new GridColumn().PadRight(3)).AddColumn();
         grid.AddRow(new Markup("[bold]API[/]"), new Text(api.Url.GetLeftPart(UriPartial.Authority)));
         grid.AddRow(new Markup("[bold]kubectl[/]"), new Text($"export KUBECONFIG={api.KubeconfigPath}"));
+        grid.AddRow(new Markup("[bold]web view[/]"), new Text($"{new Uri(api.Url, "/ui/")} (switchboard ui --kubeconfig {api.KubeconfigPath} logs you in)"));
         grid.AddRow(new Markup("[bold]DNS[/]"), new Text(endpoints.Dns));
         grid.AddRow(new Text(""), new Markup($"[grey]dig @{DigServer(endpoints.Dns)} kubernetes.default.svc.cluster.local[/]"));
         grid.AddRow(new Markup("[bold]proxy[/]"), new Text(endpoints.NodeNamespace is null ? endpoints.ProxyMode : $"{endpoints.ProxyMode}, rules in network namespace {endpoints.NodeNamespace}"));
