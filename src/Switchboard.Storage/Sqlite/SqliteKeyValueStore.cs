@@ -275,11 +275,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
                 delivered = watchEvent.Revision;
             }
 
+            // The log gave whole revisions up to here; a transaction's events share a revision, so the buffer's are
+            // told apart from the log's by that revision, not by the last one delivered.
+            long replayed = delivered;
             while (await subscription.Events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (subscription.Events.TryRead(out var watchEvent))
                 {
-                    if (watchEvent.Revision > delivered)
+                    if (watchEvent.Revision > replayed)
                     {
                         yield return watchEvent;
                         delivered = watchEvent.Revision;

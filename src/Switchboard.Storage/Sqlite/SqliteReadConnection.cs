@@ -40,8 +40,8 @@ internal sealed class SqliteReadConnection : IDisposable
             _connection,
             """
             SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.deleted,
-                   p.value, p.create_revision, p.revision, p.version
-                               l.id
+                   p.value, p.create_revision, p.revision, p.version,
+                   l.id
             FROM kv_log l LEFT JOIN kv_log p ON p.key = l.key AND p.revision = l.prev_revision
             WHERE (l.revision > $after OR (l.revision = $after AND l.id > $after_id)) AND l.key >= $low AND l.key < $high
             ORDER BY l.revision, l.id LIMIT $limit

@@ -35,7 +35,7 @@ public sealed class EtcdctlTests(EtcdFrontFixture front) : IClassFixture<EtcdFro
     {
         var first = await front.Store.PutAsync(_prefix + "x", Bytes("old"));
         string script = Path.Combine(front.DataDirectory, $"txn-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(script, $"value(\"{_prefix}x\") = \"old\"\n\nput {_prefix}x new\nput {_prefix}y made\n\nput {_prefix}z failed\n");
+        await File.WriteAllTextAsync(script, $"value(\"{_prefix}x\") = \"old\"\n\nput {_prefix}x new\nput {_prefix}y made\n\nput {_prefix}z failed\n\n");
         var txn = (await ChildProcess.RunAsync("sh", ["-c", $"etcdctl {string.Join(' ', front.EtcdctlFlags)} txn < {script}"], new Dictionary<string, string> { ["ETCDCTL_API"] = "3" })).EnsureSuccess("etcdctl txn");
         Assert.Equal(["SUCCESS", "OK", "OK"], Lines(txn.Stdout));
 
@@ -46,8 +46,8 @@ public sealed class EtcdctlTests(EtcdFrontFixture front) : IClassFixture<EtcdFro
         using var watch = RunningProcess.Start("etcdctl", [.. front.EtcdctlFlags, "watch", "--prefix", _prefix, "--rev", (first.ModRevision + 1).ToString(CultureInfo.InvariantCulture), "--prev-kv"], new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
         await watch.WaitForLineAsync(line => line == "made", "the txn's second put");
 
-        // etcdctl prints each event as type, key, [previous value,] value.
-        Assert.Equal(["PUT", _prefix + "x", "old", "new", "PUT", _prefix + "y", "made"], watch.StandardOutputLines.Take(7));
+        // etcdctl prints each event as its type, [the previous key and value,] then the key and value.
+        Assert.Equal(["PUT", _prefix + "x", "old", _prefix + "x", "new", "PUT", _prefix + "y", "made"], watch.StandardOutputLines.Take(8));
     }
 
     [Fact]
@@ -85,6 +85,7 @@ public sealed class EtcdctlTests(EtcdFrontFixture front) : IClassFixture<EtcdFro
     [Fact]
     public async Task Endpoint_status_and_member_list_describe_one_member()
     {
+        await front.Store.PutAsync(_prefix + "k", Bytes("v"));
         var status = (await front.EtcdctlAsync("endpoint", "status", "-w", "json")).EnsureSuccess("etcdctl endpoint status");
         var entry = JsonDocument.Parse(status.Stdout).RootElement[0];
         var answer = entry.GetProperty("Status");
