@@ -80,6 +80,6 @@ internal static class ModelDocs
         }
 
         // The generator writes every empty string of the original ("") as " ": resourceVersion="", empty string ("").
-        return text.Replace("\" \"", "\"\"", StringComparison.Ordinal).ToString();
+        return text.Replace("\" \"", "\"\"").ToString();
     }
 }
