@@ -33,9 +33,16 @@ internal sealed class FieldSet
     public FieldSet Intersect(FieldSet other) => new(_paths.Where(other._paths.Contains));
 
     /// <summary>The fields an object sets, for the kind whose model shape is <paramref name="shape"/>.</summary>
-    public static FieldSet Of(JsonObject obj, ModelShape shape, bool includeStatus)
+    public static FieldSet Of(JsonObject obj, ModelShape shape, bool includeStatus) => Of(obj, shape, includeStatus, out _);
+
+    /// <summary>
+    /// The fields an object sets, and the free-form maps holding some of them (labels, data): an Update that creates
+    /// such a map owns the map itself too, as upstream records it (<c>.</c> under <c>f:labels</c>).
+    /// </summary>
+    public static FieldSet Of(JsonObject obj, ModelShape shape, bool includeStatus, out HashSet<FieldPath> maps)
     {
         var paths = new List<FieldPath>();
+        maps = [];
         foreach (var (name, value) in obj)
         {
             if (name is "apiVersion" or "kind" || (name == "status" && !includeStatus))
@@ -50,7 +57,7 @@ internal sealed class FieldSet
                 {
                     if (!UntrackedMetadata.Contains(metaName) && shape.Fields["metadata"].Shape.Fields.TryGetValue(metaName, out var metaField))
                     {
-                        CollectField(metaValue, metaField, path.Child(FieldPath.Field(metaName)), paths);
+                        CollectField(metaValue, metaField, path.Child(FieldPath.Field(metaName)), paths, maps);
                     }
                 }
 
@@ -59,7 +66,7 @@ internal sealed class FieldSet
 
             if (shape.Fields.TryGetValue(name, out var field))
             {
-                CollectField(value, field, path, paths);
+                CollectField(value, field, path, paths, maps);
             }
             else
             {
@@ -118,7 +125,7 @@ internal sealed class FieldSet
         return tree.Render();
     }
 
-    private static void CollectField(JsonNode? value, FieldShape field, FieldPath path, List<FieldPath> paths)
+    private static void CollectField(JsonNode? value, FieldShape field, FieldPath path, List<FieldPath> paths, HashSet<FieldPath> maps)
     {
         var shape = field.Shape;
         if (shape.Kind == ShapeKind.List && value is JsonArray { Count: > 0 } list && field.ListType != ListType.Atomic)
@@ -133,26 +140,27 @@ internal sealed class FieldSet
 
                 var itemPath = path.Child(FieldPath.Key(itemObject, field.MapKeys));
                 paths.Add(itemPath);
-                CollectStruct(itemObject, shape.Element, itemPath, paths);
+                CollectStruct(itemObject, shape.Element, itemPath, paths, maps);
             }
 
             return;
         }
 
-        Collect(value, shape, path, paths);
+        Collect(value, shape, path, paths, maps);
     }
 
-    private static void Collect(JsonNode? value, ModelShape shape, FieldPath path, List<FieldPath> paths)
+    private static void Collect(JsonNode? value, ModelShape shape, FieldPath path, List<FieldPath> paths, HashSet<FieldPath> maps)
     {
         switch (shape.Kind)
         {
             case ShapeKind.Struct when !shape.AtomicStruct && value is JsonObject { Count: > 0 } obj:
-                CollectStruct(obj, shape, path, paths);
+                CollectStruct(obj, shape, path, paths, maps);
                 break;
             case ShapeKind.Map when value is JsonObject { Count: > 0 } map:
+                maps.Add(path);
                 foreach (var (key, item) in map)
                 {
-                    Collect(item, shape.Element, path.Child(FieldPath.Field(key)), paths);
+                    Collect(item, shape.Element, path.Child(FieldPath.Field(key)), paths, maps);
                 }
 
                 break;
@@ -162,14 +170,14 @@ internal sealed class FieldSet
         }
     }
 
-    private static void CollectStruct(JsonObject obj, ModelShape shape, FieldPath path, List<FieldPath> paths)
+    private static void CollectStruct(JsonObject obj, ModelShape shape, FieldPath path, List<FieldPath> paths, HashSet<FieldPath> maps)
     {
         foreach (var (name, value) in obj)
         {
             var child = path.Child(FieldPath.Field(name));
             if (shape.Fields.TryGetValue(name, out var field))
             {
-                CollectField(value, field, child, paths);
+                CollectField(value, field, child, paths, maps);
             }
             else
             {

@@ -111,8 +111,9 @@ internal static class ManagedFields
 
         bool status = subresource == "status";
         var before = old is null ? FieldSet.Empty : FieldSet.Of(old, shape, status);
-        var after = FieldSet.Of(updated, shape, status);
-        var changed = new FieldSet(after.Paths.Where(p => !before.Contains(p) || Changed(old, updated, p)));
+        var after = FieldSet.Of(updated, shape, status, out var maps);
+        var changed = new FieldSet(after.Paths.Where(p => !before.Contains(p) || Changed(old, updated, p))
+            .Concat(maps.Where(m => !ObjectFields.At(old, m).Found)));
         var removed = before.Except(after);
         if (changed.Count == 0 && removed.Count == 0)
         {
