@@ -103,7 +103,12 @@ internal static class ManagedFields
     /// </summary>
     public static IList<V1ManagedFieldsEntry>? Update(JsonObject? old, JsonObject updated, ModelShape shape, string manager, string apiVersion, string? subresource, DateTime now)
     {
-        var entries = old is null ? [] : Read(old);
+        // managedFields the writer sent, when they differ from the stored ones, replace them (kubectl's upgrade from
+        // client-side apply rewrites them with a JSON patch; [{}] resets them), as upstream outside subresources.
+        var stored = old?["metadata"]?["managedFields"];
+        var given = updated["metadata"]?["managedFields"];
+        var current = old is not null && subresource is null && given is JsonArray && !JsonNode.DeepEquals(given, stored) ? updated : old;
+        var entries = current is null ? [] : Read(current).Where(e => e.Manager.Length > 0 || e.Fields.Count > 0).ToList();
         if (old is not null && entries.Count == 0)
         {
             return null;
@@ -117,7 +122,7 @@ internal static class ManagedFields
         var removed = before.Except(after);
         if (changed.Count == 0 && removed.Count == 0)
         {
-            return old?["metadata"]?["managedFields"] is { } unchanged ? Entries(unchanged) : null;
+            return current?["metadata"]?["managedFields"] is { } unchanged ? Entries(unchanged) : null;
         }
 
         var taken = changed.Union(removed);
