@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Discovery;
@@ -116,6 +115,9 @@ internal sealed partial class ApiRequestHandler
         Authenticate(http);
         switch (segments)
         {
+            case ["api" or "apis"] when AggregatedDiscovery.Requested(http) is { } discoveryVersion:
+                await AggregatedDiscovery.WriteAsync(http, _discovery.Aggregated(legacy: segments[0] == "api", discoveryVersion), discoveryVersion);
+                return;
             case ["api"]:
                 await ApiJson.WriteAsync(http, 200, _discovery.Versions($"{http.Connection.LocalIpAddress}:{http.Connection.LocalPort}"));
                 return;
@@ -135,14 +137,13 @@ internal sealed partial class ApiRequestHandler
                 await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);
                 return;
             case ["openapi", "v2"]:
-                http.Response.ContentType = "application/octet-stream";
+                await OpenApiResponses.WriteV2Async(http, _openApi);
                 return;
             case ["openapi", "v3"]:
                 await ApiJson.WriteAsync(http, 200, _openApi.Root());
                 return;
             case ["openapi", "v3", ..]:
-                JsonObject document = _openApi.GroupVersion(string.Join('/', segments[2..])) ?? throw ApiException.PathNotFound();
-                await ApiJson.WriteAsync(http, 200, document);
+                await OpenApiResponses.WriteV3Async(http, _openApi, string.Join('/', segments[2..]));
                 return;
             case ["api", "v1", .. var rest]:
                 await RouteAsync(http, "", "v1", rest);
