@@ -28,7 +28,7 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
+        var informers = new SharedInformers(client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, new WorkQueueMetrics(metrics));
         var endpointTriggers = new EndpointTriggers(informers);

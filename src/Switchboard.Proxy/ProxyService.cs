@@ -81,10 +81,10 @@ public sealed partial class ProxyService(
         var triggerTimes = new List<DateTimeOffset>();
         var rules = new ProgrammedRules(options.Mode, _iptables);
 
-        var services = new Informer<V1Service>(ListWatches.Services(client.Client), loggerFactory.CreateLogger<Informer<V1Service>>(), time);
-        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client.Client), loggerFactory.CreateLogger<Informer<V1EndpointSlice>>(), time);
-        services.AddHandler(s => Changed(_catalog.SetService, s), (_, s) => Changed(_catalog.SetService, s), s => Changed(_catalog.DeleteService, s));
-        slices.AddHandler(s => Changed(_catalog.SetSlice, s), (_, s) => Changed(_catalog.SetSlice, s), s => Changed(_catalog.DeleteSlice, s));
+        var services = client.Informers.Get(() => ListWatches.Services(client.Client), loggerFactory, time);
+        var slices = client.Informers.Get(() => ListWatches.EndpointSlices(client.Client), loggerFactory, time);
+        services.AddHandler(s => Changed(_catalog.SetService, s), ResourceEventHandlers.Changes<V1Service>((_, s) => Changed(_catalog.SetService, s)), s => Changed(_catalog.DeleteService, s));
+        slices.AddHandler(s => Changed(_catalog.SetSlice, s), ResourceEventHandlers.Changes<V1EndpointSlice>((_, s) => Changed(_catalog.SetSlice, s)), s => Changed(_catalog.DeleteSlice, s));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         Task informers = Task.WhenAll(services.RunAsync(stop.Token), slices.RunAsync(stop.Token));

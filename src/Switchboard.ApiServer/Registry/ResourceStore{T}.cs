@@ -489,8 +489,8 @@ internal sealed class ResourceStore<T>
         }
 
         bool hadPrevious = change.Previous is { Value.Length: > 0 };
-        bool wasIn = hadPrevious && (!selective || Matches(SharedWatchObjects<T>.Decode(change.Previous!), labels, fields));
-        var current = SharedWatchObjects<T>.Decode(change.Current);
+        bool wasIn = hadPrevious && (!selective || Matches(SharedWatchObjects<T>.DecodePrevious(change), labels, fields));
+        var current = SharedWatchObjects<T>.Decode(change);
         bool isIn = !selective || Matches(current, labels, fields);
         if (isIn)
         {
