@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Switchboard.Controllers.Disruption;
 using Switchboard.Controllers.Endpoints;
 using Switchboard.Controllers.GarbageCollection;
 using Switchboard.Controllers.Namespaces;
@@ -45,6 +46,8 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
             new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),
             new NamespaceController(context),
+            new DisruptionController(context),
+            new UnschedulableTaintController(context),
         };
         if (options.EnableScheduler)
         {

@@ -45,6 +45,8 @@ internal sealed class ResourceCatalog
         Serve(context, ResourceKind<V1ControllerRevision>.Create(new ControllerRevisionStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Job>.Create(new JobStrategy(), namespaced: true, all: true, status: true));
         Serve(context, ResourceKind<V1CronJob>.Create(new CronJobStrategy(), namespaced: true, ["cj"], all: true, status: true));
+        DisruptionBudgets = Serve(context, ResourceKind<V1PodDisruptionBudget>.Create(new PodDisruptionBudgetStrategy(), namespaced: true, ["pdb"], status: true));
+        Serve(context, ResourceKind<V1NetworkPolicy>.Create(new NetworkPolicyStrategy(), namespaced: true, ["netpol"]));
 
         RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
             new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());
@@ -73,6 +75,8 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Pod> Pods { get; }
 
     public ResourceStore<V1Node> Nodes { get; }
+
+    public ResourceStore<V1PodDisruptionBudget> DisruptionBudgets { get; }
 
     private ResourceStore<T> Serve<T>(RegistryContext context, ResourceKind<T> kind)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()
