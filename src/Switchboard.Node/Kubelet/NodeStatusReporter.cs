@@ -64,9 +64,13 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
         var status = Status(address, notReadyReason);
         string json = KubernetesJson.Serialize(status);
         var now = time.GetUtcNow();
-        if (json != _written || now - _lastReport >= options.StatusReportFrequency)
+
+        // As kubelet, compared with the stored Node too: the node lifecycle controller sets Ready=Unknown on a node
+        // whose Lease it saw expire, which a node that comes back (without a restart) corrects at once.
+        var node = await GetNodeAsync(cancellationToken);
+        string? storedReady = node?.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
+        if (json != _written || now - _lastReport >= options.StatusReportFrequency || storedReady != status.Conditions.First(c => c.Type == "Ready").Status)
         {
-            var node = await GetNodeAsync(cancellationToken);
             var heartbeat = now.UtcDateTime;
             foreach (var condition in status.Conditions)
             {
