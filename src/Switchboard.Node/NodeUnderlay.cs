@@ -23,6 +23,12 @@ public sealed record NodeUnderlay(string Namespace, string Address)
     /// <summary>The underlay's range: private to the cluster's namespace, the same for every cluster.</summary>
     public const string Range = "10.243.0.0/24";
 
+    /// <summary>
+    /// The underlay namespace's own address, on its bridge: a machine on the nodes' network outside the cluster, as a
+    /// client of NodePorts from the LAN (<c>ip netns exec sb-CLUSTER-underlay curl http://NODE:NODEPORT</c>).
+    /// </summary>
+    public static IPAddress OutsideAddress { get; } = IPAddress.Parse("10.243.0.254");
+
     /// <summary>The bridge in the underlay namespace.</summary>
     public const string Bridge = "sbu0";
 
@@ -43,9 +49,9 @@ public sealed record NodeUnderlay(string Namespace, string Address)
     public static NodeUnderlay For(string cluster, int index)
     {
         var range = Ipv4Cidr.Parse(Range);
-        if (index < 0 || index + 2 >= range.AddressCount)
+        if (index < 0 || index + 1 >= range.OffsetOf(OutsideAddress))
         {
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"the underlay {Range} holds {range.AddressCount - 3} nodes");
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"the underlay {Range} holds {range.OffsetOf(OutsideAddress) - 1} nodes");
         }
 
         return new NodeUnderlay(NamespaceOf(cluster), $"{range.AddressAt(index + 1)}/{range.PrefixLength}");
@@ -66,7 +72,7 @@ public sealed record NodeUnderlay(string Namespace, string Address)
             await CommandRunner.CheckAsync(ip, ["-n", ns, "link", "add", Bridge, "type", "bridge"], cancellationToken: cancellationToken);
         }
 
-        await CommandRunner.CheckAsync(ip, ["-n", ns, "-batch", "-"], $"link set lo up\nlink set {Bridge} up\n", cancellationToken);
+        await CommandRunner.CheckAsync(ip, ["-n", ns, "-batch", "-"], $"link set lo up\naddr replace {OutsideAddress}/{Ipv4Cidr.Parse(Range).PrefixLength} dev {Bridge}\nlink set {Bridge} up\n", cancellationToken);
     }
 
     /// <summary>Removes cluster <paramref name="cluster"/>'s underlay namespace; nothing if there is none.</summary>

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.Controllers.Shared;
@@ -40,6 +42,19 @@ internal sealed partial class NodeLifecycleController : QueueController
             return;
         }
 
+        try
+        {
+            await LookAsync(key, node, cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The node wrote its status meanwhile: look again at what it wrote.
+            Queue.Add(key);
+        }
+    }
+
+    private async Task LookAsync(string key, V1Node node, CancellationToken cancellationToken)
+    {
         var now = Context.Time.GetUtcNow();
         var lease = await ApiCalls.IgnoreNotFoundAsync(() => Context.Client.CoordinationV1.ReadNamespacedLeaseAsync(key, LeaseNamespace, cancellationToken: cancellationToken));
         var ready = Condition(node, "Ready");

@@ -26,7 +26,7 @@ internal sealed partial class ChildAgents(IReadOnlyList<ChildAgents.Agent> agent
             foreach (var agent in agents)
             {
                 var process = Start(agent);
-                running.Add((agent, process, WatchAsync(agent, process)));
+                running.Add((agent, process, WatchAsync(agent, process, stoppingToken)));
             }
 
             await WaitForNodesAsync(stoppingToken);
@@ -64,7 +64,7 @@ internal sealed partial class ChildAgents(IReadOnlyList<ChildAgents.Agent> agent
     }
 
     /// <summary>Copies the agent's output to its log file until it exits, then says how it ended.</summary>
-    private async Task WatchAsync(Agent agent, Process process)
+    private async Task WatchAsync(Agent agent, Process process, CancellationToken stopping)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(agent.LogFile)!);
         await using (var log = new FileStream(agent.LogFile, FileMode.Append, FileAccess.Write, FileShare.Read))
@@ -73,7 +73,10 @@ internal sealed partial class ChildAgents(IReadOnlyList<ChildAgents.Agent> agent
         }
 
         await process.WaitForExitAsync();
-        LogExited(logger, agent.Name, process.ExitCode, agent.LogFile);
+        if (!stopping.IsCancellationRequested)
+        {
+            LogExited(logger, agent.Name, process.ExitCode, agent.LogFile);
+        }
     }
 
     private async Task WaitForNodesAsync(CancellationToken cancellationToken)

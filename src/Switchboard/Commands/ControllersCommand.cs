@@ -35,28 +35,8 @@ internal static class ControllersCommand
     /// kube-controller-manager's <c>--node-monitor-grace-period</c>, a duration (<c>40s</c>, <c>500ms</c>, <c>2m</c>): how
     /// long a node may go without renewing its Lease before it is Ready=Unknown and tainted unreachable.
     /// </summary>
-    public static Option<TimeSpan> GracePeriodOption()
-    {
-        var option = new Option<TimeSpan>("--node-monitor-grace-period")
-        {
-            Description = "How long a node may go without renewing its Lease before it is Ready=Unknown and tainted unreachable (a duration: 40s, 500ms, 2m)",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(40),
-            CustomParser = result =>
-            {
-                string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-                (string number, double unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
-                    : text.EndsWith('s') ? (text[..^1], 1) : text.EndsWith('m') ? (text[..^1], 60) : (text, 0);
-                if (unit > 0 && double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && value > 0)
-                {
-                    return TimeSpan.FromSeconds(value * unit);
-                }
-
-                result.AddError($"--node-monitor-grace-period must be a positive duration such as 40s, 500ms or 2m, not \"{text}\"");
-                return default;
-            },
-        };
-        return option;
-    }
+    public static Option<TimeSpan> GracePeriodOption() => CommonOptions.Duration(
+        "--node-monitor-grace-period", "How long a node may go without renewing its Lease before it is Ready=Unknown and tainted unreachable", TimeSpan.FromSeconds(40));
 
     /// <summary>The grace period given, with nodes looked at every 5 s (upstream's --node-monitor-period) or a quarter of a shorter grace period.</summary>
     public static ControllerOptions WithGracePeriod(ControllerOptions options, TimeSpan grace) => options with

@@ -244,6 +244,7 @@ internal static partial class UpCommand
                 "--address", api.Address.ToString(), "--port", FreePort(api.Address).ToString(CultureInfo.InvariantCulture),
                 "--tls-cert-file", certificate, "--tls-private-key-file", key, "--client-ca-file", clientCa,
                 "--underlay-namespace", underlay.Namespace, "--underlay-address", underlay.Address,
+                "--node-status-update-frequency", $"{first.StatusUpdateFrequency.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms",
                 "--proxy-mode", mode.ToString().ToLowerInvariant(), "--proxy-metrics-address", new IPEndPoint(api.Address, FreePort(api.Address)).ToString(),
             ], Path.Combine(options.StateDirectory, "agent.log")));
         }
