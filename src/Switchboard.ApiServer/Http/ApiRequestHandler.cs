@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Discovery;
@@ -9,6 +8,7 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Ui;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 
@@ -31,11 +31,14 @@ internal sealed partial class ApiRequestHandler
     private readonly ServiceProxy _services;
     private readonly EvictionHandler _evictions;
     private readonly MetricsApiHandler _resourceMetrics;
+    private readonly UiHandler? _ui;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics,
+        Readiness readiness, ApiServerMetrics metrics, ILogger logger, UiHandler? ui = null)
     {
+        _ui = ui;
         _evictions = evictions;
         _resourceMetrics = resourceMetrics;
         _streams = streams;
@@ -106,9 +109,19 @@ internal sealed partial class ApiRequestHandler
             return;
         }
 
+        if (segments is ["ui", .. var page] && _ui is not null)
+        {
+            // The web view authenticates its sessions through Authenticate itself; its login form needs none.
+            await _ui.InvokeAsync(http, page, Authenticate);
+            return;
+        }
+
         Authenticate(http);
         switch (segments)
         {
+            case ["api" or "apis"] when AggregatedDiscovery.Requested(http) is { } discoveryVersion:
+                await AggregatedDiscovery.WriteAsync(http, _discovery.Aggregated(legacy: segments[0] == "api", discoveryVersion), discoveryVersion);
+                return;
             case ["api"]:
                 await ApiJson.WriteAsync(http, 200, _discovery.Versions($"{http.Connection.LocalIpAddress}:{http.Connection.LocalPort}"));
                 return;
@@ -132,14 +145,13 @@ internal sealed partial class ApiRequestHandler
                 await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);
                 return;
             case ["openapi", "v2"]:
-                http.Response.ContentType = "application/octet-stream";
+                await OpenApiResponses.WriteV2Async(http, _openApi);
                 return;
             case ["openapi", "v3"]:
                 await ApiJson.WriteAsync(http, 200, _openApi.Root());
                 return;
             case ["openapi", "v3", ..]:
-                JsonObject document = _openApi.GroupVersion(string.Join('/', segments[2..])) ?? throw ApiException.PathNotFound();
-                await ApiJson.WriteAsync(http, 200, document);
+                await OpenApiResponses.WriteV3Async(http, _openApi, string.Join('/', segments[2..]));
                 return;
             case ["api", "v1", .. var rest]:
                 await RouteAsync(http, "", "v1", rest);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Apply;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 
@@ -16,14 +17,14 @@ internal sealed class WriteHandler<T>(ResourceStore<T> store, ResourceResponses<
     public async Task CreateAsync(HttpContext http, string? ns)
     {
         var obj = await ReadObjectAsync(http);
-        var created = await store.CreateAsync(ns, obj, RequestQuery.IsDryRun(http), http.RequestAborted);
+        var created = await store.CreateAsync(ns, obj, RequestQuery.IsDryRun(http), http.RequestAborted, FieldWriters.Update(http, Kind));
         await responses.WriteObjectAsync(http, 201, created);
     }
 
     public async Task UpdateAsync(HttpContext http, string? ns, string name, string? subresource)
     {
         var obj = await ReadObjectAsync(http);
-        var updated = await store.UpdateAsync(ns, name, obj, subresource, RequestQuery.IsDryRun(http), http.RequestAborted);
+        var updated = await store.UpdateAsync(ns, name, obj, subresource, RequestQuery.IsDryRun(http), http.RequestAborted, FieldWriters.Update(http, Kind));
         await responses.WriteObjectAsync(http, 200, updated);
     }
 

@@ -578,7 +578,10 @@ internal sealed partial class PodSyncer
         }
 
         string json = KubernetesJson.Serialize(status);
-        if (json == state.WrittenStatus)
+
+        // The node lifecycle controller marks the pods of a node that stopped reporting not ready: once back, the
+        // node writes its own view again even though it has not changed since it last wrote it.
+        if (json == state.WrittenStatus && ReadyOf(pod.Status) == ReadyOf(status))
         {
             return status;
         }
@@ -588,6 +591,8 @@ internal sealed partial class PodSyncer
         state.WrittenStatus = json;
         return status;
     }
+
+    private static string? ReadyOf(V1PodStatus? status) => status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
 
     /// <summary>Kubelet's ShouldContainerBeRestarted; an init container that succeeded is done, one that failed restarts unless the policy is Never.</summary>
     private static bool ShouldRestart(V1Pod pod, int exitCode, bool init) => (pod.Spec.RestartPolicy ?? "Always") switch
