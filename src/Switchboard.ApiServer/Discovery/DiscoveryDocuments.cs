@@ -14,11 +14,11 @@ internal sealed class DiscoveryDocuments
     private static readonly string[] SubresourceVerbs = ["get", "patch", "update"];
 
     private readonly IReadOnlyList<ResourceKind> _kinds;
-    private readonly IReadOnlyList<(string Group, string Version)> _servedElsewhere;
+    private readonly IReadOnlyList<ServedGroup> _servedElsewhere;
 
     /// <param name="kinds">The kinds of the registry.</param>
     /// <param name="servedElsewhere">Group versions with handlers of their own (metrics.k8s.io), listed among the groups.</param>
-    public DiscoveryDocuments(IReadOnlyList<ResourceKind> kinds, IReadOnlyList<(string Group, string Version)> servedElsewhere)
+    public DiscoveryDocuments(IReadOnlyList<ResourceKind> kinds, IReadOnlyList<ServedGroup> servedElsewhere)
     {
         _kinds = kinds;
         _servedElsewhere = servedElsewhere;
@@ -75,6 +75,20 @@ internal sealed class DiscoveryDocuments
             }
 
             items.Add(new JsonObject { ["metadata"] = new JsonObject { ["name"] = group.Key, ["creationTimestamp"] = null }, ["versions"] = versions });
+        }
+
+        foreach (var served in legacy ? [] : _servedElsewhere)
+        {
+            var resources = served.Resources.Select(r => (JsonNode)new JsonObject
+            {
+                ["resource"] = r.Name,
+                ["responseKind"] = ResponseKind(served.Group, served.Version, r.Kind),
+                ["scope"] = r.Namespaced ? "Namespaced" : "Cluster",
+                ["singularResource"] = "",
+                ["verbs"] = new JsonArray([.. r.Verbs.Select(v => (JsonNode)v)]),
+            });
+            var version = new JsonObject { ["version"] = served.Version, ["resources"] = new JsonArray([.. resources]), ["freshness"] = "Current" };
+            items.Add(new JsonObject { ["metadata"] = new JsonObject { ["name"] = served.Group, ["creationTimestamp"] = null }, ["versions"] = new JsonArray(version) });
         }
 
         return new JsonObject
@@ -145,6 +159,12 @@ internal sealed class DiscoveryDocuments
             subresources.Add(Sub("finalize", ResponseKind(kind.Group, kind.Version, kind.Kind), "update"));
         }
 
+        if (kind.Kind == "Pod")
+        {
+            subresources.Add(Sub("eviction", ResponseKind("policy", "v1", "Eviction"), "create"));
+            subresources.Add(Sub("ephemeralcontainers", ResponseKind(kind.Group, kind.Version, kind.Kind), SubresourceVerbs));
+        }
+
         if (subresources.Count > 0)
         {
             entry["subresources"] = subresources;
@@ -155,11 +175,24 @@ internal sealed class DiscoveryDocuments
 
     private static JsonObject ResponseKind(string group, string version, string kind) => new() { ["group"] = group, ["version"] = version, ["kind"] = kind };
 
-    public bool HasGroupVersion(string group, string version) => _kinds.Any(k => k.Group == group && k.Version == version);
+    public bool HasGroupVersion(string group, string version) =>
+        _kinds.Any(k => k.Group == group && k.Version == version) || _servedElsewhere.Any(g => g.Group == group && g.Version == version);
 
     public JsonObject ResourceList(string group, string version)
     {
         var resources = new JsonArray();
+        foreach (var served in _servedElsewhere.Where(g => g.Group == group && g.Version == version).SelectMany(g => g.Resources))
+        {
+            resources.Add(new JsonObject
+            {
+                ["name"] = served.Name,
+                ["singularName"] = "",
+                ["namespaced"] = served.Namespaced,
+                ["kind"] = served.Kind,
+                ["verbs"] = new JsonArray([.. served.Verbs.Select(v => (JsonNode)v)]),
+            });
+        }
+
         foreach (var kind in _kinds.Where(k => k.Group == group && k.Version == version))
         {
             var entry = new JsonObject

@@ -52,7 +52,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [(MetricsApiHandler.Group, MetricsApiHandler.Version)]);
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [MetricsApiHandler.Discovery]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;
     }
@@ -134,12 +134,12 @@ internal sealed partial class ApiRequestHandler
             case ["apis", var group] when _discovery.Groups.Contains(group):
                 await ApiJson.WriteAsync(http, 200, _discovery.Group(group));
                 return;
+            case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
+                await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
+                return;
             case ["apis", MetricsApiHandler.Group, MetricsApiHandler.Version, .. var metricsPath]:
                 _metrics.Routed(http, new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, metricsPath.Contains("pods") ? "pods" : "nodes", null, null, null));
                 await _resourceMetrics.HandleAsync(http, metricsPath);
-                return;
-            case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
-                await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
                 return;
             case ["metrics"]:
                 await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);

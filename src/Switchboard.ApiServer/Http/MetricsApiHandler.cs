@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
@@ -23,14 +24,9 @@ internal sealed class MetricsApiHandler(NodeUsage usage, ResourceStore<V1Pod> po
     public const string Version = "v1beta1";
     private const string GroupVersion = Group + "/" + Version;
 
-    /// <summary>The APIResourceList of the group version, as metrics-server registers it.</summary>
-    public static JsonObject ResourceList() => new()
-    {
-        ["kind"] = "APIResourceList",
-        ["apiVersion"] = "v1",
-        ["groupVersion"] = GroupVersion,
-        ["resources"] = new JsonArray(Resource("nodes", "NodeMetrics", namespaced: false), Resource("pods", "PodMetrics", namespaced: true)),
-    };
+    /// <summary>What discovery lists of the group version, as metrics-server registers it.</summary>
+    public static ServedGroup Discovery { get; } = new(Group, Version,
+        [new ServedResource("nodes", "NodeMetrics", Namespaced: false, ["get", "list"]), new ServedResource("pods", "PodMetrics", Namespaced: true, ["get", "list"])]);
 
     public async Task HandleAsync(HttpContext http, string[] rest)
     {
@@ -43,9 +39,6 @@ internal sealed class MetricsApiHandler(NodeUsage usage, ResourceStore<V1Pod> po
         var ct = http.RequestAborted;
         switch (rest)
         {
-            case []:
-                await ApiJson.WriteAsync(http, 200, ResourceList());
-                return;
             case ["nodes"]:
                 await ApiJson.WriteAsync(http, 200, List("NodeMetricsList", await NodeMetricsAsync(null, labels, ct)));
                 return;
@@ -178,13 +171,4 @@ internal sealed class MetricsApiHandler(NodeUsage usage, ResourceStore<V1Pod> po
         string s = Math.Round(seconds, 9).ToString("0.#########", CultureInfo.InvariantCulture) + "s";
         return minutes > 0 ? minutes.ToString(CultureInfo.InvariantCulture) + "m" + s : s;
     }
-
-    private static JsonNode Resource(string name, string kind, bool namespaced) => new JsonObject
-    {
-        ["name"] = name,
-        ["singularName"] = "",
-        ["namespaced"] = namespaced,
-        ["kind"] = kind,
-        ["verbs"] = new JsonArray("get", "list"),
-    };
 }

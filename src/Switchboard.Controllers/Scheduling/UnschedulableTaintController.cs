@@ -13,8 +13,6 @@ namespace Switchboard.Controllers.Scheduling;
 /// </summary>
 internal sealed class UnschedulableTaintController : QueueController
 {
-    public const string TaintKey = "node.kubernetes.io/unschedulable";
-
     public UnschedulableTaintController(ControllerContext context)
         : base(context, "node-unschedulable-taint")
     {
@@ -28,7 +26,7 @@ internal sealed class UnschedulableTaintController : QueueController
     }
 
     /// <summary>Whether taint <paramref name="taint"/> is the one cordoning implies.</summary>
-    public static bool IsUnschedulableTaint(V1Taint taint) => taint.Key == TaintKey && taint.Effect == "NoSchedule";
+    public static bool IsUnschedulableTaint(V1Taint taint) => taint.Key == Tolerations.Unschedulable && taint.Effect == "NoSchedule";
 
     protected override async Task SyncAsync(string key, CancellationToken cancellationToken)
     {
@@ -47,7 +45,7 @@ internal sealed class UnschedulableTaintController : QueueController
         var taints = (node.Spec?.Taints ?? []).Where(t => !IsUnschedulableTaint(t)).ToList();
         if (cordoned)
         {
-            taints.Add(new V1Taint { Key = TaintKey, Effect = "NoSchedule", TimeAdded = Context.Time.GetUtcNow().UtcDateTime });
+            taints.Add(new V1Taint { Key = Tolerations.Unschedulable, Effect = "NoSchedule", TimeAdded = Context.Time.GetUtcNow().UtcDateTime });
         }
 
         // The whole list with the node's resourceVersion: a concurrent change of the taints is a conflict, retried.
