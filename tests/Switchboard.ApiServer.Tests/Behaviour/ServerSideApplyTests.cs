@@ -127,7 +127,7 @@ public sealed class ServerSideApplyTests(SqliteApiServer server) : IClassFixture
 
         Assert.True(code == 0, stderr);
         Assert.Equal("deployment.apps/web serverside-applied", stdout.Trim());
-        Assert.True(result == "nginx:1.26 kubectl kubectl-last-applied", $"{result}\n{stderr}");
+        Assert.Equal("nginx:1.26 kubectl kubectl-last-applied", result);
     }
 
     [Fact]
