@@ -48,6 +48,12 @@ internal sealed class SharedInformers
         Nodes = Create(client => ListWatches.Nodes(client));
         Deployments = Create(client => ListWatches.Deployments(client));
         ReplicaSets = Create(client => ListWatches.ReplicaSets(client));
+        StatefulSets = Create(client => ListWatches.StatefulSets(client));
+        DaemonSets = Create(client => ListWatches.DaemonSets(client));
+        ControllerRevisions = Create(client => ListWatches.ControllerRevisions(client));
+        Jobs = Create(client => ListWatches.Jobs(client));
+        CronJobs = Create(client => ListWatches.CronJobs(client));
+        DisruptionBudgets = Create(client => ListWatches.PodDisruptionBudgets(client));
     }
 
     public Informer<V1Pod> Pods { get; }
@@ -66,6 +72,18 @@ internal sealed class SharedInformers
 
     public Informer<V1ReplicaSet> ReplicaSets { get; }
 
+    public Informer<V1StatefulSet> StatefulSets { get; }
+
+    public Informer<V1DaemonSet> DaemonSets { get; }
+
+    public Informer<V1ControllerRevision> ControllerRevisions { get; }
+
+    public Informer<V1Job> Jobs { get; }
+
+    public Informer<V1CronJob> CronJobs { get; }
+
+    public Informer<V1PodDisruptionBudget> DisruptionBudgets { get; }
+
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
         slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
@@ -73,10 +91,16 @@ internal sealed class SharedInformers
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.RunAsync(cancellationToken), Services.RunAsync(cancellationToken), Endpoints.RunAsync(cancellationToken),
         EndpointSlices.RunAsync(cancellationToken), Namespaces.RunAsync(cancellationToken), Nodes.RunAsync(cancellationToken),
-        Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken));
+        Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken),
+        StatefulSets.RunAsync(cancellationToken), DaemonSets.RunAsync(cancellationToken), ControllerRevisions.RunAsync(cancellationToken),
+        Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
+        DisruptionBudgets.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
         EndpointSlices.WaitForSyncAsync(cancellationToken), Namespaces.WaitForSyncAsync(cancellationToken), Nodes.WaitForSyncAsync(cancellationToken),
-        Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken));
+        Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
+        StatefulSets.WaitForSyncAsync(cancellationToken), DaemonSets.WaitForSyncAsync(cancellationToken), ControllerRevisions.WaitForSyncAsync(cancellationToken),
+        Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
+        DisruptionBudgets.WaitForSyncAsync(cancellationToken));
 }
