@@ -269,6 +269,11 @@ public sealed partial class Informer<T>
     }
 
     /// <summary>Makes the cache equal to a fresh list, delivering the difference.</summary>
+    /// <remarks>
+    /// An object whose resourceVersion did not change stays the cached one: the handlers were never told of the listed
+    /// copy, so the objects they keep (DNS's index, the proxy's catalog) are the cached ones, and a re-list after 410
+    /// Gone would otherwise leave two copies of every object alive.
+    /// </remarks>
     private void Replace(IReadOnlyList<T> items)
     {
         lock (_dispatch)
@@ -276,12 +281,14 @@ public sealed partial class Informer<T>
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var obj in items)
             {
-                seen.Add(ObjectKey.Of(obj));
-                var old = Cache.Upsert(obj);
-                if (old is null || old.Metadata.ResourceVersion != obj.Metadata.ResourceVersion)
+                string key = ObjectKey.Of(obj);
+                seen.Add(key);
+                if (Cache.Get(key) is { } cached && cached.Metadata.ResourceVersion == obj.Metadata.ResourceVersion)
                 {
-                    Deliver(old, obj);
+                    continue;
                 }
+
+                Deliver(Cache.Upsert(obj), obj);
             }
 
             foreach (string key in Cache.Keys())

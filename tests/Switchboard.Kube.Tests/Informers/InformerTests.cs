@@ -94,12 +94,17 @@ public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLif
             },
             real.Watch);
         var informer = new Informer<V1Pod>(source, NullLogger.Instance);
+        V1Pod? added = null;
+        informer.AddHandler(onAdd: p => added = p.Metadata.Name == "old" ? p : added);
         var run = informer.RunAsync(_stop.Token);
 
         await Eventually.WaitAsync(() => informer.ListCount == 2, "a second list after 410 Gone");
         await CreatePodAsync("new");
         await Eventually.WaitAsync(() => informer.Cache.Get(_ns, "new") is not null, "the watch after the re-list delivers new pods");
-        Assert.NotNull(informer.Cache.Get(_ns, "old"));
+
+        // Unchanged by the re-list: still the object the handlers were given, not a second copy of it.
+        Assert.NotNull(added);
+        Assert.Same(added, informer.Cache.Get(_ns, "old"));
         await _stop.CancelAsync();
         await run;
     }
