@@ -22,6 +22,7 @@ internal static class Program
             ControllersCommand.Create(),
             DnsCommand.Create(),
             NodeCommand.Create(),
+            NodeCommand.CreateAgent(),
             ProxyCommand.Create(),
             ExecCommand.Create(),
             TraceCommand.Create(),

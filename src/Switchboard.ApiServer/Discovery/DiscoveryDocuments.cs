@@ -14,10 +14,17 @@ internal sealed class DiscoveryDocuments
     private static readonly string[] SubresourceVerbs = ["get", "patch", "update"];
 
     private readonly IReadOnlyList<ResourceKind> _kinds;
+    private readonly IReadOnlyList<(string Group, string Version)> _servedElsewhere;
 
-    public DiscoveryDocuments(IReadOnlyList<ResourceKind> kinds) => _kinds = kinds;
+    /// <param name="kinds">The kinds of the registry.</param>
+    /// <param name="servedElsewhere">Group versions with handlers of their own (metrics.k8s.io), listed among the groups.</param>
+    public DiscoveryDocuments(IReadOnlyList<ResourceKind> kinds, IReadOnlyList<(string Group, string Version)> servedElsewhere)
+    {
+        _kinds = kinds;
+        _servedElsewhere = servedElsewhere;
+    }
 
-    public IEnumerable<string> Groups => _kinds.Select(k => k.Group).Where(g => g.Length > 0).Distinct();
+    public IEnumerable<string> Groups => _kinds.Select(k => k.Group).Where(g => g.Length > 0).Concat(_servedElsewhere.Select(g => g.Group)).Distinct();
 
     public JsonObject Versions(string serverAddress) => new()
     {
@@ -35,7 +42,7 @@ internal sealed class DiscoveryDocuments
 
     public JsonObject Group(string group)
     {
-        string version = _kinds.First(k => k.Group == group).Version;
+        string version = _kinds.FirstOrDefault(k => k.Group == group)?.Version ?? _servedElsewhere.First(g => g.Group == group).Version;
         var groupVersion = new JsonObject { ["groupVersion"] = group + "/" + version, ["version"] = version };
         return new JsonObject
         {
@@ -197,6 +204,14 @@ internal sealed class DiscoveryDocuments
             if (kind.HasScale)
             {
                 resources.Add(Subresource(kind, "scale", "Scale", "autoscaling", "v1"));
+            }
+
+            if (kind.Kind == "Pod")
+            {
+                var eviction = Subresource(kind, "eviction", "Eviction", "policy", "v1");
+                eviction["verbs"] = new JsonArray("create");
+                resources.Add(eviction);
+                resources.Add(Subresource(kind, "ephemeralcontainers", kind.Kind, "", kind.GroupVersion));
             }
 
             if (kind.Kind == "Namespace")

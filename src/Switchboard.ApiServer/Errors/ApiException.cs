@@ -101,6 +101,10 @@ internal sealed class ApiException : Exception
     public static ApiException TooManyRequests() =>
         Create(429, "TooManyRequests", "Too many requests, please try again later.", new V1StatusDetails { RetryAfterSeconds = 1 });
 
+    /// <summary>A request refused for now (apierrors.NewTooManyRequests with no retry time), with the cause the client may print.</summary>
+    public static ApiException TooManyRequests(string message, V1StatusCause cause) =>
+        Create(429, "TooManyRequests", message, new V1StatusDetails { Causes = [cause] });
+
     public static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
     {
         ApiVersion = "v1",

@@ -29,14 +29,18 @@ internal sealed partial class ApiRequestHandler
     private readonly ApiServerMetrics _metrics;
     private readonly NodeStreams _streams;
     private readonly ServiceProxy _services;
+    private readonly EvictionHandler _evictions;
+    private readonly MetricsApiHandler _resourceMetrics;
     private readonly UiHandler? _ui;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger,
-        UiHandler? ui = null)
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics,
+        Readiness readiness, ApiServerMetrics metrics, ILogger logger, UiHandler? ui = null)
     {
         _ui = ui;
+        _evictions = evictions;
+        _resourceMetrics = resourceMetrics;
         _streams = streams;
         _services = services;
         _metrics = metrics;
@@ -48,7 +52,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [(MetricsApiHandler.Group, MetricsApiHandler.Version)]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;
     }
@@ -130,6 +134,10 @@ internal sealed partial class ApiRequestHandler
             case ["apis", var group] when _discovery.Groups.Contains(group):
                 await ApiJson.WriteAsync(http, 200, _discovery.Group(group));
                 return;
+            case ["apis", MetricsApiHandler.Group, MetricsApiHandler.Version, .. var metricsPath]:
+                _metrics.Routed(http, new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, metricsPath.Contains("pods") ? "pods" : "nodes", null, null, null));
+                await _resourceMetrics.HandleAsync(http, metricsPath);
+                return;
             case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
                 await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
                 return;
@@ -164,6 +172,9 @@ internal sealed partial class ApiRequestHandler
             case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, var stream]) when NodeStreams.IsPodStream(stream):
                 _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream));
                 return _streams.PodAsync(http, podNamespace, pod, stream);
+            case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, EvictionHandler.Subresource]):
+                _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, EvictionHandler.Subresource));
+                return _evictions.EvictAsync(http, podNamespace, pod);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]) when NodePort(node) is var (nodeName, port):
                 _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
                 return _streams.ProxyNodePortAsync(http, nodeName, port, nodePath, _services);

@@ -57,10 +57,13 @@ internal sealed class WriteHandler<T>(ResourceStore<T> store, ResourceResponses<
 
     private Task<T> ReadObjectAsync(HttpContext http) => RequestBody.ReadObjectAsync<T>(http, Kind.Kind, Kind.Version, Kind.GroupVersion);
 
-    private static async Task<DeleteRequest> ReadDeleteRequestAsync(HttpContext http)
+    private static async Task<DeleteRequest> ReadDeleteRequestAsync(HttpContext http) =>
+        DeleteRequestOf(http, await RequestBody.ReadOptionsAsync(http, "DeleteOptions"));
+
+    /// <summary>The DeleteOptions of <paramref name="body"/> (null: none), the query's parameters filling what it leaves out.</summary>
+    internal static DeleteRequest DeleteRequestOf(HttpContext http, JsonNode? body)
     {
         var query = http.Request.Query;
-        JsonNode? body = await RequestBody.ReadOptionsAsync(http, "DeleteOptions");
         long? grace = body?["gracePeriodSeconds"]?.GetValue<long>() ?? (long.TryParse(query["gracePeriodSeconds"], out long g) ? g : null);
         string? policy = body?["propagationPolicy"]?.ToString() ?? (query["propagationPolicy"].ToString() is { Length: > 0 } p ? p : null);
         if (policy is null && body?["orphanDependents"]?.GetValue<bool>() == true)

@@ -267,7 +267,12 @@ internal sealed class ResourceStore<T>
 
             // A binding was checked by its own rules (BindingAccess), and, as upstream's BindingREST, bypasses the kind's
             // update checks: it is the one way to set a pod's spec.nodeName.
-            Validate(obj, subresource == "binding" ? [] : Strategy.ValidateUpdate(obj, old));
+            Validate(obj, subresource switch
+            {
+                "binding" => [],
+                null => Strategy.ValidateUpdate(obj, old),
+                _ => Strategy.ValidateSubresourceUpdate(obj, old, subresource),
+            });
             ValidateImmutableMetadata(obj, old);
 
             var change = StoredChanges.Between(current.Value, ObjectCodec.Encode(obj));
@@ -510,7 +515,7 @@ internal sealed class ResourceStore<T>
     private T Merge(T obj, T old, KeyValue stored, string? subresource)
     {
         T result;
-        if (subresource is "status" or "finalize")
+        if (subresource is "status" or "finalize" or "ephemeralcontainers")
         {
             result = ObjectCodec.Decode<T>(stored);
             if (subresource == "status")
@@ -520,6 +525,10 @@ internal sealed class ResourceStore<T>
             else if (result is V1Namespace ns && obj is V1Namespace wanted)
             {
                 ns.Spec = wanted.Spec;
+            }
+            else if (result is V1Pod pod && obj is V1Pod withEphemeral)
+            {
+                pod.Spec.EphemeralContainers = withEphemeral.Spec?.EphemeralContainers;
             }
         }
         else

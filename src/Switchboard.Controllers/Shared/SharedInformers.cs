@@ -53,6 +53,7 @@ internal sealed class SharedInformers
         ControllerRevisions = Create(client => ListWatches.ControllerRevisions(client));
         Jobs = Create(client => ListWatches.Jobs(client));
         CronJobs = Create(client => ListWatches.CronJobs(client));
+        DisruptionBudgets = Create(client => ListWatches.PodDisruptionBudgets(client));
     }
 
     public Informer<V1Pod> Pods { get; }
@@ -81,6 +82,8 @@ internal sealed class SharedInformers
 
     public Informer<V1CronJob> CronJobs { get; }
 
+    public Informer<V1PodDisruptionBudget> DisruptionBudgets { get; }
+
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
         slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
@@ -90,12 +93,14 @@ internal sealed class SharedInformers
         EndpointSlices.RunAsync(cancellationToken), Namespaces.RunAsync(cancellationToken), Nodes.RunAsync(cancellationToken),
         Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken),
         StatefulSets.RunAsync(cancellationToken), DaemonSets.RunAsync(cancellationToken), ControllerRevisions.RunAsync(cancellationToken),
-        Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken));
+        Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
+        DisruptionBudgets.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
         EndpointSlices.WaitForSyncAsync(cancellationToken), Namespaces.WaitForSyncAsync(cancellationToken), Nodes.WaitForSyncAsync(cancellationToken),
         Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
         StatefulSets.WaitForSyncAsync(cancellationToken), DaemonSets.WaitForSyncAsync(cancellationToken), ControllerRevisions.WaitForSyncAsync(cancellationToken),
-        Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken));
+        Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
+        DisruptionBudgets.WaitForSyncAsync(cancellationToken));
 }
