@@ -69,6 +69,33 @@ public sealed class NftablesKernelTests : IDisposable
         Assert.All(answers, answer => Assert.Equal(answers[0], answer));
     }
 
+    [Fact]
+    public async Task The_rules_view_shows_each_endpoint_element_the_kernel_holds_with_its_endpoint()
+    {
+        await using var lab = await ServiceNetworkLab.CreateAsync(endpoints: 3);
+        using var proxier = Proxier(lab);
+        var desired = Desired(lab.EndpointIps);
+        await proxier.SyncAsync(desired, _deadline.Token);
+        var rules = new Switchboard.Proxy.Rules.ProgrammedRules(ProxyMode.Nftables, new Switchboard.Proxy.Iptables.IptablesOptions());
+        rules.Applied(desired);
+
+        var port = Assert.Single(rules.Describe("lab", "web")["ports"]!.AsArray())!;
+        Assert.Equal(("nftables", "lab/web:http", ClusterIp), ((string?)rules.Describe("lab", "web")["mode"], (string?)port["name"], (string?)port["clusterIP"]));
+        var toEndpoints = port["rules"]!.AsArray().Where(r => (string?)r!["endpoint"] is not null).ToList();
+        Assert.Equal(lab.EndpointIps.Select(ip => $"{ip}:{ServiceNetworkLab.EndpointPort}").Order(), toEndpoints.Select(r => (string)r!["endpoint"]!).Order());
+        string listing = await ListAsync(lab);
+        foreach (var rule in toEndpoints)
+        {
+            // "element ip kube-proxy endpoints { 10.96.77.20 . tcp . 80 . 2 : 10.0.0.3 . 8080 }": the kernel lists the same key and endpoint.
+            Assert.StartsWith("element ip kube-proxy endpoints { " + ClusterIp + " . tcp . 80 . ", (string)rule!["rule"]!, StringComparison.Ordinal);
+            string endpoint = ((string)rule["endpoint"]!).Replace(":", " . ", StringComparison.Ordinal);
+            Assert.Contains(": " + endpoint, listing, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(port["rules"]!.AsArray(), r => (string?)r!["chain"] == "cluster-ips" && ((string)r["rule"]!).Contains(ClusterIp + " . tcp . 80", StringComparison.Ordinal));
+        Assert.Empty(rules.Describe("lab", "other")["ports"]!.AsArray());
+    }
+
     public void Dispose() => _deadline.Dispose();
 
     private static NftablesProxier Proxier(ServiceNetworkLab lab) =>
