@@ -11,7 +11,8 @@ namespace Switchboard.EndToEnd.Tests;
 /// </summary>
 public sealed class SwitchboardUp : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    // `up --nodes 3` starts two agent processes too, each ready once its node is.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly StringBuilder _log = new();
     private Process? _process;
 

@@ -125,6 +125,7 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
         var grid = new Grid().AddColumn(new GridColumn().PadRight(3)).AddColumn();
         grid.AddRow(new Markup("[bold]API[/]"), new Text(api.Url.GetLeftPart(UriPartial.Authority)));
         grid.AddRow(new Markup("[bold]kubectl[/]"), new Text($"export KUBECONFIG={api.KubeconfigPath}"));
+        grid.AddRow(new Markup("[bold]web view[/]"), new Text($"{new Uri(api.Url, "/ui/")} (switchboard ui --kubeconfig {api.KubeconfigPath} logs you in)"));
         if (etcd is not null)
         {
             grid.AddRow(new Markup("[bold]etcd[/]"), new Text(etcd.EtcdctlCommand));
