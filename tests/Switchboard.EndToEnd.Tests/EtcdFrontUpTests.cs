@@ -19,7 +19,7 @@ public sealed class EtcdFrontUpTests : SwitchboardUpTestBase
         string ca = Path.Combine(Up.DataDirectory, "ca.crt");
         string cert = Path.Combine(Up.DataDirectory, "etcd-client.crt");
         string key = Path.Combine(Up.DataDirectory, "etcd-client.key");
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, new FileInfo(key).UnixFileMode);
         string endpoint = "https://127.0.0.1:" + Up.EtcdPort.ToString(CultureInfo.InvariantCulture);
         Assert.Contains($"etcdctl --endpoints {endpoint} --cacert {ca} --cert {cert} --key {key}", Up.Log, StringComparison.Ordinal);
 
