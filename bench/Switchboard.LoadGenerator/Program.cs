@@ -4,6 +4,7 @@ internal static class Program
 {
     private const string Usage = """
         usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]
+               Switchboard.LoadGenerator etcd-front --store etcd://HOST:PORT [--clients 1] [--seconds 10] [--value-bytes 1024] [--range-keys 0] [--watch-samples 0]
                Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--flips 300] [--flip-parallelism 4] [--timeout-seconds 600]
                Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5]
                Switchboard.LoadGenerator node --kubeconfig FILE [--counts 10,50] [--timeout-seconds 300]
@@ -17,6 +18,9 @@ internal static class Program
         {
             case "storage":
                 await StorageLoad.RunAsync(StorageLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+                return 0;
+            case "etcd-front":
+                await EtcdFrontLoad.RunAsync(EtcdFrontLoadOptions.Parse(args.AsSpan(1)), Console.Out);
                 return 0;
             case "controllers":
                 return await ControllersLoad.RunAsync(ControllersLoadOptions.Parse(args.AsSpan(1)), Console.Out);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Net;
 using Switchboard.EtcdFront;
 using Switchboard.Storage;
@@ -12,17 +11,16 @@ namespace Switchboard.Commands;
 /// </summary>
 internal sealed class EtcdFrontFlags
 {
-    private readonly Option<IPEndPoint?> _listen = new("--etcd-listen")
+    private readonly Option<string> _listen = new("--etcd-listen")
     {
         Description = "ADDR:PORT of the etcd v3 API over the embedded store, TLS with client certificates from the cluster CA ('' for none)",
-        CustomParser = Parse,
-        DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, EtcdFrontOptions.DefaultPort),
+        DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, EtcdFrontOptions.DefaultPort).ToString(),
     };
 
-    private readonly Option<IPEndPoint?> _plainListen = new("--etcd-plain-listen")
+    private readonly Option<string> _plainListen = new("--etcd-plain-listen")
     {
         Description = "Loopback ADDR:PORT of the etcd v3 API without TLS, for tools (default: none)",
-        CustomParser = Parse,
+        DefaultValueFactory = _ => "",
     };
 
     public void AddTo(Command command)
@@ -31,7 +29,16 @@ internal sealed class EtcdFrontFlags
         command.Options.Add(_plainListen);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(_plainListen) is { } plain && !IPAddress.IsLoopback(plain.Address))
+            foreach (var option in new[] { _listen, _plainListen })
+            {
+                string text = result.GetValue(option) ?? "";
+                if (text.Length > 0 && !(IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0))
+                {
+                    result.AddError($"{option.Name} '{text}' is not ADDR:PORT");
+                }
+            }
+
+            if (EndPoint(result.GetValue(_plainListen)) is { } plain && !IPAddress.IsLoopback(plain.Address))
             {
                 result.AddError("--etcd-plain-listen must be a loopback address: without TLS anyone who reaches it reads and writes the cluster");
             }
@@ -41,27 +48,12 @@ internal sealed class EtcdFrontFlags
     /// <summary>The front's options, or null when the store is etcd itself or both listeners are off.</summary>
     public EtcdFrontOptions? Read(ParseResult result, StoreLocation store, DataDirectory dataDir)
     {
-        var listen = result.GetValue(_listen);
-        var plain = result.GetValue(_plainListen);
+        var listen = EndPoint(result.GetValue(_listen));
+        var plain = EndPoint(result.GetValue(_plainListen));
         return store.IsEtcd || (listen is null && plain is null)
             ? null
             : new EtcdFrontOptions { DataDirectory = dataDir.Path, Listen = listen, PlainListen = plain, DatabaseFile = dataDir.StoreFile };
     }
 
-    private static IPEndPoint? Parse(ArgumentResult result)
-    {
-        string text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
-        {
-            return endPoint;
-        }
-
-        result.AddError($"'{text}' is not ADDR:PORT");
-        return null;
-    }
+    private static IPEndPoint? EndPoint(string? text) => IPEndPoint.TryParse(text ?? "", out var endPoint) && endPoint.Port != 0 ? endPoint : null;
 }

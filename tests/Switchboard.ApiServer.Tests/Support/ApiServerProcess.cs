@@ -18,7 +18,7 @@ public sealed class ApiServerProcess : IDisposable
         DataDirectory = dataDirectory;
         int port = FreePort.Next();
         _arguments = ["--data-dir", dataDirectory, "--store", store, "--api-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--etcd-listen", "", .. extraArguments];
+            .. extraArguments.Contains("--etcd-listen") ? extraArguments : ["--etcd-listen", "", .. extraArguments]];
     }
 
     public string DataDirectory { get; }
