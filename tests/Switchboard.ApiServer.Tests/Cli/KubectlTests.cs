@@ -264,8 +264,9 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         Assert.Contains("+ \tnodeName: \"node-2\"", node, StringComparison.Ordinal);
         Assert.NotEqual(0, removedCode);
         Assert.Contains("The Pod \"web\" is invalid: spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds", removed, StringComparison.Ordinal);
+        // The DefaultTolerationSeconds admission appended not-ready and unreachable (300 s) at create, before b was added.
         Assert.Equal(
-            "busybox:1.37 80 a b web team-a Running 10.244.0.9 node=[]",
+            "busybox:1.37 80 a node.kubernetes.io/not-ready node.kubernetes.io/unreachable b web team-a Running 10.244.0.9 node=[]",
             await Kubectl.OutputAsync("get", "pod", "web", "-n", ns, "-o", "jsonpath={.spec.containers[0].image} {.spec.containers[0].ports[*].containerPort} {.spec.tolerations[*].key} {.metadata.labels.tier} {.metadata.annotations.owner} {.status.phase} {.status.podIP} node=[{.spec.nodeName}]"));
     }
 
