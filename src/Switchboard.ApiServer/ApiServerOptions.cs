@@ -57,4 +57,12 @@ public sealed record ApiServerOptions
     /// (the client watches again from its last resourceVersion), so a stalled reader holds at most this much.
     /// </summary>
     public long WatchBufferBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute and unreachable:NoExecute tolerations every
+    /// new pod gets unless it tolerates those taints already (kube-apiserver's DefaultTolerationSeconds admission,
+    /// --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds, 300 each): how long a pod
+    /// stays on a node that stopped reporting before the node lifecycle controller evicts it.
+    /// </summary>
+    public long DefaultTolerationSeconds { get; init; } = 300;
 }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Switchboard.Controllers.Disruption;
 using Switchboard.Controllers.Endpoints;
 using Switchboard.Controllers.GarbageCollection;
 using Switchboard.Controllers.Namespaces;
+using Switchboard.Controllers.Nodes;
 using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
@@ -14,8 +16,8 @@ namespace Switchboard.Controllers;
 
 /// <summary>
 /// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, stateful sets, daemon
-/// sets, jobs, cron jobs and finished jobs' TTL, scheduling, endpoints,
-/// endpoint slices, garbage collection and namespace deletion. Everything goes through the API (list+watch, writes),
+/// sets, jobs, cron jobs and finished jobs' TTL, scheduling, endpoints, endpoint slices, garbage collection, namespace
+/// deletion, disruption budgets, node pod CIDRs and node lifecycle (taints, eviction). Everything goes through the API (list+watch, writes),
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
 /// </summary>
@@ -28,7 +30,7 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
+        var informers = new SharedInformers(client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, new WorkQueueMetrics(metrics));
         var endpointTriggers = new EndpointTriggers(informers);
@@ -45,7 +47,15 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
             new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),
             new NamespaceController(context),
+            new DisruptionController(context),
+            new UnschedulableTaintController(context),
+            new NodeLifecycleController(context),
         };
+        if (options.ClusterCidr is { } clusterCidr)
+        {
+            controllers.Add(new NodeIpamController(context, clusterCidr));
+        }
+
         if (options.EnableScheduler)
         {
             controllers.Add(new Scheduler(context));

@@ -38,6 +38,10 @@ public static class ListWatches
         ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
+    public static ListWatch<V1PodDisruptionBudget> PodDisruptionBudgets(IKubernetes client) => Make<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
+        ct => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.PolicyV1.WatchListPodDisruptionBudgetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
     public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client) => Make<V1ConfigMap, V1ConfigMapList>(
         ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));

@@ -53,6 +53,12 @@ internal sealed class ApiServerFlags
         DefaultValueFactory = _ => 1000,
     };
 
+    private readonly Option<long> _defaultTolerationSeconds = new("--default-unreachable-toleration-seconds")
+    {
+        Description = "tolerationSeconds of the not-ready and unreachable NoExecute tolerations added to every pod that has none (kube-apiserver's 300)",
+        DefaultValueFactory = _ => 300,
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_address);
@@ -61,11 +67,17 @@ internal sealed class ApiServerFlags
         command.Options.Add(_maxRequestsInflight);
         command.Options.Add(_maxMutatingRequestsInflight);
         command.Options.Add(_maxLongRunningRequests);
+        command.Options.Add(_defaultTolerationSeconds);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
             {
                 result.AddError("--api-port must be between 0 and 65535");
+            }
+
+            if (result.GetValue(_defaultTolerationSeconds) < 0)
+            {
+                result.AddError("--default-unreachable-toleration-seconds must not be negative");
             }
 
             foreach (var limit in (Option<int>[])[_maxRequestsInflight, _maxMutatingRequestsInflight, _maxLongRunningRequests])
@@ -87,5 +99,6 @@ internal sealed class ApiServerFlags
         MaxRequestsInflight = result.GetValue(_maxRequestsInflight),
         MaxMutatingRequestsInflight = result.GetValue(_maxMutatingRequestsInflight),
         MaxLongRunningRequests = result.GetValue(_maxLongRunningRequests),
+        DefaultTolerationSeconds = result.GetValue(_defaultTolerationSeconds),
     };
 }
