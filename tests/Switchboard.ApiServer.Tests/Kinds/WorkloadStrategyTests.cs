@@ -60,6 +60,16 @@ public sealed class WorkloadStrategyTests
     }
 
     [Fact]
+    public void Job_features_the_controller_does_not_carry_out_are_refused_by_name()
+    {
+        var strategy = new JobStrategy();
+        var job = Job(new V1JobSpec { Completions = 2, CompletionMode = "Indexed", BackoffLimitPerIndex = 1, Template = Template("Never") });
+        strategy.Default(job);
+
+        Assert.Equal([("spec.backoffLimitPerIndex", "not supported by this cluster's job controller")], Problems(strategy.Validate(job)));
+    }
+
+    [Fact]
     public void A_running_jobs_template_and_completions_are_immutable_but_parallelism_is_not()
     {
         var strategy = new JobStrategy();
