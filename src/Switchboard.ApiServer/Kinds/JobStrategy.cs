@@ -98,6 +98,15 @@ internal sealed class JobStrategy : ResourceStrategy<V1Job>
             }
         }
 
+        // Features the Job controller here does not carry out are refused by name rather than ignored.
+        foreach (var (field, set) in new[] { ("podFailurePolicy", spec?.PodFailurePolicy is not null), ("successPolicy", spec?.SuccessPolicy is not null), ("backoffLimitPerIndex", spec?.BackoffLimitPerIndex is not null), ("maxFailedIndexes", spec?.MaxFailedIndexes is not null) })
+        {
+            if (set)
+            {
+                yield return FieldError.Forbidden($"{path}.{field}", "not supported by this cluster's job controller");
+            }
+        }
+
         if (spec?.ActiveDeadlineSeconds is <= 0 and var deadline)
         {
             yield return FieldError.Invalid(path + ".activeDeadlineSeconds", deadline, "must be greater than 0");

@@ -25,7 +25,8 @@ public sealed class FakeClockCluster : IAsyncLifetime
     {
         await Server.InitializeAsync();
         _node = await FakeNode.StartAsync(Client, "clock-node");
-        var options = new ControllerOptions { Workers = 2, Time = Clock };
+        // The fake node renews nothing on the fake clock: a grace period longer than any test's advance keeps it Ready.
+        var options = new ControllerOptions { Workers = 2, Time = Clock, NodeMonitorGracePeriod = TimeSpan.FromDays(365) };
         string kubeconfig = Server.KubeconfigPath;
         _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(kubeconfig).AddControllers(options));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));

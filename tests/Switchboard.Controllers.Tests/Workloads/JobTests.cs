@@ -196,6 +196,7 @@ public sealed class JobTests
 
         string table = await ns.KubectlAsync("get", "cronjobs");
         Assert.Matches(@"NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE\s*\nnightly\s+0 3 1 1 \*\s+Europe/Paris\s+False\s+0\s+<none>\s+\S+", table);
+        Assert.Contains("cronjob.batch/nightly", await ns.KubectlAsync("get", "sts,ds,job,cj", "-o", "name"), StringComparison.Ordinal);
         string all = await ns.KubectlAsync("get", "all");
         Assert.Contains("cronjob.batch/nightly", all, StringComparison.Ordinal);
         Assert.Contains("job.batch/manual", all, StringComparison.Ordinal);
