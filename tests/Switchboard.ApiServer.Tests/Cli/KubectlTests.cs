@@ -265,7 +265,8 @@ public abstract class KubectlTests<TServer> : IClassFixture<TServer>
         Assert.NotEqual(0, removedCode);
         Assert.Contains("The Pod \"web\" is invalid: spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds", removed, StringComparison.Ordinal);
         Assert.Equal(
-            "busybox:1.37 80 a b web team-a Running 10.244.0.9 node=[]",
+            // The not-ready and unreachable tolerations are the DefaultTolerationSeconds admission's, added at create.
+            "busybox:1.37 80 a node.kubernetes.io/not-ready node.kubernetes.io/unreachable b web team-a Running 10.244.0.9 node=[]",
             await Kubectl.OutputAsync("get", "pod", "web", "-n", ns, "-o", "jsonpath={.spec.containers[0].image} {.spec.containers[0].ports[*].containerPort} {.spec.tolerations[*].key} {.metadata.labels.tier} {.metadata.annotations.owner} {.status.phase} {.status.podIP} node=[{.spec.nodeName}]"));
     }
 
