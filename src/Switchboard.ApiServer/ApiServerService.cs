@@ -16,6 +16,8 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Ui;
+using Switchboard.ApiServer.Usage;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
@@ -42,6 +44,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private ApiServerMetrics? _metrics;
     private KubeletClient? _kubelet;
     private ServiceProxy? _services;
+    private UiHandler? _ui;
     private Uri? _url;
     private string? _kubeconfigPath;
     private ClusterCredentials? _credentials;
@@ -82,7 +85,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
         _services = new ServiceProxy(options.ProxiedServices);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
+        _ui = new UiHandler(() => ClientConfiguration, loggerFactory, time);
+        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
+            new MetricsApiHandler(new NodeUsage(catalog.Nodes, _kubelet, time), catalog.Pods, time), readiness, _metrics, _logger, _ui);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -127,6 +132,13 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     {
         // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
         await _stopping.CancelAsync();
+        if (_ui is not null)
+        {
+            // The pages' event streams end with the hub, so stopping does not wait for them.
+            await _ui.DisposeAsync();
+            _ui = null;
+        }
+
         if (_app is not null)
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -84,7 +84,8 @@ public sealed partial class NodeAgent : Component
         var cgroups = Cgroups.Open(_options.CgroupRoot, _options.ClusterName, _options.NodeName, out string cgroupProblem);
         var sandboxes = new SandboxManager(network, ipam, cgroups, _options, _time, _loggerFactory.CreateLogger<SandboxManager>());
         var pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={_options.NodeName}"), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time);
-        var services = new Informer<V1Service>(ListWatches.Services(client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
+        // For the pods' environment only: the process's informer, shared with the other components in it.
+        var services = _client.Informers.Get(() => ListWatches.Services(client), _loggerFactory, _time);
         var configMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client), _loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), _time);
         var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());

@@ -26,6 +26,7 @@ internal static class Program
             ProxyCommand.Create(),
             ExecCommand.Create(),
             TraceCommand.Create(),
+            UiCommand.Create(),
             RuntimeCommands.Runtime(),
             RuntimeCommands.Image(),
         };

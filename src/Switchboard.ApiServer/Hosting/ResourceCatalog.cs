@@ -39,6 +39,14 @@ internal sealed class ResourceCatalog
             r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
         Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
+        Serve(context, ResourceKind<V1StatefulSet>.Create(new StatefulSetStrategy(), namespaced: true, ["sts"], all: true, status: true, scale: new ScaleAccess<V1StatefulSet>(
+            s => s.Spec?.Replicas ?? 0, (s, n) => s.Spec.Replicas = n, s => s.Status?.Replicas ?? 0, s => Columns.Selector(s.Spec?.Selector))));
+        Serve(context, ResourceKind<V1DaemonSet>.Create(new DaemonSetStrategy(), namespaced: true, ["ds"], all: true, status: true));
+        Serve(context, ResourceKind<V1ControllerRevision>.Create(new ControllerRevisionStrategy(), namespaced: true));
+        Serve(context, ResourceKind<V1Job>.Create(new JobStrategy(), namespaced: true, all: true, status: true));
+        Serve(context, ResourceKind<V1CronJob>.Create(new CronJobStrategy(), namespaced: true, ["cj"], all: true, status: true));
+        DisruptionBudgets = Serve(context, ResourceKind<V1PodDisruptionBudget>.Create(new PodDisruptionBudgetStrategy(), namespaced: true, ["pdb"], status: true));
+        Serve(context, ResourceKind<V1NetworkPolicy>.Create(new NetworkPolicyStrategy(), namespaced: true, ["netpol"]));
 
         RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
             new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());
@@ -67,6 +75,8 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Pod> Pods { get; }
 
     public ResourceStore<V1Node> Nodes { get; }
+
+    public ResourceStore<V1PodDisruptionBudget> DisruptionBudgets { get; }
 
     private ResourceStore<T> Serve<T>(RegistryContext context, ResourceKind<T> kind)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()

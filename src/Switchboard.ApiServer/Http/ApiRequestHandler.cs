@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Discovery;
@@ -9,6 +8,7 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Ui;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 
@@ -29,11 +29,18 @@ internal sealed partial class ApiRequestHandler
     private readonly ApiServerMetrics _metrics;
     private readonly NodeStreams _streams;
     private readonly ServiceProxy _services;
+    private readonly EvictionHandler _evictions;
+    private readonly MetricsApiHandler _resourceMetrics;
+    private readonly UiHandler? _ui;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics,
+        Readiness readiness, ApiServerMetrics metrics, ILogger logger, UiHandler? ui = null)
     {
+        _ui = ui;
+        _evictions = evictions;
+        _resourceMetrics = resourceMetrics;
         _streams = streams;
         _services = services;
         _metrics = metrics;
@@ -45,7 +52,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [(MetricsApiHandler.Group, MetricsApiHandler.Version)]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;
     }
@@ -102,9 +109,19 @@ internal sealed partial class ApiRequestHandler
             return;
         }
 
+        if (segments is ["ui", .. var page] && _ui is not null)
+        {
+            // The web view authenticates its sessions through Authenticate itself; its login form needs none.
+            await _ui.InvokeAsync(http, page, Authenticate);
+            return;
+        }
+
         Authenticate(http);
         switch (segments)
         {
+            case ["api" or "apis"] when AggregatedDiscovery.Requested(http) is { } discoveryVersion:
+                await AggregatedDiscovery.WriteAsync(http, _discovery.Aggregated(legacy: segments[0] == "api", discoveryVersion), discoveryVersion);
+                return;
             case ["api"]:
                 await ApiJson.WriteAsync(http, 200, _discovery.Versions($"{http.Connection.LocalIpAddress}:{http.Connection.LocalPort}"));
                 return;
@@ -117,6 +134,10 @@ internal sealed partial class ApiRequestHandler
             case ["apis", var group] when _discovery.Groups.Contains(group):
                 await ApiJson.WriteAsync(http, 200, _discovery.Group(group));
                 return;
+            case ["apis", MetricsApiHandler.Group, MetricsApiHandler.Version, .. var metricsPath]:
+                _metrics.Routed(http, new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, metricsPath.Contains("pods") ? "pods" : "nodes", null, null, null));
+                await _resourceMetrics.HandleAsync(http, metricsPath);
+                return;
             case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
                 await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
                 return;
@@ -124,14 +145,13 @@ internal sealed partial class ApiRequestHandler
                 await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);
                 return;
             case ["openapi", "v2"]:
-                http.Response.ContentType = "application/octet-stream";
+                await OpenApiResponses.WriteV2Async(http, _openApi);
                 return;
             case ["openapi", "v3"]:
                 await ApiJson.WriteAsync(http, 200, _openApi.Root());
                 return;
             case ["openapi", "v3", ..]:
-                JsonObject document = _openApi.GroupVersion(string.Join('/', segments[2..])) ?? throw ApiException.PathNotFound();
-                await ApiJson.WriteAsync(http, 200, document);
+                await OpenApiResponses.WriteV3Async(http, _openApi, string.Join('/', segments[2..]));
                 return;
             case ["api", "v1", .. var rest]:
                 await RouteAsync(http, "", "v1", rest);
@@ -152,6 +172,9 @@ internal sealed partial class ApiRequestHandler
             case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, var stream]) when NodeStreams.IsPodStream(stream):
                 _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream));
                 return _streams.PodAsync(http, podNamespace, pod, stream);
+            case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, EvictionHandler.Subresource]):
+                _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, EvictionHandler.Subresource));
+                return _evictions.EvictAsync(http, podNamespace, pod);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]) when NodePort(node) is var (nodeName, port):
                 _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
                 return _streams.ProxyNodePortAsync(http, nodeName, port, nodePath, _services);

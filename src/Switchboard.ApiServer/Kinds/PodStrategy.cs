@@ -73,6 +73,10 @@ internal sealed class PodStrategy(long defaultTolerationSeconds) : ResourceStrat
         return errors;
     }
 
+    /// <summary>pods/ephemeralcontainers: the pod as it is, with ephemeral containers only added (EphemeralContainerRules).</summary>
+    public override IEnumerable<FieldError> ValidateSubresourceUpdate(V1Pod obj, V1Pod old, string subresource) =>
+        subresource == "ephemeralcontainers" ? EphemeralContainerRules.Validate(obj.Spec, old.Spec) : ValidateUpdate(obj, old);
+
     /// <summary>
     /// A new pod starts Pending; one held by scheduling gates also says so in PodScheduled=False, reason
     /// SchedulingGated, as kube-apiserver's PrepareForCreate does (kube-scheduler writes nothing for a gated pod).

@@ -10,8 +10,9 @@ using Switchboard.Kube.Serialization;
 namespace Switchboard.Controllers.Scheduling;
 
 /// <summary>
-/// Binds each pod without spec.nodeName to a Ready, schedulable node whose NoSchedule taints it tolerates and that its
-/// nodeSelector and required node affinity select, choosing the node with the fewest pods of the pod's owner, then the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
+/// Binds each pod without spec.nodeName to a Ready, schedulable node (or a cordoned one whose unschedulable taint it
+/// tolerates, as DaemonSet pods do) whose NoSchedule taints it tolerates and that its nodeSelector and required node
+/// affinity select, choosing the node with the fewest pods of the pod's owner, then the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
 /// Unschedulable, and a FailedScheduling event; a node change retries every waiting pod. As kube-scheduler, pods are
 /// decided one at a time (each decision sees every earlier one) and bound in the background while the next is decided,
 /// a few bindings at once: a burst of new pods flows on to the nodes at a steady pace instead of flooding the API server.
@@ -177,9 +178,9 @@ internal sealed partial class Scheduler : QueueController
             return "were not ready";
         }
 
-        if (node.Spec?.Unschedulable == true)
+        if (node.Spec?.Unschedulable == true && Tolerations.Misfit(pod.Spec, node) is { } cordoned)
         {
-            return "were unschedulable";
+            return cordoned;
         }
 
         if (!NodeAffinity.Matches(pod, node))
@@ -187,14 +188,8 @@ internal sealed partial class Scheduler : QueueController
             return "didn't match Pod's node affinity/selector";
         }
 
-        return (node.Spec?.Taints ?? []).Where(t => t.Effect is "NoSchedule" or "NoExecute").All(t => Tolerates(pod, t)) ? null : "had untolerated taints";
+        return Tolerations.Misfit(pod.Spec, node);
     }
-
-    private static bool Tolerates(V1Pod pod, V1Taint taint) =>
-        (pod.Spec?.Tolerations ?? []).Any(t =>
-            (string.IsNullOrEmpty(t.Effect) || t.Effect == taint.Effect)
-            && (string.IsNullOrEmpty(t.Key) ? t.OperatorProperty == "Exists" : t.Key == taint.Key)
-            && (t.OperatorProperty == "Exists" || t.Value == taint.Value));
 
     private void EnqueueIfUnscheduled(V1Pod pod)
     {

@@ -173,7 +173,7 @@ internal sealed partial class PodSyncer
         var serviceEnv = ServiceEnvFor(pod);
         if (await SyncInitContainersAsync(pod, state, volumes, serviceEnv, cancellationToken))
         {
-            foreach (var container in pod.Spec.Containers)
+            foreach (var container in pod.Spec.Containers.Concat(EphemeralContainers.Of(pod)))
             {
                 await SyncContainerAsync(pod, state, container, volumes, serviceEnv, init: false, cancellationToken);
             }
@@ -200,7 +200,7 @@ internal sealed partial class PodSyncer
         state.Sandbox = found.Sandbox;
         state.SandboxState = found.State;
         state.StartTime = found.State.CreatedAt.UtcDateTime;
-        foreach (var container in pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []))
+        foreach (var container in pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).Concat(EphemeralContainers.Of(pod)))
         {
             int latest = InstanceFiles.LatestRun(Path.Combine(found.Sandbox.ContainersDirectory, container.Name));
             if (latest < 0 || ContainerRuntime.Adopt(found.Sandbox.InstanceDirectory(container.Name, latest)) is not { } instance)
@@ -216,7 +216,7 @@ internal sealed partial class PodSyncer
             {
                 StartProbes(pod, state, container, cs);
             }
-            else if (cs.Exit is { } exit && !ShouldRestart(pod, exit.ExitCode, IsInit(pod, container)))
+            else if (cs.Exit is { } exit && (EphemeralContainers.Contains(pod, container.Name) || !ShouldRestart(pod, exit.ExitCode, IsInit(pod, container))))
             {
                 cs.Waiting = null;
             }
@@ -303,7 +303,7 @@ internal sealed partial class PodSyncer
             cs.Probes?.Dispose();
             cs.Probes = null;
             cs.Ready = false;
-            if (!ShouldRestart(pod, exit.ExitCode, init))
+            if (EphemeralContainers.Contains(pod, container.Name) || !ShouldRestart(pod, exit.ExitCode, init))
             {
                 cs.Waiting = null;
                 return;
@@ -519,7 +519,7 @@ internal sealed partial class PodSyncer
                 }
 
                 _events.Pod(pod, cs.Name, "Normal", "Killing", $"Stopping container {cs.Name}");
-                var container = pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).FirstOrDefault(c => c.Name == cs.Name);
+                var container = pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).Concat(EphemeralContainers.Of(pod)).FirstOrDefault(c => c.Name == cs.Name);
                 stops.Add(Task.Run(async () => cs.Exit = await StopContainerAsync(pod, state, container, cs, grace, cancellationToken), cancellationToken));
             }
         }

@@ -10,6 +10,7 @@ using Switchboard.Dns;
 using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.InCluster;
 using Switchboard.Dns.Trace;
+using Switchboard.EtcdFront;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
@@ -32,6 +33,7 @@ internal static partial class UpCommand
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
         var etcdTls = new EtcdTlsFlags();
+        var etcdFront = new EtcdFrontFlags();
         var dnsPort = new Option<int>("--dns-port")
         {
             Description = "Port of the cluster DNS server for the host, on 127.0.0.1",
@@ -77,6 +79,7 @@ internal static partial class UpCommand
         };
         apiServer.AddTo(command);
         etcdTls.AddTo(command, store);
+        etcdFront.AddTo(command);
         dns.AddTo(command);
         kubelet.AddTo(command);
         command.SetAction((result, cancellationToken) =>
@@ -103,6 +106,7 @@ internal static partial class UpCommand
                 directory,
                 result.GetRequiredValue(store),
                 etcdTls.Read(result),
+                etcdFront.Read(result, result.GetRequiredValue(store), directory),
                 WithTraceProxy(apiOptions, dnsOptions),
                 dnsOptions,
                 nodeOptions,
@@ -135,7 +139,7 @@ internal static partial class UpCommand
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
+        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, EtcdFrontOptions? etcdFrontOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
         int nodeCount, ControllerOptions controllerOptions, int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
@@ -190,6 +194,11 @@ internal static partial class UpCommand
                     // mirror, which read and write /skydns in the store as in the seed.
                     .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfiguration))
                     .AddControllers(controllerOptions);
+                if (etcdFrontOptions is not null)
+                {
+                    services.AddEtcdFront(etcdFrontOptions, kv);
+                }
+
                 if (nodeOptions is not null)
                 {
                     // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
