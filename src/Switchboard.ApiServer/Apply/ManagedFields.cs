@@ -18,6 +18,9 @@ internal static class ManagedFields
     public const string ApplyOperation = "Apply";
     public const string UpdateOperation = "Update";
 
+    private const string KubectlManager = "kubectl";
+    private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
     /// <summary>The result of an apply: the merged object (managedFields set), or unchanged when it changes nothing.</summary>
     public sealed record Applied(JsonObject Object, bool Unchanged);
 
@@ -66,7 +69,14 @@ internal static class ManagedFields
 
         if (conflicts.Count > 0 && !force)
         {
-            throw Conflict(conflicts);
+            // kubectl's first server-side apply of what it applied client-side before takes the fields its
+            // last-applied annotation still describes (apimachinery's lastAppliedManager); any other conflict stands.
+            var allowed = manager == KubectlManager ? LastAppliedFields(baseObject, shape) : FieldSet.Empty;
+            var refused = conflicts.Where(c => !allowed.Contains(c.Path)).ToList();
+            if (refused.Count > 0)
+            {
+                throw Conflict(refused);
+            }
         }
 
         var result = new List<Entry>();
@@ -92,8 +102,50 @@ internal static class ManagedFields
             result.Add(new Entry(manager, ApplyOperation, apiVersion, Truncate(now), subresource, appliedSet));
         }
 
+        if (manager == KubectlManager && baseObject["metadata"]?["annotations"]?[LastAppliedAnnotation] is not null)
+        {
+            // Keeps the annotation true for a later client-side apply (apimachinery's lastAppliedUpdater).
+            var lastApplied = config.DeepClone().AsObject();
+            (lastApplied["metadata"]?["annotations"] as JsonObject)?.Remove(LastAppliedAnnotation);
+            var annotations = merged["metadata"]?["annotations"] as JsonObject;
+            if (annotations is not null)
+            {
+                annotations[LastAppliedAnnotation] = lastApplied.ToJsonString() + "\n";
+            }
+        }
+
         Write(merged, result);
         return new Applied(merged, Unchanged: false);
+    }
+
+    /// <summary>
+    /// The fields of the live object's last-applied-configuration annotation that still hold the values it gives:
+    /// what kubectl owned through client-side apply.
+    /// </summary>
+    private static FieldSet LastAppliedFields(JsonObject live, ModelShape shape)
+    {
+        if (live["metadata"]?["annotations"]?[LastAppliedAnnotation]?.ToString() is not { Length: > 0 } text)
+        {
+            return FieldSet.Empty;
+        }
+
+        JsonObject? lastApplied;
+        try
+        {
+            lastApplied = JsonNode.Parse(text) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return FieldSet.Empty;
+        }
+
+        if (lastApplied is null || lastApplied["apiVersion"]?.ToString() != live["apiVersion"]?.ToString())
+        {
+            return FieldSet.Empty;
+        }
+
+        var fields = FieldSet.Of(lastApplied, shape, includeStatus: false);
+        return new FieldSet(fields.Paths.Where(p => !Changed(lastApplied, live, p)));
     }
 
     /// <summary>

@@ -46,7 +46,8 @@ internal static class OpenApiResponses
     {
         if (http.Request.Headers.Accept.ToString().Contains(ProtobufV2, StringComparison.Ordinal))
         {
-            http.Response.ContentType = ProtobufV2;
+            // Go's mime parser refuses the '@' of the protobuf media type, so kube-apiserver labels it as octet-stream.
+            http.Response.ContentType = "application/octet-stream";
             return;
         }
 

@@ -263,6 +263,7 @@ internal sealed class ResourceStore<T>
             var desiredFields = obj.Metadata.ManagedFields;
             obj = Merge(obj, old, current, subresource);
             Strategy.Default(obj);
+            obj.Metadata.ManagedFields = desiredFields;
             obj.Metadata.ManagedFields = writer is null ? old.Metadata.ManagedFields : writer.IsApply ? desiredFields : writer.Track(old, obj, subresource, _context.Now());
 
             // A binding was checked by its own rules (BindingAccess), and, as upstream's BindingREST, bypasses the kind's

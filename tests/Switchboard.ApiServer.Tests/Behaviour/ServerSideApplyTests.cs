@@ -116,6 +116,21 @@ public sealed class ServerSideApplyTests(SqliteApiServer server) : IClassFixture
     }
 
     [Fact]
+    public async Task Server_side_apply_after_client_side_apply_takes_over_the_fields_kubectl_applied_before()
+    {
+        await NamespaceAsync("ssa-upgrade");
+        await Kubectl.OutputAsync("apply", "-f", Manifest("upgrade-1.yaml", Deployment), "-n", "ssa-upgrade");
+        string changed = Manifest("upgrade-2.yaml", Deployment.Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal));
+
+        var (code, stdout, stderr) = await Kubectl.RunAsync("apply", "--server-side", "-f", changed, "-n", "ssa-upgrade");
+        string result = await Kubectl.OutputAsync("get", "deploy", "web", "-n", "ssa-upgrade", "--show-managed-fields", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.managedFields[*].manager}");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("deployment.apps/web serverside-applied", stdout.Trim());
+        Assert.Equal("nginx:1.26 kubectl kubectl-last-applied", result);
+    }
+
+    [Fact]
     public async Task The_csharp_client_applies_a_service_and_every_other_write_records_its_update_manager()
     {
         using var client = server.NewClient();
