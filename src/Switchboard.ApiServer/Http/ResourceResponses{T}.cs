@@ -3,6 +3,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
 using Switchboard.Kube.Serialization;

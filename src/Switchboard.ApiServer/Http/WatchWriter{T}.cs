@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
 

@@ -8,7 +8,6 @@ using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Http;
 using Switchboard.Kube.Serialization;
 using Switchboard.Kube.Trace;
 

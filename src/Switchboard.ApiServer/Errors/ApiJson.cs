@@ -2,10 +2,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
-using Switchboard.ApiServer.Errors;
 using Switchboard.Kube.Serialization;
 
-namespace Switchboard.ApiServer.Http;
+namespace Switchboard.ApiServer.Errors;
 
 /// <summary>Writes JSON answers and Status errors the way client-go and the C# client parse them.</summary>
 internal static class ApiJson
