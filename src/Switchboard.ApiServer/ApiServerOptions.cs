@@ -57,4 +57,7 @@ public sealed record ApiServerOptions
     /// (the client watches again from its last resourceVersion), so a stalled reader holds at most this much.
     /// </summary>
     public long WatchBufferBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>kube-apiserver's --token-auth-file: static bearer tokens of users and groups (<c>token,user,uid,"group1,group2"</c>); null for none.</summary>
+    public string? TokenAuthFile { get; init; }
 }

@@ -7,8 +7,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Authentication;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Hosting;
 using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Metrics;
@@ -45,6 +48,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private Uri? _url;
     private string? _kubeconfigPath;
     private ClusterCredentials? _credentials;
+    private ServiceAccountTokens? _serviceAccountTokens;
 
     /// <summary>The HTTPS URL the server answers on.</summary>
     public Uri Url => _url ?? throw new InvalidOperationException("the API server has not started");
@@ -82,7 +86,14 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
         _services = new ServiceProxy(options.ProxiedServices);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
+        _serviceAccountTokens = ServiceAccountTokens.LoadOrCreate(options.DataDirectory);
+        var tokens = new TokenRequests(_serviceAccountTokens, catalog, time);
+        var tokenFile = options.TokenAuthFile is { } tokenFilePath ? TokenAuthFile.Load(tokenFilePath) : TokenAuthFile.Empty;
+        var rbac = new RbacCache(catalog.ClusterRoles, catalog.Roles, catalog.ClusterRoleBindings, catalog.RoleBindings, loggerFactory.CreateLogger<RbacCache>());
+        await rbac.StartAsync(_stopping.Token);
+        var authorizer = new RequestAuthorizer(rbac);
+        var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
+        var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -98,7 +109,14 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
             // An upgraded connection (exec, attach, port-forward relayed to a node) is under neither the body size nor
             // the data rate limits in Kestrel, and a followed log is a response: none of them cuts a long stream. The
             // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
-            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
+            // A client certificate is asked for but not required: one the cluster CA issued authenticates its CN (and O
+            // as groups), checked by the authenticator, which also answers 401 for one it did not issue.
+            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = credentials.ServingCertificate,
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                ClientCertificateValidation = (_, _, _) => true,
+            }));
         });
         _app = builder.Build();
         _app.Use(_metrics.InvokeAsync);
@@ -141,6 +159,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _kubelet = null;
         _services?.Dispose();
         _services = null;
+        _serviceAccountTokens?.Dispose();
+        _serviceAccountTokens = null;
     }
 
     /// <summary>

@@ -32,13 +32,18 @@ internal sealed class ResourceCatalog
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
         Nodes = Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
-        Serve(context, ResourceKind<V1Secret>.Create(new SecretStrategy(), namespaced: true));
+        Secrets = Serve(context, ResourceKind<V1Secret>.Create(new SecretStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Deployment>.Create(new DeploymentStrategy(), namespaced: true, ["deploy"], all: true, status: true, scale: new ScaleAccess<V1Deployment>(
             d => d.Spec?.Replicas ?? 0, (d, n) => d.Spec.Replicas = n, d => d.Status?.Replicas ?? 0, d => Columns.Selector(d.Spec?.Selector))));
         Serve(context, ResourceKind<V1ReplicaSet>.Create(new ReplicaSetStrategy(), namespaced: true, ["rs"], all: true, status: true, scale: new ScaleAccess<V1ReplicaSet>(
             r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
         Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
+        ServiceAccounts = Serve(context, ResourceKind<V1ServiceAccount>.Create(new ServiceAccountStrategy(), namespaced: true, ["sa"]));
+        Roles = Serve(context, ResourceKind<V1Role>.Create(new RoleStrategy(), namespaced: true));
+        ClusterRoles = Serve(context, ResourceKind<V1ClusterRole>.Create(new ClusterRoleStrategy(), namespaced: false));
+        RoleBindings = Serve(context, ResourceKind<V1RoleBinding>.Create(new RoleBindingStrategy(), namespaced: true));
+        ClusterRoleBindings = Serve(context, ResourceKind<V1ClusterRoleBinding>.Create(new ClusterRoleBindingStrategy(), namespaced: false));
 
         RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
             new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());
@@ -67,6 +72,18 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Pod> Pods { get; }
 
     public ResourceStore<V1Node> Nodes { get; }
+
+    public ResourceStore<V1ServiceAccount> ServiceAccounts { get; }
+
+    public ResourceStore<V1Secret> Secrets { get; }
+
+    public ResourceStore<V1Role> Roles { get; }
+
+    public ResourceStore<V1ClusterRole> ClusterRoles { get; }
+
+    public ResourceStore<V1RoleBinding> RoleBindings { get; }
+
+    public ResourceStore<V1ClusterRoleBinding> ClusterRoleBindings { get; }
 
     private ResourceStore<T> Serve<T>(RegistryContext context, ResourceKind<T> kind)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()

@@ -53,6 +53,11 @@ internal sealed class ApiServerFlags
         DefaultValueFactory = _ => 1000,
     };
 
+    private readonly Option<string?> _tokenAuthFile = new("--token-auth-file")
+    {
+        Description = "Static bearer tokens, a CSV line each: token,user,uid,\"group1,group2\" (as kube-apiserver's)",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_address);
@@ -61,11 +66,17 @@ internal sealed class ApiServerFlags
         command.Options.Add(_maxRequestsInflight);
         command.Options.Add(_maxMutatingRequestsInflight);
         command.Options.Add(_maxLongRunningRequests);
+        command.Options.Add(_tokenAuthFile);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
             {
                 result.AddError("--api-port must be between 0 and 65535");
+            }
+
+            if (result.GetValue(_tokenAuthFile) is { } tokenFile && !File.Exists(tokenFile))
+            {
+                result.AddError($"--token-auth-file {tokenFile}: no such file");
             }
 
             foreach (var limit in (Option<int>[])[_maxRequestsInflight, _maxMutatingRequestsInflight, _maxLongRunningRequests])
@@ -87,5 +98,6 @@ internal sealed class ApiServerFlags
         MaxRequestsInflight = result.GetValue(_maxRequestsInflight),
         MaxMutatingRequestsInflight = result.GetValue(_maxMutatingRequestsInflight),
         MaxLongRunningRequests = result.GetValue(_maxLongRunningRequests),
+        TokenAuthFile = result.GetValue(_tokenAuthFile) is { } tokenFile ? Path.GetFullPath(tokenFile) : null,
     };
 }
