@@ -5,7 +5,7 @@ internal static class Program
     private const string Usage = """
         usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]
                Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--flips 300] [--flip-parallelism 4] [--timeout-seconds 600]
-               Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5]
+               Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5] [--user NAME --token TOKEN]
                Switchboard.LoadGenerator node --kubeconfig FILE [--counts 10,50] [--timeout-seconds 300]
                Switchboard.LoadGenerator e2e --kubeconfig FILE --pid PID [--services 1000] [--samples 50] [--timeout-seconds 600]
         """;

@@ -69,6 +69,23 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         Namespace = "default",
     };
 
+    /// <summary>
+    /// A client of this server for a component of the process that authenticates as <paramref name="user"/> (in
+    /// <paramref name="group"/>) by a client certificate the cluster CA issues now and that lives only in memory: each
+    /// component of <c>up</c> its own identity, as kube-controller-manager, kube-proxy, CoreDNS and each kubelet have
+    /// theirs, so RBAC grants it its own role (<see cref="Authorization.BootstrapPolicy"/>) and not the admin's.
+    /// </summary>
+    public KubernetesClientConfiguration ClientConfigurationFor(string user, string? group = null)
+    {
+        using var certificate = ClusterCredentials.Issue(options.DataDirectory, time, user, group, null);
+        using var key = certificate.GetECDsaPrivateKey()!;
+        var config = ClientConfiguration;
+        config.AccessToken = null;
+        config.ClientCertificateData = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(certificate.ExportCertificatePem()));
+        config.ClientCertificateKeyData = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        return config;
+    }
+
     public override void Dispose()
     {
         _stopping.Dispose();
@@ -91,7 +108,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         var tokenFile = options.TokenAuthFile is { } tokenFilePath ? TokenAuthFile.Load(tokenFilePath) : TokenAuthFile.Empty;
         var rbac = new RbacCache(catalog.ClusterRoles, catalog.Roles, catalog.ClusterRoleBindings, catalog.RoleBindings, loggerFactory.CreateLogger<RbacCache>());
         await rbac.StartAsync(_stopping.Token);
-        var authorizer = new RequestAuthorizer(rbac);
+        var authorizer = new RequestAuthorizer(() => rbac.Policy);
         var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
         var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
 

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Switchboard.Controllers.Accounts;
 using Switchboard.Controllers.Endpoints;
 using Switchboard.Controllers.GarbageCollection;
 using Switchboard.Controllers.Namespaces;
+using Switchboard.Controllers.Rbac;
 using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
@@ -14,7 +16,7 @@ namespace Switchboard.Controllers;
 
 /// <summary>
 /// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, scheduling, endpoints,
-/// endpoint slices, garbage collection and namespace deletion. Everything goes through the API (list+watch, writes),
+/// endpoint slices, garbage collection, namespace deletion, default service accounts and ClusterRole aggregation. Everything goes through the API (list+watch, writes),
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
 /// </summary>
@@ -39,6 +41,8 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
             new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),
             new NamespaceController(context),
+            new ServiceAccountController(context),
+            new ClusterRoleAggregationController(context),
         };
         if (options.EnableScheduler)
         {

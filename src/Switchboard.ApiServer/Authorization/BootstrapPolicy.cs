@@ -1,5 +1,6 @@
 using k8s.Models;
 using Switchboard.ApiServer.Authentication;
+using Switchboard.Kube.Rbac;
 
 namespace Switchboard.ApiServer.Authorization;
 
@@ -14,18 +15,6 @@ internal static class BootstrapPolicy
     public const string AggregateToAdmin = "rbac.authorization.k8s.io/aggregate-to-admin";
     public const string AggregateToEdit = "rbac.authorization.k8s.io/aggregate-to-edit";
     public const string AggregateToView = "rbac.authorization.k8s.io/aggregate-to-view";
-
-    /// <summary>The user the controllers run as.</summary>
-    public const string ControllerManagerUser = "system:kube-controller-manager";
-
-    /// <summary>The user the service proxy runs as.</summary>
-    public const string ProxyUser = "system:kube-proxy";
-
-    /// <summary>The user cluster DNS runs as (CoreDNS's role name).</summary>
-    public const string DnsUser = "system:coredns";
-
-    /// <summary>The group every node's user (system:node:NAME) is in.</summary>
-    public const string NodesGroup = "system:nodes";
 
     private static readonly string[] Read = ["get", "list", "watch"];
     private static readonly string[] Write = ["create", "delete", "deletecollection", "patch", "update"];
@@ -80,6 +69,7 @@ internal static class BootstrapPolicy
             Rule([.. Read, "delete", "deletecollection", "patch", "update"], ["*"], ["*"]),
             Rule(["create"], [""], ["bindings", "endpoints", "events", "pods", "pods/binding", "serviceaccounts"]),
             Rule(["create"], ["apps"], ["replicasets", "controllerrevisions"]),
+            Rule(["create"], ["batch"], ["jobs"]),
             Rule(["create"], ["discovery.k8s.io"], ["endpointslices"]),
             Rule(["create", "patch", "update"], ["events.k8s.io"], ["events"]),
             Rule(["create"], ["coordination.k8s.io"], ["leases"]),
@@ -97,6 +87,7 @@ internal static class BootstrapPolicy
         Role("system:coredns", [
             Rule(["list", "watch", "get"], [""], ["endpoints", "namespaces", "pods", "services"]),
             Rule(["list", "watch", "get"], ["discovery.k8s.io"], ["endpointslices"]),
+            Rule(["get"], [""], ["nodes"]),
             Rule(["create", "update", "patch"], [""], ["endpoints", "services"]),
             Rule(["create", "update", "patch"], ["discovery.k8s.io"], ["endpointslices"]),
             Rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
@@ -122,37 +113,11 @@ internal static class BootstrapPolicy
         Binding("system:basic-user", Group(UserInfo.Authenticated)),
         Binding("system:public-info-viewer", Group(UserInfo.Authenticated), Group("system:unauthenticated")),
         Binding("system:service-account-issuer-discovery", Group(UserInfo.ServiceAccountsGroup)),
-        Binding("system:kube-controller-manager", User(ControllerManagerUser)),
-        Binding("system:node-proxier", User(ProxyUser)),
-        Binding("system:coredns", User(DnsUser)),
-        Binding("system:node", Group(NodesGroup)),
+        Binding("system:kube-controller-manager", User(BootstrapIdentities.ControllerManagerUser)),
+        Binding("system:node-proxier", User(BootstrapIdentities.ProxyUser)),
+        Binding("system:coredns", User(BootstrapIdentities.DnsUser)),
+        Binding("system:node", Group(BootstrapIdentities.NodesGroup)),
     ];
-
-    /// <summary>
-    /// The rules of an aggregated ClusterRole: the de-duplicated union of the rules of every other ClusterRole its
-    /// selectors match (by name), as the clusterrole-aggregation controller writes them.
-    /// </summary>
-    public static List<V1PolicyRule> AggregatedRules(V1ClusterRole role, IEnumerable<V1ClusterRole> all)
-    {
-        var rules = new List<V1PolicyRule>();
-        foreach (var source in all.Where(r => r.Metadata.Name != role.Metadata.Name).OrderBy(r => r.Metadata.Name, StringComparer.Ordinal))
-        {
-            if (!(role.AggregationRule?.ClusterRoleSelectors ?? []).Any(s => Switchboard.Kube.Selectors.LabelSelector.MatchesNonEmpty(s, source.Metadata.Labels)))
-            {
-                continue;
-            }
-
-            foreach (var rule in source.Rules ?? [])
-            {
-                if (!rules.Any(r => Same(r, rule)))
-                {
-                    rules.Add(rule);
-                }
-            }
-        }
-
-        return rules;
-    }
 
     /// <summary>The defaults with admin, edit and view aggregated, as the controller leaves them once it has run.</summary>
     public static List<V1ClusterRole> WithAggregation(IReadOnlyList<V1ClusterRole> roles)
@@ -165,8 +130,8 @@ internal static class BootstrapPolicy
             changed = false;
             foreach (var role in result.Where(r => r.AggregationRule is not null))
             {
-                var rules = AggregatedRules(role, result);
-                if (rules.Count != (role.Rules?.Count ?? 0))
+                var rules = ClusterRoleAggregation.RulesOf(role, result);
+                if (!ClusterRoleAggregation.HasRules(role, rules))
                 {
                     role.Rules = rules;
                     changed = true;
@@ -176,11 +141,6 @@ internal static class BootstrapPolicy
 
         return result;
     }
-
-    public static bool Same(V1PolicyRule a, V1PolicyRule b) =>
-        Same(a.Verbs, b.Verbs) && Same(a.ApiGroups, b.ApiGroups) && Same(a.Resources, b.Resources) && Same(a.ResourceNames, b.ResourceNames) && Same(a.NonResourceURLs, b.NonResourceURLs);
-
-    private static bool Same(IList<string>? a, IList<string>? b) => (a ?? []).SequenceEqual(b ?? []);
 
     private static V1ClusterRole Copy(V1ClusterRole role) => new()
     {

@@ -8,9 +8,10 @@ namespace Switchboard.ApiServer.Authorization;
 /// what their bindings grant. A refusal is kube-apiserver's 403 Status, with RBAC's reason when a binding names a
 /// missing role.
 /// </summary>
-internal sealed class RequestAuthorizer(RbacCache cache)
+internal sealed class RequestAuthorizer(Func<RbacPolicy> policy)
 {
-    public RbacPolicy Policy => cache.Policy;
+    /// <summary>The RBAC objects as they stand (<see cref="RbacCache.Policy"/> in the server).</summary>
+    public RbacPolicy Policy => policy();
 
     public AuthorizationDecision Authorize(RequestAttributes request)
     {
@@ -19,7 +20,7 @@ internal sealed class RequestAuthorizer(RbacCache cache)
             return new AuthorizationDecision(true, "");
         }
 
-        var rules = cache.Policy.RulesFor(request.User, request.Namespace);
+        var rules = policy().RulesFor(request.User, request.Namespace);
         foreach (var rule in rules.Rules)
         {
             if (rule.Allows(request))

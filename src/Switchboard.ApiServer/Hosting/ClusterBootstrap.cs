@@ -1,6 +1,7 @@
 using k8s.Models;
 using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Errors;
+using Switchboard.Kube.Rbac;
 
 namespace Switchboard.ApiServer.Hosting;
 
@@ -32,12 +33,12 @@ internal static class ClusterBootstrap
             return;
         }
 
-        var missing = (role.Rules ?? []).Where(rule => !(existing.Rules ?? []).Any(r => BootstrapPolicy.Same(r, rule))).ToList();
+        var missing = (role.Rules ?? []).Where(rule => !(existing.Rules ?? []).Any(r => ClusterRoleAggregation.SameRule(r, rule))).ToList();
         if (AutoUpdates(existing.Metadata) && missing.Count > 0)
         {
             await catalog.ClusterRoles.UpdateWithAsync(null, role.Metadata.Name, null, current =>
             {
-                current.Rules = [.. current.Rules ?? [], .. missing.Where(rule => !(current.Rules ?? []).Any(r => BootstrapPolicy.Same(r, rule)))];
+                current.Rules = [.. current.Rules ?? [], .. missing.Where(rule => !(current.Rules ?? []).Any(r => ClusterRoleAggregation.SameRule(r, rule)))];
                 return current;
             }, null, false, cancellationToken);
         }

@@ -46,6 +46,8 @@ internal sealed class SharedInformers
         Nodes = Create(ListWatches.Nodes(client));
         Deployments = Create(ListWatches.Deployments(client));
         ReplicaSets = Create(ListWatches.ReplicaSets(client));
+        ServiceAccounts = Create(ListWatches.ServiceAccounts(client));
+        ClusterRoles = Create(ListWatches.ClusterRoles(client));
     }
 
     public Informer<V1Pod> Pods { get; }
@@ -64,6 +66,10 @@ internal sealed class SharedInformers
 
     public Informer<V1ReplicaSet> ReplicaSets { get; }
 
+    public Informer<V1ServiceAccount> ServiceAccounts { get; }
+
+    public Informer<V1ClusterRole> ClusterRoles { get; }
+
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
         slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
@@ -71,10 +77,12 @@ internal sealed class SharedInformers
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.RunAsync(cancellationToken), Services.RunAsync(cancellationToken), Endpoints.RunAsync(cancellationToken),
         EndpointSlices.RunAsync(cancellationToken), Namespaces.RunAsync(cancellationToken), Nodes.RunAsync(cancellationToken),
-        Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken));
+        Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken),
+        ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
         EndpointSlices.WaitForSyncAsync(cancellationToken), Namespaces.WaitForSyncAsync(cancellationToken), Nodes.WaitForSyncAsync(cancellationToken),
-        Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken));
+        Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
+        ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken));
 }

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Net;
+using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Security;
 using Switchboard.Controllers;
 using Switchboard.Dns;
@@ -168,12 +170,19 @@ internal static partial class UpCommand
                     // with what the kubeconfig it writes once it serves says. The one exception is DNS's SkyDNS zone and
                     // mirror, which read and write /skydns in the store as in the seed.
                     .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfiguration))
+
+                    // Each component as an identity of its own, with the least privilege its bootstrap role grants.
+                    .AddKubeClient(ControllerManager.ComponentName, ComponentClient(BootstrapIdentities.ControllerManagerUser))
+                    .AddKubeClient(DnsService.ComponentName, ComponentClient(BootstrapIdentities.DnsUser))
                     .AddControllers(new ControllerOptions());
                 if (nodeOptions is not null)
                 {
                     // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
                     // start before DNS, whose in-cluster server waits for that namespace: the node registers and
                     // makes it while DNS opens its listeners.
+                    services
+                        .AddKubeClient(NodeAgent.ComponentName, ComponentClient(BootstrapIdentities.NodeUser(nodeOptions.NodeName), BootstrapIdentities.NodesGroup))
+                        .AddKubeClient(ProxyService.ComponentName, ComponentClient(BootstrapIdentities.ProxyUser));
                     services.AddNode(nodeOptions).AddProxy(new ProxyOptions
                     {
                         NodeNamespace = nodeOptions.NodeNamespace,
@@ -197,6 +206,10 @@ internal static partial class UpCommand
                 hold,
                 logger).WatchAsync);
     }
+
+    /// <summary>A component's client of the API server in this process, as <paramref name="user"/> by a client certificate of the cluster CA.</summary>
+    private static Func<IServiceProvider, IKubernetes> ComponentClient(string user, string? group = null) =>
+        provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfigurationFor(user, group));
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Missing}")]
     private static partial void LogMissingTools(ILogger logger, string missing);
