@@ -104,11 +104,12 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
         _services = new ServiceProxy(options.ProxiedServices);
         _serviceAccountTokens = ServiceAccountTokens.LoadOrCreate(options.DataDirectory);
-        var tokens = new TokenRequests(_serviceAccountTokens, catalog, time);
+        var tokens = new TokenRequests(_serviceAccountTokens, catalog.ServiceAccounts, catalog.Pods, catalog.Secrets, catalog.Nodes, time);
         var tokenFile = options.TokenAuthFile is { } tokenFilePath ? TokenAuthFile.Load(tokenFilePath) : TokenAuthFile.Empty;
         var rbac = new RbacCache(catalog.ClusterRoles, catalog.Roles, catalog.ClusterRoleBindings, catalog.RoleBindings, loggerFactory.CreateLogger<RbacCache>());
         await rbac.StartAsync(_stopping.Token);
         var authorizer = new RequestAuthorizer(() => rbac.Policy);
+        catalog.Escalation.Authorizer = authorizer;
         var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
         var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
 

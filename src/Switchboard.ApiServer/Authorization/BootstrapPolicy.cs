@@ -73,6 +73,9 @@ internal static class BootstrapPolicy
             Rule(["create"], ["discovery.k8s.io"], ["endpointslices"]),
             Rule(["create", "patch", "update"], ["events.k8s.io"], ["events"]),
             Rule(["create"], ["coordination.k8s.io"], ["leases"]),
+
+            // The aggregation controller writes admin, edit and view, whose rules it does not hold itself.
+            Rule(["escalate"], ["rbac.authorization.k8s.io"], ["clusterroles"]),
         ]),
 
         // kube-proxy's, and the port of its trace endpoint it writes on its Node.

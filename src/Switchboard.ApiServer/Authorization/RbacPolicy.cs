@@ -53,6 +53,9 @@ internal sealed class RbacPolicy
 
     public IReadOnlyDictionary<string, V1ClusterRole> ClusterRoles => _clusterRoles;
 
+    /// <summary>The rules of a Role; null when there is no such Role.</summary>
+    public IList<V1PolicyRule>? RoleRules(string ns, string name) => _roles.TryGetValue((ns, name), out var role) ? role.Rules ?? [] : null;
+
     /// <summary>The rules <paramref name="user"/> holds in <paramref name="ns"/> ("" for cluster scope), compiled once per view.</summary>
     public UserRules RulesFor(UserInfo user, string ns)
     {

@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Allocation;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Kinds;
 using Switchboard.ApiServer.Registry;
@@ -40,10 +41,10 @@ internal sealed class ResourceCatalog
         Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
         ServiceAccounts = Serve(context, ResourceKind<V1ServiceAccount>.Create(new ServiceAccountStrategy(), namespaced: true, ["sa"]));
-        Roles = Serve(context, ResourceKind<V1Role>.Create(new RoleStrategy(), namespaced: true));
-        ClusterRoles = Serve(context, ResourceKind<V1ClusterRole>.Create(new ClusterRoleStrategy(), namespaced: false));
-        RoleBindings = Serve(context, ResourceKind<V1RoleBinding>.Create(new RoleBindingStrategy(), namespaced: true));
-        ClusterRoleBindings = Serve(context, ResourceKind<V1ClusterRoleBinding>.Create(new ClusterRoleBindingStrategy(), namespaced: false));
+        Roles = Serve(context, ResourceKind<V1Role>.Create(new RoleStrategy(Escalation), namespaced: true));
+        ClusterRoles = Serve(context, ResourceKind<V1ClusterRole>.Create(new ClusterRoleStrategy(Escalation), namespaced: false));
+        RoleBindings = Serve(context, ResourceKind<V1RoleBinding>.Create(new RoleBindingStrategy(Escalation), namespaced: true));
+        ClusterRoleBindings = Serve(context, ResourceKind<V1ClusterRoleBinding>.Create(new ClusterRoleBindingStrategy(Escalation), namespaced: false));
 
         RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
             new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());
@@ -52,6 +53,9 @@ internal sealed class ResourceCatalog
             context.Time,
             loggerFactory.CreateLogger<ServiceAllocationRepair>());
     }
+
+    /// <summary>The check that keeps RBAC writes from granting more than their writer holds; its authorizer is set once RBAC runs.</summary>
+    public EscalationCheck Escalation { get; } = new();
 
     /// <summary>The REST handler of every kind, in the order discovery lists them.</summary>
     public IReadOnlyList<IResourceHandler> Handlers => _handlers;

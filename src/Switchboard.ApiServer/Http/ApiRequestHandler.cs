@@ -104,7 +104,9 @@ internal sealed partial class ApiRequestHandler
             return;
         }
 
-        await AuthenticateAsync(http);
+        var user = await AuthenticateAsync(http);
+        user.SetOn(http);
+        EscalationCheck.CurrentUser.Value = user;
         if (segments is not (["api", "v1", _, ..] or ["apis", _, _, _, ..]))
         {
             _security.Authorizer.Require(RequestAttributes.ForPath(UserInfo.Of(http), http.Request.Method.ToLowerInvariant(), path));
@@ -283,11 +285,9 @@ internal sealed partial class ApiRequestHandler
     private bool IsNamespaced(string group, string version, string resource) =>
         _handlers.TryGetValue((group, version, resource), out var handler) && handler.Kind.Namespaced;
 
-    private async ValueTask AuthenticateAsync(HttpContext http)
-    {
-        var user = await _security.Authenticator.AuthenticateAsync(http);
-        Impersonation.Apply(http, user, _security.Authorizer).SetOn(http);
-    }
+    /// <summary>The user the request acts as: who authenticated, or whom it impersonates.</summary>
+    private async ValueTask<UserInfo> AuthenticateAsync(HttpContext http) =>
+        Impersonation.Apply(http, await _security.Authenticator.AuthenticateAsync(http), _security.Authorizer);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
     private static partial void LogUnexpectedFailure(ILogger logger, string method, string path, Exception exception);

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
@@ -6,8 +7,11 @@ using Switchboard.ApiServer.Validation;
 
 namespace Switchboard.ApiServer.Kinds;
 
-/// <summary>rbac.authorization.k8s.io/v1 ClusterRoles: rules validated as upstream's (<see cref="RbacRules"/>).</summary>
-internal sealed class ClusterRoleStrategy : ResourceStrategy<V1ClusterRole>
+/// <summary>
+/// rbac.authorization.k8s.io/v1 ClusterRoles: rules validated as upstream's (<see cref="RbacRules"/>), and written only by a
+/// user who holds them or may escalate (<see cref="EscalationCheck"/>).
+/// </summary>
+internal sealed class ClusterRoleStrategy(EscalationCheck escalation) : ResourceStrategy<V1ClusterRole>
 {
     private static readonly IReadOnlyList<TableColumn<V1ClusterRole>> Table = RbacRules.RoleColumns<V1ClusterRole>();
 
@@ -15,5 +19,9 @@ internal sealed class ClusterRoleStrategy : ResourceStrategy<V1ClusterRole>
 
     public override IReadOnlyList<TableColumn<V1ClusterRole>> TableColumns => Table;
 
-    public override IEnumerable<FieldError> Validate(V1ClusterRole obj) => RbacRules.ValidateRules(obj.Rules, clusterWide: true);
+    public override IEnumerable<FieldError> Validate(V1ClusterRole obj)
+    {
+        escalation.CheckRole("clusterroles", null, obj.Metadata.Name, obj.Rules);
+        return RbacRules.ValidateRules(obj.Rules, clusterWide: true);
+    }
 }

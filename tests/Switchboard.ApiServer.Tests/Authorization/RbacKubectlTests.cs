@@ -103,6 +103,29 @@ public sealed class RbacKubectlTests(RbacApiServer server) : IClassFixture<RbacA
     }
 
     [Fact]
+    public async Task A_namespace_admin_binds_what_it_holds_and_is_refused_more()
+    {
+        await Admin.OutputAsync("create", "namespace", "escalation");
+        await Admin.OutputAsync("create", "rolebinding", "bob-admin", "--clusterrole=admin", "--user=bob", "-n", "escalation");
+
+        await Eventually.WaitAsync(
+            async () => (await AsAsync(RbacApiServer.BobToken, "create", "rolebinding", "carol-view", "--clusterrole=view", "--user=carol", "-n", "escalation")).ExitCode == 0,
+            "bob, admin of the namespace, binds view there");
+
+        var escalating = await AsAsync(RbacApiServer.BobToken, "create", "rolebinding", "carol-admin", "--clusterrole=cluster-admin", "--user=carol", "-n", "escalation");
+        Assert.Equal(1, escalating.ExitCode);
+        Assert.Contains(
+            "rolebindings.rbac.authorization.k8s.io \"carol-admin\" is forbidden: user \"bob\" (groups=[\"system:basic-user-group\",\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:",
+            escalating.Stderr,
+            StringComparison.Ordinal);
+
+        var role = await AsAsync(RbacApiServer.BobToken, "create", "role", "node-reader", "--verb=get", "--resource=secrets", "-n", "escalation");
+        Assert.Equal(0, role.ExitCode);
+        var clusterRole = await AsAsync(RbacApiServer.BobToken, "create", "clusterrole", "wide", "--verb=get", "--resource=nodes");
+        Assert.Contains("clusterroles.rbac.authorization.k8s.io is forbidden: User \"bob\" cannot create resource \"clusterroles\"", clusterRole.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Whoami_names_the_user_its_uid_and_groups()
     {
         string json = await AsOkAsync(RbacApiServer.CarolToken, "auth", "whoami", "-o", "json");

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Authentication;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Http;
 
-namespace Switchboard.ApiServer.Authorization;
+namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// The review APIs kubectl auth asks: SelfSubjectAccessReview (<c>can-i</c>), SelfSubjectRulesReview (<c>can-i --list</c>),

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using k8s.Models;
+using Switchboard.ApiServer.Authentication;
 using Switchboard.ApiServer.Errors;
-using Switchboard.ApiServer.Hosting;
-using Switchboard.ApiServer.Http;
+using Switchboard.ApiServer.Registry;
 
-namespace Switchboard.ApiServer.Authentication;
+namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// <c>serviceaccounts/NAME/token</c>, kube-apiserver's TokenRequest (<c>kubectl create token</c>, the kubelet's projected
@@ -14,7 +15,8 @@ namespace Switchboard.ApiServer.Authentication;
 /// exist with the uid given. Also the OIDC discovery documents of the issuer. Implements <see cref="IBoundObjects"/>
 /// for the authenticator over the same stores.
 /// </summary>
-internal sealed class TokenRequests(ServiceAccountTokens tokens, ResourceCatalog catalog, TimeProvider time) : IBoundObjects
+internal sealed class TokenRequests(
+    ServiceAccountTokens tokens, ResourceStore<V1ServiceAccount> serviceAccounts, ResourceStore<V1Pod> pods, ResourceStore<V1Secret> secrets, ResourceStore<V1Node> nodes, TimeProvider time) : IBoundObjects
 {
     private const string Kind = "TokenRequest";
     private const long DefaultSeconds = 3600;
@@ -33,7 +35,7 @@ internal sealed class TokenRequests(ServiceAccountTokens tokens, ResourceCatalog
             throw ApiException.BadRequest("the body of the request is not a TokenRequest object");
         }
 
-        var account = await catalog.ServiceAccounts.GetAsync(ns, name, http.RequestAborted);
+        var account = await serviceAccounts.GetAsync(ns, name, http.RequestAborted);
         var spec = request["spec"] as JsonObject ?? [];
         long seconds = spec["expirationSeconds"]?.GetValue<long>() ?? DefaultSeconds;
         if (seconds < MinimumSeconds)
@@ -104,12 +106,12 @@ internal sealed class TokenRequests(ServiceAccountTokens tokens, ResourceCatalog
 
     public async Task<string?> UidOfAsync(string kind, string? ns, string name, CancellationToken cancellationToken)
     {
-        k8s.Models.V1ObjectMeta? meta = kind switch
+        V1ObjectMeta? meta = kind switch
         {
-            "ServiceAccount" => (await catalog.ServiceAccounts.TryGetAsync(ns, name, cancellationToken))?.Metadata,
-            "Pod" => (await catalog.Pods.TryGetAsync(ns, name, cancellationToken))?.Metadata,
-            "Secret" => (await catalog.Secrets.TryGetAsync(ns, name, cancellationToken))?.Metadata,
-            "Node" => (await catalog.Nodes.TryGetAsync(null, name, cancellationToken))?.Metadata,
+            "ServiceAccount" => (await serviceAccounts.TryGetAsync(ns, name, cancellationToken))?.Metadata,
+            "Pod" => (await pods.TryGetAsync(ns, name, cancellationToken))?.Metadata,
+            "Secret" => (await secrets.TryGetAsync(ns, name, cancellationToken))?.Metadata,
+            "Node" => (await nodes.TryGetAsync(null, name, cancellationToken))?.Metadata,
             _ => null,
         };
         // As upstream's validator: an object whose deletion has come due no longer backs a token (one in its grace period still does).
