@@ -11,4 +11,6 @@ RUNTIME_PACKAGES=(bind9-dnsutils iproute2 util-linux nginx curl busybox iptables
 #   dnsperf, unbound: bench/dns.sh's load generator and peer
 #   curl: bench/dns.sh and bench/controllers.sh read metrics and readiness with it
 #   wrk, haproxy: bench/proxy-userspace.sh's load generator and peer (HAProxy in mode tcp)
+#   chromium: the browser the web view's tests and bench/ui.sh drive (through Playwright, which downloads none)
 TEST_PACKAGES=(etcd-server etcd-client dnsperf unbound curl wrk haproxy strace)
+TEST_PACKAGES+=(chromium)

@@ -128,7 +128,7 @@ internal static class E2eLoad
         }
     }
 
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan poll, CancellationToken cancellationToken)
+    internal static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan poll, CancellationToken cancellationToken)
     {
         while (!await condition())
         {
@@ -136,13 +136,13 @@ internal static class E2eLoad
         }
     }
 
-    private static bool PodReady(V1Pod pod) => pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+    internal static bool PodReady(V1Pod pod) => pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
     /// <summary>The pod's network namespace, which the node names after its uid.</summary>
-    private static string PodNamespace(string uid) =>
+    internal static string PodNamespace(string uid) =>
         Path.GetFileName(Directory.EnumerateFiles("/run/netns", "*_" + uid).Single());
 
-    private static V1Service Service(string name, string app, int targetPort) => new()
+    internal static V1Service Service(string name, string app, int targetPort) => new()
     {
         Metadata = new V1ObjectMeta { Name = name },
         Spec = new V1ServiceSpec
@@ -152,7 +152,7 @@ internal static class E2eLoad
         },
     };
 
-    private static V1Deployment Deployment(string name, string image, int port, bool readiness)
+    internal static V1Deployment Deployment(string name, string image, int port, bool readiness)
     {
         var labels = new Dictionary<string, string> { ["app"] = name };
         return new V1Deployment
@@ -251,7 +251,7 @@ internal static class E2eLoad
         return null;
     }
 
-    private static async Task<bool> ConnectsAsync(NetnsDialer pod, string ip, CancellationToken cancellationToken)
+    internal static async Task<bool> ConnectsAsync(NetnsDialer pod, string ip, CancellationToken cancellationToken)
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         attempt.CancelAfter(Attempt);
@@ -282,7 +282,7 @@ internal static class E2eLoad
     }
 
     /// <summary>The resident set of <paramref name="pid"/> in MB (VmRSS of /proc/PID/status).</summary>
-    private static string RssMegabytes(int pid)
+    internal static string RssMegabytes(int pid)
     {
         string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         long kilobytes = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);

@@ -8,6 +8,7 @@ internal static class Program
                Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5] [--user NAME --token TOKEN]
                Switchboard.LoadGenerator node --kubeconfig FILE [--counts 10,50] [--timeout-seconds 300]
                Switchboard.LoadGenerator e2e --kubeconfig FILE --pid PID [--services 1000] [--samples 50] [--timeout-seconds 600]
+               Switchboard.LoadGenerator ui --kubeconfig FILE --pid PID --dns ADDR:PORT [--services 1000] [--browsers 5] [--rate 1000] [--seconds 20] [--samples 20] [--chromium /usr/bin/chromium]
         """;
 
     private static async Task<int> Main(string[] args)
@@ -26,6 +27,8 @@ internal static class Program
                 return await NodeLoad.RunAsync(NodeLoadOptions.Parse(args.AsSpan(1)), Console.Out);
             case "e2e":
                 return await E2eLoad.RunAsync(E2eLoadOptions.Parse(args.AsSpan(1)), Console.Out);
+            case "ui":
+                return await UiLoad.RunAsync(UiLoadOptions.Parse(args.AsSpan(1)), Console.Out);
             case "apiserver-watch" when args.Length == 5:
                 // Started by the apiserver workload itself: KUBECONFIG NAMESPACE RESOURCE_VERSION EXPECTED.
                 await ApiServerLoad.WatchAsync(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), Console.Out);

@@ -60,4 +60,12 @@ public sealed record ApiServerOptions
 
     /// <summary>kube-apiserver's --token-auth-file: static bearer tokens of users and groups (<c>token,user,uid,"group1,group2"</c>); null for none.</summary>
     public string? TokenAuthFile { get; init; }
+
+    /// <summary>
+    /// The tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute and unreachable:NoExecute tolerations every
+    /// new pod gets unless it tolerates those taints already (kube-apiserver's DefaultTolerationSeconds admission,
+    /// --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds, 300 each): how long a pod
+    /// stays on a node that stopped reporting before the node lifecycle controller evicts it.
+    /// </summary>
+    public long DefaultTolerationSeconds { get; init; } = 300;
 }

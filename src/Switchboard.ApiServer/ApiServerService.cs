@@ -19,6 +19,8 @@ using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Ui;
+using Switchboard.ApiServer.Usage;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Storage;
@@ -45,6 +47,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private ApiServerMetrics? _metrics;
     private KubeletClient? _kubelet;
     private ServiceProxy? _services;
+    private UiHandler? _ui;
     private Uri? _url;
     private string? _kubeconfigPath;
     private ClusterCredentials? _credentials;
@@ -111,7 +114,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         var authorizer = new RequestAuthorizer(() => rbac.Policy);
         catalog.Escalation.Authorizer = authorizer;
         var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
-        var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, readiness, _metrics, _logger);
+        _ui = new UiHandler(() => ClientConfiguration, loggerFactory, time);
+        var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
+            new MetricsApiHandler(new NodeUsage(catalog.Nodes, _kubelet, time), catalog.Pods, time), readiness, _metrics, _logger, _ui);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -163,6 +168,13 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     {
         // Open watches end first, as kube-apiserver closes them on shutdown; clients then list and watch again.
         await _stopping.CancelAsync();
+        if (_ui is not null)
+        {
+            // The pages' event streams end with the hub, so stopping does not wait for them.
+            await _ui.DisposeAsync();
+            _ui = null;
+        }
+
         if (_app is not null)
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Switchboard.Controllers.Accounts;
+using Switchboard.Controllers.Disruption;
 using Switchboard.Controllers.Endpoints;
 using Switchboard.Controllers.GarbageCollection;
 using Switchboard.Controllers.Namespaces;
+using Switchboard.Controllers.Nodes;
 using Switchboard.Controllers.Rbac;
 using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
@@ -15,8 +17,10 @@ using Switchboard.Kube.Queues;
 namespace Switchboard.Controllers;
 
 /// <summary>
-/// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, scheduling, endpoints,
-/// endpoint slices, garbage collection, namespace deletion, default service accounts and ClusterRole aggregation. Everything goes through the API (list+watch, writes),
+/// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, stateful sets, daemon
+/// sets, jobs, cron jobs and finished jobs' TTL, scheduling, endpoints, endpoint slices, garbage collection, namespace
+/// deletion, disruption budgets, node pod CIDRs and node lifecycle (taints, eviction), default service accounts and
+/// ClusterRole aggregation. Everything goes through the API (list+watch, writes),
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
 /// </summary>
@@ -29,7 +33,7 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        var informers = new SharedInformers(client.Client, loggerFactory, options.Time, options.ResyncPeriod);
+        var informers = new SharedInformers(client, loggerFactory, options.Time, options.ResyncPeriod);
         var events = new EventRecorder(client.Client, options.Time, loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client.Client, informers, events, options, loggerFactory, new WorkQueueMetrics(metrics));
         var endpointTriggers = new EndpointTriggers(informers);
@@ -37,13 +41,26 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
         {
             new DeploymentController(context),
             new ReplicaSetController(context),
+            new StatefulSetController(context),
+            new DaemonSetController(context),
+            new JobController(context),
+            new CronJobController(context),
+            new TtlAfterFinishedController(context),
             new EndpointsController(context, endpointTriggers),
             new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),
             new NamespaceController(context),
             new ServiceAccountController(context),
             new ClusterRoleAggregationController(context),
+            new DisruptionController(context),
+            new UnschedulableTaintController(context),
+            new NodeLifecycleController(context),
         };
+        if (options.ClusterCidr is { } clusterCidr)
+        {
+            controllers.Add(new NodeIpamController(context, clusterCidr));
+        }
+
         if (options.EnableScheduler)
         {
             controllers.Add(new Scheduler(context));

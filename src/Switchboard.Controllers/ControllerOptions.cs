@@ -20,4 +20,19 @@ public sealed record ControllerOptions
 
     /// <summary>The clock; the system clock unless a test drives it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The cluster's pod range, from which each Node without spec.podCIDR gets one (kube-controller-manager's
+    /// <c>--cluster-cidr</c> with <c>--allocate-node-cidrs</c>); null: nodes bring their own.
+    /// </summary>
+    public string? ClusterCidr { get; init; } = "10.244.0.0/16";
+
+    /// <summary>The prefix length of each node's pod range (<c>--node-cidr-mask-size</c>, 24).</summary>
+    public int NodeCidrMaskSize { get; init; } = 24;
+
+    /// <summary>How long a node may go without renewing its Lease before it is Ready=Unknown (<c>--node-monitor-grace-period</c>, 40 s).</summary>
+    public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
+
+    /// <summary>How often each node's health is looked at (<c>--node-monitor-period</c>, 5 s).</summary>
+    public TimeSpan NodeMonitorPeriod { get; init; } = TimeSpan.FromSeconds(5);
 }

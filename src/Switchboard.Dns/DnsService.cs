@@ -126,7 +126,7 @@ public sealed class DnsService(
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         (ClusterDnsIndex index, SkyDnsZone? skyDns, SkyDnsServiceMirror? mirror, DnsServerParts serverParts) = _parts!;
-        var feed = new ClusterDnsFeed(client.Client, index, options.Pods, mirror, Metrics, time, loggerFactory);
+        var feed = new ClusterDnsFeed(client.Client, index, options.Pods, mirror, Metrics, time, loggerFactory, client.Informers);
         var loops = new List<Task> { feed.RunAsync(stoppingToken), ReadyOnceSyncedAsync(feed, skyDns, stoppingToken) };
         if (options.InCluster is { } inCluster)
         {

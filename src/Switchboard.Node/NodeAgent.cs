@@ -68,8 +68,14 @@ public sealed partial class NodeAgent : Component
         var reporter = new NodeStatusReporter(client, _options, _time, _loggerFactory.CreateLogger<NodeStatusReporter>());
         var cidr = await reporter.RegisterAsync(stoppingToken);
         var names = new NetworkNames(_options.ClusterName, _options.NodeName);
-        var network = new NodeNetwork(names, cidr, _options.ServiceCidr);
+        var network = new NodeNetwork(names, cidr, _options.ServiceCidr, _options.Underlay);
         await network.EnsureNodeAsync(stoppingToken);
+        if (_options.Underlay is { } underlay)
+        {
+            await network.JoinUnderlayAsync(underlay, stoppingToken);
+            LogUnderlay(_logger, underlay.Address, underlay.Namespace);
+        }
+
         var nodeIp = _options.ResolveNodeIp();
         LogNetwork(_logger, _options.NodeName, nodeIp, names.NodeNamespace, cidr.Text);
 
@@ -78,7 +84,8 @@ public sealed partial class NodeAgent : Component
         var cgroups = Cgroups.Open(_options.CgroupRoot, _options.ClusterName, _options.NodeName, out string cgroupProblem);
         var sandboxes = new SandboxManager(network, ipam, cgroups, _options, _time, _loggerFactory.CreateLogger<SandboxManager>());
         var pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={_options.NodeName}"), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time);
-        var services = new Informer<V1Service>(ListWatches.Services(client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
+        // For the pods' environment only: the process's informer, shared with the other components in it.
+        var services = _client.Informers.Get(() => ListWatches.Services(client), _loggerFactory, _time);
         var configMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client), _loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), _time);
         var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
@@ -99,11 +106,16 @@ public sealed partial class NodeAgent : Component
             }, _loggerFactory, stoppingToken)
             : null;
         reporter.KubeletPort = server?.Port ?? 0;
+        // host-gw: with an underlay, every other node's pod CIDR is routed through its address there.
+        var nodes = _options.Underlay is null ? null : new Informer<V1Node>(ListWatches.Nodes(client), _loggerFactory.CreateLogger<Informer<V1Node>>(), _time);
+        using var routeQueue = new WorkQueue<string>(_time, name: "routes");
+        nodes?.AddHandler(_ => routeQueue.Add(""), (_, _) => routeQueue.Add(""), _ => routeQueue.Add(""));
         using var queue = syncer.Queue;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         // The workers run until the queue shuts down, which stopping does.
         using var shutDown = stop.Token.Register(queue.ShutDown);
-        var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), secrets.RunAsync(stop.Token));
+        using var routesShutDown = stop.Token.Register(routeQueue.ShutDown);
+        var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), secrets.RunAsync(stop.Token), nodes?.RunAsync(stop.Token) ?? Task.CompletedTask);
         try
         {
             await Task.WhenAll(pods.WaitForSyncAsync(stoppingToken), services.WaitForSyncAsync(stoppingToken), configMaps.WaitForSyncAsync(stoppingToken), secrets.WaitForSyncAsync(stoppingToken));
@@ -123,6 +135,7 @@ public sealed partial class NodeAgent : Component
             await Task.WhenAll(
                 QueueWorkers.RunAsync(queue, _options.Workers, syncer.SyncAsync, _loggerFactory.CreateLogger<PodSyncer>(), stop.Token),
                 PollExitsAsync(syncer, stop.Token),
+                nodes is null ? Task.CompletedTask : QueueWorkers.RunAsync(routeQueue, 1, (_, token) => SyncRoutesAsync(network, nodes, token), _logger, stop.Token),
                 HeartbeatAsync(reporter, nodeIp, stop.Token));
         }
         finally
@@ -145,6 +158,23 @@ public sealed partial class NodeAgent : Component
         }
 
         informer.AddHandler(Changed, (_, obj) => Changed(obj), Changed);
+    }
+
+    /// <summary>The routes to every other node's pod CIDR, through its <see cref="NodeUnderlay.PublicIpAnnotation"/> address (else its InternalIP).</summary>
+    private async Task SyncRoutesAsync(NodeNetwork network, Informer<V1Node> nodes, CancellationToken cancellationToken)
+    {
+        var wanted = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
+        foreach (var node in nodes.Cache.List().Where(n => n.Metadata.Name != _options.NodeName && !string.IsNullOrEmpty(n.Spec?.PodCIDR)))
+        {
+            string? address = NodeUnderlay.PublicIpOf(node)
+                ?? node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address;
+            if (IPAddress.TryParse(address, out var ip) && Ipv4Cidr.TryParse(node.Spec.PodCIDR, out _))
+            {
+                wanted[node.Spec.PodCIDR] = ip;
+            }
+        }
+
+        await network.SyncRoutesAsync(wanted, cancellationToken);
     }
 
     private async Task PollExitsAsync(PodSyncer syncer, CancellationToken cancellationToken)
@@ -186,6 +216,9 @@ public sealed partial class NodeAgent : Component
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Node {Node}: address {Address}, network namespace {Namespace}, pod CIDR {Cidr}")]
     private static partial void LogNetwork(ILogger logger, string node, IPAddress address, string @namespace, string cidr);
+
+    [LoggerMessage(EventId = 5071, Level = LogLevel.Information, Message = "Node on the underlay at {Address} ({Namespace}); other nodes' pod CIDRs routed through their addresses there")]
+    private static partial void LogUnderlay(ILogger logger, string address, string @namespace);
 
     [LoggerMessage(EventId = 5050, Level = LogLevel.Warning, Message = "Resource limits not enforced: {Problem}")]
     private static partial void LogNoCgroups(ILogger logger, string problem);

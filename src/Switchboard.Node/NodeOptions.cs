@@ -67,6 +67,12 @@ public sealed record NodeOptions
     /// </summary>
     public IPAddress? NodeIp { get; init; }
 
+    /// <summary>
+    /// The underlay the node's namespace joins, through which it routes other nodes' pod CIDRs (host-gw) and where its
+    /// NodePorts answer; null: a node alone, whose namespace reaches no other node.
+    /// </summary>
+    public NodeUnderlay? Underlay { get; init; }
+
     /// <summary>The node's HTTPS port (resource metrics); null: the node serves none.</summary>
     public Server.KubeletServerOptions? Server { get; init; }
 

@@ -4,13 +4,16 @@ using Switchboard.Node.Sandbox;
 
 namespace Switchboard.Node;
 
-/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): container, holder and monitor processes, pod and node namespaces, cgroups, state.</summary>
+/// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): its agent process, container, holder and monitor processes, pod and node namespaces, cgroups, state.</summary>
 public static class NodeTeardown
 {
     public static async Task RunAsync(NodeOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var names = new NetworkNames(options.ClusterName, options.NodeName);
+
+        // An agent left running by an `up` that died would start its pods again.
+        await AgentProcess.KillAsync(options, cancellationToken);
         string podsDirectory = Path.Combine(options.StateDirectory, "pods");
         foreach (string podDirectory in Directory.Exists(podsDirectory) ? Directory.EnumerateDirectories(podsDirectory) : [])
         {

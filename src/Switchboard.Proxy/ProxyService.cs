@@ -12,6 +12,7 @@ using Switchboard.Proxy.Conntrack;
 using Switchboard.Proxy.Iptables;
 using Switchboard.Proxy.Model;
 using Switchboard.Proxy.Nftables;
+using Switchboard.Proxy.Rules;
 using Switchboard.Proxy.Trace;
 using Switchboard.Proxy.Userspace;
 
@@ -42,6 +43,7 @@ public sealed partial class ProxyService(
     private readonly ILogger _logger = loggerFactory.CreateLogger<ProxyService>();
     private readonly SemaphoreSlim _changed = new(0, 1);
     private readonly ServiceCatalog _catalog = new(options.NodeName);
+    private readonly IptablesOptions _iptables = new() { ClusterCidr = options.ClusterCidr, CanaryInterval = options.SyncPeriod };
 
     public override void Dispose()
     {
@@ -77,11 +79,12 @@ public sealed partial class ProxyService(
         var conntrack = new UdpConntrackCleaner(options.NodeNamespace, loggerFactory.CreateLogger<UdpConntrackCleaner>());
         IReadOnlyList<ServicePortState> programmed = [];
         var triggerTimes = new List<DateTimeOffset>();
+        var rules = new ProgrammedRules(options.Mode, _iptables);
 
-        var services = new Informer<V1Service>(ListWatches.Services(client.Client), loggerFactory.CreateLogger<Informer<V1Service>>(), time);
-        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client.Client), loggerFactory.CreateLogger<Informer<V1EndpointSlice>>(), time);
-        services.AddHandler(s => Changed(_catalog.SetService, s), (_, s) => Changed(_catalog.SetService, s), s => Changed(_catalog.DeleteService, s));
-        slices.AddHandler(s => Changed(_catalog.SetSlice, s), (_, s) => Changed(_catalog.SetSlice, s), s => Changed(_catalog.DeleteSlice, s));
+        var services = client.Informers.Get(() => ListWatches.Services(client.Client), loggerFactory, time);
+        var slices = client.Informers.Get(() => ListWatches.EndpointSlices(client.Client), loggerFactory, time);
+        services.AddHandler(s => Changed(_catalog.SetService, s), ResourceEventHandlers.Changes<V1Service>((_, s) => Changed(_catalog.SetService, s)), s => Changed(_catalog.DeleteService, s));
+        slices.AddHandler(s => Changed(_catalog.SetSlice, s), ResourceEventHandlers.Changes<V1EndpointSlice>((_, s) => Changed(_catalog.SetSlice, s)), s => Changed(_catalog.DeleteSlice, s));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         Task informers = Task.WhenAll(services.RunAsync(stop.Token), slices.RunAsync(stop.Token));
@@ -97,6 +100,8 @@ public sealed partial class ProxyService(
                 {
                     routes[TraceStream.Path] = trace.Routes()[TraceStream.Path];
                 }
+
+                routes[ProgrammedRules.Path] = rules.ServeAsync;
 
                 try
                 {
@@ -149,6 +154,7 @@ public sealed partial class ProxyService(
                     IReadOnlyList<ServicePortState> desired = _catalog.Snapshot(triggerTimes);
                     var result = await proxier.SyncAsync(desired, stoppingToken);
                     trace?.SetServices(desired);
+                    rules.Applied(desired);
                     Volatile.Write(ref servicePorts, desired.Count);
                     Volatile.Write(ref tableRules, result.TableRules);
                     syncDuration.Record(time.GetElapsedTime(started).TotalSeconds);
@@ -193,7 +199,7 @@ public sealed partial class ProxyService(
     {
         ProxyMode.Iptables => new IptablesProxier(
             new NetnsIptables(options.NodeNamespace),
-            new IptablesOptions { ClusterCidr = options.ClusterCidr, CanaryInterval = options.SyncPeriod },
+            _iptables,
             loggerFactory.CreateLogger<IptablesProxier>(),
             time),
         ProxyMode.Nftables => new NftablesProxier(options.NodeNamespace, options.ClusterCidr, loggerFactory.CreateLogger<NftablesProxier>(), time),

@@ -51,6 +51,13 @@ public interface IKeyValueStore : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Runs <paramref name="transaction"/> atomically: its compares and the branch they choose see one state, and all
+    /// its writes are one revision. Fails with <see cref="StorageError.InvalidArgument"/> (nothing written) for an
+    /// invalid key or value or a key written twice in one branch.
+    /// </summary>
+    Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default);
+
     /// <summary>Discards the history before <paramref name="revision"/>; the live values stay.</summary>
     Task CompactAsync(long revision, CancellationToken cancellationToken = default);
 

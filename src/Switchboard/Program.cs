@@ -22,9 +22,11 @@ internal static class Program
             ControllersCommand.Create(),
             DnsCommand.Create(),
             NodeCommand.Create(),
+            NodeCommand.CreateAgent(),
             ProxyCommand.Create(),
             ExecCommand.Create(),
             TraceCommand.Create(),
+            UiCommand.Create(),
             RuntimeCommands.Runtime(),
             RuntimeCommands.Image(),
         };

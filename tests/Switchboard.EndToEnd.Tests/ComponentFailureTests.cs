@@ -50,6 +50,7 @@ public sealed class ComponentFailureTests : IAsyncLifetime
             "--dns-port", _dnsPort.ToString(CultureInfo.InvariantCulture),
             "--dns-metrics", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
             "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            "--etcd-listen", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
         ],
         environment);
 

@@ -11,7 +11,8 @@ namespace Switchboard.EndToEnd.Tests;
 /// </summary>
 public sealed class SwitchboardUp : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    // `up --nodes 3` starts two agent processes too, each ready once its node is.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly StringBuilder _log = new();
     private Process? _process;
 
@@ -22,6 +23,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
         DnsPort = FreePort.Next();
         DnsMetricsPort = FreePort.Next();
         ProxyMetricsPort = FreePort.Next();
+        EtcdPort = FreePort.Next();
         Kubectl = new Kubectl(Path.Combine(dataDirectory, "kubeconfig"), Path.Combine(dataDirectory, "kubectl-cache"));
     }
 
@@ -36,6 +38,9 @@ public sealed class SwitchboardUp : IAsyncDisposable
 
     /// <summary>The service proxy's /metrics, /healthz and /trace, on 127.0.0.1 (the node's address).</summary>
     public int ProxyMetricsPort { get; }
+
+    /// <summary>The port of the etcd v3 front (TLS).</summary>
+    public int EtcdPort { get; }
 
     public Kubectl Kubectl { get; }
 
@@ -129,6 +134,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
             "--dns-metrics", "127.0.0.1:" + DnsMetricsPort.ToString(CultureInfo.InvariantCulture),
             "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
             "--proxy-metrics-port", ProxyMetricsPort.ToString(CultureInfo.InvariantCulture),
+            "--etcd-listen", "127.0.0.1:" + EtcdPort.ToString(CultureInfo.InvariantCulture),
             .. extraArgs,
         ];
         foreach (string arg in args)

@@ -75,5 +75,6 @@ public sealed class UpStartTests : IAsyncLifetime
         "--dns-metrics", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
         "--kubelet-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
         "--proxy-metrics-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        "--etcd-listen", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
     ];
 }

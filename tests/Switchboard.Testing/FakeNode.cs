@@ -10,8 +10,9 @@ namespace Switchboard.Testing;
 
 /// <summary>
 /// A stand-in for a node agent (tests and the controllers benchmark only): registers a Ready node, starts every pod
-/// bound to it (Running, Ready, an IP from the node's 10.244.SUBNET.0/24, written through pods/status), and completes
-/// the graceful deletion of its pods.
+/// bound to it (Running, Ready, an IP from the node's 10.244.SUBNET.0/24, written through pods/status), completes
+/// the graceful deletion of its pods, and renews its Lease in kube-node-lease as kubelet does (which a test may pause,
+/// as a node that dies).
 /// </summary>
 public sealed class FakeNode : IAsyncDisposable
 {
@@ -23,6 +24,7 @@ public sealed class FakeNode : IAsyncDisposable
     private readonly int _subnet;
     private readonly Action<PodStarted>? _onStarted;
     private int _nextIp = 1;
+    private volatile bool _heartbeatsPaused;
 
     private FakeNode(IKubernetes client, string name, int subnet, int workers, Action<PodStarted>? onStarted)
     {
@@ -32,7 +34,7 @@ public sealed class FakeNode : IAsyncDisposable
         _onStarted = onStarted;
         _pods = new Informer<V1Pod>(ListWatches.Pods(client, $"spec.nodeName={name}"), NullLogger.Instance);
         _pods.AddHandler(p => _queue.Add(ObjectKey.Of(p)), (_, p) => _queue.Add(ObjectKey.Of(p)));
-        _run = Task.WhenAll(_pods.RunAsync(_stop.Token), QueueWorkers.RunAsync(_queue, workers, SyncAsync, NullLogger.Instance, _stop.Token));
+        _run = Task.WhenAll(_pods.RunAsync(_stop.Token), QueueWorkers.RunAsync(_queue, workers, SyncAsync, NullLogger.Instance, _stop.Token), HeartbeatAsync(_stop.Token));
     }
 
     public string Name { get; }
@@ -50,18 +52,32 @@ public sealed class FakeNode : IAsyncDisposable
             Spec = new V1NodeSpec { PodCIDR = $"10.244.{subnet}.0/24" },
         };
         await client.CoreV1.CreateNodeAsync(node);
-        var status = new JsonObject
+        await client.CoreV1.PatchNodeStatusAsync(new V1Patch(ReadyStatus().ToJsonString(), V1Patch.PatchType.MergePatch), name);
+        await client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
         {
-            ["status"] = new JsonObject
-            {
-                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "test node" }),
-                ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
-            },
-        };
-        await client.CoreV1.PatchNodeStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), name);
+            Metadata = new V1ObjectMeta { Name = name },
+            Spec = new V1LeaseSpec { HolderIdentity = name, LeaseDurationSeconds = 40, RenewTime = DateTime.UtcNow },
+        }, "kube-node-lease");
         var fake = new FakeNode(client, name, subnet, workers, onStarted);
         await fake._pods.WaitForSyncAsync(CancellationToken.None);
         return fake;
+    }
+
+    /// <summary>How often the Lease is renewed: every second (kubelet's is 10 s), so tests may use a grace period of a few.</summary>
+    public static TimeSpan HeartbeatInterval { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Stops renewing the Lease and completing deletions, as a node whose agent died.</summary>
+    public void PauseHeartbeats() => _heartbeatsPaused = true;
+
+    /// <summary>Renews the Lease again, reports Ready and goes back over its pods, as a node agent started again.</summary>
+    public async Task ResumeHeartbeatsAsync()
+    {
+        await _client.CoreV1.PatchNodeStatusAsync(new V1Patch(ReadyStatus().ToJsonString(), V1Patch.PatchType.MergePatch), Name);
+        _heartbeatsPaused = false;
+        foreach (var pod in _pods.Cache.List())
+        {
+            _queue.Add(ObjectKey.Of(pod));
+        }
     }
 
     /// <summary>Flips the pod's Ready condition (and its container's readiness), as a readiness probe would.</summary>
@@ -77,10 +93,51 @@ public sealed class FakeNode : IAsyncDisposable
         _stop.Dispose();
     }
 
+    private static JsonObject ReadyStatus() => new()
+    {
+        ["status"] = new JsonObject
+        {
+            ["conditions"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "test node",
+                ["lastHeartbeatTime"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            }),
+            ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
+        },
+    };
+
+    private async Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (_heartbeatsPaused)
+                {
+                    continue;
+                }
+
+                var renew = new JsonObject { ["spec"] = new JsonObject { ["renewTime"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture) } };
+                try
+                {
+                    await _client.CoordinationV1.PatchNamespacedLeaseAsync(new V1Patch(renew.ToJsonString(), V1Patch.PatchType.MergePatch), Name, "kube-node-lease", cancellationToken: cancellationToken);
+                }
+                catch (k8s.Autorest.HttpOperationException)
+                {
+                    // As kubelet: the next beat tries again.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     private async Task SyncAsync(string key, CancellationToken cancellationToken)
     {
         var pod = _pods.Cache.Get(key);
-        if (pod is null)
+        if (pod is null || _heartbeatsPaused)
         {
             return;
         }

@@ -53,6 +53,17 @@ internal sealed class RequestAuthenticator(ClusterCredentials credentials, Token
         return tokenFile.Find(presented) ?? await FromServiceAccountTokenAsync(presented, http.RequestAborted) ?? throw ApiException.Unauthorized();
     }
 
+    /// <summary>Lets through only a request bearing the admin token (401 otherwise), for what acts as the admin whoever asks.</summary>
+    public void RequireAdmin(HttpContext http)
+    {
+        string authorization = http.Request.Headers.Authorization.ToString();
+        const string bearer = "Bearer ";
+        if (!authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) || !credentials.IsAdminToken(authorization.AsSpan(bearer.Length).Trim()))
+        {
+            throw ApiException.Unauthorized();
+        }
+    }
+
     /// <summary>The user of a client certificate the cluster CA issued for client authentication; null for any other.</summary>
     private UserInfo? FromCertificate(X509Certificate2 certificate)
     {

@@ -55,6 +55,8 @@ internal static class BootstrapPolicy
             Rule(Read, ["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
             Rule(Read, ["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"]),
         ], AggregateToView),
+        // What metrics-server's install adds: resource metrics (kubectl top) readable by view, edit and admin.
+        Role("system:aggregated-metrics-reader", [Rule(Read, ["metrics.k8s.io"], ["nodes", "pods"])], AggregateToView, AggregateToEdit, AggregateToAdmin),
         Role("system:discovery", [Urls(["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "get")]),
         Role("system:basic-user", [
             Rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
@@ -154,11 +156,11 @@ internal static class BootstrapPolicy
         AggregationRule = role.AggregationRule,
     };
 
-    private static V1ClusterRole Role(string name, V1PolicyRule[] rules, string? aggregateLabel = null) => new()
+    private static V1ClusterRole Role(string name, V1PolicyRule[] rules, params string[] aggregateLabels) => new()
     {
         ApiVersion = "rbac.authorization.k8s.io/v1",
         Kind = "ClusterRole",
-        Metadata = Metadata(name, aggregateLabel is null ? [] : [aggregateLabel]),
+        Metadata = Metadata(name, aggregateLabels),
         Rules = rules,
     };
 

@@ -48,11 +48,11 @@ internal sealed class ApiException : Exception
     public static ApiException BadRequest(string message) => Create(400, "BadRequest", message);
 
     public static ApiException UnsupportedMediaType(string contentType) =>
-        Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {contentType})");
+        Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {contentType})");
 
-    /// <summary>Server-side apply needs managedFields tracking, which this server does not do: say so rather than merge.</summary>
-    public static ApiException ServerSideApplyUnsupported() =>
-        Create(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported by this server: use client-side kubectl apply (without --server-side), or a json, merge or strategic-merge patch");
+    /// <summary>A server-side apply that would change fields other managers own (apimachinery's NewApplyConflict).</summary>
+    public static ApiException ApplyConflict(string message, IList<V1StatusCause> causes) =>
+        Create(409, "Conflict", message, new V1StatusDetails { Causes = causes });
 
     public static ApiException UnsupportedBodyMediaType(string contentType) =>
         Create(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {contentType})");
@@ -113,6 +113,10 @@ internal sealed class ApiException : Exception
     /// </summary>
     public static ApiException TooManyRequests() =>
         Create(429, "TooManyRequests", "Too many requests, please try again later.", new V1StatusDetails { RetryAfterSeconds = 1 });
+
+    /// <summary>A request refused for now (apierrors.NewTooManyRequests with no retry time), with the cause the client may print.</summary>
+    public static ApiException TooManyRequests(string message, V1StatusCause cause) =>
+        Create(429, "TooManyRequests", message, new V1StatusDetails { Causes = [cause] });
 
     public static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
     {

@@ -11,6 +11,7 @@ internal enum FieldErrorType
     NotSupported,
     Forbidden,
     TooLong,
+    NotFound,
 }
 
 /// <summary>One validation failure, rendered the way apimachinery's field.Error prints it.</summary>
@@ -24,6 +25,8 @@ internal sealed record FieldError(FieldErrorType Type, string Field, object? Val
 
     public static FieldError NotSupported(string field, object? value, params string[] supported) =>
         new(FieldErrorType.NotSupported, field, value, "supported values: " + string.Join(", ", supported.Select(s => Quote(s))));
+
+    public static FieldError NotFound(string field, object? value) => new(FieldErrorType.NotFound, field, value);
 
     public static FieldError Forbidden(string field, string detail) => new(FieldErrorType.Forbidden, field, null, detail);
 
@@ -50,6 +53,7 @@ internal sealed record FieldError(FieldErrorType Type, string Field, object? Val
                 FieldErrorType.NotSupported => "Unsupported value: " + Quote(Value),
                 FieldErrorType.Forbidden => "Forbidden",
                 FieldErrorType.TooLong => "Too long",
+                FieldErrorType.NotFound => "Not found: " + Quote(Value),
                 _ => Type.ToString(),
             };
             return string.IsNullOrEmpty(Detail) ? body : body + ": " + Detail;

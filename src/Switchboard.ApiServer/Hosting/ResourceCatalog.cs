@@ -29,7 +29,7 @@ internal sealed class ResourceCatalog
         Namespaces = Serve(context, ResourceKind<V1Namespace>.Create(new NamespaceStrategy(), namespaced: false, ["ns"], status: true));
         Services = Serve(context, ResourceKind<V1Service>.Create(new ServiceStrategy(range, clusterIps, nodePorts, options.NodePortRangeStart), namespaced: true, ["svc"], all: true, status: true));
         Endpoints = Serve(context, ResourceKind<V1Endpoints>.Create(new EndpointsStrategy(), namespaced: true, ["ep"], createOnUpdate: true));
-        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
+        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(options.DefaultTolerationSeconds), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
         Nodes = Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
@@ -45,6 +45,14 @@ internal sealed class ResourceCatalog
         ClusterRoles = Serve(context, ResourceKind<V1ClusterRole>.Create(new ClusterRoleStrategy(Escalation), namespaced: false));
         RoleBindings = Serve(context, ResourceKind<V1RoleBinding>.Create(new RoleBindingStrategy(Escalation), namespaced: true));
         ClusterRoleBindings = Serve(context, ResourceKind<V1ClusterRoleBinding>.Create(new ClusterRoleBindingStrategy(Escalation), namespaced: false));
+        Serve(context, ResourceKind<V1StatefulSet>.Create(new StatefulSetStrategy(), namespaced: true, ["sts"], all: true, status: true, scale: new ScaleAccess<V1StatefulSet>(
+            s => s.Spec?.Replicas ?? 0, (s, n) => s.Spec.Replicas = n, s => s.Status?.Replicas ?? 0, s => Columns.Selector(s.Spec?.Selector))));
+        Serve(context, ResourceKind<V1DaemonSet>.Create(new DaemonSetStrategy(), namespaced: true, ["ds"], all: true, status: true));
+        Serve(context, ResourceKind<V1ControllerRevision>.Create(new ControllerRevisionStrategy(), namespaced: true));
+        Serve(context, ResourceKind<V1Job>.Create(new JobStrategy(), namespaced: true, all: true, status: true));
+        Serve(context, ResourceKind<V1CronJob>.Create(new CronJobStrategy(), namespaced: true, ["cj"], all: true, status: true));
+        DisruptionBudgets = Serve(context, ResourceKind<V1PodDisruptionBudget>.Create(new PodDisruptionBudgetStrategy(), namespaced: true, ["pdb"], status: true));
+        Serve(context, ResourceKind<V1NetworkPolicy>.Create(new NetworkPolicyStrategy(), namespaced: true, ["netpol"]));
 
         RangeRepair Repairing(RangeAllocator allocator, RepairSubject subject) =>
             new(allocator, Services, subject, new EventRecorder(Events, context, subject.Component), loggerFactory.CreateLogger<RangeRepair>());
@@ -88,6 +96,8 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1RoleBinding> RoleBindings { get; }
 
     public ResourceStore<V1ClusterRoleBinding> ClusterRoleBindings { get; }
+
+    public ResourceStore<V1PodDisruptionBudget> DisruptionBudgets { get; }
 
     private ResourceStore<T> Serve<T>(RegistryContext context, ResourceKind<T> kind)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Authentication;
@@ -10,6 +9,7 @@ using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using Switchboard.ApiServer.Streaming;
+using Switchboard.ApiServer.Ui;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 
@@ -31,11 +31,18 @@ internal sealed partial class ApiRequestHandler
     private readonly ApiServerMetrics _metrics;
     private readonly NodeStreams _streams;
     private readonly ServiceProxy _services;
+    private readonly EvictionHandler _evictions;
+    private readonly MetricsApiHandler _resourceMetrics;
+    private readonly UiHandler? _ui;
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        RequestSecurity security, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, Readiness readiness, ApiServerMetrics metrics, ILogger logger)
+        RequestSecurity security, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics,
+        Readiness readiness, ApiServerMetrics metrics, ILogger logger, UiHandler? ui = null)
     {
+        _ui = ui;
+        _evictions = evictions;
+        _resourceMetrics = resourceMetrics;
         _streams = streams;
         _services = services;
         _metrics = metrics;
@@ -47,7 +54,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)]);
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [(MetricsApiHandler.Group, MetricsApiHandler.Version)]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;
     }
@@ -104,6 +111,13 @@ internal sealed partial class ApiRequestHandler
             return;
         }
 
+        if (segments is ["ui", .. var page] && _ui is not null)
+        {
+            // The web view authenticates its sessions itself, with the admin token only: its pages act as the admin.
+            await _ui.InvokeAsync(http, page, _security.Authenticator.RequireAdmin);
+            return;
+        }
+
         var user = await AuthenticateAsync(http);
         user.SetOn(http);
         EscalationCheck.CurrentUser.Value = user;
@@ -120,6 +134,9 @@ internal sealed partial class ApiRequestHandler
             case ["openid", "v1", "jwks"]:
                 await _security.Tokens.WriteDiscoveryAsync(http, keys: true);
                 return;
+            case ["api" or "apis"] when AggregatedDiscovery.Requested(http) is { } discoveryVersion:
+                await AggregatedDiscovery.WriteAsync(http, _discovery.Aggregated(legacy: segments[0] == "api", discoveryVersion), discoveryVersion);
+                return;
             case ["api"]:
                 await ApiJson.WriteAsync(http, 200, _discovery.Versions($"{http.Connection.LocalIpAddress}:{http.Connection.LocalPort}"));
                 return;
@@ -132,6 +149,16 @@ internal sealed partial class ApiRequestHandler
             case ["apis", var group] when _discovery.Groups.Contains(group):
                 await ApiJson.WriteAsync(http, 200, _discovery.Group(group));
                 return;
+            case ["apis", MetricsApiHandler.Group, MetricsApiHandler.Version, .. var metricsPath]:
+                var metricsRequest = metricsPath switch
+                {
+                    ["namespaces", var metricsNamespace, var resource, .. var name] => new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, resource, metricsNamespace, name.FirstOrDefault(), null),
+                    [var resource, .. var name] => new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, resource, null, name.FirstOrDefault(), null),
+                    _ => new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, "", null, null, null),
+                };
+                Routed(http, metricsRequest, Verb(http, metricsRequest));
+                await _resourceMetrics.HandleAsync(http, metricsPath);
+                return;
             case ["apis", var group, var version] when _discovery.HasGroupVersion(group, version):
                 await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
                 return;
@@ -139,14 +166,13 @@ internal sealed partial class ApiRequestHandler
                 await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);
                 return;
             case ["openapi", "v2"]:
-                http.Response.ContentType = "application/octet-stream";
+                await OpenApiResponses.WriteV2Async(http, _openApi);
                 return;
             case ["openapi", "v3"]:
                 await ApiJson.WriteAsync(http, 200, _openApi.Root());
                 return;
             case ["openapi", "v3", ..]:
-                JsonObject document = _openApi.GroupVersion(string.Join('/', segments[2..])) ?? throw ApiException.PathNotFound();
-                await ApiJson.WriteAsync(http, 200, document);
+                await OpenApiResponses.WriteV3Async(http, _openApi, string.Join('/', segments[2..]));
                 return;
             case ["api", "v1", .. var rest]:
                 await RouteAsync(http, "", "v1", rest);
@@ -174,6 +200,9 @@ internal sealed partial class ApiRequestHandler
                 // exec, attach and port-forward are creates whatever the method, as kube-apiserver 1.32 checks a WebSocket's GET.
                 Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream), stream == "log" ? "get" : "create");
                 return _streams.PodAsync(http, podNamespace, pod, stream);
+            case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, EvictionHandler.Subresource]):
+                Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, EvictionHandler.Subresource), "create");
+                return _evictions.EvictAsync(http, podNamespace, pod);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]) when NodePort(node) is var (nodeName, port):
                 Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"), ProxyVerb(http));
                 return _streams.ProxyNodePortAsync(http, nodeName, port, nodePath, _services);

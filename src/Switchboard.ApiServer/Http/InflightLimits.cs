@@ -59,7 +59,7 @@ internal sealed class InflightLimits(int maxReads, int maxWrites, int maxLongRun
         return HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) ? _reads : _writes;
     }
 
-    /// <summary>As kube-apiserver's long-running check: the watch verb, and the proxy, log, exec, attach and portforward subresources.</summary>
+    /// <summary>As kube-apiserver's long-running check: the watch verb, and the proxy, log, exec, attach and portforward subresources; and the web view's event stream.</summary>
     private static bool IsLongRunning(HttpRequest request, string path)
     {
         if (RequestQuery.IsTrue(request.Query["watch"]))
@@ -69,7 +69,8 @@ internal sealed class InflightLimits(int maxReads, int maxWrites, int maxLongRun
 
         string[] segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         return segments.Contains("proxy", StringComparer.Ordinal)
-            || (segments is [.., "pods", _, "log" or "exec" or "attach" or "portforward"]);
+            || (segments is [.., "pods", _, "log" or "exec" or "attach" or "portforward"])
+            || (segments is ["ui", "api", "events"]);
     }
 
     /// <summary>A counter of requests in flight against its limit (0: none).</summary>

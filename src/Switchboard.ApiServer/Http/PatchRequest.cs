@@ -5,17 +5,19 @@ using Switchboard.ApiServer.Patch;
 
 namespace Switchboard.ApiServer.Http;
 
-/// <summary>A PATCH body in one of the three patch types this server applies (server-side apply is refused, 415).</summary>
+/// <summary>
+/// A PATCH body in one of the three patch types applied to the stored object (json, merge, strategic-merge); a
+/// server-side apply (<see cref="IsApply"/>) is read and merged by PatchHandler instead.
+/// </summary>
 internal static class PatchRequest
 {
+    public const string ApplyPatch = "application/apply-patch+yaml";
+
+    public static bool IsApply(HttpContext http) => RequestBody.MediaType(http.Request.ContentType) == ApplyPatch;
+
     public static async Task<JsonNode> ReadAsync(HttpContext http)
     {
         string mediaType = RequestBody.MediaType(http.Request.ContentType);
-        if (mediaType == "application/apply-patch+yaml")
-        {
-            throw ApiException.ServerSideApplyUnsupported();
-        }
-
         if (mediaType is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
         {
             throw ApiException.UnsupportedMediaType(http.Request.ContentType ?? "");

@@ -34,7 +34,8 @@ internal static class RequestBody
             return ProtobufBody.Decode(body.ToArray());
         }
 
-        if (mediaType is "application/yaml" or "text/yaml")
+        // An apply patch is YAML, of which the JSON kubectl and client-go send is a part.
+        if (mediaType is "application/yaml" or "text/yaml" || (mediaType == PatchRequest.ApplyPatch && body.Length > 0 && body.GetBuffer()[0] is not (byte)'{'))
         {
             return FromYaml(Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length));
         }

@@ -81,6 +81,7 @@ internal sealed class ResourceHandler<T> : IResourceHandler
             "scale" => Kind.HasScale,
             "binding" => Kind.HasBinding,
             "finalize" => Kind.Kind == "Namespace" && method == "PUT",
+            "ephemeralcontainers" => Kind.Kind == "Pod" && method is "GET" or "PUT" or "PATCH",
             _ => false,
         };
         if (!known)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Apply;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
@@ -45,7 +46,7 @@ internal sealed class SubresourceHandler<T>(ResourceStore<T> store, RegistryCont
                     access.SetSpecReplicas(current, replicas);
                     current.Metadata.ResourceVersion = null;
                     return current;
-                }, null, RequestQuery.IsDryRun(http), http.RequestAborted);
+                }, null, RequestQuery.IsDryRun(http), http.RequestAborted, FieldWriters.Update(http, Kind));
                 await ApiJson.WriteAsync(http, 200, ScaleOf(updated, access));
                 return;
             default:

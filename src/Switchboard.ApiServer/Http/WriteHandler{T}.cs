@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
+using Switchboard.ApiServer.Apply;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 
@@ -16,14 +17,14 @@ internal sealed class WriteHandler<T>(ResourceStore<T> store, ResourceResponses<
     public async Task CreateAsync(HttpContext http, string? ns)
     {
         var obj = await ReadObjectAsync(http);
-        var created = await store.CreateAsync(ns, obj, RequestQuery.IsDryRun(http), http.RequestAborted);
+        var created = await store.CreateAsync(ns, obj, RequestQuery.IsDryRun(http), http.RequestAborted, FieldWriters.Update(http, Kind));
         await responses.WriteObjectAsync(http, 201, created);
     }
 
     public async Task UpdateAsync(HttpContext http, string? ns, string name, string? subresource)
     {
         var obj = await ReadObjectAsync(http);
-        var updated = await store.UpdateAsync(ns, name, obj, subresource, RequestQuery.IsDryRun(http), http.RequestAborted);
+        var updated = await store.UpdateAsync(ns, name, obj, subresource, RequestQuery.IsDryRun(http), http.RequestAborted, FieldWriters.Update(http, Kind));
         await responses.WriteObjectAsync(http, 200, updated);
     }
 
@@ -56,10 +57,13 @@ internal sealed class WriteHandler<T>(ResourceStore<T> store, ResourceResponses<
 
     private Task<T> ReadObjectAsync(HttpContext http) => RequestBody.ReadObjectAsync<T>(http, Kind.Kind, Kind.Version, Kind.GroupVersion);
 
-    private static async Task<DeleteRequest> ReadDeleteRequestAsync(HttpContext http)
+    private static async Task<DeleteRequest> ReadDeleteRequestAsync(HttpContext http) =>
+        DeleteRequestOf(http, await RequestBody.ReadOptionsAsync(http, "DeleteOptions"));
+
+    /// <summary>The DeleteOptions of <paramref name="body"/> (null: none), the query's parameters filling what it leaves out.</summary>
+    internal static DeleteRequest DeleteRequestOf(HttpContext http, JsonNode? body)
     {
         var query = http.Request.Query;
-        JsonNode? body = await RequestBody.ReadOptionsAsync(http, "DeleteOptions");
         long? grace = body?["gracePeriodSeconds"]?.GetValue<long>() ?? (long.TryParse(query["gracePeriodSeconds"], out long g) ? g : null);
         string? policy = body?["propagationPolicy"]?.ToString() ?? (query["propagationPolicy"].ToString() is { Length: > 0 } p ? p : null);
         if (policy is null && body?["orphanDependents"]?.GetValue<bool>() == true)

@@ -7,9 +7,15 @@ using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Kinds;
 
-/// <summary>Pods: PodSpec defaults, phase Pending (and SchedulingGated while gated) on create, a spec that updates barely change, graceful deletion once bound to a node.</summary>
-internal sealed class PodStrategy : ResourceStrategy<V1Pod>
+/// <summary>
+/// Pods: PodSpec defaults, the default not-ready/unreachable tolerations and phase Pending (and SchedulingGated while
+/// gated) on create, a spec that updates barely change, graceful deletion once bound to a node.
+/// </summary>
+internal sealed class PodStrategy(long defaultTolerationSeconds) : ResourceStrategy<V1Pod>
 {
+    /// <summary>The taints the node lifecycle controller puts on a node that is not ready or stopped reporting.</summary>
+    private static readonly string[] NodeProblemTaints = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
+
     private const string SchedulingGated = "SchedulingGated";
 
     private static readonly IReadOnlyList<TableColumn<V1Pod>> Table =
@@ -67,12 +73,17 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
         return errors;
     }
 
+    /// <summary>pods/ephemeralcontainers: the pod as it is, with ephemeral containers only added (EphemeralContainerRules).</summary>
+    public override IEnumerable<FieldError> ValidateSubresourceUpdate(V1Pod obj, V1Pod old, string subresource) =>
+        subresource == "ephemeralcontainers" ? EphemeralContainerRules.Validate(obj.Spec, old.Spec) : ValidateUpdate(obj, old);
+
     /// <summary>
     /// A new pod starts Pending; one held by scheduling gates also says so in PodScheduled=False, reason
     /// SchedulingGated, as kube-apiserver's PrepareForCreate does (kube-scheduler writes nothing for a gated pod).
     /// </summary>
     public override Task PrepareCreateAsync(V1Pod obj, bool dryRun, CancellationToken cancellationToken)
     {
+        AddDefaultTolerations(obj);
         obj.Status = new V1PodStatus { Phase = "Pending", QosClass = obj.Spec is null ? PodQos.BestEffort : PodQos.Of(obj.Spec) };
         if (obj.Spec?.SchedulingGates is { Count: > 0 })
         {
@@ -95,6 +106,25 @@ internal sealed class PodStrategy : ResourceStrategy<V1Pod>
     /// <summary>A pod on a node waits for its kubelet to confirm the stop; an unscheduled one goes at once.</summary>
     public override bool DeletesGracefully(V1Pod obj, long? gracePeriodSeconds) =>
         !string.IsNullOrEmpty(obj.Spec?.NodeName) && gracePeriodSeconds != 0 && obj.Status?.Phase is not ("Succeeded" or "Failed");
+
+    /// <summary>
+    /// kube-apiserver's DefaultTolerationSeconds admission: a pod that tolerates neither problem taint for NoExecute gets
+    /// a toleration of it for <c>defaultTolerationSeconds</c>, so its node's failure evicts it after that long.
+    /// </summary>
+    private void AddDefaultTolerations(V1Pod obj)
+    {
+        var tolerations = obj.Spec?.Tolerations ?? [];
+        foreach (string key in NodeProblemTaints)
+        {
+            bool tolerated = tolerations.Any(t => (string.IsNullOrEmpty(t.Effect) || t.Effect == "NoExecute")
+                && (string.IsNullOrEmpty(t.Key) ? t.OperatorProperty == "Exists" : t.Key == key));
+            if (!tolerated)
+            {
+                obj.Spec!.Tolerations ??= [];
+                obj.Spec.Tolerations.Add(new V1Toleration { Key = key, OperatorProperty = "Exists", Effect = "NoExecute", TolerationSeconds = defaultTolerationSeconds });
+            }
+        }
+    }
 
     private static void DefaultSpec(V1PodSpec spec)
     {

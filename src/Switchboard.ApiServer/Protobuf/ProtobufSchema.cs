@@ -2,9 +2,9 @@ namespace Switchboard.ApiServer.Protobuf;
 
 /// <summary>
 /// The k8s.io/api messages (field numbers from their generated.proto) that kubectl 1.32's typed clients send as
-/// protobuf for the kinds this server serves: <c>kubectl create namespace|service|deployment|configmap</c>, the RBAC
-/// kinds and service accounts (<c>kubectl create role|rolebinding|serviceaccount|token</c>) and the reviews of
-/// <c>kubectl auth can-i|whoami</c>.
+/// protobuf for the kinds this server serves: <c>kubectl create namespace|service|deployment|configmap|job|cronjob|poddisruptionbudget</c>
+/// (and <c>create job --from=cronjob/NAME</c>), <c>kubectl drain</c>'s Evictions, the RBAC kinds and service accounts
+/// (<c>kubectl create role|rolebinding|serviceaccount|token</c>) and the reviews of <c>kubectl auth can-i|whoami</c>.
 /// One line per message: <c>number jsonName type</c> separated by semicolons. Types: string, bytes, int, bool,
 /// IntOrString, Quantity, map&lt;T&gt;, a message name, or <c>ignore</c> (read-only fields the server sets itself);
 /// a <c>[]</c> prefix repeats, a <c>?</c> suffix on the name marks a pointer field whose zero value is meaningful.
@@ -13,7 +13,7 @@ namespace Switchboard.ApiServer.Protobuf;
 internal static class ProtobufSchema
 {
     /// <summary>The message of each top-level kind.</summary>
-    public static IReadOnlySet<string> Kinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "Namespace", "Service", "Deployment", "ConfigMap", "Secret" };
+    public static IReadOnlySet<string> Kinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "Namespace", "Service", "Deployment", "ConfigMap", "Secret", "Job", "CronJob", "PodDisruptionBudget", "Eviction" };
 
     /// <summary>The RBAC, service-account and review kinds kubectl's typed clients send as protobuf.</summary>
     public static IReadOnlySet<string> AccessKinds { get; } = new HashSet<string>(StringComparer.Ordinal)
@@ -46,6 +46,14 @@ internal static class ProtobufSchema
             "5 minReadySeconds int; 6 revisionHistoryLimit? int; 7 paused bool; 9 progressDeadlineSeconds? int",
         ["DeploymentStrategy"] = "1 type string; 2 rollingUpdate RollingUpdateDeployment",
         ["RollingUpdateDeployment"] = "1 maxUnavailable IntOrString; 2 maxSurge IntOrString",
+        ["Job"] = "1 metadata ObjectMeta; 2 spec JobSpec; 3 status ignore",
+        ["JobSpec"] = "1 parallelism? int; 2 completions? int; 3 activeDeadlineSeconds? int; 4 selector LabelSelector; 5 manualSelector? bool; " +
+            "6 template PodTemplateSpec; 7 backoffLimit? int; 8 ttlSecondsAfterFinished? int; 9 completionMode? string; 10 suspend? bool; " +
+            "12 backoffLimitPerIndex? int; 13 maxFailedIndexes? int; 14 podReplacementPolicy? string; 15 managedBy? string",
+        ["CronJob"] = "1 metadata ObjectMeta; 2 spec CronJobSpec; 3 status ignore",
+        ["CronJobSpec"] = "1 schedule string; 2 startingDeadlineSeconds? int; 3 concurrencyPolicy string; 4 suspend? bool; 5 jobTemplate JobTemplateSpec; " +
+            "6 successfulJobsHistoryLimit? int; 7 failedJobsHistoryLimit? int; 8 timeZone? string",
+        ["JobTemplateSpec"] = "1 metadata ObjectMeta; 2 spec JobSpec",
         ["LabelSelector"] = "1 matchLabels map<string>; 2 matchExpressions []LabelSelectorRequirement",
         ["LabelSelectorRequirement"] = "1 key string; 2 operator string; 3 values []string",
         ["PodTemplateSpec"] = "1 metadata ObjectMeta; 2 spec PodSpec",
@@ -83,6 +91,11 @@ internal static class ProtobufSchema
         ["LocalSubjectAccessReview"] = "1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec; 3 status ignore",
         ["SubjectAccessReviewSpec"] = "1 resourceAttributes ResourceAttributes; 2 nonResourceAttributes NonResourceAttributes; 3 user string; 4 groups []string; 6 uid string",
         ["SelfSubjectReview"] = "1 metadata ObjectMeta; 2 status ignore",
+        ["PodDisruptionBudget"] = "1 metadata ObjectMeta; 2 spec PodDisruptionBudgetSpec; 3 status ignore",
+        ["PodDisruptionBudgetSpec"] = "1 minAvailable IntOrString; 2 selector LabelSelector; 3 maxUnavailable IntOrString; 4 unhealthyPodEvictionPolicy? string",
+        ["Eviction"] = "1 metadata ObjectMeta; 2 deleteOptions DeleteOptions",
+        ["DeleteOptions"] = "1 gracePeriodSeconds? int; 2 preconditions Preconditions; 3 orphanDependents? bool; 4 propagationPolicy? string; 5 dryRun []string",
+        ["Preconditions"] = "1 uid? string; 2 resourceVersion? string",
     });
 
     private static Dictionary<string, IReadOnlyDictionary<int, FieldSpec>> Parse(Dictionary<string, string> table)

@@ -35,6 +35,9 @@ internal sealed class ResourceStore<T>
 
     public ResourceKind<T> Kind { get; }
 
+    /// <summary>The registry's clock (creation and managedFields times).</summary>
+    public DateTime Now() => _context.Now();
+
     private ResourceStrategy<T> Strategy => Kind.Strategy;
 
     private IKeyValueStore Store => _context.Store;
@@ -131,10 +134,11 @@ internal sealed class ResourceStore<T>
         }
     }
 
-    public Task<T> CreateAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken) =>
-        Translated(() => CreateCoreAsync(ns, obj, dryRun, cancellationToken));
+    /// <summary>Creates an object; <paramref name="writer"/>, when given, is recorded in its managedFields.</summary>
+    public Task<T> CreateAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken, FieldWriter? writer = null) =>
+        Translated(() => CreateCoreAsync(ns, obj, dryRun, writer, cancellationToken));
 
-    private async Task<T> CreateCoreAsync(string? ns, T obj, bool dryRun, CancellationToken cancellationToken)
+    private async Task<T> CreateCoreAsync(string? ns, T obj, bool dryRun, FieldWriter? writer, CancellationToken cancellationToken)
     {
         obj.Metadata ??= new V1ObjectMeta();
         var meta = obj.Metadata;
@@ -146,6 +150,7 @@ internal sealed class ResourceStore<T>
         }
 
         bool generated = string.IsNullOrEmpty(meta.Name) && !string.IsNullOrEmpty(meta.GenerateName);
+        var applied = writer is { IsApply: true } ? meta.ManagedFields : null;
         for (int attempt = 0; ; attempt++)
         {
             if (generated)
@@ -169,6 +174,7 @@ internal sealed class ResourceStore<T>
             }
 
             Strategy.Default(obj);
+            meta.ManagedFields = writer is null ? null : writer.IsApply ? applied : writer.Track(null, obj, null, _context.Now());
             Validate(obj, Strategy.Validate(obj));
             if (dryRun)
             {
@@ -200,7 +206,7 @@ internal sealed class ResourceStore<T>
     }
 
     /// <summary>Replaces an object (PUT) on the main resource or a subresource (status, finalize).</summary>
-    public async Task<T> UpdateAsync(string? ns, string name, T obj, string? subresource, bool dryRun, CancellationToken cancellationToken)
+    public async Task<T> UpdateAsync(string? ns, string name, T obj, string? subresource, bool dryRun, CancellationToken cancellationToken, FieldWriter? writer = null)
     {
         obj.Metadata ??= new V1ObjectMeta();
         CheckNamespaceOfBody(ns, obj.Metadata);
@@ -211,7 +217,7 @@ internal sealed class ResourceStore<T>
 
         obj.Metadata.Name = name;
         string? expected = obj.Metadata.ResourceVersion;
-        return await UpdateCoreAsync(ns, name, expected, _ => obj, subresource, dryRun, cancellationToken);
+        return await UpdateCoreAsync(ns, name, expected, _ => obj, subresource, dryRun, writer, cancellationToken);
     }
 
     /// <summary>
@@ -219,14 +225,14 @@ internal sealed class ResourceStore<T>
     /// object (a copy) and returns the desired one. Retries on a concurrent write unless the caller pinned
     /// <paramref name="expectedResourceVersion"/>, in which case a stale version is 409 Conflict.
     /// </summary>
-    public Task<T> UpdateWithAsync(string? ns, string name, string? expectedResourceVersion, Func<T, T> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken) =>
-        UpdateCoreAsync(ns, name, expectedResourceVersion, current => mutate(current is null ? new T { Metadata = new V1ObjectMeta { Name = name } } : ObjectCodec.Decode<T>(current)), subresource, dryRun, cancellationToken);
+    public Task<T> UpdateWithAsync(string? ns, string name, string? expectedResourceVersion, Func<T, T> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken, FieldWriter? writer = null) =>
+        UpdateCoreAsync(ns, name, expectedResourceVersion, current => mutate(current is null ? new T { Metadata = new V1ObjectMeta { Name = name } } : ObjectCodec.Decode<T>(current)), subresource, dryRun, writer, cancellationToken);
 
     /// <summary><see cref="UpdateWithAsync"/> with the desired object made from the stored one (null: there is none).</summary>
-    private Task<T> UpdateCoreAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, CancellationToken cancellationToken) =>
-        Translated(() => ReadModifyWriteAsync(ns, name, expectedResourceVersion, desired, subresource, dryRun, cancellationToken));
+    private Task<T> UpdateCoreAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, FieldWriter? writer, CancellationToken cancellationToken) =>
+        Translated(() => ReadModifyWriteAsync(ns, name, expectedResourceVersion, desired, subresource, dryRun, writer, cancellationToken));
 
-    private async Task<T> ReadModifyWriteAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, CancellationToken cancellationToken)
+    private async Task<T> ReadModifyWriteAsync(string? ns, string name, string? expectedResourceVersion, Func<KeyValue?, T> desired, string? subresource, bool dryRun, FieldWriter? writer, CancellationToken cancellationToken)
     {
         string key = Kind.Key(ns, name);
         while (true)
@@ -239,7 +245,7 @@ internal sealed class ResourceStore<T>
                     var created = desired(null);
                     created.Metadata ??= new V1ObjectMeta();
                     created.Metadata.Name = name;
-                    return await CreateCoreAsync(ns, created, dryRun, cancellationToken);
+                    return await CreateCoreAsync(ns, created, dryRun, writer, cancellationToken);
                 }
 
                 throw NotFound(name);
@@ -254,12 +260,19 @@ internal sealed class ResourceStore<T>
                 throw ApiException.StaleUpdate(Kind.Plural, name, Kind.Group);
             }
 
+            var desiredFields = obj.Metadata.ManagedFields;
             obj = Merge(obj, old, current, subresource);
             Strategy.Default(obj);
+            obj.Metadata.ManagedFields = writer is null ? old.Metadata.ManagedFields : writer.IsApply ? desiredFields : writer.Track(old, obj, subresource, _context.Now());
 
             // A binding was checked by its own rules (BindingAccess), and, as upstream's BindingREST, bypasses the kind's
             // update checks: it is the one way to set a pod's spec.nodeName.
-            Validate(obj, subresource == "binding" ? [] : Strategy.ValidateUpdate(obj, old));
+            Validate(obj, subresource switch
+            {
+                "binding" => [],
+                null => Strategy.ValidateUpdate(obj, old),
+                _ => Strategy.ValidateSubresourceUpdate(obj, old, subresource),
+            });
             ValidateImmutableMetadata(obj, old);
 
             var change = StoredChanges.Between(current.Value, ObjectCodec.Encode(obj));
@@ -481,8 +494,8 @@ internal sealed class ResourceStore<T>
         }
 
         bool hadPrevious = change.Previous is { Value.Length: > 0 };
-        bool wasIn = hadPrevious && (!selective || Matches(SharedWatchObjects<T>.Decode(change.Previous!), labels, fields));
-        var current = SharedWatchObjects<T>.Decode(change.Current);
+        bool wasIn = hadPrevious && (!selective || Matches(SharedWatchObjects<T>.DecodePrevious(change), labels, fields));
+        var current = SharedWatchObjects<T>.Decode(change);
         bool isIn = !selective || Matches(current, labels, fields);
         if (isIn)
         {
@@ -502,7 +515,7 @@ internal sealed class ResourceStore<T>
     private T Merge(T obj, T old, KeyValue stored, string? subresource)
     {
         T result;
-        if (subresource is "status" or "finalize")
+        if (subresource is "status" or "finalize" or "ephemeralcontainers")
         {
             result = ObjectCodec.Decode<T>(stored);
             if (subresource == "status")
@@ -512,6 +525,10 @@ internal sealed class ResourceStore<T>
             else if (result is V1Namespace ns && obj is V1Namespace wanted)
             {
                 ns.Spec = wanted.Spec;
+            }
+            else if (result is V1Pod pod && obj is V1Pod withEphemeral)
+            {
+                pod.Spec.EphemeralContainers = withEphemeral.Spec?.EphemeralContainers;
             }
         }
         else

@@ -35,6 +35,9 @@ internal class ResourceStrategy<T>
     /// <summary>Kind-specific checks of an update (not of a /binding); by default the same as for a new object.</summary>
     public virtual IEnumerable<FieldError> ValidateUpdate(T obj, T old) => Validate(obj);
 
+    /// <summary>Kind-specific checks of an update through a subresource (status, finalize, a pod's ephemeralcontainers).</summary>
+    public virtual IEnumerable<FieldError> ValidateSubresourceUpdate(T obj, T old, string subresource) => ValidateUpdate(obj, old);
+
     /// <summary>Last changes before a create is stored (e.g. initial status); may allocate resources.</summary>
     public virtual Task PrepareCreateAsync(T obj, bool dryRun, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -160,7 +160,7 @@ internal sealed class ClusterCredentials
     }
 
     /// <summary>Whether the certificate in the file names every one of <paramref name="addresses"/>.</summary>
-    private static bool Names(string certificateFile, IEnumerable<IPAddress> addresses)
+    internal static bool Names(string certificateFile, IEnumerable<IPAddress> addresses)
     {
         using var certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
         return addresses.All(a => certificate.MatchesHostname(a.ToString()));

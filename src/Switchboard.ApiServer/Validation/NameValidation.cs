@@ -69,6 +69,35 @@ internal static partial class NameValidation
         return name.Length is > 0 and <= 63 && QualifiedNameRegex().IsMatch(name);
     }
 
+    /// <summary>An IANA_SVC_NAME (a named port), with IsValidPortName's messages.</summary>
+    public static IEnumerable<string> PortName(string value)
+    {
+        if (value.Length > 15)
+        {
+            yield return "must be no more than 15 characters";
+        }
+
+        if (!PortNameCharsetRegex().IsMatch(value))
+        {
+            yield return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
+        }
+
+        if (!value.Any(c => c is >= 'a' and <= 'z'))
+        {
+            yield return "must contain at least one letter (a-z)";
+        }
+
+        if (value.Contains("--", StringComparison.Ordinal))
+        {
+            yield return "must not contain consecutive hyphens (-)";
+        }
+
+        if (value.Length > 0 && (value[0] == '-' || value[^1] == '-'))
+        {
+            yield return "must not begin or end with a hyphen (-)";
+        }
+    }
+
     public static bool IsLabelValue(string value) => value.Length == 0 || (value.Length <= 63 && QualifiedNameRegex().IsMatch(value));
 
     private static IEnumerable<string> PathSegment(string value)
@@ -78,6 +107,9 @@ internal static partial class NameValidation
             yield return $"may not be '.', '..' or contain '/' or '%'";
         }
     }
+
+    [GeneratedRegex("^[-a-z0-9]+$")]
+    private static partial Regex PortNameCharsetRegex();
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex Dns1123LabelRegex();

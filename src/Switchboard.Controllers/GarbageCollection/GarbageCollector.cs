@@ -9,8 +9,8 @@ using Switchboard.Kube.Informers;
 namespace Switchboard.Controllers.GarbageCollection;
 
 /// <summary>
-/// Deletion by ownerReferences of the kinds the controllers own (Deployment → ReplicaSet → Pod, Service →
-/// EndpointSlice), whatever kind their owners are: an object whose owners are all gone is deleted (Background); one
+/// Deletion by ownerReferences of the kinds the controllers own (Deployment → ReplicaSet → Pod, StatefulSet and
+/// DaemonSet → ControllerRevision and Pod, CronJob → Job → Pod, Service → EndpointSlice), whatever kind their owners are: an object whose owners are all gone is deleted (Background); one
 /// that lost only some owners loses only those references; an owner deleted with Foreground waits (finalizer
 /// foregroundDeletion) until its dependents are gone; with Orphan (finalizer orphan) its dependents lose the reference
 /// and stay. Owners of kinds without an informer are looked up through discovery and rechecked periodically.
@@ -38,6 +38,26 @@ internal sealed class GarbageCollector : QueueController
                 (ns, n, o, ct) => client.AppsV1.DeleteNamespacedReplicaSetAsync(n, ns, o, cancellationToken: ct),
                 (ns, n, p, ct) => client.AppsV1.PatchNamespacedReplicaSetAsync(p, n, ns, cancellationToken: ct),
                 (ns, n, ct) => client.AppsV1.ReadNamespacedReplicaSetAsync(n, ns, cancellationToken: ct)),
+            new KindAccess<V1StatefulSet>("apps", "StatefulSet", informers.StatefulSets,
+                (ns, n, o, ct) => client.AppsV1.DeleteNamespacedStatefulSetAsync(n, ns, o, cancellationToken: ct),
+                (ns, n, p, ct) => client.AppsV1.PatchNamespacedStatefulSetAsync(p, n, ns, cancellationToken: ct),
+                (ns, n, ct) => client.AppsV1.ReadNamespacedStatefulSetAsync(n, ns, cancellationToken: ct)),
+            new KindAccess<V1DaemonSet>("apps", "DaemonSet", informers.DaemonSets,
+                (ns, n, o, ct) => client.AppsV1.DeleteNamespacedDaemonSetAsync(n, ns, o, cancellationToken: ct),
+                (ns, n, p, ct) => client.AppsV1.PatchNamespacedDaemonSetAsync(p, n, ns, cancellationToken: ct),
+                (ns, n, ct) => client.AppsV1.ReadNamespacedDaemonSetAsync(n, ns, cancellationToken: ct)),
+            new KindAccess<V1ControllerRevision>("apps", "ControllerRevision", informers.ControllerRevisions,
+                (ns, n, o, ct) => client.AppsV1.DeleteNamespacedControllerRevisionAsync(n, ns, o, cancellationToken: ct),
+                (ns, n, p, ct) => client.AppsV1.PatchNamespacedControllerRevisionAsync(p, n, ns, cancellationToken: ct),
+                (ns, n, ct) => client.AppsV1.ReadNamespacedControllerRevisionAsync(n, ns, cancellationToken: ct)),
+            new KindAccess<V1CronJob>("batch", "CronJob", informers.CronJobs,
+                (ns, n, o, ct) => client.BatchV1.DeleteNamespacedCronJobAsync(n, ns, o, cancellationToken: ct),
+                (ns, n, p, ct) => client.BatchV1.PatchNamespacedCronJobAsync(p, n, ns, cancellationToken: ct),
+                (ns, n, ct) => client.BatchV1.ReadNamespacedCronJobAsync(n, ns, cancellationToken: ct)),
+            new KindAccess<V1Job>("batch", "Job", informers.Jobs,
+                (ns, n, o, ct) => client.BatchV1.DeleteNamespacedJobAsync(n, ns, o, cancellationToken: ct),
+                (ns, n, p, ct) => client.BatchV1.PatchNamespacedJobAsync(p, n, ns, cancellationToken: ct),
+                (ns, n, ct) => client.BatchV1.ReadNamespacedJobAsync(n, ns, cancellationToken: ct)),
             new KindAccess<V1Pod>("", "Pod", informers.Pods,
                 (ns, n, o, ct) => client.CoreV1.DeleteNamespacedPodAsync(n, ns, o, cancellationToken: ct),
                 (ns, n, p, ct) => client.CoreV1.PatchNamespacedPodAsync(p, n, ns, cancellationToken: ct),

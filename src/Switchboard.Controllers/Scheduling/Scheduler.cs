@@ -10,8 +10,9 @@ using Switchboard.Kube.Serialization;
 namespace Switchboard.Controllers.Scheduling;
 
 /// <summary>
-/// Binds each pod without spec.nodeName to a Ready, schedulable node whose NoSchedule taints it tolerates and that its
-/// nodeSelector and required node affinity select, choosing the node with the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
+/// Binds each pod without spec.nodeName to a Ready, schedulable node (or a cordoned one whose unschedulable taint it
+/// tolerates, as DaemonSet pods do) whose NoSchedule taints it tolerates and that its nodeSelector and required node
+/// affinity select, choosing the node with the fewest pods of the pod's owner, then the fewest pods (spread). With no such node the pod stays Pending with PodScheduled=False, reason
 /// Unschedulable, and a FailedScheduling event; a node change retries every waiting pod. As kube-scheduler, pods are
 /// decided one at a time (each decision sees every earlier one) and bound in the background while the next is decided,
 /// a few bindings at once: a burst of new pods flows on to the nodes at a steady pace instead of flooding the API server.
@@ -68,8 +69,13 @@ internal sealed partial class Scheduler : QueueController
 
         var podsByNode = Context.Informers.Pods.Cache;
         var assumedCounts = _assumed.Values.GroupBy(n => n, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        // Pods of one owner spread first (kube-scheduler's PodTopologySpread system default, by hostname), then all pods.
+        string? owner = OwnerOf(pod);
+        var siblingCounts = owner is null ? [] : _assumed.Where(a => a.Key != key && Context.Informers.Pods.Cache.Get(a.Key) is { } assumed && OwnerOf(assumed) == owner)
+            .GroupBy(a => a.Value, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var node = fit
-            .OrderBy(n => podsByNode.ByIndex(SharedInformers.NodeIndex, n.Metadata.Name).Count(p => !Objects.IsTerminal(p)) + assumedCounts.GetValueOrDefault(n.Metadata.Name))
+            .OrderBy(n => owner is null ? 0 : podsByNode.ByIndex(SharedInformers.NodeIndex, n.Metadata.Name).Count(p => !Objects.IsTerminal(p) && OwnerOf(p) == owner) + siblingCounts.GetValueOrDefault(n.Metadata.Name))
+            .ThenBy(n => podsByNode.ByIndex(SharedInformers.NodeIndex, n.Metadata.Name).Count(p => !Objects.IsTerminal(p)) + assumedCounts.GetValueOrDefault(n.Metadata.Name))
             .ThenBy(n => n.Metadata.Name, StringComparer.Ordinal).First();
         _assumed[key] = node.Metadata.Name;
         await _bindSlots.WaitAsync(cancellationToken);
@@ -158,6 +164,8 @@ internal sealed partial class Scheduler : QueueController
         string.IsNullOrEmpty(pod.Spec?.NodeName) && pod.Metadata.DeletionTimestamp is null && !Objects.IsTerminal(pod)
         && (pod.Spec?.SchedulerName is null or "" or Component) && pod.Spec?.SchedulingGates is null or { Count: 0 };
 
+    private static string? OwnerOf(V1Pod pod) => pod.Metadata.OwnerReferences?.FirstOrDefault(r => r.Controller == true)?.Uid;
+
     private static bool IsReady(V1Node node) => node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
     private static bool Fits(V1Pod pod, V1Node node) => Misfit(pod, node) is null;
@@ -170,9 +178,9 @@ internal sealed partial class Scheduler : QueueController
             return "were not ready";
         }
 
-        if (node.Spec?.Unschedulable == true)
+        if (node.Spec?.Unschedulable == true && Tolerations.Misfit(pod.Spec, node) is { } cordoned)
         {
-            return "were unschedulable";
+            return cordoned;
         }
 
         if (!NodeAffinity.Matches(pod, node))
@@ -180,14 +188,8 @@ internal sealed partial class Scheduler : QueueController
             return "didn't match Pod's node affinity/selector";
         }
 
-        return (node.Spec?.Taints ?? []).Where(t => t.Effect is "NoSchedule" or "NoExecute").All(t => Tolerates(pod, t)) ? null : "had untolerated taints";
+        return Tolerations.Misfit(pod.Spec, node);
     }
-
-    private static bool Tolerates(V1Pod pod, V1Taint taint) =>
-        (pod.Spec?.Tolerations ?? []).Any(t =>
-            (string.IsNullOrEmpty(t.Effect) || t.Effect == taint.Effect)
-            && (string.IsNullOrEmpty(t.Key) ? t.OperatorProperty == "Exists" : t.Key == taint.Key)
-            && (t.OperatorProperty == "Exists" || t.Value == taint.Value));
 
     private void EnqueueIfUnscheduled(V1Pod pod)
     {

@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Client;
 using Switchboard.Kube.Informers;
 
 namespace Switchboard.Controllers.Shared;
@@ -10,7 +11,8 @@ namespace Switchboard.Controllers.Shared;
 /// <see cref="UidIndex"/> (an object by its uid), <see cref="OwnerIndex"/> (dependents by owner uid),
 /// <see cref="NodeIndex"/> (pods by node), <see cref="LabelIndex"/> (pods by one label key=value),
 /// <see cref="SelectorIndex"/> (services by one key=value of their selector) and <see cref="ServiceIndex"/>
-/// (EndpointSlices by namespace/service).
+/// (EndpointSlices by namespace/service). The informers are the process's (<see cref="KubeClientSource.Informers"/>),
+/// shared with the other components in it.
 /// </summary>
 internal sealed class SharedInformers
 {
@@ -22,32 +24,38 @@ internal sealed class SharedInformers
     public const string SelectorIndex = "selector";
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
-    public SharedInformers(IKubernetes client, ILoggerFactory loggerFactory, TimeProvider time, TimeSpan resyncPeriod)
+    public SharedInformers(KubeClientSource source, ILoggerFactory loggerFactory, TimeProvider time, TimeSpan resyncPeriod)
     {
         var options = new InformerOptions { ResyncPeriod = resyncPeriod };
-        Informer<T> Create<T>(ListWatch<T> source)
+        Informer<T> Create<T>(Func<IKubernetes, ListWatch<T>> listWatch)
             where T : class, IKubernetesObject<V1ObjectMeta>
         {
-            var informer = new Informer<T>(source, loggerFactory.CreateLogger<Informer<T>>(), time, options);
+            var informer = source.Informers.Get(() => listWatch(source.Client), loggerFactory, time, options);
             informer.Cache.AddIndex(UidIndex, o => [o.Metadata.Uid]);
             informer.Cache.AddIndex(OwnerIndex, o => o.Metadata.OwnerReferences?.Select(r => r.Uid) ?? []);
             return informer;
         }
 
-        Pods = Create(ListWatches.Pods(client));
+        Pods = Create(client => ListWatches.Pods(client));
         Pods.Cache.AddIndex(NodeIndex, p => p.Spec?.NodeName is { Length: > 0 } node ? [node] : []);
         Pods.Cache.AddIndex(LabelIndex, p => LabelSets.IndexValues(p.Metadata.Labels));
-        Services = Create(ListWatches.Services(client));
+        Services = Create(client => ListWatches.Services(client));
         Services.Cache.AddIndex(SelectorIndex, s => LabelSets.IndexValues(s.Spec?.Selector));
-        Endpoints = Create(ListWatches.Endpoints(client));
-        EndpointSlices = Create(ListWatches.EndpointSlices(client));
+        Endpoints = Create(client => ListWatches.Endpoints(client));
+        EndpointSlices = Create(client => ListWatches.EndpointSlices(client));
         EndpointSlices.Cache.AddIndex(ServiceIndex, s => ServiceKeyOf(s) is { } service ? [service] : []);
-        Namespaces = Create(ListWatches.Namespaces(client));
-        Nodes = Create(ListWatches.Nodes(client));
-        Deployments = Create(ListWatches.Deployments(client));
-        ReplicaSets = Create(ListWatches.ReplicaSets(client));
-        ServiceAccounts = Create(ListWatches.ServiceAccounts(client));
-        ClusterRoles = Create(ListWatches.ClusterRoles(client));
+        Namespaces = Create(client => ListWatches.Namespaces(client));
+        Nodes = Create(client => ListWatches.Nodes(client));
+        Deployments = Create(client => ListWatches.Deployments(client));
+        ReplicaSets = Create(client => ListWatches.ReplicaSets(client));
+        StatefulSets = Create(client => ListWatches.StatefulSets(client));
+        DaemonSets = Create(client => ListWatches.DaemonSets(client));
+        ControllerRevisions = Create(client => ListWatches.ControllerRevisions(client));
+        Jobs = Create(client => ListWatches.Jobs(client));
+        CronJobs = Create(client => ListWatches.CronJobs(client));
+        DisruptionBudgets = Create(client => ListWatches.PodDisruptionBudgets(client));
+        ServiceAccounts = Create(client => ListWatches.ServiceAccounts(client));
+        ClusterRoles = Create(client => ListWatches.ClusterRoles(client));
     }
 
     public Informer<V1Pod> Pods { get; }
@@ -66,6 +74,18 @@ internal sealed class SharedInformers
 
     public Informer<V1ReplicaSet> ReplicaSets { get; }
 
+    public Informer<V1StatefulSet> StatefulSets { get; }
+
+    public Informer<V1DaemonSet> DaemonSets { get; }
+
+    public Informer<V1ControllerRevision> ControllerRevisions { get; }
+
+    public Informer<V1Job> Jobs { get; }
+
+    public Informer<V1CronJob> CronJobs { get; }
+
+    public Informer<V1PodDisruptionBudget> DisruptionBudgets { get; }
+
     public Informer<V1ServiceAccount> ServiceAccounts { get; }
 
     public Informer<V1ClusterRole> ClusterRoles { get; }
@@ -78,11 +98,17 @@ internal sealed class SharedInformers
         Pods.RunAsync(cancellationToken), Services.RunAsync(cancellationToken), Endpoints.RunAsync(cancellationToken),
         EndpointSlices.RunAsync(cancellationToken), Namespaces.RunAsync(cancellationToken), Nodes.RunAsync(cancellationToken),
         Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken),
+        StatefulSets.RunAsync(cancellationToken), DaemonSets.RunAsync(cancellationToken), ControllerRevisions.RunAsync(cancellationToken),
+        Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
+        DisruptionBudgets.RunAsync(cancellationToken),
         ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
         EndpointSlices.WaitForSyncAsync(cancellationToken), Namespaces.WaitForSyncAsync(cancellationToken), Nodes.WaitForSyncAsync(cancellationToken),
         Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
+        StatefulSets.WaitForSyncAsync(cancellationToken), DaemonSets.WaitForSyncAsync(cancellationToken), ControllerRevisions.WaitForSyncAsync(cancellationToken),
+        Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
+        DisruptionBudgets.WaitForSyncAsync(cancellationToken),
         ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken));
 }

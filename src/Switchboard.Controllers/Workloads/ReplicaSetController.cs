@@ -57,27 +57,11 @@ internal sealed class ReplicaSetController : QueueController
     /// The pods the ReplicaSet controls after adopting active orphans its selector matches and releasing pods it no
     /// longer matches (upstream's claimPods).
     /// </summary>
-    private async Task<List<V1Pod>> ClaimPodsAsync(V1ReplicaSet rs, CancellationToken cancellationToken)
-    {
-        var podCache = Context.Informers.Pods.Cache;
-        var candidates = podCache.ByIndex(SharedInformers.OwnerIndex, rs.Metadata.Uid).Where(p => Objects.IsControlledBy(p, rs))
-            .Concat(Orphans(rs.Metadata.NamespaceProperty, rs.Spec.Selector).Where(Objects.IsActive));
-        return await ControllerRefManager.ClaimAsync(
-            rs, "apps/v1", "ReplicaSet", rs.Spec.Selector, candidates,
+    private Task<List<V1Pod>> ClaimPodsAsync(V1ReplicaSet rs, CancellationToken cancellationToken) =>
+        PodClaims.ClaimAsync(
+            Context, rs, "apps/v1", "ReplicaSet", rs.Spec.Selector,
             async ct => (IKubernetesObject<V1ObjectMeta>)await Context.Client.AppsV1.ReadNamespacedReplicaSetAsync(rs.Metadata.Name, rs.Metadata.NamespaceProperty, cancellationToken: ct),
-            (pod, patch, ct) => Context.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: ct),
             cancellationToken);
-    }
-
-    /// <summary>Pods in the namespace with no controller that <paramref name="selector"/> matches.</summary>
-    private IEnumerable<V1Pod> Orphans(string ns, V1LabelSelector? selector)
-    {
-        var cache = Context.Informers.Pods.Cache;
-        var pool = selector?.MatchLabels is { Count: > 0 } labels
-            ? cache.ByIndex(SharedInformers.LabelIndex, LabelSets.IndexValue(labels.First().Key, labels.First().Value))
-            : cache.InNamespace(ns);
-        return pool.Where(p => p.Metadata.NamespaceProperty == ns && Objects.ControllerOf(p) is null && LabelSelector.MatchesNonEmpty(selector, p.Metadata.Labels));
-    }
 
     private async Task ManageReplicasAsync(string key, V1ReplicaSet rs, List<V1Pod> active, CancellationToken cancellationToken)
     {

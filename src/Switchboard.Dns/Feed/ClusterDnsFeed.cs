@@ -23,12 +23,16 @@ public sealed class ClusterDnsFeed
     private readonly DnsMetrics? _metrics;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly SharedInformerSet _informers;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _live;
 
-    public ClusterDnsFeed(IKubernetes client, ClusterDnsIndex index, PodRecordMode pods, SkyDnsServiceMirror? mirror, DnsMetrics? metrics, TimeProvider time, ILoggerFactory loggerFactory)
+    /// <summary>With <paramref name="informers"/>, DNS follows the cluster through the informers of the process (its own otherwise).</summary>
+    public ClusterDnsFeed(
+        IKubernetes client, ClusterDnsIndex index, PodRecordMode pods, SkyDnsServiceMirror? mirror, DnsMetrics? metrics, TimeProvider time, ILoggerFactory loggerFactory,
+        SharedInformerSet? informers = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(index);
@@ -40,6 +44,7 @@ public sealed class ClusterDnsFeed
         _metrics = metrics;
         _time = time;
         _loggerFactory = loggerFactory;
+        _informers = informers ?? new SharedInformerSet();
         _logger = loggerFactory.CreateLogger<ClusterDnsFeed>();
     }
 
@@ -50,21 +55,27 @@ public sealed class ClusterDnsFeed
     /// <summary>Lists and watches until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(_client), _loggerFactory.CreateLogger<Informer<V1Namespace>>(), _time);
-        var services = new Informer<V1Service>(ListWatches.Services(_client), _loggerFactory.CreateLogger<Informer<V1Service>>(), _time);
-        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(_client), _loggerFactory.CreateLogger<Informer<V1EndpointSlice>>(), _time);
-        Informer<V1Pod>? pods = _pods == PodRecordMode.Verified ? new Informer<V1Pod>(ListWatches.Pods(_client), _loggerFactory.CreateLogger<Informer<V1Pod>>(), _time) : null;
+        var namespaces = _informers.Get(() => ListWatches.Namespaces(_client), _loggerFactory, _time);
+        var services = _informers.Get(() => ListWatches.Services(_client), _loggerFactory, _time);
+        var slices = _informers.Get(() => ListWatches.EndpointSlices(_client), _loggerFactory, _time);
+        Informer<V1Pod>? pods = _pods == PodRecordMode.Verified ? _informers.Get(() => ListWatches.Pods(_client), _loggerFactory, _time) : null;
 
-        namespaces.AddHandler(n => Apply("namespace", () => _index.SetNamespace(n)), (_, n) => Apply("namespace", () => _index.SetNamespace(n)), n => Apply("namespace", () => _index.RemoveNamespace(n)));
+        namespaces.AddHandler(
+            n => Apply("namespace", () => _index.SetNamespace(n)),
+            ResourceEventHandlers.Changes<V1Namespace>((_, n) => Apply("namespace", () => _index.SetNamespace(n))),
+            n => Apply("namespace", () => _index.RemoveNamespace(n)));
         services.AddHandler(
             s => Apply("service", () => _index.SetService(s), () => _mirror?.Set(s)),
-            (_, s) => Apply("service", () => _index.SetService(s), () => _mirror?.Set(s)),
+            ResourceEventHandlers.Changes<V1Service>((_, s) => Apply("service", () => _index.SetService(s), () => _mirror?.Set(s))),
             s => Apply("service", () => _index.RemoveService(s), () => _mirror?.Remove(s)));
         slices.AddHandler(
             s => Apply("endpointslice", () => _index.SetEndpointSlice(s), () => _mirror?.SetEndpointSlice(s)),
-            (_, s) => Apply("endpointslice", () => _index.SetEndpointSlice(s), () => _mirror?.SetEndpointSlice(s)),
+            ResourceEventHandlers.Changes<V1EndpointSlice>((_, s) => Apply("endpointslice", () => _index.SetEndpointSlice(s), () => _mirror?.SetEndpointSlice(s))),
             s => Apply("endpointslice", () => _index.RemoveEndpointSlice(s), () => _mirror?.RemoveEndpointSlice(s)));
-        pods?.AddHandler(p => Apply("pod", () => _index.SetPod(p)), (_, p) => Apply("pod", () => _index.SetPod(p)), p => Apply("pod", () => _index.RemovePod(p)));
+        pods?.AddHandler(
+            p => Apply("pod", () => _index.SetPod(p)),
+            ResourceEventHandlers.Changes<V1Pod>((_, p) => Apply("pod", () => _index.SetPod(p))),
+            p => Apply("pod", () => _index.RemovePod(p)));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task[] running = [namespaces.RunAsync(stop.Token), services.RunAsync(stop.Token), slices.RunAsync(stop.Token), .. pods is null ? Array.Empty<Task>() : [pods.RunAsync(stop.Token)]];

@@ -10,7 +10,8 @@ namespace Switchboard.Kube.Informers;
 /// Keeps <see cref="Cache"/> equal to one collection on the server: lists, then watches from the list's
 /// resourceVersion; re-lists when the server says the version is gone (410); re-watches with exponential backoff
 /// after errors; optionally re-delivers every object periodically (resync). Handlers run one at a time, in order,
-/// after the cache has the change.
+/// after the cache has the change. Several components may share one informer (<see cref="SharedInformerSet"/>): each
+/// runs it, and the list and watch run once, until the last of them stops.
 /// </summary>
 public sealed partial class Informer<T>
     where T : class, IKubernetesObject<V1ObjectMeta>
@@ -22,8 +23,14 @@ public sealed partial class Informer<T>
     private readonly Lock _dispatch = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _kind = typeof(T).Name;
+    private readonly Lock _run = new();
     private ResourceEventHandler<T>[] _handlers = [];
     private int _lists;
+    private TimeSpan _resyncPeriod;
+    private PeriodicTimer? _resyncTimer;
+    private Task? _running;
+    private CancellationTokenSource? _stopRunning;
+    private int _runners;
 
     public Informer(ListWatch<T> source, ILogger logger, TimeProvider? time = null, InformerOptions? options = null)
     {
@@ -33,6 +40,7 @@ public sealed partial class Informer<T>
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _options = options ?? new InformerOptions();
+        _resyncPeriod = _options.ResyncPeriod;
     }
 
     public InformerCache<T> Cache { get; } = new();
@@ -65,11 +73,72 @@ public sealed partial class Informer<T>
         }
     }
 
-    /// <summary>Runs until cancelled.</summary>
+    /// <summary>Resyncs at least every <paramref name="period"/> from now on (a component sharing the informer asks for it).</summary>
+    public void ResyncAtLeastEvery(TimeSpan period)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
+        lock (_run)
+        {
+            if (_resyncPeriod > TimeSpan.Zero && _resyncPeriod <= period)
+            {
+                return;
+            }
+
+            _resyncPeriod = period;
+            if (_resyncTimer is not null)
+            {
+                _resyncTimer.Period = period;
+            }
+        }
+    }
+
+    /// <summary>Runs until cancelled; the list and watch go on while any other caller still runs it.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        Task running;
+        lock (_run)
+        {
+            if (_runners++ == 0)
+            {
+                _stopRunning = new CancellationTokenSource();
+                _running = RunOnceAsync(_stopRunning.Token);
+            }
+
+            running = _running!;
+        }
+
+        try
+        {
+            await running.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // This caller stopped; the others may still be running it.
+        }
+        finally
+        {
+            CancellationTokenSource? stop = null;
+            lock (_run)
+            {
+                if (--_runners == 0)
+                {
+                    (stop, _stopRunning, _running) = (_stopRunning, null, null);
+                }
+            }
+
+            if (stop is not null)
+            {
+                await stop.CancelAsync();
+                await running;
+                stop.Dispose();
+            }
+        }
+    }
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
         using var resync = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var resyncLoop = _options.ResyncPeriod > TimeSpan.Zero ? ResyncLoopAsync(resync.Token) : Task.CompletedTask;
+        var resyncLoop = ResyncLoopAsync(resync.Token);
         try
         {
             await ListAndWatchLoopAsync(cancellationToken);
@@ -225,9 +294,16 @@ public sealed partial class Informer<T>
         }
     }
 
+    /// <summary>Re-delivers every cached object each resync period; idle (an infinite period) until one is asked for.</summary>
     private async Task ResyncLoopAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_options.ResyncPeriod, _time);
+        using var timer = new PeriodicTimer(Timeout.InfiniteTimeSpan, _time);
+        lock (_run)
+        {
+            timer.Period = _resyncPeriod > TimeSpan.Zero ? _resyncPeriod : Timeout.InfiniteTimeSpan;
+            _resyncTimer = timer;
+        }
+
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
@@ -249,6 +325,13 @@ public sealed partial class Informer<T>
         catch (OperationCanceledException)
         {
             // Stopped with the informer.
+        }
+        finally
+        {
+            lock (_run)
+            {
+                _resyncTimer = null;
+            }
         }
     }
 

@@ -30,18 +30,26 @@ public sealed class InformerCache<T>
         }
     }
 
-    /// <summary>Adds a secondary index: every value <paramref name="indexFunc"/> yields for an object finds it.</summary>
+    /// <summary>
+    /// Adds a secondary index: every value <paramref name="indexFunc"/> yields for an object finds it. Objects already
+    /// cached are indexed at once (a component sharing the informer may come after it filled); an index of that name
+    /// already there is kept, as the name says what it indexes.
+    /// </summary>
     public void AddIndex(string name, Func<T, IEnumerable<string>> indexFunc)
     {
         lock (_lock)
         {
-            if (_items.Count > 0)
+            if (!_indexers.TryAdd(name, indexFunc))
             {
-                throw new InvalidOperationException("indexes must be added before the cache is filled");
+                return;
             }
 
-            _indexers.Add(name, indexFunc);
-            _indexes.Add(name, new Dictionary<string, HashSet<string>>(StringComparer.Ordinal));
+            var byValue = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+            _indexes.Add(name, byValue);
+            foreach (var (key, obj) in _items)
+            {
+                Index(byValue, indexFunc, key, obj);
+            }
         }
     }
 
@@ -123,16 +131,20 @@ public sealed class InformerCache<T>
     {
         foreach (var (name, func) in _indexers)
         {
-            var byValue = _indexes[name];
-            foreach (string value in func(obj))
-            {
-                if (!byValue.TryGetValue(value, out var keys))
-                {
-                    byValue[value] = keys = new HashSet<string>(StringComparer.Ordinal);
-                }
+            Index(_indexes[name], func, key, obj);
+        }
+    }
 
-                keys.Add(key);
+    private static void Index(Dictionary<string, HashSet<string>> byValue, Func<T, IEnumerable<string>> indexFunc, string key, T obj)
+    {
+        foreach (string value in indexFunc(obj))
+        {
+            if (!byValue.TryGetValue(value, out var keys))
+            {
+                byValue[value] = keys = new HashSet<string>(StringComparer.Ordinal);
             }
+
+            keys.Add(key);
         }
     }
 

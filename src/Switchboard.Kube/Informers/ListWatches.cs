@@ -38,6 +38,10 @@ public static class ListWatches
         ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
+    public static ListWatch<V1PodDisruptionBudget> PodDisruptionBudgets(IKubernetes client) => Make<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
+        ct => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.PolicyV1.WatchListPodDisruptionBudgetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
     public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client) => Make<V1ConfigMap, V1ConfigMapList>(
         ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
@@ -53,6 +57,26 @@ public static class ListWatches
     public static ListWatch<V1ClusterRole> ClusterRoles(IKubernetes client) => Make<V1ClusterRole, V1ClusterRoleList>(
         ct => client.RbacAuthorizationV1.ListClusterRoleAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.RbacAuthorizationV1.WatchListClusterRoleAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1StatefulSet> StatefulSets(IKubernetes client) => Make<V1StatefulSet, V1StatefulSetList>(
+        ct => client.AppsV1.ListStatefulSetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.AppsV1.WatchListStatefulSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1DaemonSet> DaemonSets(IKubernetes client) => Make<V1DaemonSet, V1DaemonSetList>(
+        ct => client.AppsV1.ListDaemonSetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.AppsV1.WatchListDaemonSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1ControllerRevision> ControllerRevisions(IKubernetes client) => Make<V1ControllerRevision, V1ControllerRevisionList>(
+        ct => client.AppsV1.ListControllerRevisionForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.AppsV1.WatchListControllerRevisionForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1Job> Jobs(IKubernetes client) => Make<V1Job, V1JobList>(
+        ct => client.BatchV1.ListJobForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.BatchV1.WatchListJobForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1CronJob> CronJobs(IKubernetes client) => Make<V1CronJob, V1CronJobList>(
+        ct => client.BatchV1.ListCronJobForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.BatchV1.WatchListCronJobForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
     private static ListWatch<T> Make<T, TList>(
         Func<CancellationToken, Task<TList>> list,

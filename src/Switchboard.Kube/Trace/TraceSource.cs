@@ -54,7 +54,7 @@ public sealed class TraceSource(KubernetesClientConfiguration config)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        using var http = new HttpClient(Handler()) { Timeout = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient(Handler(config)) { Timeout = Timeout.InfiniteTimeSpan };
         using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
@@ -71,9 +71,13 @@ public sealed class TraceSource(KubernetesClientConfiguration config)
         }
     }
 
-    /// <summary>TLS as the kubeconfig says: its CA (or none checked when it says so) and its client certificate if any.</summary>
-    private SocketsHttpHandler Handler()
+    /// <summary>
+    /// TLS as the kubeconfig says: its CA (or none checked when it says so) and its client certificate if any; for
+    /// requests KubernetesClient has no call for (streams, node proxy paths with a query).
+    /// </summary>
+    public static SocketsHttpHandler Handler(KubernetesClientConfiguration config)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var tls = new SslClientAuthenticationOptions();
         if (config.SkipTlsVerify)
         {

@@ -28,6 +28,7 @@ internal sealed partial class NodeEvents(IKubernetes client, string nodeName, Ti
         Uid = pod.Metadata.Uid,
         FieldPath = container is null ? null
             : pod.Spec.InitContainers?.Any(c => c.Name == container) == true ? $"spec.initContainers{{{container}}}"
+            : EphemeralContainers.Contains(pod, container) ? $"spec.ephemeralContainers{{{container}}}"
             : $"spec.containers{{{container}}}",
     }, type, reason, message);
 

@@ -16,6 +16,7 @@ namespace Switchboard.Node.Kubelet;
 internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions options, TimeProvider time, ILogger logger)
 {
     private const string LeaseNamespace = "kube-node-lease";
+    private static readonly TimeSpan CidrPoll = TimeSpan.FromMilliseconds(200);
     private string? _written;
     private DateTimeOffset _lastReport;
     private bool _leasesUnsupported;
@@ -23,9 +24,13 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
     /// <summary>The port the node's HTTPS server is bound to (kubelet's daemon endpoint); 0 when it serves none.</summary>
     public int KubeletPort { get; set; }
 
-    /// <summary>Creates the Node if missing and returns its pod CIDR, choosing a free /24 of the cluster range (recorded in spec.podCIDR) if it has none.</summary>
+    /// <summary>
+    /// Creates the Node if missing (annotated with its underlay address, when it has one) and returns its pod CIDR once
+    /// the cluster's node IPAM has given it one in spec.podCIDR, as kubelet waits for kube-controller-manager's.
+    /// </summary>
     public async Task<PodCidr> RegisterAsync(CancellationToken cancellationToken)
     {
+        var annotations = options.Underlay is { } underlay ? new Dictionary<string, string> { [NodeUnderlay.PublicIpAnnotation] = underlay.Ip.ToString() } : null;
         var node = await GetNodeAsync(cancellationToken);
         if (node is null)
         {
@@ -40,22 +45,30 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
                         ["kubernetes.io/os"] = "linux",
                         ["kubernetes.io/arch"] = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "arm64" : "amd64",
                     },
+                    Annotations = annotations,
                 },
             }, cancellationToken: cancellationToken);
         }
-
-        if (!string.IsNullOrEmpty(node.Spec?.PodCIDR))
+        else if (annotations is not null && NodeUnderlay.PublicIpOf(node) != annotations[NodeUnderlay.PublicIpAnnotation])
         {
-            return PodCidr.Parse(node.Spec.PodCIDR);
+            string patch = $"{{\"metadata\":{{\"annotations\":{KubernetesJson.Serialize(annotations)}}}}}";
+            node = await client.CoreV1.PatchNodeAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), options.NodeName, cancellationToken: cancellationToken);
         }
 
-        var nodes = await client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken);
-        var taken = nodes.Items.Select(n => n.Spec?.PodCIDR).Where(c => !string.IsNullOrEmpty(c)).ToHashSet(StringComparer.Ordinal);
-        var free = Enumerable.Range(0, PodCidr.SubnetCount(options.ClusterCidr)).Select(i => PodCidr.Subnet(options.ClusterCidr, i)).FirstOrDefault(c => !taken.Contains(c.Text))
-            ?? throw new InvalidOperationException($"no free /24 left in the cluster CIDR {options.ClusterCidr}");
-        string patch = $"{{\"spec\":{{\"podCIDR\":\"{free.Text}\",\"podCIDRs\":[\"{free.Text}\"]}}}}";
-        await client.CoreV1.PatchNodeAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), options.NodeName, cancellationToken: cancellationToken);
-        return free;
+        bool told = false;
+        while (string.IsNullOrEmpty(node?.Spec?.PodCIDR))
+        {
+            if (!told)
+            {
+                LogWaitingForCidr(logger, options.NodeName);
+                told = true;
+            }
+
+            await Task.Delay(CidrPoll, time, cancellationToken);
+            node = await GetNodeAsync(cancellationToken);
+        }
+
+        return PodCidr.Parse(node.Spec.PodCIDR);
     }
 
     /// <summary>Writes the status if it changed or the report interval passed, and renews the Lease.</summary>
@@ -64,9 +77,13 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
         var status = Status(address, notReadyReason);
         string json = KubernetesJson.Serialize(status);
         var now = time.GetUtcNow();
-        if (json != _written || now - _lastReport >= options.StatusReportFrequency)
+
+        // As kubelet, compared with the stored Node too: the node lifecycle controller sets Ready=Unknown on a node
+        // whose Lease it saw expire, which a node that comes back (without a restart) corrects at once.
+        var node = await GetNodeAsync(cancellationToken);
+        string? storedReady = node?.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
+        if (json != _written || now - _lastReport >= options.StatusReportFrequency || storedReady != status.Conditions.First(c => c.Type == "Ready").Status)
         {
-            var node = await GetNodeAsync(cancellationToken);
             var heartbeat = now.UtcDateTime;
             foreach (var condition in status.Conditions)
             {
@@ -216,6 +233,9 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
     }
 
     private static string ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+
+    [LoggerMessage(EventId = 5070, Level = LogLevel.Information, Message = "Node {Node} waits for the cluster's node IPAM to give it a pod CIDR (spec.podCIDR)")]
+    private static partial void LogWaitingForCidr(ILogger logger, string node);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No node Lease heartbeat: the API server answered {Answer}")]
     private static partial void LogNoLeases(ILogger logger, string answer);

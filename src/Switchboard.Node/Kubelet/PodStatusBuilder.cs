@@ -13,6 +13,9 @@ internal static class PodStatusBuilder
         var statuses = pod.Spec.Containers.Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name), hasInit, init: false))
             .OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         var initStatuses = (pod.Spec.InitContainers ?? []).Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name), hasInit, init: true)).ToList();
+        // Ephemeral containers never count towards the pod's readiness or phase, and are never Ready themselves.
+        var ephemeralStatuses = EphemeralContainers.Of(pod).Select(c => ContainerStatus(c, state.Containers.GetValueOrDefault(c.Name), hasInit, init: false)).ToList();
+        ephemeralStatuses.ForEach(s => s.Ready = false);
         string phase = old?.Phase is "Succeeded" or "Failed" ? old.Phase : Phase(pod, initStatuses, statuses);
         bool terminal = phase is "Succeeded" or "Failed";
         string? ip = state.SandboxState?.Ip ?? old?.PodIP;
@@ -62,6 +65,7 @@ internal static class PodStatusBuilder
             QosClass = old?.QosClass ?? PodQos.Of(pod.Spec),
             ContainerStatuses = statuses,
             InitContainerStatuses = initStatuses.Count > 0 ? initStatuses : null,
+            EphemeralContainerStatuses = ephemeralStatuses.Count > 0 ? ephemeralStatuses : null,
         };
     }
 

@@ -173,7 +173,7 @@ internal sealed partial class PodSyncer
         var serviceEnv = ServiceEnvFor(pod);
         if (await SyncInitContainersAsync(pod, state, volumes, serviceEnv, cancellationToken))
         {
-            foreach (var container in pod.Spec.Containers)
+            foreach (var container in pod.Spec.Containers.Concat(EphemeralContainers.Of(pod)))
             {
                 await SyncContainerAsync(pod, state, container, volumes, serviceEnv, init: false, cancellationToken);
             }
@@ -200,7 +200,7 @@ internal sealed partial class PodSyncer
         state.Sandbox = found.Sandbox;
         state.SandboxState = found.State;
         state.StartTime = found.State.CreatedAt.UtcDateTime;
-        foreach (var container in pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []))
+        foreach (var container in pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).Concat(EphemeralContainers.Of(pod)))
         {
             int latest = InstanceFiles.LatestRun(Path.Combine(found.Sandbox.ContainersDirectory, container.Name));
             if (latest < 0 || ContainerRuntime.Adopt(found.Sandbox.InstanceDirectory(container.Name, latest)) is not { } instance)
@@ -216,7 +216,7 @@ internal sealed partial class PodSyncer
             {
                 StartProbes(pod, state, container, cs);
             }
-            else if (cs.Exit is { } exit && !ShouldRestart(pod, exit.ExitCode, IsInit(pod, container)))
+            else if (cs.Exit is { } exit && (EphemeralContainers.Contains(pod, container.Name) || !ShouldRestart(pod, exit.ExitCode, IsInit(pod, container))))
             {
                 cs.Waiting = null;
             }
@@ -303,7 +303,7 @@ internal sealed partial class PodSyncer
             cs.Probes?.Dispose();
             cs.Probes = null;
             cs.Ready = false;
-            if (!ShouldRestart(pod, exit.ExitCode, init))
+            if (EphemeralContainers.Contains(pod, container.Name) || !ShouldRestart(pod, exit.ExitCode, init))
             {
                 cs.Waiting = null;
                 return;
@@ -519,7 +519,7 @@ internal sealed partial class PodSyncer
                 }
 
                 _events.Pod(pod, cs.Name, "Normal", "Killing", $"Stopping container {cs.Name}");
-                var container = pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).FirstOrDefault(c => c.Name == cs.Name);
+                var container = pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? []).Concat(EphemeralContainers.Of(pod)).FirstOrDefault(c => c.Name == cs.Name);
                 stops.Add(Task.Run(async () => cs.Exit = await StopContainerAsync(pod, state, container, cs, grace, cancellationToken), cancellationToken));
             }
         }
@@ -578,7 +578,10 @@ internal sealed partial class PodSyncer
         }
 
         string json = KubernetesJson.Serialize(status);
-        if (json == state.WrittenStatus)
+
+        // The node lifecycle controller marks the pods of a node that stopped reporting not ready: once back, the
+        // node writes its own view again even though it has not changed since it last wrote it.
+        if (json == state.WrittenStatus && ReadyOf(pod.Status) == ReadyOf(status))
         {
             return status;
         }
@@ -588,6 +591,8 @@ internal sealed partial class PodSyncer
         state.WrittenStatus = json;
         return status;
     }
+
+    private static string? ReadyOf(V1PodStatus? status) => status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
 
     /// <summary>Kubelet's ShouldContainerBeRestarted; an init container that succeeded is done, one that failed restarts unless the policy is Never.</summary>
     private static bool ShouldRestart(V1Pod pod, int exitCode, bool init) => (pod.Spec.RestartPolicy ?? "Always") switch

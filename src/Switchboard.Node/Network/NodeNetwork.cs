@@ -14,13 +14,20 @@ internal sealed class NodeNetwork
 {
     private readonly string _ip;
 
-    public NodeNetwork(NetworkNames names, PodCidr cidr, string serviceCidr)
+    // Routes to other nodes' pod CIDRs carry this protocol number, so a sync finds its own and no one else's.
+    private const string RouteProtocol = "243";
+
+    public NodeNetwork(NetworkNames names, PodCidr cidr, string serviceCidr, NodeUnderlay? underlay = null)
     {
         _ip = HostTools.Require("ip");
         Names = names;
         Cidr = cidr;
         ServiceCidr = serviceCidr;
+        Underlay = underlay;
     }
+
+    /// <summary>The underlay the node namespace joins (<c>up --nodes N</c>); null: a node alone.</summary>
+    public NodeUnderlay? Underlay { get; }
 
     public NetworkNames Names { get; }
 
@@ -56,6 +63,50 @@ internal sealed class NodeNetwork
         await CheckIpAsync(["netns", "exec", ns, "sh", "-c",
             "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables"
             + $" && echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects && echo 0 > /proc/sys/net/ipv4/conf/{NetworkNames.Bridge}/send_redirects"], cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects the node namespace to the underlay's bridge: a veth (<see cref="NodeUnderlay.Link"/> here, its peer on
+    /// the bridge) with the node's underlay address; one there from an earlier start is kept.
+    /// </summary>
+    public async Task JoinUnderlayAsync(NodeUnderlay underlay, CancellationToken cancellationToken)
+    {
+        string ns = Names.NodeNamespace;
+        string peer = "u" + NetworkNames.Veth(ns)["veth".Length..];
+        if ((await CommandRunner.RunAsync(_ip, ["-n", ns, "link", "show", NodeUnderlay.Link], cancellationToken: cancellationToken)).ExitCode != 0)
+        {
+            // A peer left in the underlay by a node namespace deleted meanwhile goes first.
+            await CommandRunner.RunAsync(_ip, ["-n", underlay.Namespace, "link", "del", peer], cancellationToken: cancellationToken);
+            await BatchAsync(ns, [$"link add {NodeUnderlay.Link} type veth peer name {peer} netns {underlay.Namespace}"], cancellationToken);
+        }
+
+        await BatchAsync(underlay.Namespace, [$"link set {peer} master {NodeUnderlay.Bridge}", $"link set {peer} up"], cancellationToken);
+        await BatchAsync(ns, [$"addr replace {underlay.Address} dev {NodeUnderlay.Link}", $"link set {NodeUnderlay.Link} up"], cancellationToken);
+    }
+
+    /// <summary>
+    /// host-gw: makes the node namespace's routes to other nodes' pod CIDRs exactly <paramref name="wanted"/> (CIDR →
+    /// the node address it goes through), as flannel's host-gw backend programs them; routes of nodes gone are removed.
+    /// </summary>
+    public async Task SyncRoutesAsync(IReadOnlyDictionary<string, IPAddress> wanted, CancellationToken cancellationToken)
+    {
+        string ns = Names.NodeNamespace;
+        string listed = await CheckIpAsync(["-n", ns, "route", "show", "proto", RouteProtocol], cancellationToken);
+        var current = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string[] fields in listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            int via = Array.IndexOf(fields, "via");
+            current[fields[0]] = via > 0 && via + 1 < fields.Length ? fields[via + 1] : "";
+        }
+
+        var batch = new List<string>();
+        batch.AddRange(current.Keys.Where(cidr => !wanted.ContainsKey(cidr)).Select(cidr => $"route del {cidr} proto {RouteProtocol}"));
+        batch.AddRange(wanted.Where(w => !current.TryGetValue(w.Key, out string? via) || via != w.Value.ToString())
+            .Select(w => $"route replace {w.Key} via {w.Value} proto {RouteProtocol}"));
+        if (batch.Count > 0)
+        {
+            await BatchAsync(ns, batch, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ internal sealed class NodeContainers(Func<IEnumerable<(V1Pod Pod, PodState State
 
         if (!found.State.Containers.TryGetValue(containerName, out var container))
         {
-            var names = (found.Pod.Spec.InitContainers ?? []).Concat(found.Pod.Spec.Containers).Select(c => c.Name);
+            var names = (found.Pod.Spec.InitContainers ?? []).Concat(found.Pod.Spec.Containers).Concat(EphemeralContainers.Of(found.Pod)).Select(c => c.Name);
             await WriteStatusAsync(context, StatusCodes.Status400BadRequest, "BadRequest",
                 $"container {containerName} is not valid for pod {found.Pod.Metadata.Name}; choose one of: [{string.Join(' ', names)}]");
             return null;

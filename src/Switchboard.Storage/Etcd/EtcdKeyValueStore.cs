@@ -151,7 +151,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     public async Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
-        var (start, end) = EtcdKeys.Prefix(prefix);
+        var (start, end) = options.RangeEnd is null ? EtcdKeys.Prefix(prefix) : (EtcdKeys.Key(prefix), EtcdKeys.Key(options.RangeEnd));
         var request = new RangeRequest
         {
             Key = options.StartAfter is null ? start : EtcdKeys.PageStart(start, options.StartAfter),
@@ -309,6 +309,35 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         }
     }
 
+    public async Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        transaction.Validate();
+
+        // A put with a time to live gets a lease of its own, as PutAsync's; the leases of puts in the branch not taken are revoked.
+        var leases = new Dictionary<TxnPut, long>(ReferenceEqualityComparer.Instance);
+        var kept = new HashSet<long>();
+        try
+        {
+            foreach (var put in EtcdTransactions.Puts(transaction).Where(p => p.TimeToLive is not null))
+            {
+                leases[put] = await GrantLeaseAsync(put.Key, put.TimeToLive!.Value, cancellationToken);
+            }
+
+            var request = EtcdTransactions.ToRequest(transaction, leases);
+            var response = await CallAsync(o => _kv.TxnAsync(request, o), transaction.Compares.FirstOrDefault()?.Key, cancellationToken, write: true);
+            var result = EtcdTransactions.ToResult(transaction, response.Succeeded, response.Responses, response.Header.Revision, leases, kept);
+            return result;
+        }
+        finally
+        {
+            foreach (long lease in leases.Values.Where(l => !kept.Contains(l)))
+            {
+                await RevokeUnusedLeaseAsync(lease);
+            }
+        }
+    }
+
     public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
     {
         if (revision <= 0)
@@ -422,7 +451,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             ? new StorageException(StorageError.KeyNotFound, $"key '{key}' does not exist", key)
             : new StorageException(StorageError.RevisionMismatch, $"key '{key}' is at revision {current.ModRevision}, not {expectedModRevision}", key, current);
 
-    private static KeyValue ToKeyValue(Mvccpb.KeyValue kv) =>
+    internal static KeyValue ToKeyValue(Mvccpb.KeyValue kv) =>
         new(kv.Key.ToStringUtf8(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version);
 
     private static WatchEvent ToWatchEvent(Mvccpb.Event e)

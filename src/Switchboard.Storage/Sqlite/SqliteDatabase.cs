@@ -12,9 +12,11 @@ internal static class SqliteDatabase
     public const string RevisionName = "revision";
     public const string CompactedName = "compacted";
 
+    // A row per key written: a transaction writes several keys at one revision, so rows are ordered by revision, then id.
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS kv_log (
-            revision INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY,
+            revision INTEGER NOT NULL,
             key BLOB NOT NULL,
             value BLOB NOT NULL,
             create_revision INTEGER NOT NULL,
@@ -24,6 +26,7 @@ internal static class SqliteDatabase
             expires_at INTEGER
         );
         CREATE UNIQUE INDEX IF NOT EXISTS kv_log_key_revision ON kv_log (key, revision);
+        CREATE INDEX IF NOT EXISTS kv_log_revision ON kv_log (revision);
         CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT OR IGNORE INTO kv_meta (name, value) VALUES ('revision', 0), ('compacted', 0);
         """;
@@ -54,6 +57,7 @@ internal static class SqliteDatabase
             // and power loss; a torn tail of the log is discarded on the next open.
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, "PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA journal_size_limit=67108864;");
+            MigrateRevisionKeyedLog(connection);
             Execute(connection, Schema);
             return connection;
         }
@@ -87,6 +91,35 @@ internal static class SqliteDatabase
 
     public static KeyValue ReadKeyValue(SqliteDataReader reader, string key, int firstColumn) =>
         new(key, (byte[])reader.GetValue(firstColumn), reader.GetInt64(firstColumn + 1), reader.GetInt64(firstColumn + 2), reader.GetInt64(firstColumn + 3));
+
+    /// <summary>
+    /// A store written before transactions keyed its log by revision (one row each); its rows move, ids taken from
+    /// their revisions, into the table keyed by id, in one transaction.
+    /// </summary>
+    private static void MigrateRevisionKeyedLog(SqliteConnection connection)
+    {
+        using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_log'), (SELECT COUNT(*) FROM pragma_table_info('kv_log') WHERE name = 'id')";
+        using (var reader = probe.ExecuteReader())
+        {
+            reader.Read();
+            if (reader.GetInt64(0) == 0 || reader.GetInt64(1) != 0)
+            {
+                return;
+            }
+        }
+
+        Execute(connection, "BEGIN IMMEDIATE; DROP INDEX IF EXISTS kv_log_key_revision; ALTER TABLE kv_log RENAME TO kv_log_by_revision;");
+        Execute(connection, Schema);
+        Execute(
+            connection,
+            """
+            INSERT INTO kv_log (id, revision, key, value, create_revision, prev_revision, version, deleted, expires_at)
+            SELECT revision, revision, key, value, create_revision, prev_revision, version, deleted, expires_at FROM kv_log_by_revision;
+            DROP TABLE kv_log_by_revision;
+            COMMIT;
+            """);
+    }
 
     private static SqliteConnection Open(string path, SqliteOpenMode mode)
     {

@@ -108,7 +108,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
                 throw new StorageException(StorageError.InvalidArgument, $"limit {options.Limit} and revision {options.Revision} must not be negative");
             }
 
-            var range = KeyRange.ForPrefix(prefix, options.StartAfter);
+            var range = KeyRange.For(prefix, options);
             return _readers.ReadSnapshot((connection, snapshot) =>
             {
                 long revision = options.Revision == 0 ? snapshot.Revision : options.Revision;
@@ -158,6 +158,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         }
 
         return WatchCoreAsync(prefix, afterRevision, cancellationToken);
+    }
+
+    public async Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        transaction.Validate();
+        var outcome = await _writer.Enqueue(WriteOperation.ForTransaction(transaction, cancellationToken)).ConfigureAwait(false);
+        return outcome.Transaction!;
     }
 
     public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
@@ -267,11 +275,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
                 delivered = watchEvent.Revision;
             }
 
+            // The log gave whole revisions up to here; a transaction's events share a revision, so the buffer's are
+            // told apart from the log's by that revision, not by the last one delivered.
+            long replayed = delivered;
             while (await subscription.Events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (subscription.Events.TryRead(out var watchEvent))
                 {
-                    if (watchEvent.Revision > delivered)
+                    if (watchEvent.Revision > replayed)
                     {
                         yield return watchEvent;
                         delivered = watchEvent.Revision;
@@ -291,12 +302,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
 
     private IEnumerable<WatchEvent> Replay(KeyRange range, long afterRevision, CancellationToken cancellationToken)
     {
+        // The log position: every change of revision `after` up to row `afterId` has been given.
         long after = afterRevision;
+        long afterId = long.MaxValue;
         List<WatchEvent> page;
         do
         {
             cancellationToken.ThrowIfCancellationRequested();
-            page = _readers.ReadSnapshot((connection, snapshot) =>
+            (page, afterId) = _readers.ReadSnapshot((connection, snapshot) =>
             {
                 // Events after `after` are whole as long as `after` is at least one below the compacted revision.
                 if (after + 1 < snapshot.Compacted)
@@ -304,7 +317,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
                     throw new StorageException(StorageError.Compacted, $"watch after revision {after} needs compacted history (compacted to {snapshot.Compacted})", revision: snapshot.Compacted);
                 }
 
-                return connection.History(range, after, HistoryPageSize);
+                return connection.History(range, after, afterId, HistoryPageSize);
             });
             foreach (var watchEvent in page)
             {

@@ -40,12 +40,13 @@ internal sealed class SqliteReadConnection : IDisposable
             _connection,
             """
             SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.deleted,
-                   p.value, p.create_revision, p.revision, p.version
-            FROM kv_log l LEFT JOIN kv_log p ON p.revision = l.prev_revision
-            WHERE l.revision > $after AND l.key >= $low AND l.key < $high
-            ORDER BY l.revision LIMIT $limit
+                   p.value, p.create_revision, p.revision, p.version,
+                   l.id
+            FROM kv_log l LEFT JOIN kv_log p ON p.key = l.key AND p.revision = l.prev_revision
+            WHERE (l.revision > $after OR (l.revision = $after AND l.id > $after_id)) AND l.key >= $low AND l.key < $high
+            ORDER BY l.revision, l.id LIMIT $limit
             """,
-            "$after", "$low", "$high", "$limit");
+            "$after", "$low", "$high", "$limit", "$after_id");
     }
 
     /// <summary>Starts a read transaction: every query until <see cref="EndSnapshot"/> sees the same state.</summary>
@@ -100,10 +101,15 @@ internal sealed class SqliteReadConnection : IDisposable
         return (long)_count.ExecuteScalar()!;
     }
 
-    /// <summary>Up to <paramref name="limit"/> changes in the range after <paramref name="afterRevision"/>, oldest first.</summary>
-    public List<WatchEvent> History(KeyRange range, long afterRevision, int limit)
+    /// <summary>
+    /// Up to <paramref name="limit"/> changes in the range after the log position (<paramref name="afterRevision"/>,
+    /// <paramref name="afterId"/>), oldest first, and the position of the last one (a revision's changes may span pages).
+    /// </summary>
+    public (List<WatchEvent> Events, long LastId) History(KeyRange range, long afterRevision, long afterId, int limit)
     {
         _history.Parameters[0].Value = afterRevision;
+        _history.Parameters[4].Value = afterId;
+        long lastId = afterId;
         _history.Parameters[1].Value = range.Low;
         _history.Parameters[2].Value = range.High;
         _history.Parameters[3].Value = limit;
@@ -118,9 +124,10 @@ internal sealed class SqliteReadConnection : IDisposable
                 : previous is null ? WatchEventType.Created
                 : WatchEventType.Updated;
             events.Add(new WatchEvent(type, current, previous));
+            lastId = reader.GetInt64(10);
         }
 
-        return events;
+        return (events, lastId);
     }
 
     public void Dispose()

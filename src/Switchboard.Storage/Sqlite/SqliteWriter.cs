@@ -27,6 +27,7 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteCommand _setMeta;
     private readonly SqliteCommand _chunkEnd;
     private readonly SqliteCommand _deleteChunk;
+    private readonly SqliteCommand _liveKeys;
     private readonly Dictionary<string, KeyValue> _index = new(StringComparer.Ordinal);
     private readonly PriorityQueue<(string Key, long ModRevision), long> _expiries = new();
     private readonly BlockingCollection<WriteOperation> _queue = [];
@@ -87,6 +88,15 @@ internal sealed class SqliteWriter : IDisposable
                     SELECT 1 FROM kv_log n WHERE n.key = kv_log.key AND n.revision > kv_log.revision AND n.revision < $target))
                 """,
                 "$from", "$end", "$target");
+
+            // The live keys of a range as the transaction being applied sees them (its own rows included).
+            _liveKeys = SqliteDatabase.Prepare(
+                _connection,
+                """
+                SELECT l.key FROM kv_log l WHERE l.key >= $low AND l.key < $high AND l.deleted = 0
+                AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision) ORDER BY l.key
+                """,
+                "$low", "$high");
             Load();
         }
         catch
@@ -143,7 +153,7 @@ internal sealed class SqliteWriter : IDisposable
     {
         _queue.CompleteAdding();
         _thread.Join();
-        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk })
+        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk, _liveKeys })
         {
             command.Dispose();
         }
@@ -363,11 +373,14 @@ internal sealed class SqliteWriter : IDisposable
                     current));
                 break;
             case WriteKind.Create or WriteKind.Update or WriteKind.Put:
-                var written = WriteValue(operation.Key, operation.Value, current, operation.TimeToLive);
+                var written = WriteValue(operation.Key, operation.Value, current, operation.TimeToLive, ++_batchRevision);
                 _results.Add((operation, new WriteOutcome(written, current, written.ModRevision), null));
                 break;
             case WriteKind.Delete:
-                _results.Add((operation, new WriteOutcome(null, current, WriteTombstone(current!)), null));
+                _results.Add((operation, new WriteOutcome(null, current, WriteTombstone(current!, ++_batchRevision)), null));
+                break;
+            case WriteKind.Transaction:
+                ApplyTransaction(operation);
                 break;
             case WriteKind.Compact:
                 ApplyCompact(operation);
@@ -386,9 +399,8 @@ internal sealed class SqliteWriter : IDisposable
     private KeyValue? Lookup(string key) =>
         _staged.TryGetValue(key, out var staged) ? staged : _index.GetValueOrDefault(key);
 
-    private KeyValue WriteValue(string key, byte[] value, KeyValue? previous, TimeSpan? timeToLive)
+    private KeyValue WriteValue(string key, byte[] value, KeyValue? previous, TimeSpan? timeToLive, long revision)
     {
-        long revision = ++_batchRevision;
         var written = previous is null
             ? new KeyValue(key, value, revision, revision, 1)
             : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1);
@@ -404,9 +416,8 @@ internal sealed class SqliteWriter : IDisposable
         return written;
     }
 
-    private long WriteTombstone(KeyValue previous)
+    private long WriteTombstone(KeyValue previous, long revision)
     {
-        long revision = ++_batchRevision;
         var tombstone = new KeyValue(previous.Key, [], 0, revision, 0);
         Insert(tombstone, previous.ModRevision, deleted: true, expiresAt: null);
         _staged[previous.Key] = null;
@@ -433,6 +444,84 @@ internal sealed class SqliteWriter : IDisposable
         _setMeta.Parameters[0].Value = value;
         _setMeta.Parameters[1].Value = name;
         _setMeta.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Runs a validated transaction: its compares against the staged state, then the chosen branch, every write at the
+    /// one revision after the batch's last. Nothing it does can fail once the compares are read, so it is never half applied.
+    /// </summary>
+    private void ApplyTransaction(WriteOperation operation)
+    {
+        long revision = _batchRevision + 1;
+        bool wrote = false;
+        var result = Run(operation.Transaction!);
+        if (wrote)
+        {
+            _batchRevision = revision;
+        }
+
+        _results.Add((operation, new WriteOutcome(null, null, _batchRevision, result with { Revision = _batchRevision }), null));
+
+        TxnResult Run(Transaction transaction)
+        {
+            bool succeeded = transaction.Compares.All(compare => compare.Holds(Lookup(compare.Key)));
+            var results = new List<TxnOperationResult>();
+            foreach (var step in succeeded ? transaction.Success : transaction.Failure)
+            {
+                switch (step)
+                {
+                    case TxnPut put:
+                        var previous = Lookup(put.Key);
+                        results.Add(new TxnPutResult(WriteValue(put.Key, (byte[])put.Value.Clone(), previous, put.TimeToLive, revision), previous));
+                        wrote = true;
+                        break;
+                    case TxnDelete delete:
+                        var deleted = KeysIn(delete.Key, delete.RangeEnd);
+                        foreach (var kv in deleted)
+                        {
+                            WriteTombstone(kv, revision);
+                            wrote = true;
+                        }
+
+                        results.Add(new TxnDeleteResult(deleted));
+                        break;
+                    case TxnRange range:
+                        var items = KeysIn(range.Key, range.RangeEnd);
+                        bool more = range.Limit > 0 && items.Count > range.Limit;
+                        results.Add(new TxnRangeResult(more ? items[..(int)range.Limit] : items, more, items.Count));
+                        break;
+                    case Transaction nested:
+                        results.Add(Run(nested));
+                        break;
+                }
+            }
+
+            return new TxnResult(succeeded, 0, results);
+        }
+    }
+
+    /// <summary>The live keys of [start, end) (the start key alone when <paramref name="end"/> is null), as staged so far.</summary>
+    private List<KeyValue> KeysIn(string start, string? end)
+    {
+        if (end is null)
+        {
+            return Lookup(start) is { } single ? [single] : [];
+        }
+
+        var range = KeyRange.Between(start, end);
+        _liveKeys.Parameters[0].Value = range.Low;
+        _liveKeys.Parameters[1].Value = range.High;
+        var keys = new List<KeyValue>();
+        using var reader = _liveKeys.ExecuteReader();
+        while (reader.Read())
+        {
+            if (Lookup(Encoding.UTF8.GetString((byte[])reader.GetValue(0))) is { } kv)
+            {
+                keys.Add(kv);
+            }
+        }
+
+        return keys;
     }
 
     private void ApplyCompact(WriteOperation operation)
@@ -480,7 +569,7 @@ internal sealed class SqliteWriter : IDisposable
             // A key written again since (or deleted) has a different mod revision: its old expiry is void.
             if (Lookup(entry.Key) is { } current && current.ModRevision == entry.ModRevision)
             {
-                WriteTombstone(current);
+                WriteTombstone(current, ++_batchRevision);
                 expired++;
             }
         }

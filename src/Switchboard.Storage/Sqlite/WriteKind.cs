@@ -8,6 +8,9 @@ internal enum WriteKind
     Put,
     Delete,
 
+    /// <summary>An etcd transaction: compares, then one branch of puts, deletes and ranges, all at one revision.</summary>
+    Transaction,
+
     /// <summary>Records a new compacted revision (the history is deleted by the chunks that follow).</summary>
     Compact,
 

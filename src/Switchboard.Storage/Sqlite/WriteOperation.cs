@@ -5,8 +5,9 @@ internal sealed class WriteOperation
 {
     private readonly TaskCompletionSource<WriteOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private WriteOperation(WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, long target, long from, CancellationToken cancellationToken)
+    private WriteOperation(WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, long target, long from, CancellationToken cancellationToken, Transaction? transaction = null)
     {
+        Transaction = transaction;
         Kind = kind;
         Key = key;
         Value = value;
@@ -36,10 +37,16 @@ internal sealed class WriteOperation
 
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>For a transaction: what it compares and does.</summary>
+    public Transaction? Transaction { get; }
+
     public Task<WriteOutcome> Task => _completion.Task;
 
     public static WriteOperation ForKey(WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, CancellationToken cancellationToken) =>
         new(kind, key, value, expectedModRevision, timeToLive, 0, 0, cancellationToken);
+
+    public static WriteOperation ForTransaction(Transaction transaction, CancellationToken cancellationToken) =>
+        new(WriteKind.Transaction, string.Empty, [], null, null, 0, 0, cancellationToken, transaction);
 
     public static WriteOperation Compact(long target, CancellationToken cancellationToken) =>
         new(WriteKind.Compact, string.Empty, [], null, null, target, 0, cancellationToken);

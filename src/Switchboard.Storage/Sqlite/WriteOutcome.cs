@@ -4,4 +4,5 @@ namespace Switchboard.Storage.Sqlite;
 /// <param name="Current">The key as written (null for a delete).</param>
 /// <param name="Previous">The key before the write (null if it did not exist).</param>
 /// <param name="Revision">The revision of the write; for a compaction chunk, where the next chunk starts.</param>
-internal readonly record struct WriteOutcome(KeyValue? Current, KeyValue? Previous, long Revision);
+/// <param name="Transaction">For a transaction: its result.</param>
+internal readonly record struct WriteOutcome(KeyValue? Current, KeyValue? Previous, long Revision, TxnResult? Transaction = null);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
+using Switchboard.EtcdFront;
 using Switchboard.Storage;
 
 namespace Switchboard.Commands;
@@ -14,9 +15,11 @@ internal static class ApiServerCommand
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
         var etcdTls = new EtcdTlsFlags();
+        var etcdFront = new EtcdFrontFlags();
         var command = new Command("apiserver", "Run the Kubernetes API server alone over the store") { dataDir, store };
         apiServer.AddTo(command);
         etcdTls.AddTo(command, store);
+        etcdFront.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
@@ -28,7 +31,15 @@ internal static class ApiServerCommand
 
             await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, etcdTls.Read(result), cancellationToken);
             var options = apiServer.Read(result, directory);
-            return await ComponentHost.RunAsync(loggerFactory, services => services.AddApiServer(options, kv));
+            var front = etcdFront.Read(result, result.GetRequiredValue(store), directory);
+            return await ComponentHost.RunAsync(loggerFactory, services =>
+            {
+                services.AddApiServer(options, kv);
+                if (front is not null)
+                {
+                    services.AddEtcdFront(front, kv);
+                }
+            });
         });
         return command;
     }

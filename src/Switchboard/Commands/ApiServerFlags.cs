@@ -58,6 +58,12 @@ internal sealed class ApiServerFlags
         Description = "Static bearer tokens, a CSV line each: token,user,uid,\"group1,group2\" (as kube-apiserver's)",
     };
 
+    private readonly Option<long> _defaultTolerationSeconds = new("--default-unreachable-toleration-seconds")
+    {
+        Description = "tolerationSeconds of the not-ready and unreachable NoExecute tolerations added to every pod that has none (kube-apiserver's 300)",
+        DefaultValueFactory = _ => 300,
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_address);
@@ -67,6 +73,7 @@ internal sealed class ApiServerFlags
         command.Options.Add(_maxMutatingRequestsInflight);
         command.Options.Add(_maxLongRunningRequests);
         command.Options.Add(_tokenAuthFile);
+        command.Options.Add(_defaultTolerationSeconds);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
@@ -77,6 +84,11 @@ internal sealed class ApiServerFlags
             if (result.GetValue(_tokenAuthFile) is { } tokenFile && !File.Exists(tokenFile))
             {
                 result.AddError($"--token-auth-file {tokenFile}: no such file");
+            }
+
+            if (result.GetValue(_defaultTolerationSeconds) < 0)
+            {
+                result.AddError("--default-unreachable-toleration-seconds must not be negative");
             }
 
             foreach (var limit in (Option<int>[])[_maxRequestsInflight, _maxMutatingRequestsInflight, _maxLongRunningRequests])
@@ -99,5 +111,6 @@ internal sealed class ApiServerFlags
         MaxMutatingRequestsInflight = result.GetValue(_maxMutatingRequestsInflight),
         MaxLongRunningRequests = result.GetValue(_maxLongRunningRequests),
         TokenAuthFile = result.GetValue(_tokenAuthFile) is { } tokenFile ? Path.GetFullPath(tokenFile) : null,
+        DefaultTolerationSeconds = result.GetValue(_defaultTolerationSeconds),
     };
 }

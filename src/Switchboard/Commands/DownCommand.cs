@@ -68,7 +68,7 @@ internal static partial class DownCommand
         return false;
     }
 
-    /// <summary>A stopped node leaves its pods running (a restart adopts them); down removes them, their namespaces and the node's.</summary>
+    /// <summary>A stopped node leaves its pods running (a restart adopts them); down removes them, their namespaces, the nodes' and the underlay joining them.</summary>
     private static async Task RemoveNodesAsync(DataDirectory dataDir, CancellationToken cancellationToken)
     {
         string nodes = Path.Combine(dataDir.Path, "nodes");
@@ -76,6 +76,8 @@ internal static partial class DownCommand
         {
             await NodeTeardown.RunAsync(NodeCommand.Options(Path.GetFileName(node), dataDir.Path, clusterName: null), cancellationToken);
         }
+
+        await NodeUnderlay.DeleteAsync(ClusterNames.FromDataDirectory(dataDir.Path), cancellationToken);
     }
 
     [LibraryImport("libc", EntryPoint = "pidfd_send_signal", SetLastError = true)]

@@ -5,7 +5,7 @@ using Switchboard.Node.Server;
 
 namespace Switchboard.Commands;
 
-/// <summary>The node agent's kubelet flags that <c>switchboard node</c> and <c>up</c> share: its HTTPS port and container log rotation.</summary>
+/// <summary>The node agent's kubelet flags that <c>switchboard node</c> and <c>up</c> share: its HTTPS port, container log rotation and status frequency.</summary>
 internal sealed class KubeletFlags
 {
     private readonly Option<int> _port;
@@ -21,6 +21,9 @@ internal sealed class KubeletFlags
         Description = "Log files kept per container, the current one included (kubelet's containerLogMaxFiles)",
         DefaultValueFactory = _ => NodeOptions.DefaultContainerLogMaxFiles,
     };
+
+    private readonly Option<TimeSpan> _statusUpdateFrequency = CommonOptions.Duration(
+        "--node-status-update-frequency", "How often the node computes its status and renews its Lease (kubelet's 10s; keep it well under the cluster's --node-monitor-grace-period)", TimeSpan.FromSeconds(10));
 
     /// <param name="portName"><c>--port</c> for the node alone (kubelet's name), <c>--kubelet-port</c> in <c>up</c>.</param>
     public KubeletFlags(string portName)
@@ -59,7 +62,11 @@ internal sealed class KubeletFlags
         command.Options.Add(_port);
         command.Options.Add(_logMaxSize);
         command.Options.Add(_logMaxFiles);
+        command.Options.Add(_statusUpdateFrequency);
     }
+
+    /// <summary>The <c>--node-status-update-frequency</c> given, passed on to the agents <c>up</c> starts.</summary>
+    public TimeSpan StatusUpdateFrequency(ParseResult result) => result.GetValue(_statusUpdateFrequency);
 
     public int Port(ParseResult result) => result.GetValue(_port);
 
@@ -68,7 +75,7 @@ internal sealed class KubeletFlags
     {
         ArgumentNullException.ThrowIfNull(options);
         TryParseSize(result.GetValue(_logMaxSize), out long size);
-        return options with { ContainerLogMaxSize = size, ContainerLogMaxFiles = result.GetValue(_logMaxFiles) };
+        return options with { ContainerLogMaxSize = size, ContainerLogMaxFiles = result.GetValue(_logMaxFiles), StatusUpdateFrequency = result.GetValue(_statusUpdateFrequency) };
     }
 
     private static bool TryParseSize(string? text, out long bytes)

@@ -3,13 +3,23 @@ using System.Net;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
 using Switchboard.Node.Server;
+using Switchboard.Proxy;
 
 namespace Switchboard.Commands;
 
-/// <summary><c>switchboard node</c>: the node agent alone (kubelet and the pod network), against any Kubernetes API server.</summary>
+/// <summary>
+/// <c>switchboard node</c>: the node agent alone (kubelet and the pod network), against any Kubernetes API server;
+/// <c>switchboard agent</c>: the node agent and its service proxy in one process, as a machine joining a cluster runs them.
+/// </summary>
 internal static class NodeCommand
 {
-    public static Command Create()
+    public static Command Create() => Create("node", "Run the node agent alone: register the node, run the pods bound to it in network namespaces; "
+        + "with --tls-cert-file, --tls-private-key-file and --client-ca-file it also serves HTTPS on --port", withProxy: false);
+
+    public static Command CreateAgent() => Create("agent", "Run the node agent and its service proxy in one process: join the cluster as a node (pod CIDR "
+        + "from the cluster, pods, routes to the other nodes' pods over --underlay-namespace) and program every Service into the node's namespace", withProxy: true);
+
+    private static Command Create(string commandName, string description, bool withProxy)
     {
         var kubeconfig = CommonOptions.Kubeconfig();
         var dataDir = CommonOptions.DataDir();
@@ -52,13 +62,42 @@ internal static class NodeCommand
         var certificate = new Option<FileInfo?>("--tls-cert-file") { Description = "The node's serving certificate (PEM) for its HTTPS server" };
         var key = new Option<FileInfo?>("--tls-private-key-file") { Description = "The serving certificate's private key (PEM)" };
         var clientCa = new Option<FileInfo?>("--client-ca-file") { Description = "CA whose client certificates the HTTPS server accepts (PEM); others get 401" };
-        var kubelet = new KubeletFlags("--port");
-        var command = new Command("node", "Run the node agent alone: register the node, run the pods bound to it in network namespaces; "
-            + "with --tls-cert-file, --tls-private-key-file and --client-ca-file it also serves HTTPS on --port")
+        var underlayNamespace = new Option<string?>("--underlay-namespace")
         {
-            kubeconfig, name, dataDir, clusterName, address, nodeIp, certificate, key, clientCa,
+            Description = "A network namespace whose bridge joins this cluster's nodes on one host (`up --nodes N` makes it): the node's namespace "
+                + "gets a veth there with --underlay-address and routes to the other nodes' pod CIDRs through their addresses on it",
+        };
+        var underlayAddress = new Option<string?>("--underlay-address") { Description = "The node's address on the underlay, with its prefix length (10.243.0.3/24)" };
+        underlayAddress.Validators.Add(result =>
+        {
+            if (result.GetValue(underlayAddress) is { } value && !Switchboard.Kube.Networking.Ipv4Cidr.TryParse(value, out _))
+            {
+                result.AddError("--underlay-address must be an IPv4 address with a prefix length (10.243.0.3/24)");
+            }
+        });
+        var kubelet = new KubeletFlags("--port");
+        var command = new Command(commandName, description)
+        {
+            kubeconfig, name, dataDir, clusterName, address, nodeIp, certificate, key, clientCa, underlayNamespace, underlayAddress,
         };
         kubelet.AddTo(command);
+        var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
+        var proxyMetrics = DnsFlags.EndPoint("--proxy-metrics-address", "Address of the service proxy's /metrics, /healthz and /trace", "127.0.0.1:10249");
+        var proxyTraceBuffer = ProxyCommand.TraceBufferOption("--proxy-trace-buffer");
+        if (withProxy)
+        {
+            command.Options.Add(proxyMode);
+            command.Options.Add(proxyMetrics);
+            command.Options.Add(proxyTraceBuffer);
+        }
+
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(underlayNamespace) is null) != (result.GetValue(underlayAddress) is null))
+            {
+                result.AddError("--underlay-namespace and --underlay-address go together");
+            }
+        });
         command.Validators.Add(result =>
         {
             int given = new[] { result.GetValue(certificate), result.GetValue(key), result.GetValue(clientCa) }.Count(f => f is not null);
@@ -75,6 +114,7 @@ internal static class NodeCommand
             var options = kubelet.Apply(result, Options(node, data, result.GetValue(clusterName))) with
             {
                 NodeIp = result.GetValue(nodeIp) is { } ip ? IPAddress.Parse(ip) : null,
+                Underlay = result.GetValue(underlayNamespace) is { } underlay ? new NodeUnderlay(underlay, result.GetRequiredValue(underlayAddress)!) : null,
             };
             if (result.GetValue(certificate) is { } cert)
             {
@@ -91,8 +131,28 @@ internal static class NodeCommand
                 };
             }
 
+            if (withProxy)
+            {
+                AgentProcess.Record(options);
+            }
+
             using var loggerFactory = Logging.CreateFactory();
-            return await ComponentHost.RunAsync(loggerFactory, services => services.AddKubeClient(path).AddNode(options));
+            return await ComponentHost.RunAsync(loggerFactory, services =>
+            {
+                services.AddKubeClient(path).AddNode(options);
+                if (withProxy)
+                {
+                    // As in up, the proxy serves its own /metrics, /healthz and /trace, on the node's address.
+                    services.AddProxy(new ProxyOptions
+                    {
+                        NodeNamespace = options.NodeNamespace,
+                        NodeName = options.NodeName,
+                        Mode = ProxyCommand.ReadMode(result, proxyMode),
+                        OperationsEndPoint = result.GetValue(proxyMetrics),
+                        TraceBuffer = result.GetValue(proxyTraceBuffer),
+                    });
+                }
+            });
         });
         return command;
     }

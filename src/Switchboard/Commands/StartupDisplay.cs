@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 using Switchboard.ApiServer;
+using Switchboard.EtcdFront;
 using Switchboard.Kube.Hosting;
 
 namespace Switchboard.Commands;
@@ -60,14 +61,19 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
         }
 
         var api = components.OfType<ApiServerService>().Single();
+        var etcd = components.OfType<EtcdFrontService>().SingleOrDefault();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         if (Interactive)
         {
-            AnsiConsole.Write(Summary(api, seconds));
+            AnsiConsole.Write(Summary(api, etcd, seconds));
         }
         else
         {
             LogUp(logger, seconds, api.Url.GetLeftPart(UriPartial.Authority), api.KubeconfigPath, endpoints.Dns, endpoints.ProxyMode, endpoints.Node ?? "none");
+            if (etcd is not null)
+            {
+                LogEtcd(logger, etcd.EtcdctlCommand);
+            }
         }
     }
 
@@ -114,11 +120,17 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
         return table;
     }
 
-    private IRenderable Summary(ApiServerService api, double seconds)
+    private IRenderable Summary(ApiServerService api, EtcdFrontService? etcd, double seconds)
     {
         var grid = new Grid().AddColumn(new GridColumn().PadRight(3)).AddColumn();
         grid.AddRow(new Markup("[bold]API[/]"), new Text(api.Url.GetLeftPart(UriPartial.Authority)));
         grid.AddRow(new Markup("[bold]kubectl[/]"), new Text($"export KUBECONFIG={api.KubeconfigPath}"));
+        grid.AddRow(new Markup("[bold]web view[/]"), new Text($"{new Uri(api.Url, "/ui/")} (switchboard ui --kubeconfig {api.KubeconfigPath} logs you in)"));
+        if (etcd is not null)
+        {
+            grid.AddRow(new Markup("[bold]etcd[/]"), new Text(etcd.EtcdctlCommand));
+        }
+
         grid.AddRow(new Markup("[bold]DNS[/]"), new Text(endpoints.Dns));
         grid.AddRow(new Text(""), new Markup($"[grey]dig @{DigServer(endpoints.Dns)} kubernetes.default.svc.cluster.local[/]"));
         grid.AddRow(new Markup("[bold]proxy[/]"), new Text(endpoints.NodeNamespace is null ? endpoints.ProxyMode : $"{endpoints.ProxyMode}, rules in network namespace {endpoints.NodeNamespace}"));
@@ -137,4 +149,7 @@ internal sealed partial class StartupDisplay(StartupDisplay.Endpoints endpoints,
     [LoggerMessage(EventId = 120, Level = LogLevel.Information,
         Message = "up in {Seconds:F1} s: API {Url}; export KUBECONFIG={Kubeconfig}; DNS {Dns}; proxy {ProxyMode}; node {Node}")]
     private static partial void LogUp(ILogger logger, double seconds, string url, string kubeconfig, string dns, string proxyMode, string node);
+
+    [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "etcd v3 API of the embedded store: {Etcdctl}")]
+    private static partial void LogEtcd(ILogger logger, string etcdctl);
 }

@@ -215,7 +215,7 @@ internal static partial class TraceCommand
     }
 
     /// <summary>As kubectl: the first file of $KUBECONFIG that exists, else ~/.kube/config.</summary>
-    private static string? KubeconfigPath() =>
+    internal static string? KubeconfigPath() =>
         Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } list
             ? list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(File.Exists)
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");

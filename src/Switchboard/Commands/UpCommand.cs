@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +12,7 @@ using Switchboard.Dns;
 using Switchboard.Dns.Forwarding;
 using Switchboard.Dns.InCluster;
 using Switchboard.Dns.Trace;
+using Switchboard.EtcdFront;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Node;
@@ -24,12 +26,16 @@ namespace Switchboard.Commands;
 /// <summary><c>switchboard up</c>: everything in one process, in the foreground, until SIGINT or SIGTERM.</summary>
 internal static partial class UpCommand
 {
+    // The underlay's /24 holds this many nodes.
+    private const int MaxNodes = 200;
+
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
         var store = CommonOptions.Store();
         var apiServer = new ApiServerFlags();
         var etcdTls = new EtcdTlsFlags();
+        var etcdFront = new EtcdFrontFlags();
         var dnsPort = new Option<int>("--dns-port")
         {
             Description = "Port of the cluster DNS server for the host, on 127.0.0.1",
@@ -40,16 +46,18 @@ internal static partial class UpCommand
         var nodeName = NodeCommand.NameOption();
         var nodes = new Option<int>("--nodes")
         {
-            Description = "Nodes to run in this process: 1, or 0 for a control plane only (pods then wait for nodes that join)",
+            Description = "Nodes to run: the first in this process, the others as `switchboard agent` child processes, each node's namespace a "
+                + "machine on an underlay bridge of the cluster's own; 0 for a control plane only (pods then wait for nodes that join)",
             DefaultValueFactory = _ => 1,
         };
         nodes.Validators.Add(result =>
         {
-            if (result.GetValue(nodes) is not (0 or 1))
+            if (result.GetValue(nodes) is < 0 or > MaxNodes)
             {
-                result.AddError("--nodes must be 0 or 1");
+                result.AddError($"--nodes must be between 0 and {MaxNodes}");
             }
         });
+        var gracePeriod = ControllersCommand.GracePeriodOption();
         var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
         var proxyMetricsPort = new Option<int>("--proxy-metrics-port")
         {
@@ -69,16 +77,24 @@ internal static partial class UpCommand
             proxyMode,
             proxyMetricsPort,
             proxyTraceBuffer,
+            gracePeriod,
         };
         apiServer.AddTo(command);
         etcdTls.AddTo(command, store);
+        etcdFront.AddTo(command);
         dns.AddTo(command);
         kubelet.AddTo(command);
         command.SetAction((result, cancellationToken) =>
         {
             var directory = new DataDirectory(result.GetRequiredValue(dataDir));
             var apiOptions = apiServer.Read(result, directory);
-            NodeOptions? nodeOptions = result.GetValue(nodes) == 0 ? null : kubelet.Apply(result, NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null));
+            int nodeCount = result.GetValue(nodes);
+            NodeOptions? nodeOptions = nodeCount == 0 ? null : kubelet.Apply(result, NodeCommand.Options(result.GetRequiredValue(nodeName), directory.Path, clusterName: null));
+            if (nodeCount > 1)
+            {
+                nodeOptions = nodeOptions! with { Underlay = NodeUnderlay.For(nodeOptions.ClusterName, 0) };
+            }
+
             // The cluster networks DNS trusts are this cluster's own ranges: its services' and its pods'.
             IPNetwork[] clusterNetworks = [IPNetwork.Parse(apiOptions.ServiceClusterIpRange), nodeOptions is null ? ForwarderOptions.DefaultClientNetworks[0] : IPNetwork.Parse(nodeOptions.ClusterCidr)];
             var dnsOptions = dns.Read(result, [new IPEndPoint(IPAddress.Loopback, result.GetValue(dnsPort))], result.GetValue(dnsMetrics), clusterNetworks);
@@ -92,9 +108,12 @@ internal static partial class UpCommand
                 directory,
                 result.GetRequiredValue(store),
                 etcdTls.Read(result),
+                etcdFront.Read(result, result.GetRequiredValue(store), directory),
                 WithTraceProxy(apiOptions, dnsOptions),
                 dnsOptions,
                 nodeOptions,
+                nodeCount,
+                ControllersCommand.WithGracePeriod(new ControllerOptions(), result.GetValue(gracePeriod)),
                 kubelet.Port(result),
                 (ProxyCommand.ReadMode(result, proxyMode), result.GetValue(proxyMetricsPort), result.GetValue(proxyTraceBuffer)),
                 cancellationToken);
@@ -122,8 +141,8 @@ internal static partial class UpCommand
     }
 
     private static async Task<int> RunAsync(
-        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
-        int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
+        DataDirectory dataDir, StoreLocation storeLocation, EtcdStoreOptions etcdOptions, EtcdFrontOptions? etcdFrontOptions, ApiServerOptions apiServerOptions, DnsServiceOptions dnsOptions, NodeOptions? nodeOptions,
+        int nodeCount, ControllerOptions controllerOptions, int kubeletPort, (ProxyMode Mode, int MetricsPort, int TraceBuffer) proxy, CancellationToken cancellationToken)
     {
         var hold = new LogHold();
         using var loggerFactory = Logging.CreateFactory(hold);
@@ -158,6 +177,12 @@ internal static partial class UpCommand
             };
         }
 
+        var children = nodeOptions is null ? [] : ChildNodes(dataDir, apiServerOptions, nodeOptions, nodeCount, proxy.Mode);
+        if (nodeOptions?.Underlay is not null)
+        {
+            await NodeUnderlay.EnsureAsync(nodeOptions.ClusterName, cancellationToken);
+        }
+
         await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken);
         return await ComponentHost.RunAsync(
             loggerFactory,
@@ -174,7 +199,12 @@ internal static partial class UpCommand
                     // Each component as an identity of its own, with the least privilege its bootstrap role grants.
                     .AddKubeClient(ControllerManager.ComponentName, ComponentClient(BootstrapIdentities.ControllerManagerUser))
                     .AddKubeClient(DnsService.ComponentName, ComponentClient(BootstrapIdentities.DnsUser))
-                    .AddControllers(new ControllerOptions());
+                    .AddControllers(controllerOptions);
+                if (etcdFrontOptions is not null)
+                {
+                    services.AddEtcdFront(etcdFrontOptions, kv);
+                }
+
                 if (nodeOptions is not null)
                 {
                     // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
@@ -200,6 +230,11 @@ internal static partial class UpCommand
                 }
 
                 services.AddClusterDns(dnsOptions, kv);
+                if (children.Count > 0)
+                {
+                    services.AddComponent(ChildAgents.ComponentName, provider => new ChildAgents(
+                        children, provider.GetRequiredService<KubeClientSource>(), provider.GetRequiredService<ILoggerFactory>().CreateLogger<ChildAgents>()));
+                }
             },
             watchStart: new StartupDisplay(
                 new StartupDisplay.Endpoints(string.Join(", ", dnsOptions.Listen), proxy.Mode.ToString().ToLowerInvariant(), nodeOptions?.NodeName, nodeOptions?.NodeNamespace),
@@ -210,6 +245,44 @@ internal static partial class UpCommand
     /// <summary>A component's client of the API server in this process, as <paramref name="user"/> by a client certificate of the cluster CA.</summary>
     private static Func<IServiceProvider, IKubernetes> ComponentClient(string user, string? group = null) =>
         provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfigurationFor(user, group));
+
+    /// <summary>
+    /// Nodes 2…N of <c>up --nodes N</c>: <c>NAME-2</c>… as <c>switchboard agent</c> processes of this executable, each with a
+    /// serving certificate of the cluster CA, its HTTPS port and proxy endpoint on free ports of the API server's address
+    /// (where the API server reaches it, as node 1), and its own address on the cluster's underlay.
+    /// </summary>
+    private static List<ChildAgents.Agent> ChildNodes(DataDirectory dataDir, ApiServerOptions api, NodeOptions first, int nodeCount, ProxyMode mode)
+    {
+        var agents = new List<ChildAgents.Agent>();
+        for (int index = 1; index < nodeCount; index++)
+        {
+            string name = $"{first.NodeName}-{index + 1}";
+            var options = NodeCommand.Options(name, dataDir.Path, first.ClusterName);
+            var (certificate, key, clientCa) = KubeletCertificates.EnsureServing(api.DataDirectory, Path.Combine(options.StateDirectory, "pki"), name, [api.Address], TimeProvider.System);
+            var underlay = NodeUnderlay.For(first.ClusterName, index);
+            agents.Add(new ChildAgents.Agent(name,
+            [
+                .. first.SelfCommand, "agent", "--kubeconfig", Path.Combine(dataDir.Path, "kubeconfig"), "--data-dir", dataDir.Path, "--cluster-name", first.ClusterName, "--name", name,
+                "--address", api.Address.ToString(), "--port", FreePort(api.Address).ToString(CultureInfo.InvariantCulture),
+                "--tls-cert-file", certificate, "--tls-private-key-file", key, "--client-ca-file", clientCa,
+                "--underlay-namespace", underlay.Namespace, "--underlay-address", underlay.Address,
+                "--node-status-update-frequency", $"{first.StatusUpdateFrequency.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms",
+                "--proxy-mode", mode.ToString().ToLowerInvariant(), "--proxy-metrics-address", new IPEndPoint(api.Address, FreePort(api.Address)).ToString(),
+            ], Path.Combine(options.StateDirectory, "agent.log")));
+        }
+
+        return agents;
+    }
+
+    /// <summary>A TCP port free on <paramref name="address"/> now (the kernel's choice of an ephemeral one).</summary>
+    private static int FreePort(IPAddress address)
+    {
+        var listener = new System.Net.Sockets.TcpListener(address, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Missing}")]
     private static partial void LogMissingTools(ILogger logger, string missing);

@@ -10,7 +10,7 @@ namespace Switchboard.ApiServer.Tests.Behaviour;
 
 /// <summary>
 /// Upstream behaviours beyond plain CRUD, through kubectl and KubernetesClient: dry-run, deletecollection, finalizers,
-/// node ports, 410 after compaction, server-side apply refused, namespace termination, tables for every kind.
+/// node ports, 410 after compaction, namespace termination, tables for every kind.
 /// </summary>
 public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
     where TServer : ApiServerFixture
@@ -103,18 +103,6 @@ public abstract class ApiBehaviourTests<TServer> : IClassFixture<TServer>
         using var status = JsonDocument.Parse(error.Response.Content);
         Assert.Equal("Expired", status.RootElement.GetProperty("reason").GetString());
         Assert.StartsWith($"too old resource version: {first.Metadata.ResourceVersion}", status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Server_side_apply_is_refused_with_a_clear_415_and_changes_nothing()
-    {
-        await EnsureNamespaceAsync("ssa");
-
-        var (code, _, stderr) = await Kubectl.RunAsync("apply", "--server-side", "-f", SharedFiles.Example("backend.yaml"), "-n", "ssa");
-
-        Assert.NotEqual(0, code);
-        Assert.Contains("server-side apply (application/apply-patch+yaml) is not supported", stderr, StringComparison.Ordinal);
-        Assert.Contains("No resources found", (await Kubectl.RunAsync("get", "svc", "-n", "ssa")).Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

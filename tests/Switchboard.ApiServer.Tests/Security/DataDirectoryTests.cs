@@ -22,7 +22,7 @@ public sealed partial class DataDirectoryTests : IDisposable
         string dataDir = _dir.File("data");
         string trace = _dir.File("trace");
         string port = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        using (var strace = RunningProcess.Start("strace", ["-f", "-qq", "-e", "trace=openat,mkdir,mkdirat,chmod,fchmodat", "-o", trace, ChildProcess.DotnetHost, Switchboard, "apiserver", "--data-dir", dataDir, "--api-port", port]))
+        using (var strace = RunningProcess.Start("strace", ["-f", "-qq", "-e", "trace=openat,mkdir,mkdirat,chmod,fchmodat", "-o", trace, ChildProcess.DotnetHost, Switchboard, "apiserver", "--data-dir", dataDir, "--api-port", port, "--etcd-listen", ""]))
         {
             await strace.WaitForLineAsync(l => l.Contains("API server serving on ", StringComparison.Ordinal), "that it serves", TimeSpan.FromSeconds(60));
 
@@ -59,7 +59,7 @@ public sealed partial class DataDirectoryTests : IDisposable
     {
         (await ChildProcess.RunAsync("chmod", [mode, _dir.Path])).EnsureSuccess("chmod");
 
-        var result = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Switchboard, "apiserver", "--data-dir", _dir.Path, "--api-port", FreePort.Next().ToString(CultureInfo.InvariantCulture)]);
+        var result = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Switchboard, "apiserver", "--data-dir", _dir.Path, "--api-port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--etcd-listen", ""]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"data dir {_dir.Path} has {reason}", result.Stdout + result.Stderr, StringComparison.Ordinal);

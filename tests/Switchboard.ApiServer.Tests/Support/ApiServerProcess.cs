@@ -17,7 +17,8 @@ public sealed class ApiServerProcess : IDisposable
     {
         DataDirectory = dataDirectory;
         int port = FreePort.Next();
-        _arguments = ["--data-dir", dataDirectory, "--store", store, "--api-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArguments];
+        _arguments = ["--data-dir", dataDirectory, "--store", store, "--api-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--etcd-listen", "", .. extraArguments];
     }
 
     public string DataDirectory { get; }

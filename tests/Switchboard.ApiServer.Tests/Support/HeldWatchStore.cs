@@ -32,6 +32,8 @@ public sealed class HeldWatchStore(IKeyValueStore inner, string heldPrefix) : IK
 
     public Task<long> CountAsync(string prefix, CancellationToken cancellationToken = default) => inner.CountAsync(prefix, cancellationToken);
 
+    public Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default) => inner.TxnAsync(transaction, cancellationToken);
+
     public Task<KeyValue> CreateAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) => inner.CreateAsync(key, value, timeToLive, cancellationToken);
 
     public Task<KeyValue> UpdateAsync(string key, byte[] value, long expectedModRevision, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) => inner.UpdateAsync(key, value, expectedModRevision, timeToLive, cancellationToken);

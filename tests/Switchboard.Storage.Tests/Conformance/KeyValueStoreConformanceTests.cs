@@ -368,4 +368,58 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
         var atLimit = await Store.CreateAsync(Prefix + "big", new byte[StorageLimits.MaxValueBytes]);
         Assert.Equal(StorageLimits.MaxValueBytes, (await Store.GetAsync(atLimit.Key))!.Value.Length);
     }
+
+    [Fact]
+    public async Task A_transaction_writes_several_keys_at_one_revision_and_a_watch_sees_them_together()
+    {
+        var existing = await Store.CreateAsync(Prefix + "service", Bytes("v1"));
+        await Store.CreateAsync(Prefix + "gone", Bytes("x"));
+        await using var watch = new WatchCollector(Store, Prefix, existing.ModRevision + 1);
+
+        var result = await Store.TxnAsync(new Transaction(
+            [new TxnCompare(Prefix + "service", CompareTarget.ModRevision, CompareOperator.Equal, existing.ModRevision)],
+            [new TxnPut(Prefix + "service", Bytes("v2")), new TxnPut(Prefix + "allocation", Bytes("10.96.0.7")), new TxnDelete(Prefix + "gone"), new TxnRange(Prefix, KeyInterval.ToEnd)],
+            []));
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(result.Revision, await Store.GetRevisionAsync());
+        var put = Assert.IsType<TxnPutResult>(result.Results[0]);
+        Assert.Equal(result.Revision, put.Current.ModRevision);
+        Assert.Equal(2, put.Current.Version);
+        Assert.Equal("v1", Text(put.Previous!.Value));
+        Assert.Equal(Prefix + "gone", Assert.Single(Assert.IsType<TxnDeleteResult>(result.Results[2]).Deleted).Key);
+        var events = await watch.TakeAsync(3, "the transaction's two puts and its delete");
+        Assert.All(events, e => Assert.Equal(result.Revision, e.Revision));
+        Assert.Equal([WatchEventType.Updated, WatchEventType.Created, WatchEventType.Deleted], events.Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task A_transaction_whose_compare_fails_runs_its_failure_branch_and_writes_nothing_else()
+    {
+        var created = await Store.CreateAsync(Prefix + "cas", Bytes("v1"));
+        await Store.UpdateAsync(Prefix + "cas", Bytes("v2"), created.ModRevision);
+        long revision = await Store.GetRevisionAsync();
+
+        var result = await Store.TxnAsync(new Transaction(
+            [new TxnCompare(Prefix + "cas", CompareTarget.ModRevision, CompareOperator.Equal, created.ModRevision), new TxnCompare(Prefix + "cas", CompareTarget.Value, CompareOperator.Equal, Value: Bytes("v2"))],
+            [new TxnPut(Prefix + "cas", Bytes("v3")), new TxnPut(Prefix + "other", Bytes("x"))],
+            [new TxnRange(Prefix + "cas")]));
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(revision, result.Revision);
+        Assert.Equal(revision, await Store.GetRevisionAsync());
+        Assert.Equal("v2", Text(Assert.Single(Assert.IsType<TxnRangeResult>(Assert.Single(result.Results)).Items).Value));
+        Assert.Null(await Store.GetAsync(Prefix + "other"));
+    }
+
+    [Fact]
+    public async Task A_transaction_writing_a_key_twice_is_refused_whole()
+    {
+        long revision = await Store.GetRevisionAsync();
+
+        await ExpectAsync(StorageError.InvalidArgument, () => Store.TxnAsync(new Transaction([], [new TxnPut(Prefix + "a", Bytes("1")), new TxnPut(Prefix + "a", Bytes("2"))], [])));
+        await ExpectAsync(StorageError.InvalidArgument, () => Store.TxnAsync(new Transaction([], [new TxnPut(Prefix + "b", Bytes("1")), new TxnDelete(Prefix, KeyInterval.ToEnd)], [])));
+
+        Assert.Equal(revision, await Store.GetRevisionAsync());
+    }
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The web view (docs/ui.md) of `switchboard up` (published as the README's first command does), in headless Chromium:
+#   - with 1,000 services and 3,000 endpoints: time from opening a login link to the overview drawn with every service
+#     (target <= 2 s), and the server's CPU over 20 s of steady changes with 5 pages open against none (target: the
+#     difference <= 5 % of one core);
+#   - with 1,000 connections/s flowing from a client pod: from a probe connection to the page showing it in the flow
+#     (target p99 <= 1 s), and dnsperf's QPS against the cluster DNS with 5 pages watching against none (target: a
+#     drop <= 5 %).
+# Usage: bench/ui.sh [SERVICES=1000] [BROWSERS=5] [RATE=1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+services=${1:-1000}
+browsers=${2:-5}
+rate=${3:-1000}
+work=$(mktemp -d /tmp/switchboard-bench-ui.XXXXXX)
+up_pid=
+
+cleanup() {
+  if [ -n "$up_pid" ]; then
+    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
+    wait "$up_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+command -v chromium >/dev/null || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
+command -v dnsperf >/dev/null || { echo "dnsperf is missing: apt-get install dnsperf" >&2; exit 1; }
+
+bash scripts/publish.sh "$work/switchboard" >/dev/null
+dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
+
+api_port=$(free_port)
+dns_port=$(free_port)
+dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$dns_port" \
+  --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" >"$work/up.log" 2>&1 &
+up_pid=$!
+for _ in $(seq 600); do
+  curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok && break
+  kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
+  sleep 0.1
+done
+
+status=0
+dotnet "$work/load/Switchboard.LoadGenerator.dll" ui --kubeconfig "$work/data/kubeconfig" --pid "$up_pid" --dns "127.0.0.1:$dns_port" \
+  --services "$services" --browsers "$browsers" --rate "$rate" >"$work/results" || status=$?
+cat "$work/results"
+if [ "$status" -ne 0 ]; then
+  echo "the run did not complete; last lines of switchboard up's log:" >&2
+  tail -20 "$work/up.log" >&2
+  exit "$status"
+fi
+
+figure() { grep "^$1=" "$work/results" | head -1 | cut -d= -f2; }
+echo
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (figures on a loaded machine are not meaningful)"
+echo "first render with $(figure services) services and $(figure endpoints) endpoints: $(figure first_render_ms) ms (target <= 2000)"
+echo "server CPU, $(figure browsers) pages open: $(figure cpu_browsers_percent) % of a core; none: $(figure cpu_no_browser_percent) % (target: difference <= 5)"
+echo "paint after a connection, $(figure connections_per_second) connections/s flowing: p50 $(figure paint_p50_ms) ms, p99 $(figure paint_p99_ms) ms (target p99 <= 1000)"
+echo "DNS QPS, $(figure browsers) pages watching: $(figure dns_qps_browsers); none: $(figure dns_qps_no_browser) (target: drop <= 5 %): ratio $(awk -v a="$(figure dns_qps_browsers)" -v b="$(figure dns_qps_no_browser)" 'BEGIN { printf "%.3f", a / b }')"

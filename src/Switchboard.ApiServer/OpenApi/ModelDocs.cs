@@ -1,0 +1,85 @@
+using System.Text;
+using System.Xml;
+using k8s.Models;
+
+namespace Switchboard.ApiServer.OpenApi;
+
+/// <summary>
+/// The descriptions of the <c>k8s.Models</c> types and properties, read from the XML documentation the KubernetesClient
+/// package ships beside its assembly (KubernetesClient.xml, copied to our output by the API server's project). Its
+/// summaries are upstream's OpenAPI descriptions, re-wrapped at 80 columns by the client's generator, so lines are joined
+/// back with a space and blank lines kept as paragraph breaks. Read once, on the first OpenAPI request. (Embedding
+/// upstream's swagger.json instead would carry its exact text, but it is 3.7 MB of another project's data to keep in
+/// step by hand; the package's documentation follows the client version we build against.)
+/// </summary>
+internal static class ModelDocs
+{
+    private const string ModelPrefix = "k8s.Models.";
+
+    private static readonly Lazy<Dictionary<string, string>> Summaries = new(Load);
+
+    public static string? OfType(Type type) => Summaries.Value.GetValueOrDefault("T:" + ModelPrefix + type.Name);
+
+    public static string? OfProperty(Type type, string property) => Summaries.Value.GetValueOrDefault("P:" + ModelPrefix + type.Name + "." + property);
+
+    private static Dictionary<string, string> Load()
+    {
+        var summaries = new Dictionary<string, string>(StringComparer.Ordinal);
+        string assembly = typeof(V1ObjectMeta).Assembly.Location;
+        string[] candidates =
+        [
+            Path.Combine(AppContext.BaseDirectory, "KubernetesClient.xml"),
+            string.IsNullOrEmpty(assembly) ? "" : Path.ChangeExtension(assembly, ".xml"),
+        ];
+        string? file = candidates.FirstOrDefault(c => c.Length > 0 && File.Exists(c));
+        if (file is null)
+        {
+            return summaries;
+        }
+
+        using var reader = XmlReader.Create(file, new XmlReaderSettings { IgnoreComments = true, DtdProcessing = DtdProcessing.Prohibit });
+        while (reader.ReadToFollowing("member"))
+        {
+            string? name = reader.GetAttribute("name");
+            if (name is null || name.Length < 2 || !name.AsSpan(2).StartsWith(ModelPrefix, StringComparison.Ordinal) || name[0] is not ('T' or 'P'))
+            {
+                continue;
+            }
+
+            using var member = reader.ReadSubtree();
+            if (member.ReadToDescendant("summary"))
+            {
+                summaries[name] = Unwrap(member.ReadElementContentAsString());
+            }
+        }
+
+        return summaries;
+    }
+
+    /// <summary>Joins the generator's wrapped lines; an empty line stays a paragraph break.</summary>
+    private static string Unwrap(string summary)
+    {
+        var text = new StringBuilder();
+        bool paragraph = false;
+        foreach (string raw in summary.Split('\n'))
+        {
+            string line = raw.Trim();
+            if (line.Length == 0)
+            {
+                paragraph = text.Length > 0;
+                continue;
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append(paragraph ? "\n\n" : " ");
+            }
+
+            text.Append(line);
+            paragraph = false;
+        }
+
+        // The generator writes every empty string of the original ("") as " ": resourceVersion="", empty string ("").
+        return text.Replace("\" \"", "\"\"").ToString();
+    }
+}
