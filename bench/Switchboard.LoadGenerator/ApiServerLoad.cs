@@ -186,7 +186,7 @@ internal static class ApiServerLoad
             {
                 User = user,
                 Groups = ["system:authenticated"],
-                ResourceAttributes = new V1ResourceAttributes { Namespace = ns, Verb = "create", Resource = "services" },
+                ResourceAttributes = new V1ResourceAttributes { NamespaceProperty = ns, Verb = "create", Resource = "services" },
             },
         };
         long deadline = Stopwatch.GetTimestamp() + (long)(WatchDeadline.TotalSeconds * Stopwatch.Frequency);
