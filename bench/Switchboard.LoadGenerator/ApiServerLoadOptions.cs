@@ -2,8 +2,10 @@ using System.Globalization;
 
 namespace Switchboard.LoadGenerator;
 
-/// <param name="User">With <paramref name="Token"/>: the creating clients authenticate as this user of the server's
-/// token file, bound to the edit ClusterRole in the namespace, so each create goes through RBAC (else as the admin).</param>
+/// <summary>
+/// The API server workload's options. With a user and its token, the creating clients authenticate as that user of the
+/// server's token file, bound to the edit ClusterRole in the namespace, so each create goes through RBAC (else as the admin).
+/// </summary>
 internal sealed record ApiServerLoadOptions(string Kubeconfig, int Clients, int Services, int Lists, string? User = null, string? Token = null)
 {
     public static ApiServerLoadOptions Parse(ReadOnlySpan<string> args)
