@@ -14,6 +14,8 @@ namespace Switchboard.LoadGenerator;
 /// own: in this one its continuations queued behind the clients' on the thread pool, so the p99 timed this process's
 /// scheduling more than the server (the faster the clients ran, the worse it got). Stopwatch timestamps are the
 /// system's monotonic clock, the same in both processes.
+/// With a user and its token, the creating clients are that user, bound to the edit ClusterRole in the namespace, so
+/// every create is authorized through RBAC rather than by the admin's system:masters.
 /// Prints one <c>key=value</c> line per figure for bench/apiserver.sh.
 /// </summary>
 internal static class ApiServerLoad
@@ -27,6 +29,11 @@ internal static class ApiServerLoad
         using var admin = new Kubernetes(config);
         string ns = $"bench-{Guid.NewGuid():N}"[..20];
         await admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+
+        if (options.User is { } user)
+        {
+            await BindEditAsync(admin, ns, user);
+        }
 
         var start = await admin.CoreV1.ListNamespacedServiceAsync(ns);
         using var watcher = StartWatcher(options.Kubeconfig, ns, start.Metadata.ResourceVersion, options.Services);
@@ -43,7 +50,7 @@ internal static class ApiServerLoad
 
             await admin.CoreV1.DeleteNamespacedServiceAsync(Canary, ns);
 
-            var clients = Enumerable.Range(0, options.Clients).Select(_ => new Kubernetes(config)).ToList();
+            var clients = Enumerable.Range(0, options.Clients).Select(_ => new Kubernetes(ClientConfig(options))).ToList();
             var sent = new ConcurrentDictionary<string, (long Sent, long Acknowledged)>();
             var createLatencies = new ConcurrentBag<double>();
             long began = Stopwatch.GetTimestamp();
@@ -150,6 +157,48 @@ internal static class ApiServerLoad
         }
 
         return Process.Start(start) ?? throw new InvalidOperationException("the watcher process did not start");
+    }
+
+    /// <summary>The creating clients' configuration: the kubeconfig's, as the user of <see cref="ApiServerLoadOptions.Token"/> when there is one.</summary>
+    private static KubernetesClientConfiguration ClientConfig(ApiServerLoadOptions options)
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+        if (options.Token is { } token)
+        {
+            config.AccessToken = token;
+        }
+
+        return config;
+    }
+
+    /// <summary>Binds <paramref name="user"/> to edit in <paramref name="ns"/> and waits until the server's authorizer says so.</summary>
+    private static async Task BindEditAsync(Kubernetes admin, string ns, string user)
+    {
+        await admin.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new V1RoleBinding
+        {
+            Metadata = new V1ObjectMeta { Name = "bench-edit" },
+            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = "edit" },
+            Subjects = [new Rbacv1Subject { Kind = "User", ApiGroup = "rbac.authorization.k8s.io", Name = user }],
+        }, ns);
+        var review = new V1SubjectAccessReview
+        {
+            Spec = new V1SubjectAccessReviewSpec
+            {
+                User = user,
+                Groups = ["system:authenticated"],
+                ResourceAttributes = new V1ResourceAttributes { NamespaceProperty = ns, Verb = "create", Resource = "services" },
+            },
+        };
+        long deadline = Stopwatch.GetTimestamp() + (long)(WatchDeadline.TotalSeconds * Stopwatch.Frequency);
+        while (!(await admin.AuthorizationV1.CreateSubjectAccessReviewAsync(review)).Status.Allowed)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new InvalidOperationException($"{user} was never allowed to create services in {ns}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     private static Dictionary<string, long> ParseReceived(string lines) =>

@@ -6,7 +6,7 @@ internal static class Program
         usage: Switchboard.LoadGenerator storage --store sqlite|etcd://HOST:PORT --sqlite-file PATH [--writers 16] [--seconds 30] [--value-bytes 1024] [--watch-samples 1000]
                Switchboard.LoadGenerator etcd-front --store etcd://HOST:PORT [--clients 1] [--seconds 10] [--value-bytes 1024] [--range-keys 0] [--watch-samples 0]
                Switchboard.LoadGenerator controllers --kubeconfig FILE [--deployments 500] [--replicas 3] [--nodes 8] [--node-workers 4] [--create-parallelism 16] [--flips 300] [--flip-parallelism 4] [--timeout-seconds 600]
-               Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5]
+               Switchboard.LoadGenerator apiserver --kubeconfig PATH [--clients 8] [--services 2000] [--lists 5] [--user NAME --token TOKEN]
                Switchboard.LoadGenerator node --kubeconfig FILE [--counts 10,50] [--timeout-seconds 300]
                Switchboard.LoadGenerator e2e --kubeconfig FILE --pid PID [--services 1000] [--samples 50] [--timeout-seconds 600]
                Switchboard.LoadGenerator ui --kubeconfig FILE --pid PID --dns ADDR:PORT [--services 1000] [--browsers 5] [--rate 1000] [--seconds 20] [--samples 20] [--chromium /usr/bin/chromium]

@@ -58,6 +58,9 @@ public sealed record ApiServerOptions
     /// </summary>
     public long WatchBufferBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>kube-apiserver's --token-auth-file: static bearer tokens of users and groups (<c>token,user,uid,"group1,group2"</c>); null for none.</summary>
+    public string? TokenAuthFile { get; init; }
+
     /// <summary>
     /// The tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute and unreachable:NoExecute tolerations every
     /// new pod gets unless it tolerates those taints already (kube-apiserver's DefaultTolerationSeconds admission,

@@ -7,8 +7,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Authentication;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Hosting;
 using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Metrics;
@@ -48,6 +51,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private Uri? _url;
     private string? _kubeconfigPath;
     private ClusterCredentials? _credentials;
+    private ServiceAccountTokens? _serviceAccountTokens;
 
     /// <summary>The HTTPS URL the server answers on.</summary>
     public Uri Url => _url ?? throw new InvalidOperationException("the API server has not started");
@@ -68,6 +72,23 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         Namespace = "default",
     };
 
+    /// <summary>
+    /// A client of this server for a component of the process that authenticates as <paramref name="user"/> (in
+    /// <paramref name="group"/>) by a client certificate the cluster CA issues now and that lives only in memory: each
+    /// component of <c>up</c> its own identity, as kube-controller-manager, kube-proxy, CoreDNS and each kubelet have
+    /// theirs, so RBAC grants it its own role (<see cref="Authorization.BootstrapPolicy"/>) and not the admin's.
+    /// </summary>
+    public KubernetesClientConfiguration ClientConfigurationFor(string user, string? group = null)
+    {
+        using var certificate = ClusterCredentials.Issue(options.DataDirectory, time, user, group, null);
+        using var key = certificate.GetECDsaPrivateKey()!;
+        var config = ClientConfiguration;
+        config.AccessToken = null;
+        config.ClientCertificateData = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(certificate.ExportCertificatePem()));
+        config.ClientCertificateKeyData = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        return config;
+    }
+
     public override void Dispose()
     {
         _stopping.Dispose();
@@ -85,8 +106,16 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _metrics = new ApiServerMetrics(metrics, store, catalog.Handlers.Select(h => h.Kind), time);
         _kubelet = new KubeletClient(catalog.Nodes, KubeletCertificates.EnsureApiServerClient(options.DataDirectory, time), credentials.CertificateAuthority, time);
         _services = new ServiceProxy(options.ProxiedServices);
+        _serviceAccountTokens = ServiceAccountTokens.LoadOrCreate(options.DataDirectory);
+        var tokens = new TokenRequests(_serviceAccountTokens, catalog.ServiceAccounts, catalog.Pods, catalog.Secrets, catalog.Nodes, time);
+        var tokenFile = options.TokenAuthFile is { } tokenFilePath ? TokenAuthFile.Load(tokenFilePath) : TokenAuthFile.Empty;
+        var rbac = new RbacCache(catalog.ClusterRoles, catalog.Roles, catalog.ClusterRoleBindings, catalog.RoleBindings, loggerFactory.CreateLogger<RbacCache>());
+        await rbac.StartAsync(_stopping.Token);
+        var authorizer = new RequestAuthorizer(() => rbac.Policy);
+        catalog.Escalation.Authorizer = authorizer;
+        var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
         _ui = new UiHandler(() => ClientConfiguration, loggerFactory, time);
-        var handler = new ApiRequestHandler(credentials, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
+        var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
             new MetricsApiHandler(new NodeUsage(catalog.Nodes, _kubelet, time), catalog.Pods, time), readiness, _metrics, _logger, _ui);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -103,7 +132,14 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
             // An upgraded connection (exec, attach, port-forward relayed to a node) is under neither the body size nor
             // the data rate limits in Kestrel, and a followed log is a response: none of them cuts a long stream. The
             // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
-            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(credentials.ServingCertificate));
+            // A client certificate is asked for but not required: one the cluster CA issued authenticates its CN (and O
+            // as groups), checked by the authenticator, which also answers 401 for one it did not issue.
+            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = credentials.ServingCertificate,
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                ClientCertificateValidation = (_, _, _) => true,
+            }));
         });
         _app = builder.Build();
         _app.Use(_metrics.InvokeAsync);
@@ -153,6 +189,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         _kubelet = null;
         _services?.Dispose();
         _services = null;
+        _serviceAccountTokens?.Dispose();
+        _serviceAccountTokens = null;
     }
 
     /// <summary>

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Logging;
+using Switchboard.Controllers.Accounts;
 using Switchboard.Controllers.Disruption;
 using Switchboard.Controllers.Endpoints;
 using Switchboard.Controllers.GarbageCollection;
 using Switchboard.Controllers.Namespaces;
 using Switchboard.Controllers.Nodes;
+using Switchboard.Controllers.Rbac;
 using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
 using Switchboard.Controllers.Workloads;
@@ -17,7 +19,8 @@ namespace Switchboard.Controllers;
 /// <summary>
 /// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, stateful sets, daemon
 /// sets, jobs, cron jobs and finished jobs' TTL, scheduling, endpoints, endpoint slices, garbage collection, namespace
-/// deletion, disruption budgets, node pod CIDRs and node lifecycle (taints, eviction). Everything goes through the API (list+watch, writes),
+/// deletion, disruption budgets, node pod CIDRs and node lifecycle (taints, eviction), default service accounts and
+/// ClusterRole aggregation. Everything goes through the API (list+watch, writes),
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
 /// </summary>
@@ -47,6 +50,8 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
             new EndpointSliceController(context, endpointTriggers),
             new GarbageCollector(context),
             new NamespaceController(context),
+            new ServiceAccountController(context),
+            new ClusterRoleAggregationController(context),
             new DisruptionController(context),
             new UnschedulableTaintController(context),
             new NodeLifecycleController(context),

@@ -11,5 +11,5 @@ public static class ControllerServices
     /// <summary>The controller manager as a component of the host, a client of the API server the host's <see cref="KubeClientSource"/> reaches.</summary>
     public static IServiceCollection AddControllers(this IServiceCollection services, ControllerOptions options) =>
         services.AddComponent(ControllerManager.ComponentName, provider => new ControllerManager(
-            options, provider.GetRequiredService<KubeClientSource>(), provider.GetRequiredService<MetricsRegistry>(), provider.GetRequiredService<ILoggerFactory>()));
+            options, provider.KubeClientFor(ControllerManager.ComponentName), provider.GetRequiredService<MetricsRegistry>(), provider.GetRequiredService<ILoggerFactory>()));
 }

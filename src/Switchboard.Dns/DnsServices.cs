@@ -16,7 +16,7 @@ public static class DnsServices
     public static IServiceCollection AddClusterDns(this IServiceCollection services, DnsServiceOptions options, IKeyValueStore? skyDnsStore = null) =>
         services.AddComponent(DnsService.ComponentName, provider => new DnsService(
             options,
-            provider.GetRequiredService<KubeClientSource>(),
+            provider.KubeClientFor(DnsService.ComponentName),
             provider.GetRequiredService<MetricsRegistry>(),
             skyDnsStore,
             provider.GetRequiredService<Readiness>(),

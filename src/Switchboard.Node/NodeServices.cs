@@ -11,7 +11,7 @@ public static class NodeServices
     public static IServiceCollection AddNode(this IServiceCollection services, NodeOptions options) =>
         services.AddComponent(NodeAgent.ComponentName, provider => new NodeAgent(
             options,
-            provider.GetRequiredService<KubeClientSource>(),
+            provider.KubeClientFor(NodeAgent.ComponentName),
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<TimeProvider>() ?? TimeProvider.System));
 }

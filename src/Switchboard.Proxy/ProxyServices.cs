@@ -24,7 +24,7 @@ public static class ProxyServices
 
         return services.AddComponent(ProxyService.ComponentName, provider => new ProxyService(
             options,
-            provider.GetRequiredService<KubeClientSource>(),
+            provider.KubeClientFor(ProxyService.ComponentName),
             provider.GetRequiredService<MetricsRegistry>(),
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<TimeProvider>() ?? TimeProvider.System,

@@ -68,6 +68,19 @@ internal sealed class ApiException : Exception
     public static ApiException Forbidden(string resource, string name, string why, string group = "") =>
         Create(403, "Forbidden", $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}", Details(resource, name, group));
 
+    /// <summary>
+    /// An authorizer's refusal, as kube-apiserver's ForbiddenStatusError: <c>pods "x" is forbidden: User …</c>, or
+    /// <c>forbidden: User …</c> for a path; details name the group, resource and name.
+    /// </summary>
+    public static ApiException ForbiddenRequest(string group, string resource, string name, string why)
+    {
+        string message = resource.Length == 0 ? "forbidden: " + why
+            : name.Length == 0 ? $"{Qualified(resource, group)} is forbidden: {why}"
+            : $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}";
+        var details = new V1StatusDetails { Name = name.Length == 0 ? null : name, Kind = resource.Length == 0 ? null : resource, Group = group.Length == 0 ? null : group };
+        return Create(403, "Forbidden", message, details);
+    }
+
     public static ApiException Expired(string message) => Create(410, "Expired", message);
 
     public static ApiException Gone(string message) => Create(410, "Gone", message);

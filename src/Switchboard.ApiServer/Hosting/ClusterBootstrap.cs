@@ -1,12 +1,16 @@
 using k8s.Models;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Errors;
+using Switchboard.Kube.Rbac;
 
 namespace Switchboard.ApiServer.Hosting;
 
 /// <summary>
 /// What a fresh cluster has from the first start: namespaces default, kube-system and kube-public, and the
-/// <c>kubernetes</c> Service on the first address of the service range pointing at this API server. Written through
-/// the registry's stores, with the defaults, validation and allocation every write gets.
+/// <c>kubernetes</c> Service on the first address of the service range pointing at this API server, and the default
+/// RBAC policy (<see cref="BootstrapPolicy"/>), reconciled at every start as kube-apiserver's: a default role or binding
+/// marked <c>autoupdate</c> gets back the rules or subjects it lacks. Written through the registry's stores, with the
+/// defaults, validation and allocation every write gets.
 /// </summary>
 internal static class ClusterBootstrap
 {
@@ -16,7 +20,50 @@ internal static class ClusterBootstrap
         await Task.WhenAll(new[] { "default", "kube-system", "kube-public", "kube-node-lease" }.Select(name =>
             CreateIfMissingAsync(() => catalog.Namespaces.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken))));
         await Task.WhenAll(EnsureServiceAsync(catalog, port, cancellationToken), EnsureEndpointsAsync(catalog, advertiseAddress, port, cancellationToken));
+        await Task.WhenAll(
+            BootstrapPolicy.WithAggregation(BootstrapPolicy.ClusterRoles).Select(role => EnsureClusterRoleAsync(catalog, role, cancellationToken))
+                .Concat(BootstrapPolicy.ClusterRoleBindings.Select(binding => EnsureClusterRoleBindingAsync(catalog, binding, cancellationToken))));
     }
+
+    private static async Task EnsureClusterRoleAsync(ResourceCatalog catalog, V1ClusterRole role, CancellationToken cancellationToken)
+    {
+        if (await catalog.ClusterRoles.TryGetAsync(null, role.Metadata.Name, cancellationToken) is not { } existing)
+        {
+            await CreateIfMissingAsync(() => catalog.ClusterRoles.CreateAsync(null, role, false, cancellationToken));
+            return;
+        }
+
+        var missing = (role.Rules ?? []).Where(rule => !(existing.Rules ?? []).Any(r => ClusterRoleAggregation.SameRule(r, rule))).ToList();
+        if (AutoUpdates(existing.Metadata) && missing.Count > 0)
+        {
+            await catalog.ClusterRoles.UpdateWithAsync(null, role.Metadata.Name, null, current =>
+            {
+                current.Rules = [.. current.Rules ?? [], .. missing.Where(rule => !(current.Rules ?? []).Any(r => ClusterRoleAggregation.SameRule(r, rule)))];
+                return current;
+            }, null, false, cancellationToken);
+        }
+    }
+
+    private static async Task EnsureClusterRoleBindingAsync(ResourceCatalog catalog, V1ClusterRoleBinding binding, CancellationToken cancellationToken)
+    {
+        if (await catalog.ClusterRoleBindings.TryGetAsync(null, binding.Metadata.Name, cancellationToken) is not { } existing)
+        {
+            await CreateIfMissingAsync(() => catalog.ClusterRoleBindings.CreateAsync(null, binding, false, cancellationToken));
+            return;
+        }
+
+        static bool Has(IEnumerable<Rbacv1Subject>? subjects, Rbacv1Subject subject) => (subjects ?? []).Any(s => s.Kind == subject.Kind && s.Name == subject.Name && s.NamespaceProperty == subject.NamespaceProperty);
+        if (AutoUpdates(existing.Metadata) && binding.Subjects.Any(s => !Has(existing.Subjects, s)))
+        {
+            await catalog.ClusterRoleBindings.UpdateWithAsync(null, binding.Metadata.Name, null, current =>
+            {
+                current.Subjects = [.. current.Subjects ?? [], .. binding.Subjects.Where(s => !Has(current.Subjects, s))];
+                return current;
+            }, null, false, cancellationToken);
+        }
+    }
+
+    private static bool AutoUpdates(V1ObjectMeta meta) => meta.Annotations is null || !meta.Annotations.TryGetValue("rbac.authorization.kubernetes.io/autoupdate", out string? value) || value != "false";
 
     private static async Task EnsureServiceAsync(ResourceCatalog catalog, int port, CancellationToken cancellationToken)
     {

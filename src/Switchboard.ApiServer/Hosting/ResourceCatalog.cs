@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Allocation;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Http;
 using Switchboard.ApiServer.Kinds;
 using Switchboard.ApiServer.Registry;
@@ -32,13 +33,18 @@ internal sealed class ResourceCatalog
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
         Nodes = Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
-        Serve(context, ResourceKind<V1Secret>.Create(new SecretStrategy(), namespaced: true));
+        Secrets = Serve(context, ResourceKind<V1Secret>.Create(new SecretStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Deployment>.Create(new DeploymentStrategy(), namespaced: true, ["deploy"], all: true, status: true, scale: new ScaleAccess<V1Deployment>(
             d => d.Spec?.Replicas ?? 0, (d, n) => d.Spec.Replicas = n, d => d.Status?.Replicas ?? 0, d => Columns.Selector(d.Spec?.Selector))));
         Serve(context, ResourceKind<V1ReplicaSet>.Create(new ReplicaSetStrategy(), namespaced: true, ["rs"], all: true, status: true, scale: new ScaleAccess<V1ReplicaSet>(
             r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
         Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
+        ServiceAccounts = Serve(context, ResourceKind<V1ServiceAccount>.Create(new ServiceAccountStrategy(), namespaced: true, ["sa"]));
+        Roles = Serve(context, ResourceKind<V1Role>.Create(new RoleStrategy(Escalation), namespaced: true));
+        ClusterRoles = Serve(context, ResourceKind<V1ClusterRole>.Create(new ClusterRoleStrategy(Escalation), namespaced: false));
+        RoleBindings = Serve(context, ResourceKind<V1RoleBinding>.Create(new RoleBindingStrategy(Escalation), namespaced: true));
+        ClusterRoleBindings = Serve(context, ResourceKind<V1ClusterRoleBinding>.Create(new ClusterRoleBindingStrategy(Escalation), namespaced: false));
         Serve(context, ResourceKind<V1StatefulSet>.Create(new StatefulSetStrategy(), namespaced: true, ["sts"], all: true, status: true, scale: new ScaleAccess<V1StatefulSet>(
             s => s.Spec?.Replicas ?? 0, (s, n) => s.Spec.Replicas = n, s => s.Status?.Replicas ?? 0, s => Columns.Selector(s.Spec?.Selector))));
         Serve(context, ResourceKind<V1DaemonSet>.Create(new DaemonSetStrategy(), namespaced: true, ["ds"], all: true, status: true));
@@ -55,6 +61,9 @@ internal sealed class ResourceCatalog
             context.Time,
             loggerFactory.CreateLogger<ServiceAllocationRepair>());
     }
+
+    /// <summary>The check that keeps RBAC writes from granting more than their writer holds; its authorizer is set once RBAC runs.</summary>
+    public EscalationCheck Escalation { get; } = new();
 
     /// <summary>The REST handler of every kind, in the order discovery lists them.</summary>
     public IReadOnlyList<IResourceHandler> Handlers => _handlers;
@@ -75,6 +84,18 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Pod> Pods { get; }
 
     public ResourceStore<V1Node> Nodes { get; }
+
+    public ResourceStore<V1ServiceAccount> ServiceAccounts { get; }
+
+    public ResourceStore<V1Secret> Secrets { get; }
+
+    public ResourceStore<V1Role> Roles { get; }
+
+    public ResourceStore<V1ClusterRole> ClusterRoles { get; }
+
+    public ResourceStore<V1RoleBinding> RoleBindings { get; }
+
+    public ResourceStore<V1ClusterRoleBinding> ClusterRoleBindings { get; }
 
     public ResourceStore<V1PodDisruptionBudget> DisruptionBudgets { get; }
 

@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Authentication;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Metrics;
 using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
-using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
 using Switchboard.ApiServer.Ui;
 using Switchboard.Kube.Hosting;
@@ -16,12 +17,13 @@ namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// The one request entry point: health and version (open to anyone, as upstream's public-info-viewer role),
-/// bearer-token authentication, discovery, OpenAPI, <c>/metrics</c> (authenticated, as kube-apiserver's) and dispatch
+/// authentication (and impersonation), authorization of every other path and resource request as kube-apiserver's
+/// RBAC, discovery, OpenAPI, <c>/metrics</c>, the service-account issuer's documents, the access reviews and dispatch
 /// to the resource handlers, or to the node for the streaming subresources.
 /// </summary>
 internal sealed partial class ApiRequestHandler
 {
-    private readonly ClusterCredentials _credentials;
+    private readonly RequestSecurity _security;
     private readonly DiscoveryDocuments _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly Dictionary<(string Group, string Version, string Resource), IResourceHandler> _handlers;
@@ -35,7 +37,7 @@ internal sealed partial class ApiRequestHandler
     private readonly ILogger _logger;
 
     public ApiRequestHandler(
-        ClusterCredentials credentials, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics,
+        RequestSecurity security, IReadOnlyList<IResourceHandler> handlers, NodeStreams streams, ServiceProxy services, EvictionHandler evictions, MetricsApiHandler resourceMetrics,
         Readiness readiness, ApiServerMetrics metrics, ILogger logger, UiHandler? ui = null)
     {
         _ui = ui;
@@ -45,7 +47,7 @@ internal sealed partial class ApiRequestHandler
         _services = services;
         _metrics = metrics;
         _readiness = readiness;
-        _credentials = credentials;
+        _security = security;
         _handlers = handlers.ToDictionary(h => (h.Kind.Group, h.Kind.Version, h.Kind.Plural));
         foreach (var binder in handlers.Where(h => h.Kind.HasBinding))
         {
@@ -111,14 +113,27 @@ internal sealed partial class ApiRequestHandler
 
         if (segments is ["ui", .. var page] && _ui is not null)
         {
-            // The web view authenticates its sessions through Authenticate itself; its login form needs none.
-            await _ui.InvokeAsync(http, page, Authenticate);
+            // The web view authenticates its sessions itself, with the admin token only: its pages act as the admin.
+            await _ui.InvokeAsync(http, page, _security.Authenticator.RequireAdmin);
             return;
         }
 
-        Authenticate(http);
+        var user = await AuthenticateAsync(http);
+        user.SetOn(http);
+        EscalationCheck.CurrentUser.Value = user;
+        if (segments is not (["api", "v1", _, ..] or ["apis", _, _, _, ..]))
+        {
+            _security.Authorizer.Require(RequestAttributes.ForPath(UserInfo.Of(http), http.Request.Method.ToLowerInvariant(), path));
+        }
+
         switch (segments)
         {
+            case [".well-known", "openid-configuration"]:
+                await _security.Tokens.WriteDiscoveryAsync(http, keys: false);
+                return;
+            case ["openid", "v1", "jwks"]:
+                await _security.Tokens.WriteDiscoveryAsync(http, keys: true);
+                return;
             case ["api" or "apis"] when AggregatedDiscovery.Requested(http) is { } discoveryVersion:
                 await AggregatedDiscovery.WriteAsync(http, _discovery.Aggregated(legacy: segments[0] == "api", discoveryVersion), discoveryVersion);
                 return;
@@ -138,7 +153,13 @@ internal sealed partial class ApiRequestHandler
                 await ApiJson.WriteAsync(http, 200, _discovery.ResourceList(group, version));
                 return;
             case ["apis", MetricsApiHandler.Group, MetricsApiHandler.Version, .. var metricsPath]:
-                _metrics.Routed(http, new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, metricsPath.Contains("pods") ? "pods" : "nodes", null, null, null));
+                var metricsRequest = metricsPath switch
+                {
+                    ["namespaces", var metricsNamespace, var resource, .. var name] => new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, resource, metricsNamespace, name.FirstOrDefault(), null),
+                    [var resource, .. var name] => new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, resource, null, name.FirstOrDefault(), null),
+                    _ => new RequestInfo(MetricsApiHandler.Group, MetricsApiHandler.Version, "", null, null, null),
+                };
+                Routed(http, metricsRequest, Verb(http, metricsRequest));
                 await _resourceMetrics.HandleAsync(http, metricsPath);
                 return;
             case ["metrics"]:
@@ -166,24 +187,34 @@ internal sealed partial class ApiRequestHandler
 
     private Task RouteAsync(HttpContext http, string group, string version, string[] rest)
     {
+        if (AccessReviews.Route(group, version, rest) is var (review, reviewNamespace))
+        {
+            Authorize(http, new RequestInfo(group, version, review, reviewNamespace, null, null), "create");
+            return _security.Reviews.HandleAsync(http, review, reviewNamespace);
+        }
+
         // The subresources a node serves: their paths are longer than a resource's, or their answer is not an object.
         switch (group, version, rest)
         {
             case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, var stream]) when NodeStreams.IsPodStream(stream):
-                _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream));
+                // exec, attach and port-forward are creates whatever the method, as kube-apiserver 1.32 checks a WebSocket's GET.
+                Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, stream), stream == "log" ? "get" : "create");
                 return _streams.PodAsync(http, podNamespace, pod, stream);
             case ("", "v1", ["namespaces", var podNamespace, "pods", var pod, EvictionHandler.Subresource]):
-                _metrics.Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, EvictionHandler.Subresource));
+                Routed(http, new RequestInfo(group, version, "pods", podNamespace, pod, EvictionHandler.Subresource), "create");
                 return _evictions.EvictAsync(http, podNamespace, pod);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]) when NodePort(node) is var (nodeName, port):
-                _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
+                Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"), ProxyVerb(http));
                 return _streams.ProxyNodePortAsync(http, nodeName, port, nodePath, _services);
             case ("", "v1", ["nodes", var node, "proxy", .. var nodePath]):
-                _metrics.Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"));
+                Routed(http, new RequestInfo(group, version, "nodes", null, node, "proxy"), ProxyVerb(http));
                 return _streams.ProxyNodeAsync(http, node, nodePath);
             case ("", "v1", ["namespaces", var serviceNamespace, "services", var service, "proxy", .. var servicePath]):
-                _metrics.Routed(http, new RequestInfo(group, version, "services", serviceNamespace, service, "proxy"));
+                Routed(http, new RequestInfo(group, version, "services", serviceNamespace, service, "proxy"), ProxyVerb(http));
                 return _services.ForwardAsync(http, serviceNamespace, service, servicePath);
+            case ("", "v1", ["namespaces", var accountNamespace, "serviceaccounts", var account, "token"]):
+                Routed(http, new RequestInfo(group, version, "serviceaccounts", accountNamespace, account, "token"), "create");
+                return _security.Tokens.CreateAsync(http, accountNamespace, account);
         }
 
         RequestInfo? request = rest switch
@@ -205,8 +236,63 @@ internal sealed partial class ApiRequestHandler
             throw ApiException.PathNotFound();
         }
 
-        _metrics.Routed(http, request);
+        Routed(http, request, Verb(http, request));
         return handler.HandleAsync(http, request);
+    }
+
+    /// <summary>Records the request for metrics and lets it through only if its user may <paramref name="verb"/> it (403 otherwise).</summary>
+    private void Routed(HttpContext http, RequestInfo request, string verb)
+    {
+        _metrics.Routed(http, request);
+        Authorize(http, request, verb);
+    }
+
+    private void Authorize(HttpContext http, RequestInfo request, string verb)
+    {
+        var user = UserInfo.Of(http);
+        if (!user.IsMaster)
+        {
+            _security.Authorizer.Require(RequestAttributes.ForResource(user, verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name ?? NameOfSelector(http)));
+        }
+    }
+
+    /// <summary>kube-apiserver's verb of a resource request (RequestInfoFactory): by method, a read of a collection being a list or a watch.</summary>
+    private static string Verb(HttpContext http, RequestInfo request) => http.Request.Method switch
+    {
+        "GET" or "HEAD" when request.Name is null => RequestQuery.IsTrue(http.Request.Query["watch"]) ? "watch" : "list",
+        "DELETE" when request.Name is null => "deletecollection",
+        _ => ProxyVerb(http),
+    };
+
+    private static string ProxyVerb(HttpContext http) => http.Request.Method switch
+    {
+        "GET" or "HEAD" => "get",
+        "POST" => "create",
+        "PUT" => "update",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        var other => other.ToLowerInvariant(),
+    };
+
+    /// <summary>The name a list or watch selects by <c>metadata.name=</c>, which RBAC's resourceNames then match, as upstream.</summary>
+    private static string? NameOfSelector(HttpContext http)
+    {
+        foreach (string? selector in http.Request.Query["fieldSelector"])
+        {
+            foreach (string requirement in (selector ?? "").Split(','))
+            {
+                string trimmed = requirement.Trim();
+                foreach (string prefix in (string[])["metadata.name==", "metadata.name="])
+                {
+                    if (trimmed.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        return trimmed[prefix.Length..];
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>kube-apiserver's <c>[http:]NAME:PORT</c> of a node proxy, for a port other than the kubelet's; null for a bare name.</summary>
@@ -228,15 +314,9 @@ internal sealed partial class ApiRequestHandler
     private bool IsNamespaced(string group, string version, string resource) =>
         _handlers.TryGetValue((group, version, resource), out var handler) && handler.Kind.Namespaced;
 
-    private void Authenticate(HttpContext http)
-    {
-        string authorization = http.Request.Headers.Authorization.ToString();
-        const string bearer = "Bearer ";
-        if (!authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) || !_credentials.IsAdminToken(authorization.AsSpan(bearer.Length).Trim()))
-        {
-            throw ApiException.Unauthorized();
-        }
-    }
+    /// <summary>The user the request acts as: who authenticated, or whom it impersonates.</summary>
+    private async ValueTask<UserInfo> AuthenticateAsync(HttpContext http) =>
+        Impersonation.Apply(http, await _security.Authenticator.AuthenticateAsync(http), _security.Authorizer);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
     private static partial void LogUnexpectedFailure(ILogger logger, string method, string path, Exception exception);

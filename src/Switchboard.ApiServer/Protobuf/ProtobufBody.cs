@@ -45,7 +45,7 @@ internal static class ProtobufBody
             }
         }
 
-        if (kind is null || !ProtobufSchema.Kinds.Contains(kind))
+        if (kind is null || !(ProtobufSchema.Kinds.Contains(kind) || ProtobufSchema.AccessKinds.Contains(kind)))
         {
             throw ApiException.UnsupportedBodyMediaType($"application/vnd.kubernetes.protobuf (for kind {kind ?? "<none>"}; send JSON)");
         }

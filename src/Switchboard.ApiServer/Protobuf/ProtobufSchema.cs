@@ -3,7 +3,8 @@ namespace Switchboard.ApiServer.Protobuf;
 /// <summary>
 /// The k8s.io/api messages (field numbers from their generated.proto) that kubectl 1.32's typed clients send as
 /// protobuf for the kinds this server serves: <c>kubectl create namespace|service|deployment|configmap|job|cronjob|poddisruptionbudget</c>
-/// (and <c>create job --from=cronjob/NAME</c>) and <c>kubectl drain</c>'s Evictions.
+/// (and <c>create job --from=cronjob/NAME</c>), <c>kubectl drain</c>'s Evictions, the RBAC kinds and service accounts
+/// (<c>kubectl create role|rolebinding|serviceaccount|token</c>) and the reviews of <c>kubectl auth can-i|whoami</c>.
 /// One line per message: <c>number jsonName type</c> separated by semicolons. Types: string, bytes, int, bool,
 /// IntOrString, Quantity, map&lt;T&gt;, a message name, or <c>ignore</c> (read-only fields the server sets itself);
 /// a <c>[]</c> prefix repeats, a <c>?</c> suffix on the name marks a pointer field whose zero value is meaningful.
@@ -13,6 +14,13 @@ internal static class ProtobufSchema
 {
     /// <summary>The message of each top-level kind.</summary>
     public static IReadOnlySet<string> Kinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "Namespace", "Service", "Deployment", "ConfigMap", "Secret", "Job", "CronJob", "PodDisruptionBudget", "Eviction" };
+
+    /// <summary>The RBAC, service-account and review kinds kubectl's typed clients send as protobuf.</summary>
+    public static IReadOnlySet<string> AccessKinds { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "TokenRequest",
+        "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectReview",
+    };
 
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<int, FieldSpec>> Messages { get; } = Parse(new Dictionary<string, string>
     {
@@ -59,6 +67,30 @@ internal static class ProtobufSchema
         ["ContainerPort"] = "1 name string; 2 hostPort int; 3 containerPort int; 4 protocol string; 5 hostIP string",
         ["EnvVar"] = "1 name string; 2 value string",
         ["ResourceRequirements"] = "1 limits map<Quantity>; 2 requests map<Quantity>",
+        ["PolicyRule"] = "1 verbs []string; 2 apiGroups []string; 3 resources []string; 4 resourceNames []string; 5 nonResourceURLs []string",
+        ["Role"] = "1 metadata ObjectMeta; 2 rules []PolicyRule",
+        ["ClusterRole"] = "1 metadata ObjectMeta; 2 rules []PolicyRule; 3 aggregationRule AggregationRule",
+        ["AggregationRule"] = "1 clusterRoleSelectors []LabelSelector",
+        ["RoleBinding"] = "1 metadata ObjectMeta; 2 subjects []Subject; 3 roleRef RoleRef",
+        ["ClusterRoleBinding"] = "1 metadata ObjectMeta; 2 subjects []Subject; 3 roleRef RoleRef",
+        ["Subject"] = "1 kind string; 2 apiGroup string; 3 name string; 4 namespace string",
+        ["RoleRef"] = "1 apiGroup string; 2 kind string; 3 name string",
+        ["ServiceAccount"] = "1 metadata ObjectMeta; 2 secrets []ObjectReference; 3 imagePullSecrets []LocalObjectReference; 4 automountServiceAccountToken? bool",
+        ["ObjectReference"] = "1 kind string; 2 namespace string; 3 name string; 4 uid string; 5 apiVersion string; 6 resourceVersion string; 7 fieldPath string",
+        ["LocalObjectReference"] = "1 name string",
+        ["TokenRequest"] = "1 metadata ObjectMeta; 2 spec TokenRequestSpec; 3 status ignore",
+        ["TokenRequestSpec"] = "1 audiences []string; 3 boundObjectRef BoundObjectReference; 4 expirationSeconds? int",
+        ["BoundObjectReference"] = "1 kind string; 2 apiVersion string; 3 name string; 4 uid string",
+        ["SelfSubjectAccessReview"] = "1 metadata ObjectMeta; 2 spec SelfSubjectAccessReviewSpec; 3 status ignore",
+        ["SelfSubjectAccessReviewSpec"] = "1 resourceAttributes ResourceAttributes; 2 nonResourceAttributes NonResourceAttributes",
+        ["ResourceAttributes"] = "1 namespace string; 2 verb string; 3 group string; 4 version string; 5 resource string; 6 subresource string; 7 name string",
+        ["NonResourceAttributes"] = "1 path string; 2 verb string",
+        ["SelfSubjectRulesReview"] = "1 metadata ObjectMeta; 2 spec SelfSubjectRulesReviewSpec; 3 status ignore",
+        ["SelfSubjectRulesReviewSpec"] = "1 namespace string",
+        ["SubjectAccessReview"] = "1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec; 3 status ignore",
+        ["LocalSubjectAccessReview"] = "1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec; 3 status ignore",
+        ["SubjectAccessReviewSpec"] = "1 resourceAttributes ResourceAttributes; 2 nonResourceAttributes NonResourceAttributes; 3 user string; 4 groups []string; 6 uid string",
+        ["SelfSubjectReview"] = "1 metadata ObjectMeta; 2 status ignore",
         ["PodDisruptionBudget"] = "1 metadata ObjectMeta; 2 spec PodDisruptionBudgetSpec; 3 status ignore",
         ["PodDisruptionBudgetSpec"] = "1 minAvailable IntOrString; 2 selector LabelSelector; 3 maxUnavailable IntOrString; 4 unhealthyPodEvictionPolicy? string",
         ["Eviction"] = "1 metadata ObjectMeta; 2 deleteOptions DeleteOptions",

@@ -41,6 +41,10 @@ internal sealed class NamespaceController : QueueController
         await core.DeleteCollectionNamespacedEndpointsAsync(name, background, cancellationToken: cancellationToken);
         await discovery.DeleteCollectionNamespacedEndpointSliceAsync(name, background, cancellationToken: cancellationToken);
         await core.DeleteCollectionNamespacedConfigMapAsync(name, background, cancellationToken: cancellationToken);
+        await core.DeleteCollectionNamespacedSecretAsync(name, background, cancellationToken: cancellationToken);
+        await core.DeleteCollectionNamespacedServiceAccountAsync(name, background, cancellationToken: cancellationToken);
+        await Context.Client.RbacAuthorizationV1.DeleteCollectionNamespacedRoleBindingAsync(name, background, cancellationToken: cancellationToken);
+        await Context.Client.RbacAuthorizationV1.DeleteCollectionNamespacedRoleAsync(name, background, cancellationToken: cancellationToken);
         await core.DeleteCollectionNamespacedEventAsync(name, background, cancellationToken: cancellationToken);
 
         long left = (await apps.ListNamespacedDeploymentAsync(name, limit: 1, cancellationToken: cancellationToken)).Items.Count

@@ -54,6 +54,8 @@ internal sealed class SharedInformers
         Jobs = Create(client => ListWatches.Jobs(client));
         CronJobs = Create(client => ListWatches.CronJobs(client));
         DisruptionBudgets = Create(client => ListWatches.PodDisruptionBudgets(client));
+        ServiceAccounts = Create(client => ListWatches.ServiceAccounts(client));
+        ClusterRoles = Create(client => ListWatches.ClusterRoles(client));
     }
 
     public Informer<V1Pod> Pods { get; }
@@ -84,6 +86,10 @@ internal sealed class SharedInformers
 
     public Informer<V1PodDisruptionBudget> DisruptionBudgets { get; }
 
+    public Informer<V1ServiceAccount> ServiceAccounts { get; }
+
+    public Informer<V1ClusterRole> ClusterRoles { get; }
+
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
         slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
@@ -94,7 +100,8 @@ internal sealed class SharedInformers
         Deployments.RunAsync(cancellationToken), ReplicaSets.RunAsync(cancellationToken),
         StatefulSets.RunAsync(cancellationToken), DaemonSets.RunAsync(cancellationToken), ControllerRevisions.RunAsync(cancellationToken),
         Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
-        DisruptionBudgets.RunAsync(cancellationToken));
+        DisruptionBudgets.RunAsync(cancellationToken),
+        ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
@@ -102,5 +109,6 @@ internal sealed class SharedInformers
         Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
         StatefulSets.WaitForSyncAsync(cancellationToken), DaemonSets.WaitForSyncAsync(cancellationToken), ControllerRevisions.WaitForSyncAsync(cancellationToken),
         Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
-        DisruptionBudgets.WaitForSyncAsync(cancellationToken));
+        DisruptionBudgets.WaitForSyncAsync(cancellationToken),
+        ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken));
 }

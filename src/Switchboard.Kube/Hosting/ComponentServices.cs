@@ -46,4 +46,18 @@ public static class ComponentServices
         services.AddSingleton(provider => new KubeClientSource(() => create(provider)));
         return services;
     }
+
+    /// <summary>
+    /// The API client of one component (by its name), made by <paramref name="create"/> when it starts: in <c>up</c>
+    /// each component authenticates as an identity of its own, so RBAC grants each only what it needs.
+    /// </summary>
+    public static IServiceCollection AddKubeClient(this IServiceCollection services, string component, Func<IServiceProvider, IKubernetes> create)
+    {
+        services.AddKeyedSingleton(component, (provider, _) => new KubeClientSource(() => create(provider)));
+        return services;
+    }
+
+    /// <summary>The client of <paramref name="component"/>: its own when one was added for it, else the process's shared one.</summary>
+    public static KubeClientSource KubeClientFor(this IServiceProvider provider, string component) =>
+        provider.GetKeyedService<KubeClientSource>(component) ?? provider.GetRequiredService<KubeClientSource>();
 }

@@ -50,6 +50,14 @@ public static class ListWatches
         ct => client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
+    public static ListWatch<V1ServiceAccount> ServiceAccounts(IKubernetes client) => Make<V1ServiceAccount, V1ServiceAccountList>(
+        ct => client.CoreV1.ListServiceAccountForAllNamespacesAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static ListWatch<V1ClusterRole> ClusterRoles(IKubernetes client) => Make<V1ClusterRole, V1ClusterRoleList>(
+        ct => client.RbacAuthorizationV1.ListClusterRoleAsync(cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.RbacAuthorizationV1.WatchListClusterRoleAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
     public static ListWatch<V1StatefulSet> StatefulSets(IKubernetes client) => Make<V1StatefulSet, V1StatefulSetList>(
         ct => client.AppsV1.ListStatefulSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.AppsV1.WatchListStatefulSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));

@@ -166,7 +166,15 @@ internal sealed partial class NodeStatusReporter(IKubernetes client, NodeOptions
 
         try
         {
-            await Conflicts(() => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = LeaseNamespace } }, cancellationToken: cancellationToken));
+            try
+            {
+                await Conflicts(() => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = LeaseNamespace } }, cancellationToken: cancellationToken));
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+            {
+                // Under RBAC a node may not create namespaces (system:node): the API server makes kube-node-lease itself.
+            }
+
             var node = await GetNodeAsync(cancellationToken);
             await Conflicts(() => client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
             {

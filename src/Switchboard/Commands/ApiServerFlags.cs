@@ -53,6 +53,11 @@ internal sealed class ApiServerFlags
         DefaultValueFactory = _ => 1000,
     };
 
+    private readonly Option<string?> _tokenAuthFile = new("--token-auth-file")
+    {
+        Description = "Static bearer tokens, a CSV line each: token,user,uid,\"group1,group2\" (as kube-apiserver's)",
+    };
+
     private readonly Option<long> _defaultTolerationSeconds = new("--default-unreachable-toleration-seconds")
     {
         Description = "tolerationSeconds of the not-ready and unreachable NoExecute tolerations added to every pod that has none (kube-apiserver's 300)",
@@ -67,12 +72,18 @@ internal sealed class ApiServerFlags
         command.Options.Add(_maxRequestsInflight);
         command.Options.Add(_maxMutatingRequestsInflight);
         command.Options.Add(_maxLongRunningRequests);
+        command.Options.Add(_tokenAuthFile);
         command.Options.Add(_defaultTolerationSeconds);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
             {
                 result.AddError("--api-port must be between 0 and 65535");
+            }
+
+            if (result.GetValue(_tokenAuthFile) is { } tokenFile && !File.Exists(tokenFile))
+            {
+                result.AddError($"--token-auth-file {tokenFile}: no such file");
             }
 
             if (result.GetValue(_defaultTolerationSeconds) < 0)
@@ -99,6 +110,7 @@ internal sealed class ApiServerFlags
         MaxRequestsInflight = result.GetValue(_maxRequestsInflight),
         MaxMutatingRequestsInflight = result.GetValue(_maxMutatingRequestsInflight),
         MaxLongRunningRequests = result.GetValue(_maxLongRunningRequests),
+        TokenAuthFile = result.GetValue(_tokenAuthFile) is { } tokenFile ? Path.GetFullPath(tokenFile) : null,
         DefaultTolerationSeconds = result.GetValue(_defaultTolerationSeconds),
     };
 }

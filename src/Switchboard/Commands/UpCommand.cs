@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Security;
 using Switchboard.Controllers;
 using Switchboard.Dns;
@@ -193,6 +195,10 @@ internal static partial class UpCommand
                     // with what the kubeconfig it writes once it serves says. The one exception is DNS's SkyDNS zone and
                     // mirror, which read and write /skydns in the store as in the seed.
                     .AddKubeClient(provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfiguration))
+
+                    // Each component as an identity of its own, with the least privilege its bootstrap role grants.
+                    .AddKubeClient(ControllerManager.ComponentName, ComponentClient(BootstrapIdentities.ControllerManagerUser))
+                    .AddKubeClient(DnsService.ComponentName, ComponentClient(BootstrapIdentities.DnsUser))
                     .AddControllers(controllerOptions);
                 if (etcdFrontOptions is not null)
                 {
@@ -204,6 +210,9 @@ internal static partial class UpCommand
                     // The node's proxy writes into the namespace the node makes, as kube-proxy beside kubelet. Both
                     // start before DNS, whose in-cluster server waits for that namespace: the node registers and
                     // makes it while DNS opens its listeners.
+                    services
+                        .AddKubeClient(NodeAgent.ComponentName, ComponentClient(BootstrapIdentities.NodeUser(nodeOptions.NodeName), BootstrapIdentities.NodesGroup))
+                        .AddKubeClient(ProxyService.ComponentName, ComponentClient(BootstrapIdentities.ProxyUser));
                     services.AddNode(nodeOptions).AddProxy(new ProxyOptions
                     {
                         NodeNamespace = nodeOptions.NodeNamespace,
@@ -232,6 +241,10 @@ internal static partial class UpCommand
                 hold,
                 logger).WatchAsync);
     }
+
+    /// <summary>A component's client of the API server in this process, as <paramref name="user"/> by a client certificate of the cluster CA.</summary>
+    private static Func<IServiceProvider, IKubernetes> ComponentClient(string user, string? group = null) =>
+        provider => KubeClients.FromKubeconfig(provider.GetRequiredService<ApiServerService>().ClientConfigurationFor(user, group));
 
     /// <summary>
     /// Nodes 2…N of <c>up --nodes N</c>: <c>NAME-2</c>… as <c>switchboard agent</c> processes of this executable, each with a

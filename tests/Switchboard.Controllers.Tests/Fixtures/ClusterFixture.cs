@@ -1,10 +1,15 @@
 using k8s;
+using Switchboard.ApiServer.Authorization;
+using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Testing;
 
 namespace Switchboard.Controllers.Tests.Fixtures;
 
-/// <summary>A real API server, one fake node and the controller manager, which a test may stop and start again.</summary>
+/// <summary>
+/// A real API server, one fake node and the controller manager (as system:kube-controller-manager, under RBAC), which a
+/// test may stop and start again.
+/// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     private readonly InProcessApiServer _server = new();
@@ -39,8 +44,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task StartControllersAsync()
     {
         var options = new ControllerOptions { Workers = 2, UnwatchedOwnerRecheck = TimeSpan.FromSeconds(1) };
-        string kubeconfig = _server.KubeconfigPath;
-        _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(kubeconfig).AddControllers(options));
+        // As the controller manager's own identity, so every test here also proves its bootstrap role is enough.
+        var identity = _server.Host.ClientConfigurationFor(BootstrapIdentities.ControllerManagerUser);
+        _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(_ => KubeClients.FromKubeconfig(identity)).AddControllers(options));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _controllers.Get<ControllerManager>().WaitUntilReadyAsync(deadline.Token);
     }

@@ -1,0 +1,27 @@
+using k8s.Models;
+using Switchboard.ApiServer.Authorization;
+using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.Registry;
+using Switchboard.ApiServer.Tables;
+using Switchboard.ApiServer.Validation;
+
+namespace Switchboard.ApiServer.Kinds;
+
+/// <summary>
+/// rbac.authorization.k8s.io/v1 Roles: rules validated as upstream's (<see cref="RbacRules"/>), and written only by a
+/// user who holds them or may escalate (<see cref="EscalationCheck"/>).
+/// </summary>
+internal sealed class RoleStrategy(EscalationCheck escalation) : ResourceStrategy<V1Role>
+{
+    private static readonly IReadOnlyList<TableColumn<V1Role>> Table = RbacRules.RoleColumns<V1Role>();
+
+    public override NameRule NameRule => NameRule.PathSegment;
+
+    public override IReadOnlyList<TableColumn<V1Role>> TableColumns => Table;
+
+    public override IEnumerable<FieldError> Validate(V1Role obj)
+    {
+        escalation.CheckRole("roles", obj.Metadata.NamespaceProperty, obj.Metadata.Name, obj.Rules);
+        return RbacRules.ValidateRules(obj.Rules, clusterWide: false);
+    }
+}
