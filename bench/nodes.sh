@@ -105,9 +105,12 @@ last=bn-$nodes
 [ "$nodes" -gt 1 ] || { echo "figure 3 needs 2 nodes or more" >&2; exit 1; }
 cidr=$(kubectl get node "$last" -o jsonpath='{.spec.podCIDR}')
 prefix=${cidr%.0/24}.
+# The rules are read whole before grep looks: with pipefail, grep -q closing the pipe early would end the wait at once.
+routes_to_last() { grep -q -- "--to-destination ${prefix//./\\.}" <<<"$(ip netns exec "$(node_ns 1)" iptables-save -t nat)"; }
+routes_to_last || { echo "node 1 routes nothing to $last's pods ($cidr) before the kill: nothing to measure" >&2; exit 1; }
 kill -9 "$(cut -d' ' -f1 "$work/data/nodes/$last/agent.pid")"
 t0=$(now_ms)
-while ip netns exec "$(node_ns 1)" iptables-save -t nat | grep -q -- "--to-destination ${prefix//./\\.}"; do sleep 0.1; done
+while routes_to_last; do sleep 0.1; done
 unrouted=$(seconds_since "$t0")
 
 echo "nodes=$nodes services=$services pods=$(( per * services )) grace=$grace"

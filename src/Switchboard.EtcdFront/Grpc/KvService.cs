@@ -94,7 +94,8 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
     public static Protocol.KeyValue ToProto(KeyValue kv, long lease = 0) => new()
     {
         Key = FrontKeys.Bytes(kv.Key),
-        Value = Google.Protobuf.ByteString.CopyFrom(kv.Value),
+        // The store hands out a fresh array per read and never writes into it again: wrapping it spares a copy per key.
+        Value = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(kv.Value),
         CreateRevision = kv.CreateRevision,
         ModRevision = kv.ModRevision,
         Version = kv.Version,
