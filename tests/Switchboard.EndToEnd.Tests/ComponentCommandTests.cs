@@ -16,7 +16,7 @@ public sealed class ComponentCommandTests : SwitchboardUpTestBase
         string readyz = await Up.Kubectl.OutputAsync("get", "--raw", "/readyz?verbose");
         using var dnsReady = await Http.GetAsync(new Uri($"http://127.0.0.1:{Up.DnsMetricsPort}/ready"));
 
-        Assert.Equal("[+]apiserver ok\n[+]controllers ok\n[+]dns ok\n[+]node ok\n[+]proxy ok\nreadyz check passed\n", readyz);
+        Assert.Equal("[+]apiserver ok\n[+]controllers ok\n[+]dns ok\n[+]etcd ok\n[+]node ok\n[+]proxy ok\nreadyz check passed\n", readyz);
         Assert.Equal(System.Net.HttpStatusCode.OK, dnsReady.StatusCode);
     }
 
