@@ -49,8 +49,9 @@ public sealed class DrainTests(NodeFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Drain_retries_while_the_budget_forbids_an_eviction_and_finishes_once_it_allows()
     {
-        await Kubectl.OutputAsync("create", "deployment", "web", "-n", Ns, "--image=debian:12", "--replicas=2", "--", "sleep", "infinity");
-        await Kubectl.OutputAsync("create", "poddisruptionbudget", "web", "-n", Ns, "--selector=app=web", "--min-available=2");
+        // Its own label: other tests' pods on this shared node carry app=web, and drain's --pod-selector spans namespaces.
+        await Kubectl.OutputAsync("create", "deployment", "drained", "-n", Ns, "--image=debian:12", "--replicas=2", "--", "sleep", "infinity");
+        await Kubectl.OutputAsync("create", "poddisruptionbudget", "web", "-n", Ns, "--selector=app=drained", "--min-available=2");
         await Eventually.WaitAsync(async () =>
         {
             var pdb = await Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("web", Ns);
@@ -59,10 +60,10 @@ public sealed class DrainTests(NodeFixture fixture) : IAsyncLifetime
         var table = await Kubectl.OutputAsync("get", "pdb", "web", "-n", Ns);
         Assert.Matches(@"(?m)^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\n^web\s+2\s+N/A\s+0\s+", table);
 
-        using var drain = Kubectl.Start("drain", Node, "--pod-selector=app=web", "--timeout=120s");
+        using var drain = Kubectl.Start("drain", Node, "--pod-selector=app=drained", "--timeout=120s");
         await drain.WaitForLineAsync(l => l.Contains("Cannot evict pod as it would violate the pod's disruption budget.", StringComparison.Ordinal), "the budget's refusal", TimeSpan.FromSeconds(60));
         Assert.True((await Client.CoreV1.ReadNodeAsync(Node)).Spec.Unschedulable);
-        Assert.Equal(2, (await Client.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=web")).Items.Count(p => p.Metadata.DeletionTimestamp is null));
+        Assert.Equal(2, (await Client.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=drained")).Items.Count(p => p.Metadata.DeletionTimestamp is null));
 
         // The replacements cannot be scheduled on the cordoned node, so only a budget that needs none lets both go.
         await Kubectl.OutputAsync("patch", "pdb", "web", "-n", Ns, "--type=merge", "-p", "{\"spec\":{\"minAvailable\":0}}");
@@ -70,8 +71,8 @@ public sealed class DrainTests(NodeFixture fixture) : IAsyncLifetime
         int exit = await drain.WaitForExitAsync(TimeSpan.FromSeconds(120));
         Assert.True(exit == 0, drain.Output);
         Assert.Contains($"node/{Node} drained", drain.Output, StringComparison.Ordinal);
-        Assert.Equal(2, drain.StandardOutputLines.Count(l => l.StartsWith("pod/web-", StringComparison.Ordinal) && l.EndsWith(" evicted", StringComparison.Ordinal)));
-        var left = (await Client.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=web")).Items;
+        Assert.Equal(2, drain.StandardOutputLines.Count(l => l.StartsWith("pod/drained-", StringComparison.Ordinal) && l.EndsWith(" evicted", StringComparison.Ordinal)));
+        var left = (await Client.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=drained")).Items;
         Assert.All(left.Where(p => p.Metadata.DeletionTimestamp is null), p => Assert.True(string.IsNullOrEmpty(p.Spec.NodeName), $"{p.Metadata.Name} should wait for a node"));
     }
 }
