@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Authentication;
 using Switchboard.ApiServer.Authorization;
+using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Errors;
 
 namespace Switchboard.ApiServer.Http;
@@ -16,6 +17,19 @@ internal sealed class AccessReviews(RequestAuthorizer authorizer)
 {
     public const string AuthorizationGroup = "authorization.k8s.io";
     public const string AuthenticationGroup = "authentication.k8s.io";
+
+    /// <summary>What discovery lists of the two groups, as kube-apiserver registers the reviews: create only.</summary>
+    public static IReadOnlyList<ServedGroup> Discovery { get; } =
+    [
+        new(AuthorizationGroup, "v1",
+        [
+            new ServedResource("localsubjectaccessreviews", "LocalSubjectAccessReview", Namespaced: true, ["create"]),
+            new ServedResource("selfsubjectaccessreviews", "SelfSubjectAccessReview", Namespaced: false, ["create"]),
+            new ServedResource("selfsubjectrulesreviews", "SelfSubjectRulesReview", Namespaced: false, ["create"]),
+            new ServedResource("subjectaccessreviews", "SubjectAccessReview", Namespaced: false, ["create"]),
+        ]),
+        new(AuthenticationGroup, "v1", [new ServedResource("selfsubjectreviews", "SelfSubjectReview", Namespaced: false, ["create"])]),
+    ];
 
     /// <summary>The review resource of a path under /apis, and the namespace of a local one; null for any other path.</summary>
     public static (string Resource, string? Namespace)? Route(string group, string version, string[] rest) => (group, version, rest) switch

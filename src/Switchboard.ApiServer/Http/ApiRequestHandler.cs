@@ -54,7 +54,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [MetricsApiHandler.Discovery]);
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [MetricsApiHandler.Discovery, .. AccessReviews.Discovery]);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
         _logger = logger;
     }
