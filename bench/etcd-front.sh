@@ -50,7 +50,9 @@ wait_healthy() { # port
   exit 1
 }
 
-start() { # name round → prints the client port
+# Sets server_pid and port. Not run as $(start …): a subshell would keep server_pid to itself, and stop_server would
+# leave every server running through the later rounds.
+start() { # name round
   local client dir="$work/$1-$2"
   client=$(free_port)
   if [ "$1" = etcd ]; then
@@ -66,7 +68,7 @@ start() { # name round → prints the client port
   fi
   server_pid=$!
   wait_healthy "$client"
-  echo "$client"
+  port=$client
 }
 
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/bin" >/dev/null
@@ -75,8 +77,7 @@ dotnet build src/Switchboard -c Release --nologo -v quiet -o "$work/switchboard"
 load() { dotnet "$work/bin/Switchboard.LoadGenerator.dll" etcd-front "$@"; }
 
 run() { # round name
-  local port
-  port=$(start "$2" "$1")
+  start "$2" "$1"
   {
     load --store "etcd://127.0.0.1:$port" --clients 1 --seconds "$seconds" | sed "s/^/$2 c1_/"
     load --store "etcd://127.0.0.1:$port" --clients 64 --seconds "$seconds" --range-keys 10000 --watch-samples 1000 | sed "s/^/$2 c64_/"
