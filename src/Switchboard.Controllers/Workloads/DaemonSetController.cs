@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Switchboard.Controllers.Nodes;
 using Switchboard.Controllers.Scheduling;
 using Switchboard.Controllers.Shared;
 using Switchboard.Kube.Informers;
@@ -25,8 +26,8 @@ internal sealed class DaemonSetController : QueueController
 
     private static readonly V1Toleration[] DaemonTolerations =
     [
-        new() { Key = "node.kubernetes.io/not-ready", OperatorProperty = "Exists", Effect = "NoExecute" },
-        new() { Key = "node.kubernetes.io/unreachable", OperatorProperty = "Exists", Effect = "NoExecute" },
+        new() { Key = NodeLifecycleController.NotReadyTaint, OperatorProperty = "Exists", Effect = "NoExecute" },
+        new() { Key = NodeLifecycleController.UnreachableTaint, OperatorProperty = "Exists", Effect = "NoExecute" },
         new() { Key = "node.kubernetes.io/disk-pressure", OperatorProperty = "Exists", Effect = "NoSchedule" },
         new() { Key = "node.kubernetes.io/memory-pressure", OperatorProperty = "Exists", Effect = "NoSchedule" },
         new() { Key = "node.kubernetes.io/pid-pressure", OperatorProperty = "Exists", Effect = "NoSchedule" },
