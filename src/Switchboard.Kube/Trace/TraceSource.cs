@@ -43,7 +43,14 @@ public sealed class TraceSource(KubernetesClientConfiguration config)
     /// The events kept at <paramref name="path"/> (<paramref name="follow"/> false), or the new ones as they come (true);
     /// <paramref name="last"/> starts that many events back. Ends with the response, or throws <see cref="TraceUnavailableException"/>.
     /// </summary>
-    public async IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, CancellationToken cancellationToken) =>
+        ReadAsync(path, follow, last, wanted: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReadAsync(string, bool, long?, CancellationToken)"/>, only the lines <paramref name="wanted"/> keeps
+    /// are parsed: a reader interested in few of a busy source's events does not pay for decoding the others.
+    /// </summary>
+    public async IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, Func<string, bool>? wanted, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
         string query = "?follow=" + (follow ? "true" : "false") + (last is { } n ? FormattableString.Invariant($"&last={n}") : "");
@@ -64,7 +71,7 @@ public sealed class TraceSource(KubernetesClientConfiguration config)
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
-            if (line.Length > 0 && JsonNode.Parse(line) is JsonObject e)
+            if (line.Length > 0 && (wanted is null || wanted(line)) && JsonNode.Parse(line) is JsonObject e)
             {
                 yield return e;
             }
