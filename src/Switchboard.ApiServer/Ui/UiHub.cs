@@ -64,7 +64,8 @@ internal sealed partial class UiHub : IAsyncDisposable
     private CancellationTokenSource? _dnsTracing;
     private DateTimeOffset _lastWatched;
     private DateTimeOffset _lastFlowWatched;
-    private volatile string[] _dnsMarkers = [];
+    private string[] _dnsMarkers = [];
+    private CancellationTokenSource? _dnsReader;
 
     /// <summary>
     /// A hub on <c>clients</c>' informers (the process's, in <c>up</c>; null: its own, made from <c>config</c>, the
@@ -178,6 +179,8 @@ internal sealed partial class UiHub : IAsyncDisposable
             _tracing = null;
             _dnsTracing?.Dispose();
             _dnsTracing = null;
+            _dnsReader?.Dispose();
+            _dnsReader = null;
         }
 
         if (_ownsClients)
@@ -438,28 +441,23 @@ internal sealed partial class UiHub : IAsyncDisposable
         }
     }
 
-    /// <summary>What a DNS trace line must contain to be about a Service a page shows: its name first, or as SVC.NS.svc.</summary>
+    /// <summary>
+    /// What a DNS trace line must contain to be about a Service a page shows (its name first, or as SVC.NS.svc): DNS
+    /// sends only those (most of a load's queries are about other names). A change restarts the DNS reader with them.
+    /// </summary>
     private void UpdateDnsMarkers()
     {
-        _dnsMarkers = [.. _pages.Values.Select(p => p.Flow).OfType<string>().Distinct(StringComparer.Ordinal).SelectMany(flow =>
+        string[] markers = [.. _pages.Values.Select(p => p.Flow).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).SelectMany(flow =>
         {
             (string? ns, string name) = ObjectKey.Split(flow);
             return new[] { "\"name\":\"" + name + ".", "." + name + "." + ns + ".svc." };
         })];
-    }
-
-    /// <summary>A DNS trace line worth parsing: about a Service some page shows (most of a load's queries are not).</summary>
-    private bool WantedDnsLine(string line)
-    {
-        foreach (string marker in _dnsMarkers)
+        if (!markers.SequenceEqual(_dnsMarkers, StringComparer.Ordinal))
         {
-            if (line.Contains(marker, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
+            _dnsMarkers = markers;
+            _dnsReader?.Cancel();
+            Wake();
         }
-
-        return false;
     }
 
     private void Wake()
@@ -493,13 +491,29 @@ internal sealed partial class UiHub : IAsyncDisposable
                     dnsTracing = _dnsTracing?.Token ?? CancellationToken.None;
                 }
 
-                foreach (string path in ProxyPaths(nodes).Prepend(TraceSource.DnsPath))
+                foreach (string path in ProxyPaths(nodes))
                 {
-                    bool dns = path == TraceSource.DnsPath;
-                    CancellationToken reading = dns ? dnsTracing : tracing;
-                    if (reading.CanBeCanceled && (!readers.TryGetValue(path, out Task? reader) || reader.IsCompleted))
+                    if (tracing.CanBeCanceled && (!readers.TryGetValue(path, out Task? reader) || reader.IsCompleted))
                     {
-                        readers[path] = FollowAsync(source, path, dns ? WantedDnsLine : null, seen, events.Writer, reading, stop);
+                        readers[path] = FollowAsync(source, path, [], seen, events.Writer, tracing, stop);
+                    }
+                }
+
+                if (!readers.TryGetValue(TraceSource.DnsPath, out Task? dnsReader) || dnsReader.IsCompleted)
+                {
+                    string[] markers;
+                    CancellationToken reading;
+                    lock (_gate)
+                    {
+                        // The previous reader is done with its source: a new one for the names shown now, if any.
+                        _dnsReader?.Dispose();
+                        _dnsReader = dnsTracing.CanBeCanceled && _dnsMarkers.Length > 0 ? CancellationTokenSource.CreateLinkedTokenSource(dnsTracing) : null;
+                        (markers, reading) = (_dnsMarkers, _dnsReader?.Token ?? CancellationToken.None);
+                    }
+
+                    if (reading.CanBeCanceled)
+                    {
+                        readers[TraceSource.DnsPath] = FollowThenWakeAsync(source, TraceSource.DnsPath, markers, seen, events.Writer, reading, stop);
                     }
                 }
 
@@ -563,7 +577,7 @@ internal sealed partial class UiHub : IAsyncDisposable
 
     /// <summary>One source followed while <paramref name="tracing"/> lasts, from the event after the last one seen there.</summary>
     private async Task FollowAsync(
-        TraceSource source, string path, Func<string, bool>? wanted, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
+        TraceSource source, string path, string[] match, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
         CancellationToken tracing, CancellationToken stop)
     {
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(tracing, stop);
@@ -573,7 +587,7 @@ internal sealed partial class UiHub : IAsyncDisposable
             {
                 // The first time the ring's last events (the last minute is what the page shows), later from where it stopped.
                 long last = seen.GetValueOrDefault(path, -1);
-                await foreach (JsonObject e in source.ReadAsync(path, follow: true, last: last >= 0 ? long.MaxValue / 2 : 4096, wanted, reading.Token))
+                await foreach (JsonObject e in source.ReadAsync(path, follow: true, last: last >= 0 ? long.MaxValue / 2 : 4096, match, reading.Token))
                 {
                     if ((long?)e["sequence"] is not { } sequence || sequence > last)
                     {
@@ -593,6 +607,18 @@ internal sealed partial class UiHub : IAsyncDisposable
             }
 
             await Task.Delay(TimeSpan.FromSeconds(2), _time, reading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>As <see cref="FollowAsync"/>, and once it ends the trace loop looks at once for what to read next (a DNS reader restarted for other names).</summary>
+    private async Task FollowThenWakeAsync(
+        TraceSource source, string path, string[] match, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
+        CancellationToken tracing, CancellationToken stop)
+    {
+        await FollowAsync(source, path, match, seen, events, tracing, stop);
+        if (!stop.IsCancellationRequested)
+        {
+            Wake();
         }
     }
 

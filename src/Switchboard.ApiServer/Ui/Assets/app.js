@@ -265,9 +265,10 @@ function measurePaint(events) {
     const now = performance.timeOrigin + performance.now();
     for (const e of events) {
       const at = Date.parse(`${e.time.slice(0, 23)}Z`);
-      if (!Number.isNaN(at)) window.sbPaints.push({ service: state.flow && state.flow.key, event: e.event, latency: now - at, received: e.received - at });
+      if (Number.isNaN(at)) continue;
+      window.sbPaints.push({ service: state.flow && state.flow.key, event: e.event, latency: now - at, received: e.received - at });
+      window.sbPaintCount++;
     }
-    window.sbPaintCount += events.length;
     if (window.sbPaints.length > 1000) window.sbPaints.splice(0, window.sbPaints.length - 1000);
   }));
 }
