@@ -170,7 +170,9 @@ public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<W
         await page.FillAsync("#search", "client");
         await page.ClickAsync("#tabs button[data-tab='overview']");
         await page.FillAsync("#search", "");
-        await page.EvaluateAsync("() => document.querySelector(\"[data-service='critical-app/backend'] .pod\").click()");
+        const string firstPod = "document.querySelector(\"[data-service='critical-app/backend'] .pod\")";
+        await page.WaitForFunctionAsync($"() => {firstPod} !== null");
+        await page.EvaluateAsync($"() => {firstPod}.click()");
         ILocator detail = page.Locator("[data-pod-detail^='critical-app/backend-']");
         await Assertions.Expect(detail.Locator("[data-field='phase']")).ToHaveTextAsync("Running", new() { Timeout = (float)PageTimeout.TotalMilliseconds });
         string podName = (await detail.GetAttributeAsync("data-pod-detail"))!.Split('/')[1];
@@ -213,7 +215,7 @@ public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<W
             await cluster.Kubectl.OutputAsync("create", "clusterrole", "ui-viewer-trace", "--verb=get", "--resource=nodes/proxy");
             await cluster.Kubectl.OutputAsync("create", "clusterrolebinding", "ui-viewer-trace", "--clusterrole=ui-viewer-trace", "--serviceaccount=critical-app:ui-viewer");
             await Eventually.WaitAsync(
-                async () => (await cluster.Kubectl.RunAsync("auth", "can-i", "get", "nodes/proxy", "--as=system:serviceaccount:critical-app:ui-viewer")).Stdout.Trim() == "yes",
+                async () => (await cluster.Kubectl.RunAsync("auth", "can-i", "get", "nodes", "--subresource=proxy", "--as=system:serviceaccount:critical-app:ui-viewer")).Stdout.Trim() == "yes",
                 "the binding to take effect");
             await using (IBrowserContext context = await cluster.NewContextAsync())
             {

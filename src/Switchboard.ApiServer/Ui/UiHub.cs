@@ -194,6 +194,20 @@ internal sealed partial class UiHub : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        try
+        {
+            await RunHubAsync(stop);
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            // Pages then see no changes: said once, loudly, rather than a page that silently stops updating.
+            LogHubFailed(_logger, e);
+            throw;
+        }
+    }
+
+    private async Task RunHubAsync(CancellationToken stop)
+    {
         Informer<T> Get<T>(Func<IKubernetes, ListWatch<T>> listWatch)
             where T : class, IKubernetesObject<V1ObjectMeta> => _clients.Informers.Get(() => listWatch(_clients.Client), _loggerFactory, _time);
 
@@ -255,7 +269,7 @@ internal sealed partial class UiHub : IAsyncDisposable
             _synced.Add(kind);
             if (_synced.Count == Kinds.Length)
             {
-                _changes.Add(new Summary("synced", "", "", "{\"synced\":true}"));
+                _changes.Add(new Summary("synced", "synced", "", "{\"synced\":true}"));
             }
         }
     }
@@ -623,6 +637,9 @@ internal sealed partial class UiHub : IAsyncDisposable
     }
 
     private static string Frame(string name, string json) => $"event: {name}\ndata: {json}\n\n";
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "web view: the hub failed; open pages get no more changes")]
+    private static partial void LogHubFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "web view: trace source {Source} not read: {Error}")]
     private static partial void LogTraceUnavailable(ILogger logger, string source, string error);
