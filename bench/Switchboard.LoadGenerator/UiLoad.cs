@@ -105,6 +105,7 @@ internal static partial class UiLoad
         await watcher.ClickAsync($"[data-service='{Namespace}/probe']");
         using (var flowing = CancellationTokenSource.CreateLinkedTokenSource(cancel))
         {
+            long loadStarted = Stopwatch.GetTimestamp();
             Task<long> load = ConnectionsAsync(pod, targets, options.Rate, flowing.Token);
             Task<double> qps = DnsperfAsync(options, cancel);
             ICDPSession cdp = await watcher.Context.NewCDPSessionAsync(watcher);
@@ -140,7 +141,7 @@ internal static partial class UiLoad
             Print("page_main_thread_percent", (100 * (await TaskSecondsAsync(cdp) - mainThreadBefore) / watched).ToString("F1", invariant));
             Print("dns_qps_browsers", (await qps).ToString("F0", invariant));
             await flowing.CancelAsync();
-            Print("connections_per_second", ((await load) / (double)Math.Max(1, options.Samples * 0.5 + options.Window.TotalSeconds)).ToString("F0", invariant));
+            Print("connections_per_second", ((await load) / Stopwatch.GetElapsedTime(loadStarted).TotalSeconds).ToString("F0", invariant));
             Print("paint_samples", paints.Count);
             Print("paint_missed", missed);
             Print("paint_p50_ms", (paints.Count > 0 ? Percentiles.Of(paints, 0.5) : double.NaN).ToString("F0", invariant));
