@@ -442,7 +442,7 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
             Assert.Contains(lease, await Store.ListLeasesAsync());
             Assert.Equal(60, await Store.KeepAliveLeaseAsync(lease));
 
-            await using var watch = new WatchCollector(Store, Prefix, await Store.GetRevisionAsync() + 1);
+            await using var watch = new WatchCollector(Store, Prefix, await Store.GetRevisionAsync());
             await Store.RevokeLeaseAsync(lease);
             var events = await watch.TakeAsync(2, "the deletes of the revoked lease's two keys");
             Assert.All(events, e => Assert.Equal(WatchEventType.Deleted, e.Type));
