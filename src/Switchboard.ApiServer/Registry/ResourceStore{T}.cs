@@ -185,7 +185,7 @@ internal sealed class ResourceStore<T>
             await Strategy.PrepareCreateAsync(obj, dryRun: false, cancellationToken);
             try
             {
-                var kv = await Store.CreateAsync(Kind.Key(ns, meta.Name), ObjectCodec.Encode(obj), null, cancellationToken);
+                var kv = await Strategy.StoreCreateAsync(Store, Kind.Key(ns, meta.Name), obj, cancellationToken);
                 meta.ResourceVersion = kv.ModRevision.ToString(CultureInfo.InvariantCulture);
                 return obj;
             }
@@ -299,7 +299,7 @@ internal sealed class ResourceStore<T>
                 if (obj.Metadata.DeletionTimestamp is not null && Strategy.FinalizersDone(obj))
                 {
                     // The last finalizer is gone: the object goes away now.
-                    var gone = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                    var gone = await Strategy.StoreDeleteAsync(Store, key, obj, current.ModRevision, cancellationToken);
                     await Strategy.ReleaseAsync(obj, cancellationToken);
                     obj.Metadata.ResourceVersion = gone.Revision.ToString(CultureInfo.InvariantCulture);
                     return obj;
@@ -391,7 +391,7 @@ internal sealed class ResourceStore<T>
 
             try
             {
-                var deleted = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                var deleted = await Strategy.StoreDeleteAsync(Store, key, obj, current.ModRevision, cancellationToken);
                 await Strategy.ReleaseAsync(obj, cancellationToken);
                 meta.ResourceVersion = deleted.Revision.ToString(CultureInfo.InvariantCulture);
                 return obj;
