@@ -68,4 +68,11 @@ public sealed record ApiServerOptions
     /// stays on a node that stopped reporting before the node lifecycle controller evicts it.
     /// </summary>
     public long DefaultTolerationSeconds { get; init; } = 300;
+
+    /// <summary>
+    /// kube-apiserver's ServiceAccount admission plugin, on by default: pods get the <c>default</c> account and the
+    /// token volume. Off (<c>--disable-admission-plugins=ServiceAccount</c>) where no controller makes accounts, as in
+    /// upstream's integration test servers.
+    /// </summary>
+    public bool ServiceAccountAdmission { get; init; } = true;
 }

@@ -29,7 +29,7 @@ internal sealed class ResourceCatalog
         Namespaces = Serve(context, ResourceKind<V1Namespace>.Create(new NamespaceStrategy(), namespaced: false, ["ns"], status: true));
         Services = Serve(context, ResourceKind<V1Service>.Create(new ServiceStrategy(range, clusterIps, nodePorts, options.NodePortRangeStart), namespaced: true, ["svc"], all: true, status: true));
         Endpoints = Serve(context, ResourceKind<V1Endpoints>.Create(new EndpointsStrategy(), namespaced: true, ["ep"], createOnUpdate: true));
-        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(options.DefaultTolerationSeconds), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
+        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(options.DefaultTolerationSeconds, !options.ServiceAccountAdmission ? null : new ServiceAccountAdmission((ns, name, token) => ServiceAccounts!.TryGetAsync(ns, name, token), context)), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
         Nodes = Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
