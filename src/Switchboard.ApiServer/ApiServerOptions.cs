@@ -8,6 +8,9 @@ public sealed record ApiServerOptions
     /// <summary>The directory holding the CA, the serving certificate, the admin token and the kubeconfig.</summary>
     public required string DataDirectory { get; init; }
 
+    /// <summary>The cluster CA's certificate in <see cref="DataDirectory"/> (PEM), which clients verify the server with.</summary>
+    public string CaFile => Path.Combine(DataDirectory, Security.ClusterCredentials.CaCertFile);
+
     /// <summary>The address to listen on; loopback unless asked otherwise.</summary>
     public IPAddress Address { get; init; } = IPAddress.Loopback;
 

@@ -199,7 +199,7 @@ internal static partial class UpCommand
                     // Each component as an identity of its own, with the least privilege its bootstrap role grants.
                     .AddKubeClient(ControllerManager.ComponentName, ComponentClient(BootstrapIdentities.ControllerManagerUser))
                     .AddKubeClient(DnsService.ComponentName, ComponentClient(BootstrapIdentities.DnsUser))
-                    .AddControllers(controllerOptions);
+                    .AddControllers(controllerOptions with { RootCaFile = apiServerOptions.CaFile });
                 if (etcdFrontOptions is not null)
                 {
                     services.AddEtcdFront(etcdFrontOptions, kv);
