@@ -78,4 +78,21 @@ public sealed record ApiServerOptions
     /// upstream's integration test servers.
     /// </summary>
     public bool ServiceAccountAdmission { get; init; } = true;
+
+    /// <summary>
+    /// Serving pods in <c>up</c>: the server also listens inside the node's network namespace, on its gateway address,
+    /// and that is the <c>kubernetes</c> Service's endpoint. Null: the endpoint is <see cref="Address"/>.
+    /// </summary>
+    public InClusterApiOptions? InCluster { get; init; }
+}
+
+/// <summary>Where pods reach the API server: the node namespace the agent makes, and the node whose gateway address it listens on.</summary>
+public sealed record InClusterApiOptions
+{
+    public required string NodeNamespace { get; init; }
+
+    public required string NodeName { get; init; }
+
+    /// <summary>How often the namespace and the node's pod CIDR are looked for until they exist.</summary>
+    public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(10);
 }

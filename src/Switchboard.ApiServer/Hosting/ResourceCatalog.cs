@@ -38,7 +38,7 @@ internal sealed class ResourceCatalog
             d => d.Spec?.Replicas ?? 0, (d, n) => d.Spec.Replicas = n, d => d.Status?.Replicas ?? 0, d => Columns.Selector(d.Spec?.Selector))));
         Serve(context, ResourceKind<V1ReplicaSet>.Create(new ReplicaSetStrategy(), namespaced: true, ["rs"], all: true, status: true, scale: new ScaleAccess<V1ReplicaSet>(
             r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
-        Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
+        EndpointSlices = Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
         ServiceAccounts = Serve(context, ResourceKind<V1ServiceAccount>.Create(new ServiceAccountStrategy(), namespaced: true, ["sa"]));
         Roles = Serve(context, ResourceKind<V1Role>.Create(new RoleStrategy(Escalation), namespaced: true));
@@ -80,6 +80,8 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Endpoints> Endpoints { get; }
 
     public ResourceStore<Corev1Event> Events { get; }
+
+    public ResourceStore<V1EndpointSlice> EndpointSlices { get; }
 
     public ResourceStore<V1Pod> Pods { get; }
 

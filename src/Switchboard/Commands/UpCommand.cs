@@ -102,6 +102,9 @@ internal static partial class UpCommand
             {
                 // Pods resolve through kube-dns's ClusterIP, which the node's proxy sends to this server in the node's namespace.
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
+
+                // Pods reach the API through the kubernetes Service's ClusterIP, whose endpoint is the server's listener in the node's namespace.
+                apiOptions = apiOptions with { InCluster = new InClusterApiOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName } };
             }
 
             return RunAsync(
