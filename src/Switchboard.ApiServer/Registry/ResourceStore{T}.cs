@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -22,7 +21,6 @@ namespace Switchboard.ApiServer.Registry;
 internal sealed class ResourceStore<T>
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
-    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
     private static readonly PropertyInfo? StatusProperty = typeof(T).GetProperty("Status");
 
     private readonly RegistryContext _context;
@@ -155,7 +153,7 @@ internal sealed class ResourceStore<T>
         {
             if (generated)
             {
-                meta.Name = GenerateName(meta.GenerateName);
+                meta.Name = _context.GenerateName(meta.GenerateName);
             }
 
             obj.ApiVersion = Kind.GroupVersion;
@@ -175,6 +173,7 @@ internal sealed class ResourceStore<T>
 
             Strategy.Default(obj);
             meta.ManagedFields = writer is null ? null : writer.IsApply ? applied : writer.Track(null, obj, null, _context.Now());
+            await Strategy.AdmitCreateAsync(obj, cancellationToken);
             Validate(obj, Strategy.Validate(obj));
             if (dryRun)
             {
@@ -632,17 +631,6 @@ internal sealed class ResourceStore<T>
             error.Status.Details.Causes = [new V1StatusCause { Reason = "NamespaceTerminating", Message = $"namespace {ns} is being terminated", Field = "metadata.namespace" }];
             throw error;
         }
-    }
-
-    private string GenerateName(string prefix)
-    {
-        var builder = new StringBuilder(prefix.Length > 58 ? prefix[..58] : prefix);
-        for (int i = 0; i < 5; i++)
-        {
-            builder.Append(NameAlphabet[_context.Random.Next(NameAlphabet.Length)]);
-        }
-
-        return builder.ToString();
     }
 
     /// <summary>Opaque continue tokens: the revision of the first page and the last key returned.</summary>

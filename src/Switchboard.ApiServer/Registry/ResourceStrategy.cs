@@ -39,6 +39,12 @@ internal class ResourceStrategy<T>
     /// <summary>Kind-specific checks of an update through a subresource (status, finalize, a pod's ephemeralcontainers).</summary>
     public virtual IEnumerable<FieldError> ValidateSubresourceUpdate(T obj, T old, string subresource) => ValidateUpdate(obj, old);
 
+    /// <summary>
+    /// kube-apiserver's mutating admission of a create: after defaults and the writer's managedFields (what admission adds
+    /// is nobody's field, as upstream's), before validation; may refuse with an <see cref="ApiException"/>.
+    /// </summary>
+    public virtual Task AdmitCreateAsync(T obj, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Last changes before a create is stored (e.g. initial status); may allocate resources.</summary>
     public virtual Task PrepareCreateAsync(T obj, bool dryRun, CancellationToken cancellationToken) => Task.CompletedTask;
 
