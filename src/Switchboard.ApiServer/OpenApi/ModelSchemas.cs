@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using k8s.Models;
-using Switchboard.ApiServer.Registry;
 
 namespace Switchboard.ApiServer.OpenApi;
 
@@ -9,12 +8,16 @@ namespace Switchboard.ApiServer.OpenApi;
 /// The OpenAPI definitions of every served kind and of the types they are made of, generated from the
 /// <see cref="ModelShape"/> of each kind's model type, with upstream's definition names
 /// (<c>io.k8s.api.core.v1.ServiceSpec</c>), descriptions (<see cref="ModelDocs"/>), the kind's
-/// x-kubernetes-group-version-kind, and the list and map extensions server-side apply reads. Built once for v2
+/// x-kubernetes-group-version-kind, the <c>required</c> fields (<see cref="RequiredFields"/>), and the list and map
+/// extensions server-side apply reads. Built once for v2
 /// (<c>#/definitions/</c>) or v3 (<c>#/components/schemas/</c>, references wrapped in allOf as kube-openapi does).
 /// </summary>
 internal sealed partial class ModelSchemas
 {
     private const string MetaPackage = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+
+    /// <summary>metrics.k8s.io's types, which upstream names after their Go package, k8s.io/metrics, not k8s.io/api.</summary>
+    private const string MetricsPackage = "metrics";
 
     private static readonly HashSet<string> MetaTypes =
     [
@@ -25,23 +28,23 @@ internal sealed partial class ModelSchemas
     private readonly string _refPrefix;
     private readonly bool _v3;
     private readonly Dictionary<Type, string> _names = [];
-    private readonly Dictionary<string, ResourceKind> _kindsByType = [];
+    private readonly Dictionary<string, PublishedKind> _kindsByType = [];
 
-    public ModelSchemas(IReadOnlyList<ResourceKind> kinds, bool v3)
+    public ModelSchemas(IReadOnlyList<PublishedKind> kinds, bool v3)
     {
         _v3 = v3;
         _refPrefix = v3 ? "#/components/schemas/" : "#/definitions/";
         foreach (var kind in kinds)
         {
-            _kindsByType.TryAdd(kind.ModelType.Name, kind);
-            Name(kind.ModelType, Package(kind.Group));
+            _kindsByType.TryAdd(kind.Model.Name, kind);
+            Name(kind.Model, Package(kind.Group));
         }
 
         // Names are given walking the kinds in catalog order, so a shared type (PodSpec) is named after the first
         // kind that uses it (core's Pod, before apps' Deployment), and every later walk finds it named.
         foreach (var kind in kinds)
         {
-            Walk(kind.ModelType, Package(kind.Group), []);
+            Walk(kind.Model, Package(kind.Group), []);
         }
     }
 
@@ -93,7 +96,9 @@ internal sealed partial class ModelSchemas
         {
             string version = "v" + m.Groups["version"].Value;
             string name = m.Groups["name"].Value;
-            _names[type] = MetaTypes.Contains(type.Name) ? MetaPackage + name : $"io.k8s.api.{package}.{version}.{name}";
+            _names[type] = MetaTypes.Contains(type.Name) ? MetaPackage + name
+                : package == MetricsPackage ? $"io.k8s.metrics.pkg.apis.metrics.{version}.{name}"
+                : $"io.k8s.api.{package}.{version}.{name}";
         }
         else
         {
@@ -179,6 +184,11 @@ internal sealed partial class ModelSchemas
         }
 
         definition["properties"] = properties;
+        if (RequiredFields.Of(type) is { Count: > 0 } required)
+        {
+            definition["required"] = new JsonArray([.. required.Select(r => (JsonNode)r)]);
+        }
+
         if (shape.AtomicStruct)
         {
             definition["x-kubernetes-map-type"] = "atomic";
