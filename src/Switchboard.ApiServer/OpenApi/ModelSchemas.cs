@@ -159,14 +159,18 @@ internal sealed partial class ModelSchemas
             return new JsonObject { ["description"] = "Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.  Wrappers are provided for many of the factory methods that the time package offers.", ["type"] = "string", ["format"] = "date-time" };
         }
 
+        // v3 says what the two scalar wrappers hold with oneOf, as kube-openapi does (kubectl explain then names them);
+        // v2 has no oneOf, so they are strings there.
         if (type == typeof(IntOrString))
         {
-            return new JsonObject { ["description"] = "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.", ["type"] = "string", ["format"] = "int-or-string" };
+            var intOrString = new JsonObject { ["description"] = "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.", ["format"] = "int-or-string" };
+            return _v3 ? OneOf(intOrString, "integer", "string") : Typed(intOrString, "string");
         }
 
         if (type == typeof(ResourceQuantity))
         {
-            return new JsonObject { ["description"] = ModelDocs.OfType(type) ?? "Quantity is a fixed-point representation of a number.", ["type"] = "string" };
+            var quantity = new JsonObject { ["description"] = ModelDocs.OfType(type) ?? "Quantity is a fixed-point representation of a number." };
+            return _v3 ? OneOf(quantity, "string", "number") : Typed(quantity, "string");
         }
 
         var shape = ModelShape.Of(type);
@@ -199,6 +203,18 @@ internal sealed partial class ModelSchemas
             definition["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = kind.Group, ["kind"] = kind.Kind, ["version"] = kind.Version });
         }
 
+        return definition;
+    }
+
+    private static JsonObject OneOf(JsonObject definition, params string[] types)
+    {
+        definition["oneOf"] = new JsonArray([.. types.Select(t => (JsonNode)new JsonObject { ["type"] = t })]);
+        return definition;
+    }
+
+    private static JsonObject Typed(JsonObject definition, string type)
+    {
+        definition["type"] = type;
         return definition;
     }
 

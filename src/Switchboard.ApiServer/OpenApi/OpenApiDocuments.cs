@@ -37,6 +37,7 @@ internal sealed class OpenApiDocuments
     private readonly IReadOnlyList<ServedGroup> _servedElsewhere;
     private readonly Lazy<Dictionary<string, Rendered>> _v3;
     private readonly Lazy<Rendered> _v2;
+    private readonly Lazy<Rendered> _v2Protobuf;
 
     /// <param name="kinds">The kinds of the registry.</param>
     /// <param name="servedElsewhere">Group versions with handlers of their own (the access reviews, metrics.k8s.io).</param>
@@ -46,10 +47,11 @@ internal sealed class OpenApiDocuments
         _servedElsewhere = servedElsewhere;
         _v3 = new Lazy<Dictionary<string, Rendered>>(RenderV3);
         _v2 = new Lazy<Rendered>(() => Render(V2()));
+        _v2Protobuf = new Lazy<Rendered>(() => Hashed(GnosticV2.Encode(V2())));
     }
 
-    /// <summary>A rendered document: its JSON and the upper-case hex SHA-512 kube-openapi uses as hash and ETag.</summary>
-    public sealed record Rendered(byte[] Json, string Hash);
+    /// <summary>A rendered document: its bytes (JSON, or protobuf) and the upper-case hex SHA-512 kube-openapi uses as hash and ETag.</summary>
+    public sealed record Rendered(byte[] Body, string Hash);
 
     public static string PathOf(string group, string version) => group.Length == 0 ? "api/" + version : $"apis/{group}/{version}";
 
@@ -70,11 +72,12 @@ internal sealed class OpenApiDocuments
     /// <summary>The v2 (swagger 2.0) document of every served kind.</summary>
     public Rendered V2Document => _v2.Value;
 
-    private static Rendered Render(JsonObject document)
-    {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(document);
-        return new Rendered(json, Convert.ToHexString(SHA512.HashData(json)));
-    }
+    /// <summary>The same v2 document in gnostic's protobuf encoding (<see cref="GnosticV2"/>).</summary>
+    public Rendered V2Protobuf => _v2Protobuf.Value;
+
+    private static Rendered Render(JsonObject document) => Hashed(JsonSerializer.SerializeToUtf8Bytes(document));
+
+    private static Rendered Hashed(byte[] body) => new(body, Convert.ToHexString(SHA512.HashData(body)));
 
     private Dictionary<string, Rendered> RenderV3()
     {
