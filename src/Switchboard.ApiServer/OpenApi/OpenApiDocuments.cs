@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using k8s.Models;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Registry;
 
@@ -20,7 +19,6 @@ namespace Switchboard.ApiServer.OpenApi;
 internal sealed class OpenApiDocuments
 {
     private static readonly string[] PatchTypes = ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
-    private static readonly string[] ReadWriteVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
     /// <summary>kube-openapi's operation id stem and x-kubernetes-action of each verb.</summary>
     private static readonly Dictionary<string, string> Ids = new()
@@ -119,50 +117,12 @@ internal sealed class OpenApiDocuments
     private List<PublishedKind> Published()
     {
         var kinds = _kinds.Select(PublishedKind.Of).ToList();
-        kinds.AddRange(_kinds.SelectMany(k => Subresources(k).Select(s => s.Target)));
+        kinds.AddRange(_kinds.SelectMany(Subresource.Of).Select(PublishedKind.Of));
         kinds.AddRange(_servedElsewhere.SelectMany(g => g.Resources.Select(r => new PublishedKind(g.Group, g.Version, r.Kind, r.Model))));
         return [.. kinds.DistinctBy(k => k.Model)];
     }
 
-    /// <summary>
-    /// The subresources kube-apiserver registers for a kind (as discovery lists them), each with the kind it answers
-    /// with: autoscaling's Scale, policy's Eviction, a Binding, a TokenRequest, or the kind itself.
-    /// </summary>
-    private static IEnumerable<(string Name, PublishedKind Target, string[] Verbs)> Subresources(ResourceKind kind)
-    {
-        var self = PublishedKind.Of(kind);
-        string[] readWrite = ["get", "update", "patch"];
-        if (kind.HasStatus)
-        {
-            yield return ("status", self, readWrite);
-        }
-
-        if (kind.HasScale)
-        {
-            yield return ("scale", new PublishedKind("autoscaling", "v1", "Scale", typeof(V1Scale)), readWrite);
-        }
-
-        if (kind.HasBinding)
-        {
-            yield return ("binding", Binding, ["create"]);
-        }
-
-        switch (kind.Kind)
-        {
-            case "Pod":
-                yield return ("eviction", new PublishedKind("policy", "v1", "Eviction", typeof(V1Eviction)), ["create"]);
-                yield return ("ephemeralcontainers", self, readWrite);
-                break;
-            case "Namespace":
-                yield return ("finalize", self, ["update"]);
-                break;
-            case "ServiceAccount":
-                yield return ("token", new PublishedKind("authentication.k8s.io", "v1", "TokenRequest", typeof(Authenticationv1TokenRequest)), ["create"]);
-                break;
-        }
-    }
-
-    private static readonly PublishedKind Binding = new("", "v1", "Binding", typeof(V1Binding));
+    private static readonly PublishedKind Binding = PublishedKind.Of(Subresource.Binding);
 
     private void AddPaths(Func<string, Section> sectionOf, ModelSchemas schemas, bool v3)
     {
@@ -170,10 +130,10 @@ internal sealed class OpenApiDocuments
         {
             var section = sectionOf(PathOf(kind.Group, kind.Version));
             var self = PublishedKind.Of(kind);
-            string item = AddResource(section, kind.Group, kind.Version, kind.Plural, kind.Namespaced, self, ReadWriteVerbs, schemas, v3);
-            foreach (var (name, target, verbs) in Subresources(kind))
+            string item = AddResource(section, kind.Group, kind.Version, kind.Plural, kind.Namespaced, self, DiscoveryDocuments.ReadWriteVerbs, schemas, v3);
+            foreach (var sub in Subresource.Of(kind))
             {
-                AddSubresource(section, item, name, kind.Kind, kind.Namespaced, OperationPrefix(kind.Group, kind.Version), target, verbs, schemas, v3);
+                AddSubresource(section, item, sub.Name, kind.Kind, kind.Namespaced, OperationPrefix(kind.Group, kind.Version), PublishedKind.Of(sub), sub.Verbs, schemas, v3);
             }
 
             if (kind.HasBinding)
@@ -226,7 +186,7 @@ internal sealed class OpenApiDocuments
         return item;
     }
 
-    private static void AddSubresource(Section section, string item, string name, string owner, bool namespaced, string prefix, PublishedKind target, string[] verbs, ModelSchemas schemas, bool v3)
+    private static void AddSubresource(Section section, string item, string name, string owner, bool namespaced, string prefix, PublishedKind target, IReadOnlyCollection<string> verbs, ModelSchemas schemas, bool v3)
     {
         string id = prefix + (namespaced ? "Namespaced" : "") + owner + Capitalised(name);
         var body = schemas.Ref(target.Model);

@@ -10,4 +10,6 @@ namespace Switchboard.ApiServer.OpenApi;
 internal sealed record PublishedKind(string Group, string Version, string Kind, Type Model)
 {
     public static PublishedKind Of(ResourceKind kind) => new(kind.Group, kind.Version, kind.Kind, kind.ModelType);
+
+    public static PublishedKind Of(Subresource subresource) => new(subresource.Group, subresource.Version, subresource.Kind, subresource.Model);
 }
