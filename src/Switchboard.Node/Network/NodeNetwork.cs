@@ -109,13 +109,7 @@ internal sealed class NodeNetwork
         }
     }
 
-    /// <summary>
-    /// Creates pod <paramref name="uid"/>'s network namespace, not yet connected: processes may enter it while
-    /// <see cref="ConnectPodAsync"/> wires it (what an earlier one left is removed first: <see cref="TearDownPodAsync"/>).
-    /// </summary>
-    public Task AddPodNamespaceAsync(string uid, CancellationToken cancellationToken) => CheckIpAsync(["netns", "add", Names.PodNamespace(uid)], cancellationToken);
-
-    /// <summary>Connects pod <paramref name="uid"/>'s namespace to the bridge: its veth, <paramref name="address"/> on eth0, its routes.</summary>
+    /// <summary>Connects pod <paramref name="uid"/>'s namespace (made by <see cref="Sandbox.SandboxNamespaces"/>) to the bridge: its veth, <paramref name="address"/> on eth0, its routes.</summary>
     public async Task ConnectPodAsync(string uid, IPAddress address, CancellationToken cancellationToken)
     {
         string podNs = Names.PodNamespace(uid);
@@ -153,7 +147,7 @@ internal sealed class NodeNetwork
     {
         if (PodNamespaceExists(uid))
         {
-            await CheckIpAsync(["netns", "del", Names.PodNamespace(uid)], cancellationToken);
+            Sandbox.SandboxNamespaces.DeleteNetwork(Names.PodNamespace(uid));
         }
 
         // A veth whose pod side vanished on its own would be gone too; one left by a crash mid-setup is removed here.
