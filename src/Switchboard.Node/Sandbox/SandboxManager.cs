@@ -66,22 +66,12 @@ internal sealed partial class SandboxManager
         WriteEtcFiles(sandbox, pod, ip);
         Cgroups?.CreatePod(pod);
 
-        // The namespaces and the pod's root first (system calls, no process but the holder), then the wiring, which needs the network namespace.
-        var (pid, startTicks) = await SandboxNamespaces.CreateAsync(_network.Names.PodNamespace(uid), sandbox, PodHostname.Hostname(pod), () =>
+        // System calls and rtnetlink from a thread of the agent: no process but the holder.
+        var (pid, startTicks) = await SandboxNamespaces.CreateAsync(_network.Names.PodNamespace(uid), sandbox, PodHostname.Hostname(pod), () => _network.ConnectPodHere(uid, ip), () =>
         {
             int holder = Detached.Start(sandbox.HolderLog, ["sleep", "infinity"]);
             return (holder, Signals.StartTicks(holder));
         });
-        try
-        {
-            await _network.ConnectPodAsync(uid, ip, cancellationToken);
-        }
-        catch
-        {
-            Signals.KillProcess(pid, Signals.SigKill);
-            throw;
-        }
-
         var state = new SandboxState(pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid, startTicks, _time.GetUtcNow());
         sandbox.WriteState(state);
         LogCreated(_logger, pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid);
@@ -110,7 +100,7 @@ internal sealed partial class SandboxManager
             }
         }
 
-        await _network.TearDownPodAsync(uid, cancellationToken);
+        _network.TearDownPod(uid);
         if (Cgroups is not null)
         {
             await Cgroups.RemovePodAsync(uid, cancellationToken);

@@ -5,7 +5,7 @@ namespace Switchboard.Node.Sandbox;
 /// <summary>
 /// Makes a pod's namespaces from the agent itself, with system calls instead of a dozen processes (ip netns add,
 /// nsenter, unshare, a shell and its mounts cost some 16 execs a pod): a thread of its own unshares a network namespace
-/// and pins it at /run/netns/NAME as <c>ip netns add</c> does, then unshares mount and UTS namespaces, mounts the pod's
+/// and pins it at /run/netns/NAME as <c>ip netns add</c> does, wires it (the caller's part), then unshares mount and UTS namespaces, mounts the pod's
 /// root (the host's root read-only beneath an overlay of the pod's own, /dev, /dev/shm, /proc, a /sys of the pod's
 /// network namespace, the pod's hosts/resolv.conf/hostname bound in), sets the hostname and starts the holder, which
 /// inherits the thread's namespaces and keeps them for the pod's lifetime. The thread then ends: no other work ever
@@ -31,11 +31,12 @@ internal static partial class SandboxNamespaces
     private static bool _directoryShared;
 
     /// <summary>
-    /// Creates the network namespace <paramref name="netns"/> and the pod's mount and UTS namespaces inside it, mounts
-    /// the pod's root at <paramref name="sandbox"/>'s root directory, and returns what <paramref name="startHolder"/>
-    /// (called in those namespaces) returned. On failure the network namespace is removed again.
+    /// Creates the network namespace <paramref name="netns"/> and has <paramref name="wire"/> connect it (called inside it),
+    /// then the pod's mount and UTS namespaces, mounts the pod's root at <paramref name="sandbox"/>'s root directory, and
+    /// returns what <paramref name="startHolder"/> (called in those namespaces) returned. On failure the network namespace
+    /// is removed again.
     /// </summary>
-    public static async Task<T> CreateAsync<T>(string netns, PodSandbox sandbox, string hostname, Func<T> startHolder)
+    public static async Task<T> CreateAsync<T>(string netns, PodSandbox sandbox, string hostname, Action wire, Func<T> startHolder)
     {
         var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool pinned = false;
@@ -43,7 +44,7 @@ internal static partial class SandboxNamespaces
         {
             try
             {
-                result.SetResult(Create(netns, sandbox, hostname, startHolder, () => pinned = true));
+                result.SetResult(Create(netns, sandbox, hostname, wire, startHolder, () => pinned = true));
             }
             catch (Exception e)
             {
@@ -76,7 +77,7 @@ internal static partial class SandboxNamespaces
         File.Delete(path);
     }
 
-    private static T Create<T>(string netns, PodSandbox sandbox, string hostname, Func<T> startHolder, Action pinned)
+    private static T Create<T>(string netns, PodSandbox sandbox, string hostname, Action wire, Func<T> startHolder, Action pinned)
     {
         string pin = Path.Combine(NetnsDirectory, netns);
         EnsureSharedDirectory();
@@ -87,6 +88,7 @@ internal static partial class SandboxNamespaces
 
         pinned();
         Mount("/proc/thread-self/ns/net", pin, null, MsBind, null);
+        wire();
 
         // The thread's own filesystem view first: mount namespaces are per fs_struct, which threads share.
         Check(Unshare(CloneFs | CloneNewNs | CloneNewUts), "unshare(CLONE_NEWNS|CLONE_NEWUTS)");
