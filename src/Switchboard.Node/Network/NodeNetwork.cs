@@ -146,7 +146,7 @@ internal sealed class NodeNetwork
             if (existing.FirstOrDefault(e => e.Range.Contains(cidr.Network) || cidr.Contains(e.Range.Network)) is { Line: { } conflict })
             {
                 throw new InvalidOperationException($"pod CIDR {cidr} would be routed over the host's route '{conflict}', which overlaps it: "
-                    + "remove that route or give the cluster a pod range (--cluster-cidr) clear of the host's networks");
+                    + "remove that route, or run the cluster on a pod range clear of the host's networks");
             }
         }
     }
