@@ -25,7 +25,7 @@ public sealed class HostGatewayTests : IAsyncLifetime
 
     private string Kubeconfig => Path.Combine(ControlPlane, "kubeconfig");
 
-    public async ValueTask InitializeAsync()
+    public async Task InitializeAsync()
     {
         await IpBatchAsync(null, [$"netns add {Lan}", $"-n {Lan} link set lo up", $"-n {Lan} link add br0 type bridge", $"-n {Lan} addr add {LanAddress}/24 dev br0", $"-n {Lan} link set br0 up"]);
         var up = Start(Lan, "up", "--nodes", "0", "--data-dir", ControlPlane, "--api-address", LanAddress);
@@ -34,7 +34,7 @@ public sealed class HostGatewayTests : IAsyncLifetime
         Assert.False(up.HasExited, up.Output);
     }
 
-    public async ValueTask DisposeAsync()
+    public async Task DisposeAsync()
     {
         foreach (var process in _processes.AsEnumerable().Reverse())
         {
