@@ -88,8 +88,19 @@ for name, _ in targets:
 PY
 }
 targets=(same-node-vip=10.96.0.100:80 cross-node-vip=10.96.0.101:80 same-node-pod-ip=10.244.0.3:8080 cross-node-pod-ip=10.244.1.2:8080)
+# Each node's proxy follows conntrack's NEW and DESTROY events for `switchboard trace`, with accounting and timestamps on.
+listeners=()
+for ns in "$n1" "$n2"; do
+  ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1
+  ip netns exec "$ns" conntrack -E -e NEW,DESTROY >/dev/null 2>&1 & listeners+=($!)
+done
+pids+=("${listeners[@]}")
+sleep 0.5
 echo "rounds=$rounds services=$services"
-echo "as the cluster has it (bridge netfilter on in every namespace):"
+echo "as the cluster has it (bridge netfilter on in every namespace, each node's proxy following conntrack events):"
+measure "${targets[@]}"
+kill "${listeners[@]}"
+echo "without conntrack event listeners:"
 measure "${targets[@]}"
 ip netns exec "$u" sh -c 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables'
 echo "bridge netfilter off on the underlay bridge:"
