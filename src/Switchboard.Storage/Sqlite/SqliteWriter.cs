@@ -98,6 +98,7 @@ internal sealed class SqliteWriter : IDisposable
                 """,
                 "$low", "$high");
             Load();
+            _hub.Passed(_revision);
         }
         catch
         {
@@ -330,6 +331,8 @@ internal sealed class SqliteWriter : IDisposable
                 SqliteStoreLog.WatchersOverflowed(_logger, overflowed, _watchBuffer);
             }
         }
+
+        _hub.Passed(_batchRevision);
 
         foreach (var (operation, outcome, error) in _results)
         {
