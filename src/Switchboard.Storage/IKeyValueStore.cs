@@ -52,6 +52,15 @@ public interface IKeyValueStore : IAsyncDisposable
     IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="WatchAsync(string, long, CancellationToken)"/>, and after each <paramref name="progressInterval"/>
+    /// without a change, a <see cref="WatchEventType.Progress"/> event at a revision up to which every change has been
+    /// given (when the store has moved on since the last one): a watch of keys nobody writes learns how far the store
+    /// has gone while other keys change, so it can resume from there after compaction passes its last change, as
+    /// kube-apiserver's watch cache follows etcd's progress notifications. An infinite interval is no progress.
+    /// </summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Runs <paramref name="transaction"/> atomically: its compares and the branch they choose see one state, and all
     /// its writes are one revision. Fails with <see cref="StorageError.InvalidArgument"/> (nothing written) for an
     /// invalid key or value or a key written twice in one branch.

@@ -245,9 +245,17 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         throw Mismatch(key, expectedModRevision ?? 0, CurrentOf(response));
     }
 
-    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default) =>
+        WatchAsync(prefix, afterRevision, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        if (progressInterval <= TimeSpan.Zero && progressInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(progressInterval), progressInterval, "a progress interval is positive or infinite");
+        }
+
         ThrowIfDisposed();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
         var (key, end) = EtcdKeys.Prefix(prefix);
@@ -269,6 +277,8 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                     next = await NextAsync(call, create, cancellationToken);
                 }
 
+                await using var progress = new ProgressRequests(call.RequestStream, progressInterval, _timeProvider);
+                long notified = 0;
                 while (next.Response is { } response)
                 {
                     if (response.Canceled)
@@ -276,15 +286,34 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                         throw WatchCanceled(prefix, response, delivered);
                     }
 
-                    if (response.Created && brokenSince is not null)
+                    if (response.Created)
                     {
-                        EtcdLog.WatchResumed(_logger, prefix, delivered, response.Header.MemberId);
-                        brokenSince = null;
-                        delay = FirstReconnectDelay;
+                        if (brokenSince is not null)
+                        {
+                            EtcdLog.WatchResumed(_logger, prefix, delivered, response.Header.MemberId);
+                            brokenSince = null;
+                            delay = FirstReconnectDelay;
+                        }
+
+                        progress.Start();
+                    }
+                    else if (response.Events.Count == 0 && progress.Enabled)
+                    {
+                        // A progress notification: every event of the watch up to the header's revision has been sent.
+                        // An etcd without the fix of etcd-io/etcd#15220 (Debian 12's 3.4.23) may send it ahead of
+                        // events already queued for the watch; those go out before the next answer, an interval
+                        // later, so a notification's revision is given once the next one confirms it.
+                        (long confirmed, notified) = (notified, response.Header.Revision);
+                        if (confirmed > delivered)
+                        {
+                            delivered = confirmed;
+                            yield return WatchEvent.ProgressAt(confirmed);
+                        }
                     }
 
                     foreach (var e in response.Events)
                     {
+                        progress.Heard();
                         yield return ToWatchEvent(e);
                         delivered = e.Kv.ModRevision;
                     }
@@ -723,4 +752,59 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     }
 
     private static StorageException Closed() => new(StorageError.Unavailable, "the etcd store has been disposed");
+
+    /// <summary>
+    /// Asks etcd for the progress of a watch stream (a WatchProgressRequest, as client-go's RequestProgress) after each
+    /// interval in which no event came: a busy watch learns its progress from its events.
+    /// </summary>
+    private sealed class ProgressRequests(IClientStreamWriter<WatchRequest> requests, TimeSpan interval, TimeProvider time) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _running = Task.CompletedTask;
+        private long _heard;
+
+        public bool Enabled => interval != Timeout.InfiniteTimeSpan;
+
+        /// <summary>Counts an event: the watch was not quiet.</summary>
+        public void Heard() => Interlocked.Increment(ref _heard);
+
+        /// <summary>Starts asking, once the watch is created (the create request was the stream's last write).</summary>
+        public void Start()
+        {
+            if (Enabled && _running.IsCompleted)
+            {
+                _running = AskAsync(_stop.Token);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _running;
+            _stop.Dispose();
+        }
+
+        private async Task AskAsync(CancellationToken cancellationToken)
+        {
+            using var timer = new PeriodicTimer(interval, time);
+            long heardBefore = Interlocked.Read(ref _heard);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(cancellationToken))
+                {
+                    long heard = Interlocked.Read(ref _heard);
+                    if (heard == heardBefore)
+                    {
+                        await requests.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, cancellationToken);
+                    }
+
+                    heardBefore = heard;
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The watch ended or its stream broke; the watch opens a new stream with its own requests.
+            }
+        }
+    }
 }

@@ -23,12 +23,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     private readonly ITimer _sweepTimer;
     private readonly PeriodicCompactor? _compactor;
     private readonly FileStream _lock;
+    private readonly TimeProvider _time;
     private int _disposed;
 
     private SqliteKeyValueStore(string path, FileStream fileLock, SqliteStoreOptions options, TimeProvider time, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger<SqliteKeyValueStore>();
         _lock = fileLock;
+        _time = time;
         _options = options;
         _logger = logger;
         _hub = new WatchHub();
@@ -150,7 +152,10 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         return new DeleteResult(outcome.Previous!, outcome.Revision);
     }
 
-    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default) =>
+        WatchAsync(prefix, afterRevision, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         if (afterRevision < 0)
@@ -158,7 +163,12 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             throw new StorageException(StorageError.InvalidArgument, $"watch revision {afterRevision} is negative");
         }
 
-        return WatchCoreAsync(prefix, afterRevision, cancellationToken);
+        if (progressInterval <= TimeSpan.Zero && progressInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(progressInterval), progressInterval, "a progress interval is positive or infinite");
+        }
+
+        return WatchCoreAsync(prefix, afterRevision, progressInterval, cancellationToken);
     }
 
     public async Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default)
@@ -275,7 +285,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         return outcome.Current!;
     }
 
-    private async IAsyncEnumerable<WatchEvent> WatchCoreAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<WatchEvent> WatchCoreAsync(string prefix, long afterRevision, TimeSpan progressInterval, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var range = KeyRange.ForPrefix(prefix);
         long delivered = afterRevision;
@@ -301,14 +311,53 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             // The log gave whole revisions up to here; a transaction's events share a revision, so the buffer's are
             // told apart from the log's by that revision, not by the last one delivered.
             long replayed = delivered;
-            while (await subscription.Events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            var feed = subscription.Events;
+            Task<bool>? waiting = null;
+            bool quiet = false;
+            while (true)
             {
-                while (subscription.Events.TryRead(out var watchEvent))
+                // Read before the feed is found empty: every event up to it has then been taken.
+                long published = _hub.Published;
+                if (feed.TryRead(out var watchEvent))
                 {
+                    quiet = false;
                     if (watchEvent.Revision > replayed)
                     {
                         yield return watchEvent;
                         delivered = watchEvent.Revision;
+                    }
+
+                    continue;
+                }
+
+                if (quiet && published > delivered)
+                {
+                    yield return WatchEvent.ProgressAt(published);
+                    delivered = published;
+                }
+
+                if (progressInterval == Timeout.InfiniteTimeSpan)
+                {
+                    if (!await feed.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                // One wait for the feed, kept across intervals that pass without an event (the feed has one reader).
+                waiting ??= feed.WaitToReadAsync(cancellationToken).AsTask();
+                await ((Task)waiting.WaitAsync(progressInterval, _time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                cancellationToken.ThrowIfCancellationRequested();
+                quiet = !waiting.IsCompleted;
+                if (!quiet)
+                {
+                    var ready = waiting;
+                    waiting = null;
+                    if (!await ready.ConfigureAwait(false))
+                    {
+                        break;
                     }
                 }
             }

@@ -101,6 +101,7 @@ internal sealed class SqliteWriter : IDisposable
             _insertLease = SqliteDatabase.Prepare(_connection, "INSERT INTO kv_lease (id, ttl) VALUES ($id, $ttl)", "$id", "$ttl");
             _deleteLease = SqliteDatabase.Prepare(_connection, "DELETE FROM kv_lease WHERE id = $id", "$id");
             Load();
+            _hub.Passed(_revision);
         }
         catch
         {
@@ -365,6 +366,8 @@ internal sealed class SqliteWriter : IDisposable
                 SqliteStoreLog.WatchersOverflowed(_logger, overflowed, _watchBuffer);
             }
         }
+
+        _hub.Passed(_batchRevision);
 
         foreach (var (operation, outcome, error) in _results)
         {

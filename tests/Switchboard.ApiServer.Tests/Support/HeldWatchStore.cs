@@ -22,7 +22,12 @@ public sealed class HeldWatchStore(IKeyValueStore inner, string heldPrefix) : IK
     public void Release() => _released.TrySetResult();
 
     public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default) =>
-        prefix.StartsWith(heldPrefix, StringComparison.Ordinal) ? HeldAsync(inner.WatchAsync(prefix, afterRevision, cancellationToken), cancellationToken) : inner.WatchAsync(prefix, afterRevision, cancellationToken);
+        WatchAsync(prefix, afterRevision, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, CancellationToken cancellationToken = default) =>
+        prefix.StartsWith(heldPrefix, StringComparison.Ordinal)
+            ? HeldAsync(inner.WatchAsync(prefix, afterRevision, progressInterval, cancellationToken), cancellationToken)
+            : inner.WatchAsync(prefix, afterRevision, progressInterval, cancellationToken);
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default) => inner.GetRevisionAsync(cancellationToken);
 

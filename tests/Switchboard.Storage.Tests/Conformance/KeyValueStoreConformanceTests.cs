@@ -338,6 +338,70 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_quiet_watch_with_progress_passes_writes_elsewhere_and_resumes_from_there_after_compaction()
+    {
+        string quiet = Prefix + "quiet/";
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, quiet, start, TimeSpan.FromMilliseconds(50));
+        KeyValue? last = null;
+        for (int i = 0; i < 5; i++)
+        {
+            last = await Store.PutAsync($"{Prefix}busy/{i}", Bytes("elsewhere"));
+        }
+
+        var progress = await watch.TakeUntilAsync(e => e.Revision >= last!.ModRevision, "progress past the writes to other keys");
+        Assert.All(progress, e => Assert.Equal(WatchEventType.Progress, e.Type));
+        Assert.Equal(progress.Select(e => e.Revision).Order(), progress.Select(e => e.Revision));
+        Assert.Equal(last!.ModRevision, progress[^1].Revision);
+
+        // Compaction past everything the watch was ever sent: it goes on, and a watch resuming from its progress is
+        // not refused as compacted (a client that only had its start revision would have to list again).
+        await Store.CompactAsync(last.ModRevision);
+        var created = await Store.CreateAsync(quiet + "a", Bytes("1"));
+        var next = await watch.TakeUntilAsync(e => e.Type != WatchEventType.Progress, "the write to the watched keys");
+        Assert.Equal((WatchEventType.Created, created.ModRevision), (next[^1].Type, next[^1].Revision));
+        await using var resumed = new WatchCollector(Store, quiet, progress[^1].Revision);
+        var replayed = await resumed.TakeAsync(1, "the write, replayed after the progress revision");
+        Assert.Equal((WatchEventType.Created, created.ModRevision), (replayed[0].Type, replayed[0].Revision));
+    }
+
+    [Fact]
+    public async Task Progress_never_runs_ahead_of_a_change_the_watch_has_not_given()
+    {
+        string quiet = Prefix + "quiet/";
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, quiet, start, TimeSpan.FromMilliseconds(5));
+        var changes = new System.Collections.Concurrent.ConcurrentBag<long>();
+        for (int round = 0; round < 10; round++)
+        {
+            // Bursts of writes from several writers, mostly to other keys, then a quiet spell for progress to come in.
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            {
+                for (int i = 0; i < 8; i++)
+                {
+                    await Store.PutAsync($"{Prefix}busy/{w}", Bytes("b"));
+                    if (i % 4 == w % 4)
+                    {
+                        changes.Add((await Store.PutAsync($"{quiet}{w}", Bytes("q"))).ModRevision);
+                    }
+                }
+            })));
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+
+        var written = changes.Order().ToList();
+        int given = 0;
+        var events = await watch.TakeUntilAsync(e => e.Type != WatchEventType.Progress && ++given == written.Count, "every write to the watched keys");
+        Assert.Equal(written, events.Where(e => e.Type != WatchEventType.Progress).Select(e => e.Revision));
+        var progress = events.Select((e, index) => (e, index)).Where(p => p.e.Type == WatchEventType.Progress).ToList();
+        Assert.True(progress.Count > 1, "progress came only at the end: the property was not exercised");
+        foreach (var (e, index) in progress)
+        {
+            Assert.Equal(written.Count(r => r <= e.Revision), events.Take(index).Count(c => c.Type != WatchEventType.Progress));
+        }
+    }
+
+    [Fact]
     public async Task A_key_with_a_time_to_live_expires_with_a_delete_event()
     {
         long start = await Store.GetRevisionAsync();
