@@ -54,8 +54,9 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [MetricsApiHandler.Discovery, .. AccessReviews.Discovery]);
-        _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
+        IReadOnlyList<ServedGroup> servedElsewhere = [MetricsApiHandler.Discovery, .. AccessReviews.Discovery];
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], servedElsewhere);
+        _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)], servedElsewhere);
         _logger = logger;
     }
 
