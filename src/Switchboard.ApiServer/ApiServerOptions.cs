@@ -20,6 +20,9 @@ public sealed record ApiServerOptions
     /// <summary>The range ClusterIPs are allocated from.</summary>
     public string ServiceClusterIpRange { get; init; } = "10.96.0.0/16";
 
+    /// <summary>How often the store's history is compacted, up to the revision of one interval before (kube-apiserver's <c>--etcd-compaction-interval</c>).</summary>
+    public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often a watch that allows bookmarks gets one.</summary>
     public TimeSpan WatchBookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
 

@@ -23,6 +23,7 @@ using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
 using Switchboard.ApiServer.Ui;
 using Switchboard.ApiServer.Usage;
+using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
 using Switchboard.Kube.Networking;
@@ -33,9 +34,12 @@ namespace Switchboard.ApiServer;
 /// <summary>
 /// The Kubernetes-compatible API server as a component: HTTPS with a generated CA, bearer-token auth, and the REST
 /// API over an <see cref="IKeyValueStore"/>. Its start returns once it serves and DATA_DIR/kubeconfig is written, so
-/// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically.
+/// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically. Its
+/// web view follows the objects through the process's informers (<c>clients</c>: in <c>up</c> the ones the controllers,
+/// DNS and proxy share), or, without any (the API server alone), through its own made from its loopback configuration.
 /// </summary>
-public sealed partial class ApiServerService(ApiServerOptions options, IKeyValueStore store, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+public sealed partial class ApiServerService(
+    ApiServerOptions options, IKeyValueStore store, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time, Func<KubeClientSource?>? clients = null)
     : Component(ComponentName)
 {
     public const string ComponentName = "apiserver";
@@ -122,7 +126,7 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         var authorizer = new RequestAuthorizer(() => rbac.Policy);
         catalog.Escalation.Authorizer = authorizer;
         var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
-        _ui = new UiHandler(() => ClientConfiguration, loggerFactory, time);
+        _ui = new UiHandler(clients?.Invoke(), () => ClientConfiguration, security.Authenticator, authorizer, loggerFactory, time);
         var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
             new MetricsApiHandler(new NodeUsage(catalog.Nodes, _kubelet, time), catalog.Pods, time), readiness, _metrics, _logger, _ui);
 

@@ -3,6 +3,7 @@ using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Tables;
 using Switchboard.ApiServer.Validation;
+using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
 
@@ -49,6 +50,20 @@ internal class ResourceStrategy<T>
 
     /// <summary>Last changes before an update is stored; may allocate or carry over allocated values.</summary>
     public virtual Task PrepareUpdateAsync(T obj, T old, bool dryRun, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Stores a new object at <paramref name="key"/>; fails with <see cref="StorageError.KeyExists"/>. A kind whose
+    /// allocation must commit with the object (a Service's ClusterIP) writes both in one transaction here.
+    /// </summary>
+    public virtual Task<KeyValue> StoreCreateAsync(IKeyValueStore store, string key, T obj, CancellationToken cancellationToken) =>
+        store.CreateAsync(key, ObjectCodec.Encode(obj), null, cancellationToken);
+
+    /// <summary>
+    /// Removes the stored object if it is at <paramref name="modRevision"/>; a kind whose allocation must go with the
+    /// object releases it in the same transaction here (and not again in <see cref="ReleaseAsync"/>).
+    /// </summary>
+    public virtual Task<DeleteResult> StoreDeleteAsync(IKeyValueStore store, string key, T obj, long modRevision, CancellationToken cancellationToken) =>
+        store.DeleteAsync(key, modRevision, cancellationToken);
 
     /// <summary>Undoes <see cref="PrepareCreateAsync"/>/<see cref="PrepareUpdateAsync"/> when the write failed.</summary>
     public virtual Task RollbackAsync(T obj, T? old, CancellationToken cancellationToken) => Task.CompletedTask;

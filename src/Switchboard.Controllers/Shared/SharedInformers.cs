@@ -24,6 +24,9 @@ internal sealed class SharedInformers
     public const string SelectorIndex = "selector";
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
+    /// <summary>Where each node's heartbeat Lease lives, named as its node.</summary>
+    public const string NodeLeaseNamespace = "kube-node-lease";
+
     public SharedInformers(KubeClientSource source, ILoggerFactory loggerFactory, TimeProvider time, TimeSpan resyncPeriod)
     {
         var options = new InformerOptions { ResyncPeriod = resyncPeriod };
@@ -59,6 +62,7 @@ internal sealed class SharedInformers
 
         // Only the root-CA publisher's ConfigMaps, and not the process's shared informer: others in it may follow them all.
         RootCaConfigMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(source.Client, "metadata.name=" + RootCaConfigMapName), loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), time, options);
+        NodeLeases = source.Informers.Get(() => ListWatches.Leases(source.Client, NodeLeaseNamespace), loggerFactory, time, options, scope: NodeLeaseNamespace);
     }
 
     /// <summary>The ConfigMap with the cluster CA that the root-CA publisher keeps in every namespace.</summary>
@@ -98,6 +102,8 @@ internal sealed class SharedInformers
 
     /// <summary>The <see cref="RootCaConfigMapName"/> ConfigMaps of every namespace (a field selector on the name).</summary>
     public Informer<V1ConfigMap> RootCaConfigMaps { get; }
+    /// <summary>The nodes' Leases in <see cref="NodeLeaseNamespace"/>, which the node lifecycle controller reads each look.</summary>
+    public Informer<V1Lease> NodeLeases { get; }
 
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
@@ -111,7 +117,8 @@ internal sealed class SharedInformers
         Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
         DisruptionBudgets.RunAsync(cancellationToken),
         ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken),
-        RootCaConfigMaps.RunAsync(cancellationToken));
+        RootCaConfigMaps.RunAsync(cancellationToken),
+        NodeLeases.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
@@ -121,5 +128,6 @@ internal sealed class SharedInformers
         Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
         DisruptionBudgets.WaitForSyncAsync(cancellationToken),
         ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken),
-        RootCaConfigMaps.WaitForSyncAsync(cancellationToken));
+        RootCaConfigMaps.WaitForSyncAsync(cancellationToken),
+        NodeLeases.WaitForSyncAsync(cancellationToken));
 }

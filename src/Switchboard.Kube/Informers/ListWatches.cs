@@ -78,6 +78,11 @@ public static class ListWatches
         ct => client.BatchV1.ListCronJobForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.BatchV1.WatchListCronJobForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
+    /// <summary>The Leases of namespace <paramref name="namespace"/> (the nodes' heartbeats in <c>kube-node-lease</c>).</summary>
+    public static ListWatch<V1Lease> Leases(IKubernetes client, string @namespace) => Make<V1Lease, V1LeaseList>(
+        ct => client.CoordinationV1.ListNamespacedLeaseAsync(@namespace, cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoordinationV1.WatchListNamespacedLeaseAsync(@namespace, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
     private static ListWatch<T> Make<T, TList>(
         Func<CancellationToken, Task<TList>> list,
         Func<string, int, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch)

@@ -186,7 +186,7 @@ internal static partial class UpCommand
             await NodeUnderlay.EnsureAsync(nodeOptions.ClusterName, cancellationToken);
         }
 
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken);
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken, apiServerOptions.CompactionInterval);
         return await ComponentHost.RunAsync(
             loggerFactory,
             services =>
