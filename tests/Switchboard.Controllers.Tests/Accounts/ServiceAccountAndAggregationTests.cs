@@ -7,8 +7,9 @@ namespace Switchboard.Controllers.Tests.Accounts;
 
 /// <summary>
 /// The service-account controller gives every namespace its <c>default</c> ServiceAccount, and the aggregation
-/// controller keeps admin, edit and view the union of the roles labelled for them, both run as the controller
-/// manager's own identity (system:kube-controller-manager), not as the admin.
+/// controller keeps admin, edit and view the union of the roles labelled for them, and the root-CA publisher keeps the
+/// cluster CA in every namespace, all run as the controller manager's own identity (system:kube-controller-manager),
+/// not as the admin.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ServiceAccountAndAggregationTests(ClusterFixture cluster)
@@ -30,6 +31,28 @@ public sealed class ServiceAccountAndAggregationTests(ClusterFixture cluster)
         string table = await cluster.Server.KubectlOkAsync("get", "serviceaccounts", "-n", "accounts");
         Assert.Matches(@"(?m)^NAME\s+SECRETS\s+AGE\s*$", table);
         Assert.Matches(@"(?m)^default\s+0\s+\S+\s*$", table);
+    }
+
+    [Fact]
+    public async Task Every_namespace_gets_kube_root_ca_crt_with_the_cluster_ca_put_back_when_edited_keeping_its_labels()
+    {
+        string ca = await File.ReadAllTextAsync(Path.Combine(cluster.Server.DataDirectory, "ca.crt"));
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "roots" } });
+        async Task<V1ConfigMap?> PublishedAsync() =>
+            (await Client.CoreV1.ListNamespacedConfigMapAsync("roots", fieldSelector: "metadata.name=kube-root-ca.crt")).Items.SingleOrDefault();
+
+        await Eventually.WaitAsync(async () => (await PublishedAsync())?.Data?["ca.crt"] == ca, "kube-root-ca.crt in a new namespace");
+        var published = (await PublishedAsync())!;
+        Assert.Equal(
+            "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.",
+            published.Metadata.Annotations["kubernetes.io/description"]);
+
+        published.Data = new Dictionary<string, string> { ["ca.crt"] = "not a CA", ["extra"] = "x" };
+        published.Metadata.Labels = new Dictionary<string, string> { ["team"] = "a" };
+        await Client.CoreV1.ReplaceNamespacedConfigMapAsync(published, "kube-root-ca.crt", "roots");
+
+        await Eventually.WaitAsync(async () => (await PublishedAsync()) is { } back && back.Data.Count == 1 && back.Data["ca.crt"] == ca, "kube-root-ca.crt put back after an edit");
+        Assert.Equal("a", (await PublishedAsync())!.Metadata.Labels["team"]);
     }
 
     [Fact]

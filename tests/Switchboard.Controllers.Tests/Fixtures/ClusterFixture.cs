@@ -43,7 +43,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Starts the controller manager and waits until its caches have synced.</summary>
     public async Task StartControllersAsync()
     {
-        var options = new ControllerOptions { Workers = 2, UnwatchedOwnerRecheck = TimeSpan.FromSeconds(1) };
+        var options = new ControllerOptions { Workers = 2, UnwatchedOwnerRecheck = TimeSpan.FromSeconds(1), RootCaFile = Path.Combine(_server.DataDirectory, "ca.crt") };
         // As the controller manager's own identity, so every test here also proves its bootstrap role is enough.
         var identity = _server.Host.ClientConfigurationFor(BootstrapIdentities.ControllerManagerUser);
         _controllers = await ComponentTestHost.StartAsync(services => services.AddKubeClient(_ => KubeClients.FromKubeconfig(identity)).AddControllers(options));
