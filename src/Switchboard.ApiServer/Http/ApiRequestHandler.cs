@@ -115,8 +115,8 @@ internal sealed partial class ApiRequestHandler
 
         if (segments is ["ui", .. var page] && _ui is not null)
         {
-            // The web view authenticates its sessions itself, with the admin token only: its pages act as the admin.
-            await _ui.InvokeAsync(http, page, _security.Authenticator.RequireAdmin);
+            // The web view authenticates its sessions itself, by their tokens, and authorizes what each page sees as that user.
+            await _ui.InvokeAsync(http, page);
             return;
         }
 
