@@ -18,7 +18,8 @@ namespace Switchboard.ApiServer.Http;
 /// <summary>
 /// The one request entry point: health and version (open to anyone, as upstream's public-info-viewer role),
 /// authentication (and impersonation), authorization of every other path and resource request as kube-apiserver's
-/// RBAC, discovery, OpenAPI, <c>/metrics</c>, the service-account issuer's documents, the access reviews and dispatch
+/// RBAC, discovery, OpenAPI, <c>/metrics</c>, the service-account issuer's documents, the access reviews, the (empty)
+/// CustomResourceDefinitions and dispatch
 /// to the resource handlers, or to the node for the streaming subresources.
 /// </summary>
 internal sealed partial class ApiRequestHandler
@@ -54,7 +55,7 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        IReadOnlyList<ServedGroup> servedElsewhere = [MetricsApiHandler.Discovery, .. AccessReviews.Discovery];
+        IReadOnlyList<ServedGroup> servedElsewhere = [MetricsApiHandler.Discovery, .. AccessReviews.Discovery, CustomResourceDefinitions.Discovery];
         _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], servedElsewhere);
         _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)], servedElsewhere);
         _logger = logger;
@@ -162,6 +163,11 @@ internal sealed partial class ApiRequestHandler
                 };
                 Routed(http, metricsRequest, Verb(http, metricsRequest));
                 await _resourceMetrics.HandleAsync(http, metricsPath);
+                return;
+            case ["apis", CustomResourceDefinitions.Group, CustomResourceDefinitions.Version, var crdResource, .. var crdName] when crdName.Length <= 1:
+                var crdRequest = new RequestInfo(CustomResourceDefinitions.Group, CustomResourceDefinitions.Version, crdResource, null, crdName.FirstOrDefault(), null);
+                Routed(http, crdRequest, Verb(http, crdRequest));
+                await CustomResourceDefinitions.HandleAsync(http, segments[3..]);
                 return;
             case ["metrics"]:
                 await OperationsServer.WriteMetricsAsync(http, _metrics.Registry);

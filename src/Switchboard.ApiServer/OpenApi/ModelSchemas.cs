@@ -16,8 +16,12 @@ internal sealed partial class ModelSchemas
 {
     private const string MetaPackage = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 
-    /// <summary>metrics.k8s.io's types, which upstream names after their Go package, k8s.io/metrics, not k8s.io/api.</summary>
-    private const string MetricsPackage = "metrics";
+    /// <summary>The packages of the types that are not k8s.io/api's, which upstream names after their Go module.</summary>
+    private static readonly Dictionary<string, string> OtherModules = new(StringComparer.Ordinal)
+    {
+        ["metrics"] = "io.k8s.metrics.pkg.apis.metrics",
+        ["apiextensions"] = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions",
+    };
 
     private static readonly HashSet<string> MetaTypes =
     [
@@ -96,9 +100,7 @@ internal sealed partial class ModelSchemas
         {
             string version = "v" + m.Groups["version"].Value;
             string name = m.Groups["name"].Value;
-            _names[type] = MetaTypes.Contains(type.Name) ? MetaPackage + name
-                : package == MetricsPackage ? $"io.k8s.metrics.pkg.apis.metrics.{version}.{name}"
-                : $"io.k8s.api.{package}.{version}.{name}";
+            _names[type] = MetaTypes.Contains(type.Name) ? MetaPackage + name : $"{OtherModules.GetValueOrDefault(package, "io.k8s.api." + package)}.{version}.{name}";
         }
         else
         {

@@ -20,16 +20,20 @@ internal sealed class OpenApiDocuments
 {
     private static readonly string[] PatchTypes = ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
 
-    /// <summary>kube-openapi's operation id stem and x-kubernetes-action of each verb.</summary>
+    /// <summary>kube-openapi's operation id stem of each verb (readCoreV1NamespacedPod).</summary>
     private static readonly Dictionary<string, string> Ids = new()
     {
         ["get"] = "read", ["list"] = "list", ["create"] = "create", ["update"] = "replace", ["patch"] = "patch", ["delete"] = "delete", ["deletecollection"] = "deleteCollection",
     };
 
+    /// <summary>The x-kubernetes-action of each verb.</summary>
     private static readonly Dictionary<string, string> Actions = new()
     {
         ["get"] = "get", ["list"] = "list", ["create"] = "post", ["update"] = "put", ["patch"] = "patch", ["delete"] = "delete", ["deletecollection"] = "deletecollection",
     };
+
+    /// <summary>What the legacy "bindings" collection of a kind with /binding answers with.</summary>
+    private static readonly PublishedKind Binding = PublishedKind.Of(Subresource.Binding);
 
     private readonly IReadOnlyList<ResourceKind> _kinds;
     private readonly IReadOnlyList<ServedGroup> _servedElsewhere;
@@ -122,8 +126,6 @@ internal sealed class OpenApiDocuments
         return [.. kinds.DistinctBy(k => k.Model)];
     }
 
-    private static readonly PublishedKind Binding = PublishedKind.Of(Subresource.Binding);
-
     private void AddPaths(Func<string, Section> sectionOf, ModelSchemas schemas, bool v3)
     {
         foreach (var kind in _kinds)
@@ -186,6 +188,7 @@ internal sealed class OpenApiDocuments
         return item;
     }
 
+    /// <summary>The path of a subresource of the object at <paramref name="item"/>, with an operation per verb.</summary>
     private static void AddSubresource(Section section, string item, string name, string owner, bool namespaced, string prefix, PublishedKind target, IReadOnlyCollection<string> verbs, ModelSchemas schemas, bool v3)
     {
         string id = prefix + (namespaced ? "Namespaced" : "") + owner + Capitalised(name);

@@ -5,8 +5,9 @@ namespace Switchboard.ApiServer.OpenApi;
 /// client-side validation insists on), which the KubernetesClient models do not carry. Upstream's openapi-gen makes a
 /// field required when its json tag has no <c>omitempty</c> and its comment no <c>+optional</c> (or it says
 /// <c>+required</c>); this table is that rule applied to k8s.io/api v0.32's types.go of the groups served here (core,
-/// apps, batch, policy, rbac, networking, discovery, coordination, authorization, authentication, autoscaling), and to
-/// apimachinery's meta/v1 and the resource metrics types. Keyed by model type, in the types' field order, as
+/// apps, batch, policy, rbac, networking, discovery, coordination, authorization, authentication, autoscaling), to
+/// apiextensions-apiserver v0.32's CustomResourceDefinition types, and to apimachinery's meta/v1 and the resource
+/// metrics types. Keyed by model type, in the types' field order, as
 /// <see cref="ListSemantics"/>: a type not named here has no required field.
 /// </summary>
 internal static class RequiredFields
@@ -16,6 +17,18 @@ internal static class RequiredFields
         ["V1Condition"] = ["type", "status", "lastTransitionTime", "reason", "message"],
         ["V1LabelSelectorRequirement"] = ["key", "operator"],
         ["V1OwnerReference"] = ["apiVersion", "kind", "name", "uid"],
+        ["Apiextensionsv1ServiceReference"] = ["namespace", "name"],
+        ["V1CustomResourceColumnDefinition"] = ["name", "type", "jsonPath"],
+        ["V1CustomResourceConversion"] = ["strategy"],
+        ["V1CustomResourceDefinition"] = ["spec"],
+        ["V1CustomResourceDefinitionCondition"] = ["type", "status"],
+        ["V1CustomResourceDefinitionNames"] = ["plural", "kind"],
+        ["V1CustomResourceDefinitionSpec"] = ["group", "names", "scope", "versions"],
+        ["V1CustomResourceDefinitionVersion"] = ["name", "served", "storage"],
+        ["V1CustomResourceSubresourceScale"] = ["specReplicasPath", "statusReplicasPath"],
+        ["V1SelectableField"] = ["jsonPath"],
+        ["V1ValidationRule"] = ["rule"],
+        ["V1WebhookConversion"] = ["conversionReviewVersions"],
         ["V1beta1ContainerMetrics"] = ["name", "usage"],
         ["V1beta1NodeMetrics"] = ["timestamp", "window", "usage"],
         ["V1beta1PodMetrics"] = ["timestamp", "window", "containers"],

@@ -126,6 +126,25 @@ public sealed class ExplainAndDiscoveryTests(SqliteApiServer server) : IClassFix
     }
 
     [Fact]
+    public async Task Custom_resource_definitions_are_listed_as_none_and_cannot_be_created()
+    {
+        string crd = Path.Combine(server.DataDirectory, "crd.yaml");
+        await File.WriteAllTextAsync(crd, "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {plural: widgets, kind: Widget}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n");
+
+        var (listCode, listed, listErr) = await Kubectl.RunAsync("get", "customresourcedefinitions");
+        var (getCode, _, got) = await Kubectl.RunAsync("get", "customresourcedefinitions", "widgets.example.com");
+        var (createCode, _, created) = await Kubectl.RunAsync("create", "-f", crd);
+
+        Assert.Equal(0, listCode);
+        Assert.Equal("", listed);
+        Assert.Contains("No resources found", listErr, StringComparison.Ordinal);
+        Assert.NotEqual(0, getCode);
+        Assert.Contains("customresourcedefinitions.apiextensions.k8s.io \"widgets.example.com\" not found", got, StringComparison.Ordinal);
+        Assert.NotEqual(0, createCode);
+        Assert.Contains("MethodNotAllowed", created, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Subresources_publish_the_kind_they_answer_with()
     {
         using var http = AuthenticatedClient();
