@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idle memory of `switchboard up` over time: started (published, as installed), given SERVICES services without
 # selectors (kubectl create -f, one list), then left alone for MINUTES while the store compacts every COMPACTION
-# (--etcd-compaction-interval, e.g. 20s; without it up's own 5m, as a build older than the flag needs). Nothing writes but the components' own
+# (--etcd-compaction-interval, e.g. 2m; without it up's own 5m, as a build older than the flag needs). Bookmarks carry
+# the store's progress at most about 90 s late (a 1 m bookmark interval, progress asked every 30 s), so with compaction
+# more often than that informers that watch again still meet 410 Gone, as they would against kube-apiserver. Nothing writes but the components' own
 # heartbeats, so most kinds are quiet: an informer whose watch resumes from a revision compaction has passed meets
 # 410 Gone and lists its kind again, which is what this watches for. Every 30 s it prints VmRSS; at the end:
 #   up idle RSS: first N MB, last N MB, max N MB; peak (VmHWM) N MB; relists (410 Gone) N
