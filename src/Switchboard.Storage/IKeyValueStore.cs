@@ -67,6 +67,28 @@ public interface IKeyValueStore : IAsyncDisposable
     /// </summary>
     Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// etcd's LeaseGrant: a lease of <paramref name="ttlSeconds"/> (<paramref name="id"/> 0: an id the store picks) that
+    /// keys are attached to by <see cref="TxnPut.Lease"/>. It is durable: after a restart it counts its TTL afresh, as
+    /// etcd's lessor does on a new leader. Fails with <see cref="StorageError.KeyExists"/> if the id is taken.
+    /// </summary>
+    Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts the lease's TTL again; returns the TTL, or 0 when there is no such lease.</summary>
+    Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends the lease and deletes every key still attached to it, all at one revision (as an expiry does). Fails with
+    /// <see cref="StorageError.LeaseNotFound"/> if there is no such lease.
+    /// </summary>
+    Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>The lease with its TTLs and attached keys, or null when there is no such lease.</summary>
+    Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>The ids of the live leases.</summary>
+    Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Discards the history before <paramref name="revision"/>; the live values stay.</summary>
     Task CompactAsync(long revision, CancellationToken cancellationToken = default);
 

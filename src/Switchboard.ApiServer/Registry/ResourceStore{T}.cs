@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -22,7 +21,6 @@ namespace Switchboard.ApiServer.Registry;
 internal sealed class ResourceStore<T>
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
-    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
     private static readonly PropertyInfo? StatusProperty = typeof(T).GetProperty("Status");
 
     private readonly RegistryContext _context;
@@ -157,7 +155,7 @@ internal sealed class ResourceStore<T>
         {
             if (generated)
             {
-                meta.Name = GenerateName(meta.GenerateName);
+                meta.Name = _context.GenerateName(meta.GenerateName);
             }
 
             obj.ApiVersion = Kind.GroupVersion;
@@ -177,6 +175,7 @@ internal sealed class ResourceStore<T>
 
             Strategy.Default(obj);
             meta.ManagedFields = writer is null ? null : writer.IsApply ? applied : writer.Track(null, obj, null, _context.Now());
+            await Strategy.AdmitCreateAsync(obj, cancellationToken);
             Validate(obj, Strategy.Validate(obj));
             if (dryRun)
             {
@@ -187,7 +186,7 @@ internal sealed class ResourceStore<T>
             await Strategy.PrepareCreateAsync(obj, dryRun: false, cancellationToken);
             try
             {
-                var kv = await Store.CreateAsync(Kind.Key(ns, meta.Name), ObjectCodec.Encode(obj), null, cancellationToken);
+                var kv = await Strategy.StoreCreateAsync(Store, Kind.Key(ns, meta.Name), obj, cancellationToken);
                 meta.ResourceVersion = kv.ModRevision.ToString(CultureInfo.InvariantCulture);
                 return obj;
             }
@@ -301,7 +300,7 @@ internal sealed class ResourceStore<T>
                 if (obj.Metadata.DeletionTimestamp is not null && Strategy.FinalizersDone(obj))
                 {
                     // The last finalizer is gone: the object goes away now.
-                    var gone = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                    var gone = await Strategy.StoreDeleteAsync(Store, key, obj, current.ModRevision, cancellationToken);
                     await Strategy.ReleaseAsync(obj, cancellationToken);
                     obj.Metadata.ResourceVersion = gone.Revision.ToString(CultureInfo.InvariantCulture);
                     return obj;
@@ -393,7 +392,7 @@ internal sealed class ResourceStore<T>
 
             try
             {
-                var deleted = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                var deleted = await Strategy.StoreDeleteAsync(Store, key, obj, current.ModRevision, cancellationToken);
                 await Strategy.ReleaseAsync(obj, cancellationToken);
                 meta.ResourceVersion = deleted.Revision.ToString(CultureInfo.InvariantCulture);
                 return obj;
@@ -656,17 +655,6 @@ internal sealed class ResourceStore<T>
             error.Status.Details.Causes = [new V1StatusCause { Reason = "NamespaceTerminating", Message = $"namespace {ns} is being terminated", Field = "metadata.namespace" }];
             throw error;
         }
-    }
-
-    private string GenerateName(string prefix)
-    {
-        var builder = new StringBuilder(prefix.Length > 58 ? prefix[..58] : prefix);
-        for (int i = 0; i < 5; i++)
-        {
-            builder.Append(NameAlphabet[_context.Random.Next(NameAlphabet.Length)]);
-        }
-
-        return builder.ToString();
     }
 
     /// <summary>Opaque continue tokens: the revision of the first page and the last key returned.</summary>

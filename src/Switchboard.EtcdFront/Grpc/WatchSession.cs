@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
-using Switchboard.EtcdFront.Leases;
 using Switchboard.EtcdFront.Protocol;
 using Switchboard.Storage;
 
@@ -13,7 +12,7 @@ namespace Switchboard.EtcdFront.Grpc;
 /// compacted response (canceled, compact_revision set).
 /// </summary>
 internal sealed class WatchSession(
-    IKeyValueStore store, Lessor lessor, FrontIdentity identity, IServerStreamWriter<WatchResponse> stream, TimeSpan progressInterval, TimeProvider time, CancellationToken streamToken)
+    IKeyValueStore store, FrontIdentity identity, IServerStreamWriter<WatchResponse> stream, TimeSpan progressInterval, TimeProvider time, CancellationToken streamToken)
     : IAsyncDisposable
 {
     /// <summary>The most events one response carries.</summary>
@@ -224,7 +223,7 @@ internal sealed class WatchSession(
             Type = change.Type == WatchEventType.Deleted ? Event.Types.EventType.Delete : Event.Types.EventType.Put,
             Kv = change.Type == WatchEventType.Deleted
                 ? new Protocol.KeyValue { Key = FrontKeys.Bytes(change.Current.Key), ModRevision = change.Revision }
-                : KvService.ToProto(change.Current, lessor.LeaseOf(change.Current)),
+                : KvService.ToProto(change.Current),
         };
         if (withPrevious && change.Previous is not null)
         {

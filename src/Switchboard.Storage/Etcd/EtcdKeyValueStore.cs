@@ -184,10 +184,10 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             Compare = { new Compare { Key = etcdKey, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 } },
             Failure = { Get(etcdKey) },
         };
-        var (response, _) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
+        var (response, _, lease) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
         if (response.Succeeded)
         {
-            return new KeyValue(key, value, response.Header.Revision, response.Header.Revision, 1);
+            return new KeyValue(key, value, response.Header.Revision, response.Header.Revision, 1, lease);
         }
 
         throw new StorageException(StorageError.KeyExists, $"key '{key}' already exists", key, CurrentOf(response));
@@ -202,10 +202,10 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             Compare = { Exists(etcdKey), ModifiedAt(etcdKey, expectedModRevision) },
             Failure = { Get(etcdKey) },
         };
-        var (response, previous) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
+        var (response, previous, lease) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
         if (response.Succeeded && previous is not null)
         {
-            return new KeyValue(key, value, previous.CreateRevision, response.Header.Revision, previous.Version + 1);
+            return new KeyValue(key, value, previous.CreateRevision, response.Header.Revision, previous.Version + 1, lease);
         }
 
         throw Mismatch(key, expectedModRevision, CurrentOf(response));
@@ -214,11 +214,11 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     public async Task<KeyValue> PutAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         Validate(key, value, timeToLive);
-        var (response, previous) = await PutInTxnAsync(new TxnRequest(), key, value, timeToLive, cancellationToken);
+        var (response, previous, lease) = await PutInTxnAsync(new TxnRequest(), key, value, timeToLive, cancellationToken);
         long revision = response.Header.Revision;
         return previous is null
-            ? new KeyValue(key, value, revision, revision, 1)
-            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1);
+            ? new KeyValue(key, value, revision, revision, 1, lease)
+            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1, lease);
     }
 
     public async Task<DeleteResult> DeleteAsync(string key, long? expectedModRevision = null, CancellationToken cancellationToken = default)
@@ -367,6 +367,45 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         }
     }
 
+    public async Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _lease.LeaseGrantAsync(new LeaseGrantRequest { ID = id, TTL = ttlSeconds }, o), null, cancellationToken, write: true);
+        return response.ID;
+    }
+
+    public async Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _closing.Token);
+        try
+        {
+            using var call = _lease.LeaseKeepAlive(new CallOptions(cancellationToken: linked.Token));
+            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, linked.Token);
+            await call.RequestStream.CompleteAsync();
+            return await call.ResponseStream.MoveNext(linked.Token) ? call.ResponseStream.Current.TTL : 0;
+        }
+        catch (RpcException e)
+        {
+            throw await TranslateAsync(e, null, 0, cancellationToken);
+        }
+    }
+
+    public async Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default) =>
+        await CallAsync(o => _lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id }, o), null, cancellationToken, write: true);
+
+    public async Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = id, Keys = true }, o), null, cancellationToken);
+        return response.TTL < 0 ? null : new LeaseInfo(id, response.GrantedTTL, response.TTL, [.. response.Keys.Select(k => k.ToStringUtf8()).Order(StringComparer.Ordinal)]);
+    }
+
+    public async Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _lease.LeaseLeasesAsync(new LeaseLeasesRequest(), o), null, cancellationToken);
+        return [.. response.Leases.Select(l => l.ID)];
+    }
+
     public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
     {
         if (revision <= 0)
@@ -422,9 +461,9 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
 
     /// <summary>
     /// Runs <paramref name="txn"/> with a put of the value as its success branch, under a new lease when the key
-    /// has a time to live. Returns the response and the value the put replaced, if any.
+    /// has a time to live. Returns the response, the value the put replaced, if any, and the lease.
     /// </summary>
-    private async Task<(TxnResponse Response, Mvccpb.KeyValue? Previous)> PutInTxnAsync(TxnRequest txn, string key, byte[] value, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    private async Task<(TxnResponse Response, Mvccpb.KeyValue? Previous, long Lease)> PutInTxnAsync(TxnRequest txn, string key, byte[] value, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         long lease = timeToLive is { } ttl ? await GrantLeaseAsync(key, ttl, cancellationToken) : 0;
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Key(key), Value = ByteString.CopyFrom(value), Lease = lease, PrevKv = true } });
@@ -433,7 +472,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         {
             var response = await CallAsync(o => _kv.TxnAsync(txn, o), key, cancellationToken, write: true);
             kept = response.Succeeded;
-            return (response, kept ? response.Responses[0].ResponsePut.PrevKv : null);
+            return (response, kept ? response.Responses[0].ResponsePut.PrevKv : null, lease);
         }
         finally
         {
@@ -481,7 +520,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             : new StorageException(StorageError.RevisionMismatch, $"key '{key}' is at revision {current.ModRevision}, not {expectedModRevision}", key, current);
 
     internal static KeyValue ToKeyValue(Mvccpb.KeyValue kv) =>
-        new(kv.Key.ToStringUtf8(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version);
+        new(kv.Key.ToStringUtf8(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
 
     private static WatchEvent ToWatchEvent(Mvccpb.Event e)
     {
@@ -612,6 +651,16 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         {
             long current = await TryAsync(() => GetRevisionAsync(cancellationToken), 0);
             return new StorageException(StorageError.FutureRevision, $"revision {revision} is after the current revision {current}", key, revision: current, innerException: e);
+        }
+
+        if (EtcdErrors.IsLeaseNotFound(e))
+        {
+            return new StorageException(StorageError.LeaseNotFound, e.Status.Detail, key, innerException: e);
+        }
+
+        if (EtcdErrors.IsLeaseExists(e))
+        {
+            return new StorageException(StorageError.KeyExists, e.Status.Detail, key, innerException: e);
         }
 
         return e.StatusCode == StatusCode.InvalidArgument

@@ -115,7 +115,8 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             {
                 long revision = options.Revision == 0 ? snapshot.Revision : options.Revision;
                 CheckReadable(revision, snapshot);
-                var items = connection.Range(range, revision, options.Limit > 0 ? options.Limit + 1 : -1);
+                bool current = revision == snapshot.Revision;
+                var items = connection.Range(range, revision, current, options.Limit > 0 ? options.Limit + 1 : -1);
                 bool more = options.Limit > 0 && items.Count > options.Limit;
                 if (!more)
                 {
@@ -123,7 +124,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
                 }
 
                 items.RemoveAt(items.Count - 1);
-                return new RangeResult(items, revision, true, connection.Count(range, revision));
+                return new RangeResult(items, revision, true, connection.Count(range, revision, current));
             });
         });
 
@@ -132,7 +133,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         {
             ArgumentNullException.ThrowIfNull(prefix);
             var range = KeyRange.ForPrefix(prefix);
-            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision));
+            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision, current: true));
         });
 
     public Task<KeyValue> CreateAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
@@ -178,6 +179,25 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         return outcome.Transaction!;
     }
 
+    public async Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default)
+    {
+        if (id < 0 || ttlSeconds <= 0)
+        {
+            throw new StorageException(StorageError.InvalidArgument, $"lease {id} with TTL {ttlSeconds}: the id must not be negative and the TTL must be positive");
+        }
+
+        return (await _writer.Enqueue(WriteOperation.GrantLease(id, ttlSeconds, cancellationToken)).ConfigureAwait(false)).Lease;
+    }
+
+    public Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default) => Read(() => OpenLeases().KeepAlive(id));
+
+    public Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default) =>
+        _writer.Enqueue(WriteOperation.RevokeLease(id, cancellationToken));
+
+    public Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default) => Read(() => OpenLeases().Get(id));
+
+    public Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default) => Read(() => OpenLeases().Ids());
+
     public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
     {
         await _writer.Enqueue(WriteOperation.Compact(revision, cancellationToken)).ConfigureAwait(false);
@@ -221,6 +241,9 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         _readers.Dispose();
         await _lock.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>The committed leases, while the store is open.</summary>
+    private LeaseTable OpenLeases() => Volatile.Read(ref _disposed) == 0 ? _writer.Leases : throw Closed();
 
     private static StorageException Closed() => new(StorageError.Unavailable, "the store is closed");
 

@@ -47,6 +47,16 @@ public sealed class HeldWatchStore(IKeyValueStore inner, string heldPrefix) : IK
 
     public Task<DeleteResult> DeleteAsync(string key, long? expectedModRevision = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, expectedModRevision, cancellationToken);
 
+    public Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default) => inner.GrantLeaseAsync(id, ttlSeconds, cancellationToken);
+
+    public Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default) => inner.KeepAliveLeaseAsync(id, cancellationToken);
+
+    public Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default) => inner.RevokeLeaseAsync(id, cancellationToken);
+
+    public Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default) => inner.GetLeaseAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default) => inner.ListLeasesAsync(cancellationToken);
+
     public Task CompactAsync(long revision, CancellationToken cancellationToken = default) => inner.CompactAsync(revision, cancellationToken);
 
     public Task<long> GetCompactedRevisionAsync(CancellationToken cancellationToken = default) => inner.GetCompactedRevisionAsync(cancellationToken);
