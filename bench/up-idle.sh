@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Idle memory of `switchboard up` over time: started (published, as installed), given SERVICES services without
 # selectors (kubectl create -f, one list), then left alone for MINUTES while the store compacts every COMPACTION
-# (--etcd-compaction-interval; the default 5m works too, only slower). Nothing writes but the components' own
+# (--etcd-compaction-interval, e.g. 2m; without it up's own 5m, as a build older than the flag needs). Bookmarks carry
+# the store's progress at most about 90 s late (a 1 m bookmark interval, progress asked every 30 s), so with compaction
+# more often than that informers that watch again still meet 410 Gone, as they would against kube-apiserver. Nothing writes but the components' own
 # heartbeats, so most kinds are quiet: an informer whose watch resumes from a revision compaction has passed meets
 # 410 Gone and lists its kind again, which is what this watches for. Every 30 s it prints VmRSS; at the end:
 #   up idle RSS: first N MB, last N MB, max N MB; peak (VmHWM) N MB; relists (410 Gone) N
 # SWITCHBOARD=DIR measures an already published switchboard (scripts/publish.sh DIR), e.g. another commit's.
-# Usage: bench/up-idle.sh [MINUTES=15] [COMPACTION=20s] [SERVICES=1000]
+# Usage: bench/up-idle.sh [MINUTES=15] [COMPACTION=''] [SERVICES=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-15}
-compaction=${2:-20s}
+compaction=${2:-}
 services=${3:-1000}
 work=$(mktemp -d /tmp/switchboard-bench-idle.XXXXXX)
 up_pid=
@@ -33,7 +35,7 @@ rss_mb() { awk -v f="$1:" '$1 == f { print int($2 / 1024) }' "/proc/$up_pid/stat
 api_port=$(free_port)
 dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
   --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" \
-  --etcd-compaction-interval "$compaction" >"$work/up.log" 2>&1 &
+  ${compaction:+--etcd-compaction-interval "$compaction"} >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok && break
@@ -50,7 +52,7 @@ items = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"idle-{i:
 json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout)
 PY
 kubectl create -f "$work/services.json" >/dev/null
-echo "created $services services; idle for $minutes min, compaction every $compaction" >&2
+echo "created $services services; idle for $minutes min, compaction every ${compaction:-5m}" >&2
 
 first=$(rss_mb VmRSS) max=$first last=$first
 for ((t = 30; t <= minutes * 60; t += 30)); do
