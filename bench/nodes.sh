@@ -91,14 +91,17 @@ kubectl run cross -n bench --image=nginx --restart=Never --labels=vip=cross --ov
 kubectl expose pod same -n bench --port 80 >/dev/null
 kubectl expose pod cross -n bench --port 80 >/dev/null
 kubectl wait pod/client pod/same pod/cross -n bench --for=condition=Ready --timeout=120s >/dev/null
-connects() {
-  local ip
-  ip=$(kubectl get service "$1" -n bench -o jsonpath='{.spec.clusterIP}')
+# The same client pod connects to both, alternately in one loop (200 each), so a change of the machine's load meanwhile
+# weighs on both alike.
+same_ip=$(kubectl get service same -n bench -o jsonpath='{.spec.clusterIP}')
+cross_ip=$(kubectl get service cross -n bench -o jsonpath='{.spec.clusterIP}')
+for ip in "$same_ip" "$cross_ip"; do
   until kubectl exec client -n bench -- curl -s -o /dev/null --max-time 2 "http://$ip/"; do sleep 0.2; done
-  kubectl exec client -n bench -- sh -c "for i in \$(seq 200); do curl -s -o /dev/null --max-time 2 -w '%{time_connect}\n' http://$ip/; done" | p50
-}
-same_p50=$(connects same)
-cross_p50=$(connects cross)
+done
+kubectl exec client -n bench -- sh -c "for i in \$(seq 200); do for t in same=$same_ip cross=$cross_ip; do
+  printf '%s ' \${t%%=*}; curl -s -o /dev/null --max-time 2 -w '%{time_connect}\n' http://\${t#*=}/; done; done" >"$work/connects.txt"
+same_p50=$(awk '$1 == "same" { print $2 }' "$work/connects.txt" | p50)
+cross_p50=$(awk '$1 == "cross" { print $2 }' "$work/connects.txt" | p50)
 
 # Figure 3: node N's agent killed, until node 1 routes no Service to node N's pods.
 last=bn-$nodes

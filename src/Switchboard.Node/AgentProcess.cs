@@ -26,6 +26,12 @@ public static class AgentProcess
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
+    /// <summary>
+    /// Asks agent process <paramref name="pid"/> to stop (SIGTERM), as a machine's service manager stops kubelet: it
+    /// ends its watches and leaves its pods running for the next agent to adopt. False if it is gone.
+    /// </summary>
+    public static bool Terminate(int pid) => Signals.KillProcess(pid, Signals.SigTerm);
+
     /// <summary>Kills the recorded agent if it still runs, and waits until it has gone.</summary>
     internal static async Task KillAsync(NodeOptions options, CancellationToken cancellationToken)
     {

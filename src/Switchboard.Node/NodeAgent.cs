@@ -68,15 +68,25 @@ public sealed partial class NodeAgent : Component
         var reporter = new NodeStatusReporter(client, _options, _time, _loggerFactory.CreateLogger<NodeStatusReporter>());
         var cidr = await reporter.RegisterAsync(stoppingToken);
         var names = new NetworkNames(_options.ClusterName, _options.NodeName);
-        var network = new NodeNetwork(names, cidr, _options.ServiceCidr, _options.Underlay);
+        var network = new NodeNetwork(names, cidr, _options.ServiceCidr, _options.Underlay, _options.HostGateway);
+        var nodeIp = _options.ResolveNodeIp();
+        if (_options.HostGateway)
+        {
+            // What it changes outside its own namespaces is said before it changes anything.
+            LogHostChanges(_logger, _options.NodeName, nodeIp, network.UplinkPeer, names.NodeNamespace, cidr.Text, cidr.Gateway);
+        }
+
         await network.EnsureNodeAsync(stoppingToken);
         if (_options.Underlay is { } underlay)
         {
             await network.JoinUnderlayAsync(underlay, stoppingToken);
             LogUnderlay(_logger, underlay.Address, underlay.Namespace);
         }
+        else if (_options.HostGateway)
+        {
+            await network.JoinHostAsync(stoppingToken);
+        }
 
-        var nodeIp = _options.ResolveNodeIp();
         LogNetwork(_logger, _options.NodeName, nodeIp, names.NodeNamespace, cidr.Text);
 
         using var dialer = new NetnsDialer(names.NodeNamespace);
@@ -89,7 +99,8 @@ public sealed partial class NodeAgent : Component
         var configMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client), _loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), _time);
         var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
-        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache), _time), new ContainerRuntime(new MonitorHostClient(_options.SelfCommand, _options.RuntimeDirectory, _time), _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
+        var tokens = new TokenManager(TokenManager.Through(client), _time, Random.Shared);
+        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache, tokens), _time), tokens, new ContainerRuntime(new MonitorHostClient(_options.SelfCommand, _options.RuntimeDirectory, _time), _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
             new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, nodeIp,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
         var containers = new NodeContainers(syncer.Pods);
@@ -106,8 +117,8 @@ public sealed partial class NodeAgent : Component
             }, _loggerFactory, stoppingToken)
             : null;
         reporter.KubeletPort = server?.Port ?? 0;
-        // host-gw: with an underlay, every other node's pod CIDR is routed through its address there.
-        var nodes = _options.Underlay is null ? null : new Informer<V1Node>(ListWatches.Nodes(client), _loggerFactory.CreateLogger<Informer<V1Node>>(), _time);
+        // host-gw: with an underlay (or the host's network as one), every other node's pod CIDR is routed through its address there.
+        var nodes = _options.Underlay is null && !_options.HostGateway ? null : new Informer<V1Node>(ListWatches.Nodes(client), _loggerFactory.CreateLogger<Informer<V1Node>>(), _time);
         using var routeQueue = new WorkQueue<string>(_time, name: "routes");
         nodes?.AddHandler(_ => routeQueue.Add(""), (_, _) => routeQueue.Add(""), _ => routeQueue.Add(""));
         using var queue = syncer.Queue;
@@ -174,7 +185,11 @@ public sealed partial class NodeAgent : Component
             }
         }
 
-        await network.SyncRoutesAsync(wanted, cancellationToken);
+        var changes = await network.SyncRoutesAsync(wanted, cancellationToken);
+        if (network.HostGateway && changes.Count > 0)
+        {
+            LogHostRoutes(_logger, string.Join("; ", changes));
+        }
     }
 
     private async Task PollExitsAsync(PodSyncer syncer, CancellationToken cancellationToken)
@@ -219,6 +234,14 @@ public sealed partial class NodeAgent : Component
 
     [LoggerMessage(EventId = 5071, Level = LogLevel.Information, Message = "Node on the underlay at {Address} ({Namespace}); other nodes' pod CIDRs routed through their addresses there")]
     private static partial void LogUnderlay(ILogger logger, string address, string @namespace);
+
+    [LoggerMessage(EventId = 5072, Level = LogLevel.Warning, Message = "Node {Node} is a machine of its own (--host-gw): in the network namespace it runs in, the host's, "
+        + "it sets net.ipv4.ip_forward=1, adds veth {Link} (proxy_arp on) to its node namespace {Namespace}, routes {Cidr} via {Gateway} dev {Link}, and routes each "
+        + "other node's pod CIDR via that node's InternalIP (proto 243), refusing any that overlaps a route of the host's; its own address there is {Address}")]
+    private static partial void LogHostChanges(ILogger logger, string node, IPAddress address, string link, string @namespace, string cidr, IPAddress gateway);
+
+    [LoggerMessage(EventId = 5073, Level = LogLevel.Information, Message = "Host routes to other nodes' pods changed: ip {Changes}")]
+    private static partial void LogHostRoutes(ILogger logger, string changes);
 
     [LoggerMessage(EventId = 5050, Level = LogLevel.Warning, Message = "Resource limits not enforced: {Problem}")]
     private static partial void LogNoCgroups(ILogger logger, string problem);

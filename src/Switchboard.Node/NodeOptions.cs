@@ -73,6 +73,13 @@ public sealed record NodeOptions
     /// </summary>
     public NodeUnderlay? Underlay { get; init; }
 
+    /// <summary>
+    /// The node is a machine of its own (<c>--host-gw</c>): the network namespace the agent runs in, the host's, is its
+    /// underlay. The node namespace hangs off it by a veth, the node's pod CIDR is routed into it there and every other
+    /// node's pod CIDR through that node's InternalIP, as flannel's host-gw backend routes on each machine.
+    /// </summary>
+    public bool HostGateway { get; init; }
+
     /// <summary>The node's HTTPS port (resource metrics); null: the node serves none.</summary>
     public Server.KubeletServerOptions? Server { get; init; }
 
@@ -81,7 +88,8 @@ public sealed record NodeOptions
 
     /// <summary>
     /// <see cref="NodeIp"/> when given; else, as kubelet, the HTTPS server's listen address when it is a specific one;
-    /// else the host's first non-loopback IPv4 address (loopback on a host that has none).
+    /// else, for a <see cref="HostGateway"/> node, the address of the default route's interface (kubelet's choice, and
+    /// the one other machines reach it at); else the host's first non-loopback IPv4 address (loopback on a host that has none).
     /// </summary>
     public IPAddress ResolveNodeIp()
     {
@@ -95,10 +103,30 @@ public sealed record NodeOptions
             return listen;
         }
 
+        if (HostGateway)
+        {
+            return DefaultRouteAddress() ?? throw new InvalidOperationException(
+                "this machine has no default route with an IPv4 address on its interface to take as the node's address: give --node-ip");
+        }
+
         return NetworkInterface.GetAllNetworkInterfaces()
             .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
             .SelectMany(i => i.GetIPProperties().UnicastAddresses)
             .Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
+    }
+
+    /// <summary>The first IPv4 address of the interface the default route leaves by (<c>/proc/net/route</c>, this process's namespace); null without one.</summary>
+    private static IPAddress? DefaultRouteAddress()
+    {
+        // Iface Destination Gateway Flags …, hexadecimal; the default route's destination and mask are 00000000.
+        string? device = File.ReadLines("/proc/net/route").Skip(1)
+            .Select(line => line.Split('\t', StringSplitOptions.TrimEntries))
+            .FirstOrDefault(f => f.Length > 7 && f[1] == "00000000" && f[7] == "00000000")?[0];
+        return device is null ? null : NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.Name == device)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
     }
 }

@@ -108,6 +108,11 @@ public sealed partial class MultiNodeTests
             // Both clusters hand out the same pod addresses; each client still reaches only its own cluster's pods.
             Assert.Equal(backend.Keys.Order(StringComparer.Ordinal), (await CurlServiceAsync(up.Kubectl, "client", 30)).Order(StringComparer.Ordinal));
         }
+
+        // Stopping up stops its agents as kubelet is stopped: SIGTERM, and each ends on its own, not killed.
+        await first.DownAsync();
+        Assert.All((string[])["a-2", "a-3"], node => Assert.Contains($"Agent of node {node} stopped on SIGTERM with exit code 0", first.Log, StringComparison.Ordinal));
+        Assert.DoesNotContain("after SIGTERM: killed", first.Log, StringComparison.Ordinal);
     }
 
     private static async Task DeployBackendAsync(Kubectl kubectl)

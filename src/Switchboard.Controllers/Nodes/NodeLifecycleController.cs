@@ -11,7 +11,8 @@ namespace Switchboard.Controllers.Nodes;
 
 /// <summary>
 /// kube-controller-manager's node lifecycle controller with its taint-based eviction: each node is looked at every
-/// <see cref="ControllerOptions.NodeMonitorPeriod"/>. A node whose Lease (kube-node-lease/NAME) and Ready heartbeat have
+/// <see cref="ControllerOptions.NodeMonitorPeriod"/>. A node whose Lease (kube-node-lease/NAME, from the Lease informer, not
+/// a GET per node and look) and Ready heartbeat have
 /// not changed for <see cref="ControllerOptions.NodeMonitorGracePeriod"/> — timed by this controller's clock when it
 /// saw them change, never by the node's — gets Ready (and its pressure conditions) Unknown, "Kubelet stopped posting
 /// node status.", and its pods Ready=False at once, so their endpoints leave every Service. A node not Ready is tainted
@@ -24,7 +25,6 @@ internal sealed partial class NodeLifecycleController : QueueController
 {
     public const string UnreachableTaint = "node.kubernetes.io/unreachable";
     public const string NotReadyTaint = "node.kubernetes.io/not-ready";
-    private const string LeaseNamespace = "kube-node-lease";
     private static readonly string[] ConditionsMadeUnknown = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 
     private readonly ConcurrentDictionary<string, Health> _health = new(StringComparer.Ordinal);
@@ -56,7 +56,7 @@ internal sealed partial class NodeLifecycleController : QueueController
     private async Task LookAsync(string key, V1Node node, CancellationToken cancellationToken)
     {
         var now = Context.Time.GetUtcNow();
-        var lease = await ApiCalls.IgnoreNotFoundAsync(() => Context.Client.CoordinationV1.ReadNamespacedLeaseAsync(key, LeaseNamespace, cancellationToken: cancellationToken));
+        var lease = Context.Informers.NodeLeases.Cache.Get(SharedInformers.NodeLeaseNamespace, key);
         var ready = Condition(node, "Ready");
         var seen = new Health(lease?.Spec?.RenewTime, ready?.LastHeartbeatTime, now);
         var health = _health.AddOrUpdate(key, seen, (_, old) => old.RenewTime == seen.RenewTime && old.Heartbeat == seen.Heartbeat ? old : seen);

@@ -24,6 +24,9 @@ internal sealed class SharedInformers
     public const string SelectorIndex = "selector";
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
+    /// <summary>Where each node's heartbeat Lease lives, named as its node.</summary>
+    public const string NodeLeaseNamespace = "kube-node-lease";
+
     public SharedInformers(KubeClientSource source, ILoggerFactory loggerFactory, TimeProvider time, TimeSpan resyncPeriod)
     {
         var options = new InformerOptions { ResyncPeriod = resyncPeriod };
@@ -56,7 +59,14 @@ internal sealed class SharedInformers
         DisruptionBudgets = Create(client => ListWatches.PodDisruptionBudgets(client));
         ServiceAccounts = Create(client => ListWatches.ServiceAccounts(client));
         ClusterRoles = Create(client => ListWatches.ClusterRoles(client));
+
+        // Only the root-CA publisher's ConfigMaps, and not the process's shared informer: others in it may follow them all.
+        RootCaConfigMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(source.Client, "metadata.name=" + RootCaConfigMapName), loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), time, options);
+        NodeLeases = source.Informers.Get(() => ListWatches.Leases(source.Client, NodeLeaseNamespace), loggerFactory, time, options, scope: NodeLeaseNamespace);
     }
+
+    /// <summary>The ConfigMap with the cluster CA that the root-CA publisher keeps in every namespace.</summary>
+    public const string RootCaConfigMapName = "kube-root-ca.crt";
 
     public Informer<V1Pod> Pods { get; }
 
@@ -90,6 +100,11 @@ internal sealed class SharedInformers
 
     public Informer<V1ClusterRole> ClusterRoles { get; }
 
+    /// <summary>The <see cref="RootCaConfigMapName"/> ConfigMaps of every namespace (a field selector on the name).</summary>
+    public Informer<V1ConfigMap> RootCaConfigMaps { get; }
+    /// <summary>The nodes' Leases in <see cref="NodeLeaseNamespace"/>, which the node lifecycle controller reads each look.</summary>
+    public Informer<V1Lease> NodeLeases { get; }
+
     /// <summary>The namespace/name key of the service an EndpointSlice belongs to, by its service-name label.</summary>
     public static string? ServiceKeyOf(V1EndpointSlice slice) =>
         slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out string? service) == true ? ObjectKey.Of(slice.Metadata.NamespaceProperty, service) : null;
@@ -101,7 +116,9 @@ internal sealed class SharedInformers
         StatefulSets.RunAsync(cancellationToken), DaemonSets.RunAsync(cancellationToken), ControllerRevisions.RunAsync(cancellationToken),
         Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
         DisruptionBudgets.RunAsync(cancellationToken),
-        ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken));
+        ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken),
+        RootCaConfigMaps.RunAsync(cancellationToken),
+        NodeLeases.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Pods.WaitForSyncAsync(cancellationToken), Services.WaitForSyncAsync(cancellationToken), Endpoints.WaitForSyncAsync(cancellationToken),
@@ -110,5 +127,7 @@ internal sealed class SharedInformers
         StatefulSets.WaitForSyncAsync(cancellationToken), DaemonSets.WaitForSyncAsync(cancellationToken), ControllerRevisions.WaitForSyncAsync(cancellationToken),
         Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
         DisruptionBudgets.WaitForSyncAsync(cancellationToken),
-        ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken));
+        ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken),
+        RootCaConfigMaps.WaitForSyncAsync(cancellationToken),
+        NodeLeases.WaitForSyncAsync(cancellationToken));
 }

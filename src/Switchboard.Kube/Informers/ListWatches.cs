@@ -42,9 +42,9 @@ public static class ListWatches
         ct => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.PolicyV1.WatchListPodDisruptionBudgetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
-    public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client) => Make<V1ConfigMap, V1ConfigMapList>(
-        ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct),
-        (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+    public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client, string? fieldSelector = null) => Make<V1ConfigMap, V1ConfigMapList>(
+        ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(fieldSelector: fieldSelector, cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
     public static ListWatch<V1Secret> Secrets(IKubernetes client) => Make<V1Secret, V1SecretList>(
         ct => client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct),
@@ -77,6 +77,11 @@ public static class ListWatches
     public static ListWatch<V1CronJob> CronJobs(IKubernetes client) => Make<V1CronJob, V1CronJobList>(
         ct => client.BatchV1.ListCronJobForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.BatchV1.WatchListCronJobForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    /// <summary>The Leases of namespace <paramref name="namespace"/> (the nodes' heartbeats in <c>kube-node-lease</c>).</summary>
+    public static ListWatch<V1Lease> Leases(IKubernetes client, string @namespace) => Make<V1Lease, V1LeaseList>(
+        ct => client.CoordinationV1.ListNamespacedLeaseAsync(@namespace, cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoordinationV1.WatchListNamespacedLeaseAsync(@namespace, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
     private static ListWatch<T> Make<T, TList>(
         Func<CancellationToken, Task<TList>> list,

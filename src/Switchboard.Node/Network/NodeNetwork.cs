@@ -1,10 +1,12 @@
 using System.Net;
+using Switchboard.Kube.Networking;
 using Switchboard.Node.Runtime;
 
 namespace Switchboard.Node.Network;
 
 /// <summary>
-/// The node's data plane, all inside namespaces the node creates (the host's namespace is never touched): the node
+/// The node's data plane, all inside namespaces the node creates (the host's namespace is touched only by a node on a
+/// real machine, <see cref="HostGateway"/>, as it says at start): the node
 /// namespace with a bridge holding the pod CIDR's gateway, forwarding and bridge netfilter on, and a route for the
 /// service CIDR; per pod a namespace with a veth on the bridge, its address and a default route via the gateway.
 /// </summary>
@@ -15,17 +17,28 @@ internal sealed class NodeNetwork
     // Routes to other nodes' pod CIDRs carry this protocol number, so a sync finds its own and no one else's.
     private const string RouteProtocol = "243";
 
-    public NodeNetwork(NetworkNames names, PodCidr cidr, string serviceCidr, NodeUnderlay? underlay = null)
+    // A node on a real machine: the node namespace's default route goes through this address on its uplink, which
+    // the host's end answers ARP for by proxy_arp (as Calico's 169.254.1.1): no address spent, none of the host's used.
+    private const string HostHop = "169.254.1.1";
+
+    public NodeNetwork(NetworkNames names, PodCidr cidr, string serviceCidr, NodeUnderlay? underlay = null, bool hostGateway = false)
     {
         _ip = HostTools.Require("ip");
         Names = names;
         Cidr = cidr;
         ServiceCidr = serviceCidr;
         Underlay = underlay;
+        HostGateway = hostGateway;
     }
 
     /// <summary>The underlay the node namespace joins (<c>up --nodes N</c>); null: a node alone.</summary>
     public NodeUnderlay? Underlay { get; }
+
+    /// <summary>Whether the node is a machine of its own, whose underlay is the namespace the agent runs in (<see cref="JoinHostAsync"/>).</summary>
+    public bool HostGateway { get; }
+
+    /// <summary>The far end of the node namespace's uplink <see cref="NodeUnderlay.Link"/>: on the underlay's bridge, or in the host's namespace.</summary>
+    public string UplinkPeer => "u" + NetworkNames.Veth(Names.NodeNamespace)["veth".Length..];
 
     public NetworkNames Names { get; }
 
@@ -70,7 +83,7 @@ internal sealed class NodeNetwork
     public async Task JoinUnderlayAsync(NodeUnderlay underlay, CancellationToken cancellationToken)
     {
         string ns = Names.NodeNamespace;
-        string peer = "u" + NetworkNames.Veth(ns)["veth".Length..];
+        string peer = UplinkPeer;
         if ((await CommandRunner.RunAsync(_ip, ["-n", ns, "link", "show", NodeUnderlay.Link], cancellationToken: cancellationToken)).ExitCode != 0)
         {
             // A peer left in the underlay by a node namespace deleted meanwhile goes first.
@@ -83,13 +96,69 @@ internal sealed class NodeNetwork
     }
 
     /// <summary>
-    /// host-gw: makes the node namespace's routes to other nodes' pod CIDRs exactly <paramref name="wanted"/> (CIDR →
-    /// the node address it goes through), as flannel's host-gw backend programs them; routes of nodes gone are removed.
+    /// Connects the node namespace to the namespace this process runs in, a real machine's: a veth (<see
+    /// cref="NodeUnderlay.Link"/> there, <see cref="UplinkPeer"/> here, proxy_arp on), the node namespace's default route
+    /// through it, the pod CIDR routed into it, and forwarding on. Refused, before any change, when a route of the host
+    /// overlaps the pod CIDR. Kept as it is when an earlier start made it.
     /// </summary>
-    public async Task SyncRoutesAsync(IReadOnlyDictionary<string, IPAddress> wanted, CancellationToken cancellationToken)
+    public async Task JoinHostAsync(CancellationToken cancellationToken)
     {
+        await CheckHostConflictsAsync([Cidr.Text], cancellationToken);
         string ns = Names.NodeNamespace;
-        string listed = await CheckIpAsync(["-n", ns, "route", "show", "proto", RouteProtocol], cancellationToken);
+        string peer = UplinkPeer;
+        if ((await CommandRunner.RunAsync(_ip, ["-n", ns, "link", "show", NodeUnderlay.Link], cancellationToken: cancellationToken)).ExitCode != 0)
+        {
+            // A host end left by a node namespace deleted meanwhile goes first.
+            await CommandRunner.RunAsync(_ip, ["link", "del", peer], cancellationToken: cancellationToken);
+            await BatchAsync(null, [$"link add {peer} type veth peer name {NodeUnderlay.Link} netns {ns}"], cancellationToken);
+        }
+
+        await File.WriteAllTextAsync($"/proc/sys/net/ipv4/conf/{peer}/proxy_arp", "1", cancellationToken);
+        await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
+        await BatchAsync(ns, [$"link set {NodeUnderlay.Link} up", $"route replace default via {HostHop} dev {NodeUnderlay.Link} onlink"], cancellationToken);
+        await BatchAsync(null, [$"link set {peer} up", $"route replace {Cidr.Text} via {Cidr.Gateway} dev {peer} onlink"], cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses (<see cref="InvalidOperationException"/>) when a route of the host's namespace that is not this node's
+    /// overlaps one of <paramref name="cidrs"/>: routing a pod CIDR there would take traffic from it, or lose ours to it.
+    /// The default route overlaps everything and is left out.
+    /// </summary>
+    private async Task CheckHostConflictsAsync(IEnumerable<string> cidrs, CancellationToken cancellationToken)
+    {
+        string[] typeWords = ["unicast", "unreachable", "blackhole", "prohibit", "throw"];
+        var existing = new List<(Ipv4Cidr Range, string Line)>();
+        foreach (string line in (await CheckIpAsync(["-4", "route", "show", "table", "main"], cancellationToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string destination = typeWords.Contains(fields[0]) && fields.Length > 1 ? fields[1] : fields[0];
+            bool ours = line.Contains($" proto {RouteProtocol}", StringComparison.Ordinal) || line.Contains($" dev {UplinkPeer}", StringComparison.Ordinal);
+            if (!ours && destination != "default" && Ipv4Cidr.TryParse(destination.Contains('/') ? destination : destination + "/32", out var range))
+            {
+                existing.Add((range, line.Trim()));
+            }
+        }
+
+        foreach (var cidr in cidrs.Select(Ipv4Cidr.Parse))
+        {
+            if (existing.FirstOrDefault(e => e.Range.Contains(cidr.Network) || cidr.Contains(e.Range.Network)) is { Line: { } conflict })
+            {
+                throw new InvalidOperationException($"pod CIDR {cidr} would be routed over the host's route '{conflict}', which overlaps it: "
+                    + "remove that route, or run the cluster on a pod range clear of the host's networks");
+            }
+        }
+    }
+
+    /// <summary>
+    /// host-gw: makes the routes to other nodes' pod CIDRs exactly <paramref name="wanted"/> (CIDR → the node address
+    /// it goes through), as flannel's host-gw backend programs them; routes of nodes gone are removed. They go into the
+    /// node namespace on an underlay, into the host's namespace for a <see cref="HostGateway"/> node (after the check
+    /// that no route of the host's overlaps them). Returns the changes made, as <c>ip route</c> commands.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SyncRoutesAsync(IReadOnlyDictionary<string, IPAddress> wanted, CancellationToken cancellationToken)
+    {
+        string? ns = HostGateway ? null : Names.NodeNamespace;
+        string listed = await CheckIpAsync([.. NamespaceArgs(ns), "route", "show", "proto", RouteProtocol], cancellationToken);
         var current = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string[] fields in listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
         {
@@ -103,8 +172,15 @@ internal sealed class NodeNetwork
             .Select(w => $"route replace {w.Key} via {w.Value} proto {RouteProtocol}"));
         if (batch.Count > 0)
         {
+            if (HostGateway)
+            {
+                await CheckHostConflictsAsync(wanted.Keys, cancellationToken);
+            }
+
             await BatchAsync(ns, batch, cancellationToken);
         }
+
+        return batch;
     }
 
     /// <summary>
@@ -162,6 +238,9 @@ internal sealed class NodeNetwork
 
     private Task<string> CheckIpAsync(string[] args, CancellationToken cancellationToken) => CommandRunner.CheckAsync(_ip, args, cancellationToken: cancellationToken);
 
-    private Task<string> BatchAsync(string ns, IEnumerable<string> commands, CancellationToken cancellationToken) =>
-        CommandRunner.CheckAsync(_ip, ["-n", ns, "-batch", "-"], string.Join('\n', commands) + "\n", cancellationToken);
+    /// <summary>Runs <paramref name="commands"/> in namespace <paramref name="ns"/>; null: in this process's own (a real machine's host namespace).</summary>
+    private Task<string> BatchAsync(string? ns, IEnumerable<string> commands, CancellationToken cancellationToken) =>
+        CommandRunner.CheckAsync(_ip, [.. NamespaceArgs(ns), "-batch", "-"], string.Join('\n', commands) + "\n", cancellationToken);
+
+    private static string[] NamespaceArgs(string? ns) => ns is null ? [] : ["-n", ns];
 }

@@ -3,6 +3,7 @@ using k8s;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
+using Switchboard.Node;
 
 namespace Switchboard.Commands;
 
@@ -10,13 +11,17 @@ namespace Switchboard.Commands;
 /// The nodes of <c>up --nodes N</c> after the first: each a <c>switchboard agent</c> child process (node and proxy),
 /// so one can be killed alone as a machine that dies. Started once the API server serves, ready once every one of
 /// their Nodes is Ready. An agent that exits is logged, never restarted (the node lifecycle controller handles the
-/// node it leaves); stopping <c>up</c> kills the ones still running, whose pods stay for the next start to adopt.
+/// node it leaves); stopping <c>up</c> stops the ones still running with SIGTERM, as kubelet is stopped (they leave
+/// their pods for the next start to adopt), and SIGKILLs any still there after <see cref="StopGrace"/>.
 /// </summary>
 internal sealed partial class ChildAgents(IReadOnlyList<ChildAgents.Agent> agents, KubeClientSource client, ILogger<ChildAgents> logger) : Component(ComponentName)
 {
     public const string ComponentName = "agents";
 
     private static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a stopping agent gets to end its watches and listeners before it is killed.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -38,16 +43,31 @@ internal sealed partial class ChildAgents(IReadOnlyList<ChildAgents.Agent> agent
         }
         finally
         {
-            foreach (var (_, process, _) in running.Where(r => !r.Process.HasExited))
-            {
-                process.Kill();
-            }
-
-            await Task.WhenAll(running.Select(r => r.Exited));
+            await StopAsync(running);
             foreach (var (_, process, _) in running)
             {
                 process.Dispose();
             }
+        }
+    }
+
+    /// <summary>SIGTERM to every agent still running, then SIGKILL to those not gone within <see cref="StopGrace"/>.</summary>
+    private async Task StopAsync(List<(Agent Agent, Process Process, Task Exited)> running)
+    {
+        var signalled = running.Where(r => !r.Process.HasExited && AgentProcess.Terminate(r.Process.Id)).ToList();
+        var exited = Task.WhenAll(running.Select(r => r.Exited));
+        await Task.WhenAny(exited, Task.Delay(StopGrace));
+        var killed = running.Where(r => !r.Process.HasExited).ToList();
+        foreach (var (agent, process, _) in killed)
+        {
+            LogKilled(logger, agent.Name, StopGrace.TotalSeconds);
+            process.Kill();
+        }
+
+        await exited;
+        foreach (var (agent, process, _) in signalled.Except(killed))
+        {
+            LogStopped(logger, agent.Name, process.ExitCode);
         }
     }
 
@@ -97,6 +117,12 @@ internal sealed partial class ChildAgents(IReadOnlyList<ChildAgents.Agent> agent
 
     /// <summary>One child node: its name, the command that runs its agent, and where its output goes.</summary>
     public sealed record Agent(string Name, IReadOnlyList<string> Command, string LogFile);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "Agent of node {Node} stopped on SIGTERM with exit code {ExitCode}")]
+    private static partial void LogStopped(ILogger logger, string node, int exitCode);
+
+    [LoggerMessage(EventId = 132, Level = LogLevel.Warning, Message = "Agent of node {Node} still running {Grace} s after SIGTERM: killed")]
+    private static partial void LogKilled(ILogger logger, string node, double grace);
 
     [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "Agent of node {Node} exited with code {ExitCode} (its log: {Log})")]
     private static partial void LogExited(ILogger logger, string node, int exitCode, string log);

@@ -17,7 +17,7 @@ internal static class NodeCommand
         + "with --tls-cert-file, --tls-private-key-file and --client-ca-file it also serves HTTPS on --port", withProxy: false);
 
     public static Command CreateAgent() => Create("agent", "Run the node agent and its service proxy in one process: join the cluster as a node (pod CIDR "
-        + "from the cluster, pods, routes to the other nodes' pods over --underlay-namespace) and program every Service into the node's namespace", withProxy: true);
+        + "from the cluster, pods, routes to the other nodes' pods over --underlay-namespace or, with --host-gw, the host's network) and program every Service into the node's namespace", withProxy: true);
 
     private static Command Create(string commandName, string description, bool withProxy)
     {
@@ -75,10 +75,16 @@ internal static class NodeCommand
                 result.AddError("--underlay-address must be an IPv4 address with a prefix length (10.243.0.3/24)");
             }
         });
+        var hostGateway = new Option<bool>("--host-gw")
+        {
+            Description = "The node is a machine of its own: the network namespace it runs in (the host's) is its underlay. It routes its pod CIDR "
+                + "into its node namespace there and the other nodes' pod CIDRs through their InternalIPs (flannel's host-gw), turns on forwarding, "
+                + "says at start what it changes, and refuses a route that overlaps one of the host's. Its address: --node-ip, else the default route's interface's",
+        };
         var kubelet = new KubeletFlags("--port");
         var command = new Command(commandName, description)
         {
-            kubeconfig, name, dataDir, clusterName, address, nodeIp, certificate, key, clientCa, underlayNamespace, underlayAddress,
+            kubeconfig, name, dataDir, clusterName, address, nodeIp, certificate, key, clientCa, underlayNamespace, underlayAddress, hostGateway,
         };
         kubelet.AddTo(command);
         var proxyMode = ProxyCommand.ModeOption("--proxy-mode");
@@ -96,6 +102,11 @@ internal static class NodeCommand
             if ((result.GetValue(underlayNamespace) is null) != (result.GetValue(underlayAddress) is null))
             {
                 result.AddError("--underlay-namespace and --underlay-address go together");
+            }
+
+            if (result.GetValue(hostGateway) && result.GetValue(underlayNamespace) is not null)
+            {
+                result.AddError("--host-gw and --underlay-namespace exclude each other: a node's underlay is either the host's network or a namespace's bridge");
             }
         });
         command.Validators.Add(result =>
@@ -115,6 +126,7 @@ internal static class NodeCommand
             {
                 NodeIp = result.GetValue(nodeIp) is { } ip ? IPAddress.Parse(ip) : null,
                 Underlay = result.GetValue(underlayNamespace) is { } underlay ? new NodeUnderlay(underlay, result.GetRequiredValue(underlayAddress)!) : null,
+                HostGateway = result.GetValue(hostGateway),
             };
             if (result.GetValue(certificate) is { } cert)
             {
