@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Switchboard.Node.Resources;
-using System.Globalization;
+using Switchboard.Node.Sandbox;
 
 namespace Switchboard.Node.Runtime;
 
@@ -31,9 +31,9 @@ internal static class ContainerMonitor
         Process process;
         try
         {
-            process = Process.Start(info) ?? throw new Win32Exception($"{command[0]} did not start");
+            process = SandboxNamespaces.InPod(spec.HolderPid, () => Process.Start(info)) ?? throw new Win32Exception($"{command[0]} did not start");
         }
-        catch (Win32Exception e)
+        catch (Exception e) when (e is Win32Exception or IOException)
         {
             files.WriteExit(new ExitRecord(128, time.GetUtcNow(), "StartError", e.Message));
             return 1;
@@ -129,20 +129,13 @@ internal static class ContainerMonitor
     }
 
     /// <summary>
-    /// setsid's arguments: join the container's cgroups (so its first allocation already counts), enter the holder's
-    /// network and UTS namespaces and a mount namespace of the container's own (copied from the holder's), where
-    /// <see cref="ContainerSetup"/> binds the volumes and pivots into the pod's root; then drop privileges if asked, exec.
+    /// setsid's arguments, run in the holder's network and UTS namespaces and a mount namespace of the container's own
+    /// (copied from the holder's: <see cref="SandboxNamespaces.InPod"/>), where <see cref="ContainerSetup"/> joins the
+    /// container's cgroups, binds the volumes and pivots into the pod's root; then drop privileges if asked, exec.
     /// </summary>
     private static List<string> Argv(ContainerSpec spec, InstanceFiles files)
     {
-        var argv = new List<string>();
-        if (spec.Cgroup is { } cgroup)
-        {
-            argv.AddRange(["sh", "-c", "for d in $0; do echo $$ > \"$d/cgroup.procs\" || exit 1; done; exec \"$@\"", string.Join(' ', cgroup.Directories)]);
-        }
-
-        argv.AddRange(["nsenter", "-t", spec.HolderPid.ToString(CultureInfo.InvariantCulture), "-n", "-m", "-u", "--",
-            "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", ContainerSetup.Script, "sh", spec.Root, spec.WorkingDir, files.SetupDone]);
+        var argv = new List<string> { "sh", "-c", ContainerSetup.Script, "sh", string.Join(' ', spec.Cgroup?.Directories ?? []), spec.Root, spec.WorkingDir, files.SetupDone };
         foreach (var mount in spec.Mounts)
         {
             argv.AddRange([mount.Source, mount.Target, mount.ReadOnly ? "ro" : "rw"]);

@@ -2,7 +2,8 @@ namespace Switchboard.Node.Runtime;
 
 /// <summary>
 /// What runs between the monitor and the container's program, inside a mount namespace of the container's own (a copy of
-/// the pod holder's, which sees the host around the pod's root): pivot into the pod's root keeping the host at a private
+/// the pod holder's, which sees the host around the pod's root): join the container's cgroups (so its first allocation
+/// already counts), pivot into the pod's root keeping the host at a private
 /// path, bind each volume from there at its mount path (resolved inside the pod's root, so the pod's symlinks apply),
 /// read-only if asked, tell the monitor (a file on the host's side), drop the host, create and enter the working
 /// directory, exec. Volume mounts of one container are
@@ -10,11 +11,12 @@ namespace Switchboard.Node.Runtime;
 /// </summary>
 internal static class ContainerSetup
 {
-    /// <summary>Arguments: root, working dir, the host file to create once set up, then (host source, target, rw|ro) triples, <c>--</c>, the program's argv.</summary>
+    /// <summary>Arguments: the cgroup directories (space-separated, maybe none), root, working dir, the host file to create once set up, then (host source, target, rw|ro) triples, <c>--</c>, the program's argv.</summary>
     public const string Script = """
         set -e
-        root=$1 wd=$2 done=$3 path=$PATH
-        shift 3
+        cgroups=$1 root=$2 wd=$3 done=$4 path=$PATH
+        shift 4
+        for d in $cgroups; do echo $$ > "$d/cgroup.procs"; done
         PATH=/usr/sbin:/usr/bin:/sbin:/bin
         cd "$root"
         host=.sb-host-$$

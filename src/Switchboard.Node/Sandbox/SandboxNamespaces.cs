@@ -65,6 +65,42 @@ internal static partial class SandboxNamespaces
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="start"/> (a process start: the child inherits the thread's namespaces) on a thread of its own
+    /// that has entered the network and UTS namespaces of the pod whose holder is <paramref name="holderPid"/>, and a
+    /// mount namespace of its own copied from the holder's (private, so what the container mounts stays its own), as
+    /// <c>nsenter -t PID -n -u -m unshare --mount --propagation private</c> did in two processes.
+    /// </summary>
+    public static T InPod<T>(int holderPid, Func<T> start)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Check(Unshare(CloneFs), "unshare(CLONE_FS)");
+                foreach (var (name, type) in (ReadOnlySpan<(string, int)>)[("net", CloneNewNet), ("uts", CloneNewUts), ("mnt", CloneNewNs)])
+                {
+                    using var handle = File.OpenHandle($"/proc/{holderPid}/ns/{name}");
+                    Check(SetNs((int)handle.DangerousGetHandle(), type), $"setns({name}) of holder {holderPid}");
+                }
+
+                Check(Unshare(CloneNewNs), "unshare(CLONE_NEWNS)");
+                Mount(null, "/", null, MsRec | MsPrivate, null);
+                result = start();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        { IsBackground = true, Name = "pod of holder " + holderPid };
+        thread.Start();
+        thread.Join();
+        return failure is null ? result : throw failure;
+    }
+
     /// <summary>Removes the network namespace <paramref name="netns"/>'s pin (as <c>ip netns del</c>); the namespace ends with its last user.</summary>
     public static void DeleteNetwork(string netns)
     {
@@ -167,6 +203,9 @@ internal static partial class SandboxNamespaces
 
     [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
     private static partial int Unshare(int flags);
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNs(int fd, int type);
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int MountCall(string? source, string target, string? type, ulong flags, string? data);

@@ -1,10 +1,12 @@
 using k8s;
 using k8s.Models;
+using Switchboard.Node.Network;
 using Switchboard.Node.Tests.Fixtures;
+using Switchboard.Testing;
 
 namespace Switchboard.Node.Tests.Kubelet;
 
-/// <summary>What a pod's containers see: kubelet's resolv.conf, hosts and hostname; their own filesystem; their environment.</summary>
+/// <summary>What a pod's containers see: kubelet's resolv.conf, hosts and hostname; their own filesystem; their environment; their network links.</summary>
 [Collection(NodeCollection.Name)]
 public sealed class SandboxTests(NodeFixture fixture)
 {
@@ -76,6 +78,32 @@ public sealed class SandboxTests(NodeFixture fixture)
         Assert.NotEqual(0, (await fixture.ExecAsync(ns, "reader", "test", "-e", $"/usr/{name}")).ExitCode);
         Assert.False(File.Exists($"/tmp/{name}"), "the host does not see the pod's /tmp file");
         Assert.False(File.Exists($"/usr/{name}"), "the host does not see the pod's /usr file");
+    }
+
+    [Fact]
+    public async Task A_pods_links_are_a_hairpin_bridge_port_and_eth0_with_its_address_and_routes_via_the_gateway()
+    {
+        const string ns = "t-links";
+        await fixture.CreateNamespaceAsync(ns);
+        var pod = await fixture.RunPodAsync(ns, NodeFixture.ShellPod("links", "sleep", "infinity"));
+        string nodeNs = $"{fixture.NamespacePrefix}{fixture.Options.NodeName}";
+        string gateway = (await ChildProcess.RunAsync("ip", ["-n", nodeNs, "-4", "-o", "addr", "show", "dev", NetworkNames.Bridge])).EnsureSuccess("ip addr").Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3].Split('/')[0];
+
+        // The node's side: the veth on the bridge, up, with hairpin on (pod → ClusterIP → the same pod).
+        string port = (await ChildProcess.RunAsync("bridge", ["-n", nodeNs, "-d", "link", "show", "dev", NetworkNames.Veth(pod.Metadata.Uid)])).EnsureSuccess("bridge link").Stdout;
+        Assert.Contains($"master {NetworkNames.Bridge}", port);
+        Assert.Contains("state forwarding", port);
+        Assert.Contains("hairpin on", port);
+
+        // The pod's side: lo and eth0 up, the pod's IP on eth0 with the CIDR's prefix, routes via the bridge's address.
+        var links = await fixture.ExecAsync(ns, "links", "ip", "-br", "link");
+        Assert.Matches(@"(?m)^lo\s+UNKNOWN", links.Stdout);
+        Assert.Matches(@"(?m)^eth0@\S+\s+UP", links.Stdout);
+        var address = await fixture.ExecAsync(ns, "links", "ip", "-4", "-o", "addr", "show", "dev", "eth0");
+        Assert.Contains($"inet {pod.Status.PodIP}/24 ", address.Stdout);
+        var routes = (await fixture.ExecAsync(ns, "links", "ip", "route")).Stdout;
+        Assert.Contains($"default via {gateway} dev eth0", routes);
+        Assert.Contains($"{fixture.Options.ServiceCidr} via {gateway} dev eth0", routes);
     }
 
     private async Task<string> CatAsync(string ns, string pod, string path)
