@@ -16,9 +16,11 @@ namespace Switchboard.LoadGenerator;
 /// (1) with N services over 3 ready pods (3N endpoints), the time from opening a login link to the overview drawn with
 /// every service; the server's CPU over a window of steady changes (a label rewritten 10 times a second) with no
 /// page open, then with B pages open. (2) With connections to the services flowing from a client pod's namespace at a
-/// bounded rate, the time from a probe connection to the page showing it in the flow (polled on animation frames),
-/// and dnsperf's QPS against the cluster DNS with the B pages watching against none (the web view reads DNS's trace
-/// ring only while a page is open). Prints one <c>key=value</c> line per figure.
+/// bounded rate, a page showing the flow of "probe" (a Service only the probe connections go to): for each probe
+/// connection, the time from the event's timestamp to the frame that painted it, as the page measures it
+/// (<c>window.sbPaints</c>), and from the bench's connect to that paint; the stream's bytes per second and the page's
+/// main-thread time meanwhile; and dnsperf's QPS against the cluster DNS with the B pages watching against none (the web
+/// view reads DNS's trace only while a page shows a flow). Prints one <c>key=value</c> line per figure.
 /// </summary>
 internal static partial class UiLoad
 {
@@ -86,6 +88,7 @@ internal static partial class UiLoad
         {
             IBrowserContext context = await browser.NewContextAsync(new() { IgnoreHTTPSErrors = true, ViewportSize = new() { Width = 1400, Height = 900 } });
             contexts.Add(context);
+            await context.AddInitScriptAsync(StreamTap);
             IPage page = await context.NewPageAsync();
             await page.GotoAsync((await LoginLinkAsync(config, cancel)).AbsoluteUri);
             await page.WaitForFunctionAsync("() => document.getElementById('status').textContent === 'live'", null, new() { Timeout = 120_000 });
@@ -96,7 +99,7 @@ internal static partial class UiLoad
         Print("browsers", options.Browsers);
 
         // (2) Connections flowing; the first page shows the flow of "probe"; a probe connection every 500 ms is timed
-        // to its row on the page; dnsperf meanwhile.
+        // to the frame that painted it; dnsperf meanwhile.
         IPage watcher = pages[0];
         await watcher.FillAsync("#search", "probe");
         await watcher.ClickAsync($"[data-service='{Namespace}/probe']");
@@ -104,23 +107,46 @@ internal static partial class UiLoad
         {
             Task<long> load = ConnectionsAsync(pod, targets, options.Rate, flowing.Token);
             Task<double> qps = DnsperfAsync(options, cancel);
+            ICDPSession cdp = await watcher.Context.NewCDPSessionAsync(watcher);
+            await cdp.SendAsync("Performance.enable");
+            double mainThreadBefore = await TaskSecondsAsync(cdp);
+            long bytesBefore = await watcher.EvaluateAsync<long>("() => window.sbStreamBytes");
+            long watchStarted = Stopwatch.GetTimestamp();
             var paints = new List<double>();
-            // Without a polling interval Playwright checks on every animation frame: the time is to the frame that shows it.
+            var roundTrips = new List<double>();
+            int missed = 0;
             for (int i = 0; i < options.Samples; i++)
             {
-                int before = await watcher.EvaluateAsync<int>("() => document.querySelectorAll('#flow-connections li').length");
+                int before = await watcher.EvaluateAsync<int>("() => window.sbPaintCount");
                 long sent = Stopwatch.GetTimestamp();
                 await E2eLoad.ConnectsAsync(pod, probe.Spec.ClusterIP, cancel);
-                await watcher.WaitForFunctionAsync($"() => document.querySelectorAll('#flow-connections li').length > {before}", null, new() { Timeout = 30_000 });
-                paints.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                try
+                {
+                    await watcher.WaitForFunctionAsync($"() => window.sbPaintCount > {before}", null, new() { Timeout = 10_000, PollingInterval = 5 });
+                    roundTrips.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                    paints.Add(await watcher.EvaluateAsync<double>($"() => window.sbPaints[window.sbPaints.length - (window.sbPaintCount - {before})].latency"));
+                }
+                catch (TimeoutException)
+                {
+                    // Counted, not hidden: a probe the page never painted within 10 s.
+                    missed++;
+                }
+
                 await Task.Delay(500, cancel);
             }
 
+            double watched = Stopwatch.GetElapsedTime(watchStarted).TotalSeconds;
+            Print("stream_kib_per_second", ((await watcher.EvaluateAsync<long>("() => window.sbStreamBytes") - bytesBefore) / 1024.0 / watched).ToString("F1", invariant));
+            Print("page_main_thread_percent", (100 * (await TaskSecondsAsync(cdp) - mainThreadBefore) / watched).ToString("F1", invariant));
             Print("dns_qps_browsers", (await qps).ToString("F0", invariant));
             await flowing.CancelAsync();
             Print("connections_per_second", ((await load) / (double)Math.Max(1, options.Samples * 0.5 + options.Window.TotalSeconds)).ToString("F0", invariant));
-            Print("paint_p50_ms", Percentiles.Of(paints, 0.5).ToString("F0", invariant));
-            Print("paint_p99_ms", Percentiles.Of(paints, 0.99).ToString("F0", invariant));
+            Print("paint_samples", paints.Count);
+            Print("paint_missed", missed);
+            Print("paint_p50_ms", (paints.Count > 0 ? Percentiles.Of(paints, 0.5) : double.NaN).ToString("F0", invariant));
+            Print("paint_p99_ms", (paints.Count > 0 ? Percentiles.Of(paints, 0.99) : double.NaN).ToString("F0", invariant));
+            Print("probe_to_paint_p50_ms", (roundTrips.Count > 0 ? Percentiles.Of(roundTrips, 0.5) : double.NaN).ToString("F0", invariant));
+            Print("probe_to_paint_p99_ms", (roundTrips.Count > 0 ? Percentiles.Of(roundTrips, 0.99) : double.NaN).ToString("F0", invariant));
         }
 
         foreach (IBrowserContext context in contexts)
@@ -140,6 +166,32 @@ internal static partial class UiLoad
 
         await client.CoreV1.DeleteNamespaceAsync(Namespace, cancellationToken: CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>Counts the bytes of the page's event stream (<c>window.sbStreamBytes</c>), by wrapping EventSource before the page's script runs.</summary>
+    private const string StreamTap = """
+        window.sbStreamBytes = 0;
+        const RealEventSource = window.EventSource;
+        window.EventSource = class extends RealEventSource {
+          addEventListener(type, listener, options) {
+            super.addEventListener(type, (m) => { window.sbStreamBytes += m.data.length; listener(m); }, options);
+          }
+        };
+        """;
+
+    /// <summary>The page's main-thread task time so far (CDP Performance.getMetrics' TaskDuration), in seconds.</summary>
+    private static async Task<double> TaskSecondsAsync(ICDPSession cdp)
+    {
+        System.Text.Json.JsonElement? metrics = await cdp.SendAsync("Performance.getMetrics");
+        foreach (System.Text.Json.JsonElement metric in metrics!.Value.GetProperty("metrics").EnumerateArray())
+        {
+            if (metric.GetProperty("name").GetString() == "TaskDuration")
+            {
+                return metric.GetProperty("value").GetDouble();
+            }
+        }
+
+        throw new InvalidOperationException("Chromium reported no TaskDuration");
     }
 
     /// <summary>A one-time login URL, as <c>switchboard ui --print-url</c> mints it.</summary>

@@ -8,6 +8,9 @@ public sealed record ApiServerOptions
     /// <summary>The directory holding the CA, the serving certificate, the admin token and the kubeconfig.</summary>
     public required string DataDirectory { get; init; }
 
+    /// <summary>The cluster CA's certificate in <see cref="DataDirectory"/> (PEM), which clients verify the server with.</summary>
+    public string CaFile => Path.Combine(DataDirectory, Security.ClusterCredentials.CaCertFile);
+
     /// <summary>The address to listen on; loopback unless asked otherwise.</summary>
     public IPAddress Address { get; init; } = IPAddress.Loopback;
 
@@ -16,6 +19,9 @@ public sealed record ApiServerOptions
 
     /// <summary>The range ClusterIPs are allocated from.</summary>
     public string ServiceClusterIpRange { get; init; } = "10.96.0.0/16";
+
+    /// <summary>How often the store's history is compacted, up to the revision of one interval before (kube-apiserver's <c>--etcd-compaction-interval</c>).</summary>
+    public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How often a watch that allows bookmarks gets one.</summary>
     public TimeSpan WatchBookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
@@ -68,4 +74,28 @@ public sealed record ApiServerOptions
     /// stays on a node that stopped reporting before the node lifecycle controller evicts it.
     /// </summary>
     public long DefaultTolerationSeconds { get; init; } = 300;
+
+    /// <summary>
+    /// kube-apiserver's ServiceAccount admission plugin, on by default: pods get the <c>default</c> account and the
+    /// token volume. Off (<c>--disable-admission-plugins=ServiceAccount</c>) where no controller makes accounts, as in
+    /// upstream's integration test servers.
+    /// </summary>
+    public bool ServiceAccountAdmission { get; init; } = true;
+
+    /// <summary>
+    /// Serving pods in <c>up</c>: the server also listens inside the node's network namespace, on its gateway address,
+    /// and that is the <c>kubernetes</c> Service's endpoint. Null: the endpoint is <see cref="Address"/>.
+    /// </summary>
+    public InClusterApiOptions? InCluster { get; init; }
+}
+
+/// <summary>Where pods reach the API server: the node namespace the agent makes, and the node whose gateway address it listens on.</summary>
+public sealed record InClusterApiOptions
+{
+    public required string NodeNamespace { get; init; }
+
+    public required string NodeName { get; init; }
+
+    /// <summary>How often the namespace and the node's pod CIDR are looked for until they exist.</summary>
+    public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(10);
 }

@@ -7,9 +7,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Allocation;
 using Switchboard.ApiServer.Authentication;
 using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Hosting;
@@ -21,8 +23,10 @@ using Switchboard.ApiServer.Security;
 using Switchboard.ApiServer.Streaming;
 using Switchboard.ApiServer.Ui;
 using Switchboard.ApiServer.Usage;
+using Switchboard.Kube.Client;
 using Switchboard.Kube.Hosting;
 using Switchboard.Kube.Metrics;
+using Switchboard.Kube.Networking;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer;
@@ -30,9 +34,12 @@ namespace Switchboard.ApiServer;
 /// <summary>
 /// The Kubernetes-compatible API server as a component: HTTPS with a generated CA, bearer-token auth, and the REST
 /// API over an <see cref="IKeyValueStore"/>. Its start returns once it serves and DATA_DIR/kubeconfig is written, so
-/// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically.
+/// the components after it in <c>switchboard up</c> can be its clients; it then repairs allocations periodically. Its
+/// web view follows the objects through the process's informers (<c>clients</c>: in <c>up</c> the ones the controllers,
+/// DNS and proxy share), or, without any (the API server alone), through its own made from its loopback configuration.
 /// </summary>
-public sealed partial class ApiServerService(ApiServerOptions options, IKeyValueStore store, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time)
+public sealed partial class ApiServerService(
+    ApiServerOptions options, IKeyValueStore store, MetricsRegistry metrics, Readiness readiness, ILoggerFactory loggerFactory, TimeProvider time, Func<KubeClientSource?>? clients = null)
     : Component(ComponentName)
 {
     public const string ComponentName = "apiserver";
@@ -43,6 +50,10 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
     private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServerService>();
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
+    private WebApplication? _podApp;
+    private Socket? _podListener;
+    private Func<Action<KestrelServerOptions>, WebApplication>? _serve;
+    private HttpsConnectionAdapterOptions? _https;
     private ResourceCatalog? _catalog;
     private ApiServerMetrics? _metrics;
     private KubeletClient? _kubelet;
@@ -97,7 +108,8 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time, ServingAddresses());
+        // The certificate names the kubernetes Service's ClusterIP too, which clients in pods dial.
+        var credentials = ClusterCredentials.LoadOrCreate(options.DataDirectory, time, [.. ServingAddresses(), ClusterIpRange.Parse(options.ServiceClusterIpRange).AddressAt(0)]);
         var context = new RegistryContext(store, time, Random.Shared, _stopping.Token) { BookmarkInterval = options.WatchBookmarkInterval, WatchBufferBytes = options.WatchBufferBytes };
         var catalog = new ResourceCatalog(context, options, loggerFactory);
 
@@ -114,10 +126,46 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
         var authorizer = new RequestAuthorizer(() => rbac.Policy);
         catalog.Escalation.Authorizer = authorizer;
         var security = new RequestSecurity(new RequestAuthenticator(credentials, tokenFile, _serviceAccountTokens, tokens, time), authorizer, new AccessReviews(authorizer), tokens);
-        _ui = new UiHandler(() => ClientConfiguration, loggerFactory, time);
+        _ui = new UiHandler(clients?.Invoke(), () => ClientConfiguration, security.Authenticator, authorizer, loggerFactory, time);
         var handler = new ApiRequestHandler(security, catalog.Handlers, new NodeStreams(catalog.Pods, _kubelet), _services, new EvictionHandler(catalog.Pods, catalog.DisruptionBudgets, context),
             new MetricsApiHandler(new NodeUsage(catalog.Nodes, _kubelet, time), catalog.Pods, time), readiness, _metrics, _logger, _ui);
 
+        var inflight = new InflightLimits(options.MaxRequestsInflight, options.MaxMutatingRequestsInflight, options.MaxLongRunningRequests);
+        _serve = kestrelListen => Serve(kestrelListen, credentials.ServingCertificate, inflight, handler);
+        _app = _serve(kestrel => kestrel.Listen(options.Address, options.Port, Https));
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        int port = new Uri(address).Port;
+        string host = options.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Address.ToString();
+        var url = new Uri($"https://{(options.Address.Equals(IPAddress.IPv6Loopback) ? "[::1]" : host)}:{port}");
+
+        // Serving pods, the server publishes its endpoints once it listens in the node's namespace (ServePodsAsync).
+        await ClusterBootstrap.EnsureAsync(catalog, options.InCluster is null ? host : null, port, cancellationToken);
+        _kubeconfigPath = Kubeconfig.Write(options.DataDirectory, url, credentials);
+        _url = url;
+        _credentials = credentials;
+        _catalog = catalog;
+        LogServing(_logger, url, _kubeconfigPath);
+        MarkReady();
+    }
+
+    protected override Task RunAsync(CancellationToken stoppingToken) => Task.WhenAll(
+        _catalog!.Repair.RunPeriodicallyAsync(options.AllocationRepairInterval, stoppingToken),
+        options.InCluster is { } inCluster ? ServePodsAsync(inCluster, stoppingToken) : Task.CompletedTask);
+
+    /// <summary>
+    /// The server on one more listener, with the same certificate, limits and handler: Kestrel's HTTPS with the client
+    /// certificate asked for but not required (one the cluster CA issued authenticates its CN, and O as groups, checked
+    /// by the authenticator, which also answers 401 for one it did not issue).
+    /// </summary>
+    private WebApplication Serve(Action<KestrelServerOptions> listen, X509Certificate2 certificate, InflightLimits inflight, ApiRequestHandler handler)
+    {
+        _https ??= new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+            ClientCertificateValidation = (_, _, _) => true,
+        };
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -132,37 +180,55 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
             // An upgraded connection (exec, attach, port-forward relayed to a node) is under neither the body size nor
             // the data rate limits in Kestrel, and a followed log is a response: none of them cuts a long stream. The
             // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
-            // A client certificate is asked for but not required: one the cluster CA issued authenticates its CN (and O
-            // as groups), checked by the authenticator, which also answers 401 for one it did not issue.
-            kestrel.Listen(options.Address, options.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificate = credentials.ServingCertificate,
-                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                ClientCertificateValidation = (_, _, _) => true,
-            }));
+            listen(kestrel);
         });
-        _app = builder.Build();
-        _app.Use(_metrics.InvokeAsync);
-        _app.Use(new InflightLimits(options.MaxRequestsInflight, options.MaxMutatingRequestsInflight, options.MaxLongRunningRequests).InvokeAsync);
-        _app.Run(handler.InvokeAsync);
-
-        await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        int port = new Uri(address).Port;
-        string host = options.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Address.ToString();
-        var url = new Uri($"https://{(options.Address.Equals(IPAddress.IPv6Loopback) ? "[::1]" : host)}:{port}");
-
-        await ClusterBootstrap.EnsureAsync(catalog, host, port, cancellationToken);
-        _kubeconfigPath = Kubeconfig.Write(options.DataDirectory, url, credentials);
-        _url = url;
-        _credentials = credentials;
-        _catalog = catalog;
-        LogServing(_logger, url, _kubeconfigPath);
-        MarkReady();
+        var app = builder.Build();
+        app.Use(_metrics!.InvokeAsync);
+        app.Use(inflight.InvokeAsync);
+        app.Run(handler.InvokeAsync);
+        return app;
     }
 
-    protected override Task RunAsync(CancellationToken stoppingToken) =>
-        _catalog!.Repair.RunPeriodicallyAsync(options.AllocationRepairInterval, stoppingToken);
+    private void Https(ListenOptions listen) => listen.UseHttps(_https!);
+
+    /// <summary>
+    /// Serves pods, as the <c>kubernetes</c> Service's endpoint: once the node agent has made its namespace and the node
+    /// has its pod CIDR, a listener on the node's gateway address (the API's port) inside that namespace, then the
+    /// Service's Endpoints and EndpointSlice pointing there (kube-apiserver's advertise address). Pods reach it through
+    /// the ClusterIP and the proxy's rules, as they reach DNS; the server itself stays on loopback in the host's
+    /// namespace, which it never changes. IP_FREEBIND lets the bind come before the agent has put the address on the bridge.
+    /// </summary>
+    private async Task ServePodsAsync(InClusterApiOptions inCluster, CancellationToken stoppingToken)
+    {
+        const int IpProtocolIp = 0, IpFreeBind = 15;
+        await NetnsDialer.WaitForNamespaceAsync(inCluster.NodeNamespace, inCluster.Poll, time, stoppingToken);
+        IPAddress gateway;
+        while (true)
+        {
+            if ((await _catalog!.Nodes.TryGetAsync(null, inCluster.NodeName, stoppingToken))?.Spec?.PodCIDR is { } text && Ipv4Cidr.TryParse(text, out var podCidr))
+            {
+                gateway = podCidr.AddressAt(1);
+                break;
+            }
+
+            await Task.Delay(inCluster.Poll, time, stoppingToken);
+        }
+
+        int port = Url.Port;
+        using (var dialer = new NetnsDialer(inCluster.NodeNamespace))
+        {
+            _podListener = await dialer.CreateAsync(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        }
+
+        _podListener.SetRawSocketOption(IpProtocolIp, IpFreeBind, BitConverter.GetBytes(1));
+        _podListener.Bind(new IPEndPoint(gateway, port));
+        _podListener.Listen();
+        var handle = (ulong)_podListener.Handle;
+        _podApp = _serve!(kestrel => kestrel.ListenHandle(handle, Https));
+        await _podApp.StartAsync(stoppingToken);
+        await ClusterBootstrap.PublishEndpointsAsync(_catalog, gateway.ToString(), port, stoppingToken);
+        LogServingPods(_logger, gateway, port, inCluster.NodeNamespace);
+    }
 
     protected override async Task CloseAsync(CancellationToken cancellationToken)
     {
@@ -175,13 +241,17 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
             _ui = null;
         }
 
-        if (_app is not null)
+        foreach (var app in new[] { _podApp, _app }.OfType<WebApplication>())
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _app.StopAsync(stop.Token);
-            await _app.DisposeAsync();
-            _app = null;
+            await app.StopAsync(stop.Token);
+            await app.DisposeAsync();
         }
+
+        _podApp = null;
+        _app = null;
+        _podListener?.Dispose();
+        _podListener = null;
 
         _metrics?.Dispose();
         _metrics = null;
@@ -221,6 +291,9 @@ public sealed partial class ApiServerService(ApiServerOptions options, IKeyValue
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "--api-address {Address} listens on every interface: the API is reachable from other machines; its serving certificate names {Addresses}")]
     private static partial void LogListeningEverywhere(ILogger logger, IPAddress address, string addresses);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "API server serving pods on {Gateway}:{Port} in {Namespace}, the kubernetes Service's endpoint")]
+    private static partial void LogServingPods(ILogger logger, IPAddress gateway, int port, string @namespace);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "API server serving on {Url}; kubeconfig at {Kubeconfig}")]
     private static partial void LogServing(ILogger logger, Uri url, string kubeconfig);

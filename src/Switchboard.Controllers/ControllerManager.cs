@@ -19,8 +19,8 @@ namespace Switchboard.Controllers;
 /// <summary>
 /// Runs Switchboard's control loops against a Kubernetes API server: deployments, replica sets, stateful sets, daemon
 /// sets, jobs, cron jobs and finished jobs' TTL, scheduling, endpoints, endpoint slices, garbage collection, namespace
-/// deletion, disruption budgets, node pod CIDRs and node lifecycle (taints, eviction), default service accounts and
-/// ClusterRole aggregation. Everything goes through the API (list+watch, writes),
+/// deletion, disruption budgets, node pod CIDRs and node lifecycle (taints, eviction), default service accounts, the
+/// root CA in every namespace and ClusterRole aggregation. Everything goes through the API (list+watch, writes),
 /// so it works with any API server. Each start lists everything first, so a restart converges without duplicates;
 /// it is ready once every informer has listed its collection.
 /// </summary>
@@ -59,6 +59,11 @@ public sealed partial class ControllerManager(ControllerOptions options, KubeCli
         if (options.ClusterCidr is { } clusterCidr)
         {
             controllers.Add(new NodeIpamController(context, clusterCidr));
+        }
+
+        if (options.RootCaFile is { } rootCaFile)
+        {
+            controllers.Add(new RootCaPublisher(context, await File.ReadAllTextAsync(rootCaFile, stoppingToken)));
         }
 
         if (options.EnableScheduler)

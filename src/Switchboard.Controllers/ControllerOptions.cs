@@ -35,4 +35,10 @@ public sealed record ControllerOptions
 
     /// <summary>How often each node's health is looked at (<c>--node-monitor-period</c>, 5 s).</summary>
     public TimeSpan NodeMonitorPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The PEM file of the CA that pods trust the API server by (kube-controller-manager's <c>--root-ca-file</c>), published
+    /// as <c>kube-root-ca.crt</c> in every namespace; read when the controllers start. Null: no publisher.
+    /// </summary>
+    public string? RootCaFile { get; init; }
 }

@@ -23,9 +23,6 @@ public sealed record EtcdFrontOptions
     /// <summary>How often a watch created with progress_notify hears the revision while it has no events (etcd: 10 minutes).</summary>
     public TimeSpan ProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How often leases are checked for expiry.</summary>
-    public TimeSpan LeaseCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
-
     /// <summary>The member's name in MemberList and Status.</summary>
     public string MemberName { get; init; } = "switchboard";
 }

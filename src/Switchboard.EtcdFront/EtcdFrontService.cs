@@ -12,7 +12,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.ApiServer.Security;
 using Switchboard.EtcdFront.Grpc;
-using Switchboard.EtcdFront.Leases;
 using Switchboard.EtcdFront.V2;
 using Switchboard.Kube.Hosting;
 using Switchboard.Storage;
@@ -36,7 +35,6 @@ public sealed partial class EtcdFrontService(EtcdFrontOptions options, IKeyValue
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<EtcdFrontService>();
-    private readonly Lessor _lessor = new(store, time, loggerFactory.CreateLogger<Lessor>());
     private WebApplication? _app;
 
     /// <summary>The TLS endpoint (https://127.0.0.1:PORT), once listening; null without one.</summary>
@@ -76,7 +74,6 @@ public sealed partial class EtcdFrontService(EtcdFrontOptions options, IKeyValue
         builder.Services.AddLogging();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(_lessor);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
@@ -147,7 +144,8 @@ public sealed partial class EtcdFrontService(EtcdFrontOptions options, IKeyValue
         MarkReady();
     }
 
-    protected override Task RunAsync(CancellationToken stoppingToken) => _lessor.ExpireAsync(options.LeaseCheckInterval, stoppingToken);
+    // Leases live in the store, which expires them; the front only answers requests.
+    protected override Task RunAsync(CancellationToken stoppingToken) => Task.Delay(Timeout.Infinite, stoppingToken);
 
     protected override async Task CloseAsync(CancellationToken cancellationToken)
     {

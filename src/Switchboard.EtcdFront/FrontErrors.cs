@@ -20,6 +20,7 @@ internal sealed class FrontErrors : Interceptor
         StorageError.FutureRevision => new RpcException(new Status(StatusCode.OutOfRange, FutureRevision)),
         StorageError.InvalidArgument => new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: " + e.Message)),
         StorageError.Unavailable => new RpcException(new Status(StatusCode.Unavailable, "etcdserver: " + e.Message)),
+        StorageError.LeaseNotFound => new RpcException(new Status(StatusCode.NotFound, LeaseNotFound)),
         _ => new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: " + e.Message)),
     };
 

@@ -99,7 +99,8 @@ public sealed partial class NodeAgent : Component
         var configMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client), _loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), _time);
         var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
-        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache), _time), new ContainerRuntime(new MonitorHostClient(_options.SelfCommand, _options.RuntimeDirectory, _time), _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
+        var tokens = new TokenManager(TokenManager.Through(client), _time, Random.Shared);
+        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache, tokens), _time), tokens, new ContainerRuntime(new MonitorHostClient(_options.SelfCommand, _options.RuntimeDirectory, _time), _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
             new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, nodeIp,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
         var containers = new NodeContainers(syncer.Pods);

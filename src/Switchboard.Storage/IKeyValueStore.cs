@@ -52,11 +52,42 @@ public interface IKeyValueStore : IAsyncDisposable
     IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="WatchAsync(string, long, CancellationToken)"/>, and after each <paramref name="progressInterval"/>
+    /// without a change, a <see cref="WatchEventType.Progress"/> event at a revision up to which every change has been
+    /// given (when the store has moved on since the last one): a watch of keys nobody writes learns how far the store
+    /// has gone while other keys change, so it can resume from there after compaction passes its last change, as
+    /// kube-apiserver's watch cache follows etcd's progress notifications. An infinite interval is no progress.
+    /// </summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Runs <paramref name="transaction"/> atomically: its compares and the branch they choose see one state, and all
     /// its writes are one revision. Fails with <see cref="StorageError.InvalidArgument"/> (nothing written) for an
     /// invalid key or value or a key written twice in one branch.
     /// </summary>
     Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// etcd's LeaseGrant: a lease of <paramref name="ttlSeconds"/> (<paramref name="id"/> 0: an id the store picks) that
+    /// keys are attached to by <see cref="TxnPut.Lease"/>. It is durable: after a restart it counts its TTL afresh, as
+    /// etcd's lessor does on a new leader. Fails with <see cref="StorageError.KeyExists"/> if the id is taken.
+    /// </summary>
+    Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts the lease's TTL again; returns the TTL, or 0 when there is no such lease.</summary>
+    Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends the lease and deletes every key still attached to it, all at one revision (as an expiry does). Fails with
+    /// <see cref="StorageError.LeaseNotFound"/> if there is no such lease.
+    /// </summary>
+    Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>The lease with its TTLs and attached keys, or null when there is no such lease.</summary>
+    Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>The ids of the live leases.</summary>
+    Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Discards the history before <paramref name="revision"/>; the live values stay.</summary>
     Task CompactAsync(long revision, CancellationToken cancellationToken = default);

@@ -6,4 +6,5 @@ namespace Switchboard.Storage;
 /// <param name="CreateRevision">The revision at which the key was created.</param>
 /// <param name="ModRevision">The revision of the last write to the key.</param>
 /// <param name="Version">How many writes the key has seen since its creation (1 after create).</param>
-public sealed record KeyValue(string Key, byte[] Value, long CreateRevision, long ModRevision, long Version);
+/// <param name="Lease">The lease the key is attached to (0: none); the key goes when the lease does.</param>
+public sealed record KeyValue(string Key, byte[] Value, long CreateRevision, long ModRevision, long Version, long Lease = 0);

@@ -26,4 +26,7 @@ public enum StorageError
 
     /// <summary>The store cannot be reached or has been disposed.</summary>
     Unavailable,
+
+    /// <summary>A put or a revoke names a lease the store does not have (never granted, revoked or expired).</summary>
+    LeaseNotFound,
 }

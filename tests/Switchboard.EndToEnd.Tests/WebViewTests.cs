@@ -10,7 +10,8 @@ namespace Switchboard.EndToEnd.Tests;
 /// The web view (<c>/ui/</c> on the API server's port) in the system's Chromium, driven by Playwright, against one
 /// <c>switchboard up</c> running the walkthrough: its objects appear, a <c>curl backend</c> from the client pod shows up
 /// in the flow on the endpoint that answered, scaling 3 → 5 changes the page without a reload, the rules and the pod
-/// views show what the proxy programmed and what the pod is; and without a login nothing but the login is served.
+/// views show what the proxy programmed and what the pod is; a user bound to view in one namespace sees that namespace
+/// only, and the trace once it may get nodes/proxy; and without a login nothing but the login is served.
 /// </summary>
 public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<WebViewTests.Cluster>
 {
@@ -169,7 +170,9 @@ public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<W
         await page.FillAsync("#search", "client");
         await page.ClickAsync("#tabs button[data-tab='overview']");
         await page.FillAsync("#search", "");
-        await page.EvaluateAsync("() => document.querySelector(\"[data-service='critical-app/backend'] .pod\").click()");
+        const string firstPod = "document.querySelector(\"[data-service='critical-app/backend'] .pod\")";
+        await page.WaitForFunctionAsync($"() => {firstPod} !== null");
+        await page.EvaluateAsync($"() => {firstPod}.click()");
         ILocator detail = page.Locator("[data-pod-detail^='critical-app/backend-']");
         await Assertions.Expect(detail.Locator("[data-field='phase']")).ToHaveTextAsync("Running", new() { Timeout = (float)PageTimeout.TotalMilliseconds });
         string podName = (await detail.GetAttributeAsync("data-pod-detail"))!.Split('/')[1];
@@ -177,6 +180,63 @@ public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<W
         await Assertions.Expect(detail.Locator("[data-field='ip']")).ToHaveTextAsync(podIp);
         await Assertions.Expect(page.Locator("#pod-body h3").First).ToContainTextAsync("running");
         await Assertions.Expect(page.Locator("#nodes tr[data-node]")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task A_user_bound_to_view_in_one_namespace_sees_only_that_namespace_and_the_trace_once_it_may_get_nodes_proxy()
+    {
+        // A service account of the walkthrough's namespace, bound to view there: its token opens a session like any other.
+        await cluster.Kubectl.OutputAsync("create", "serviceaccount", "ui-viewer", "-n", "critical-app");
+        await cluster.Kubectl.OutputAsync("create", "rolebinding", "ui-viewer", "--clusterrole=view", "--serviceaccount=critical-app:ui-viewer", "-n", "critical-app");
+        string token = (await cluster.Kubectl.OutputAsync("create", "token", "ui-viewer", "-n", "critical-app")).Trim();
+        var timeout = new LocatorAssertionsToHaveAttributeOptions { Timeout = (float)PageTimeout.TotalMilliseconds };
+        try
+        {
+            await using (IBrowserContext context = await cluster.NewContextAsync())
+            {
+                IPage page = await cluster.TokenLoginPageAsync(context, token);
+
+                // Its namespace's Service, endpoints and pods; no namespace list, no other namespace's Services, no nodes.
+                ILocator backend = page.Locator("[data-service='critical-app/backend']");
+                await Assertions.Expect(backend).ToHaveAttributeAsync("data-endpoints", "3", timeout);
+                await Assertions.Expect(page.Locator("#counts")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^0 namespaces, 1 services, [1-9][0-9]* pods$"));
+                Assert.NotEmpty(await cluster.Kubectl.OutputAsync("get", "service", "kubernetes", "-n", "default", "-o", "name"));
+                Assert.Equal(0, await page.Locator("[data-service='default/kubernetes']").CountAsync());
+                await page.ClickAsync("#tabs button[data-tab='pod']");
+                Assert.Equal(0, await page.Locator("#nodes tr[data-node]").CountAsync());
+
+                // The trace needs get on nodes/proxy, which view does not grant: the flow says so, the map is empty.
+                await page.ClickAsync("#tabs button[data-tab='overview']");
+                await backend.ClickAsync();
+                await Assertions.Expect(page.Locator("#flow-note")).ToContainTextAsync("nodes/proxy", new() { Timeout = (float)PageTimeout.TotalMilliseconds });
+            }
+
+            // Granted get on nodes/proxy, a new session shows the flow of its namespace's Service.
+            await cluster.Kubectl.OutputAsync("create", "clusterrole", "ui-viewer-trace", "--verb=get", "--resource=nodes/proxy");
+            await cluster.Kubectl.OutputAsync("create", "clusterrolebinding", "ui-viewer-trace", "--clusterrole=ui-viewer-trace", "--serviceaccount=critical-app:ui-viewer");
+            await Eventually.WaitAsync(
+                async () => (await cluster.Kubectl.RunAsync("auth", "can-i", "get", "nodes", "--subresource=proxy", "--as=system:serviceaccount:critical-app:ui-viewer")).Stdout.Trim() == "yes",
+                "the binding to take effect");
+            await using (IBrowserContext context = await cluster.NewContextAsync())
+            {
+                IPage page = await cluster.TokenLoginPageAsync(context, token);
+                ILocator backend = page.Locator("[data-service='critical-app/backend']");
+                await Assertions.Expect(backend).ToHaveAttributeAsync("data-endpoints", "3", timeout);
+                await backend.ClickAsync();
+                await Assertions.Expect(page.Locator("#flow-title")).ToContainTextAsync("critical-app/backend");
+                string answered = await cluster.CurlBackendAsync();
+                await Assertions.Expect(page.Locator($"#flow-connections li[data-client='critical-app/client']").First).ToBeVisibleAsync(new() { Timeout = (float)PageTimeout.TotalMilliseconds });
+                await Assertions.Expect(page.Locator($"#flow-endpoints tr[data-pod='{answered}']")).ToHaveCountAsync(1);
+                await Assertions.Expect(page.Locator("#flow-note")).ToHaveTextAsync("");
+            }
+        }
+        finally
+        {
+            await cluster.Kubectl.RunAsync("delete", "clusterrolebinding", "ui-viewer-trace", "--ignore-not-found");
+            await cluster.Kubectl.RunAsync("delete", "clusterrole", "ui-viewer-trace", "--ignore-not-found");
+            await cluster.Kubectl.RunAsync("delete", "rolebinding", "ui-viewer", "-n", "critical-app", "--ignore-not-found");
+            await cluster.Kubectl.RunAsync("delete", "serviceaccount", "ui-viewer", "-n", "critical-app", "--ignore-not-found");
+        }
     }
 
     private HttpRequestMessage Login(string token, string origin)
@@ -240,6 +300,17 @@ public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<W
         {
             IPage page = await context.NewPageAsync();
             await page.GotoAsync((await LoginUrlAsync()).AbsoluteUri);
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("live", new() { Timeout = (float)PageTimeout.TotalMilliseconds });
+            return page;
+        }
+
+        /// <summary>A page logged in through the form with <paramref name="token"/>, showing the overview.</summary>
+        public async Task<IPage> TokenLoginPageAsync(IBrowserContext context, string token)
+        {
+            IPage page = await context.NewPageAsync();
+            await page.GotoAsync(new Uri(ApiUrl, "/ui/").AbsoluteUri);
+            await page.FillAsync("#token", token);
+            await page.ClickAsync("button[type=submit]");
             await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("live", new() { Timeout = (float)PageTimeout.TotalMilliseconds });
             return page;
         }

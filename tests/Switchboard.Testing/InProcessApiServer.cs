@@ -27,6 +27,12 @@ public sealed class InProcessApiServer : IAsyncLifetime
 
     public string DataDirectory => _dir.Path;
 
+    /// <summary>
+    /// The ServiceAccount admission plugin, off by default here as in upstream's integration servers: no controller
+    /// makes the accounts it requires.
+    /// </summary>
+    public bool ServiceAccountAdmission { get; init; }
+
     /// <summary>The real kubectl against this server (for the commands that run until stopped, <c>Kubectl.Start</c>).</summary>
     public Kubectl Kubectl => _kubectl ?? throw new InvalidOperationException("server not started");
 
@@ -34,7 +40,7 @@ public sealed class InProcessApiServer : IAsyncLifetime
     {
         _store = SqliteKeyValueStore.Open(_dir.File("state.db"));
         var store = _store;
-        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0 }, store));
+        _host = await ComponentTestHost.StartAsync(services => services.AddApiServer(new ApiServerOptions { DataDirectory = _dir.Path, Port = 0, ServiceAccountAdmission = ServiceAccountAdmission }, store));
         _client = KubeClients.FromKubeconfig(Host.KubeconfigPath);
         _kubectl = new Kubectl(Host.KubeconfigPath, _dir.File("kubectl-cache"));
     }

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Switchboard.Kube.Netlink;
 using Switchboard.Kube.Networking;
 using Switchboard.Proxy.Model;
-using Switchboard.Proxy.Netlink;
 using Switchboard.Proxy.Nftables;
 
 namespace Switchboard.ProxyBench.Nftables;

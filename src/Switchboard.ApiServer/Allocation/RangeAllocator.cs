@@ -10,7 +10,8 @@ namespace Switchboard.ApiServer.Allocation;
 /// Dynamic allocation scans from a random start, first in [offset, size) then in [0, offset) (KEP-3070/3668),
 /// keeping the low slots for static requests. Concurrent changes in this process are combined: whoever holds the
 /// writer turn decides every queued change on one copy of the bitmap and writes it once, so parallel creates do
-/// not serialise on one store round trip each (nor fight over the CAS).
+/// not serialise on one store round trip each (nor fight over the CAS). A change may carry the write of the object
+/// that holds the slot (a Service's create or delete): it commits in the same transaction as the bitmap.
 /// </summary>
 internal sealed class RangeAllocator
 {
@@ -49,14 +50,13 @@ internal sealed class RangeAllocator
     /// <summary>Takes slot <paramref name="index"/>; false if it is already taken. A dry run only checks.</summary>
     public async Task<bool> TryAllocateAsync(int index, bool dryRun, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _size);
+        CheckIndex(index);
         if (dryRun)
         {
             return !IsSet((await ReadAsync(cancellationToken)).Bitmap, index);
         }
 
-        return await SubmitAsync(new Change(index, Take: true)) is not null;
+        return (await SubmitAsync(new Change(index, Take: true))).Slot is not null;
     }
 
     /// <summary>Takes any free slot, or returns null when the range is full. A dry run only finds one.</summary>
@@ -68,7 +68,7 @@ internal sealed class RangeAllocator
             return FindFree(bitmap, _offset, _size) ?? FindFree(bitmap, 0, _offset);
         }
 
-        return await SubmitAsync(new Change(null, Take: true));
+        return (await SubmitAsync(new Change(null, Take: true))).Slot;
     }
 
     public async Task ReleaseAsync(int index, CancellationToken cancellationToken)
@@ -80,10 +80,39 @@ internal sealed class RangeAllocator
     }
 
     /// <summary>
+    /// Takes slot <paramref name="index"/> (null: any free one) and creates <paramref name="key"/> with the value
+    /// <paramref name="value"/> makes for the slot, in one transaction: the bitmap and the object share a revision, so
+    /// no crash leaves one without the other. Null when the slot cannot be taken (nothing is written); fails with
+    /// <see cref="StorageError.KeyExists"/> (nothing is taken) when the key exists.
+    /// </summary>
+    public async Task<(int Slot, KeyValue Created)?> TakeAndCreateAsync(int? index, string key, Func<int, byte[]> value)
+    {
+        if (index is { } wanted)
+        {
+            CheckIndex(wanted);
+        }
+
+        var committed = await SubmitAsync(new Change(index, Take: true, new ObjectWrite(key, value, 0)));
+        return committed.Slot is { } slot ? (slot, ((TxnPutResult)committed.Written!).Current) : null;
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="key"/> if it is at <paramref name="modRevision"/> and releases slot <paramref name="index"/>,
+    /// in one transaction. Fails with <see cref="StorageError.KeyNotFound"/> or <see cref="StorageError.RevisionMismatch"/>
+    /// (nothing is released) when the key is gone or was written since.
+    /// </summary>
+    public async Task<DeleteResult> ReleaseAndDeleteAsync(int index, string key, long modRevision)
+    {
+        CheckIndex(index);
+        var committed = await SubmitAsync(new Change(index, Take: false, new ObjectWrite(key, null, modRevision)));
+        return new DeleteResult(((TxnDeleteResult)committed.Written!).Deleted[0], committed.Revision);
+    }
+
+    /// <summary>
     /// Queues a change and waits for its outcome. Not cancellable once queued: a change decided but not reported
     /// would leak its slot.
     /// </summary>
-    private async Task<int?> SubmitAsync(Change change)
+    private async Task<Committed> SubmitAsync(Change change)
     {
         lock (_queueLock)
         {
@@ -113,17 +142,30 @@ internal sealed class RangeAllocator
         return await change.Outcome.Task;
     }
 
+    /// <summary>
+    /// Decides the batch's changes on one copy of the bitmap and commits them with their objects' writes in one
+    /// transaction, guarded by the bitmap's revision and each object's state; when a guard fails the store's answer
+    /// tells which, the changes whose object is not as expected fail, and the rest are decided again.
+    /// </summary>
     private async Task CommitAsync(List<Change> batch)
     {
+        var pending = batch;
         try
         {
-            while (true)
+            while (pending.Count > 0)
             {
+                // One write per object key per transaction: a second change to the same key waits for the next round.
+                var keys = new HashSet<string>(StringComparer.Ordinal);
+                var now = pending.Where(c => c.Write is null || keys.Add(c.Write.Key)).ToList();
+                var later = pending.Except(now).ToList();
+
                 bool cached = _known is not null;
                 var (current, kv) = _known ?? await ReadAsync(CancellationToken.None);
                 byte[] bitmap = (byte[])current.Clone();
-                var outcomes = batch.Select(c => Apply(bitmap, c)).ToList();
-                if (bitmap.AsSpan().SequenceEqual(current))
+                var slots = now.Select(c => Apply(bitmap, c)).ToList();
+                bool changed = !bitmap.AsSpan().SequenceEqual(current);
+                var writes = Enumerable.Range(0, now.Count).Where(i => now[i].Write is not null && slots[i] is not null).ToList();
+                if (!changed && writes.Count == 0)
                 {
                     if (cached)
                     {
@@ -133,43 +175,103 @@ internal sealed class RangeAllocator
                     }
 
                     _known = (current, kv);
-                    Complete(batch, outcomes);
-                    return;
+                    Complete(now, slots, [], 0);
+                    pending = later;
+                    continue;
                 }
 
-                if (await TryWriteAsync(bitmap, kv) is { } written)
+                var result = await _store.TxnAsync(RoundTransaction(bitmap, kv, changed, now, slots, writes), CancellationToken.None);
+                if (result.Succeeded)
                 {
-                    _known = (bitmap, written);
-                    Complete(batch, outcomes);
-                    return;
+                    _known = changed ? (bitmap, ((TxnPutResult)result.Results[0]).Current) : (current, kv);
+                    Complete(now, slots, writes.Select((i, j) => (i, result.Results[(changed ? 1 : 0) + j])), result.Revision);
+                    pending = later;
+                    continue;
                 }
 
-                _known = null;
+                // The failure branch read the bitmap and every object: fail the changes whose object is not as expected.
+                var stored = ((TxnRangeResult)result.Results[0]).Items.FirstOrDefault();
+                _known = stored?.ModRevision == kv?.ModRevision ? (current, kv) : (Parse(stored), stored);
+                var failed = new HashSet<Change>(ReferenceEqualityComparer.Instance);
+                for (int j = 0; j < writes.Count; j++)
+                {
+                    var change = now[writes[j]];
+                    var found = ((TxnRangeResult)result.Results[1 + j]).Items.FirstOrDefault();
+                    if (Conflict(change.Write!, found) is { } conflict)
+                    {
+                        change.Outcome.TrySetException(conflict);
+                        failed.Add(change);
+                    }
+                }
+
+                pending = [.. pending.Where(c => !failed.Contains(c))];
             }
         }
         catch (Exception e)
         {
             _known = null;
-            batch.ForEach(c => c.Outcome.TrySetException(e));
+            pending.ForEach(c => c.Outcome.TrySetException(e));
         }
     }
 
-    private void Complete(List<Change> batch, List<int?> outcomes)
+    /// <summary>The transaction of one round: the bitmap (if changed) and the objects, each guarded; its failure branch reads them all.</summary>
+    private Transaction RoundTransaction(byte[] bitmap, KeyValue? kv, bool changed, List<Change> changes, List<int?> slots, List<int> writes)
+    {
+        var compares = new List<TxnCompare>
+        {
+            kv is null ? new TxnCompare(_key, CompareTarget.CreateRevision, CompareOperator.Equal, 0) : new TxnCompare(_key, CompareTarget.ModRevision, CompareOperator.Equal, kv.ModRevision),
+        };
+        var success = new List<TxnOperation>();
+        var failure = new List<TxnOperation> { new TxnRange(_key) };
+        if (changed)
+        {
+            success.Add(new TxnPut(_key, Encode(bitmap)));
+        }
+
+        foreach (int i in writes)
+        {
+            var write = changes[i].Write!;
+            if (write.Value is { } value)
+            {
+                compares.Add(new TxnCompare(write.Key, CompareTarget.CreateRevision, CompareOperator.Equal, 0));
+                success.Add(new TxnPut(write.Key, value(slots[i]!.Value)));
+            }
+            else
+            {
+                compares.Add(new TxnCompare(write.Key, CompareTarget.ModRevision, CompareOperator.Equal, write.ModRevision));
+                success.Add(new TxnDelete(write.Key));
+            }
+
+            failure.Add(new TxnRange(write.Key));
+        }
+
+        return new Transaction(compares, success, failure);
+    }
+
+    /// <summary>Why <paramref name="write"/> cannot be made with the object as <paramref name="found"/>, or null when it can.</summary>
+    private static StorageException? Conflict(ObjectWrite write, KeyValue? found) => write.Value is not null
+        ? found is null ? null : new StorageException(StorageError.KeyExists, $"key '{write.Key}' already exists", write.Key, found)
+        : found is null ? new StorageException(StorageError.KeyNotFound, $"key '{write.Key}' does not exist", write.Key)
+        : found.ModRevision != write.ModRevision ? new StorageException(StorageError.RevisionMismatch, $"key '{write.Key}' is at mod revision {found.ModRevision}, not {write.ModRevision}", write.Key, found)
+        : null;
+
+    private void Complete(List<Change> changes, List<int?> slots, IEnumerable<(int Index, TxnOperationResult Result)> written, long revision)
     {
         lock (_takenLock)
         {
-            for (int i = 0; i < batch.Count; i++)
+            for (int i = 0; i < changes.Count; i++)
             {
-                if (batch[i].Take && outcomes[i] is { } slot)
+                if (changes[i].Take && slots[i] is { } slot)
                 {
                     _takenAt[slot] = ++_takes;
                 }
             }
         }
 
-        for (int i = 0; i < batch.Count; i++)
+        var results = written.ToDictionary(w => w.Index, w => w.Result);
+        for (int i = 0; i < changes.Count; i++)
         {
-            batch[i].Outcome.TrySetResult(outcomes[i]);
+            changes[i].Outcome.TrySetResult(new Committed(slots[i], results.GetValueOrDefault(i), revision));
         }
     }
 
@@ -281,6 +383,12 @@ internal sealed class RangeAllocator
     private async Task<(byte[] Bitmap, KeyValue? Kv)> ReadAsync(CancellationToken cancellationToken)
     {
         var kv = await _store.GetAsync(_key, cancellationToken);
+        return (Parse(kv), kv);
+    }
+
+    /// <summary>The bitmap a stored RangeAllocation holds (empty when there is none).</summary>
+    private byte[] Parse(KeyValue? kv)
+    {
         byte[] bitmap = NewBitmap();
         if (kv is not null)
         {
@@ -289,19 +397,22 @@ internal sealed class RangeAllocator
             data.AsSpan(0, Math.Min(data.Length, bitmap.Length)).CopyTo(bitmap);
         }
 
-        return (bitmap, kv);
+        return bitmap;
     }
+
+    /// <summary>The bitmap as the RangeAllocation object kube-apiserver stores.</summary>
+    private byte[] Encode(byte[] bitmap) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "RangeAllocation",
+        ["range"] = _range,
+        ["data"] = Convert.ToBase64String(bitmap),
+    }));
 
     /// <summary>Writes the bitmap if the key is still as read; null when someone else changed it first.</summary>
     private async Task<KeyValue?> TryWriteAsync(byte[] bitmap, KeyValue? kv)
     {
-        byte[] value = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "RangeAllocation",
-            ["range"] = _range,
-            ["data"] = Convert.ToBase64String(bitmap),
-        }));
+        byte[] value = Encode(bitmap);
         try
         {
             return kv is null
@@ -314,9 +425,24 @@ internal sealed class RangeAllocator
         }
     }
 
-    /// <summary>One queued change: take a given slot, take any free slot (no index), or release a slot.</summary>
-    private sealed record Change(int? Index, bool Take)
+    private void CheckIndex(int index)
     {
-        public TaskCompletionSource<int?> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _size);
     }
+
+    /// <summary>
+    /// One queued change: take a given slot, take any free slot (no index), or release a slot; with the object write
+    /// that commits with it, if any.
+    /// </summary>
+    private sealed record Change(int? Index, bool Take, ObjectWrite? Write = null)
+    {
+        public TaskCompletionSource<Committed> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>An object created (<paramref name="Value"/> makes its value for the slot taken) or deleted at <paramref name="ModRevision"/>.</summary>
+    private sealed record ObjectWrite(string Key, Func<int, byte[]>? Value, long ModRevision);
+
+    /// <summary>A change's outcome: the slot (null: not taken), the object write's result and the transaction's revision.</summary>
+    private readonly record struct Committed(int? Slot, TxnOperationResult? Written, long Revision);
 }

@@ -38,30 +38,23 @@ internal sealed class RequestAuthenticator(ClusterCredentials credentials, Token
             throw ApiException.Unauthorized();
         }
 
-        var token = authorization.AsSpan(bearer.Length).Trim();
+        return await AuthenticateTokenAsync(authorization[bearer.Length..].Trim(), http.RequestAborted) ?? throw ApiException.Unauthorized();
+    }
+
+    /// <summary>The user a bearer token authenticates (the admin token, a token-file user, a service-account JWT), or null.</summary>
+    public async ValueTask<UserInfo?> AuthenticateTokenAsync(string token, CancellationToken cancellationToken)
+    {
         if (credentials.IsAdminToken(token))
         {
             return UserInfo.Admin;
         }
 
-        if (token.IsWhiteSpace())
+        if (string.IsNullOrWhiteSpace(token))
         {
-            throw ApiException.Unauthorized();
+            return null;
         }
 
-        string presented = token.ToString();
-        return tokenFile.Find(presented) ?? await FromServiceAccountTokenAsync(presented, http.RequestAborted) ?? throw ApiException.Unauthorized();
-    }
-
-    /// <summary>Lets through only a request bearing the admin token (401 otherwise), for what acts as the admin whoever asks.</summary>
-    public void RequireAdmin(HttpContext http)
-    {
-        string authorization = http.Request.Headers.Authorization.ToString();
-        const string bearer = "Bearer ";
-        if (!authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) || !credentials.IsAdminToken(authorization.AsSpan(bearer.Length).Trim()))
-        {
-            throw ApiException.Unauthorized();
-        }
+        return tokenFile.Find(token) ?? await FromServiceAccountTokenAsync(token, cancellationToken);
     }
 
     /// <summary>The user of a client certificate the cluster CA issued for client authentication; null for any other.</summary>

@@ -70,6 +70,7 @@ internal static class BootstrapPolicy
         Role("system:kube-controller-manager", [
             Rule([.. Read, "delete", "deletecollection", "patch", "update"], ["*"], ["*"]),
             Rule(["create"], [""], ["bindings", "endpoints", "events", "pods", "pods/binding", "serviceaccounts"]),
+            Rule(["create"], [""], ["configmaps"]),
             Rule(["create"], ["apps"], ["replicasets", "controllerrevisions"]),
             Rule(["create"], ["batch"], ["jobs"]),
             Rule(["create"], ["discovery.k8s.io"], ["endpointslices"]),

@@ -41,7 +41,7 @@ internal sealed partial class RbacCache(
     private async Task FollowAsync<T>(ResourceStore<T> store, ConcurrentDictionary<string, T> objects, CancellationToken stopping)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
-        var watch = await store.WatchAsync(null, LabelSelector.Everything, FieldSelector.Everything, null, stopping);
+        var watch = await store.WatchAsync(null, LabelSelector.Everything, FieldSelector.Everything, null, progress: false, stopping);
         Reset(objects, watch.Initial);
         _ = Task.Run(() => WatchLoopAsync(store, objects, watch, stopping), CancellationToken.None);
     }
@@ -57,7 +57,7 @@ internal sealed partial class RbacCache(
             {
                 if (watch is null)
                 {
-                    watch = await store.WatchAsync(null, LabelSelector.Everything, FieldSelector.Everything, revision, stopping);
+                    watch = await store.WatchAsync(null, LabelSelector.Everything, FieldSelector.Everything, revision, progress: false, stopping);
                     if (revision is null)
                     {
                         Reset(objects, watch.Initial);

@@ -10,8 +10,8 @@ namespace Switchboard.ApiServer.Discovery;
 /// </summary>
 internal sealed class DiscoveryDocuments
 {
-    private static readonly string[] ReadWriteVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
-    private static readonly string[] SubresourceVerbs = ["get", "patch", "update"];
+    /// <summary>The verbs of every registry kind, as kube-apiserver's generic REST storage registers them.</summary>
+    public static IReadOnlyList<string> ReadWriteVerbs { get; } = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
     private readonly IReadOnlyList<ResourceKind> _kinds;
     private readonly IReadOnlyList<ServedGroup> _servedElsewhere;
@@ -137,32 +137,14 @@ internal sealed class DiscoveryDocuments
         }
 
         var subresources = new JsonArray();
-        JsonObject Sub(string name, JsonObject responseKind, params string[] verbs) =>
-            new() { ["subresource"] = name, ["responseKind"] = responseKind, ["verbs"] = new JsonArray([.. verbs.Select(v => (JsonNode)v)]) };
-        if (kind.HasBinding)
+        foreach (var sub in Subresource.Of(kind))
         {
-            subresources.Add(Sub("binding", ResponseKind("", "v1", "Binding"), "create"));
-        }
-
-        if (kind.HasStatus)
-        {
-            subresources.Add(Sub("status", ResponseKind(kind.Group, kind.Version, kind.Kind), SubresourceVerbs));
-        }
-
-        if (kind.HasScale)
-        {
-            subresources.Add(Sub("scale", ResponseKind("autoscaling", "v1", "Scale"), SubresourceVerbs));
-        }
-
-        if (kind.Kind == "Namespace")
-        {
-            subresources.Add(Sub("finalize", ResponseKind(kind.Group, kind.Version, kind.Kind), "update"));
-        }
-
-        if (kind.Kind == "Pod")
-        {
-            subresources.Add(Sub("eviction", ResponseKind("policy", "v1", "Eviction"), "create"));
-            subresources.Add(Sub("ephemeralcontainers", ResponseKind(kind.Group, kind.Version, kind.Kind), SubresourceVerbs));
+            subresources.Add(new JsonObject
+            {
+                ["subresource"] = sub.Name,
+                ["responseKind"] = ResponseKind(sub.Group, sub.Version, sub.Kind),
+                ["verbs"] = new JsonArray([.. sub.Verbs.Select(v => (JsonNode)v)]),
+            });
         }
 
         if (subresources.Count > 0)
@@ -214,11 +196,13 @@ internal sealed class DiscoveryDocuments
             }
 
             resources.Add(entry);
+            foreach (var sub in Subresource.Of(kind))
+            {
+                resources.Add(SubresourceEntry(kind, sub));
+            }
+
             if (kind.HasBinding)
             {
-                var binding = Subresource(kind, "binding", "Binding", "", kind.GroupVersion);
-                binding["verbs"] = new JsonArray("create");
-                resources.Add(binding);
                 resources.Add(new JsonObject
                 {
                     ["name"] = ResourceKind.Bindings,
@@ -227,31 +211,6 @@ internal sealed class DiscoveryDocuments
                     ["kind"] = "Binding",
                     ["verbs"] = new JsonArray("create"),
                 });
-            }
-
-            if (kind.HasStatus)
-            {
-                resources.Add(Subresource(kind, "status", kind.Kind, "", kind.GroupVersion));
-            }
-
-            if (kind.HasScale)
-            {
-                resources.Add(Subresource(kind, "scale", "Scale", "autoscaling", "v1"));
-            }
-
-            if (kind.Kind == "Pod")
-            {
-                var eviction = Subresource(kind, "eviction", "Eviction", "policy", "v1");
-                eviction["verbs"] = new JsonArray("create");
-                resources.Add(eviction);
-                resources.Add(Subresource(kind, "ephemeralcontainers", kind.Kind, "", kind.GroupVersion));
-            }
-
-            if (kind.Kind == "Namespace")
-            {
-                var finalize = Subresource(kind, "finalize", kind.Kind, "", kind.GroupVersion);
-                finalize["verbs"] = new JsonArray("update");
-                resources.Add(finalize);
             }
         }
 
@@ -264,20 +223,21 @@ internal sealed class DiscoveryDocuments
         };
     }
 
-    private static JsonObject Subresource(ResourceKind kind, string name, string subKind, string group, string version)
+    /// <summary>A subresource's APIResource: group and version only when its kind is not of the kind's own group version.</summary>
+    private static JsonObject SubresourceEntry(ResourceKind kind, Subresource sub)
     {
         var entry = new JsonObject
         {
-            ["name"] = kind.Plural + "/" + name,
+            ["name"] = kind.Plural + "/" + sub.Name,
             ["singularName"] = "",
             ["namespaced"] = kind.Namespaced,
-            ["kind"] = subKind,
-            ["verbs"] = new JsonArray([.. SubresourceVerbs.Select(v => (JsonNode)v)]),
+            ["kind"] = sub.Kind,
+            ["verbs"] = new JsonArray([.. sub.Verbs.Select(v => (JsonNode)v)]),
         };
-        if (group.Length > 0)
+        if (sub.Group != kind.Group || sub.Version != kind.Version)
         {
-            entry["group"] = group;
-            entry["version"] = version;
+            entry["group"] = sub.Group;
+            entry["version"] = sub.Version;
         }
 
         return entry;

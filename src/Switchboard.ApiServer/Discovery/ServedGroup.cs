@@ -6,5 +6,5 @@ namespace Switchboard.ApiServer.Discovery;
 /// </summary>
 internal sealed record ServedGroup(string Group, string Version, IReadOnlyList<ServedResource> Resources);
 
-/// <summary>One resource of a <see cref="ServedGroup"/>: name, kind, scope and verbs.</summary>
-internal sealed record ServedResource(string Name, string Kind, bool Namespaced, IReadOnlyList<string> Verbs);
+/// <summary>One resource of a <see cref="ServedGroup"/>: name, kind, scope, verbs, and the model its OpenAPI schema is made from.</summary>
+internal sealed record ServedResource(string Name, string Kind, bool Namespaced, IReadOnlyList<string> Verbs, Type Model);

@@ -14,12 +14,13 @@ namespace Switchboard.ApiServer.Hosting;
 /// </summary>
 internal static class ClusterBootstrap
 {
-    public static async Task EnsureAsync(ResourceCatalog catalog, string advertiseAddress, int port, CancellationToken cancellationToken)
+    /// <summary>Brings the cluster to its defaults; with an <paramref name="advertiseAddress"/>, the kubernetes Service's endpoint too.</summary>
+    public static async Task EnsureAsync(ResourceCatalog catalog, string? advertiseAddress, int port, CancellationToken cancellationToken)
     {
         // Written together, the store commits them together: one sync to disk on the way to serving, not one each.
         await Task.WhenAll(new[] { "default", "kube-system", "kube-public", "kube-node-lease" }.Select(name =>
             CreateIfMissingAsync(() => catalog.Namespaces.CreateAsync(null, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, false, cancellationToken))));
-        await Task.WhenAll(EnsureServiceAsync(catalog, port, cancellationToken), EnsureEndpointsAsync(catalog, advertiseAddress, port, cancellationToken));
+        await Task.WhenAll(EnsureServiceAsync(catalog, port, cancellationToken), advertiseAddress is null ? Task.CompletedTask : PublishEndpointsAsync(catalog, advertiseAddress, port, cancellationToken));
         await Task.WhenAll(
             BootstrapPolicy.WithAggregation(BootstrapPolicy.ClusterRoles).Select(role => EnsureClusterRoleAsync(catalog, role, cancellationToken))
                 .Concat(BootstrapPolicy.ClusterRoleBindings.Select(binding => EnsureClusterRoleBindingAsync(catalog, binding, cancellationToken))));
@@ -86,15 +87,38 @@ internal static class ClusterBootstrap
         }
     }
 
-    private static async Task EnsureEndpointsAsync(ResourceCatalog catalog, string advertiseAddress, int port, CancellationToken cancellationToken)
+    /// <summary>
+    /// The kubernetes Service's Endpoints and EndpointSlice (which the proxies follow), at the API server's current
+    /// address and port, as kube-apiserver's endpoint reconciler writes them.
+    /// </summary>
+    public static async Task PublishEndpointsAsync(ResourceCatalog catalog, string advertiseAddress, int port, CancellationToken cancellationToken)
     {
-        // The endpoints follow the API server's current address and port.
         var endpoints = new V1Endpoints
         {
             Metadata = new V1ObjectMeta { Name = "kubernetes", Labels = new Dictionary<string, string> { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
             Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = advertiseAddress }], Ports = [new Corev1EndpointPort { Name = "https", Port = port, Protocol = "TCP" }] }],
         };
         await catalog.Endpoints.UpdateAsync("default", "kubernetes", endpoints, null, false, cancellationToken);
+        var slice = new V1EndpointSlice
+        {
+            Metadata = new V1ObjectMeta { Name = "kubernetes", Labels = new Dictionary<string, string> { ["kubernetes.io/service-name"] = "kubernetes" } },
+            AddressType = "IPv4",
+            Endpoints = [new V1Endpoint { Addresses = [advertiseAddress], Conditions = new V1EndpointConditions { Ready = true } }],
+            Ports = [new Discoveryv1EndpointPort { Name = "https", Port = port, Protocol = "TCP" }],
+        };
+        if (await catalog.EndpointSlices.TryGetAsync("default", "kubernetes", cancellationToken) is null)
+        {
+            await CreateIfMissingAsync(() => catalog.EndpointSlices.CreateAsync("default", slice, false, cancellationToken));
+        }
+
+        await catalog.EndpointSlices.UpdateWithAsync("default", "kubernetes", null, current =>
+        {
+            current.Metadata.Labels = slice.Metadata.Labels;
+            current.AddressType = slice.AddressType;
+            current.Endpoints = slice.Endpoints;
+            current.Ports = slice.Ports;
+            return current;
+        }, null, false, cancellationToken);
     }
 
     private static async Task CreateIfMissingAsync(Func<Task> create)

@@ -29,7 +29,7 @@ internal sealed class ResourceCatalog
         Namespaces = Serve(context, ResourceKind<V1Namespace>.Create(new NamespaceStrategy(), namespaced: false, ["ns"], status: true));
         Services = Serve(context, ResourceKind<V1Service>.Create(new ServiceStrategy(range, clusterIps, nodePorts, options.NodePortRangeStart), namespaced: true, ["svc"], all: true, status: true));
         Endpoints = Serve(context, ResourceKind<V1Endpoints>.Create(new EndpointsStrategy(), namespaced: true, ["ep"], createOnUpdate: true));
-        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(options.DefaultTolerationSeconds), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
+        Pods = Serve(context, ResourceKind<V1Pod>.Create(new PodStrategy(options.DefaultTolerationSeconds, !options.ServiceAccountAdmission ? null : new ServiceAccountAdmission((ns, name, token) => ServiceAccounts!.TryGetAsync(ns, name, token), context)), namespaced: true, ["po"], all: true, status: true, binding: new BindingAccess<V1Pod>(PodBinding.Validate, PodBinding.Bind)));
         Events = Serve(context, ResourceKind<Corev1Event>.Create(new EventStrategy(), namespaced: true, ["ev"], createOnUpdate: true));
         Nodes = Serve(context, ResourceKind<V1Node>.Create(new NodeStrategy(), namespaced: false, ["no"], status: true));
         Serve(context, ResourceKind<V1ConfigMap>.Create(new ConfigMapStrategy(), namespaced: true, ["cm"]));
@@ -38,7 +38,7 @@ internal sealed class ResourceCatalog
             d => d.Spec?.Replicas ?? 0, (d, n) => d.Spec.Replicas = n, d => d.Status?.Replicas ?? 0, d => Columns.Selector(d.Spec?.Selector))));
         Serve(context, ResourceKind<V1ReplicaSet>.Create(new ReplicaSetStrategy(), namespaced: true, ["rs"], all: true, status: true, scale: new ScaleAccess<V1ReplicaSet>(
             r => r.Spec?.Replicas ?? 0, (r, n) => r.Spec.Replicas = n, r => r.Status?.Replicas ?? 0, r => Columns.Selector(r.Spec?.Selector))));
-        Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
+        EndpointSlices = Serve(context, ResourceKind<V1EndpointSlice>.Create(new EndpointSliceStrategy(), namespaced: true));
         Serve(context, ResourceKind<V1Lease>.Create(new LeaseStrategy(), namespaced: true));
         ServiceAccounts = Serve(context, ResourceKind<V1ServiceAccount>.Create(new ServiceAccountStrategy(), namespaced: true, ["sa"]));
         Roles = Serve(context, ResourceKind<V1Role>.Create(new RoleStrategy(Escalation), namespaced: true));
@@ -80,6 +80,8 @@ internal sealed class ResourceCatalog
     public ResourceStore<V1Endpoints> Endpoints { get; }
 
     public ResourceStore<Corev1Event> Events { get; }
+
+    public ResourceStore<V1EndpointSlice> EndpointSlices { get; }
 
     public ResourceStore<V1Pod> Pods { get; }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Authentication;
 using Switchboard.ApiServer.Authorization;
@@ -23,12 +24,12 @@ internal sealed class AccessReviews(RequestAuthorizer authorizer)
     [
         new(AuthorizationGroup, "v1",
         [
-            new ServedResource("localsubjectaccessreviews", "LocalSubjectAccessReview", Namespaced: true, ["create"]),
-            new ServedResource("selfsubjectaccessreviews", "SelfSubjectAccessReview", Namespaced: false, ["create"]),
-            new ServedResource("selfsubjectrulesreviews", "SelfSubjectRulesReview", Namespaced: false, ["create"]),
-            new ServedResource("subjectaccessreviews", "SubjectAccessReview", Namespaced: false, ["create"]),
+            new ServedResource("localsubjectaccessreviews", "LocalSubjectAccessReview", Namespaced: true, ["create"], typeof(V1LocalSubjectAccessReview)),
+            new ServedResource("selfsubjectaccessreviews", "SelfSubjectAccessReview", Namespaced: false, ["create"], typeof(V1SelfSubjectAccessReview)),
+            new ServedResource("selfsubjectrulesreviews", "SelfSubjectRulesReview", Namespaced: false, ["create"], typeof(V1SelfSubjectRulesReview)),
+            new ServedResource("subjectaccessreviews", "SubjectAccessReview", Namespaced: false, ["create"], typeof(V1SubjectAccessReview)),
         ]),
-        new(AuthenticationGroup, "v1", [new ServedResource("selfsubjectreviews", "SelfSubjectReview", Namespaced: false, ["create"])]),
+        new(AuthenticationGroup, "v1", [new ServedResource("selfsubjectreviews", "SelfSubjectReview", Namespaced: false, ["create"], typeof(V1SelfSubjectReview))]),
     ];
 
     /// <summary>The review resource of a path under /apis, and the namespace of a local one; null for any other path.</summary>

@@ -54,8 +54,9 @@ internal sealed partial class ApiRequestHandler
             _handlers.Add((binder.Kind.Group, binder.Kind.Version, ResourceKind.Bindings), binder);
         }
 
-        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], [MetricsApiHandler.Discovery, .. AccessReviews.Discovery]);
-        _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)]);
+        IReadOnlyList<ServedGroup> servedElsewhere = [MetricsApiHandler.Discovery, .. AccessReviews.Discovery];
+        _discovery = new DiscoveryDocuments([.. handlers.Select(h => h.Kind)], servedElsewhere);
+        _openApi = new OpenApiDocuments([.. handlers.Select(h => h.Kind)], servedElsewhere);
         _logger = logger;
     }
 
@@ -113,8 +114,8 @@ internal sealed partial class ApiRequestHandler
 
         if (segments is ["ui", .. var page] && _ui is not null)
         {
-            // The web view authenticates its sessions itself, with the admin token only: its pages act as the admin.
-            await _ui.InvokeAsync(http, page, _security.Authenticator.RequireAdmin);
+            // The web view authenticates its sessions itself, by their tokens, and authorizes what each page sees as that user.
+            await _ui.InvokeAsync(http, page);
             return;
         }
 

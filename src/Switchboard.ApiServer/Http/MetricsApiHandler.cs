@@ -4,6 +4,7 @@ using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Errors;
+using Switchboard.ApiServer.OpenApi;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Selectors;
 using Switchboard.ApiServer.Usage;
@@ -26,7 +27,10 @@ internal sealed class MetricsApiHandler(NodeUsage usage, ResourceStore<V1Pod> po
 
     /// <summary>What discovery lists of the group version, as metrics-server registers it.</summary>
     public static ServedGroup Discovery { get; } = new(Group, Version,
-        [new ServedResource("nodes", "NodeMetrics", Namespaced: false, ["get", "list"]), new ServedResource("pods", "PodMetrics", Namespaced: true, ["get", "list"])]);
+        [
+            new ServedResource("nodes", "NodeMetrics", Namespaced: false, ["get", "list"], typeof(V1beta1NodeMetrics)),
+            new ServedResource("pods", "PodMetrics", Namespaced: true, ["get", "list"], typeof(V1beta1PodMetrics)),
+        ]);
 
     public async Task HandleAsync(HttpContext http, string[] rest)
     {

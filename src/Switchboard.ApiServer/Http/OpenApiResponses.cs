@@ -8,8 +8,7 @@ namespace Switchboard.ApiServer.Http;
 /// <summary>
 /// Serves the OpenAPI documents with kube-openapi's caching: an ETag of the document's hash (304 when the client has
 /// it), <c>?hash=</c> of the current document cached a year as immutable, a stale hash redirected (301) to the current
-/// URL, and v2 in JSON only (its gnostic protobuf is answered with an empty document, which kubectl reads as "no
-/// client-side schema").
+/// URL, and v2 in JSON or, as client-go asks for it, in gnostic's protobuf encoding.
 /// </summary>
 internal static class OpenApiResponses
 {
@@ -47,14 +46,14 @@ internal static class OpenApiResponses
         if (http.Request.Headers.Accept.ToString().Contains(ProtobufV2, StringComparison.Ordinal))
         {
             // Go's mime parser refuses the '@' of the protobuf media type, so kube-apiserver labels it as octet-stream.
-            http.Response.ContentType = "application/octet-stream";
+            await WriteAsync(http, documents.V2Protobuf, "application/octet-stream");
             return;
         }
 
         await WriteAsync(http, documents.V2Document);
     }
 
-    private static async Task WriteAsync(HttpContext http, OpenApiDocuments.Rendered document)
+    private static async Task WriteAsync(HttpContext http, OpenApiDocuments.Rendered document, string contentType = ApiJson.JsonContentType)
     {
         string etag = $"\"{document.Hash}\"";
         http.Response.Headers.ETag = etag;
@@ -64,7 +63,7 @@ internal static class OpenApiResponses
             return;
         }
 
-        http.Response.ContentType = ApiJson.JsonContentType;
-        await http.Response.Body.WriteAsync(document.Json, http.RequestAborted);
+        http.Response.ContentType = contentType;
+        await http.Response.Body.WriteAsync(document.Body, http.RequestAborted);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using k8s.Models;
 using Switchboard.ApiServer.Authentication;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 
@@ -49,6 +50,7 @@ internal sealed class TokenRequests(
         }
 
         var audiences = (spec["audiences"] as JsonArray)?.Select(a => a?.ToString() ?? "").Where(a => a.Length > 0).ToList() is { Count: > 0 } asked ? asked : [.. tokens.ApiAudiences];
+        await RestrictNodeAsync(UserInfo.Of(http), ns, name, spec["boundObjectRef"] as JsonObject, http.RequestAborted);
         BoundObject? bound = null;
         if (spec["boundObjectRef"] is JsonObject reference)
         {
@@ -117,6 +119,53 @@ internal sealed class TokenRequests(
         // As upstream's validator: an object whose deletion has come due no longer backs a token (one in its grace period still does).
         return meta is not null && (meta.DeletionTimestamp is null || meta.DeletionTimestamp > time.GetUtcNow().UtcDateTime) ? meta.Uid : null;
     }
+
+    /// <summary>
+    /// A node (<c>system:node:NAME</c> in system:nodes) gets tokens only for the pods it runs, as kube-apiserver's Node
+    /// authorizer and NodeRestriction admission allow: bound to a Pod, by uid, scheduled on that node and running as
+    /// the account asked for. Its RBAC role alone would let it mint a token of any account.
+    /// </summary>
+    private async Task RestrictNodeAsync(UserInfo user, string ns, string name, JsonObject? reference, CancellationToken cancellationToken)
+    {
+        const string NodePrefix = "system:node:";
+        if (!user.Groups.Contains(BootstrapIdentities.NodesGroup) || !user.Name.StartsWith(NodePrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        string node = user.Name[NodePrefix.Length..];
+        string kind = reference?["kind"]?.ToString() ?? "";
+        string podName = reference?["name"]?.ToString() ?? "";
+        string apiVersion = reference?["apiVersion"]?.ToString() ?? "";
+        if (kind != "Pod" || apiVersion != "v1" || podName.Length == 0)
+        {
+            throw Refused(name, "node requested token not bound to a pod");
+        }
+
+        string uid = reference!["uid"]?.ToString() ?? "";
+        if (uid.Length == 0)
+        {
+            throw Refused(name, "node requested token with a pod binding without a uid");
+        }
+
+        var pod = await pods.TryGetAsync(ns, podName, cancellationToken) ?? throw ApiException.NotFound("pods", podName);
+        if (pod.Metadata.Uid != uid)
+        {
+            throw Refused(name, $"the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated");
+        }
+
+        if (pod.Spec?.NodeName != node)
+        {
+            throw Refused(name, "node requested token bound to a pod scheduled on a different node");
+        }
+
+        if (pod.Spec.ServiceAccountName != name)
+        {
+            throw Refused(name, $"User \"{user.Name}\" cannot create resource \"serviceaccounts/token\" in API group \"\" in the namespace \"{ns}\": no relationship found between node '{node}' and this object");
+        }
+    }
+
+    private static ApiException Refused(string name, string why) => ApiException.Forbidden("serviceaccounts", name, why);
 
     private static ApiException Invalid(string name, long seconds, string why) =>
         ApiException.Invalid(Kind, name, "authentication.k8s.io", [FieldError.Invalid("spec.expirationSeconds", seconds, why)]);

@@ -31,7 +31,8 @@ internal sealed class WatchBacklog<T>(long budget)
         {
             await foreach (var change in changes.WithCancellation(cancellationToken))
             {
-                int bytes = SharedWatchLines<T>.Line(change.Type, change.Object).Length;
+                // A bookmark of the store's progress is never written as it comes: it costs the client nothing.
+                int bytes = change.Type == WatchEventType.Bookmark ? 0 : SharedWatchLines<T>.Line(change.Type, change.Object).Length;
                 if (Interlocked.Add(ref _bytes, bytes) > budget)
                 {
                     _events.Writer.TryComplete();

@@ -9,7 +9,8 @@ namespace Switchboard.ApiServer.Http;
 
 /// <summary>
 /// watch=true on a collection: the store's typed watch streamed as watch events, with the initial state when asked
-/// for (resourceVersion unset or 0, sendInitialEvents), bookmarks (allowWatchBookmarks) and timeoutSeconds; a client
+/// for (resourceVersion unset or 0, sendInitialEvents), bookmarks (allowWatchBookmarks: at the store's progress, so a
+/// watch of a collection nobody writes still advances past compaction) and timeoutSeconds; a client
 /// that stops reading is dropped once its backlog passes the byte budget (<see cref="WatchBacklog{T}"/>).
 /// </summary>
 internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext context)
@@ -30,7 +31,7 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
                 : throw ApiException.BadRequest($"invalid resource version: {resourceVersion}");
         }
 
-        var watch = await store.WatchAsync(ns, labels, fields, after, http.RequestAborted);
+        var watch = await store.WatchAsync(ns, labels, fields, after, progress: bookmarks, http.RequestAborted);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, context.Stopping);
         if (long.TryParse(query["timeoutSeconds"], out long seconds) && seconds > 0)
         {
@@ -72,7 +73,15 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
 
             await foreach (var change in backlog.ReadAllAsync(timeout.Token))
             {
-                await writer.WriteAsync(change.Type, change.Object, timeout.Token);
+                if (change.Type == WatchEventType.Bookmark)
+                {
+                    // The store's progress: the next periodic bookmark carries it.
+                    await writer.PassAsync(change.Object, timeout.Token);
+                }
+                else
+                {
+                    await writer.WriteAsync(change.Type, change.Object, timeout.Token);
+                }
             }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
@@ -92,7 +101,10 @@ internal sealed class WatchHandler<T>(ResourceStore<T> store, RegistryContext co
         }
     }
 
-    /// <summary>Periodic bookmarks (allowWatchBookmarks) so an idle watcher's resourceVersion stays fresh, as kube-apiserver sends them.</summary>
+    /// <summary>
+    /// Periodic bookmarks (allowWatchBookmarks) so an idle watcher's resourceVersion stays fresh, as kube-apiserver sends
+    /// them at its watch cache's progress.
+    /// </summary>
     private async Task WriteBookmarksAsync(WatchWriter<T> writer, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(context.BookmarkInterval, context.Time);

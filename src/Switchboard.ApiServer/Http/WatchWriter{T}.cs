@@ -59,10 +59,25 @@ internal sealed class WatchWriter<T>
         return WriteEventAsync(SharedWatchLines<T>.TypeName(type), _ => json, revision, cancellationToken);
     }
 
+    /// <summary>
+    /// Records that the watch has passed <paramref name="bookmark"/>'s resourceVersion without an event for it (the
+    /// store's progress), so the next periodic bookmark carries it; nothing is written now.
+    /// </summary>
+    public async Task PassAsync(T bookmark, CancellationToken cancellationToken)
+    {
+        long.TryParse(bookmark.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long revision);
+        await _gate.WaitAsync(cancellationToken);
+        _lastRevision = Math.Max(_lastRevision, revision);
+        _gate.Release();
+    }
+
     public Task WriteBookmarkAsync(long revision, bool initialEventsEnd, CancellationToken cancellationToken) =>
         WriteEventAsync("BOOKMARK", _ => Bookmark(revision, initialEventsEnd).ToJsonString(), revision, cancellationToken);
 
-    /// <summary>A bookmark at the highest resourceVersion written so far: never ahead of an event the client has not been sent.</summary>
+    /// <summary>
+    /// A bookmark at the highest resourceVersion written or passed so far: never ahead of an event the client has not
+    /// been sent.
+    /// </summary>
     public Task WriteProgressBookmarkAsync(CancellationToken cancellationToken) =>
         WriteEventAsync("BOOKMARK", written => Bookmark(written, false).ToJsonString(), 0, cancellationToken);
 

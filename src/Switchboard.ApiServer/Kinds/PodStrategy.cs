@@ -9,9 +9,10 @@ namespace Switchboard.ApiServer.Kinds;
 
 /// <summary>
 /// Pods: PodSpec defaults, the default not-ready/unreachable tolerations and phase Pending (and SchedulingGated while
-/// gated) on create, a spec that updates barely change, graceful deletion once bound to a node.
+/// gated) on create, the service account's admission (<see cref="ServiceAccountAdmission"/>), a spec that updates barely
+/// change, graceful deletion once bound to a node.
 /// </summary>
-internal sealed class PodStrategy(long defaultTolerationSeconds) : ResourceStrategy<V1Pod>
+internal sealed class PodStrategy(long defaultTolerationSeconds, ServiceAccountAdmission? serviceAccounts) : ResourceStrategy<V1Pod>
 {
     /// <summary>The taints the node lifecycle controller puts on a node that is not ready or stopped reporting.</summary>
     private static readonly string[] NodeProblemTaints = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
@@ -76,6 +77,8 @@ internal sealed class PodStrategy(long defaultTolerationSeconds) : ResourceStrat
     /// <summary>pods/ephemeralcontainers: the pod as it is, with ephemeral containers only added (EphemeralContainerRules).</summary>
     public override IEnumerable<FieldError> ValidateSubresourceUpdate(V1Pod obj, V1Pod old, string subresource) =>
         subresource == "ephemeralcontainers" ? EphemeralContainerRules.Validate(obj.Spec, old.Spec) : ValidateUpdate(obj, old);
+
+    public override Task AdmitCreateAsync(V1Pod obj, CancellationToken cancellationToken) => serviceAccounts?.AdmitAsync(obj, cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>
     /// A new pod starts Pending; one held by scheduling gates also says so in PodScheduled=False, reason

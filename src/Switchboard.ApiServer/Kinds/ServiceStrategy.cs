@@ -5,6 +5,7 @@ using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Tables;
 using Switchboard.ApiServer.Validation;
+using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Kinds;
 
@@ -196,7 +197,16 @@ internal sealed class ServiceStrategy : ResourceStrategy<V1Service>
         var taken = new List<(RangeAllocator, int)>();
         try
         {
-            await AllocateClusterIpAsync(obj, taken, dryRun, cancellationToken);
+            // A real create takes its ClusterIP in the transaction that stores it (StoreCreateAsync).
+            if (dryRun)
+            {
+                await AllocateClusterIpAsync(obj, taken, dryRun, cancellationToken);
+            }
+            else
+            {
+                TakesClusterIp(obj, out _);
+            }
+
             await AllocateNodePortsAsync(obj, null, taken, dryRun, cancellationToken);
         }
         catch
@@ -246,11 +256,53 @@ internal sealed class ServiceStrategy : ResourceStrategy<V1Service>
         await AllocateNodePortsAsync(obj, old, taken, dryRun, cancellationToken);
     }
 
+    /// <summary>Stores the Service and takes its ClusterIP in one transaction, when it has one to take.</summary>
+    public override async Task<KeyValue> StoreCreateAsync(IKeyValueStore store, string key, V1Service obj, CancellationToken cancellationToken)
+    {
+        var spec = obj.Spec;
+        if (!TakesClusterIp(obj, out int? requested))
+        {
+            return await base.StoreCreateAsync(store, key, obj, cancellationToken);
+        }
+
+        string? asked = spec.ClusterIP;
+        var askedIps = spec.ClusterIPs;
+        try
+        {
+            var created = await _clusterIps.TakeAndCreateAsync(requested, key, slot =>
+            {
+                spec.ClusterIP = _range.AddressAt(slot).ToString();
+                spec.ClusterIPs = [spec.ClusterIP];
+                return ObjectCodec.Encode(obj);
+            });
+            return created?.Created ?? throw (requested is null
+                ? ClusterIpError(obj, "", "range is full")
+                : ClusterIpError(obj, asked!, "provided IP is already allocated"));
+        }
+        catch (StorageException)
+        {
+            // Nothing was stored or taken: a retry (a generated name) starts from what was asked.
+            spec.ClusterIP = asked;
+            spec.ClusterIPs = askedIps;
+            throw;
+        }
+    }
+
+    /// <summary>Deletes the Service and releases its ClusterIP in one transaction.</summary>
+    public override Task<DeleteResult> StoreDeleteAsync(IKeyValueStore store, string key, V1Service obj, long modRevision, CancellationToken cancellationToken) =>
+        ClusterIpSlots(obj) is [int slot]
+            ? _clusterIps.ReleaseAndDeleteAsync(slot, key, modRevision)
+            : base.StoreDeleteAsync(store, key, obj, modRevision, cancellationToken);
+
     public override async Task RollbackAsync(V1Service obj, V1Service? old, CancellationToken cancellationToken)
     {
-        foreach (int index in ClusterIpSlots(obj).Except(old is null ? [] : ClusterIpSlots(old)))
+        // A create's ClusterIP is taken only with the stored Service (and a delete's released with it): nothing to undo.
+        if (old is not null)
         {
-            await _clusterIps.ReleaseAsync(index, cancellationToken);
+            foreach (int index in ClusterIpSlots(obj).Except(ClusterIpSlots(old)))
+            {
+                await _clusterIps.ReleaseAsync(index, cancellationToken);
+            }
         }
 
         foreach (int port in NodePorts(obj).Except(old is null ? [] : NodePorts(old)))
@@ -289,7 +341,7 @@ internal sealed class ServiceStrategy : ResourceStrategy<V1Service>
     private static IEnumerable<int> NodePorts(V1Service s) =>
         (s.Spec?.Ports ?? []).Select(p => p.NodePort ?? 0).Where(p => p != 0);
 
-    private IEnumerable<int> ClusterIpSlots(V1Service s) =>
+    private int[] ClusterIpSlots(V1Service s) =>
         s.Spec?.ClusterIP is { } ip && IPAddress.TryParse(ip, out var address) && _range.IndexOf(address) is { } index ? [index] : [];
 
     private static async Task ReleaseAllAsync(List<(RangeAllocator Allocator, int Slot)> taken)
@@ -300,14 +352,19 @@ internal sealed class ServiceStrategy : ResourceStrategy<V1Service>
         }
     }
 
-    private async Task AllocateClusterIpAsync(V1Service obj, List<(RangeAllocator, int)> taken, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the Service takes a ClusterIP (not ExternalName, not headless), with its families set; then
+    /// <paramref name="requested"/> is the slot it asks for (null: any free one), checked to be in the range.
+    /// </summary>
+    private bool TakesClusterIp(V1Service obj, out int? requested)
     {
         var spec = obj.Spec;
+        requested = null;
         if (spec.Type == "ExternalName")
         {
             spec.ClusterIP = null;
             spec.ClusterIPs = null;
-            return;
+            return false;
         }
 
         spec.IpFamilies = ["IPv4"];
@@ -315,24 +372,36 @@ internal sealed class ServiceStrategy : ResourceStrategy<V1Service>
         if (spec.ClusterIP == "None")
         {
             spec.ClusterIPs = ["None"];
-            return;
+            return false;
         }
 
-        int index;
         if (!string.IsNullOrEmpty(spec.ClusterIP))
         {
             string ip = spec.ClusterIP;
-            if (_range.IndexOf(IPAddress.Parse(ip)) is not { } requested)
+            requested = _range.IndexOf(IPAddress.Parse(ip))
+                ?? throw ClusterIpError(obj, ip, $"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {_range.Text}");
+        }
+
+        return true;
+    }
+
+    private async Task AllocateClusterIpAsync(V1Service obj, List<(RangeAllocator, int)> taken, bool dryRun, CancellationToken cancellationToken)
+    {
+        if (!TakesClusterIp(obj, out int? requested))
+        {
+            return;
+        }
+
+        var spec = obj.Spec;
+        int index;
+        if (requested is { } wanted)
+        {
+            if (!await _clusterIps.TryAllocateAsync(wanted, dryRun, cancellationToken))
             {
-                throw ClusterIpError(obj, ip, $"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {_range.Text}");
+                throw ClusterIpError(obj, spec.ClusterIP!, "provided IP is already allocated");
             }
 
-            if (!await _clusterIps.TryAllocateAsync(requested, dryRun, cancellationToken))
-            {
-                throw ClusterIpError(obj, ip, "provided IP is already allocated");
-            }
-
-            index = requested;
+            index = wanted;
         }
         else
         {

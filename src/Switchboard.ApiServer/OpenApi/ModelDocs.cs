@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.Reflection;
 using System.Text;
 using System.Xml;
 using k8s.Models;
@@ -10,7 +12,8 @@ namespace Switchboard.ApiServer.OpenApi;
 /// summaries are upstream's OpenAPI descriptions, re-wrapped at 80 columns by the client's generator, so lines are joined
 /// back with a space and blank lines kept as paragraph breaks. Read once, on the first OpenAPI request. (Embedding
 /// upstream's swagger.json instead would carry its exact text, but it is 3.7 MB of another project's data to keep in
-/// step by hand; the package's documentation follows the client version we build against.)
+/// step by hand; the package's documentation follows the client version we build against.) Models of our own (the
+/// resource metrics) carry upstream's descriptions in <see cref="DescriptionAttribute"/>s.
 /// </summary>
 internal static class ModelDocs
 {
@@ -18,9 +21,11 @@ internal static class ModelDocs
 
     private static readonly Lazy<Dictionary<string, string>> Summaries = new(Load);
 
-    public static string? OfType(Type type) => Summaries.Value.GetValueOrDefault("T:" + ModelPrefix + type.Name);
+    public static string? OfType(Type type) =>
+        Summaries.Value.GetValueOrDefault("T:" + ModelPrefix + type.Name) ?? type.GetCustomAttribute<DescriptionAttribute>()?.Description;
 
-    public static string? OfProperty(Type type, string property) => Summaries.Value.GetValueOrDefault("P:" + ModelPrefix + type.Name + "." + property);
+    public static string? OfProperty(Type type, string property) =>
+        Summaries.Value.GetValueOrDefault("P:" + ModelPrefix + type.Name + "." + property) ?? type.GetProperty(property)?.GetCustomAttribute<DescriptionAttribute>()?.Description;
 
     private static Dictionary<string, string> Load()
     {

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using k8s.Models;
-using Switchboard.ApiServer.Registry;
 
 namespace Switchboard.ApiServer.OpenApi;
 
@@ -9,12 +8,16 @@ namespace Switchboard.ApiServer.OpenApi;
 /// The OpenAPI definitions of every served kind and of the types they are made of, generated from the
 /// <see cref="ModelShape"/> of each kind's model type, with upstream's definition names
 /// (<c>io.k8s.api.core.v1.ServiceSpec</c>), descriptions (<see cref="ModelDocs"/>), the kind's
-/// x-kubernetes-group-version-kind, and the list and map extensions server-side apply reads. Built once for v2
+/// x-kubernetes-group-version-kind, the <c>required</c> fields (<see cref="RequiredFields"/>), and the list and map
+/// extensions server-side apply reads. Built once for v2
 /// (<c>#/definitions/</c>) or v3 (<c>#/components/schemas/</c>, references wrapped in allOf as kube-openapi does).
 /// </summary>
 internal sealed partial class ModelSchemas
 {
     private const string MetaPackage = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+
+    /// <summary>metrics.k8s.io's types, which upstream names after their Go package, k8s.io/metrics, not k8s.io/api.</summary>
+    private const string MetricsPackage = "metrics";
 
     private static readonly HashSet<string> MetaTypes =
     [
@@ -25,23 +28,23 @@ internal sealed partial class ModelSchemas
     private readonly string _refPrefix;
     private readonly bool _v3;
     private readonly Dictionary<Type, string> _names = [];
-    private readonly Dictionary<string, ResourceKind> _kindsByType = [];
+    private readonly Dictionary<string, PublishedKind> _kindsByType = [];
 
-    public ModelSchemas(IReadOnlyList<ResourceKind> kinds, bool v3)
+    public ModelSchemas(IReadOnlyList<PublishedKind> kinds, bool v3)
     {
         _v3 = v3;
         _refPrefix = v3 ? "#/components/schemas/" : "#/definitions/";
         foreach (var kind in kinds)
         {
-            _kindsByType.TryAdd(kind.ModelType.Name, kind);
-            Name(kind.ModelType, Package(kind.Group));
+            _kindsByType.TryAdd(kind.Model.Name, kind);
+            Name(kind.Model, Package(kind.Group));
         }
 
         // Names are given walking the kinds in catalog order, so a shared type (PodSpec) is named after the first
         // kind that uses it (core's Pod, before apps' Deployment), and every later walk finds it named.
         foreach (var kind in kinds)
         {
-            Walk(kind.ModelType, Package(kind.Group), []);
+            Walk(kind.Model, Package(kind.Group), []);
         }
     }
 
@@ -93,7 +96,9 @@ internal sealed partial class ModelSchemas
         {
             string version = "v" + m.Groups["version"].Value;
             string name = m.Groups["name"].Value;
-            _names[type] = MetaTypes.Contains(type.Name) ? MetaPackage + name : $"io.k8s.api.{package}.{version}.{name}";
+            _names[type] = MetaTypes.Contains(type.Name) ? MetaPackage + name
+                : package == MetricsPackage ? $"io.k8s.metrics.pkg.apis.metrics.{version}.{name}"
+                : $"io.k8s.api.{package}.{version}.{name}";
         }
         else
         {
@@ -154,14 +159,18 @@ internal sealed partial class ModelSchemas
             return new JsonObject { ["description"] = "Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.  Wrappers are provided for many of the factory methods that the time package offers.", ["type"] = "string", ["format"] = "date-time" };
         }
 
+        // v3 says what the two scalar wrappers hold with oneOf, as kube-openapi does (kubectl explain then names them);
+        // v2 has no oneOf, so they are strings there.
         if (type == typeof(IntOrString))
         {
-            return new JsonObject { ["description"] = "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.", ["type"] = "string", ["format"] = "int-or-string" };
+            var intOrString = new JsonObject { ["description"] = "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.", ["format"] = "int-or-string" };
+            return _v3 ? OneOf(intOrString, "integer", "string") : Typed(intOrString, "string");
         }
 
         if (type == typeof(ResourceQuantity))
         {
-            return new JsonObject { ["description"] = ModelDocs.OfType(type) ?? "Quantity is a fixed-point representation of a number.", ["type"] = "string" };
+            var quantity = new JsonObject { ["description"] = ModelDocs.OfType(type) ?? "Quantity is a fixed-point representation of a number." };
+            return _v3 ? OneOf(quantity, "string", "number") : Typed(quantity, "string");
         }
 
         var shape = ModelShape.Of(type);
@@ -179,6 +188,11 @@ internal sealed partial class ModelSchemas
         }
 
         definition["properties"] = properties;
+        if (RequiredFields.Of(type) is { Count: > 0 } required)
+        {
+            definition["required"] = new JsonArray([.. required.Select(r => (JsonNode)r)]);
+        }
+
         if (shape.AtomicStruct)
         {
             definition["x-kubernetes-map-type"] = "atomic";
@@ -189,6 +203,18 @@ internal sealed partial class ModelSchemas
             definition["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = kind.Group, ["kind"] = kind.Kind, ["version"] = kind.Version });
         }
 
+        return definition;
+    }
+
+    private static JsonObject OneOf(JsonObject definition, params string[] types)
+    {
+        definition["oneOf"] = new JsonArray([.. types.Select(t => (JsonNode)new JsonObject { ["type"] = t })]);
+        return definition;
+    }
+
+    private static JsonObject Typed(JsonObject definition, string type)
+    {
+        definition["type"] = type;
         return definition;
     }
 

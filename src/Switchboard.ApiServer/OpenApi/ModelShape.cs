@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json.Serialization;
 using k8s.Models;
@@ -70,9 +71,13 @@ internal sealed class ModelShape
 
     public static ModelShape Of(Type type) => Cache.GetOrAdd(Nullable.GetUnderlyingType(type) ?? type, Create);
 
-    /// <summary>Whether a CLR type is one of the models with named fields (not a scalar wrapper such as a quantity).</summary>
+    /// <summary>
+    /// Whether a CLR type is one of the models with named fields (not a scalar wrapper such as a quantity): the client's,
+    /// or one of ours described for the schema (<see cref="V1beta1PodMetrics"/>).
+    /// </summary>
     public static bool IsModel(Type type) =>
-        type.Namespace == typeof(V1ObjectMeta).Namespace && type.IsClass && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
+        (type.Namespace == typeof(V1ObjectMeta).Namespace || type.IsDefined(typeof(DescriptionAttribute), inherit: false))
+        && type.IsClass && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
 
     private static ModelShape Create(Type type)
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
@@ -28,5 +29,21 @@ internal sealed class RegistryContext(IKeyValueStore store, TimeProvider time, R
     {
         var now = Time.GetUtcNow().UtcDateTime;
         return new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+    }
+
+    /// <summary>
+    /// apiserver's SimpleNameGenerator: <paramref name="prefix"/> (cut to 58 characters) and five random characters of an
+    /// alphabet without vowels, for metadata.generateName and names admission makes up (kube-api-access-xxxxx).
+    /// </summary>
+    public string GenerateName(string prefix)
+    {
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        var builder = new StringBuilder(prefix.Length > 58 ? prefix[..58] : prefix);
+        for (int i = 0; i < 5; i++)
+        {
+            builder.Append(alphabet[Random.Next(alphabet.Length)]);
+        }
+
+        return builder.ToString();
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -22,7 +21,6 @@ namespace Switchboard.ApiServer.Registry;
 internal sealed class ResourceStore<T>
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
-    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
     private static readonly PropertyInfo? StatusProperty = typeof(T).GetProperty("Status");
 
     private readonly RegistryContext _context;
@@ -100,14 +98,16 @@ internal sealed class ResourceStore<T>
     /// <summary>
     /// Opens a watch of a collection through selectors: from the current state when <paramref name="after"/> is null
     /// (its objects come first, as ADDED events do), else from just after that revision, which must not be compacted
-    /// (410 Expired). A change that takes an object out of the selection is its DELETED event.
+    /// (410 Expired). A change that takes an object out of the selection is its DELETED event. With
+    /// <paramref name="progress"/>, Bookmark events (an object with only its resourceVersion) tell how far the watch has
+    /// got without events for it: the store's progress on a quiet collection, and the changes the selectors leave out.
     /// </summary>
-    public async Task<ResourceWatch<T>> WatchAsync(string? ns, LabelSelector labels, FieldSelector fields, long? after, CancellationToken cancellationToken)
+    public async Task<ResourceWatch<T>> WatchAsync(string? ns, LabelSelector labels, FieldSelector fields, long? after, bool progress, CancellationToken cancellationToken)
     {
         if (after is not { } from)
         {
             var list = await ListAsync(ns, labels, fields, 0, null, 0, cancellationToken);
-            return new ResourceWatch<T>(list.Items, list.Revision, ChangesAsync(ns, labels, fields, list.Revision, default));
+            return new ResourceWatch<T>(list.Items, list.Revision, ChangesAsync(ns, labels, fields, list.Revision, progress, default));
         }
 
         long compacted = await Translated(() => Store.GetCompactedRevisionAsync(cancellationToken));
@@ -116,7 +116,7 @@ internal sealed class ResourceStore<T>
             throw StorageErrors.TooOld(from, compacted);
         }
 
-        return new ResourceWatch<T>([], from, ChangesAsync(ns, labels, fields, from, default));
+        return new ResourceWatch<T>([], from, ChangesAsync(ns, labels, fields, from, progress, default));
     }
 
     public bool Matches(T obj, LabelSelector labels, FieldSelector fields) =>
@@ -155,7 +155,7 @@ internal sealed class ResourceStore<T>
         {
             if (generated)
             {
-                meta.Name = GenerateName(meta.GenerateName);
+                meta.Name = _context.GenerateName(meta.GenerateName);
             }
 
             obj.ApiVersion = Kind.GroupVersion;
@@ -175,6 +175,7 @@ internal sealed class ResourceStore<T>
 
             Strategy.Default(obj);
             meta.ManagedFields = writer is null ? null : writer.IsApply ? applied : writer.Track(null, obj, null, _context.Now());
+            await Strategy.AdmitCreateAsync(obj, cancellationToken);
             Validate(obj, Strategy.Validate(obj));
             if (dryRun)
             {
@@ -185,7 +186,7 @@ internal sealed class ResourceStore<T>
             await Strategy.PrepareCreateAsync(obj, dryRun: false, cancellationToken);
             try
             {
-                var kv = await Store.CreateAsync(Kind.Key(ns, meta.Name), ObjectCodec.Encode(obj), null, cancellationToken);
+                var kv = await Strategy.StoreCreateAsync(Store, Kind.Key(ns, meta.Name), obj, cancellationToken);
                 meta.ResourceVersion = kv.ModRevision.ToString(CultureInfo.InvariantCulture);
                 return obj;
             }
@@ -299,7 +300,7 @@ internal sealed class ResourceStore<T>
                 if (obj.Metadata.DeletionTimestamp is not null && Strategy.FinalizersDone(obj))
                 {
                     // The last finalizer is gone: the object goes away now.
-                    var gone = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                    var gone = await Strategy.StoreDeleteAsync(Store, key, obj, current.ModRevision, cancellationToken);
                     await Strategy.ReleaseAsync(obj, cancellationToken);
                     obj.Metadata.ResourceVersion = gone.Revision.ToString(CultureInfo.InvariantCulture);
                     return obj;
@@ -391,7 +392,7 @@ internal sealed class ResourceStore<T>
 
             try
             {
-                var deleted = await Store.DeleteAsync(key, current.ModRevision, cancellationToken);
+                var deleted = await Strategy.StoreDeleteAsync(Store, key, obj, current.ModRevision, cancellationToken);
                 await Strategy.ReleaseAsync(obj, cancellationToken);
                 meta.ResourceVersion = deleted.Revision.ToString(CultureInfo.InvariantCulture);
                 return obj;
@@ -443,14 +444,28 @@ internal sealed class ResourceStore<T>
         }
     }
 
-    private async IAsyncEnumerable<ResourceEvent<T>> ChangesAsync(string? ns, LabelSelector labels, FieldSelector fields, long after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ResourceEvent<T>> ChangesAsync(string? ns, LabelSelector labels, FieldSelector fields, long after, bool progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var changes = Store.WatchAsync(Kind.Prefix(ns), after, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // Twice per bookmark interval, so a periodic bookmark is at most about one and a half intervals behind the store.
+        var interval = progress ? _context.BookmarkInterval / 2 : Timeout.InfiniteTimeSpan;
+        await using var changes = Store.WatchAsync(Kind.Prefix(ns), after, interval, cancellationToken).GetAsyncEnumerator(cancellationToken);
+
+        // The last revision the store gave (a change or its progress), and the last one this watch told.
+        long passed = after;
+        long told = after;
         while (true)
         {
+            var next = changes.MoveNextAsync();
+            if (progress && passed > told && !next.IsCompleted)
+            {
+                // Nothing more is ready: the watch has passed the changes the selectors left out, and the store's progress.
+                yield return new(k8s.WatchEventType.Bookmark, new T { Metadata = new V1ObjectMeta { ResourceVersion = passed.ToString(CultureInfo.InvariantCulture) } });
+                told = passed;
+            }
+
             try
             {
-                if (!await changes.MoveNextAsync())
+                if (!await next)
                 {
                     yield break;
                 }
@@ -466,9 +481,17 @@ internal sealed class ResourceStore<T>
                 throw StorageErrors.ToApi(e, after);
             }
 
-            foreach (var change in Translate(changes.Current, labels, fields))
+            var change = changes.Current;
+            passed = change.Revision;
+            if (change.Type == Storage.WatchEventType.Progress)
             {
-                yield return change;
+                continue;
+            }
+
+            foreach (var resourceEvent in Translate(change, labels, fields))
+            {
+                yield return resourceEvent;
+                told = passed;
             }
         }
     }
@@ -632,17 +655,6 @@ internal sealed class ResourceStore<T>
             error.Status.Details.Causes = [new V1StatusCause { Reason = "NamespaceTerminating", Message = $"namespace {ns} is being terminated", Field = "metadata.namespace" }];
             throw error;
         }
-    }
-
-    private string GenerateName(string prefix)
-    {
-        var builder = new StringBuilder(prefix.Length > 58 ? prefix[..58] : prefix);
-        for (int i = 0; i < 5; i++)
-        {
-            builder.Append(NameAlphabet[_context.Random.Next(NameAlphabet.Length)]);
-        }
-
-        return builder.ToString();
     }
 
     /// <summary>Opaque continue tokens: the revision of the first page and the last key returned.</summary>

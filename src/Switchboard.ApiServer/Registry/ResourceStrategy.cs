@@ -3,6 +3,7 @@ using k8s.Models;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Tables;
 using Switchboard.ApiServer.Validation;
+using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
 
@@ -38,11 +39,31 @@ internal class ResourceStrategy<T>
     /// <summary>Kind-specific checks of an update through a subresource (status, finalize, a pod's ephemeralcontainers).</summary>
     public virtual IEnumerable<FieldError> ValidateSubresourceUpdate(T obj, T old, string subresource) => ValidateUpdate(obj, old);
 
+    /// <summary>
+    /// kube-apiserver's mutating admission of a create: after defaults and the writer's managedFields (what admission adds
+    /// is nobody's field, as upstream's), before validation; may refuse with an <see cref="ApiException"/>.
+    /// </summary>
+    public virtual Task AdmitCreateAsync(T obj, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Last changes before a create is stored (e.g. initial status); may allocate resources.</summary>
     public virtual Task PrepareCreateAsync(T obj, bool dryRun, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Last changes before an update is stored; may allocate or carry over allocated values.</summary>
     public virtual Task PrepareUpdateAsync(T obj, T old, bool dryRun, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Stores a new object at <paramref name="key"/>; fails with <see cref="StorageError.KeyExists"/>. A kind whose
+    /// allocation must commit with the object (a Service's ClusterIP) writes both in one transaction here.
+    /// </summary>
+    public virtual Task<KeyValue> StoreCreateAsync(IKeyValueStore store, string key, T obj, CancellationToken cancellationToken) =>
+        store.CreateAsync(key, ObjectCodec.Encode(obj), null, cancellationToken);
+
+    /// <summary>
+    /// Removes the stored object if it is at <paramref name="modRevision"/>; a kind whose allocation must go with the
+    /// object releases it in the same transaction here (and not again in <see cref="ReleaseAsync"/>).
+    /// </summary>
+    public virtual Task<DeleteResult> StoreDeleteAsync(IKeyValueStore store, string key, T obj, long modRevision, CancellationToken cancellationToken) =>
+        store.DeleteAsync(key, modRevision, cancellationToken);
 
     /// <summary>Undoes <see cref="PrepareCreateAsync"/>/<see cref="PrepareUpdateAsync"/> when the write failed.</summary>
     public virtual Task RollbackAsync(T obj, T? old, CancellationToken cancellationToken) => Task.CompletedTask;

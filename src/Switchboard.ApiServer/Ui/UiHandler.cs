@@ -7,7 +7,10 @@ using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Switchboard.ApiServer.Authentication;
+using Switchboard.ApiServer.Authorization;
 using Switchboard.ApiServer.Errors;
+using Switchboard.Kube.Client;
 using Switchboard.Kube.Serialization;
 using Switchboard.Kube.Trace;
 
@@ -17,10 +20,12 @@ namespace Switchboard.ApiServer.Ui;
 /// The web view under <c>/ui/</c> on the API server's own port: one certificate and one authentication path for the
 /// page and the API. Without a session only the login form (and its stylesheet) is served, and every data URL answers
 /// 401; a session comes from the form (the kubeconfig's token) or from a one-time URL that <c>switchboard ui</c> mints
-/// (<c>POST /ui/login-links</c>, authenticated as any API request). The session cookie is HttpOnly, Secure and
-/// SameSite=Strict; the two requests that change state (login, logout) must come from the page's own origin. Each
-/// request of the page is authenticated again with the session's token through the API server's path, and what it
-/// reads for one page (rules, logs, pods) it reads through the API as that identity.
+/// (<c>POST /ui/login-links</c>, authenticated as any API request). Any token the API server authenticates opens a
+/// session (the admin's, a token-file user's, a service account's), and the page shows what that identity may list
+/// and watch (<see cref="UiAccess"/>). The session cookie is HttpOnly, Secure and SameSite=Strict; the requests that
+/// change state (login, logout, the flow a page shows) must come from the page's own origin. Each request of the page is
+/// authenticated again with the session's token, and what it reads for one page (rules, logs, pods) it reads through
+/// the API as that identity.
 /// </summary>
 internal sealed partial class UiHandler : IAsyncDisposable
 {
@@ -41,23 +46,26 @@ internal sealed partial class UiHandler : IAsyncDisposable
 
     private readonly UiSessions _sessions;
     private readonly UiHub _hub;
+    private readonly RequestAuthenticator _authenticator;
+    private readonly RequestAuthorizer _authorizer;
     private readonly Func<KubernetesClientConfiguration> _config;
     private readonly ILogger _logger;
     private HttpClient? _self;
 
-    public UiHandler(Func<KubernetesClientConfiguration> config, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <summary>A handler whose hub follows the objects through <c>clients</c>' informers (null: its own).</summary>
+    public UiHandler(
+        KubeClientSource? clients, Func<KubernetesClientConfiguration> config, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _config = config;
+        _authenticator = authenticator;
+        _authorizer = authorizer;
         _sessions = new UiSessions(time);
-        _hub = new UiHub(config, "cluster.local", loggerFactory, time);
+        _hub = new UiHub(clients, config, "cluster.local", loggerFactory, time);
         _logger = loggerFactory.CreateLogger<UiHandler>();
     }
 
-    /// <summary>
-    /// Serves <paramref name="rest"/> (the path after <c>/ui</c>); <paramref name="authenticate"/> is the API server's
-    /// authentication of a request by its Authorization header, which throws a 401 <see cref="ApiException"/>.
-    /// </summary>
-    public async Task InvokeAsync(HttpContext http, string[] rest, Action<HttpContext> authenticate)
+    /// <summary>Serves <paramref name="rest"/> (the path after <c>/ui</c>).</summary>
+    public async Task InvokeAsync(HttpContext http, string[] rest)
     {
         HttpResponse response = http.Response;
         response.Headers.ContentSecurityPolicy = Csp;
@@ -72,13 +80,13 @@ internal sealed partial class UiHandler : IAsyncDisposable
                 response.Redirect("/ui/");
                 return;
             case [] when HttpMethods.IsGet(method) || HttpMethods.IsHead(method):
-                await AssetAsync(http, SessionToken(http, authenticate) is null ? "login.html" : "index.html");
+                await AssetAsync(http, await SessionAsync(http) is null ? "login.html" : "index.html");
                 return;
             case ["login"] when HttpMethods.IsGet(method):
-                await RedeemAsync(http, authenticate);
+                await RedeemAsync(http);
                 return;
             case ["login"] when HttpMethods.IsPost(method):
-                await LoginAsync(http, authenticate);
+                await LoginAsync(http);
                 return;
             case ["logout"] when HttpMethods.IsPost(method):
                 RequireSameOrigin(http);
@@ -88,27 +96,29 @@ internal sealed partial class UiHandler : IAsyncDisposable
                 response.Headers.Location = "/ui/";
                 return;
             case ["login-links"] when HttpMethods.IsPost(method):
-                await MintAsync(http, authenticate);
+                await MintAsync(http);
                 return;
             case ["assets", var name] when PublicAssets.Contains(name) && HttpMethods.IsGet(method):
                 await AssetAsync(http, name);
                 return;
             case ["assets", var name] when HttpMethods.IsGet(method):
-                RequireSession(http, authenticate);
+                await RequireSessionAsync(http);
                 await AssetAsync(http, name);
                 return;
             case ["api", "events"] when HttpMethods.IsGet(method):
-                RequireSession(http, authenticate);
-                await EventsAsync(http);
+                await EventsAsync(http, await RequireSessionAsync(http));
+                return;
+            case ["api", "flow"] when HttpMethods.IsPost(method):
+                await FlowAsync(http, await RequireSessionAsync(http));
                 return;
             case ["api", "rules"] when HttpMethods.IsGet(method):
-                await RulesAsync(http, RequireSession(http, authenticate));
+                await RulesAsync(http, (await RequireSessionAsync(http)).Token);
                 return;
             case ["api", "pod"] when HttpMethods.IsGet(method):
-                await PodAsync(http, RequireSession(http, authenticate));
+                await PodAsync(http, (await RequireSessionAsync(http)).Token);
                 return;
             case ["api", ..]:
-                RequireSession(http, authenticate);
+                await RequireSessionAsync(http);
                 throw ApiException.PathNotFound();
             default:
                 throw ApiException.PathNotFound();
@@ -121,38 +131,28 @@ internal sealed partial class UiHandler : IAsyncDisposable
         _self?.Dispose();
     }
 
-    /// <summary>The session's token when the request carries a live session whose token the API server still accepts.</summary>
-    private string? SessionToken(HttpContext http, Action<HttpContext> authenticate)
+    /// <summary>The request's live session whose token the API server still accepts, and who it is; null without one.</summary>
+    private async Task<Session?> SessionAsync(HttpContext http)
     {
-        if (_sessions.Token(http.Request.Cookies[CookieName]) is not { } token)
+        string? id = http.Request.Cookies[CookieName];
+        if (_sessions.Token(id) is not { } token)
         {
             return null;
         }
 
-        try
+        if (await _authenticator.AuthenticateTokenAsync(token, http.RequestAborted) is not { } user)
         {
-            Authenticate(http, token, authenticate);
-            return token;
-        }
-        catch (ApiException e) when (e.Code == StatusCodes.Status401Unauthorized)
-        {
-            _sessions.Close(http.Request.Cookies[CookieName]);
+            _sessions.Close(id);
             return null;
         }
+
+        return new Session(id!, token, user);
     }
 
-    private string RequireSession(HttpContext http, Action<HttpContext> authenticate) =>
-        SessionToken(http, authenticate) ?? throw ApiException.Unauthorized();
+    private async Task<Session> RequireSessionAsync(HttpContext http) => await SessionAsync(http) ?? throw ApiException.Unauthorized();
 
-    /// <summary>The API server's own authentication, as if the request had come with the token: one path for all clients.</summary>
-    private static void Authenticate(HttpContext http, string token, Action<HttpContext> authenticate)
-    {
-        http.Request.Headers.Authorization = "Bearer " + token;
-        authenticate(http);
-    }
-
-    /// <summary>The form's token: authenticated as any API request; a wrong one shows the form again with the reason.</summary>
-    private async Task LoginAsync(HttpContext http, Action<HttpContext> authenticate)
+    /// <summary>The form's token: authenticated as any API request's; a wrong one shows the form again with the reason.</summary>
+    private async Task LoginAsync(HttpContext http)
     {
         RequireSameOrigin(http);
         if (!http.Request.HasFormContentType)
@@ -162,11 +162,7 @@ internal sealed partial class UiHandler : IAsyncDisposable
 
         IFormCollection form = await http.Request.ReadFormAsync(http.RequestAborted);
         string token = form["token"].ToString().Trim();
-        try
-        {
-            Authenticate(http, token, authenticate);
-        }
-        catch (ApiException e) when (e.Code == StatusCodes.Status401Unauthorized)
+        if (await _authenticator.AuthenticateTokenAsync(token, http.RequestAborted) is null)
         {
             LogLoginRefused(_logger, http.Connection.RemoteIpAddress);
             http.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -178,7 +174,7 @@ internal sealed partial class UiHandler : IAsyncDisposable
     }
 
     /// <summary><c>GET /ui/login?code=…</c>: a one-time URL from <c>switchboard ui</c>; without a code, the form.</summary>
-    private async Task RedeemAsync(HttpContext http, Action<HttpContext> authenticate)
+    private async Task RedeemAsync(HttpContext http)
     {
         if (http.Request.Query["code"].ToString() is not { Length: > 0 } code)
         {
@@ -193,14 +189,14 @@ internal sealed partial class UiHandler : IAsyncDisposable
             return;
         }
 
-        Authenticate(http, token, authenticate);
+        _ = await _authenticator.AuthenticateTokenAsync(token, http.RequestAborted) ?? throw ApiException.Unauthorized();
         StartSession(http, token);
     }
 
     /// <summary><c>POST /ui/login-links</c>: a one-time login path for the caller's own token.</summary>
-    private async Task MintAsync(HttpContext http, Action<HttpContext> authenticate)
+    private async Task MintAsync(HttpContext http)
     {
-        authenticate(http);
+        await _authenticator.AuthenticateAsync(http);
         string authorization = http.Request.Headers.Authorization.ToString();
         if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -249,12 +245,12 @@ internal sealed partial class UiHandler : IAsyncDisposable
         }
     }
 
-    /// <summary>Server-sent events: the hub's snapshot, then its batches, until the page goes or falls behind.</summary>
-    private async Task EventsAsync(HttpContext http)
+    /// <summary>Server-sent events: the hub's snapshot of what the session's user may see, then its batches, until the page goes.</summary>
+    private async Task EventsAsync(HttpContext http, Session session)
     {
         http.Response.ContentType = "text/event-stream; charset=utf-8";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        ChannelReader<string> reader = _hub.Subscribe();
+        ChannelReader<string> reader = _hub.Subscribe(session.Id, new UiAccess(session.User, _authorizer), out string stream);
         try
         {
             await http.Response.WriteAsync("retry: 1000\n\n", http.RequestAborted);
@@ -270,8 +266,43 @@ internal sealed partial class UiHandler : IAsyncDisposable
         }
         finally
         {
-            _hub.Unsubscribe(reader);
+            _hub.Unsubscribe(stream);
         }
+    }
+
+    /// <summary>
+    /// <c>POST /ui/api/flow</c> (<c>{"stream","namespace","name"}</c>; no name: none): the Service whose flow the page's
+    /// stream shows. 404 for a stream that is not this session's; 403 when the user may not see that Service's trace.
+    /// </summary>
+    private async Task FlowAsync(HttpContext http, Session session)
+    {
+        RequireSameOrigin(http);
+        JsonObject body;
+        try
+        {
+            body = await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(http.Request.Body, cancellationToken: http.RequestAborted)
+                ?? throw ApiException.BadRequest("a JSON object is required");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw ApiException.BadRequest("the body is not JSON: " + e.Message);
+        }
+
+        string stream = (string?)body["stream"] ?? throw ApiException.BadRequest("stream is required");
+        string? service = (string?)body["name"] is { Length: > 0 } name
+            ? ((string?)body["namespace"] is { Length: > 0 } ns ? ns + "/" + name : throw ApiException.BadRequest("namespace is required with name"))
+            : null;
+        if (!_hub.SelectFlow(stream, session.Id, service, out string? refused))
+        {
+            throw ApiException.NotFound("streams", stream);
+        }
+
+        if (refused is not null)
+        {
+            throw ApiException.ForbiddenRequest("", "services", service!, refused);
+        }
+
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     /// <summary>What each node's proxy programmed for a Service, through <c>nodes/NODE:PORT/proxy/rules</c> as the session's identity.</summary>
@@ -404,6 +435,9 @@ internal sealed partial class UiHandler : IAsyncDisposable
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "web view: a login from {Address} gave a token that was not accepted")]
     private static partial void LogLoginRefused(ILogger logger, IPAddress? address);
+
+    /// <summary>A live session: its cookie's id, the token it was opened with, and who that token is now.</summary>
+    private sealed record Session(string Id, string Token, UserInfo User);
 
     /// <summary>A request the page made through the API server was answered with an error Status.</summary>
     private sealed class UiUpstreamException(V1Status status) : Exception(status.Message)

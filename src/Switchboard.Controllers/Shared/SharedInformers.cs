@@ -59,8 +59,14 @@ internal sealed class SharedInformers
         DisruptionBudgets = Create(client => ListWatches.PodDisruptionBudgets(client));
         ServiceAccounts = Create(client => ListWatches.ServiceAccounts(client));
         ClusterRoles = Create(client => ListWatches.ClusterRoles(client));
+
+        // Only the root-CA publisher's ConfigMaps, and not the process's shared informer: others in it may follow them all.
+        RootCaConfigMaps = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(source.Client, "metadata.name=" + RootCaConfigMapName), loggerFactory.CreateLogger<Informer<V1ConfigMap>>(), time, options);
         NodeLeases = source.Informers.Get(() => ListWatches.Leases(source.Client, NodeLeaseNamespace), loggerFactory, time, options, scope: NodeLeaseNamespace);
     }
+
+    /// <summary>The ConfigMap with the cluster CA that the root-CA publisher keeps in every namespace.</summary>
+    public const string RootCaConfigMapName = "kube-root-ca.crt";
 
     public Informer<V1Pod> Pods { get; }
 
@@ -94,6 +100,8 @@ internal sealed class SharedInformers
 
     public Informer<V1ClusterRole> ClusterRoles { get; }
 
+    /// <summary>The <see cref="RootCaConfigMapName"/> ConfigMaps of every namespace (a field selector on the name).</summary>
+    public Informer<V1ConfigMap> RootCaConfigMaps { get; }
     /// <summary>The nodes' Leases in <see cref="NodeLeaseNamespace"/>, which the node lifecycle controller reads each look.</summary>
     public Informer<V1Lease> NodeLeases { get; }
 
@@ -109,6 +117,7 @@ internal sealed class SharedInformers
         Jobs.RunAsync(cancellationToken), CronJobs.RunAsync(cancellationToken),
         DisruptionBudgets.RunAsync(cancellationToken),
         ServiceAccounts.RunAsync(cancellationToken), ClusterRoles.RunAsync(cancellationToken),
+        RootCaConfigMaps.RunAsync(cancellationToken),
         NodeLeases.RunAsync(cancellationToken));
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
@@ -119,5 +128,6 @@ internal sealed class SharedInformers
         Jobs.WaitForSyncAsync(cancellationToken), CronJobs.WaitForSyncAsync(cancellationToken),
         DisruptionBudgets.WaitForSyncAsync(cancellationToken),
         ServiceAccounts.WaitForSyncAsync(cancellationToken), ClusterRoles.WaitForSyncAsync(cancellationToken),
+        RootCaConfigMaps.WaitForSyncAsync(cancellationToken),
         NodeLeases.WaitForSyncAsync(cancellationToken));
 }

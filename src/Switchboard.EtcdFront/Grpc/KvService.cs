@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Switchboard.EtcdFront.Leases;
 using Switchboard.EtcdFront.Protocol;
 using Switchboard.Storage;
 using KeyValue = Switchboard.Storage.KeyValue;
@@ -11,7 +10,7 @@ namespace Switchboard.EtcdFront.Grpc;
 /// DeleteRange as one-operation transactions, Txn with nested operations, and Compact. Every write goes through the
 /// store's writer, so its revisions are the store's own.
 /// </summary>
-internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdentity identity) : KV.KVBase
+internal sealed class KvService(IKeyValueStore store, FrontIdentity identity) : KV.KVBase
 {
     /// <summary>etcd's --max-txn-ops.</summary>
     private const int MaxTxnOps = 128;
@@ -32,7 +31,6 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         var put = ToPut(request);
         var result = await store.TxnAsync(new Transaction([], [put], []), context.CancellationToken);
         var written = (TxnPutResult)result.Results[0];
-        lessor.Written(written.Current, request.Lease);
         var response = new PutResponse { Header = identity.Header(result.Revision) };
         if (request.PrevKv && written.Previous is not null)
         {
@@ -47,13 +45,9 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         var result = await store.TxnAsync(new Transaction([], [ToDelete(request)], []), context.CancellationToken);
         var deleted = ((TxnDeleteResult)result.Results[0]).Deleted;
         var response = new DeleteRangeResponse { Header = identity.Header(result.Revision), Deleted = deleted.Count };
-        foreach (var kv in deleted)
+        if (request.PrevKv)
         {
-            lessor.Deleted(kv.Key);
-            if (request.PrevKv)
-            {
-                response.PrevKvs.Add(ToProto(kv, lessor.LeaseOf(kv)));
-            }
+            response.PrevKvs.AddRange(deleted.Select(ToProto));
         }
 
         return response;
@@ -91,7 +85,7 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
     }
 
     /// <summary>The key as etcd's mvccpb.KeyValue, with the lease it is attached to.</summary>
-    public static Protocol.KeyValue ToProto(KeyValue kv, long lease = 0) => new()
+    public static Protocol.KeyValue ToProto(KeyValue kv) => new()
     {
         Key = FrontKeys.Bytes(kv.Key),
         // The store hands out a fresh array per read and never writes into it again: wrapping it spares a copy per key.
@@ -99,7 +93,7 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         CreateRevision = kv.CreateRevision,
         ModRevision = kv.ModRevision,
         Version = kv.Version,
-        Lease = lease,
+        Lease = kv.Lease,
     };
 
     /// <summary>
@@ -137,7 +131,7 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
 
         foreach (var kv in selected)
         {
-            var proto = ToProto(kv, lessor.LeaseOf(kv));
+            var proto = ToProto(kv);
             if (request.KeysOnly)
             {
                 proto.Value = Google.Protobuf.ByteString.Empty;
@@ -179,19 +173,15 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         Math.Max(request.Success.Count, request.Failure.Count)
         + request.Success.Concat(request.Failure).Where(op => op.RequestCase == RequestOp.RequestOneofCase.RequestTxn).Sum(op => CountOps(op.RequestTxn));
 
-    private TxnPut ToPut(PutRequest request)
+    private static TxnPut ToPut(PutRequest request)
     {
         if (request.IgnoreValue || request.IgnoreLease)
         {
             throw FrontErrors.Unimplemented("put with ignore_value or ignore_lease");
         }
 
-        if (request.Lease != 0 && !lessor.Exists(request.Lease))
-        {
-            throw new RpcException(new Status(StatusCode.NotFound, FrontErrors.LeaseNotFound));
-        }
-
-        return new TxnPut(FrontKeys.Key(request.Key), request.Value.ToByteArray());
+        // The store refuses a lease it does not have, inside the transaction that writes the key.
+        return new TxnPut(FrontKeys.Key(request.Key), request.Value.ToByteArray(), Lease: request.Lease);
     }
 
     private static TxnDelete ToDelete(DeleteRangeRequest request)
@@ -200,7 +190,7 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         return new TxnDelete(interval.Start, interval.End);
     }
 
-    private Transaction ToTransaction(TxnRequest request)
+    private static Transaction ToTransaction(TxnRequest request)
     {
         var compares = new List<TxnCompare>();
         foreach (var compare in request.Compare)
@@ -233,12 +223,7 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
                     compares.Add(new TxnCompare(key, CompareTarget.Value, op, Value: compare.Value.ToByteArray()));
                     break;
                 default:
-                    // Leases live here, not in the store: a lease compare that fails becomes one that never holds.
-                    if (!new TxnCompare(key, CompareTarget.Version, op, compare.Lease).Holds(new KeyValue(key, [], 0, 0, lessor.LeaseOf(key))))
-                    {
-                        compares.Add(new TxnCompare(key, CompareTarget.Version, CompareOperator.Less, 0));
-                    }
-
+                    compares.Add(new TxnCompare(key, CompareTarget.Lease, op, compare.Lease));
                     break;
             }
         }
@@ -246,7 +231,7 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         return new Transaction(compares, [.. request.Success.Select(ToOperation)], [.. request.Failure.Select(ToOperation)]);
     }
 
-    private TxnOperation ToOperation(RequestOp op) => op.RequestCase switch
+    private static TxnOperation ToOperation(RequestOp op) => op.RequestCase switch
     {
         RequestOp.RequestOneofCase.RequestPut => ToPut(op.RequestPut),
         RequestOp.RequestOneofCase.RequestDeleteRange => ToDelete(op.RequestDeleteRange),
@@ -292,9 +277,8 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         return response;
     }
 
-    private ResponseOp PutResponseOp(PutRequest request, TxnPutResult put, ResponseHeader header)
+    private static ResponseOp PutResponseOp(PutRequest request, TxnPutResult put, ResponseHeader header)
     {
-        lessor.Written(put.Current, request.Lease);
         var response = new PutResponse { Header = header };
         if (request.PrevKv && put.Previous is not null)
         {
@@ -304,16 +288,12 @@ internal sealed class KvService(IKeyValueStore store, Lessor lessor, FrontIdenti
         return new ResponseOp { ResponsePut = response };
     }
 
-    private ResponseOp DeleteResponseOp(DeleteRangeRequest request, TxnDeleteResult delete, ResponseHeader header)
+    private static ResponseOp DeleteResponseOp(DeleteRangeRequest request, TxnDeleteResult delete, ResponseHeader header)
     {
         var response = new DeleteRangeResponse { Header = header, Deleted = delete.Deleted.Count };
-        foreach (var kv in delete.Deleted)
+        if (request.PrevKv)
         {
-            lessor.Deleted(kv.Key);
-            if (request.PrevKv)
-            {
-                response.PrevKvs.Add(ToProto(kv));
-            }
+            response.PrevKvs.AddRange(delete.Deleted.Select(ToProto));
         }
 
         return new ResponseOp { ResponseDeleteRange = response };

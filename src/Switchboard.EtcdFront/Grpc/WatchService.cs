@@ -1,16 +1,15 @@
 using Grpc.Core;
-using Switchboard.EtcdFront.Leases;
 using Switchboard.EtcdFront.Protocol;
 
 namespace Switchboard.EtcdFront.Grpc;
 
 /// <summary>etcd's Watch service: one <see cref="WatchSession"/> per bidirectional stream, with as many watches as the client creates.</summary>
-internal sealed class WatchService(Storage.IKeyValueStore store, Lessor lessor, FrontIdentity identity, EtcdFrontOptions options, TimeProvider time) : Watch.WatchBase
+internal sealed class WatchService(Storage.IKeyValueStore store, FrontIdentity identity, EtcdFrontOptions options, TimeProvider time) : Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        await using var session = new WatchSession(store, lessor, identity, responseStream, options.ProgressNotifyInterval, time, cancellationToken);
+        await using var session = new WatchSession(store, identity, responseStream, options.ProgressNotifyInterval, time, cancellationToken);
         while (await requestStream.MoveNext(cancellationToken))
         {
             await session.HandleAsync(requestStream.Current);

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
-using Switchboard.EtcdFront.Leases;
 using Switchboard.EtcdFront.Protocol;
 using Switchboard.Storage;
 
@@ -13,11 +12,14 @@ namespace Switchboard.EtcdFront.Grpc;
 /// compacted response (canceled, compact_revision set).
 /// </summary>
 internal sealed class WatchSession(
-    IKeyValueStore store, Lessor lessor, FrontIdentity identity, IServerStreamWriter<WatchResponse> stream, TimeSpan progressInterval, TimeProvider time, CancellationToken streamToken)
+    IKeyValueStore store, FrontIdentity identity, IServerStreamWriter<WatchResponse> stream, TimeSpan progressInterval, TimeProvider time, CancellationToken streamToken)
     : IAsyncDisposable
 {
     /// <summary>The most events one response carries.</summary>
     private const int MaxEventsPerResponse = 1000;
+
+    /// <summary>How often a watch without events learns the store's progress, which a progress request or notification reports.</summary>
+    private static readonly TimeSpan StoreProgressInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly SemaphoreSlim _send = new(1, 1);
     private readonly ConcurrentDictionary<long, ActiveWatch> _watches = new();
@@ -108,7 +110,7 @@ internal sealed class WatchSession(
         bool noDelete = watch.Request.Filters.Contains(WatchCreateRequest.Types.FilterType.Nodelete);
         try
         {
-            await using var events = store.WatchAsync(watch.Interval.WatchPrefix(), watch.After, token).GetAsyncEnumerator(token);
+            await using var events = store.WatchAsync(watch.Interval.WatchPrefix(), watch.After, StoreProgressInterval, token).GetAsyncEnumerator(token);
             var batch = new List<Event>();
             long last = watch.After;
             var next = events.MoveNextAsync();
@@ -131,6 +133,19 @@ internal sealed class WatchSession(
 
                 watch.Idle = false;
                 var change = events.Current;
+                if (change.Type == WatchEventType.Progress)
+                {
+                    // Only once the events before it are sent is the watch past it.
+                    if (batch.Count > 0)
+                    {
+                        await FlushAsync(watch, batch, last);
+                    }
+
+                    watch.Passed = change.Revision;
+                    next = events.MoveNextAsync();
+                    continue;
+                }
+
                 last = change.Revision;
                 if (watch.Interval.Contains(change.Current.Key) && !(change.Type == WatchEventType.Deleted ? noDelete : noPut))
                 {
@@ -176,33 +191,21 @@ internal sealed class WatchSession(
     }
 
     /// <summary>
-    /// etcd's progress notification for a watch without events: an empty response carrying a revision the watch has
-    /// passed. That revision is the store's as read one interval earlier, while the watch waited then and now: a write
-    /// reaches a waiting watch in microseconds, so every event up to it has been sent.
+    /// etcd's progress notification for a watch without events: after an interval in which nothing was sent on it, an
+    /// empty response carrying a revision the watch has passed (the store's progress, <see cref="ActiveWatch.Passed"/>).
     /// </summary>
     private async Task NotifyProgressAsync(ActiveWatch watch)
     {
         var token = watch.Stopping.Token;
         using var timer = new PeriodicTimer(progressInterval, time);
-        long observed = 0;
         long sentBefore = -1;
         try
         {
             while (await timer.WaitForNextTickAsync(token))
             {
-                if (watch.Idle)
+                if (watch.Idle && watch.Sent == sentBefore)
                 {
-                    watch.Passed = Math.Max(watch.Passed, observed);
-                    if (watch.Sent == sentBefore)
-                    {
-                        await SendAsync(new WatchResponse { Header = identity.Header(watch.SafeRevision), WatchId = watch.Id });
-                    }
-
-                    observed = await store.GetRevisionAsync(token);
-                }
-                else
-                {
-                    observed = 0;
+                    await SendAsync(new WatchResponse { Header = identity.Header(watch.SafeRevision), WatchId = watch.Id });
                 }
 
                 sentBefore = watch.Sent;
@@ -220,7 +223,7 @@ internal sealed class WatchSession(
             Type = change.Type == WatchEventType.Deleted ? Event.Types.EventType.Delete : Event.Types.EventType.Put,
             Kv = change.Type == WatchEventType.Deleted
                 ? new Protocol.KeyValue { Key = FrontKeys.Bytes(change.Current.Key), ModRevision = change.Revision }
-                : KvService.ToProto(change.Current, lessor.LeaseOf(change.Current)),
+                : KvService.ToProto(change.Current),
         };
         if (withPrevious && change.Previous is not null)
         {
@@ -273,7 +276,7 @@ internal sealed class WatchSession(
             set => Interlocked.Exchange(ref _delivered, value);
         }
 
-        /// <summary>A revision the watch is known to have passed without events for it (see <see cref="NotifyProgressAsync"/>).</summary>
+        /// <summary>A revision the watch is known to have passed without events for it: the store's progress.</summary>
         public long Passed
         {
             get => Interlocked.Read(ref _passed);

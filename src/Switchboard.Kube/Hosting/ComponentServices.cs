@@ -49,11 +49,13 @@ public static class ComponentServices
 
     /// <summary>
     /// The API client of one component (by its name), made by <paramref name="create"/> when it starts: in <c>up</c>
-    /// each component authenticates as an identity of its own, so RBAC grants each only what it needs.
+    /// each component authenticates as an identity of its own, so RBAC grants each only what it needs. Its informers are
+    /// the process's (those of the shared client, when there is one): one watch and one cache per collection, whichever
+    /// component asked for it first, rather than one per component.
     /// </summary>
     public static IServiceCollection AddKubeClient(this IServiceCollection services, string component, Func<IServiceProvider, IKubernetes> create)
     {
-        services.AddKeyedSingleton(component, (provider, _) => new KubeClientSource(() => create(provider)));
+        services.AddKeyedSingleton(component, (provider, _) => new KubeClientSource(() => create(provider), provider.GetService<KubeClientSource>()?.Informers));
         return services;
     }
 

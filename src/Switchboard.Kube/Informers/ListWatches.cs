@@ -42,9 +42,9 @@ public static class ListWatches
         ct => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(cancellationToken: ct),
         (rv, timeout, onError, ct) => client.PolicyV1.WatchListPodDisruptionBudgetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
-    public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client) => Make<V1ConfigMap, V1ConfigMapList>(
-        ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct),
-        (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+    public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client, string? fieldSelector = null) => Make<V1ConfigMap, V1ConfigMapList>(
+        ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(fieldSelector: fieldSelector, cancellationToken: ct),
+        (rv, timeout, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
     public static ListWatch<V1Secret> Secrets(IKubernetes client) => Make<V1Secret, V1SecretList>(
         ct => client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct),

@@ -11,7 +11,14 @@ namespace Switchboard.Node.Images;
 internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
 {
     public const string Provided =
-        "switchboard/echo, registry.k8s.io/e2e-test-images/agnhost (netexec), nginx, busybox, alpine, curlimages/curl, tutum/curl, debian, ubuntu";
+        "switchboard/echo, registry.k8s.io/e2e-test-images/agnhost (netexec), nginx, busybox, alpine, curlimages/curl, tutum/curl, debian, ubuntu, bitnami/kubectl, registry.k8s.io/kubectl";
+
+    /// <summary>Images whose entrypoint is one program given the container's args: kubectl's images run the host's kubectl.</summary>
+    private static readonly Dictionary<string, string> EntrypointImages = new(StringComparer.Ordinal)
+    {
+        ["bitnami/kubectl"] = "kubectl",
+        ["registry.k8s.io/kubectl"] = "kubectl",
+    };
 
     /// <summary>Images whose default command is their shell: busybox's and alpine's sh; bash for the Debian-based ones (tutum/curl is Ubuntu's with curl), as their images' CMD.</summary>
     private static readonly Dictionary<string, string> ShellImages = new(StringComparer.Ordinal)
@@ -74,6 +81,10 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
             argv = command.Count > 0 ? [.. command, .. args]
                 : args.Count > 0 && !args[0].StartsWith('-') && HostTools.Find(args[0]) is not null ? [.. args]
                 : ["curl", .. args];
+        }
+        else if (EntrypointImages.TryGetValue(repository, out string? program))
+        {
+            argv = command.Count > 0 ? [.. command, .. args] : [program, .. args];
         }
         else if (ShellImages.TryGetValue(repository, out string? shell))
         {

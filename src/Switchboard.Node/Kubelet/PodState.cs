@@ -25,4 +25,7 @@ internal sealed class PodState(string uid, string key)
 
     /// <summary>The phase reached Succeeded or Failed: containers are stopped and the sandbox removed.</summary>
     public bool Terminal { get; set; }
+
+    /// <summary>When the sync that refreshes the pod's projected tokens is queued for (null: none yet).</summary>
+    public DateTimeOffset? TokenSyncAt { get; set; }
 }

@@ -26,11 +26,15 @@ internal sealed partial class PodSyncer
     private static readonly TimeSpan BackoffReset = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan MinimumStopGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MountRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>A token's sync comes this long after it is due, so the clock has passed the due time when it runs.</summary>
+    private static readonly TimeSpan TokenSyncSlack = TimeSpan.FromSeconds(1);
     private readonly IKubernetes _client;
     private readonly Informer<V1Pod> _pods;
     private readonly Informer<V1Service> _services;
     private readonly SandboxManager _sandboxes;
     private readonly PodVolumes _volumes;
+    private readonly TokenManager _tokens;
     private readonly ContainerRuntime _runtime;
     private readonly ImageCatalog _images;
     private readonly ContainerEnv _env;
@@ -42,7 +46,7 @@ internal sealed partial class PodSyncer
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, PodState> _states = new(StringComparer.Ordinal);
 
-    public PodSyncer(IKubernetes client, Informer<V1Pod> pods, Informer<V1Service> services, SandboxManager sandboxes, PodVolumes volumes, ContainerRuntime runtime,
+    public PodSyncer(IKubernetes client, Informer<V1Pod> pods, Informer<V1Service> services, SandboxManager sandboxes, PodVolumes volumes, TokenManager tokens, ContainerRuntime runtime,
         ImageCatalog images, ContainerEnv env, ProbeRunner prober, NodeEvents events, NodeOptions options, IPAddress hostIp, TimeProvider time, ILogger logger)
     {
         _client = client;
@@ -50,6 +54,7 @@ internal sealed partial class PodSyncer
         _services = services;
         _sandboxes = sandboxes;
         _volumes = volumes;
+        _tokens = tokens;
         _runtime = runtime;
         _images = images;
         _env = env;
@@ -116,6 +121,7 @@ internal sealed partial class PodSyncer
             // Gone from the API (or replaced by a namesake): nothing left to report, only to stop.
             await TerminateAsync(state, pod?.Metadata.Uid == state.Uid ? pod : null, TimeSpan.FromSeconds(2), cancellationToken);
             _sandboxes.RemoveLogs(state.Uid);
+            _tokens.Forget(state.Uid);
             _states.TryRemove(key, out _);
             state = null;
         }
@@ -131,6 +137,7 @@ internal sealed partial class PodSyncer
             long grace = pod.Metadata.DeletionGracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds ?? 30;
             await TerminateAsync(state, pod, TimeSpan.FromSeconds(grace), cancellationToken);
             _sandboxes.RemoveLogs(state.Uid);
+            _tokens.Forget(state.Uid);
             _states.TryRemove(key, out _);
             await DeleteAsync(pod, cancellationToken);
             return;
@@ -185,6 +192,18 @@ internal sealed partial class PodSyncer
             // Nothing will run again: release the sandbox (the status keeps the pod's IP, as kubelet's does).
             state.Terminal = true;
             await TerminateAsync(state, pod, TimeSpan.Zero, cancellationToken);
+            _tokens.Forget(state.Uid);
+        }
+        else if (_tokens.UntilDue(pod.Metadata.Uid) is { } due)
+        {
+            // Kubelet's periodic sync rewrites projected tokens once due; here a sync is queued for when the first one is.
+            var now = _time.GetUtcNow();
+            var at = now + due + TokenSyncSlack;
+            if (state.TokenSyncAt is not { } queued || queued <= now || queued > at)
+            {
+                state.TokenSyncAt = at;
+                Queue.AddAfter(key, at - now);
+            }
         }
     }
 

@@ -2,8 +2,6 @@ using System.Net;
 using Switchboard.Kube.Networking;
 using Switchboard.Node.Runtime;
 
-using Switchboard.Kube.Processes;
-
 namespace Switchboard.Node.Network;
 
 /// <summary>
@@ -186,54 +184,24 @@ internal sealed class NodeNetwork
     }
 
     /// <summary>
-    /// Creates pod <paramref name="uid"/>'s network namespace, not yet connected: processes may enter it while
-    /// <see cref="ConnectPodAsync"/> wires it (what an earlier one left is removed first: <see cref="TearDownPodAsync"/>).
+    /// Connects the calling thread's network namespace, pod <paramref name="uid"/>'s new one (<see cref="Sandbox.SandboxNamespaces"/>
+    /// runs this inside it), to the bridge: its veth, <paramref name="address"/> on eth0, its routes.
     /// </summary>
-    public Task AddPodNamespaceAsync(string uid, CancellationToken cancellationToken) => CheckIpAsync(["netns", "add", Names.PodNamespace(uid)], cancellationToken);
-
-    /// <summary>Connects pod <paramref name="uid"/>'s namespace to the bridge: its veth, <paramref name="address"/> on eth0, its routes.</summary>
-    public async Task ConnectPodAsync(string uid, IPAddress address, CancellationToken cancellationToken)
-    {
-        string podNs = Names.PodNamespace(uid);
-        string veth = NetworkNames.Veth(uid);
-        string[] bridgePort =
-        [
-            $"link add {veth} type veth peer name eth0 netns {podNs}",
-            $"link set {veth} master {NetworkNames.Bridge}",
-            $"link set {veth} type bridge_slave hairpin on",
-            $"link set {veth} up",
-        ];
-        try
-        {
-            await BatchAsync(Names.NodeNamespace, bridgePort, cancellationToken);
-        }
-        catch (CommandFailedException)
-        {
-            // A veth of an earlier namespace that a stray process kept alive: remove it and try once more.
-            await DeleteVethAsync(uid, cancellationToken);
-            await BatchAsync(Names.NodeNamespace, bridgePort, cancellationToken);
-        }
-
-        await BatchAsync(podNs,
-        [
-            "link set lo up",
-            $"addr add {address}/{Cidr.PrefixLength} dev eth0",
-            "link set eth0 up",
-            $"route add default via {Cidr.Gateway}",
-            $"route add {ServiceCidr} via {Cidr.Gateway}",
-        ], cancellationToken);
-    }
+    public void ConnectPodHere(string uid, IPAddress address) => PodLinks.ConnectHere(this, NetworkNames.Veth(uid), address);
 
     /// <summary>Removes pod <paramref name="uid"/>'s namespace (which takes its veth pair with it); nothing if it is gone.</summary>
-    public async Task TearDownPodAsync(string uid, CancellationToken cancellationToken)
+    public void TearDownPod(string uid)
     {
         if (PodNamespaceExists(uid))
         {
-            await CheckIpAsync(["netns", "del", Names.PodNamespace(uid)], cancellationToken);
+            Sandbox.SandboxNamespaces.DeleteNetwork(Names.PodNamespace(uid));
         }
 
         // A veth whose pod side vanished on its own would be gone too; one left by a crash mid-setup is removed here.
-        await DeleteVethAsync(uid, cancellationToken);
+        if (File.Exists(NamespacePath(Names.NodeNamespace)))
+        {
+            PodLinks.DeleteNodeLink(Names.NodeNamespace, NetworkNames.Veth(uid));
+        }
     }
 
     /// <summary>Whether pod <paramref name="uid"/>'s namespace exists: its file where <c>ip netns</c> keeps them (no process to ask).</summary>
@@ -253,7 +221,7 @@ internal sealed class NodeNetwork
     {
         foreach (string uid in await ListPodUidsAsync(cancellationToken))
         {
-            await TearDownPodAsync(uid, cancellationToken);
+            TearDownPod(uid);
         }
 
         if ((await ListNamespacesAsync(cancellationToken)).Contains(Names.NodeNamespace))
@@ -267,9 +235,6 @@ internal sealed class NodeNetwork
         string output = await CheckIpAsync(["netns", "list"], cancellationToken);
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
     }
-
-    private Task<ToolResult> DeleteVethAsync(string uid, CancellationToken cancellationToken) =>
-        CommandRunner.RunAsync(_ip, ["-n", Names.NodeNamespace, "link", "del", NetworkNames.Veth(uid)], cancellationToken: cancellationToken);
 
     private Task<string> CheckIpAsync(string[] args, CancellationToken cancellationToken) => CommandRunner.CheckAsync(_ip, args, cancellationToken: cancellationToken);
 

@@ -42,8 +42,6 @@ internal sealed class PodSandbox
 
     public string HolderLog => Path.Combine(Directory, "holder.log");
 
-    public string ReadyFile => Path.Combine(Directory, "ready");
-
     public string ContainersDirectory => Path.Combine(Directory, "containers");
 
     private string StateFile => Path.Combine(Directory, "sandbox.json");

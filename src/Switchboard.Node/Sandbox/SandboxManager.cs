@@ -10,7 +10,6 @@ namespace Switchboard.Node.Sandbox;
 /// <summary>Creates, adopts and removes pod sandboxes: the IP, the network namespace and veth, the etc files and the holder process.</summary>
 internal sealed partial class SandboxManager
 {
-    private static readonly TimeSpan HolderStartTimeout = TimeSpan.FromSeconds(15);
     private readonly NodeNetwork _network;
     private readonly Ipam _ipam;
     private readonly NodeOptions _options;
@@ -64,60 +63,19 @@ internal sealed partial class SandboxManager
 
         Directory.CreateDirectory(sandbox.EtcDirectory);
         var ip = _ipam.Allocate(uid);
-        await _network.AddPodNamespaceAsync(uid, cancellationToken);
         WriteEtcFiles(sandbox, pod, ip);
         Cgroups?.CreatePod(pod);
-        File.Delete(sandbox.ReadyFile);
 
-        // The holder mounts the pod's root while the network is wired: neither needs the other.
-        var wiring = _network.ConnectPodAsync(uid, ip, cancellationToken);
-        var holder = StartHolderAsync(sandbox, pod, cancellationToken);
-        try
+        // System calls and rtnetlink from a thread of the agent: no process but the holder.
+        var (pid, startTicks) = await SandboxNamespaces.CreateAsync(_network.Names.PodNamespace(uid), sandbox, PodHostname.Hostname(pod), () => _network.ConnectPodHere(uid, ip), () =>
         {
-            await Task.WhenAll(wiring, holder);
-        }
-        catch
-        {
-            if (holder.IsCompletedSuccessfully)
-            {
-                Signals.KillProcess(holder.Result.Pid, Signals.SigKill);
-            }
-
-            throw;
-        }
-
-        var (pid, startTicks) = holder.Result;
+            int holder = Detached.Start(sandbox.HolderLog, ["sleep", "infinity"]);
+            return (holder, Signals.StartTicks(holder));
+        });
         var state = new SandboxState(pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid, startTicks, _time.GetUtcNow());
         sandbox.WriteState(state);
         LogCreated(_logger, pod.Metadata.NamespaceProperty, pod.Metadata.Name, ip.ToString(), pid);
         return (sandbox, state);
-    }
-
-    /// <summary>Starts the pod's holder in its network namespace and waits until it reports its mounts made; kills it when it does not.</summary>
-    private async Task<(int Pid, long StartTicks)> StartHolderAsync(PodSandbox sandbox, V1Pod pod, CancellationToken cancellationToken)
-    {
-        int pid = Detached.Start(sandbox.HolderLog,
-        [
-            "nsenter", "--net=" + NodeNetwork.NamespacePath(_network.Names.PodNamespace(sandbox.Uid)), "unshare", "--mount", "--uts", "--propagation", "private",
-            "sh", "-c", Holder.Script, "holder", sandbox.RootDirectory, sandbox.UpperDirectory, sandbox.WorkDirectory, sandbox.EtcDirectory,
-            PodHostname.Hostname(pod), sandbox.ReadyFile,
-        ]);
-        long startTicks = Signals.StartTicks(pid);
-        var deadline = _time.GetUtcNow() + HolderStartTimeout;
-        var poll = new PollBackoff(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(20));
-        while (!File.Exists(sandbox.ReadyFile) || new FileInfo(sandbox.ReadyFile).Length == 0)
-        {
-            if (!Signals.IsAlive(pid, startTicks) || _time.GetUtcNow() > deadline)
-            {
-                string log = File.Exists(sandbox.HolderLog) ? File.ReadAllText(sandbox.HolderLog).Trim() : "";
-                Signals.KillProcess(pid, Signals.SigKill);
-                throw new InvalidOperationException($"pod sandbox did not start: {log}");
-            }
-
-            await Task.Delay(poll.Next(), _time, cancellationToken);
-        }
-
-        return (pid, startTicks);
     }
 
     /// <summary>(Re)writes the pod's hosts file, as kubelet does on every container start.</summary>
@@ -142,7 +100,7 @@ internal sealed partial class SandboxManager
             }
         }
 
-        await _network.TearDownPodAsync(uid, cancellationToken);
+        _network.TearDownPod(uid);
         if (Cgroups is not null)
         {
             await Cgroups.RemovePodAsync(uid, cancellationToken);

@@ -24,11 +24,15 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
             {
                 resolved.Add(volume.HostPath is { } host
                     ? new ResolvedVolume(volume.Name, "kubernetes.io~host-path", false, null, await HostPaths.CheckAsync(host.Path, host.Type ?? "", cancellationToken), null)
-                    : Resolve(pod, volume));
+                    : Resolve(pod, volume, await TokensAsync(pod, volume, cancellationToken)));
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 throw new VolumeException(volume.Name, e.Message);
+            }
+            catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
+            {
+                throw new VolumeException(volume.Name, "failed to fetch token: " + TokenError(e));
             }
         }
 
@@ -119,7 +123,25 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
         ? v.ConfigMap?.Name == name || v.Projected?.Sources?.Any(s => s.ConfigMap?.Name == name) == true
         : v.Secret?.SecretName == name || v.Projected?.Sources?.Any(s => s.Secret?.Name == name) == true);
 
-    private ResolvedVolume Resolve(V1Pod pod, V1Volume volume)
+    /// <summary>The tokens of a projected volume's serviceAccountToken sources, asked for before its files are made.</summary>
+    private async Task<Dictionary<V1ServiceAccountTokenProjection, string>> TokensAsync(V1Pod pod, V1Volume volume, CancellationToken cancellationToken)
+    {
+        var tokens = new Dictionary<V1ServiceAccountTokenProjection, string>(ReferenceEqualityComparer.Instance);
+        foreach (var projection in volume.Projected?.Sources?.Select(s => s.ServiceAccountToken).OfType<V1ServiceAccountTokenProjection>() ?? [])
+        {
+            tokens[projection] = await sources.ServiceAccountTokenAsync(pod, projection, cancellationToken);
+        }
+
+        return tokens;
+    }
+
+    /// <summary>The API's message of a refused TokenRequest (its Status), else the transport's.</summary>
+    private static string TokenError(Exception e) =>
+        e is k8s.Autorest.HttpOperationException { Response.Content: { Length: > 0 } content } && System.Text.Json.Nodes.JsonNode.Parse(content)?["message"]?.ToString() is { } message
+            ? message
+            : e.Message;
+
+    private ResolvedVolume Resolve(V1Pod pod, V1Volume volume, IReadOnlyDictionary<V1ServiceAccountTokenProjection, string> tokens)
     {
         if (volume.EmptyDir is { } empty)
         {
@@ -130,7 +152,7 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
         return volume.ConfigMap is { } cm ? new ResolvedVolume(volume.Name, "kubernetes.io~configmap", false, null, null, Projections.ConfigMap(pod, sources, cm))
             : volume.Secret is { } secret ? new ResolvedVolume(volume.Name, "kubernetes.io~secret", true, null, null, Projections.Secret(pod, sources, secret))
             : volume.DownwardAPI is { } downward ? new ResolvedVolume(volume.Name, "kubernetes.io~downward-api", true, null, null, Projections.DownwardApi(pod, downward.Items, downward.DefaultMode))
-            : volume.Projected is { } projected ? new ResolvedVolume(volume.Name, "kubernetes.io~projected", true, null, null, Projections.Projected(pod, sources, projected))
+            : volume.Projected is { } projected ? new ResolvedVolume(volume.Name, "kubernetes.io~projected", true, null, null, Projections.Projected(pod, sources, projected, tokens))
             : throw new InvalidDataException("this node serves emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes only");
     }
 

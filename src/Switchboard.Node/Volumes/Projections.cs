@@ -6,8 +6,9 @@ using Switchboard.Node.Kubelet;
 namespace Switchboard.Node.Volumes;
 
 /// <summary>
-/// The files of configMap, secret, downwardAPI and projected volumes as kubelet's plugins compute them (makePayload):
-/// every key, or the listed items at their paths; each with its item mode, else the volume's defaultMode (0644).
+/// The files of configMap, secret, downwardAPI and projected volumes (service-account tokens included) as kubelet's
+/// plugins compute them (makePayload): every key, or the listed items at their paths; each with its item mode, else the
+/// volume's defaultMode (0644).
 /// </summary>
 internal static class Projections
 {
@@ -51,8 +52,11 @@ internal static class Projections
         return files;
     }
 
-    /// <summary>A projected volume: its sources' files merged in order (a later source wins a path).</summary>
-    public static Dictionary<string, FileProjection> Projected(V1Pod pod, IVolumeSources sources, V1ProjectedVolumeSource projected)
+    /// <summary>
+    /// A projected volume: its sources' files merged in order (a later source wins a path); a serviceAccountToken source
+    /// is its token from <paramref name="tokens"/>, at its path with the volume's mode.
+    /// </summary>
+    public static Dictionary<string, FileProjection> Projected(V1Pod pod, IVolumeSources sources, V1ProjectedVolumeSource projected, IReadOnlyDictionary<V1ServiceAccountTokenProjection, string> tokens)
     {
         var files = new Dictionary<string, FileProjection>(StringComparer.Ordinal);
         foreach (var source in projected.Sources ?? [])
@@ -60,7 +64,8 @@ internal static class Projections
             var part = source.ConfigMap is { } cm ? ConfigMapFiles(pod, sources, cm.Name, cm.Items, projected.DefaultMode, cm.Optional == true, projected: true)
                 : source.Secret is { } secret ? SecretFiles(pod, sources, secret.Name, secret.Items, projected.DefaultMode, secret.Optional == true, projected: true)
                 : source.DownwardAPI is { } downward ? DownwardApi(pod, downward.Items, projected.DefaultMode)
-                : throw new InvalidDataException("only configMap, secret and downwardAPI sources of a projected volume are served by this node");
+                : source.ServiceAccountToken is { } token ? new Dictionary<string, FileProjection> { [token.Path] = File(Encoding.UTF8.GetBytes(tokens[token]), projected.DefaultMode) }
+                : throw new InvalidDataException("only configMap, secret, downwardAPI and serviceAccountToken sources of a projected volume are served by this node");
             foreach (var (path, file) in part)
             {
                 files[path] = file;

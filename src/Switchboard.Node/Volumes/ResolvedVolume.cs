@@ -16,10 +16,15 @@ internal sealed class VolumeException(string volume, string message) : Exception
     public string Volume { get; } = volume;
 }
 
-/// <summary>Where configMap and secret volumes read their objects (the node's informer caches): null when missing.</summary>
+/// <summary>
+/// Where configMap and secret volumes read their objects (the node's informer caches): null when missing; and where
+/// serviceAccountToken sources get their tokens (the node's <see cref="TokenManager"/>).
+/// </summary>
 internal interface IVolumeSources
 {
     k8s.Models.V1ConfigMap? ConfigMap(string ns, string name);
 
     k8s.Models.V1Secret? Secret(string ns, string name);
+
+    Task<string> ServiceAccountTokenAsync(k8s.Models.V1Pod pod, k8s.Models.V1ServiceAccountTokenProjection projection, CancellationToken cancellationToken);
 }

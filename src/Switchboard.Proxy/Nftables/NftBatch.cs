@@ -1,4 +1,4 @@
-using Switchboard.Proxy.Netlink;
+using Switchboard.Kube.Netlink;
 
 namespace Switchboard.Proxy.Nftables;
 

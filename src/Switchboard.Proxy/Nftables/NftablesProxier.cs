@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Netlink;
 using Switchboard.Proxy.Model;
-using Switchboard.Proxy.Netlink;
 
 namespace Switchboard.Proxy.Nftables;
 

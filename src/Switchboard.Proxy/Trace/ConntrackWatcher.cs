@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Switchboard.Proxy.Netlink;
+using Switchboard.Kube.Netlink;
 using Switchboard.Proxy.Nftables;
 
 namespace Switchboard.Proxy.Trace;

@@ -14,6 +14,14 @@ internal static class EtcdErrors
     public static bool IsFutureRevision(RpcException e) =>
         e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("future revision", StringComparison.Ordinal);
 
+    /// <summary>ErrGRPCLeaseNotFound: "etcdserver: requested lease not found".</summary>
+    public static bool IsLeaseNotFound(RpcException e) =>
+        e.StatusCode == StatusCode.NotFound && e.Status.Detail.Contains("lease not found", StringComparison.Ordinal);
+
+    /// <summary>ErrGRPCLeaseExist: "etcdserver: lease already exists".</summary>
+    public static bool IsLeaseExists(RpcException e) =>
+        e.StatusCode == StatusCode.FailedPrecondition && e.Status.Detail.Contains("lease already exists", StringComparison.Ordinal);
+
     /// <summary>
     /// No connection to the member could be made (it is down): the request never left, so any request, a write
     /// too, may go to another member. A connection lost mid-request is not this: the write may have been applied.

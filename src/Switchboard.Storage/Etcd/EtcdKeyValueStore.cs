@@ -184,10 +184,10 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             Compare = { new Compare { Key = etcdKey, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 } },
             Failure = { Get(etcdKey) },
         };
-        var (response, _) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
+        var (response, _, lease) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
         if (response.Succeeded)
         {
-            return new KeyValue(key, value, response.Header.Revision, response.Header.Revision, 1);
+            return new KeyValue(key, value, response.Header.Revision, response.Header.Revision, 1, lease);
         }
 
         throw new StorageException(StorageError.KeyExists, $"key '{key}' already exists", key, CurrentOf(response));
@@ -202,10 +202,10 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             Compare = { Exists(etcdKey), ModifiedAt(etcdKey, expectedModRevision) },
             Failure = { Get(etcdKey) },
         };
-        var (response, previous) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
+        var (response, previous, lease) = await PutInTxnAsync(txn, key, value, timeToLive, cancellationToken);
         if (response.Succeeded && previous is not null)
         {
-            return new KeyValue(key, value, previous.CreateRevision, response.Header.Revision, previous.Version + 1);
+            return new KeyValue(key, value, previous.CreateRevision, response.Header.Revision, previous.Version + 1, lease);
         }
 
         throw Mismatch(key, expectedModRevision, CurrentOf(response));
@@ -214,11 +214,11 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     public async Task<KeyValue> PutAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         Validate(key, value, timeToLive);
-        var (response, previous) = await PutInTxnAsync(new TxnRequest(), key, value, timeToLive, cancellationToken);
+        var (response, previous, lease) = await PutInTxnAsync(new TxnRequest(), key, value, timeToLive, cancellationToken);
         long revision = response.Header.Revision;
         return previous is null
-            ? new KeyValue(key, value, revision, revision, 1)
-            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1);
+            ? new KeyValue(key, value, revision, revision, 1, lease)
+            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1, lease);
     }
 
     public async Task<DeleteResult> DeleteAsync(string key, long? expectedModRevision = null, CancellationToken cancellationToken = default)
@@ -245,9 +245,17 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         throw Mismatch(key, expectedModRevision ?? 0, CurrentOf(response));
     }
 
-    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default) =>
+        WatchAsync(prefix, afterRevision, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        if (progressInterval <= TimeSpan.Zero && progressInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(progressInterval), progressInterval, "a progress interval is positive or infinite");
+        }
+
         ThrowIfDisposed();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
         var (key, end) = EtcdKeys.Prefix(prefix);
@@ -269,6 +277,8 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                     next = await NextAsync(call, create, cancellationToken);
                 }
 
+                await using var progress = new ProgressRequests(call.RequestStream, progressInterval, _timeProvider);
+                long notified = 0;
                 while (next.Response is { } response)
                 {
                     if (response.Canceled)
@@ -276,15 +286,34 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                         throw WatchCanceled(prefix, response, delivered);
                     }
 
-                    if (response.Created && brokenSince is not null)
+                    if (response.Created)
                     {
-                        EtcdLog.WatchResumed(_logger, prefix, delivered, response.Header.MemberId);
-                        brokenSince = null;
-                        delay = FirstReconnectDelay;
+                        if (brokenSince is not null)
+                        {
+                            EtcdLog.WatchResumed(_logger, prefix, delivered, response.Header.MemberId);
+                            brokenSince = null;
+                            delay = FirstReconnectDelay;
+                        }
+
+                        progress.Start();
+                    }
+                    else if (response.Events.Count == 0 && progress.Enabled)
+                    {
+                        // A progress notification: every event of the watch up to the header's revision has been sent.
+                        // An etcd without the fix of etcd-io/etcd#15220 (Debian 12's 3.4.23) may send it ahead of
+                        // events already queued for the watch; those go out before the next answer, an interval
+                        // later, so a notification's revision is given once the next one confirms it.
+                        (long confirmed, notified) = (notified, response.Header.Revision);
+                        if (confirmed > delivered)
+                        {
+                            delivered = confirmed;
+                            yield return WatchEvent.ProgressAt(confirmed);
+                        }
                     }
 
                     foreach (var e in response.Events)
                     {
+                        progress.Heard();
                         yield return ToWatchEvent(e);
                         delivered = e.Kv.ModRevision;
                     }
@@ -336,6 +365,45 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
                 await RevokeUnusedLeaseAsync(lease);
             }
         }
+    }
+
+    public async Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _lease.LeaseGrantAsync(new LeaseGrantRequest { ID = id, TTL = ttlSeconds }, o), null, cancellationToken, write: true);
+        return response.ID;
+    }
+
+    public async Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _closing.Token);
+        try
+        {
+            using var call = _lease.LeaseKeepAlive(new CallOptions(cancellationToken: linked.Token));
+            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, linked.Token);
+            await call.RequestStream.CompleteAsync();
+            return await call.ResponseStream.MoveNext(linked.Token) ? call.ResponseStream.Current.TTL : 0;
+        }
+        catch (RpcException e)
+        {
+            throw await TranslateAsync(e, null, 0, cancellationToken);
+        }
+    }
+
+    public async Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default) =>
+        await CallAsync(o => _lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id }, o), null, cancellationToken, write: true);
+
+    public async Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = id, Keys = true }, o), null, cancellationToken);
+        return response.TTL < 0 ? null : new LeaseInfo(id, response.GrantedTTL, response.TTL, [.. response.Keys.Select(k => k.ToStringUtf8()).Order(StringComparer.Ordinal)]);
+    }
+
+    public async Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _lease.LeaseLeasesAsync(new LeaseLeasesRequest(), o), null, cancellationToken);
+        return [.. response.Leases.Select(l => l.ID)];
     }
 
     public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
@@ -393,9 +461,9 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
 
     /// <summary>
     /// Runs <paramref name="txn"/> with a put of the value as its success branch, under a new lease when the key
-    /// has a time to live. Returns the response and the value the put replaced, if any.
+    /// has a time to live. Returns the response, the value the put replaced, if any, and the lease.
     /// </summary>
-    private async Task<(TxnResponse Response, Mvccpb.KeyValue? Previous)> PutInTxnAsync(TxnRequest txn, string key, byte[] value, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    private async Task<(TxnResponse Response, Mvccpb.KeyValue? Previous, long Lease)> PutInTxnAsync(TxnRequest txn, string key, byte[] value, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         long lease = timeToLive is { } ttl ? await GrantLeaseAsync(key, ttl, cancellationToken) : 0;
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Key(key), Value = ByteString.CopyFrom(value), Lease = lease, PrevKv = true } });
@@ -404,7 +472,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         {
             var response = await CallAsync(o => _kv.TxnAsync(txn, o), key, cancellationToken, write: true);
             kept = response.Succeeded;
-            return (response, kept ? response.Responses[0].ResponsePut.PrevKv : null);
+            return (response, kept ? response.Responses[0].ResponsePut.PrevKv : null, lease);
         }
         finally
         {
@@ -452,7 +520,7 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             : new StorageException(StorageError.RevisionMismatch, $"key '{key}' is at revision {current.ModRevision}, not {expectedModRevision}", key, current);
 
     internal static KeyValue ToKeyValue(Mvccpb.KeyValue kv) =>
-        new(kv.Key.ToStringUtf8(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version);
+        new(kv.Key.ToStringUtf8(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
 
     private static WatchEvent ToWatchEvent(Mvccpb.Event e)
     {
@@ -585,6 +653,16 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             return new StorageException(StorageError.FutureRevision, $"revision {revision} is after the current revision {current}", key, revision: current, innerException: e);
         }
 
+        if (EtcdErrors.IsLeaseNotFound(e))
+        {
+            return new StorageException(StorageError.LeaseNotFound, e.Status.Detail, key, innerException: e);
+        }
+
+        if (EtcdErrors.IsLeaseExists(e))
+        {
+            return new StorageException(StorageError.KeyExists, e.Status.Detail, key, innerException: e);
+        }
+
         return e.StatusCode == StatusCode.InvalidArgument
             ? new StorageException(StorageError.InvalidArgument, $"etcd refused the request: {e.Status.Detail}", key, innerException: e)
             : new StorageException(StorageError.Unavailable, $"etcd failed: {e.StatusCode}: {e.Status.Detail}", key, innerException: e);
@@ -674,4 +752,59 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
     }
 
     private static StorageException Closed() => new(StorageError.Unavailable, "the etcd store has been disposed");
+
+    /// <summary>
+    /// Asks etcd for the progress of a watch stream (a WatchProgressRequest, as client-go's RequestProgress) after each
+    /// interval in which no event came: a busy watch learns its progress from its events.
+    /// </summary>
+    private sealed class ProgressRequests(IClientStreamWriter<WatchRequest> requests, TimeSpan interval, TimeProvider time) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _running = Task.CompletedTask;
+        private long _heard;
+
+        public bool Enabled => interval != Timeout.InfiniteTimeSpan;
+
+        /// <summary>Counts an event: the watch was not quiet.</summary>
+        public void Heard() => Interlocked.Increment(ref _heard);
+
+        /// <summary>Starts asking, once the watch is created (the create request was the stream's last write).</summary>
+        public void Start()
+        {
+            if (Enabled && _running.IsCompleted)
+            {
+                _running = AskAsync(_stop.Token);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _running;
+            _stop.Dispose();
+        }
+
+        private async Task AskAsync(CancellationToken cancellationToken)
+        {
+            using var timer = new PeriodicTimer(interval, time);
+            long heardBefore = Interlocked.Read(ref _heard);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(cancellationToken))
+                {
+                    long heard = Interlocked.Read(ref _heard);
+                    if (heard == heardBefore)
+                    {
+                        await requests.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, cancellationToken);
+                    }
+
+                    heardBefore = heard;
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The watch ended or its stream broke; the watch opens a new stream with its own requests.
+            }
+        }
+    }
 }

@@ -52,10 +52,11 @@ internal static class EtcdTransactions
             kept.Add(lease);
         }
 
+        lease = put.Lease != 0 ? put.Lease : lease;
         var previous = prevKv is null ? null : EtcdKeyValueStore.ToKeyValue(prevKv);
         var current = previous is null
-            ? new KeyValue(put.Key, put.Value, revision, revision, 1)
-            : new KeyValue(put.Key, put.Value, previous.CreateRevision, revision, previous.Version + 1);
+            ? new KeyValue(put.Key, put.Value, revision, revision, 1, lease)
+            : new KeyValue(put.Key, put.Value, previous.CreateRevision, revision, previous.Version + 1, lease);
         return new TxnPutResult(current, previous);
     }
 
@@ -86,6 +87,10 @@ internal static class EtcdTransactions
                 result.Target = Compare.Types.CompareTarget.Mod;
                 result.ModRevision = compare.Number;
                 break;
+            case CompareTarget.Lease:
+                result.Target = Compare.Types.CompareTarget.Lease;
+                result.Lease = compare.Number;
+                break;
             default:
                 result.Target = Compare.Types.CompareTarget.Value;
                 result.Value = ByteString.CopyFrom(compare.Value ?? []);
@@ -99,7 +104,7 @@ internal static class EtcdTransactions
     {
         TxnPut put => new RequestOp
         {
-            RequestPut = new PutRequest { Key = EtcdKeys.Key(put.Key), Value = ByteString.CopyFrom(put.Value), Lease = leases.GetValueOrDefault(put), PrevKv = true },
+            RequestPut = new PutRequest { Key = EtcdKeys.Key(put.Key), Value = ByteString.CopyFrom(put.Value), Lease = put.Lease != 0 ? put.Lease : leases.GetValueOrDefault(put), PrevKv = true },
         },
         TxnDelete delete => new RequestOp
         {

@@ -5,7 +5,9 @@ namespace Switchboard.Storage.Sqlite;
 /// <summary>
 /// The schema and connection settings. Like k3s's kine, every write is a row of one log table keyed by its
 /// revision, so a read at an old revision and a watch replay are queries over that log; a deletion is a
-/// tombstone row. kv_meta holds the current and the compacted revision.
+/// tombstone row. kv_meta holds the current and the compacted revision. kv_current points at each live key's newest
+/// row, kept by triggers in the transaction that appends it, so a read at the current revision is one indexed scan;
+/// kv_lease holds the granted leases (a row's lease column says which one the key is attached to).
 /// </summary>
 internal static class SqliteDatabase
 {
@@ -23,12 +25,21 @@ internal static class SqliteDatabase
             prev_revision INTEGER NOT NULL,
             version INTEGER NOT NULL,
             deleted INTEGER NOT NULL,
-            expires_at INTEGER
+            expires_at INTEGER,
+            lease INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS kv_log_key_revision ON kv_log (key, revision);
         CREATE INDEX IF NOT EXISTS kv_log_revision ON kv_log (revision);
         CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT OR IGNORE INTO kv_meta (name, value) VALUES ('revision', 0), ('compacted', 0);
+        CREATE TABLE IF NOT EXISTS kv_current (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TRIGGER IF NOT EXISTS kv_current_put AFTER INSERT ON kv_log WHEN NEW.deleted = 0 BEGIN
+            INSERT OR REPLACE INTO kv_current (key, id) VALUES (NEW.key, NEW.id);
+        END;
+        CREATE TRIGGER IF NOT EXISTS kv_current_delete AFTER INSERT ON kv_log WHEN NEW.deleted <> 0 BEGIN
+            DELETE FROM kv_current WHERE key = NEW.key;
+        END;
+        CREATE TABLE IF NOT EXISTS kv_lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
         """;
 
     /// <summary>
@@ -59,7 +70,9 @@ internal static class SqliteDatabase
             // 2 MiB, not 32 MiB that filled with appended pages and stayed in the process's RSS.
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864;");
+            bool hadCurrent = Exists(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_current'");
             MigrateRevisionKeyedLog(connection);
+            MigrateToCurrentIndex(connection, hadCurrent);
             Execute(connection, Schema);
             return connection;
         }
@@ -92,8 +105,9 @@ internal static class SqliteDatabase
         return command;
     }
 
+    /// <summary>A key from the columns value, create_revision, revision, version and lease from <paramref name="firstColumn"/> on.</summary>
     public static KeyValue ReadKeyValue(SqliteDataReader reader, string key, int firstColumn) =>
-        new(key, (byte[])reader.GetValue(firstColumn), reader.GetInt64(firstColumn + 1), reader.GetInt64(firstColumn + 2), reader.GetInt64(firstColumn + 3));
+        new(key, (byte[])reader.GetValue(firstColumn), reader.GetInt64(firstColumn + 1), reader.GetInt64(firstColumn + 2), reader.GetInt64(firstColumn + 3), reader.GetInt64(firstColumn + 4));
 
     /// <summary>
     /// A store written before transactions keyed its log by revision (one row each); its rows move, ids taken from
@@ -118,10 +132,50 @@ internal static class SqliteDatabase
             connection,
             """
             INSERT INTO kv_log (id, revision, key, value, create_revision, prev_revision, version, deleted, expires_at)
-            SELECT revision, revision, key, value, create_revision, prev_revision, version, deleted, expires_at FROM kv_log_by_revision;
+            SELECT revision, revision, key, value, create_revision, prev_revision, version, deleted, expires_at FROM kv_log_by_revision ORDER BY revision;
             DROP TABLE kv_log_by_revision;
             COMMIT;
             """);
+    }
+
+    /// <summary>
+    /// A store written before leases and the current-row index gets the lease column (every key unattached) and
+    /// kv_current filled from its log, in one transaction.
+    /// </summary>
+    private static void MigrateToCurrentIndex(SqliteConnection connection, bool hadCurrent)
+    {
+        if (!Exists(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_log'"))
+        {
+            return;
+        }
+
+        bool hasLease = Exists(connection, "SELECT COUNT(*) FROM pragma_table_info('kv_log') WHERE name = 'lease'");
+        if (hasLease && hadCurrent)
+        {
+            return;
+        }
+
+        Execute(connection, "BEGIN IMMEDIATE;");
+        if (!hasLease)
+        {
+            Execute(connection, "ALTER TABLE kv_log ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;");
+        }
+
+        Execute(connection, Schema);
+        Execute(
+            connection,
+            """
+            INSERT OR REPLACE INTO kv_current (key, id) SELECT l.key, l.id FROM kv_log l
+            WHERE l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision);
+            COMMIT;
+            """);
+    }
+
+    private static bool Exists(SqliteConnection connection, string countQuery)
+    {
+        using var probe = connection.CreateCommand();
+        probe.CommandText = countQuery;
+        return (long)probe.ExecuteScalar()! != 0;
     }
 
     private static SqliteConnection Open(string path, SqliteOpenMode mode)

@@ -23,12 +23,14 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
     private readonly ITimer _sweepTimer;
     private readonly PeriodicCompactor? _compactor;
     private readonly FileStream _lock;
+    private readonly TimeProvider _time;
     private int _disposed;
 
     private SqliteKeyValueStore(string path, FileStream fileLock, SqliteStoreOptions options, TimeProvider time, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger<SqliteKeyValueStore>();
         _lock = fileLock;
+        _time = time;
         _options = options;
         _logger = logger;
         _hub = new WatchHub();
@@ -113,7 +115,8 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             {
                 long revision = options.Revision == 0 ? snapshot.Revision : options.Revision;
                 CheckReadable(revision, snapshot);
-                var items = connection.Range(range, revision, options.Limit > 0 ? options.Limit + 1 : -1);
+                bool current = revision == snapshot.Revision;
+                var items = connection.Range(range, revision, current, options.Limit > 0 ? options.Limit + 1 : -1);
                 bool more = options.Limit > 0 && items.Count > options.Limit;
                 if (!more)
                 {
@@ -121,7 +124,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
                 }
 
                 items.RemoveAt(items.Count - 1);
-                return new RangeResult(items, revision, true, connection.Count(range, revision));
+                return new RangeResult(items, revision, true, connection.Count(range, revision, current));
             });
         });
 
@@ -130,7 +133,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         {
             ArgumentNullException.ThrowIfNull(prefix);
             var range = KeyRange.ForPrefix(prefix);
-            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision));
+            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision, current: true));
         });
 
     public Task<KeyValue> CreateAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
@@ -149,7 +152,10 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         return new DeleteResult(outcome.Previous!, outcome.Revision);
     }
 
-    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default) =>
+        WatchAsync(prefix, afterRevision, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         if (afterRevision < 0)
@@ -157,7 +163,12 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             throw new StorageException(StorageError.InvalidArgument, $"watch revision {afterRevision} is negative");
         }
 
-        return WatchCoreAsync(prefix, afterRevision, cancellationToken);
+        if (progressInterval <= TimeSpan.Zero && progressInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(progressInterval), progressInterval, "a progress interval is positive or infinite");
+        }
+
+        return WatchCoreAsync(prefix, afterRevision, progressInterval, cancellationToken);
     }
 
     public async Task<TxnResult> TxnAsync(Transaction transaction, CancellationToken cancellationToken = default)
@@ -167,6 +178,25 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         var outcome = await _writer.Enqueue(WriteOperation.ForTransaction(transaction, cancellationToken)).ConfigureAwait(false);
         return outcome.Transaction!;
     }
+
+    public async Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default)
+    {
+        if (id < 0 || ttlSeconds <= 0)
+        {
+            throw new StorageException(StorageError.InvalidArgument, $"lease {id} with TTL {ttlSeconds}: the id must not be negative and the TTL must be positive");
+        }
+
+        return (await _writer.Enqueue(WriteOperation.GrantLease(id, ttlSeconds, cancellationToken)).ConfigureAwait(false)).Lease;
+    }
+
+    public Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default) => Read(() => OpenLeases().KeepAlive(id));
+
+    public Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default) =>
+        _writer.Enqueue(WriteOperation.RevokeLease(id, cancellationToken));
+
+    public Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default) => Read(() => OpenLeases().Get(id));
+
+    public Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default) => Read(() => OpenLeases().Ids());
 
     public async Task CompactAsync(long revision, CancellationToken cancellationToken = default)
     {
@@ -212,6 +242,9 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         await _lock.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>The committed leases, while the store is open.</summary>
+    private LeaseTable OpenLeases() => Volatile.Read(ref _disposed) == 0 ? _writer.Leases : throw Closed();
+
     private static StorageException Closed() => new(StorageError.Unavailable, "the store is closed");
 
     private static void CheckReadable(long revision, StoreSnapshot snapshot)
@@ -252,7 +285,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         return outcome.Current!;
     }
 
-    private async IAsyncEnumerable<WatchEvent> WatchCoreAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<WatchEvent> WatchCoreAsync(string prefix, long afterRevision, TimeSpan progressInterval, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var range = KeyRange.ForPrefix(prefix);
         long delivered = afterRevision;
@@ -278,14 +311,53 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             // The log gave whole revisions up to here; a transaction's events share a revision, so the buffer's are
             // told apart from the log's by that revision, not by the last one delivered.
             long replayed = delivered;
-            while (await subscription.Events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            var feed = subscription.Events;
+            Task<bool>? waiting = null;
+            bool quiet = false;
+            while (true)
             {
-                while (subscription.Events.TryRead(out var watchEvent))
+                // Read before the feed is found empty: every event up to it has then been taken.
+                long published = _hub.Published;
+                if (feed.TryRead(out var watchEvent))
                 {
+                    quiet = false;
                     if (watchEvent.Revision > replayed)
                     {
                         yield return watchEvent;
                         delivered = watchEvent.Revision;
+                    }
+
+                    continue;
+                }
+
+                if (quiet && published > delivered)
+                {
+                    yield return WatchEvent.ProgressAt(published);
+                    delivered = published;
+                }
+
+                if (progressInterval == Timeout.InfiniteTimeSpan)
+                {
+                    if (!await feed.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                // One wait for the feed, kept across intervals that pass without an event (the feed has one reader).
+                waiting ??= feed.WaitToReadAsync(cancellationToken).AsTask();
+                await ((Task)waiting.WaitAsync(progressInterval, _time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                cancellationToken.ThrowIfCancellationRequested();
+                quiet = !waiting.IsCompleted;
+                if (!quiet)
+                {
+                    var ready = waiting;
+                    waiting = null;
+                    if (!await ready.ConfigureAwait(false))
+                    {
+                        break;
                     }
                 }
             }

@@ -19,6 +19,8 @@ internal sealed class SqliteReadConnection : IDisposable
     private readonly SqliteCommand _get;
     private readonly SqliteCommand _range;
     private readonly SqliteCommand _count;
+    private readonly SqliteCommand _currentRange;
+    private readonly SqliteCommand _currentCount;
     private readonly SqliteCommand _history;
 
     public SqliteReadConnection(string path)
@@ -29,18 +31,29 @@ internal sealed class SqliteReadConnection : IDisposable
         _meta = SqliteDatabase.Prepare(_connection, "SELECT (SELECT value FROM kv_meta WHERE name = 'revision'), (SELECT value FROM kv_meta WHERE name = 'compacted')");
         _get = SqliteDatabase.Prepare(
             _connection,
-            "SELECT value, create_revision, revision, version, deleted FROM kv_log WHERE key = $key ORDER BY revision DESC LIMIT 1",
+            "SELECT l.value, l.create_revision, l.revision, l.version, l.lease FROM kv_current c CROSS JOIN kv_log l ON l.id = c.id WHERE c.key = $key",
             "$key");
         _range = SqliteDatabase.Prepare(
             _connection,
-            $"SELECT l.key, l.value, l.create_revision, l.revision, l.version FROM kv_log l WHERE {VisibleAt} ORDER BY l.key LIMIT $limit",
+            $"SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.lease FROM kv_log l WHERE {VisibleAt} ORDER BY l.key LIMIT $limit",
             "$low", "$high", "$rev", "$limit");
         _count = SqliteDatabase.Prepare(_connection, $"SELECT COUNT(*) FROM kv_log l WHERE {VisibleAt}", "$low", "$high", "$rev");
+
+        // At the current revision the live rows are kv_current's: a scan of its key index, each row fetched by id.
+        _currentRange = SqliteDatabase.Prepare(
+            _connection,
+            """
+            SELECT c.key, l.value, l.create_revision, l.revision, l.version, l.lease
+            FROM kv_current c CROSS JOIN kv_log l ON l.id = c.id
+            WHERE c.key >= $low AND c.key < $high ORDER BY c.key LIMIT $limit
+            """,
+            "$low", "$high", "$limit");
+        _currentCount = SqliteDatabase.Prepare(_connection, "SELECT COUNT(*) FROM kv_current WHERE key >= $low AND key < $high", "$low", "$high");
         _history = SqliteDatabase.Prepare(
             _connection,
             """
-            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.deleted,
-                   p.value, p.create_revision, p.revision, p.version,
+            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.lease, l.deleted,
+                   p.value, p.create_revision, p.revision, p.version, p.lease,
                    l.id
             FROM kv_log l LEFT JOIN kv_log p ON p.key = l.key AND p.revision = l.prev_revision
             WHERE (l.revision > $after OR (l.revision = $after AND l.id > $after_id)) AND l.key >= $low AND l.key < $high
@@ -72,21 +85,32 @@ internal sealed class SqliteReadConnection : IDisposable
     {
         _get.Parameters[0].Value = Encoding.UTF8.GetBytes(key);
         using var reader = _get.ExecuteReader();
-        if (!reader.Read() || reader.GetInt64(4) != 0)
-        {
-            return null;
-        }
-
-        return SqliteDatabase.ReadKeyValue(reader, key, 0);
+        return reader.Read() ? SqliteDatabase.ReadKeyValue(reader, key, 0) : null;
     }
 
-    /// <summary>The live keys in the range as of <paramref name="revision"/>, at most <paramref name="limit"/> (negative: all).</summary>
-    public List<KeyValue> Range(KeyRange range, long revision, long limit)
+    /// <summary>
+    /// The live keys in the range as of <paramref name="revision"/>, at most <paramref name="limit"/> (negative: all);
+    /// <paramref name="current"/> when that is the snapshot's own revision.
+    /// </summary>
+    public List<KeyValue> Range(KeyRange range, long revision, bool current, long limit)
     {
-        SetRange(_range, range, revision);
-        _range.Parameters[3].Value = limit;
+        SqliteCommand query;
+        if (current)
+        {
+            query = _currentRange;
+            query.Parameters[0].Value = range.Low;
+            query.Parameters[1].Value = range.High;
+            query.Parameters[2].Value = limit;
+        }
+        else
+        {
+            query = _range;
+            SetRange(query, range, revision);
+            query.Parameters[3].Value = limit;
+        }
+
         var items = new List<KeyValue>();
-        using var reader = _range.ExecuteReader();
+        using var reader = query.ExecuteReader();
         while (reader.Read())
         {
             items.Add(SqliteDatabase.ReadKeyValue(reader, KeyOf(reader, 0), 1));
@@ -95,8 +119,15 @@ internal sealed class SqliteReadConnection : IDisposable
         return items;
     }
 
-    public long Count(KeyRange range, long revision)
+    public long Count(KeyRange range, long revision, bool current)
     {
+        if (current)
+        {
+            _currentCount.Parameters[0].Value = range.Low;
+            _currentCount.Parameters[1].Value = range.High;
+            return (long)_currentCount.ExecuteScalar()!;
+        }
+
         SetRange(_count, range, revision);
         return (long)_count.ExecuteScalar()!;
     }
@@ -119,12 +150,12 @@ internal sealed class SqliteReadConnection : IDisposable
         {
             string key = KeyOf(reader, 0);
             var current = SqliteDatabase.ReadKeyValue(reader, key, 1);
-            var previous = reader.IsDBNull(8) ? null : SqliteDatabase.ReadKeyValue(reader, key, 6);
-            var type = reader.GetInt64(5) != 0 ? WatchEventType.Deleted
+            var previous = reader.IsDBNull(9) ? null : SqliteDatabase.ReadKeyValue(reader, key, 7);
+            var type = reader.GetInt64(6) != 0 ? WatchEventType.Deleted
                 : previous is null ? WatchEventType.Created
                 : WatchEventType.Updated;
             events.Add(new WatchEvent(type, current, previous));
-            lastId = reader.GetInt64(10);
+            lastId = reader.GetInt64(12);
         }
 
         return (events, lastId);
@@ -132,7 +163,7 @@ internal sealed class SqliteReadConnection : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { _begin, _end, _meta, _get, _range, _count, _history })
+        foreach (var command in new[] { _begin, _end, _meta, _get, _range, _count, _currentRange, _currentCount, _history })
         {
             command.Dispose();
         }

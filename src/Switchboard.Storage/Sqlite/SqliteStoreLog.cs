@@ -18,4 +18,7 @@ internal static partial class SqliteStoreLog
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "{Count} keys expired")]
     public static partial void KeysExpired(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Debug, Message = "Lease {Lease:x} expired; its keys were deleted")]
+    public static partial void LeaseExpired(ILogger logger, long lease);
 }

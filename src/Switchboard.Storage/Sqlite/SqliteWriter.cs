@@ -9,7 +9,8 @@ namespace Switchboard.Storage.Sqlite;
 /// The single writer: a dedicated thread takes every queued write, applies them in order in one transaction
 /// (each its own revision; a failed compare-and-swap writes nothing), commits once (one fsync), then
 /// publishes the watch events and completes the callers' tasks. Compare-and-swap is checked against an
-/// in-memory index of the live keys, so the transaction only inserts.
+/// in-memory index of the live keys, so the transaction only inserts. Leases are granted and revoked through the
+/// same loop, so a put naming a lease and the lease's revocation are ordered like any two writes.
 /// </summary>
 internal sealed class SqliteWriter : IDisposable
 {
@@ -28,6 +29,8 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteCommand _chunkEnd;
     private readonly SqliteCommand _deleteChunk;
     private readonly SqliteCommand _liveKeys;
+    private readonly SqliteCommand _insertLease;
+    private readonly SqliteCommand _deleteLease;
     private readonly Dictionary<string, KeyValue> _index = new(StringComparer.Ordinal);
     private readonly PriorityQueue<(string Key, long ModRevision), long> _expiries = new();
     private readonly BlockingCollection<WriteOperation> _queue = [];
@@ -44,6 +47,9 @@ internal sealed class SqliteWriter : IDisposable
     private readonly List<(WriteOperation Operation, WriteOutcome Outcome, Exception? Error)> _results = [];
     private readonly List<((string Key, long ModRevision) Entry, long ExpiresAt)> _newExpiries = [];
     private readonly List<((string Key, long ModRevision) Entry, long ExpiresAt)> _dueExpiries = [];
+
+    // Leases granted (their TTL) or revoked (null) by the batch.
+    private readonly Dictionary<long, long?> _stagedLeases = [];
     private long _batchRevision;
     private long _batchCompacted;
 
@@ -59,6 +65,7 @@ internal sealed class SqliteWriter : IDisposable
         _logger = logger;
         _maxBatch = maxBatch;
         _watchBuffer = watchBuffer;
+        Leases = new LeaseTable(time);
         _connection = SqliteDatabase.OpenWriter(path);
         try
         {
@@ -68,10 +75,10 @@ internal sealed class SqliteWriter : IDisposable
             _insert = SqliteDatabase.Prepare(
                 _connection,
                 """
-                INSERT INTO kv_log (revision, key, value, create_revision, prev_revision, version, deleted, expires_at)
-                VALUES ($revision, $key, $value, $create_revision, $prev_revision, $version, $deleted, $expires_at)
+                INSERT INTO kv_log (revision, key, value, create_revision, prev_revision, version, deleted, expires_at, lease)
+                VALUES ($revision, $key, $value, $create_revision, $prev_revision, $version, $deleted, $expires_at, $lease)
                 """,
-                "$revision", "$key", "$value", "$create_revision", "$prev_revision", "$version", "$deleted", "$expires_at");
+                "$revision", "$key", "$value", "$create_revision", "$prev_revision", "$version", "$deleted", "$expires_at", "$lease");
             _setMeta = SqliteDatabase.Prepare(_connection, "UPDATE kv_meta SET value = $value WHERE name = $name", "$value", "$name");
             _chunkEnd = SqliteDatabase.Prepare(
                 _connection,
@@ -90,14 +97,11 @@ internal sealed class SqliteWriter : IDisposable
                 "$from", "$end", "$target");
 
             // The live keys of a range as the transaction being applied sees them (its own rows included).
-            _liveKeys = SqliteDatabase.Prepare(
-                _connection,
-                """
-                SELECT l.key FROM kv_log l WHERE l.key >= $low AND l.key < $high AND l.deleted = 0
-                AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision) ORDER BY l.key
-                """,
-                "$low", "$high");
+            _liveKeys = SqliteDatabase.Prepare(_connection, "SELECT key FROM kv_current WHERE key >= $low AND key < $high ORDER BY key", "$low", "$high");
+            _insertLease = SqliteDatabase.Prepare(_connection, "INSERT INTO kv_lease (id, ttl) VALUES ($id, $ttl)", "$id", "$ttl");
+            _deleteLease = SqliteDatabase.Prepare(_connection, "DELETE FROM kv_lease WHERE id = $id", "$id");
             Load();
+            _hub.Passed(_revision);
         }
         catch
         {
@@ -117,6 +121,9 @@ internal sealed class SqliteWriter : IDisposable
     public int LiveKeys { get; private set; }
 
     public long SynchronousLevel { get; private set; }
+
+    /// <summary>The committed leases.</summary>
+    public LeaseTable Leases { get; }
 
     /// <summary>How many transactions have been committed since the store was opened.</summary>
     public long Commits => Volatile.Read(ref _commits);
@@ -153,7 +160,7 @@ internal sealed class SqliteWriter : IDisposable
     {
         _queue.CompleteAdding();
         _thread.Join();
-        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk, _liveKeys })
+        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk, _liveKeys, _insertLease, _deleteLease })
         {
             command.Dispose();
         }
@@ -188,10 +195,20 @@ internal sealed class SqliteWriter : IDisposable
             }
         }
 
+        using (var leases = _connection.CreateCommand())
+        {
+            leases.CommandText = "SELECT id, ttl FROM kv_lease";
+            using var reader = leases.ExecuteReader();
+            while (reader.Read())
+            {
+                Leases.Add(reader.GetInt64(0), reader.GetInt64(1));
+            }
+        }
+
         using var live = _connection.CreateCommand();
         live.CommandText = """
-            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.expires_at FROM kv_log l
-            WHERE l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision)
+            SELECT c.key, l.value, l.create_revision, l.revision, l.version, l.lease, l.expires_at
+            FROM kv_current c CROSS JOIN kv_log l ON l.id = c.id
             """;
         using (var reader = live.ExecuteReader())
         {
@@ -200,9 +217,10 @@ internal sealed class SqliteWriter : IDisposable
                 string key = Encoding.UTF8.GetString((byte[])reader.GetValue(0));
                 var kv = SqliteDatabase.ReadKeyValue(reader, key, 1);
                 _index[key] = kv;
-                if (!reader.IsDBNull(5))
+                Leases.Move(key, 0, kv.Lease);
+                if (!reader.IsDBNull(6))
                 {
-                    _expiries.Enqueue((key, kv.ModRevision), reader.GetInt64(5));
+                    _expiries.Enqueue((key, kv.ModRevision), reader.GetInt64(6));
                 }
             }
         }
@@ -245,6 +263,7 @@ internal sealed class SqliteWriter : IDisposable
         _results.Clear();
         _newExpiries.Clear();
         _dueExpiries.Clear();
+        _stagedLeases.Clear();
         _batchRevision = _revision;
         _batchCompacted = _compacted;
         try
@@ -302,8 +321,17 @@ internal sealed class SqliteWriter : IDisposable
     /// <summary>Makes the committed batch the store's state, tells the watchers, then answers the callers.</summary>
     private void Publish()
     {
+        foreach (var (id, ttl) in _stagedLeases)
+        {
+            if (ttl is { } granted)
+            {
+                Leases.Add(id, granted);
+            }
+        }
+
         foreach (var (key, kv) in _staged)
         {
+            Leases.Move(key, _index.GetValueOrDefault(key)?.Lease ?? 0, kv?.Lease ?? 0);
             if (kv is null)
             {
                 _index.Remove(key);
@@ -319,6 +347,14 @@ internal sealed class SqliteWriter : IDisposable
             _expiries.Enqueue(entry, expiresAt);
         }
 
+        foreach (var (id, ttl) in _stagedLeases)
+        {
+            if (ttl is null)
+            {
+                Leases.Remove(id);
+            }
+        }
+
         LiveKeys = _index.Count;
         Volatile.Write(ref _compacted, _batchCompacted);
         Volatile.Write(ref _revision, _batchRevision);
@@ -330,6 +366,8 @@ internal sealed class SqliteWriter : IDisposable
                 SqliteStoreLog.WatchersOverflowed(_logger, overflowed, _watchBuffer);
             }
         }
+
+        _hub.Passed(_batchRevision);
 
         foreach (var (operation, outcome, error) in _results)
         {
@@ -373,7 +411,7 @@ internal sealed class SqliteWriter : IDisposable
                     current));
                 break;
             case WriteKind.Create or WriteKind.Update or WriteKind.Put:
-                var written = WriteValue(operation.Key, operation.Value, current, operation.TimeToLive, ++_batchRevision);
+                var written = WriteValue(operation.Key, operation.Value, current, operation.TimeToLive, 0, ++_batchRevision);
                 _results.Add((operation, new WriteOutcome(written, current, written.ModRevision), null));
                 break;
             case WriteKind.Delete:
@@ -391,6 +429,15 @@ internal sealed class SqliteWriter : IDisposable
             case WriteKind.Sweep:
                 ApplySweep(operation);
                 break;
+            case WriteKind.LeaseGrant:
+                ApplyLeaseGrant(operation);
+                break;
+            case WriteKind.LeaseRevoke when !LeaseExists(operation.Lease):
+                Reject(operation, LeaseNotFound(operation.Lease));
+                break;
+            case WriteKind.LeaseRevoke:
+                _results.Add((operation, new WriteOutcome(null, null, RevokeLease(operation.Lease)), null));
+                break;
         }
     }
 
@@ -399,11 +446,11 @@ internal sealed class SqliteWriter : IDisposable
     private KeyValue? Lookup(string key) =>
         _staged.TryGetValue(key, out var staged) ? staged : _index.GetValueOrDefault(key);
 
-    private KeyValue WriteValue(string key, byte[] value, KeyValue? previous, TimeSpan? timeToLive, long revision)
+    private KeyValue WriteValue(string key, byte[] value, KeyValue? previous, TimeSpan? timeToLive, long lease, long revision)
     {
         var written = previous is null
-            ? new KeyValue(key, value, revision, revision, 1)
-            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1);
+            ? new KeyValue(key, value, revision, revision, 1, lease)
+            : new KeyValue(key, value, previous.CreateRevision, revision, previous.Version + 1, lease);
         long? expiresAt = timeToLive is { } ttl ? (_time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : null;
         Insert(written, previous?.ModRevision ?? 0, deleted: false, expiresAt);
         _staged[key] = written;
@@ -436,6 +483,7 @@ internal sealed class SqliteWriter : IDisposable
         parameters[5].Value = kv.Version;
         parameters[6].Value = deleted ? 1L : 0L;
         parameters[7].Value = expiresAt is { } at ? at : DBNull.Value;
+        parameters[8].Value = kv.Lease;
         _insert.ExecuteNonQuery();
     }
 
@@ -452,6 +500,13 @@ internal sealed class SqliteWriter : IDisposable
     /// </summary>
     private void ApplyTransaction(WriteOperation operation)
     {
+        // etcd refuses a put naming a lease it does not have before it applies anything.
+        if (MissingLease(operation.Transaction!) is { } missing)
+        {
+            Reject(operation, LeaseNotFound(missing));
+            return;
+        }
+
         long revision = _batchRevision + 1;
         bool wrote = false;
         var result = Run(operation.Transaction!);
@@ -472,7 +527,7 @@ internal sealed class SqliteWriter : IDisposable
                 {
                     case TxnPut put:
                         var previous = Lookup(put.Key);
-                        results.Add(new TxnPutResult(WriteValue(put.Key, (byte[])put.Value.Clone(), previous, put.TimeToLive, revision), previous));
+                        results.Add(new TxnPutResult(WriteValue(put.Key, (byte[])put.Value.Clone(), previous, put.TimeToLive, put.Lease, revision), previous));
                         wrote = true;
                         break;
                     case TxnDelete delete:
@@ -579,6 +634,81 @@ internal sealed class SqliteWriter : IDisposable
             SqliteStoreLog.KeysExpired(_logger, expired);
         }
 
+        foreach (long lease in Leases.Expired())
+        {
+            if (LeaseExists(lease))
+            {
+                RevokeLease(lease);
+                SqliteStoreLog.LeaseExpired(_logger, lease);
+            }
+        }
+
         _results.Add((operation, default, null));
+    }
+
+    private bool LeaseExists(long id) => _stagedLeases.TryGetValue(id, out long? ttl) ? ttl is not null : Leases.Contains(id);
+
+    private static StorageException LeaseNotFound(long id) => new(StorageError.LeaseNotFound, $"requested lease not found ({id:x})");
+
+    /// <summary>A lease that a put anywhere in <paramref name="transaction"/> names and the store does not have, or null.</summary>
+    private long? MissingLease(Transaction transaction)
+    {
+        foreach (var step in transaction.Success.Concat(transaction.Failure))
+        {
+            switch (step)
+            {
+                case TxnPut { Lease: not 0 } put when !LeaseExists(put.Lease):
+                    return put.Lease;
+                case Transaction nested when MissingLease(nested) is { } missing:
+                    return missing;
+            }
+        }
+
+        return null;
+    }
+
+    private void ApplyLeaseGrant(WriteOperation operation)
+    {
+        long id = operation.Lease;
+        if (id == 0)
+        {
+            do
+            {
+                id = Random.Shared.NextInt64(1, long.MaxValue);
+            }
+            while (LeaseExists(id));
+        }
+        else if (LeaseExists(id))
+        {
+            Reject(operation, new StorageException(StorageError.KeyExists, "lease already exists"));
+            return;
+        }
+
+        _insertLease.Parameters[0].Value = id;
+        _insertLease.Parameters[1].Value = operation.LeaseTtl;
+        _insertLease.ExecuteNonQuery();
+        _stagedLeases[id] = operation.LeaseTtl;
+        _results.Add((operation, new WriteOutcome(null, null, _batchRevision, Lease: id), null));
+    }
+
+    /// <summary>Removes the lease and deletes the keys attached to it, in key order at one new revision (none if it has no keys).</summary>
+    private long RevokeLease(long id)
+    {
+        var keys = Leases.KeysOf(id);
+        keys.AddRange(_staged.Where(s => s.Value?.Lease == id).Select(s => s.Key));
+        var attached = keys.Distinct().Select(Lookup).OfType<KeyValue>().Where(kv => kv.Lease == id).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        if (attached.Count > 0)
+        {
+            long revision = ++_batchRevision;
+            foreach (var kv in attached)
+            {
+                WriteTombstone(kv, revision);
+            }
+        }
+
+        _deleteLease.Parameters[0].Value = id;
+        _deleteLease.ExecuteNonQuery();
+        _stagedLeases[id] = null;
+        return _batchRevision;
     }
 }

@@ -8,6 +8,7 @@ internal sealed class WatchHub
     // Copy-on-write so the writer loop publishes without taking the lock.
     private WatchSubscription[] _subscriptions = [];
     private bool _closed;
+    private long _published;
 
     public int Count => Volatile.Read(ref _subscriptions).Length;
 
@@ -37,6 +38,15 @@ internal sealed class WatchHub
 
         subscription.Close(WatchCloseReason.None);
     }
+
+    /// <summary>
+    /// The revision up to which every committed event has been offered to the watchers: one that has taken every event
+    /// from its feed after reading this has seen every change of its keys up to it.
+    /// </summary>
+    public long Published => Volatile.Read(ref _published);
+
+    /// <summary>Records that the events up to <paramref name="revision"/> have all been offered (after <see cref="Publish"/>).</summary>
+    public void Passed(long revision) => Volatile.Write(ref _published, revision);
 
     /// <summary>Offers the events to every matching watcher; returns how many watchers overflowed.</summary>
     public int Publish(List<WatchEvent> events)

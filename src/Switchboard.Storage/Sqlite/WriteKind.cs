@@ -17,6 +17,12 @@ internal enum WriteKind
     /// <summary>Deletes one chunk of superseded history below a compacted revision.</summary>
     CompactChunk,
 
-    /// <summary>Deletes the keys whose time to live has passed.</summary>
+    /// <summary>Deletes the keys whose time to live has passed, and the expired leases with their keys.</summary>
     Sweep,
+
+    /// <summary>Stores a new lease.</summary>
+    LeaseGrant,
+
+    /// <summary>Removes a lease and deletes its keys at one revision.</summary>
+    LeaseRevoke,
 }

@@ -5,8 +5,11 @@ internal sealed class WriteOperation
 {
     private readonly TaskCompletionSource<WriteOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private WriteOperation(WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, long target, long from, CancellationToken cancellationToken, Transaction? transaction = null)
+    private WriteOperation(
+        WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, long target, long from, CancellationToken cancellationToken, Transaction? transaction = null, long lease = 0, long leaseTtl = 0)
     {
+        Lease = lease;
+        LeaseTtl = leaseTtl;
         Transaction = transaction;
         Kind = kind;
         Key = key;
@@ -40,6 +43,12 @@ internal sealed class WriteOperation
     /// <summary>For a transaction: what it compares and does.</summary>
     public Transaction? Transaction { get; }
 
+    /// <summary>For a lease grant or revoke: the lease (for a grant, 0 lets the writer pick one).</summary>
+    public long Lease { get; }
+
+    /// <summary>For a lease grant: its TTL in seconds.</summary>
+    public long LeaseTtl { get; }
+
     public Task<WriteOutcome> Task => _completion.Task;
 
     public static WriteOperation ForKey(WriteKind kind, string key, byte[] value, long? expectedModRevision, TimeSpan? timeToLive, CancellationToken cancellationToken) =>
@@ -56,6 +65,12 @@ internal sealed class WriteOperation
 
     public static WriteOperation Sweep() =>
         new(WriteKind.Sweep, string.Empty, [], null, null, 0, 0, CancellationToken.None);
+
+    public static WriteOperation GrantLease(long id, long ttl, CancellationToken cancellationToken) =>
+        new(WriteKind.LeaseGrant, string.Empty, [], null, null, 0, 0, cancellationToken, lease: id, leaseTtl: ttl);
+
+    public static WriteOperation RevokeLease(long id, CancellationToken cancellationToken) =>
+        new(WriteKind.LeaseRevoke, string.Empty, [], null, null, 0, 0, cancellationToken, lease: id);
 
     public void Succeed(WriteOutcome outcome) => _completion.TrySetResult(outcome);
 

@@ -35,6 +35,11 @@ public sealed record Transaction(IReadOnlyList<TxnCompare> Compares, IReadOnlyLi
                     StorageLimits.ValidateKey(put.Key);
                     StorageLimits.ValidateValue(put.Key, put.Value);
                     StorageLimits.ValidateTimeToLive(put.Key, put.TimeToLive);
+                    if (put.TimeToLive is not null && put.Lease != 0)
+                    {
+                        throw new StorageException(StorageError.InvalidArgument, "a put has either a time to live or a lease, not both", put.Key);
+                    }
+
                     if (!written.Add(put.Key))
                     {
                         throw Duplicate(put.Key);
@@ -80,8 +85,8 @@ public sealed record Transaction(IReadOnlyList<TxnCompare> Compares, IReadOnlyLi
 /// <summary>One operation of a <see cref="Transaction"/>: <see cref="TxnPut"/>, <see cref="TxnDelete"/>, <see cref="TxnRange"/> or a nested <see cref="Transaction"/>.</summary>
 public abstract record TxnOperation;
 
-/// <summary>Creates or replaces <paramref name="Key"/>.</summary>
-public sealed record TxnPut(string Key, byte[] Value, TimeSpan? TimeToLive = null) : TxnOperation;
+/// <summary>Creates or replaces <paramref name="Key"/>, attached to <paramref name="Lease"/> (0: none) or with its own time to live.</summary>
+public sealed record TxnPut(string Key, byte[] Value, TimeSpan? TimeToLive = null, long Lease = 0) : TxnOperation;
 
 /// <summary>
 /// Deletes <paramref name="Key"/>, or with <paramref name="RangeEnd"/> every key in [Key, RangeEnd) (etcd's convention:
@@ -103,6 +108,9 @@ public enum CompareTarget
     CreateRevision,
     ModRevision,
     Value,
+
+    /// <summary>The lease the key is attached to (0: none).</summary>
+    Lease,
 }
 
 /// <summary>How a <see cref="TxnCompare"/> compares.</summary>
@@ -139,6 +147,7 @@ public sealed record TxnCompare(string Key, CompareTarget Target, CompareOperato
             {
                 CompareTarget.Version => current?.Version ?? 0,
                 CompareTarget.CreateRevision => current?.CreateRevision ?? 0,
+                CompareTarget.Lease => current?.Lease ?? 0,
                 _ => current?.ModRevision ?? 0,
             };
             order = actual.CompareTo(Number);

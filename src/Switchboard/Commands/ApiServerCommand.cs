@@ -29,8 +29,8 @@ internal static class ApiServerCommand
                 return 1;
             }
 
-            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, etcdTls.Read(result), cancellationToken);
             var options = apiServer.Read(result, directory);
+            await using var kv = await KeyValueStoreFactory.OpenAsync(result.GetRequiredValue(store), directory.StoreFile, loggerFactory, etcdTls.Read(result), cancellationToken, options.CompactionInterval);
             var front = etcdFront.Read(result, result.GetRequiredValue(store), directory);
             return await ComponentHost.RunAsync(loggerFactory, services =>
             {

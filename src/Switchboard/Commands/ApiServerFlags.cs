@@ -64,6 +64,9 @@ internal sealed class ApiServerFlags
         DefaultValueFactory = _ => 300,
     };
 
+    private readonly Option<TimeSpan> _compactionInterval = CommonOptions.Duration(
+        "--etcd-compaction-interval", "How often the store's history is compacted, up to the revision of one interval before (kube-apiserver's 5m)", TimeSpan.FromMinutes(5));
+
     public void AddTo(Command command)
     {
         command.Options.Add(_address);
@@ -74,6 +77,7 @@ internal sealed class ApiServerFlags
         command.Options.Add(_maxLongRunningRequests);
         command.Options.Add(_tokenAuthFile);
         command.Options.Add(_defaultTolerationSeconds);
+        command.Options.Add(_compactionInterval);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_port) is < 0 or > 65535)
@@ -112,5 +116,6 @@ internal sealed class ApiServerFlags
         MaxLongRunningRequests = result.GetValue(_maxLongRunningRequests),
         TokenAuthFile = result.GetValue(_tokenAuthFile) is { } tokenFile ? Path.GetFullPath(tokenFile) : null,
         DefaultTolerationSeconds = result.GetValue(_defaultTolerationSeconds),
+        CompactionInterval = result.GetValue(_compactionInterval),
     };
 }

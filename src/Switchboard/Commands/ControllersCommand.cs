@@ -14,11 +14,13 @@ internal static class ControllersCommand
         // Plain HTTP on loopback, as kube-proxy's :10249: the series hold counts and queue names, no object data.
         var metricsAddress = DnsFlags.EndPoint("--metrics-address", "Address of /metrics and /healthz (plain HTTP)", "127.0.0.1:10257");
         var gracePeriod = GracePeriodOption();
+        var rootCaFile = new Option<FileInfo?>("--root-ca-file") { Description = "The cluster CA (PEM) to publish as the kube-root-ca.crt ConfigMap of every namespace, for pods to verify the API server" };
         var command = new Command("controllers", "Run the controllers (deployments, replicasets, scheduler, endpoints, slices, GC, namespaces, node IPAM and lifecycle) alone")
         {
             kubeconfig,
             metricsAddress,
             gracePeriod,
+            rootCaFile,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -26,7 +28,7 @@ internal static class ControllersCommand
             string path = result.GetRequiredValue(kubeconfig).FullName;
             return await ComponentHost.RunAsync(
                 loggerFactory,
-                services => services.AddKubeClient(path).AddControllers(WithGracePeriod(new ControllerOptions(), result.GetValue(gracePeriod))).AddMetricsEndpoint(result.GetValue(metricsAddress)!));
+                services => services.AddKubeClient(path).AddControllers(WithGracePeriod(new ControllerOptions { RootCaFile = result.GetValue(rootCaFile)?.FullName }, result.GetValue(gracePeriod))).AddMetricsEndpoint(result.GetValue(metricsAddress)!));
         });
         return command;
     }

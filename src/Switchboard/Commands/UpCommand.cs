@@ -102,6 +102,9 @@ internal static partial class UpCommand
             {
                 // Pods resolve through kube-dns's ClusterIP, which the node's proxy sends to this server in the node's namespace.
                 dnsOptions = dnsOptions with { InCluster = new InClusterDnsOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName, ServiceIp = nodeOptions.ClusterDns } };
+
+                // Pods reach the API through the kubernetes Service's ClusterIP, whose endpoint is the server's listener in the node's namespace.
+                apiOptions = apiOptions with { InCluster = new InClusterApiOptions { NodeNamespace = nodeOptions.NodeNamespace, NodeName = nodeOptions.NodeName } };
             }
 
             return RunAsync(
@@ -183,7 +186,7 @@ internal static partial class UpCommand
             await NodeUnderlay.EnsureAsync(nodeOptions.ClusterName, cancellationToken);
         }
 
-        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken);
+        await using var kv = await KeyValueStoreFactory.OpenAsync(storeLocation, dataDir.StoreFile, loggerFactory, etcdOptions, cancellationToken, apiServerOptions.CompactionInterval);
         return await ComponentHost.RunAsync(
             loggerFactory,
             services =>
@@ -199,7 +202,7 @@ internal static partial class UpCommand
                     // Each component as an identity of its own, with the least privilege its bootstrap role grants.
                     .AddKubeClient(ControllerManager.ComponentName, ComponentClient(BootstrapIdentities.ControllerManagerUser))
                     .AddKubeClient(DnsService.ComponentName, ComponentClient(BootstrapIdentities.DnsUser))
-                    .AddControllers(controllerOptions);
+                    .AddControllers(controllerOptions with { RootCaFile = apiServerOptions.CaFile });
                 if (etcdFrontOptions is not null)
                 {
                     services.AddEtcdFront(etcdFrontOptions, kv);

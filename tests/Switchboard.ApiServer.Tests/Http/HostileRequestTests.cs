@@ -227,6 +227,6 @@ public sealed class HostileRequestTests(HostileRequestTests.LimitedApiServer ser
     public sealed class LimitedApiServer : SqliteApiServer
     {
         protected override ApiServerOptions Configure(ApiServerOptions options) =>
-            options with { MaxLongRunningRequests = WatchLimit, WatchBufferBytes = WatchBudget };
+            base.Configure(options) with { MaxLongRunningRequests = WatchLimit, WatchBufferBytes = WatchBudget };
     }
 }

@@ -3,6 +3,8 @@ using k8s.Models;
 using Switchboard.ApiServer.Allocation;
 using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Kinds;
+using Switchboard.ApiServer.Registry;
+using Switchboard.Storage;
 using Switchboard.Storage.Sqlite;
 
 namespace Switchboard.ApiServer.Tests.Kinds;
@@ -12,17 +14,21 @@ public sealed class ServiceStrategyTests : IAsyncLifetime
 {
     private static readonly ClusterIpRange Range = ClusterIpRange.Parse("10.96.0.0/24");
     private readonly string _dir = Directory.CreateTempSubdirectory("sb-service-strategy-").FullName;
+    private const string IpsKey = "/registry/ranges/serviceips";
     private SqliteKeyValueStore? _store;
+    private RangeAllocator? _clusterIps;
     private ServiceStrategy? _strategy;
 
     private ServiceStrategy Strategy => _strategy!;
 
+    private SqliteKeyValueStore Store => _store!;
+
     public Task InitializeAsync()
     {
         _store = SqliteKeyValueStore.Open(Path.Combine(_dir, "state.db"));
-        var clusterIps = new RangeAllocator(_store, "/registry/ranges/serviceips", Range.Text, Range.Size, Range.StaticOffset, new Random(1));
+        _clusterIps = new RangeAllocator(_store, IpsKey, Range.Text, Range.Size, Range.StaticOffset, new Random(1));
         var nodePorts = new RangeAllocator(_store, "/registry/ranges/servicenodeports", "30000-30009", 10, 0, new Random(2));
-        _strategy = new ServiceStrategy(Range, clusterIps, nodePorts, 30000);
+        _strategy = new ServiceStrategy(Range, _clusterIps, nodePorts, 30000);
         return Task.CompletedTask;
     }
 
@@ -97,6 +103,7 @@ public sealed class ServiceStrategyTests : IAsyncLifetime
         Strategy.Default(service);
 
         await Strategy.PrepareCreateAsync(service, dryRun: false, CancellationToken.None);
+        await Strategy.StoreCreateAsync(Store, KeyOf("web"), service, CancellationToken.None);
 
         Assert.NotNull(Range.IndexOf(IPAddress.Parse(service.Spec.ClusterIP)));
         Assert.Equal([service.Spec.ClusterIP], service.Spec.ClusterIPs);
@@ -109,22 +116,80 @@ public sealed class ServiceStrategyTests : IAsyncLifetime
     {
         var first = Service(new V1ServicePort { Port = 80 });
         first.Spec.ClusterIP = "10.96.0.7";
-        var second = Service(new V1ServicePort { Port = 80 });
+        var second = Service("other", new V1ServicePort { Port = 80 });
         second.Spec.ClusterIP = "10.96.0.7";
         Strategy.Default(first);
         Strategy.Default(second);
 
         await Strategy.PrepareCreateAsync(first, dryRun: false, CancellationToken.None);
-        var refused = await Assert.ThrowsAsync<ApiException>(() => Strategy.PrepareCreateAsync(second, dryRun: false, CancellationToken.None));
+        await Strategy.StoreCreateAsync(Store, KeyOf("web"), first, CancellationToken.None);
+        await Strategy.PrepareCreateAsync(second, dryRun: false, CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<ApiException>(() => Strategy.StoreCreateAsync(Store, KeyOf("other"), second, CancellationToken.None));
 
         Assert.Equal("10.96.0.7", first.Spec.ClusterIP);
         Assert.Equal((422, "Invalid"), (refused.Code, refused.Status.Reason));
         Assert.Contains("provided IP is already allocated", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.GetAsync(KeyOf("other")));
     }
 
-    private static V1Service Service(params V1ServicePort[] ports) => new()
+    [Fact]
+    public async Task A_service_and_its_cluster_ip_share_one_mod_revision_and_its_delete_releases_the_ip_in_the_same_revision()
     {
-        Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+        var service = Service(new V1ServicePort { Port = 80 });
+        Strategy.Default(service);
+        await Strategy.PrepareCreateAsync(service, dryRun: false, CancellationToken.None);
+
+        var created = await Strategy.StoreCreateAsync(Store, KeyOf("web"), service, CancellationToken.None);
+
+        var allocation = (await Store.GetAsync(IpsKey))!;
+        Assert.Equal(created.ModRevision, allocation.ModRevision);
+        int slot = Range.IndexOf(IPAddress.Parse(service.Spec.ClusterIP))!.Value;
+        Assert.True(await _clusterIps!.IsAllocatedAsync(slot, CancellationToken.None));
+
+        var deleted = await Strategy.StoreDeleteAsync(Store, KeyOf("web"), service, created.ModRevision, CancellationToken.None);
+
+        Assert.Equal(deleted.Revision, (await Store.GetAsync(IpsKey))!.ModRevision);
+        Assert.Null(await Store.GetAsync(KeyOf("web")));
+        Assert.False(await _clusterIps.IsAllocatedAsync(slot, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Racing_creates_each_take_one_ip_with_their_service_and_a_name_taken_twice_takes_none()
+    {
+        var services = Enumerable.Range(0, 20).Select(i => Service($"web-{i}", new V1ServicePort { Port = 80 })).Append(Service("web-0", new V1ServicePort { Port = 80 })).ToList();
+        foreach (var service in services)
+        {
+            Strategy.Default(service);
+            await Strategy.PrepareCreateAsync(service, dryRun: false, CancellationToken.None);
+        }
+
+        var outcomes = await Task.WhenAll(services.Select(service => Task.Run(async () =>
+        {
+            try
+            {
+                return await Strategy.StoreCreateAsync(Store, KeyOf(service.Metadata.Name), service, CancellationToken.None);
+            }
+            catch (StorageException e) when (e.Error == StorageError.KeyExists)
+            {
+                return null;
+            }
+        })));
+
+        Assert.Equal(20, outcomes.Count(o => o is not null));
+        var stored = (await Store.RangeAsync("/registry/services/specs/", new RangeOptions())).Items;
+        var slots = stored.Select(kv => Range.IndexOf(IPAddress.Parse(ObjectCodec.Decode<V1Service>(kv).Spec.ClusterIP))!.Value).ToList();
+        Assert.Equal(20, slots.Distinct().Count());
+        var snapshot = await _clusterIps!.SnapshotAsync(CancellationToken.None);
+        Assert.Equal(slots.Order(), Enumerable.Range(0, Range.Size).Where(i => RangeAllocator.IsSet(snapshot.Bitmap, i)));
+    }
+
+    private static string KeyOf(string name) => $"/registry/services/specs/default/{name}";
+
+    private static V1Service Service(params V1ServicePort[] ports) => Service("web", ports);
+
+    private static V1Service Service(string name, params V1ServicePort[] ports) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
         Spec = new V1ServiceSpec { Ports = ports.Length == 0 ? null : [.. ports] },
     };
 }

@@ -110,7 +110,7 @@ public sealed class ResourceStoreTests : IAsyncLifetime
     public async Task A_watch_through_a_label_selector_sees_objects_enter_change_and_leave_the_selection()
     {
         long from = await Kv.GetRevisionAsync();
-        var watch = await ConfigMaps.WatchAsync("default", LabelSelector.Parse("app=web"), FieldSelector.Everything, from, CancellationToken.None);
+        var watch = await ConfigMaps.WatchAsync("default", LabelSelector.Parse("app=web"), FieldSelector.Everything, from, progress: false, CancellationToken.None);
         using var stop = new CancellationTokenSource(Deadline);
         var events = watch.Changes.WithCancellation(stop.Token).GetAsyncEnumerator();
 
@@ -148,7 +148,7 @@ public sealed class ResourceStoreTests : IAsyncLifetime
         await ConfigMaps.CreateAsync("default", Labelled(ConfigMap("web"), "web"), false, CancellationToken.None);
         await ConfigMaps.CreateAsync("default", Labelled(ConfigMap("db"), "db"), false, CancellationToken.None);
 
-        var watch = await ConfigMaps.WatchAsync(null, LabelSelector.Parse("app=web"), FieldSelector.Everything, null, CancellationToken.None);
+        var watch = await ConfigMaps.WatchAsync(null, LabelSelector.Parse("app=web"), FieldSelector.Everything, null, progress: false, CancellationToken.None);
 
         Assert.Equal("web", Assert.Single(watch.Initial).Metadata.Name);
         Assert.Equal(await Kv.GetRevisionAsync(), watch.Revision);
@@ -163,7 +163,7 @@ public sealed class ResourceStoreTests : IAsyncLifetime
         long now = await Kv.GetRevisionAsync();
         await Kv.CompactAsync(now);
 
-        var error = await Assert.ThrowsAsync<ApiException>(() => ConfigMaps.WatchAsync("default", LabelSelector.Everything, FieldSelector.Everything, old, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ApiException>(() => ConfigMaps.WatchAsync("default", LabelSelector.Everything, FieldSelector.Everything, old, progress: false, CancellationToken.None));
 
         Assert.Equal((410, "Expired", $"too old resource version: {old} ({now})"), (error.Code, error.Status.Reason, error.Message));
     }

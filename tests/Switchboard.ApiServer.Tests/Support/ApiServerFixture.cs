@@ -62,6 +62,9 @@ public abstract class ApiServerFixture : IAsyncLifetime
 
     protected abstract Task<IKeyValueStore> OpenStoreAsync(string dataDirectory);
 
-    /// <summary>The server's options: the defaults unless a fixture sets its own limits.</summary>
-    protected virtual ApiServerOptions Configure(ApiServerOptions options) => options;
+    /// <summary>
+    /// The server's options: the defaults unless a fixture sets its own limits, with the ServiceAccount admission off as in
+    /// upstream's integration servers (no controller makes the accounts it requires).
+    /// </summary>
+    protected virtual ApiServerOptions Configure(ApiServerOptions options) => options with { ServiceAccountAdmission = false };
 }

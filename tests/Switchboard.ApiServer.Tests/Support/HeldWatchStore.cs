@@ -22,7 +22,12 @@ public sealed class HeldWatchStore(IKeyValueStore inner, string heldPrefix) : IK
     public void Release() => _released.TrySetResult();
 
     public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default) =>
-        prefix.StartsWith(heldPrefix, StringComparison.Ordinal) ? HeldAsync(inner.WatchAsync(prefix, afterRevision, cancellationToken), cancellationToken) : inner.WatchAsync(prefix, afterRevision, cancellationToken);
+        WatchAsync(prefix, afterRevision, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, TimeSpan progressInterval, CancellationToken cancellationToken = default) =>
+        prefix.StartsWith(heldPrefix, StringComparison.Ordinal)
+            ? HeldAsync(inner.WatchAsync(prefix, afterRevision, progressInterval, cancellationToken), cancellationToken)
+            : inner.WatchAsync(prefix, afterRevision, progressInterval, cancellationToken);
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default) => inner.GetRevisionAsync(cancellationToken);
 
@@ -41,6 +46,16 @@ public sealed class HeldWatchStore(IKeyValueStore inner, string heldPrefix) : IK
     public Task<KeyValue> PutAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, value, timeToLive, cancellationToken);
 
     public Task<DeleteResult> DeleteAsync(string key, long? expectedModRevision = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, expectedModRevision, cancellationToken);
+
+    public Task<long> GrantLeaseAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default) => inner.GrantLeaseAsync(id, ttlSeconds, cancellationToken);
+
+    public Task<long> KeepAliveLeaseAsync(long id, CancellationToken cancellationToken = default) => inner.KeepAliveLeaseAsync(id, cancellationToken);
+
+    public Task RevokeLeaseAsync(long id, CancellationToken cancellationToken = default) => inner.RevokeLeaseAsync(id, cancellationToken);
+
+    public Task<LeaseInfo?> GetLeaseAsync(long id, CancellationToken cancellationToken = default) => inner.GetLeaseAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<long>> ListLeasesAsync(CancellationToken cancellationToken = default) => inner.ListLeasesAsync(cancellationToken);
 
     public Task CompactAsync(long revision, CancellationToken cancellationToken = default) => inner.CompactAsync(revision, cancellationToken);
 

@@ -19,6 +19,6 @@ public sealed class RbacApiServer : SqliteApiServer
             {CarolToken},carol,1003,"devs,testers"
 
             """);
-        return options with { TokenAuthFile = file };
+        return base.Configure(options) with { TokenAuthFile = file };
     }
 }

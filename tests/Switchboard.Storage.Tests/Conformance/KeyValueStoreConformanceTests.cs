@@ -1,3 +1,4 @@
+using Switchboard.Testing;
 using static Switchboard.Storage.Tests.Support.StoreValues;
 
 namespace Switchboard.Storage.Tests.Conformance;
@@ -337,6 +338,70 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_quiet_watch_with_progress_passes_writes_elsewhere_and_resumes_from_there_after_compaction()
+    {
+        string quiet = Prefix + "quiet/";
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, quiet, start, TimeSpan.FromMilliseconds(50));
+        KeyValue? last = null;
+        for (int i = 0; i < 5; i++)
+        {
+            last = await Store.PutAsync($"{Prefix}busy/{i}", Bytes("elsewhere"));
+        }
+
+        var progress = await watch.TakeUntilAsync(e => e.Revision >= last!.ModRevision, "progress past the writes to other keys");
+        Assert.All(progress, e => Assert.Equal(WatchEventType.Progress, e.Type));
+        Assert.Equal(progress.Select(e => e.Revision).Order(), progress.Select(e => e.Revision));
+        Assert.Equal(last!.ModRevision, progress[^1].Revision);
+
+        // Compaction past everything the watch was ever sent: it goes on, and a watch resuming from its progress is
+        // not refused as compacted (a client that only had its start revision would have to list again).
+        await Store.CompactAsync(last.ModRevision);
+        var created = await Store.CreateAsync(quiet + "a", Bytes("1"));
+        var next = await watch.TakeUntilAsync(e => e.Type != WatchEventType.Progress, "the write to the watched keys");
+        Assert.Equal((WatchEventType.Created, created.ModRevision), (next[^1].Type, next[^1].Revision));
+        await using var resumed = new WatchCollector(Store, quiet, progress[^1].Revision);
+        var replayed = await resumed.TakeAsync(1, "the write, replayed after the progress revision");
+        Assert.Equal((WatchEventType.Created, created.ModRevision), (replayed[0].Type, replayed[0].Revision));
+    }
+
+    [Fact]
+    public async Task Progress_never_runs_ahead_of_a_change_the_watch_has_not_given()
+    {
+        string quiet = Prefix + "quiet/";
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, quiet, start, TimeSpan.FromMilliseconds(5));
+        var changes = new System.Collections.Concurrent.ConcurrentBag<long>();
+        for (int round = 0; round < 10; round++)
+        {
+            // Bursts of writes from several writers, mostly to other keys, then a quiet spell for progress to come in.
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            {
+                for (int i = 0; i < 8; i++)
+                {
+                    await Store.PutAsync($"{Prefix}busy/{w}", Bytes("b"));
+                    if (i % 4 == w % 4)
+                    {
+                        changes.Add((await Store.PutAsync($"{quiet}{w}", Bytes("q"))).ModRevision);
+                    }
+                }
+            })));
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+
+        var written = changes.Order().ToList();
+        int given = 0;
+        var events = await watch.TakeUntilAsync(e => e.Type != WatchEventType.Progress && ++given == written.Count, "every write to the watched keys");
+        Assert.Equal(written, events.Where(e => e.Type != WatchEventType.Progress).Select(e => e.Revision));
+        var progress = events.Select((e, index) => (e, index)).Where(p => p.e.Type == WatchEventType.Progress).ToList();
+        Assert.True(progress.Count > 1, "progress came only at the end: the property was not exercised");
+        foreach (var (e, index) in progress)
+        {
+            Assert.Equal(written.Count(r => r <= e.Revision), events.Take(index).Count(c => c.Type != WatchEventType.Progress));
+        }
+    }
+
+    [Fact]
     public async Task A_key_with_a_time_to_live_expires_with_a_delete_event()
     {
         long start = await Store.GetRevisionAsync();
@@ -421,5 +486,103 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
         await ExpectAsync(StorageError.InvalidArgument, () => Store.TxnAsync(new Transaction([], [new TxnPut(Prefix + "b", Bytes("1")), new TxnDelete(Prefix, KeyInterval.ToEnd)], [])));
 
         Assert.Equal(revision, await Store.GetRevisionAsync());
+    }
+    [Fact]
+    public async Task Keys_attached_to_a_lease_carry_it_and_go_together_at_one_revision_when_it_is_revoked()
+    {
+        long lease = await Store.GrantLeaseAsync(0, 60);
+        try
+        {
+            var put = await Store.TxnAsync(new Transaction([], [new TxnPut(Prefix + "a", Bytes("1"), Lease: lease), new TxnPut(Prefix + "b", Bytes("2"), Lease: lease)], []));
+            await Store.PutAsync(Prefix + "free", Bytes("3"));
+            Assert.Equal(lease, Assert.IsType<TxnPutResult>(put.Results[0]).Current.Lease);
+            Assert.Equal(lease, (await Store.GetAsync(Prefix + "a"))!.Lease);
+            Assert.Equal([lease, lease, 0], (await Store.RangeAsync(Prefix, new RangeOptions())).Items.Select(kv => kv.Lease));
+
+            var info = (await Store.GetLeaseAsync(lease))!;
+            Assert.Equal(60, info.GrantedTtl);
+            Assert.InRange(info.RemainingTtl, 1, 60);
+            Assert.Equal([Prefix + "a", Prefix + "b"], info.Keys);
+            Assert.Contains(lease, await Store.ListLeasesAsync());
+            Assert.Equal(60, await Store.KeepAliveLeaseAsync(lease));
+
+            await using var watch = new WatchCollector(Store, Prefix, await Store.GetRevisionAsync());
+            await Store.RevokeLeaseAsync(lease);
+            var events = await watch.TakeAsync(2, "the deletes of the revoked lease's two keys");
+            Assert.All(events, e => Assert.Equal(WatchEventType.Deleted, e.Type));
+            Assert.Equal(events[0].Revision, events[1].Revision);
+            Assert.Equal([Prefix + "a", Prefix + "b"], events.Select(e => e.Current.Key).Order(StringComparer.Ordinal));
+            Assert.Equal(Prefix + "free", Assert.Single((await Store.RangeAsync(Prefix, new RangeOptions())).Items).Key);
+        }
+        finally
+        {
+            await RevokeIfLiveAsync(lease);
+        }
+
+        Assert.Null(await Store.GetLeaseAsync(lease));
+        Assert.Equal(0, await Store.KeepAliveLeaseAsync(lease));
+        await ExpectAsync(StorageError.LeaseNotFound, () => Store.RevokeLeaseAsync(lease));
+        long revision = await Store.GetRevisionAsync();
+        await ExpectAsync(StorageError.LeaseNotFound, () => Store.TxnAsync(new Transaction([], [new TxnPut(Prefix + "late", Bytes("x"), Lease: lease)], [])));
+        Assert.Equal(revision, await Store.GetRevisionAsync());
+    }
+
+    [Fact]
+    public async Task A_lease_compare_inside_the_transaction_lets_one_of_many_racing_clients_take_a_key()
+    {
+        // Each client takes the key for its own lease only if no lease holds it: a lock as etcd's concurrency package
+        // builds it. The compare must be read in the transaction that writes, or two clients both see it free.
+        long[] leases = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Store.GrantLeaseAsync(0, 60)));
+        try
+        {
+            string key = Prefix + "lock";
+            var results = await Task.WhenAll(leases.Select(lease => Store.TxnAsync(new Transaction(
+                [new TxnCompare(key, CompareTarget.Lease, CompareOperator.Equal, 0)],
+                [new TxnPut(key, Bytes(lease.ToString(System.Globalization.CultureInfo.InvariantCulture)), Lease: lease)],
+                [new TxnRange(key)]))));
+
+            int winner = Assert.Single(Enumerable.Range(0, leases.Length), i => results[i].Succeeded);
+            var held = (await Store.GetAsync(key))!;
+            Assert.Equal(leases[winner], held.Lease);
+            Assert.Equal(1, held.Version);
+            Assert.All(results.Where(r => !r.Succeeded), r => Assert.Equal(leases[winner], Assert.Single(Assert.IsType<TxnRangeResult>(Assert.Single(r.Results)).Items).Lease));
+
+            // A compare on a different lease fails; on the holder's, it holds.
+            var other = await Store.TxnAsync(new Transaction([new TxnCompare(key, CompareTarget.Lease, CompareOperator.Equal, leases[(winner + 1) % leases.Length])], [new TxnDelete(key)], []));
+            Assert.False(other.Succeeded);
+            var holder = await Store.TxnAsync(new Transaction([new TxnCompare(key, CompareTarget.Lease, CompareOperator.Equal, leases[winner])], [new TxnDelete(key)], []));
+            Assert.True(holder.Succeeded);
+            Assert.Null(await Store.GetAsync(key));
+        }
+        finally
+        {
+            foreach (long lease in leases)
+            {
+                await RevokeIfLiveAsync(lease);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_lease_not_kept_alive_expires_and_takes_its_keys()
+    {
+        long lease = await Store.GrantLeaseAsync(0, 2);
+        long start = await Store.GetRevisionAsync();
+        await using var watch = new WatchCollector(Store, Prefix, start);
+        await Store.TxnAsync(new Transaction([], [new TxnPut(Prefix + "leased", Bytes("v"), Lease: lease)], []));
+
+        var events = await watch.TakeAsync(2, "the put and the delete when the lease expires");
+        Assert.Equal(WatchEventType.Deleted, events[1].Type);
+        Assert.Equal(Prefix + "leased", events[1].Current.Key);
+        Assert.Null(await Store.GetAsync(Prefix + "leased"));
+        await Eventually.WaitAsync(async () => await Store.GetLeaseAsync(lease) is null, "the expired lease to be gone");
+    }
+
+    private async Task RevokeIfLiveAsync(long lease)
+    {
+        if (await Store.GetLeaseAsync(lease) is not null)
+        {
+            await Store.RevokeLeaseAsync(lease);
+        }
     }
 }

@@ -4,8 +4,8 @@ using System.Threading.Channels;
 namespace Switchboard.Storage.Tests.Conformance;
 
 /// <summary>
-/// Consumes a store watch in the background so a test can await the next events with a deadline
-/// and see how the watch ended.
+/// Consumes a store watch (with progress events if given an interval) in the background so a test can await the next
+/// events with a deadline and see how the watch ended.
 /// </summary>
 internal sealed class WatchCollector : IAsyncDisposable
 {
@@ -14,13 +14,13 @@ internal sealed class WatchCollector : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
 
-    public WatchCollector(IKeyValueStore store, string prefix, long afterRevision)
+    public WatchCollector(IKeyValueStore store, string prefix, long afterRevision, TimeSpan? progressInterval = null)
     {
         _pump = Task.Run(async () =>
         {
             try
             {
-                await foreach (var e in store.WatchAsync(prefix, afterRevision, _stop.Token))
+                await foreach (var e in store.WatchAsync(prefix, afterRevision, progressInterval ?? Timeout.InfiniteTimeSpan, _stop.Token))
                 {
                     await _events.Writer.WriteAsync(e);
                 }
@@ -53,6 +53,26 @@ internal sealed class WatchCollector : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Assert.Fail($"waited {Deadline.TotalSeconds}s for {awaited}: got {taken.Count} of {count} events");
+        }
+
+        return taken;
+    }
+
+    /// <summary>The events up to and including the first that <paramref name="last"/> accepts; fails the test if it does not come in time.</summary>
+    public async Task<List<WatchEvent>> TakeUntilAsync(Func<WatchEvent, bool> last, string awaited)
+    {
+        var taken = new List<WatchEvent>();
+        using var timeout = new CancellationTokenSource(Deadline);
+        try
+        {
+            while (taken.Count == 0 || !last(taken[^1]))
+            {
+                taken.Add(await _events.Reader.ReadAsync(timeout.Token));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"waited {Deadline.TotalSeconds}s for {awaited}: got {taken.Count} events before it");
         }
 
         return taken;

@@ -28,19 +28,14 @@ public sealed class EtcdFrontFixture : IAsyncLifetime
     /// <summary>etcdctl's flags that reach the front with the data dir's client certificate.</summary>
     public string[] EtcdctlFlags => ["--endpoints", Endpoint, "--cacert", Front.CaFile, "--cert", Front.ClientCertificate.CertificateFile, "--key", Front.ClientCertificate.KeyFile];
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => StartAsync(new IPEndPoint(IPAddress.Loopback, FreePort.Next()));
+
+    /// <summary>Stops the front and closes its store, then opens both again on the same data dir and port, as a restarted server.</summary>
+    public async Task RestartAsync()
     {
-        Store = SqliteKeyValueStore.Open(_directory.File("state.db"));
-        var options = new EtcdFrontOptions
-        {
-            DataDirectory = _directory.Path,
-            Listen = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
-            DatabaseFile = _directory.File("state.db"),
-            ProgressNotifyInterval = TimeSpan.FromSeconds(1),
-        };
-        _front = new EtcdFrontService(options, Store, NullLoggerFactory.Instance, TimeProvider.System);
-        await _front.StartAsync(CancellationToken.None);
-        await _front.WaitUntilReadyAsync(CancellationToken.None);
+        var listen = Front.TlsUrl!;
+        await StopAsync();
+        await StartAsync(new IPEndPoint(IPAddress.Loopback, listen.Port));
     }
 
     /// <summary>The project's etcd client store, over TLS with the data dir's client certificate, through the front.</summary>
@@ -54,13 +49,37 @@ public sealed class EtcdFrontFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        await StopAsync();
+        _directory.Dispose();
+    }
+
+    private async Task StartAsync(IPEndPoint listen)
+    {
+        Store = SqliteKeyValueStore.Open(_directory.File("state.db"));
+        var options = new EtcdFrontOptions
+        {
+            DataDirectory = _directory.Path,
+            Listen = listen,
+            DatabaseFile = _directory.File("state.db"),
+            ProgressNotifyInterval = TimeSpan.FromSeconds(1),
+        };
+        _front = new EtcdFrontService(options, Store, NullLoggerFactory.Instance, TimeProvider.System);
+        await _front.StartAsync(CancellationToken.None);
+        await _front.WaitUntilReadyAsync(CancellationToken.None);
+    }
+
+    private async Task StopAsync()
+    {
         if (_front is not null)
         {
             await _front.StopAsync(CancellationToken.None);
             _front.Dispose();
+            _front = null;
         }
 
-        await Store.DisposeAsync();
-        _directory.Dispose();
+        if (Store is not null)
+        {
+            await Store.DisposeAsync();
+        }
     }
 }

@@ -110,5 +110,5 @@ public sealed class EtcdctlTests(EtcdFrontFixture front) : IClassFixture<EtcdFro
         Assert.NotEqual(0, refused.ExitCode);
     }
 
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    internal static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -1,13 +1,20 @@
-// Switchboard's web view: one EventSource (/ui/api/events) keeps every object and the last minute of trace events;
-// each view is drawn from that state on the next animation frame after a change. No library, no build step.
+// Switchboard's web view: one EventSource (/ui/api/events) keeps the objects the user may see; the server aggregates
+// the trace and sends the service map's edges that changed and, for the one Service the page shows (POST
+// /ui/api/flow), its counters, per-second buckets and newest events. Each view is drawn from that state on the next
+// animation frame after a change, at most once a frame. No library, no build step.
 'use strict';
 
-const WINDOW_MS = 60_000;
+const WINDOW_S = 60;
+const RECENT = 200;
 const ROW_HEIGHT = 30;
 const state = {
   namespace: new Map(), node: new Map(), service: new Map(), endpoints: new Map(), pod: new Map(),
-  events: [], synced: false, tab: 'overview', selected: null, podKey: null, podLogs: null, search: '', seen: new Set(),
+  edges: new Map(), synced: false, trace: false, stream: null, tab: 'overview', selected: null, podKey: null, podLogs: null, search: '',
+  flow: null, flowError: null,
 };
+// Event time → paint, for the flow's connections (ms, newest last): what the page measures of its own lag.
+window.sbPaints = [];
+window.sbPaintCount = 0;
 
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...children) {
@@ -33,17 +40,28 @@ function apply(change) {
   if (!(kind instanceof Map)) return;
   if (change.value === null || change.value === undefined) kind.delete(change.key); else kind.set(change.key, change.value);
 }
-function addEvents(events) {
-  const now = Date.now();
-  for (const e of events) { e.received = now; e.ms = Date.parse(e.time) || now; state.events.push(e); }
-  prune();
+function applyEdges(m) {
+  if (m.full) state.edges.clear();
+  for (const e of m.edges) { const k = `${e.client}|${e.service}`; if (e.n > 0) state.edges.set(k, e); else state.edges.delete(k); }
 }
-function prune() {
-  const cutoff = Date.now() - WINDOW_MS;
-  let i = 0;
-  while (i < state.events.length && Math.max(state.events[i].ms, state.events[i].received - WINDOW_MS) < cutoff) i++;
-  if (i > 0) state.events.splice(0, i);
-  if (state.events.length > 50_000) state.events.splice(0, state.events.length - 50_000);
+let generation = 0;
+function emptyFlow(key) { return { key, generation: ++generation, totals: {}, seconds: new Map(), fresh: [], freshDns: [], omitted: 0, now: 0 }; }
+// A flow frame: totals replace, buckets by second replace, events are added on top (a full frame starts the lists again).
+function applyFlow(f) {
+  if (!state.flow || state.flow.key !== f.service) return;
+  if (f.full) state.flow = emptyFlow(f.service);
+  const flow = state.flow;
+  flow.totals = f.totals;
+  flow.now = f.now;
+  for (const [second, counts] of f.seconds) flow.seconds.set(second, counts);
+  for (const second of flow.seconds.keys()) if (second <= f.now - WINDOW_S) flow.seconds.delete(second);
+  flow.omitted = f.omitted;
+  const received = performance.timeOrigin + performance.now();
+  for (const e of f.connections) { e.received = received; e.replay = f.full; flow.fresh.push(e); }
+  for (const e of f.dns) flow.freshDns.push(e);
+  // Not drawn while another tab shows: only the newest are kept for when it does.
+  if (flow.fresh.length > RECENT) flow.fresh.splice(0, flow.fresh.length - RECENT);
+  if (flow.freshDns.length > RECENT) flow.freshDns.splice(0, flow.freshDns.length - RECENT);
 }
 
 function connect() {
@@ -51,15 +69,19 @@ function connect() {
   source.addEventListener('snapshot', (m) => {
     const s = JSON.parse(m.data);
     for (const k of ['namespace', 'node', 'service', 'endpoints', 'pod']) state[k].clear();
-    state.events = [];
     s.objects.forEach(apply);
-    addEvents(s.events);
+    state.edges.clear();
+    applyEdges({ full: true, edges: s.edges });
     state.synced = s.synced;
+    state.trace = s.trace;
+    state.stream = s.stream;
     setStatus(true);
+    if (state.selected) subscribeFlow(state.selected);
     schedule();
   });
   source.addEventListener('changes', (m) => { JSON.parse(m.data).forEach(apply); schedule(); });
-  source.addEventListener('trace', (m) => { addEvents(JSON.parse(m.data)); schedule(); });
+  source.addEventListener('map', (m) => { applyEdges(JSON.parse(m.data)); schedule(); });
+  source.addEventListener('flow', (m) => { applyFlow(JSON.parse(m.data)); schedule(); });
   source.onerror = () => {
     setStatus(false);
     // A closed stream after the session ended: back to the login.
@@ -67,6 +89,16 @@ function connect() {
       fetch('/ui/api/events', { method: 'HEAD' }).then((r) => { if (r.status === 401) location.reload(); else setTimeout(connect, 1000); });
     }
   };
+}
+// The server sends this stream the flow of one Service: the one the page shows.
+async function subscribeFlow(key) {
+  state.flow = key ? emptyFlow(key) : null;
+  state.flowError = null;
+  if (!state.stream) return;
+  const [namespace, name] = key ? key.split('/') : ['', ''];
+  const r = await fetch('/ui/api/flow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ stream: state.stream, namespace, name }) });
+  if (!r.ok && r.status !== 404) state.flowError = (await r.json()).message;
+  schedule();
 }
 function setStatus(live) {
   const s = $('status');
@@ -82,7 +114,6 @@ function schedule() {
 }
 function render() {
   setStatus(true);
-  prune();
   if (state.tab === 'overview') renderOverview();
   else if (state.tab === 'map') renderMap();
   else if (state.tab === 'flow') renderFlow();
@@ -99,7 +130,7 @@ function showTab(tab) {
   if (tab === 'pod' && state.podKey) loadPod();
   render();
 }
-function selectService(key) { state.selected = key; showTab('flow'); }
+function selectService(key) { if (state.selected !== key) { state.selected = key; subscribeFlow(key); } showTab('flow'); }
 function selectPod(key) { state.podKey = key; state.podLogs = null; showTab('pod'); }
 
 // ---- overview: namespaces, then services, virtualised ----
@@ -149,27 +180,12 @@ function overviewRow(r) {
 }
 
 // ---- trace helpers ----
-const isConnection = (e) => e.type === 'tcp' || e.type === 'udp' || e.type === 'sctp';
-const serviceKey = (e) => (e.service ? `${e.service.namespace}/${e.service.name}` : null);
 const podName = (end) => (end && end.pod ? `${end.pod.namespace}/${end.pod.name}` : end ? end.ip : '?');
-function dnsOfService(e, key) {
-  if (e.type !== 'dns' || !state.service.has(key)) return false;
-  const s = state.service.get(key);
-  const name = (e.name || '').toLowerCase();
-  return name.startsWith(`${s.name}.`) || name.includes(`.${s.name}.${s.namespace}.svc.`);
-}
 
-// ---- service map ----
+// ---- service map: the server's edges (client → Service, connections in the last minute) ----
 function renderMap() {
-  const edges = new Map();
-  for (const e of state.events) {
-    if (!isConnection(e) || e.event === 'close' || !e.service) continue;
-    const k = `${podName(e.client)}|${serviceKey(e)}`;
-    edges.set(k, (edges.get(k) || 0) + 1);
-  }
   const q = state.search.toLowerCase();
-  const list = [...edges].map(([k, n]) => { const [client, service] = k.split('|'); return { client, service, n }; })
-    .filter((x) => !q || x.client.toLowerCase().includes(q) || x.service.toLowerCase().includes(q));
+  const list = [...state.edges.values()].filter((x) => !q || x.client.toLowerCase().includes(q) || x.service.toLowerCase().includes(q));
   const clients = [...new Set(list.map((x) => x.client))].sort();
   const services = [...new Set(list.map((x) => x.service))].sort();
   const root = $('map-svg');
@@ -191,66 +207,89 @@ function renderMap() {
     r.addEventListener('click', () => selectService(s));
     nodes.push(r, svg('text', { x: String(width - 230), y: String(y(i, services.length) + 4) }, s));
   });
-  if (list.length === 0) nodes.push(svg('text', { x: '20', y: '40' }, 'No connections to services in the last minute.'));
+  const empty = state.trace ? 'No connections to services in the last minute.' : 'Your user may not read the trace (get nodes/proxy).';
+  if (list.length === 0) nodes.push(svg('text', { x: '20', y: '40' }, empty));
   root.replaceChildren(...nodes);
 }
 
-// ---- flow ----
+// ---- flow: the server's counters and buckets for the selected Service, and its newest events ----
 const colours = ['#2457c5', '#e07b00', '#17702b', '#b00020', '#7b3fbf', '#00838f', '#8d6e63', '#c2185b'];
 function renderFlow() {
   const key = state.selected;
   if (!key || !state.service.has(key)) { $('flow-title').textContent = 'Pick a Service in the overview'; return; }
   const s = state.service.get(key);
   $('flow-title').textContent = `${key} · ${s.clusterIP} · ${s.dns}`;
-  const conns = state.events.filter((e) => isConnection(e) && serviceKey(e) === key);
-  const opens = conns.filter((e) => e.event !== 'close');
-  const counts = new Map();
-  for (const e of opens) if (e.endpoint) { const a = `${e.endpoint.ip}:${e.endpoint.port}`; counts.set(a, (counts.get(a) || 0) + 1); }
+  const flow = state.flow || emptyFlow(key);
+  $('flow-note').textContent = state.flowError || (!state.trace ? 'Your user may not read the trace (get nodes/proxy): only the endpoints are shown.'
+    : flow.omitted ? `${flow.omitted} events of the last 100 ms not listed (more than the page is sent); the counters include them.` : '');
+  const counts = flow.totals;
   const eps = endpointsOf(key);
-  const addresses = [...new Set([...eps.flatMap((e) => (e.ports.length ? e.ports : [0]).map((p) => `${e.ip}:${p}`)), ...counts.keys()])];
-  const total = opens.filter((e) => e.endpoint).length;
+  const addresses = [...new Set([...eps.flatMap((e) => (e.ports.length ? e.ports : [0]).map((p) => `${e.ip}:${p}`)), ...Object.keys(counts)])];
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const body = $('flow-endpoints').tBodies[0];
   const previous = new Map([...body.rows].map((r) => [r.dataset.endpoint, r.dataset.count]));
   body.replaceChildren(...addresses.map((a, i) => {
     const ep = eps.find((e) => a.startsWith(`${e.ip}:`));
-    const n = counts.get(a) || 0;
+    const n = counts[a] || 0;
     const cell = el('td', { class: `count${previous.has(a) && previous.get(a) !== String(n) ? ' bump' : ''}`, text: String(n) });
     return el('tr', { 'data-endpoint': a, 'data-pod': ep && ep.pod, 'data-count': String(n) },
       el('td', {}, el('span', { class: 'swatch', text: '■ ' }), a), el('td', { text: ep ? ep.pod || '' : '(gone)' }), el('td', { text: ep ? endpointState(ep) : '' }),
       cell, el('td', { text: total ? `${Math.round((100 * n) / total)}%` : '' }));
   }));
   [...body.rows].forEach((r, i) => { r.cells[0].firstChild.style.color = colours[i % colours.length]; });
-  renderChart(opens, addresses);
-  renderEvents($('flow-connections'), conns.slice(-200).reverse(), (e) =>
+  renderChart(flow, addresses);
+  const painted = prependEvents($('flow-connections'), flow, 'fresh', (e) =>
     `${e.time.slice(11, 23)} ${e.type.toUpperCase()} ${e.event} ${podName(e.client)} → ${e.destination.ip}:${e.destination.port}${e.endpoint ? ` ⇒ ${podName(e.endpoint)} (${e.endpoint.ip}:${e.endpoint.port})` : ''}: `, (e) => e.verdict);
-  const dns = state.events.filter((e) => dnsOfService(e, key));
-  renderEvents($('flow-dns'), dns.slice(-200).reverse(), (e) =>
+  prependEvents($('flow-dns'), flow, 'freshDns', (e) =>
     `${e.time.slice(11, 23)} ${podName(e.client)} ${e.qtype} ${e.name} (${e.source}): `, (e) => `${e.verdict}${(e.answers || []).length ? ` ${e.answers.map((a) => a.data).join(', ')}` : ''}`);
+  if (painted.some((e) => !e.replay)) measurePaint(painted.filter((e) => !e.replay));
 }
-function renderEvents(list, events, text, verdict) {
-  list.replaceChildren(...events.map((e) => {
-    const id = `${e.node || 'dns'}/${e.sequence}/${e.type}/${e.event || ''}`;
-    const fresh = !state.seen.has(id);
-    state.seen.add(id);
-    return el('li', { class: fresh ? 'new' : '', 'data-type': e.type, 'data-endpoint': e.endpoint ? `${e.endpoint.ip}:${e.endpoint.port}` : null, 'data-client': podName(e.client) },
-      text(e), el('span', { class: `verdict-${e.verdict}`, text: verdict(e) }));
+// New events go on top of the list, which keeps its newest RECENT: the rows already there are not drawn again.
+function prependEvents(list, flow, freshKey, text, verdict) {
+  const fresh = flow[freshKey];
+  const id = `${flow.key}#${flow.generation}`;
+  if (list.dataset.flow !== id) { list.replaceChildren(); list.dataset.flow = id; }
+  if (!fresh.length) return [];
+  flow[freshKey] = [];
+  const items = fresh.slice(-RECENT);
+  const rows = items.map((e) => el('li', { class: 'new', 'data-type': e.type, 'data-endpoint': e.endpoint ? `${e.endpoint.ip}:${e.endpoint.port}` : null, 'data-client': podName(e.client) },
+    text(e), el('span', { class: `verdict-${e.verdict}`, text: verdict(e) })));
+  for (const old of list.querySelectorAll('li.new')) old.classList.remove('new');
+  list.prepend(...rows.reverse());
+  while (list.childElementCount > RECENT) list.lastElementChild.remove();
+  return items;
+}
+// The frame after the one that added them starts once they are painted: the event's time to then is the page's lag.
+function measurePaint(events) {
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const now = performance.timeOrigin + performance.now();
+    for (const e of events) {
+      const at = Date.parse(`${e.time.slice(0, 23)}Z`);
+      if (Number.isNaN(at)) continue;
+      window.sbPaints.push({ service: state.flow && state.flow.key, event: e.event, latency: now - at, received: e.received - at });
+      window.sbPaintCount++;
+    }
+    if (window.sbPaints.length > 1000) window.sbPaints.splice(0, window.sbPaints.length - 1000);
   }));
-  if (state.seen.size > 100_000) state.seen.clear();
 }
-function renderChart(opens, addresses) {
+// Shares per endpoint over the last minute, in 5 s columns summed from the server's per-second buckets.
+function renderChart(flow, addresses) {
   const root = $('flow-chart');
   const width = root.clientWidth || 500; const height = root.clientHeight || 140;
   root.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  const buckets = 12; const now = Date.now(); const bw = width / buckets;
+  const columns = 12; const bw = width / columns; const step = WINDOW_S / columns;
+  const now = flow.now || Math.floor(Date.now() / 1000);
   const nodes = [];
-  for (let b = 0; b < buckets; b++) {
-    const from = now - WINDOW_MS + b * 5000;
-    const inBucket = opens.filter((e) => e.endpoint && e.ms >= from && e.ms < from + 5000);
+  for (let b = 0; b < columns; b++) {
+    const sums = new Map(); let all = 0;
+    for (let second = now - WINDOW_S + 1 + b * step; second <= now - WINDOW_S + (b + 1) * step; second++) {
+      for (const [a, n] of Object.entries(flow.seconds.get(second) || {})) { sums.set(a, (sums.get(a) || 0) + n); all += n; }
+    }
     let y = height;
     addresses.forEach((a, i) => {
-      const n = inBucket.filter((e) => `${e.endpoint.ip}:${e.endpoint.port}` === a).length;
+      const n = sums.get(a) || 0;
       if (!n) return;
-      const hgt = (height - 10) * (n / inBucket.length);
+      const hgt = (height - 10) * (n / all);
       y -= hgt;
       nodes.push(svg('rect', { x: String(b * bw + 2), y: String(y), width: String(bw - 4), height: String(hgt), fill: colours[i % colours.length] }, undefined));
     });

@@ -2,16 +2,17 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Switchboard.Proxy.Netlink;
+namespace Switchboard.Kube.Netlink;
 
 /// <summary>
 /// A raw AF_NETLINK socket (.NET's <c>Socket</c> refuses that family), created inside a named network namespace: a
 /// short-lived thread enters the namespace with setns(2) and makes the socket, which stays bound to that namespace's
-/// netfilter whichever thread uses it later. Requests are answered inside send(2), so the replies are read without
-/// waiting once it returns.
+/// netfilter whichever thread uses it later (<see cref="OpenHere"/>: in the calling thread's namespace). Requests are
+/// answered inside send(2), so the replies are read without waiting once it returns.
 /// </summary>
-internal sealed unsafe partial class NetlinkSocket : IDisposable
+public sealed unsafe partial class NetlinkSocket : IDisposable
 {
+    public const int NetlinkRoute = 0;
     public const int NetlinkNetfilter = 12;
 
     private const int AfNetlink = 16;
@@ -45,21 +46,31 @@ internal sealed unsafe partial class NetlinkSocket : IDisposable
     /// <summary>Opens a socket of <paramref name="protocol"/> in the network namespace /run/netns/<paramref name="networkNamespace"/>.</summary>
     public static NetlinkSocket Open(string networkNamespace, int protocol)
     {
+        int fd = InNamespace(networkNamespace, () => Check(Socket(AfNetlink, SockRawCloexec, protocol), "socket(AF_NETLINK)"));
+        return Bound(fd);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a thread of its own inside the network namespace /run/netns/<paramref name="networkNamespace"/>
+    /// (what it makes there, sockets, stays there) and returns its result. The thread ends inside the namespace it
+    /// entered; the runtime never reuses it, so no other work runs there.
+    /// </summary>
+    public static T InNamespace<T>(string networkNamespace, Func<T> action)
+    {
         if (string.IsNullOrEmpty(networkNamespace) || networkNamespace.Contains('/', StringComparison.Ordinal) || networkNamespace is "." or "..")
         {
             throw new ArgumentException($"'{networkNamespace}' is not a network namespace name", nameof(networkNamespace));
         }
 
-        int fd = -1;
+        T result = default!;
         Exception? failure = null;
-        // The thread ends inside the namespace it entered; the runtime never reuses it, so no other work runs there.
         var thread = new Thread(() =>
         {
             try
             {
                 using var handle = File.OpenHandle(Path.Combine("/run/netns", networkNamespace));
                 Check(SetNs((int)handle.DangerousGetHandle(), CloneNewNet), $"setns into {networkNamespace}");
-                fd = Check(Socket(AfNetlink, SockRawCloexec, protocol), "socket(AF_NETLINK)");
+                result = action();
             }
             catch (Exception e)
             {
@@ -69,11 +80,14 @@ internal sealed unsafe partial class NetlinkSocket : IDisposable
         { IsBackground = true, Name = "netlink " + networkNamespace };
         thread.Start();
         thread.Join();
-        if (failure is not null)
-        {
-            throw failure;
-        }
+        return failure is null ? result : throw failure;
+    }
 
+    /// <summary>Opens a socket of <paramref name="protocol"/> in the network namespace of the calling thread.</summary>
+    public static NetlinkSocket OpenHere(int protocol) => Bound(Check(Socket(AfNetlink, SockRawCloexec, protocol), "socket(AF_NETLINK)"));
+
+    private static NetlinkSocket Bound(int fd)
+    {
         var socket = new NetlinkSocket(fd);
         try
         {

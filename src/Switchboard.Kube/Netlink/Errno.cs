@@ -1,7 +1,7 @@
-namespace Switchboard.Proxy.Netlink;
+namespace Switchboard.Kube.Netlink;
 
 /// <summary>Names of the errno values netlink requests come back with, so an error says what the kernel meant.</summary>
-internal static class Errno
+public static class Errno
 {
     public static string Name(int errno) => errno switch
     {

@@ -2,14 +2,14 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Switchboard.Proxy.Netlink;
+namespace Switchboard.Kube.Netlink;
 
 /// <summary>
 /// Netlink messages written back to back into one pooled buffer that is reused from batch to batch: headers in host
 /// order, attributes padded to 4 bytes, nests patched with their length when they end. Integer attributes are written
-/// big-endian, as nf_tables and ctnetlink read them.
+/// big-endian, as nf_tables and ctnetlink read them; rtnetlink reads host order (<see cref="U32Host"/>).
 /// </summary>
-internal sealed class NetlinkWriter : IDisposable
+public sealed class NetlinkWriter : IDisposable
 {
     public const int HeaderSize = 16;
     private const ushort NestedFlag = 0x8000;
@@ -38,6 +38,27 @@ internal sealed class NetlinkWriter : IDisposable
         return start;
     }
 
+    /// <summary>Starts a message: nlmsghdr, then <paramref name="familyHeader"/> as it is (rtnetlink's ifinfomsg, ifaddrmsg, rtmsg).</summary>
+    public int BeginMessage(ushort type, ushort flags, uint sequence, ReadOnlySpan<byte> familyHeader)
+    {
+        int start = _length;
+        Span<byte> header = Reserve(HeaderSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], type);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], sequence);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], 0);
+        Raw(familyHeader);
+        return start;
+    }
+
+    /// <summary>Bytes with no attribute header, padded to 4 (a family header inside a nest, as veth's peer carries one).</summary>
+    public void Raw(ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> raw = Reserve((bytes.Length + 3) & ~3);
+        raw.Clear();
+        bytes.CopyTo(raw);
+    }
+
     public void EndMessage(int start) => BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(start), (uint)(_length - start));
 
     public int BeginNest(ushort type)
@@ -62,6 +83,8 @@ internal sealed class NetlinkWriter : IDisposable
     public void U8(ushort type, byte value) => Attribute(type, 1)[0] = value;
 
     public void U32(ushort type, uint value) => BinaryPrimitives.WriteUInt32BigEndian(Attribute(type, 4), value);
+
+    public void U32Host(ushort type, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Attribute(type, 4), value);
 
     public void U64(ushort type, ulong value) => BinaryPrimitives.WriteUInt64BigEndian(Attribute(type, 8), value);
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Idle memory of `switchboard up` over time: started (published, as installed), given SERVICES services without
+# selectors (kubectl create -f, one list), then left alone for MINUTES while the store compacts every COMPACTION
+# (--etcd-compaction-interval; the default 5m works too, only slower). Nothing writes but the components' own
+# heartbeats, so most kinds are quiet: an informer whose watch resumes from a revision compaction has passed meets
+# 410 Gone and lists its kind again, which is what this watches for. Every 30 s it prints VmRSS; at the end:
+#   up idle RSS: first N MB, last N MB, max N MB; peak (VmHWM) N MB; relists (410 Gone) N
+# SWITCHBOARD=DIR measures an already published switchboard (scripts/publish.sh DIR), e.g. another commit's.
+# Usage: bench/up-idle.sh [MINUTES=15] [COMPACTION=20s] [SERVICES=1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:-15}
+compaction=${2:-20s}
+services=${3:-1000}
+work=$(mktemp -d /tmp/switchboard-bench-idle.XXXXXX)
+up_pid=
+
+bin=${SWITCHBOARD:-$work/switchboard}
+[ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
+
+cleanup() {
+  if [ -n "$up_pid" ]; then
+    dotnet "$bin/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
+    wait "$up_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_mb() { awk -v f="$1:" '$1 == f { print int($2 / 1024) }' "/proc/$up_pid/status"; }
+
+api_port=$(free_port)
+dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
+  --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" \
+  --etcd-compaction-interval "$compaction" >"$work/up.log" 2>&1 &
+up_pid=$!
+for _ in $(seq 600); do
+  curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok && break
+  kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
+  sleep 0.1
+done
+
+export KUBECONFIG="$work/data/kubeconfig"
+kubectl create namespace idle >/dev/null
+python3 - "$services" >"$work/services.json" <<'PY'
+import json, sys
+items = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"idle-{i:05d}", "namespace": "idle"},
+          "spec": {"ports": [{"port": 80}]}} for i in range(int(sys.argv[1]))]
+json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout)
+PY
+kubectl create -f "$work/services.json" >/dev/null
+echo "created $services services; idle for $minutes min, compaction every $compaction" >&2
+
+first=$(rss_mb VmRSS) max=$first last=$first
+for ((t = 30; t <= minutes * 60; t += 30)); do
+  sleep 30
+  kill -0 "$up_pid" 2>/dev/null || { tail -20 "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
+  last=$(rss_mb VmRSS)
+  ((last > max)) && max=$last
+  echo "t=${t}s VmRSS=${last} MB relists=$(grep -c '410 Gone' "$work/up.log" || true)" >&2
+done
+echo "up idle RSS: first $first MB, last $last MB, max $max MB; peak (VmHWM) $(rss_mb VmHWM) MB; relists (410 Gone) $(grep -c '410 Gone' "$work/up.log" || true)"

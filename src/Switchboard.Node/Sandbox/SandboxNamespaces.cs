@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+
+namespace Switchboard.Node.Sandbox;
+
+/// <summary>
+/// Makes a pod's namespaces from the agent itself, with system calls instead of a dozen processes (ip netns add,
+/// nsenter, unshare, a shell and its mounts cost some 16 execs a pod): a thread of its own unshares a network namespace
+/// and pins it at /run/netns/NAME as <c>ip netns add</c> does, wires it (the caller's part), then unshares mount and UTS namespaces, mounts the pod's
+/// root (the host's root read-only beneath an overlay of the pod's own, /dev, /dev/shm, /proc, a /sys of the pod's
+/// network namespace, the pod's hosts/resolv.conf/hostname bound in), sets the hostname and starts the holder, which
+/// inherits the thread's namespaces and keeps them for the pod's lifetime. The thread then ends: no other work ever
+/// runs in those namespaces.
+/// </summary>
+internal static partial class SandboxNamespaces
+{
+    private const string NetnsDirectory = "/run/netns";
+    private const int CloneFs = 0x200;
+    private const int CloneNewNs = 0x20000;
+    private const int CloneNewUts = 0x04000000;
+    private const int CloneNewNet = 0x40000000;
+    private const ulong MsNoSuid = 2;
+    private const ulong MsNoDev = 4;
+    private const ulong MsBind = 4096;
+    private const ulong MsRec = 16384;
+    private const ulong MsPrivate = 1 << 18;
+    private const ulong MsShared = 1 << 20;
+    private const int MntDetach = 2;
+    private const int ENoEnt = 2;
+    private const int EInval = 22;
+    private static readonly Lock SharedDirectory = new();
+    private static bool _directoryShared;
+
+    /// <summary>
+    /// Creates the network namespace <paramref name="netns"/> and has <paramref name="wire"/> connect it (called inside it),
+    /// then the pod's mount and UTS namespaces, mounts the pod's root at <paramref name="sandbox"/>'s root directory, and
+    /// returns what <paramref name="startHolder"/> (called in those namespaces) returned. On failure the network namespace
+    /// is removed again.
+    /// </summary>
+    public static async Task<T> CreateAsync<T>(string netns, PodSandbox sandbox, string hostname, Action wire, Func<T> startHolder)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool pinned = false;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result.SetResult(Create(netns, sandbox, hostname, wire, startHolder, () => pinned = true));
+            }
+            catch (Exception e)
+            {
+                result.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "sandbox " + netns };
+        thread.Start();
+        try
+        {
+            return await result.Task;
+        }
+        catch when (Volatile.Read(ref pinned))
+        {
+            // Removed from here, in the host's mount namespace: the thread had left it.
+            DeleteNetwork(netns);
+            throw;
+        }
+    }
+
+    /// <summary>Removes the network namespace <paramref name="netns"/>'s pin (as <c>ip netns del</c>); the namespace ends with its last user.</summary>
+    public static void DeleteNetwork(string netns)
+    {
+        string path = Path.Combine(NetnsDirectory, netns);
+        if (Umount2(path, MntDetach) != 0 && Marshal.GetLastPInvokeError() is not (EInval or ENoEnt))
+        {
+            throw Failure("umount " + path);
+        }
+
+        File.Delete(path);
+    }
+
+    private static T Create<T>(string netns, PodSandbox sandbox, string hostname, Action wire, Func<T> startHolder, Action pinned)
+    {
+        string pin = Path.Combine(NetnsDirectory, netns);
+        EnsureSharedDirectory();
+        Check(Unshare(CloneNewNet), "unshare(CLONE_NEWNET)");
+        using (new FileStream(pin, FileMode.CreateNew, FileAccess.Write))
+        {
+        }
+
+        pinned();
+        Mount("/proc/thread-self/ns/net", pin, null, MsBind, null);
+        wire();
+
+        // The thread's own filesystem view first: mount namespaces are per fs_struct, which threads share.
+        Check(Unshare(CloneFs | CloneNewNs | CloneNewUts), "unshare(CLONE_NEWNS|CLONE_NEWUTS)");
+        Mount(null, "/", null, MsRec | MsPrivate, null);
+
+        // The other pods' network namespace pins, copied with the host's mounts, would keep those namespaces (and
+        // their veths) alive as long as this pod lives: the pod's view has none.
+        _ = Umount2(NetnsDirectory, MntDetach);
+        MountRoot(sandbox);
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(hostname);
+        Check(SetHostname(name, (nuint)name.Length), "sethostname");
+        return startHolder();
+    }
+
+    private static void MountRoot(PodSandbox sandbox)
+    {
+        string root = sandbox.RootDirectory;
+        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(sandbox.UpperDirectory);
+        Directory.CreateDirectory(sandbox.WorkDirectory);
+        Mount("overlay", root, "overlay", 0, $"lowerdir=/,upperdir={sandbox.UpperDirectory},workdir={sandbox.WorkDirectory}");
+        Mount("/dev", root + "/dev", null, MsBind | MsRec, null);
+        Mount("shm", root + "/dev/shm", "tmpfs", MsNoSuid | MsNoDev, "mode=1777");
+        Mount("proc", root + "/proc", "proc", 0, null);
+        Mount("sysfs", root + "/sys", "sysfs", 0, null);
+        foreach (string file in (string[])["hosts", "resolv.conf", "hostname"])
+        {
+            // A symlink (resolv.conf often is one) is replaced by a file of the pod's own, which the pod's copy is bound over.
+            string target = Path.Combine(root, "etc", file);
+            File.Delete(target);
+            File.WriteAllBytes(target, []);
+            Mount(Path.Combine(sandbox.EtcDirectory, file), target, null, MsBind, null);
+        }
+    }
+
+    /// <summary>
+    /// As <c>ip netns add</c>: /run/netns is a mount point of its own with shared propagation, so a namespace pinned there
+    /// shows in every mount namespace that copied it and goes from all of them with its removal.
+    /// </summary>
+    private static void EnsureSharedDirectory()
+    {
+        lock (SharedDirectory)
+        {
+            if (_directoryShared)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(NetnsDirectory);
+            if (MountCall(null, NetnsDirectory, null, MsShared | MsRec, null) != 0)
+            {
+                Mount(NetnsDirectory, NetnsDirectory, null, MsBind | MsRec, null);
+                Mount(null, NetnsDirectory, null, MsShared | MsRec, null);
+            }
+
+            _directoryShared = true;
+        }
+    }
+
+    private static void Mount(string? source, string target, string? type, ulong flags, string? data) =>
+        Check(MountCall(source, target, type, flags, data), $"mount {source ?? type ?? ""} on {target}");
+
+    private static void Check(int result, string what)
+    {
+        if (result != 0)
+        {
+            throw Failure(what);
+        }
+    }
+
+    private static IOException Failure(string what)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new IOException($"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+    }
+
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    private static partial int Unshare(int flags);
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MountCall(string? source, string target, string? type, ulong flags, string? data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Umount2(string target, int flags);
+
+    [LibraryImport("libc", EntryPoint = "sethostname", SetLastError = true)]
+    private static partial int SetHostname(byte[] name, nuint length);
+}
