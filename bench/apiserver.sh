@@ -11,6 +11,7 @@
 # Usage: bench/apiserver.sh [SERVICES=2000] [CLIENTS=8]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 services=${1:-2000}
 clients=${2:-8}
 work=$(mktemp -d /tmp/switchboard-bench-apiserver.XXXXXX)
@@ -25,7 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 bash scripts/publish.sh "$work/server" >/dev/null
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null

@@ -10,21 +10,18 @@
 # Usage: bench/controllers.sh [DEPLOYMENTS=500] [REPLICAS=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 deployments=${1:-500}
 replicas=${2:-3}
 work=$(mktemp -d /tmp/switchboard-bench-controllers.XXXXXX)
 up_pid=
 
 cleanup() {
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null

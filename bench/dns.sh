@@ -20,6 +20,7 @@
 # Usage: bench/dns.sh [--trace] [--up] [COUNT=10000] [SECONDS=15] [ROUNDS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 trace=0 up=0
 while [[ ${1:-} == --* ]]; do
   case $1 in
@@ -43,7 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # what command…: retries for 60 s
   local what=$1; shift
   for _ in $(seq 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done

@@ -11,21 +11,18 @@
 # Usage: bench/e2e.sh [SERVICES=1000] [SAMPLES=50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 services=${1:-1000}
 samples=${2:-50}
 work=$(mktemp -d /tmp/switchboard-bench-e2e.XXXXXX)
 up_pid=
 
 cleanup() {
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ns() { date +%s%N; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null

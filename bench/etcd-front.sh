@@ -12,6 +12,7 @@
 # Usage: bench/etcd-front.sh [ROUNDS=3] [SECONDS=10]; BENCH_DIR=DIR puts the data elsewhere (default: artifacts/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rounds=${1:-3}
 seconds=${2:-10}
 mkdir -p "${BENCH_DIR:-artifacts}"
@@ -38,7 +39,6 @@ if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ]; then
   exit 1
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_healthy() { # port
   for _ in $(seq 300); do

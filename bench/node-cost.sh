@@ -7,6 +7,7 @@
 # Usage: bench/node-cost.sh [N=20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 n=${1:-20}
 work=$(mktemp -d /tmp/switchboard-bench-node-cost.XXXXXX)
 cgroup=/sys/fs/cgroup/cpuacct/switchboard-bench-$$
@@ -16,10 +17,7 @@ kc=$work/data/kubeconfig
 
 cleanup() {
   [ -n "$tracer_pid" ] && kill "$tracer_pid" 2>/dev/null
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   [ -d "$cgroup" ] && rmdir "$cgroup" 2>/dev/null
   rm -rf "$work"
 }
@@ -27,7 +25,6 @@ trap cleanup EXIT
 
 [ -d /sys/fs/cgroup/cpuacct ] || { echo "node-cost.sh needs the cgroup v1 cpuacct controller at /sys/fs/cgroup/cpuacct" >&2; exit 1; }
 command -v strace >/dev/null || { echo "node-cost.sh needs strace (Debian package strace)" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 kubectl() { command kubectl --kubeconfig "$kc" "$@"; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null

@@ -9,6 +9,7 @@
 # Usage: bench/node.sh [COUNTS=10,50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 counts=${1:-10,50}
 work=$(mktemp -d /tmp/switchboard-bench-node.XXXXXX)
 floor=sbbench-$$
@@ -24,15 +25,11 @@ stop_floor() {
 
 cleanup() {
   stop_floor
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ns() { date +%s%N; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null

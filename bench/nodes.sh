@@ -11,6 +11,7 @@
 # Usage: bench/nodes.sh [NODES=5] [SERVICES=200] [PODS=1000] [GRACE=40s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 nodes=${1:-5}
 services=${2:-200}
 pods=${3:-1000}
@@ -19,15 +20,11 @@ work=$(mktemp -d /tmp/switchboard-bench-nodes.XXXXXX)
 up_pid=
 
 cleanup() {
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 seconds_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }'; }
 p50() { sort -g | awk '{ v[NR - 1] = $1 } END { printf "%.3f", v[int(0.5 * NR)] * 1000 }'; }

@@ -16,6 +16,7 @@
 # Usage: bench/proxy-userspace.sh [SECONDS=10] [ROUNDS=3] [CONNECTIONS=64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 seconds=${1:-10}
 rounds=${2:-3}
 connections=${3:-64}
@@ -39,7 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # what command…: retries for 60 s
   local what=$1; shift
   for _ in $(seq 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done

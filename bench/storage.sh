@@ -9,6 +9,7 @@
 # Usage: bench/storage.sh [ROUNDS=3] [SECONDS=30]; BENCH_DIR=DIR puts the data elsewhere (default: artifacts/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rounds=${1:-3}
 seconds=${2:-30}
 mkdir -p "${BENCH_DIR:-artifacts}"
@@ -35,7 +36,6 @@ if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ]; then
   exit 1
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # A new etcd on an empty data dir, as each SQLite round gets a new file; prints its client URL.
 start_etcd() {

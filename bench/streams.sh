@@ -16,6 +16,7 @@
 # Usage: bench/streams.sh [RUNS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs=${1:-5}
 work=$(mktemp -d /tmp/switchboard-bench-streams.XXXXXX)
 up_pid=
@@ -26,15 +27,11 @@ cleanup() {
     kill "$forward_pid" 2>/dev/null || true
     wait "$forward_pid" 2>/dev/null || true
   fi
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 k() { kubectl --kubeconfig "$work/data/kubeconfig" "$@"; }
 

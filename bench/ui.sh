@@ -10,6 +10,7 @@
 # Usage: bench/ui.sh [SERVICES=1000] [BROWSERS=5] [RATE=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 services=${1:-1000}
 browsers=${2:-5}
 rate=${3:-1000}
@@ -17,15 +18,11 @@ work=$(mktemp -d /tmp/switchboard-bench-ui.XXXXXX)
 up_pid=
 
 cleanup() {
-  if [ -n "$up_pid" ]; then
-    dotnet "$work/switchboard/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 command -v chromium >/dev/null || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
 command -v dnsperf >/dev/null || { echo "dnsperf is missing: apt-get install dnsperf" >&2; exit 1; }
 

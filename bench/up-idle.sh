@@ -11,6 +11,7 @@
 # Usage: bench/up-idle.sh [MINUTES=15] [COMPACTION=''] [SERVICES=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 minutes=${1:-15}
 compaction=${2:-}
 services=${3:-1000}
@@ -21,15 +22,11 @@ bin=${SWITCHBOARD:-$work/switchboard}
 [ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 
 cleanup() {
-  if [ -n "$up_pid" ]; then
-    dotnet "$bin/switchboard.dll" down --data-dir "$work/data" >/dev/null 2>&1 || kill "$up_pid" 2>/dev/null
-    wait "$up_pid" 2>/dev/null || true
-  fi
+  stop_up "$bin" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk -v f="$1:" '$1 == f { print int($2 / 1024) }' "/proc/$up_pid/status"; }
 
 api_port=$(free_port)

@@ -8,7 +8,7 @@ namespace Switchboard.EndToEnd.Tests;
 /// stateful pods resolving each other by name through the cluster DNS, a Job's pods running to completion, a daemon
 /// pod on every node, and a CronJob firing on a one-minute schedule.
 /// </summary>
-public sealed class WorkloadTests(WorkloadTests.Cluster cluster) : IClassFixture<WorkloadTests.Cluster>
+public sealed class WorkloadTests(UpCluster cluster) : IClassFixture<UpCluster>
 {
     private Kubectl Kubectl => cluster.Up.Kubectl;
 
@@ -120,23 +120,5 @@ public sealed class WorkloadTests(WorkloadTests.Cluster cluster) : IClassFixture
         Assert.Matches(@"^tick-\d+$", job);
         Assert.Equal("tick", (await Kubectl.OutputAsync("logs", "job/" + job, "-n", "cron")).Trim());
         await Eventually.WaitAsync(async () => (await Kubectl.OutputAsync("get", "cronjob", "tick", "-n", "cron", "-o", "jsonpath={.status.lastSuccessfulTime}")).Length > 0, "lastSuccessfulTime set");
-    }
-
-    /// <summary>One <c>switchboard up</c> for the class.</summary>
-    public sealed class Cluster : IAsyncLifetime
-    {
-        private SwitchboardUp? _up;
-
-        public SwitchboardUp Up => _up ?? throw new InvalidOperationException("started in InitializeAsync");
-
-        public async Task InitializeAsync() => _up = await SwitchboardUp.StartAsync();
-
-        public async Task DisposeAsync()
-        {
-            if (_up is not null)
-            {
-                await _up.DisposeAsync();
-            }
-        }
     }
 }

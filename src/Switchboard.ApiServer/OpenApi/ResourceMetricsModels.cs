@@ -4,13 +4,8 @@ using k8s.Models;
 
 namespace Switchboard.ApiServer.OpenApi;
 
-/// <summary>
-/// metrics.k8s.io/v1beta1's PodMetrics as k8s.io/metrics declares it, for its OpenAPI schema only (the handler writes
-/// its answers as JSON): KubernetesClient's own PodMetrics lacks apiVersion and kind and carries the client's words,
-/// not upstream's. The <see cref="DescriptionAttribute"/>s are upstream's descriptions (<see cref="ModelDocs"/>).
-/// </summary>
-[Description("PodMetrics sets resource usage metrics of a pod.")]
-internal sealed class V1beta1PodMetrics
+/// <summary>The fields PodMetrics and NodeMetrics share: the object's identity and the window its usage was sampled over.</summary>
+internal abstract class MetricsSample
 {
     [JsonPropertyName("apiVersion")]
     [Description(MetricsDocs.ApiVersion)]
@@ -30,7 +25,16 @@ internal sealed class V1beta1PodMetrics
 
     [JsonPropertyName("window")]
     public string? Window { get; set; }
+}
 
+/// <summary>
+/// metrics.k8s.io/v1beta1's PodMetrics as k8s.io/metrics declares it, for its OpenAPI schema only (the handler writes
+/// its answers as JSON): KubernetesClient's own PodMetrics lacks apiVersion and kind and carries the client's words,
+/// not upstream's. The <see cref="DescriptionAttribute"/>s are upstream's descriptions (<see cref="ModelDocs"/>).
+/// </summary>
+[Description("PodMetrics sets resource usage metrics of a pod.")]
+internal sealed class V1beta1PodMetrics : MetricsSample
+{
     [JsonPropertyName("containers")]
     [Description("Metrics for all containers are collected within the same time window.")]
     public IList<V1beta1ContainerMetrics>? Containers { get; set; }
@@ -38,27 +42,8 @@ internal sealed class V1beta1PodMetrics
 
 /// <summary>metrics.k8s.io/v1beta1's NodeMetrics as k8s.io/metrics declares it, for its schema (see <see cref="V1beta1PodMetrics"/>).</summary>
 [Description("NodeMetrics sets resource usage metrics of a node.")]
-internal sealed class V1beta1NodeMetrics
+internal sealed class V1beta1NodeMetrics : MetricsSample
 {
-    [JsonPropertyName("apiVersion")]
-    [Description(MetricsDocs.ApiVersion)]
-    public string? ApiVersion { get; set; }
-
-    [JsonPropertyName("kind")]
-    [Description(MetricsDocs.Kind)]
-    public string? Kind { get; set; }
-
-    [JsonPropertyName("metadata")]
-    [Description(MetricsDocs.Metadata)]
-    public V1ObjectMeta? Metadata { get; set; }
-
-    [JsonPropertyName("timestamp")]
-    [Description(MetricsDocs.Timestamp)]
-    public DateTime Timestamp { get; set; }
-
-    [JsonPropertyName("window")]
-    public string? Window { get; set; }
-
     [JsonPropertyName("usage")]
     [Description(MetricsDocs.Usage)]
     public IDictionary<string, ResourceQuantity>? Usage { get; set; }
