@@ -13,6 +13,8 @@ public class DnsQueryAllocationTests
 {
     private const int Queries = 10_000;
 
+    private const int Rounds = 5;
+
     public static TheoryData<string> Cases()
     {
         var cases = new TheoryData<string>();
@@ -38,16 +40,23 @@ public class DnsQueryAllocationTests
             Assert.True(query() > 0, $"{benchmark} wrote no answer");
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int answered = 0;
-        for (int i = 0; i < Queries; i++)
+        // A query that allocates does so in every round; the runtime's own one-off work on this thread (a method's tier-up
+        // arriving late on a loaded machine) does not repeat. So the claim holds when some round allocates nothing.
+        var rounds = new List<long>();
+        for (int round = 0; round < Rounds && (rounds.Count == 0 || rounds[^1] > 0); round++)
         {
-            answered += query() > 0 ? 1 : 0;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int answered = 0;
+            for (int i = 0; i < Queries; i++)
+            {
+                answered += query() > 0 ? 1 : 0;
+            }
+
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(Queries, answered);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(Queries, answered);
-        Assert.True(allocated == 0, $"{benchmark} allocated {allocated} B over {Queries} queries ({(double)allocated / Queries:F1} B per query)");
+        Assert.True(rounds[^1] == 0, $"{benchmark} allocated in each of {rounds.Count} rounds of {Queries} queries: {string.Join(", ", rounds)} B (at least {(double)rounds.Min() / Queries:F1} B per query)");
     }
 
     private static IEnumerable<MethodInfo> BenchmarkMethods() =>
