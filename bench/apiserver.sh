@@ -18,10 +18,7 @@ work=$(mktemp -d /tmp/switchboard-bench-apiserver.XXXXXX)
 server_pid=
 
 cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_pid "$server_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT

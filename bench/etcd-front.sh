@@ -15,16 +15,12 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 rounds=${1:-3}
 seconds=${2:-10}
-mkdir -p "${BENCH_DIR:-artifacts}"
-work=$(mktemp -d "$(realpath "${BENCH_DIR:-artifacts}")/bench-etcd-front.XXXXXX")
+work=$(durable_work_dir etcd-front)
 server_pid=
 
 stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
+  stop_pid "$server_pid"
+  server_pid=
 }
 cleanup() {
   stop_server
@@ -32,12 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fs=$(df --output=fstype "$work" | tail -1)
-echo "data on $work ($fs)" >&2
-if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ]; then
-  echo "refusing to measure durable writes on $fs: set BENCH_DIR to a directory on a real disk" >&2
-  exit 1
-fi
+require_real_disk "$work"
 
 
 wait_healthy() { # port

@@ -12,16 +12,12 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 rounds=${1:-3}
 seconds=${2:-30}
-mkdir -p "${BENCH_DIR:-artifacts}"
-work=$(mktemp -d "$(realpath "${BENCH_DIR:-artifacts}")/bench-storage.XXXXXX")
+work=$(durable_work_dir storage)
 etcd_pid=
 
 stop_etcd() {
-  if [ -n "$etcd_pid" ]; then
-    kill "$etcd_pid" 2>/dev/null || true
-    wait "$etcd_pid" 2>/dev/null || true
-    etcd_pid=
-  fi
+  stop_pid "$etcd_pid"
+  etcd_pid=
 }
 cleanup() {
   stop_etcd
@@ -29,12 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fs=$(df --output=fstype "$work" | tail -1)
-echo "data on $work ($fs)" >&2
-if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ]; then
-  echo "refusing to measure durable writes on $fs: set BENCH_DIR to a directory on a real disk" >&2
-  exit 1
-fi
+require_real_disk "$work"
 
 
 # A new etcd on an empty data dir, as each SQLite round gets a new file; prints its client URL.

@@ -23,10 +23,7 @@ up_pid=
 forward_pid=
 
 cleanup() {
-  if [ -n "$forward_pid" ]; then
-    kill "$forward_pid" 2>/dev/null || true
-    wait "$forward_pid" 2>/dev/null || true
-  fi
+  stop_pid "$forward_pid"
   stop_up "$work/switchboard" "$work/data" "$up_pid"
   rm -rf "$work"
 }
