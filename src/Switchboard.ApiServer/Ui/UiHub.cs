@@ -64,7 +64,7 @@ internal sealed partial class UiHub : IAsyncDisposable
     private CancellationTokenSource? _dnsTracing;
     private DateTimeOffset _lastWatched;
     private DateTimeOffset _lastFlowWatched;
-    private string[] _dnsMarkers = [];
+    private string[] _dnsServices = [];
     private CancellationTokenSource? _dnsReader;
 
     /// <summary>
@@ -119,7 +119,7 @@ internal sealed partial class UiHub : IAsyncDisposable
         lock (_gate)
         {
             _pages.Remove(id);
-            UpdateDnsMarkers();
+            UpdateDnsServices();
         }
     }
 
@@ -148,7 +148,7 @@ internal sealed partial class UiHub : IAsyncDisposable
 
             page.Flow = service;
             page.FlowStale = page.FlowChosen = service is not null;
-            UpdateDnsMarkers();
+            UpdateDnsServices();
             if (service is not null && _dnsTracing is null)
             {
                 _dnsTracing = new CancellationTokenSource();
@@ -444,7 +444,7 @@ internal sealed partial class UiHub : IAsyncDisposable
             _tracing = null;
         }
 
-        if (_dnsMarkers.Length > 0)
+        if (_dnsServices.Length > 0)
         {
             _lastFlowWatched = now;
         }
@@ -456,19 +456,16 @@ internal sealed partial class UiHub : IAsyncDisposable
     }
 
     /// <summary>
-    /// What a DNS trace line must contain to be about a Service a page shows (its name first, or as SVC.NS.svc): DNS
-    /// sends only those (most of a load's queries are about other names). A change restarts the DNS reader with them.
+    /// The Services pages show the flow of, which DNS's trace is read for (<c>?service=</c>): DNS matches its events
+    /// on their question names and sends only the queries about those (most of a load's are about other names). A
+    /// change restarts the DNS reader with them.
     /// </summary>
-    private void UpdateDnsMarkers()
+    private void UpdateDnsServices()
     {
-        string[] markers = [.. _pages.Values.Select(p => p.Flow).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).SelectMany(flow =>
+        string[] services = [.. _pages.Values.Select(p => p.Flow).OfType<string>().Where(TraceSelection.IsService).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        if (!services.SequenceEqual(_dnsServices, StringComparer.Ordinal))
         {
-            (string? ns, string name) = ObjectKey.Split(flow);
-            return new[] { "\"name\":\"" + name + ".", "." + name + "." + ns + ".svc." };
-        })];
-        if (!markers.SequenceEqual(_dnsMarkers, StringComparer.Ordinal))
-        {
-            _dnsMarkers = markers;
+            _dnsServices = services;
             _dnsReader?.Cancel();
             Wake();
         }
@@ -515,19 +512,19 @@ internal sealed partial class UiHub : IAsyncDisposable
 
                 if (!readers.TryGetValue(TraceSource.DnsPath, out Task? dnsReader) || dnsReader.IsCompleted)
                 {
-                    string[] markers;
+                    string[] services;
                     CancellationToken reading;
                     lock (_gate)
                     {
                         // The previous reader is done with its source: a new one for the names shown now, if any.
                         _dnsReader?.Dispose();
-                        _dnsReader = dnsTracing.CanBeCanceled && _dnsMarkers.Length > 0 ? CancellationTokenSource.CreateLinkedTokenSource(dnsTracing) : null;
-                        (markers, reading) = (_dnsMarkers, _dnsReader?.Token ?? CancellationToken.None);
+                        _dnsReader = dnsTracing.CanBeCanceled && _dnsServices.Length > 0 ? CancellationTokenSource.CreateLinkedTokenSource(dnsTracing) : null;
+                        (services, reading) = (_dnsServices, _dnsReader?.Token ?? CancellationToken.None);
                     }
 
                     if (reading.CanBeCanceled)
                     {
-                        readers[TraceSource.DnsPath] = FollowThenWakeAsync(source, TraceSource.DnsPath, markers, seen, events.Writer, reading, stop);
+                        readers[TraceSource.DnsPath] = FollowThenWakeAsync(source, TraceSource.DnsPath, services, seen, events.Writer, reading, stop);
                     }
                 }
 
@@ -591,7 +588,7 @@ internal sealed partial class UiHub : IAsyncDisposable
 
     /// <summary>One source followed while <paramref name="tracing"/> lasts, from the event after the last one seen there.</summary>
     private async Task FollowAsync(
-        TraceSource source, string path, string[] match, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
+        TraceSource source, string path, string[] services, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
         CancellationToken tracing, CancellationToken stop)
     {
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(tracing, stop);
@@ -601,7 +598,7 @@ internal sealed partial class UiHub : IAsyncDisposable
             {
                 // The first time the ring's last events (the last minute is what the page shows), later from where it stopped.
                 long last = seen.GetValueOrDefault(path, -1);
-                await foreach (JsonObject e in source.ReadAsync(path, follow: true, last: last >= 0 ? long.MaxValue / 2 : 4096, match, reading.Token))
+                await foreach (JsonObject e in source.ReadAsync(path, follow: true, last: last >= 0 ? long.MaxValue / 2 : 4096, services, reading.Token))
                 {
                     if ((long?)e["sequence"] is not { } sequence || sequence > last)
                     {
@@ -626,10 +623,10 @@ internal sealed partial class UiHub : IAsyncDisposable
 
     /// <summary>As <see cref="FollowAsync"/>, and once it ends the trace loop looks at once for what to read next (a DNS reader restarted for other names).</summary>
     private async Task FollowThenWakeAsync(
-        TraceSource source, string path, string[] match, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
+        TraceSource source, string path, string[] services, System.Collections.Concurrent.ConcurrentDictionary<string, long> seen, ChannelWriter<JsonObject> events,
         CancellationToken tracing, CancellationToken stop)
     {
-        await FollowAsync(source, path, match, seen, events, tracing, stop);
+        await FollowAsync(source, path, services, seen, events, tracing, stop);
         if (!stop.IsCancellationRequested)
         {
             Wake();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Switchboard.Dns.Wire;
 using Switchboard.Kube.Trace;
 
 namespace Switchboard.Dns.Trace;
@@ -86,11 +87,13 @@ public sealed class DnsTraceBuffer : ITraceRing
     }
 
     /// <summary>
-    /// Up to <paramref name="max"/> events from sequence <paramref name="from"/> on, oldest first. <paramref name="next"/>:
-    /// where to read next time. Events overwritten before this read are skipped and returned in <paramref name="lost"/>
-    /// (and added to <see cref="Lost"/>); an event still being written ends the read, to be read next time.
+    /// The events among up to <paramref name="max"/> from sequence <paramref name="from"/> on, oldest first, that
+    /// <paramref name="about"/> selects (all when null): a slot's question name is matched where it lies, and only a
+    /// selected event is copied out and decoded. <paramref name="next"/>: where to read next time. Events overwritten
+    /// before this read are skipped and returned in <paramref name="lost"/> (and added to <see cref="Lost"/>); an event
+    /// still being written ends the read, to be read next time.
     /// </summary>
-    public IReadOnlyList<DnsTraceEvent> Read(long from, int max, out long next, out long lost)
+    public IReadOnlyList<DnsTraceEvent> Read(long from, int max, TraceSelection? about, out long next, out long lost)
     {
         var events = new List<DnsTraceEvent>();
         long head = Head;
@@ -101,27 +104,37 @@ public sealed class DnsTraceBuffer : ITraceRing
             from = head - _slots.Length;
         }
 
-        byte[] copy = new byte[SlotBytes];
-        next = from;
-        for (; next < head && events.Count < max; next++)
+        byte[]? copy = null;
+        long end = Math.Min(head, from + max);
+        for (next = from; next < end; next++)
         {
-            ref Slot slot = ref _slots[(int)(next & _mask)];
+            int index = (int)(next & _mask);
+            ref Slot slot = ref _slots[index];
             long sequence = Volatile.Read(ref slot.Sequence);
             if (sequence < next)
             {
                 break; // reserved or being written: next time
             }
 
+            bool selected = about is null || about.IsAboutName(QuestionName(index, slot.ResponseLength));
             Slot taken = slot;
-            _bytes.AsSpan((int)(next & _mask) * SlotBytes, SlotBytes).CopyTo(copy);
+            if (selected)
+            {
+                copy ??= new byte[SlotBytes];
+                _bytes.AsSpan(index * SlotBytes, SlotBytes).CopyTo(copy);
+            }
+
             Interlocked.MemoryBarrier();
             if (sequence != next || Volatile.Read(ref slot.Sequence) != next)
             {
-                lost++;
+                lost++; // overwritten while looked at
                 continue;
             }
 
-            events.Add(Decode(next, taken, copy));
+            if (selected)
+            {
+                events.Add(Decode(next, taken, copy!));
+            }
         }
 
         if (lost > 0)
@@ -132,8 +145,15 @@ public sealed class DnsTraceBuffer : ITraceRing
         return events;
     }
 
-    public int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost)
-        => TraceJson.WriteLines(Read(from, max, out next, out lost), output);
+    public int WriteJson(long from, int max, TraceSelection? about, IBufferWriter<byte> output, out long next, out long lost)
+        => TraceJson.WriteLines(Read(from, max, about, out next, out lost), output);
+
+    /// <summary>The kept question name of the slot at <paramref name="index"/>, where it lies (a writer may be changing it: check the sequence after).</summary>
+    private ReadOnlySpan<byte> QuestionName(int index, int responseLength)
+    {
+        int stored = Math.Min(responseLength, StoredResponseBytes);
+        return stored > DnsHeader.Size ? _bytes.AsSpan((index * SlotBytes) + AddressBytes + DnsHeader.Size, stored - DnsHeader.Size) : default;
+    }
 
     private DnsTraceEvent Decode(long sequence, in Slot slot, byte[] bytes)
     {

@@ -13,11 +13,13 @@ public interface ITraceRing
     long Head { get; }
 
     /// <summary>
-    /// Writes up to <paramref name="max"/> events from sequence <paramref name="from"/> on, oldest first, one JSON object and a
-    /// newline each (docs/trace.md), into <paramref name="output"/>; returns how many. <paramref name="next"/>: where to read next
-    /// time; <paramref name="lost"/>: events overwritten before this read, skipped.
+    /// Looks at up to <paramref name="max"/> events from sequence <paramref name="from"/> on, oldest first, and writes those
+    /// <paramref name="about"/> selects (all when null), one JSON object and a newline each (docs/trace.md), into
+    /// <paramref name="output"/>; returns how many it wrote. An event not selected is matched on its own fields and never
+    /// decoded. <paramref name="next"/>: where to read next time; <paramref name="lost"/>: events overwritten before this
+    /// read, skipped.
     /// </summary>
-    int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost);
+    int WriteJson(long from, int max, TraceSelection? about, IBufferWriter<byte> output, out long next, out long lost);
 }
 
 /// <summary>One trace event as it goes on the wire: a JSON object of docs/trace.md's schema.</summary>

@@ -44,20 +44,20 @@ public sealed class TraceSource(KubernetesClientConfiguration config)
     /// <paramref name="last"/> starts that many events back. Ends with the response, or throws <see cref="TraceUnavailableException"/>.
     /// </summary>
     public IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, CancellationToken cancellationToken) =>
-        ReadAsync(path, follow, last, match: [], cancellationToken);
+        ReadAsync(path, follow, last, services: [], cancellationToken);
 
     /// <summary>
-    /// As <see cref="ReadAsync(string, bool, long?, CancellationToken)"/>, only the events whose line contains one of
-    /// <paramref name="match"/> (any case): the source sends only those (<see cref="TraceStream"/>'s <c>match</c>), and
-    /// only those are parsed, so a reader interested in few of a busy source's events pays for neither sending nor
-    /// decoding the others.
+    /// As <see cref="ReadAsync(string, bool, long?, CancellationToken)"/>, only the events about <paramref name="services"/>
+    /// (<c>NAMESPACE/NAME</c>; none: every event): the source matches them in its ring and sends only those
+    /// (<see cref="TraceSelection"/>), so a reader interested in few of a busy source's events costs the source neither
+    /// the encoding nor the sending of the others.
     /// </summary>
-    public async IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, IReadOnlyList<string> match, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<JsonObject> ReadAsync(string path, bool follow, long? last, IReadOnlyList<string> services, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(match);
+        ArgumentNullException.ThrowIfNull(services);
         string query = "?follow=" + (follow ? "true" : "false") + (last is { } n ? FormattableString.Invariant($"&last={n}") : "")
-            + string.Concat(match.Select(m => "&match=" + Uri.EscapeDataString(m)));
+            + string.Concat(services.Select(s => "&service=" + Uri.EscapeDataString(s)));
         var uri = new Uri(new Uri(config.Host.TrimEnd('/') + "/"), path + query);
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         if (config.AccessToken is { Length: > 0 } token)
@@ -75,7 +75,7 @@ public sealed class TraceSource(KubernetesClientConfiguration config)
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
-            if (line.Length > 0 && (match.Count == 0 || match.Any(m => line.Contains(m, StringComparison.OrdinalIgnoreCase))) && JsonNode.Parse(line) is JsonObject e)
+            if (line.Length > 0 && JsonNode.Parse(line) is JsonObject e)
             {
                 yield return e;
             }

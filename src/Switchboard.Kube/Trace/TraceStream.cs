@@ -10,10 +10,11 @@ namespace Switchboard.Kube.Trace;
 /// <summary>
 /// <c>GET /trace</c> on a component's operations port: its <see cref="ITraceRing"/> as NDJSON, one event per line
 /// (docs/trace.md). <c>?last=N</c> starts N events back (default: everything kept, or nothing new when following);
-/// <c>?follow=true</c> keeps the response open and tails the buffer; <c>?match=TEXT</c> (repeatable) sends only the events
-/// whose line contains one of the texts (ASCII case-insensitive), for a reader that wants few of a busy source's events
-/// (the web view: the queries about the Services its pages show, not a load's). A reader too slow for the events gets
-/// a <c>{"type":"lost",…}</c> line saying how many it missed; the component never waits for it.
+/// <c>?follow=true</c> keeps the response open and tails the buffer; <c>?service=NAMESPACE/NAME</c> (repeatable) sends only
+/// the events about those Services (<see cref="TraceSelection"/>), matched in the ring before anything is encoded, for a
+/// reader that wants few of a busy source's events (the web view: the queries about the Services its pages show, not a
+/// load's). A reader too slow for the events gets a <c>{"type":"lost",…}</c> line saying how many it missed; the
+/// component never waits for it.
 /// </summary>
 /// <remarks>
 /// Events are turned into JSON on a thread of the reader's own at the lowest priority (nice 19), not on the pool
@@ -51,7 +52,12 @@ public static partial class TraceStream
             last = n;
         }
 
-        string[] match = [.. query["match"].OfType<string>().Where(m => m.Length > 0)];
+        if (!TraceSelection.TryParse(query["service"].OfType<string>(), out TraceSelection? about, out string? error))
+        {
+            await BadRequestAsync(http, error!);
+            return;
+        }
+
         long head = ring.Head;
         long from = last is { } count ? Math.Max(0, head - count) : follow ? head : 0;
         http.Response.ContentType = "application/x-ndjson";
@@ -63,7 +69,7 @@ public static partial class TraceStream
         empty.Writer.TryWrite(new ArrayBufferWriter<byte>(ChunkBytes));
         empty.Writer.TryWrite(new ArrayBufferWriter<byte>(ChunkBytes));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        var reader = new Thread(() => Read(ring, from, head, follow, match, time, full.Writer, empty.Reader, stop.Token)) { IsBackground = true, Name = "trace reader" };
+        var reader = new Thread(() => Read(ring, from, head, follow, about, time, full.Writer, empty.Reader, stop.Token)) { IsBackground = true, Name = "trace reader" };
         reader.Start();
         try
         {
@@ -87,44 +93,46 @@ public static partial class TraceStream
 
     /// <summary>The reader's thread: fills chunks from the ring until caught up (and, following, until the client leaves).</summary>
     private static void Read(
-        ITraceRing ring, long from, long head, bool follow, string[] match, TimeProvider time, ChannelWriter<ArrayBufferWriter<byte>> full, ChannelReader<ArrayBufferWriter<byte>> empty,
+        ITraceRing ring, long from, long head, bool follow, TraceSelection? about, TimeProvider time, ChannelWriter<ArrayBufferWriter<byte>> full, ChannelReader<ArrayBufferWriter<byte>> empty,
         CancellationToken stop)
     {
-        byte[][] needles = [.. match.Select(m => System.Text.Encoding.UTF8.GetBytes(m.ToLowerInvariant()))];
-        var unfiltered = needles.Length > 0 ? new ArrayBufferWriter<byte>(ChunkBytes) : null;
         _ = SetPriority(0, GetThreadId(), LowestPriority); // best effort: a reader at normal priority still works
         try
         {
+            ArrayBufferWriter<byte>? chunk = null;
             while (!stop.IsCancellationRequested)
             {
-                ArrayBufferWriter<byte> chunk = empty.ReadAsync(stop).AsTask().GetAwaiter().GetResult();
-                int read = 0;
-                int events;
+                chunk ??= empty.ReadAsync(stop).AsTask().GetAwaiter().GetResult();
+                long read = 0;
+                long looked;
                 do
                 {
-                    events = ring.WriteJson(from, Batch, unfiltered ?? chunk, out from, out long lost);
-                    if (unfiltered is not null)
-                    {
-                        CopyMatching(unfiltered.WrittenSpan, needles, chunk);
-                        unfiltered.ResetWrittenCount();
-                    }
-
-                    read += events;
+                    // Looked at: every event of the batch, written or not selected (and those lost).
+                    long start = from;
+                    ring.WriteJson(from, Batch, about, chunk, out from, out long lost);
+                    looked = from - start;
+                    read += looked;
                     if (lost > 0)
                     {
                         WriteLost(chunk, lost, time.GetUtcNow());
                     }
                 }
-                while (events == Batch && chunk.WrittenCount < ChunkBytes / 2);
+                while (looked >= Batch && chunk.WrittenCount < ChunkBytes / 2);
 
                 bool done = !follow && (from >= head || (read == 0 && chunk.WrittenCount == 0));
-                full.WriteAsync(chunk, stop).AsTask().GetAwaiter().GetResult();
+                if (chunk.WrittenCount > 0 || !follow)
+                {
+                    // Following, a chunk with nothing selected is kept for the next poll rather than sent empty.
+                    full.WriteAsync(chunk, stop).AsTask().GetAwaiter().GetResult();
+                    chunk = null;
+                }
+
                 if (done)
                 {
                     break;
                 }
 
-                if (follow && events < Batch)
+                if (follow && looked < Batch)
                 {
                     stop.WaitHandle.WaitOne(Poll);
                 }
@@ -138,44 +146,6 @@ public static partial class TraceStream
         {
             full.TryComplete();
         }
-    }
-
-    /// <summary>The lines of <paramref name="lines"/> that contain one of <paramref name="needles"/> (lower case; ASCII case-insensitive).</summary>
-    private static void CopyMatching(ReadOnlySpan<byte> lines, byte[][] needles, IBufferWriter<byte> output)
-    {
-        while (lines.Length > 0)
-        {
-            int end = lines.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> line = end < 0 ? lines : lines[..(end + 1)];
-            lines = lines[line.Length..];
-            foreach (byte[] needle in needles)
-            {
-                if (ContainsIgnoringCase(line, needle))
-                {
-                    output.Write(line);
-                    break;
-                }
-            }
-        }
-    }
-
-    private static bool ContainsIgnoringCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerNeedle)
-    {
-        for (int i = 0; i + lowerNeedle.Length <= text.Length; i++)
-        {
-            int j = 0;
-            while (j < lowerNeedle.Length && (text[i + j] | (text[i + j] is >= (byte)'A' and <= (byte)'Z' ? 0x20 : 0)) == lowerNeedle[j])
-            {
-                j++;
-            }
-
-            if (j == lowerNeedle.Length)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static void WriteLost(IBufferWriter<byte> output, long count, DateTimeOffset now)

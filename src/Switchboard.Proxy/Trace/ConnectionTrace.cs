@@ -127,8 +127,11 @@ public sealed class ConnectionTrace : ITraceRing
     private static IPEndPoint? IPv4(IPEndPoint? address) =>
         address is { Address.IsIPv4MappedToIPv6: true } ? new IPEndPoint(address.Address.MapToIPv4(), address.Port) : address;
 
-    /// <summary>Up to <paramref name="max"/> events from <paramref name="from"/> on, oldest first (see <see cref="ITraceRing.WriteJson"/>).</summary>
-    public IReadOnlyList<ConnectionTraceEvent> Read(long from, int max, out long next, out long lost)
+    /// <summary>
+    /// The events among up to <paramref name="max"/> from <paramref name="from"/> on, oldest first, that <paramref name="about"/>
+    /// selects by the service dialled (all when null); see <see cref="ITraceRing.WriteJson"/>.
+    /// </summary>
+    public IReadOnlyList<ConnectionTraceEvent> Read(long from, int max, TraceSelection? about, out long next, out long lost)
     {
         var events = new List<ConnectionTraceEvent>();
         lock (_lock)
@@ -140,9 +143,13 @@ public sealed class ConnectionTrace : ITraceRing
                 from = _next - _events.Length;
             }
 
-            for (next = from; next < _next && events.Count < max; next++)
+            for (next = from; next < _next && next - from < max; next++)
             {
-                events.Add(_events[(int)(next % _events.Length)]!);
+                ConnectionTraceEvent e = _events[(int)(next % _events.Length)]!;
+                if (about is null || about.IsAboutService(e.Service))
+                {
+                    events.Add(e);
+                }
             }
         }
 
@@ -154,6 +161,6 @@ public sealed class ConnectionTrace : ITraceRing
         return events;
     }
 
-    public int WriteJson(long from, int max, IBufferWriter<byte> output, out long next, out long lost)
-        => TraceJson.WriteLines(Read(from, max, out next, out lost), output);
+    public int WriteJson(long from, int max, TraceSelection? about, IBufferWriter<byte> output, out long next, out long lost)
+        => TraceJson.WriteLines(Read(from, max, about, out next, out lost), output);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Switchboard.Dns.Tests.Support;
@@ -86,6 +87,28 @@ public sealed class DnsServiceTests(InProcessApiServer api) : IClassFixture<InPr
         await api.Store.PutAsync("/skydns/local/skydns/registry/x", System.Text.Encoding.UTF8.GetBytes("""{"host":"10.1.2.3"}"""));
 
         await Eventually.WaitAsync(async () => (await Dig.RunAsync(Dns, "registry.skydns.local", "+short")).Trim() == "10.1.2.3", "the SkyDNS record answered");
+    }
+
+    [Fact]
+    public async Task The_trace_asked_about_services_sends_only_their_queries_and_a_bad_service_is_a_400_status()
+    {
+        string[] about = ["cart.shop.svc.cluster.local.", "CART.default.svc.cluster.local.", "_http._tcp.cart.shop.svc.cluster.local.", "cart.", "kubernetes.default.svc.cluster.local."];
+        string[] others = ["carts.shop.svc.cluster.local.", "shop.cart.svc.cluster.local.", "x.cart.default.svc.cluster.local.", "www.example.net.", "default.kubernetes.svc.cluster.local."];
+        foreach (string name in others.Concat(about))
+        {
+            await Dig.RunAsync(Dns, name, name.StartsWith('_') ? "SRV" : "A");
+        }
+
+        (HttpStatusCode status, string body) = await GetAsync("/trace?service=shop/cart&service=default/kubernetes");
+        (HttpStatusCode badStatus, string badBody) = await GetAsync("/trace?follow=true&service=Shop%20Cart");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        string[] names = [.. Dig.Lines(body).Select(line => (string)JsonNode.Parse(line)!["name"]!)];
+        Assert.Equal(about, names);
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        JsonNode bad = JsonNode.Parse(badBody)!;
+        Assert.Equal(("Status", "BadRequest", 400), ((string?)bad["kind"], (string?)bad["reason"], (int?)bad["code"]));
+        Assert.Contains("\"Shop Cart\" is not NAMESPACE/NAME", (string?)bad["message"], StringComparison.Ordinal);
     }
 
     [Fact]
