@@ -20,7 +20,10 @@ namespace Switchboard.LoadGenerator;
 /// connection, the time from the event's timestamp to the frame that painted it, as the page measures it
 /// (<c>window.sbPaints</c>), and from the bench's connect to that paint; the stream's bytes per second and the page's
 /// main-thread time meanwhile; and dnsperf's QPS against the cluster DNS with the B pages watching against none (the web
-/// view reads DNS's trace only while a page shows a flow). Prints one <c>key=value</c> line per figure.
+/// view reads DNS's trace only while a page shows a flow), the pages watching measured twice: as they run, and with
+/// their Chromium processes confined to a cgroup of the least CPU weight (<see cref="BrowserConfinement"/>), since on
+/// a 2-core machine the browsers' rendering competes with DNS whatever the server does. Prints one <c>key=value</c>
+/// line per figure.
 /// </summary>
 internal static partial class UiLoad
 {
@@ -140,6 +143,15 @@ internal static partial class UiLoad
             Print("stream_kib_per_second", ((await watcher.EvaluateAsync<long>("() => window.sbStreamBytes") - bytesBefore) / 1024.0 / watched).ToString("F1", invariant));
             Print("page_main_thread_percent", (100 * (await TaskSecondsAsync(cdp) - mainThreadBefore) / watched).ToString("F1", invariant));
             Print("dns_qps_browsers", (await qps).ToString("F0", invariant));
+
+            // Again, the pages still watching and the connections flowing, with Chromium confined to CPU nothing else
+            // wants: what is left of the drop is the server's own cost of being watched, not the browsers' rendering.
+            using (BrowserConfinement? confined = BrowserConfinement.Start(out string problem))
+            {
+                Print("browsers_confined", confined is null ? "no: " + problem : $"{confined.Processes} processes in {confined.How}");
+                Print("dns_qps_browsers_confined", confined is null ? "NaN" : (await DnsperfAsync(options, cancel)).ToString("F0", invariant));
+            }
+
             await flowing.CancelAsync();
             Print("connections_per_second", ((await load) / Stopwatch.GetElapsedTime(loadStarted).TotalSeconds).ToString("F0", invariant));
             Print("paint_samples", paints.Count);
