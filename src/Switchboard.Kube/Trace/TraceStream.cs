@@ -28,6 +28,13 @@ public static partial class TraceStream
     /// <summary>How often a follower looks for new events when it has caught up.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How often a reader with a selection looks once the ring outran a poll: looking at an event it does not select is
+    /// a comparison, so it can keep up with a load that fills the ring in less than <see cref="Poll"/> (4,096 DNS
+    /// answers in 58 ms at 70,000 a second) instead of losing the queries it asked about among the others.
+    /// </summary>
+    private static readonly TimeSpan SelectivePoll = TimeSpan.FromMilliseconds(10);
+
     private const int Batch = 512;
     private const int ChunkBytes = 256 * 1024;
     private const int LowestPriority = 19;
@@ -100,6 +107,7 @@ public static partial class TraceStream
         try
         {
             ArrayBufferWriter<byte>? chunk = null;
+            bool outran = false; // once a load outran a poll, a selective reader keeps looking often
             while (!stop.IsCancellationRequested)
             {
                 chunk ??= empty.ReadAsync(stop).AsTask().GetAwaiter().GetResult();
@@ -114,6 +122,7 @@ public static partial class TraceStream
                     read += looked;
                     if (lost > 0)
                     {
+                        outran = true;
                         WriteLost(chunk, lost, time.GetUtcNow());
                     }
                 }
@@ -134,7 +143,7 @@ public static partial class TraceStream
 
                 if (follow && looked < Batch)
                 {
-                    stop.WaitHandle.WaitOne(Poll);
+                    stop.WaitHandle.WaitOne(outran && about is not null ? SelectivePoll : Poll);
                 }
             }
         }
