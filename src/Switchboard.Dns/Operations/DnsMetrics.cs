@@ -34,8 +34,18 @@ public sealed class DnsMetrics : IMetricsCollector
     /// <summary>Counts one answered request from its response message (question type and rcode read from it).</summary>
     public void CountRequest(ReadOnlySpan<byte> response, TimeSpan duration)
     {
+        ObserveDuration(duration, 1);
+        CountAnswer(response);
+    }
+
+    /// <summary>Observes <paramref name="count"/> requests that took <paramref name="duration"/> each (one UDP batch's).</summary>
+    internal void ObserveDuration(TimeSpan duration, int count) =>
+        _stripes[Environment.CurrentManagedThreadId & (StripeCount - 1)].Duration.Observe(duration, count);
+
+    /// <summary>Counts one answered request by question type and rcode, read from its response message; its duration is observed apart.</summary>
+    internal void CountAnswer(ReadOnlySpan<byte> response)
+    {
         Stripe stripe = _stripes[Environment.CurrentManagedThreadId & (StripeCount - 1)];
-        stripe.Duration.Observe(duration);
         if (response.Length < DnsHeader.Size)
         {
             return;
