@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.Trace;
@@ -44,6 +45,7 @@ internal sealed class DnsObserver(DnsMetrics? metrics, ILogger logger, bool quer
     /// Reports the replies queued in a UDP batch, all answered between <paramref name="started"/> (the batch's arrival)
     /// and now: one clock read, one duration observation and one trace reservation for the batch, not one each per query.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Answered(UdpBatch batch, ReadOnlySpan<DnsAnswerSource> sources, long started)
     {
         int count = batch.Queued;

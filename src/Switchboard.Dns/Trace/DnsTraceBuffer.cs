@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Switchboard.Kube.Trace;
 
 namespace Switchboard.Dns.Trace;
@@ -76,6 +77,7 @@ public sealed class DnsTraceBuffer : ITraceRing
     internal long Reserve(int count) => Interlocked.Add(ref _next, count) - count;
 
     /// <summary>Records one answer under a <paramref name="sequence"/> number taken with <see cref="Reserve"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Record(long sequence, ReadOnlySpan<byte> response, long started, long elapsed, bool overTcp, ReadOnlySpan<byte> client, DnsAnswerSource source, IPEndPoint? upstream)
     {
         int index = (int)(sequence & _mask);

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace Switchboard.Dns.Zones;
 
@@ -24,6 +25,7 @@ internal sealed class ZoneTable
     public IEnumerable<byte[]> Keys => _shards.SelectMany(s => s.Names);
 
     /// <remarks><c>name</c>: lower-case wire form.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGetValue(ReadOnlySpan<byte> name, [MaybeNullWhen(false)] out ZoneNode node)
     {
         int hash = WireNameComparer.Instance.GetHashCode(name);
@@ -103,6 +105,7 @@ internal sealed class ZoneTable
 
         public IEnumerable<byte[]> Names => _names;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ZoneNode? Find(ReadOnlySpan<byte> name, int hash)
         {
             for (int slot = SlotOf(hash); ; slot = (slot + 1) & _mask)
