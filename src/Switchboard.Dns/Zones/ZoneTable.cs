@@ -67,68 +67,67 @@ internal sealed class ZoneTable
 
     private static int ShardOf(int hash) => (int)((uint)hash % ShardCount);
 
-    /// <summary>One shard's names, their hashes and nodes in parallel arrays, and a power-of-two slot array (at most half full) indexing them.</summary>
+    /// <summary>
+    /// One shard: its entries (hash, name, node) stored inline in a power-of-two array at most half full, probed
+    /// linearly, so a hit reads one entry and its name rather than an index, a hash, a name and a node array apart.
+    /// </summary>
     private sealed class Shard
     {
-        private readonly int[] _slots;
-        private readonly int[] _hashes;
-        private readonly byte[][] _names;
-        private readonly ZoneNode[] _nodes;
+        private readonly Entry[] _entries;
         private readonly int _mask;
 
         public Shard(Dictionary<byte[], ZoneNode> map)
         {
             int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, map.Count * 2));
-            _slots = new int[size];
+            _entries = new Entry[size];
             _mask = size - 1;
-            _hashes = new int[map.Count];
-            _names = new byte[map.Count][];
-            _nodes = new ZoneNode[map.Count];
-            int entry = 0;
+            Count = map.Count;
             foreach ((byte[] name, ZoneNode node) in map)
             {
                 int hash = WireNameComparer.Instance.GetHashCode(name);
-                (_hashes[entry], _names[entry], _nodes[entry]) = (hash, name, node);
                 int slot = SlotOf(hash);
-                while (_slots[slot] != 0)
+                while (_entries[slot].Node is not null)
                 {
                     slot = (slot + 1) & _mask;
                 }
 
-                _slots[slot] = ++entry; // 0 marks an empty slot
+                _entries[slot] = new Entry(hash, name, node);
             }
         }
 
         public static Shard Empty { get; } = new(new Dictionary<byte[], ZoneNode>(WireNameComparer.Instance));
 
-        public int Count => _names.Length;
+        public int Count { get; }
 
-        public IEnumerable<byte[]> Names => _names;
+        public IEnumerable<byte[]> Names => _entries.Where(e => e.Node is not null).Select(e => e.Name);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ZoneNode? Find(ReadOnlySpan<byte> name, int hash)
         {
             for (int slot = SlotOf(hash); ; slot = (slot + 1) & _mask)
             {
-                int entry = _slots[slot] - 1;
-                if (entry < 0)
+                ref readonly Entry entry = ref _entries[slot];
+                if (entry.Node is null)
                 {
                     return null;
                 }
 
-                if (_hashes[entry] == hash && name.SequenceEqual(_names[entry]))
+                if (entry.Hash == hash && name.SequenceEqual(entry.Name))
                 {
-                    return _nodes[entry];
+                    return entry.Node;
                 }
             }
         }
 
         public Dictionary<byte[], ZoneNode> ToDictionary()
         {
-            var map = new Dictionary<byte[], ZoneNode>(_names.Length, WireNameComparer.Instance);
-            for (int i = 0; i < _names.Length; i++)
+            var map = new Dictionary<byte[], ZoneNode>(Count, WireNameComparer.Instance);
+            foreach (Entry entry in _entries)
             {
-                map[_names[i]] = _nodes[i];
+                if (entry.Node is not null)
+                {
+                    map[entry.Name] = entry.Node;
+                }
             }
 
             return map;
@@ -136,5 +135,8 @@ internal sealed class ZoneTable
 
         /// <summary>The hash bits above those that chose the shard pick the first slot.</summary>
         private int SlotOf(int hash) => (int)((uint)hash / ShardCount) & _mask;
+
+        /// <summary>An empty slot has no node.</summary>
+        private readonly record struct Entry(int Hash, byte[] Name, ZoneNode Node);
     }
 }
