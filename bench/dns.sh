@@ -61,7 +61,7 @@ if ((up)); then
   "${switchboard[@]}" up --data-dir "$work/api" --api-port "$api_port" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$sb_port" \
     --dns-metrics "127.0.0.1:$ops_port" --upstream "127.0.0.1:$nowhere" >"$work/up.log" 2>&1 &
 else
-  "${switchboard[@]}" apiserver --data-dir "$work/api" --store sqlite --api-port "$api_port" >"$work/api.log" 2>&1 &
+  "${switchboard[@]}" apiserver --data-dir "$work/api" --store sqlite --api-port "$api_port" --etcd-listen "127.0.0.1:$(free_port)" >"$work/api.log" 2>&1 &
 fi
 server_pid=$!
 pids+=($server_pid)
