@@ -38,6 +38,9 @@ work=$(mktemp -d /tmp/switchboard-bench-dns.XXXXXX)
 pids=()
 
 cleanup() {
+  if ((up)); then
+    stop_up "$work/switchboard" "$work/api" "${server_pid:-}" # `down`: up's node namespace goes too, which a SIGTERM leaves
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
