@@ -38,6 +38,9 @@ work=$(mktemp -d /tmp/switchboard-bench-dns.XXXXXX)
 pids=()
 
 cleanup() {
+  if ((up)); then
+    stop_up "$work/switchboard" "$work/api" "${server_pid:-}" # `down`: up's node namespace goes too, which a SIGTERM leaves
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -58,10 +61,10 @@ switchboard=(taskset -c "$cpus" dotnet "$work/switchboard/switchboard.dll")
 
 api_port=$(free_port) sb_port=$(free_port) ops_port=$(free_port) ub_port=$(free_port) nowhere=$(free_port)
 if ((up)); then
-  "${switchboard[@]}" up --data-dir "$work/api" --api-port "$api_port" --kubelet-port "$(free_port)" --dns-port "$sb_port" \
+  "${switchboard[@]}" up --data-dir "$work/api" --api-port "$api_port" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$sb_port" \
     --dns-metrics "127.0.0.1:$ops_port" --upstream "127.0.0.1:$nowhere" >"$work/up.log" 2>&1 &
 else
-  "${switchboard[@]}" apiserver --data-dir "$work/api" --store sqlite --api-port "$api_port" >"$work/api.log" 2>&1 &
+  "${switchboard[@]}" apiserver --data-dir "$work/api" --store sqlite --api-port "$api_port" --etcd-listen "127.0.0.1:$(free_port)" >"$work/api.log" 2>&1 &
 fi
 server_pid=$!
 pids+=($server_pid)

@@ -12,7 +12,10 @@ internal sealed class Histogram(double[] bounds)
 
     public double[] Bounds => bounds;
 
-    public void Observe(TimeSpan duration)
+    public void Observe(TimeSpan duration) => Observe(duration, 1);
+
+    /// <summary><paramref name="count"/> observations of the same duration (the queries of one UDP batch), at the cost of one.</summary>
+    public void Observe(TimeSpan duration, int count)
     {
         double seconds = duration.TotalSeconds;
         int bucket = 0;
@@ -21,8 +24,8 @@ internal sealed class Histogram(double[] bounds)
             bucket++;
         }
 
-        Interlocked.Increment(ref _counts[bucket]);
-        Interlocked.Add(ref _sumNanoseconds, (long)(seconds * 1e9));
+        Interlocked.Add(ref _counts[bucket], count);
+        Interlocked.Add(ref _sumNanoseconds, (long)(seconds * 1e9) * count);
     }
 
     /// <summary>The <c>_bucket</c> (cumulative), <c>_sum</c> and <c>_count</c> lines; <paramref name="labels"/> is empty or <c>k="v",</c>.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Switchboard.Dns.Operations;
 using Switchboard.Dns.Trace;
@@ -37,6 +38,36 @@ internal sealed class DnsObserver(DnsMetrics? metrics, ILogger logger, bool quer
         if (queryLog && logger.IsEnabled(LogLevel.Information))
         {
             Log(response, elapsed, overTcp, endPoint ?? (client.IsEmpty ? null : ToEndPoint(client)));
+        }
+    }
+
+    /// <summary>
+    /// Reports the replies queued in a UDP batch, all answered between <paramref name="started"/> (the batch's arrival)
+    /// and now: one clock read, one duration observation and one trace reservation for the batch, not one each per query.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Answered(UdpBatch batch, ReadOnlySpan<DnsAnswerSource> sources, long started)
+    {
+        int count = batch.Queued;
+        if (count == 0)
+        {
+            return;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(started, now);
+        metrics?.ObserveDuration(elapsed, count);
+        long sequence = trace?.Reserve(count) ?? 0;
+        bool log = queryLog && logger.IsEnabled(LogLevel.Information);
+        for (int k = 0; k < count; k++)
+        {
+            ReadOnlySpan<byte> response = batch.Sent(k);
+            metrics?.CountAnswer(response);
+            trace?.Record(sequence + k, response, started, now - started, overTcp: false, batch.SentTo(k), sources[k], upstream: null);
+            if (log)
+            {
+                Log(response, elapsed, overTcp: false, ToEndPoint(batch.SentTo(k)));
+            }
         }
     }
 

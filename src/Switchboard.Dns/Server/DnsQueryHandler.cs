@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Switchboard.Dns.SkyDns;
 using Switchboard.Dns.Trace;
 using Switchboard.Dns.Wire;
@@ -38,6 +39,7 @@ internal sealed class DnsQueryHandler
     public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp) => Handle(query, response, overTcp, out _);
 
     /// <summary>As <see cref="Handle(ReadOnlySpan{byte}, Span{byte}, bool)"/>, saying which zone answered (for a trace).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Handle(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp, out DnsAnswerSource source)
     {
         source = DnsAnswerSource.None;
@@ -109,6 +111,7 @@ internal sealed class DnsQueryHandler
         return Finish(message, parsed, name, code, new Body(snapshot, result));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Finish(Span<byte> message, in DnsQuery query, ReadOnlySpan<byte> name, DnsResponseCode code, Body body)
     {
         DnsEdns edns = query.Edns;
@@ -145,6 +148,7 @@ internal sealed class DnsQueryHandler
     /// <summary>The sections after the question, for one lookup result.</summary>
     private readonly record struct Body(ClusterZoneSnapshot? Snapshot, ZoneLookupResult Result)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public SectionCounts Write(Span<byte> destination, out int written)
         {
             written = 0;

@@ -69,6 +69,15 @@ internal sealed unsafe partial class UdpBatch : IDisposable
     /// <summary>The sender of datagram <paramref name="i"/> as a native sockaddr.</summary>
     public ReadOnlySpan<byte> Address(int i) => new(_addresses + ((nint)i * AddressBytes), (int)_rx[i].Header.NameLength);
 
+    /// <summary>Replies queued since the last <see cref="Flush"/>.</summary>
+    public int Queued => _queued;
+
+    /// <summary>Queued reply <paramref name="k"/>'s message.</summary>
+    public ReadOnlySpan<byte> Sent(int k) => new(_txIov[k].Base, (int)_txIov[k].Length);
+
+    /// <summary>Queued reply <paramref name="k"/>'s destination as a native sockaddr.</summary>
+    public ReadOnlySpan<byte> SentTo(int k) => new(_tx[k].Header.Name, (int)_tx[k].Header.NameLength);
+
     /// <summary>Queues the first <paramref name="length"/> bytes of response <paramref name="i"/> back to its sender.</summary>
     public void Reply(int i, int length)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Switchboard.Dns.Wire;
 using Switchboard.Kube.Trace;
 
@@ -10,7 +11,7 @@ namespace Switchboard.Dns.Trace;
 /// <summary>
 /// The last <see cref="Capacity"/> answered queries, for <c>switchboard trace</c>: <c>--last N</c> reads what is here,
 /// <c>-f</c> tails it. The server always records (the recent past must be there when someone asks), so recording
-/// is made cheap instead of conditional: one interlocked increment, a copy of the response's first
+/// is made cheap instead of conditional: one interlocked add per UDP batch, a copy of the response's first
 /// <see cref="StoredResponseBytes"/> bytes and the client's socket address into preallocated memory, no allocation,
 /// no lock. Nothing is decoded until a reader asks. Readers never hold writers back: a reader slower than the
 /// queries finds its next events overwritten, skips them and counts them as lost (<see cref="Lost"/>).
@@ -65,9 +66,21 @@ public sealed class DnsTraceBuffer : ITraceRing
     public long Lost => Interlocked.Read(ref _lost);
 
     /// <summary>Records one answer. <paramref name="client"/>: the client's native socket address (may be empty).</summary>
-    internal void Record(ReadOnlySpan<byte> response, long started, long elapsed, bool overTcp, ReadOnlySpan<byte> client, DnsAnswerSource source, IPEndPoint? upstream)
+    internal void Record(ReadOnlySpan<byte> response, long started, long elapsed, bool overTcp, ReadOnlySpan<byte> client, DnsAnswerSource source, IPEndPoint? upstream) =>
+        Record(Reserve(1), response, started, elapsed, overTcp, client, source, upstream);
+
+    /// <summary>
+    /// Takes the next <paramref name="count"/> sequence numbers for one writer (a UDP batch's answers), so that threads
+    /// share one contended increment per batch instead of one per query; each must then be written with
+    /// <see cref="Record(long, ReadOnlySpan{byte}, long, long, bool, ReadOnlySpan{byte}, DnsAnswerSource, IPEndPoint?)"/> at once,
+    /// as readers wait at the first one not yet written.
+    /// </summary>
+    internal long Reserve(int count) => Interlocked.Add(ref _next, count) - count;
+
+    /// <summary>Records one answer under a <paramref name="sequence"/> number taken with <see cref="Reserve"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void Record(long sequence, ReadOnlySpan<byte> response, long started, long elapsed, bool overTcp, ReadOnlySpan<byte> client, DnsAnswerSource source, IPEndPoint? upstream)
     {
-        long sequence = Interlocked.Increment(ref _next) - 1;
         int index = (int)(sequence & _mask);
         ref Slot slot = ref _slots[index];
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Switchboard.Dns.Wire;
@@ -22,6 +23,7 @@ internal static class DnsName
     /// so the walk always terminates; label types 0x40 and 0x80 and over-long names are rejected.
     /// </summary>
     /// <remarks><c>end</c>: The offset just past the name in the message (after its first pointer, if any).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryRead(ReadOnlySpan<byte> message, int offset, Span<byte> destination, out int length, out int end)
     {
         length = 0;
@@ -89,6 +91,7 @@ internal static class DnsName
     }
 
     /// <summary>Skips a name in a message without copying it, with the same checks as <see cref="TryRead"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TrySkip(ReadOnlySpan<byte> message, int offset, out int end)
     {
         Span<byte> scratch = stackalloc byte[MaxLength];
@@ -114,6 +117,7 @@ internal static class DnsName
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToLowerAscii(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         for (int i = 0; i < source.Length; i++)
@@ -123,6 +127,7 @@ internal static class DnsName
     }
 
     /// <summary>Offset in <paramref name="name"/> where <paramref name="suffix"/> starts on a label boundary, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FindSuffix(ReadOnlySpan<byte> name, ReadOnlySpan<byte> suffix)
     {
         int offset = 0;

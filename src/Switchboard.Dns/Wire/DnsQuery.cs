@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Switchboard.Dns.Wire;
 
@@ -11,6 +12,7 @@ internal readonly record struct DnsQuery(DnsHeader Header, int NameLength, ushor
     private const int FixedRecordSize = 10;
 
     /// <summary>Parses a message that must carry exactly one question; the caller checks QR, opcode and counts first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DnsParseStatus TryParse(ReadOnlySpan<byte> message, Span<byte> nameBuffer, out DnsQuery query)
     {
         query = default;
@@ -70,6 +72,7 @@ internal readonly record struct DnsQuery(DnsHeader Header, int NameLength, ushor
     }
 
     /// <summary>Skips one resource record; <paramref name="recordHeader"/> is the offset of its TYPE field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TrySkipRecord(ReadOnlySpan<byte> message, ref int position, out ushort type, out int recordHeader)
     {
         type = 0;

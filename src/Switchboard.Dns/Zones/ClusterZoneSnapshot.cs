@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Switchboard.Dns.Wire;
 
 namespace Switchboard.Dns.Zones;
@@ -36,6 +37,7 @@ internal sealed class ClusterZoneSnapshot
     public ReadOnlySpan<byte> NegativeSoaWithoutOwner => _negativeSoa;
 
     /// <remarks><c>name</c>: The query name in lower case wire form.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ZoneLookupResult Lookup(ReadOnlySpan<byte> name, ushort type)
     {
         int zoneOffset = DnsName.FindSuffix(name, _apex);

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+
+
 namespace Switchboard.Dns.Zones;
 
 /// <summary>Compares lower-cased wire names, and lets a dictionary be probed with a span (no key allocation per query).</summary>
@@ -11,6 +14,7 @@ internal sealed class WireNameComparer : IEqualityComparer<byte[]>, IAlternateEq
 
     public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetHashCode(ReadOnlySpan<byte> alternate)
     {
         var hash = default(HashCode);
