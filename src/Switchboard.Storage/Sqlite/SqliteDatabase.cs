@@ -7,8 +7,9 @@ namespace Switchboard.Storage.Sqlite;
 /// revision, so a read at an old revision and a watch replay are queries over that log; a deletion is a
 /// tombstone row. kv_meta holds the current and the compacted revision; kv_lease holds the granted leases (a row's
 /// lease column says which one the key is attached to). A read at the current revision is the same query over the log as
-/// one at a past revision: a table of each key's newest row, kept in the appending transaction, cost every commit one
-/// more page to write and fsync (puts at one client 23 % slower) and saved ranges little besides.
+/// one at a past revision: a table of each key's newest row, kept by triggers in the appending transaction, cost every
+/// commit a page more to write and fsync (5.7 WAL pages a commit against 4.8 at one writer; puts at one client 23 %
+/// slower) and saved a range of 10,000 keys about 5 ms of SQLite's time.
 /// </summary>
 internal static class SqliteDatabase
 {
