@@ -16,10 +16,12 @@ public interface IKeyValueStore : IAsyncDisposable
 
     /// <summary>
     /// The keys starting with <paramref name="prefix"/> in key order, as of <see cref="RangeOptions.Revision"/>
-    /// (0: now). Fails with <see cref="StorageError.Compacted"/> below the compacted revision and
-    /// <see cref="StorageError.FutureRevision"/> above the current one.
+    /// (0: now), handed to <paramref name="visitor"/> one at a time as they are read (at most
+    /// <see cref="RangeOptions.Limit"/>). Fails with <see cref="StorageError.Compacted"/> below the compacted revision and
+    /// <see cref="StorageError.FutureRevision"/> above the current one; <see cref="KeyValueStoreExtensions.RangeAsync"/>
+    /// gives the keys as a list.
     /// </summary>
-    Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default);
+    Task<RangeSummary> RangeAsync(string prefix, RangeOptions options, IRangeVisitor visitor, CancellationToken cancellationToken = default);
 
     /// <summary>How many live keys start with <paramref name="prefix"/>.</summary>
     Task<long> CountAsync(string prefix, CancellationToken cancellationToken = default);

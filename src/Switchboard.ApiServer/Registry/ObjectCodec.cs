@@ -34,25 +34,29 @@ internal static class ObjectCodec
     }
 
     public static T Decode<T>(KeyValue kv)
+        where T : IKubernetesObject<V1ObjectMeta> => Decode<T>(kv.Key, kv.Value, kv.ModRevision);
+
+    /// <summary>The object stored at <paramref name="key"/> as <paramref name="json"/>, at its resourceVersion.</summary>
+    public static T Decode<T>(string key, ReadOnlySpan<byte> json, long modRevision)
         where T : IKubernetesObject<V1ObjectMeta>
     {
         T? obj;
         try
         {
-            obj = ModelJson.FromUtf8Bytes<T>(kv.Value);
+            obj = ModelJson.FromUtf8Bytes<T>(json);
         }
         catch (JsonException e)
         {
-            throw ApiException.Internal($"stored object {kv.Key} cannot be decoded: {e.Message}");
+            throw ApiException.Internal($"stored object {key} cannot be decoded: {e.Message}");
         }
 
         if (obj is null)
         {
-            throw ApiException.Internal($"stored object {kv.Key} is null");
+            throw ApiException.Internal($"stored object {key} is null");
         }
 
         obj.Metadata ??= new V1ObjectMeta();
-        obj.Metadata.ResourceVersion = kv.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        obj.Metadata.ResourceVersion = modRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return obj;
     }
 

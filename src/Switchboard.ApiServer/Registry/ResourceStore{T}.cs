@@ -66,26 +66,18 @@ internal sealed class ResourceStore<T>
             while (true)
             {
                 long pageSize = limit > 0 ? Math.Max(limit - items.Count, 1) : 0;
-                var page = await Store.RangeAsync(prefix, new RangeOptions(pageSize, readAt, startAfter), cancellationToken);
-                readAt = page.Revision;
-                foreach (var kv in page.Items)
-                {
-                    var obj = ObjectCodec.Decode<T>(kv);
-                    startAfter = kv.Key;
-                    if (Matches(obj, labels, fields))
-                    {
-                        items.Add(obj);
-                    }
-                }
-
-                if (!page.More)
+                var page = new ListPage(this, labels, fields, items);
+                var summary = await Store.RangeAsync(prefix, new RangeOptions(pageSize, readAt, startAfter), page, cancellationToken);
+                readAt = summary.Revision;
+                startAfter = page.LastKey ?? startAfter;
+                if (!summary.More)
                 {
                     return new ListResult<T>(items, readAt, null, null);
                 }
 
                 if (limit > 0 && items.Count >= limit)
                 {
-                    return new ListResult<T>(items, readAt, ContinueToken.Encode(readAt, startAfter!), labels.IsEmpty && fields.IsEmpty ? page.Count - page.Items.Count : null);
+                    return new ListResult<T>(items, readAt, ContinueToken.Encode(readAt, startAfter!), labels.IsEmpty && fields.IsEmpty ? summary.Count - page.Visited : null);
                 }
             }
         }
@@ -680,6 +672,30 @@ internal sealed class ResourceStore<T>
             catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException)
             {
                 throw ApiException.BadRequest("continue key is not valid: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One page of a list: each stored object decoded straight from the store's row as the store reads it (no copy of
+    /// its JSON), kept when the selectors match.
+    /// </summary>
+    private sealed class ListPage(ResourceStore<T> store, LabelSelector labels, FieldSelector fields, List<T> items) : IRangeVisitor
+    {
+        /// <summary>The last key read, where the next page starts after.</summary>
+        public string? LastKey { get; private set; }
+
+        /// <summary>How many keys were read, matched or not.</summary>
+        public long Visited { get; private set; }
+
+        public void Visit(in KeyValueRow row)
+        {
+            LastKey = row.KeyString();
+            Visited++;
+            var obj = ObjectCodec.Decode<T>(LastKey, row.Value, row.ModRevision);
+            if (store.Matches(obj, labels, fields))
+            {
+                items.Add(obj);
             }
         }
     }

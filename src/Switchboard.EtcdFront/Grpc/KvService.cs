@@ -18,11 +18,25 @@ internal sealed class KvService(IKeyValueStore store, FrontIdentity identity) : 
     public override async Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
     {
         var interval = FrontKeys.Interval(request.Key, request.RangeEnd);
-        bool whole = NeedsWholeRange(request);
-        var result = await store.RangeAsync(interval.Start, interval.Options(whole ? 0 : request.Limit, request.Revision), context.CancellationToken);
-        long current = request.Revision > 0 ? await store.GetRevisionAsync(context.CancellationToken) : result.Revision;
-        var response = new RangeResponse { Header = identity.Header(current) };
-        Fill(response, request, result.Items, result.More, result.Count, whole);
+        var response = new RangeResponse();
+        long revision;
+        if (NeedsWholeRange(request))
+        {
+            var result = await store.RangeAsync(interval.Start, interval.Options(0, request.Revision), context.CancellationToken);
+            Fill(response, request, result.Items, result.More, result.Count, whole: true);
+            revision = result.Revision;
+        }
+        else
+        {
+            // In key order up to the limit, as the store reads: its rows become the response's messages as they come.
+            var rows = new RangeRows(response.Kvs, request.KeysOnly, request.CountOnly);
+            context.GetHttpContext().Response.RegisterForDispose(rows);
+            var summary = await store.RangeAsync(interval.Start, interval.Options(request.Limit, request.Revision), rows, context.CancellationToken);
+            (response.Count, response.More, revision) = (summary.Count, summary.More, summary.Revision);
+        }
+
+        long current = request.Revision > 0 ? await store.GetRevisionAsync(context.CancellationToken) : revision;
+        response.Header = identity.Header(current);
         return response;
     }
 

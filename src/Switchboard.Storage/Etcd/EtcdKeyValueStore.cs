@@ -148,9 +148,10 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
         return response.Kvs.Count == 0 ? null : ToKeyValue(response.Kvs[0]);
     }
 
-    public async Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default)
+    public async Task<RangeSummary> RangeAsync(string prefix, RangeOptions options, IRangeVisitor visitor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(visitor);
         var (start, end) = options.RangeEnd is null ? EtcdKeys.Prefix(prefix) : (EtcdKeys.Key(prefix), EtcdKeys.Key(options.RangeEnd));
         var request = new RangeRequest
         {
@@ -160,11 +161,12 @@ public sealed class EtcdKeyValueStore : IKeyValueStore
             Revision = Math.Max(options.Revision, 0),
         };
         var response = await CallAsync(o => _kv.RangeAsync(request, o), prefix, cancellationToken, request.Revision);
-        return new RangeResult(
-            response.Kvs.Select(ToKeyValue).ToList(),
-            request.Revision > 0 ? request.Revision : response.Header.Revision,
-            response.More,
-            response.Count);
+        foreach (var kv in response.Kvs)
+        {
+            visitor.Visit(new KeyValueRow(kv.Key.Span, kv.Value.Span, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease));
+        }
+
+        return new RangeSummary(request.Revision > 0 ? request.Revision : response.Header.Revision, response.More, response.Count);
     }
 
     public async Task<long> CountAsync(string prefix, CancellationToken cancellationToken = default)

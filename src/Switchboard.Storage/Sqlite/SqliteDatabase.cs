@@ -5,9 +5,11 @@ namespace Switchboard.Storage.Sqlite;
 /// <summary>
 /// The schema and connection settings. Like k3s's kine, every write is a row of one log table keyed by its
 /// revision, so a read at an old revision and a watch replay are queries over that log; a deletion is a
-/// tombstone row. kv_meta holds the current and the compacted revision. kv_current points at each live key's newest
-/// row, kept by triggers in the transaction that appends it, so a read at the current revision is one indexed scan;
-/// kv_lease holds the granted leases (a row's lease column says which one the key is attached to).
+/// tombstone row. kv_meta holds the current and the compacted revision; kv_lease holds the granted leases (a row's
+/// lease column says which one the key is attached to). A read at the current revision is the same query over the log as
+/// one at a past revision: a table of each key's newest row, kept by triggers in the appending transaction, cost every
+/// commit a page more to write and fsync (5.7 WAL pages a commit against 4.8 at one writer; puts at one client 23 %
+/// slower) and saved a range of 10,000 keys about 5 ms of SQLite's time.
 /// </summary>
 internal static class SqliteDatabase
 {
@@ -32,13 +34,6 @@ internal static class SqliteDatabase
         CREATE INDEX IF NOT EXISTS kv_log_revision ON kv_log (revision);
         CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT OR IGNORE INTO kv_meta (name, value) VALUES ('revision', 0), ('compacted', 0);
-        CREATE TABLE IF NOT EXISTS kv_current (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TRIGGER IF NOT EXISTS kv_current_put AFTER INSERT ON kv_log WHEN NEW.deleted = 0 BEGIN
-            INSERT OR REPLACE INTO kv_current (key, id) VALUES (NEW.key, NEW.id);
-        END;
-        CREATE TRIGGER IF NOT EXISTS kv_current_delete AFTER INSERT ON kv_log WHEN NEW.deleted <> 0 BEGIN
-            DELETE FROM kv_current WHERE key = NEW.key;
-        END;
         CREATE TABLE IF NOT EXISTS kv_lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
         """;
 
@@ -70,9 +65,9 @@ internal static class SqliteDatabase
             // 2 MiB, not 32 MiB that filled with appended pages and stayed in the process's RSS.
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864;");
-            bool hadCurrent = Exists(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_current'");
             MigrateRevisionKeyedLog(connection);
-            MigrateToCurrentIndex(connection, hadCurrent);
+            MigrateLeaseColumn(connection);
+            DropCurrentIndex(connection);
             Execute(connection, Schema);
             return connection;
         }
@@ -138,37 +133,23 @@ internal static class SqliteDatabase
             """);
     }
 
-    /// <summary>
-    /// A store written before leases and the current-row index gets the lease column (every key unattached) and
-    /// kv_current filled from its log, in one transaction.
-    /// </summary>
-    private static void MigrateToCurrentIndex(SqliteConnection connection, bool hadCurrent)
+    /// <summary>A store written before leases gets the lease column, every key unattached.</summary>
+    private static void MigrateLeaseColumn(SqliteConnection connection)
     {
-        if (!Exists(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_log'"))
-        {
-            return;
-        }
-
-        bool hasLease = Exists(connection, "SELECT COUNT(*) FROM pragma_table_info('kv_log') WHERE name = 'lease'");
-        if (hasLease && hadCurrent)
-        {
-            return;
-        }
-
-        Execute(connection, "BEGIN IMMEDIATE;");
-        if (!hasLease)
+        if (Exists(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_log'")
+            && !Exists(connection, "SELECT COUNT(*) FROM pragma_table_info('kv_log') WHERE name = 'lease'"))
         {
             Execute(connection, "ALTER TABLE kv_log ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;");
         }
+    }
 
-        Execute(connection, Schema);
-        Execute(
-            connection,
-            """
-            INSERT OR REPLACE INTO kv_current (key, id) SELECT l.key, l.id FROM kv_log l
-            WHERE l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision);
-            COMMIT;
-            """);
+    /// <summary>A store written with the current-row table (kv_current and its triggers) loses them, in one transaction.</summary>
+    private static void DropCurrentIndex(SqliteConnection connection)
+    {
+        if (Exists(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'kv_current'"))
+        {
+            Execute(connection, "BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS kv_current_put; DROP TRIGGER IF EXISTS kv_current_delete; DROP TABLE kv_current; COMMIT;");
+        }
     }
 
     private static bool Exists(SqliteConnection connection, string countQuery)

@@ -101,10 +101,11 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             return _readers.Read(connection => connection.Get(key));
         });
 
-    public Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default) =>
+    public Task<RangeSummary> RangeAsync(string prefix, RangeOptions options, IRangeVisitor visitor, CancellationToken cancellationToken = default) =>
         Read(() =>
         {
             ArgumentNullException.ThrowIfNull(prefix);
+            ArgumentNullException.ThrowIfNull(visitor);
             if (options.Limit < 0 || options.Revision < 0)
             {
                 throw new StorageException(StorageError.InvalidArgument, $"limit {options.Limit} and revision {options.Revision} must not be negative");
@@ -115,16 +116,8 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
             {
                 long revision = options.Revision == 0 ? snapshot.Revision : options.Revision;
                 CheckReadable(revision, snapshot);
-                bool current = revision == snapshot.Revision;
-                var items = connection.Range(range, revision, current, options.Limit > 0 ? options.Limit + 1 : -1);
-                bool more = options.Limit > 0 && items.Count > options.Limit;
-                if (!more)
-                {
-                    return new RangeResult(items, revision, false, items.Count);
-                }
-
-                items.RemoveAt(items.Count - 1);
-                return new RangeResult(items, revision, true, connection.Count(range, revision, current));
+                var (visited, more) = connection.Range(range, revision, options.Limit, visitor);
+                return new RangeSummary(revision, more, more ? connection.Count(range, revision) : visited);
             });
         });
 
@@ -133,7 +126,7 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         {
             ArgumentNullException.ThrowIfNull(prefix);
             var range = KeyRange.ForPrefix(prefix);
-            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision, current: true));
+            return _readers.ReadSnapshot((connection, snapshot) => connection.Count(range, snapshot.Revision));
         });
 
     public Task<KeyValue> CreateAsync(string key, byte[] value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
@@ -260,14 +253,17 @@ public sealed class SqliteKeyValueStore : IKeyValueStore
         }
     }
 
-    /// <summary>Runs a synchronous read, handing its failure back in the task like an async method would.</summary>
+    /// <summary>
+    /// Runs a synchronous read, handing its failure back in the task like an async method would (a range visitor's own
+    /// failure too).
+    /// </summary>
     private static Task<T> Read<T>(Func<T> read)
     {
         try
         {
             return Task.FromResult(read());
         }
-        catch (Exception e) when (e is StorageException or ArgumentException)
+        catch (Exception e)
         {
             return Task.FromException<T>(e);
         }

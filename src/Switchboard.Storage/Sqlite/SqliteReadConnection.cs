@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Switchboard.Storage.Sqlite;
 
@@ -17,11 +18,12 @@ internal sealed class SqliteReadConnection : IDisposable
     private readonly SqliteCommand _end;
     private readonly SqliteCommand _meta;
     private readonly SqliteCommand _get;
-    private readonly SqliteCommand _range;
     private readonly SqliteCommand _count;
-    private readonly SqliteCommand _currentRange;
-    private readonly SqliteCommand _currentCount;
     private readonly SqliteCommand _history;
+
+    // Stepped through SQLite's own API (SqliteRows): its columns are read in place, where the data reader would copy
+    // each key and value into an array of its own.
+    private readonly sqlite3_stmt _range;
 
     public SqliteReadConnection(string path)
     {
@@ -31,24 +33,9 @@ internal sealed class SqliteReadConnection : IDisposable
         _meta = SqliteDatabase.Prepare(_connection, "SELECT (SELECT value FROM kv_meta WHERE name = 'revision'), (SELECT value FROM kv_meta WHERE name = 'compacted')");
         _get = SqliteDatabase.Prepare(
             _connection,
-            "SELECT l.value, l.create_revision, l.revision, l.version, l.lease FROM kv_current c CROSS JOIN kv_log l ON l.id = c.id WHERE c.key = $key",
+            "SELECT value, create_revision, revision, version, lease, deleted FROM kv_log WHERE key = $key ORDER BY revision DESC LIMIT 1",
             "$key");
-        _range = SqliteDatabase.Prepare(
-            _connection,
-            $"SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.lease FROM kv_log l WHERE {VisibleAt} ORDER BY l.key LIMIT $limit",
-            "$low", "$high", "$rev", "$limit");
         _count = SqliteDatabase.Prepare(_connection, $"SELECT COUNT(*) FROM kv_log l WHERE {VisibleAt}", "$low", "$high", "$rev");
-
-        // At the current revision the live rows are kv_current's: a scan of its key index, each row fetched by id.
-        _currentRange = SqliteDatabase.Prepare(
-            _connection,
-            """
-            SELECT c.key, l.value, l.create_revision, l.revision, l.version, l.lease
-            FROM kv_current c CROSS JOIN kv_log l ON l.id = c.id
-            WHERE c.key >= $low AND c.key < $high ORDER BY c.key LIMIT $limit
-            """,
-            "$low", "$high", "$limit");
-        _currentCount = SqliteDatabase.Prepare(_connection, "SELECT COUNT(*) FROM kv_current WHERE key >= $low AND key < $high", "$low", "$high");
         _history = SqliteDatabase.Prepare(
             _connection,
             """
@@ -60,6 +47,10 @@ internal sealed class SqliteReadConnection : IDisposable
             ORDER BY l.revision, l.id LIMIT $limit
             """,
             "$after", "$low", "$high", "$limit", "$after_id");
+        Check(raw.sqlite3_prepare_v2(
+            _connection.Handle,
+            $"SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.lease FROM kv_log l WHERE {VisibleAt} ORDER BY l.key",
+            out _range));
     }
 
     /// <summary>Starts a read transaction: every query until <see cref="EndSnapshot"/> sees the same state.</summary>
@@ -85,50 +76,46 @@ internal sealed class SqliteReadConnection : IDisposable
     {
         _get.Parameters[0].Value = Encoding.UTF8.GetBytes(key);
         using var reader = _get.ExecuteReader();
-        return reader.Read() ? SqliteDatabase.ReadKeyValue(reader, key, 0) : null;
+        return reader.Read() && reader.GetInt64(5) == 0 ? SqliteDatabase.ReadKeyValue(reader, key, 0) : null;
     }
 
     /// <summary>
-    /// The live keys in the range as of <paramref name="revision"/>, at most <paramref name="limit"/> (negative: all);
-    /// <paramref name="current"/> when that is the snapshot's own revision.
+    /// Hands <paramref name="visitor"/> the live keys in the range as of <paramref name="revision"/>, at most
+    /// <paramref name="limit"/> (0: all); says how many it visited and whether more keys matched.
     /// </summary>
-    public List<KeyValue> Range(KeyRange range, long revision, bool current, long limit)
+    public (long Visited, bool More) Range(KeyRange range, long revision, long limit, IRangeVisitor visitor)
     {
-        SqliteCommand query;
-        if (current)
+        Check(raw.sqlite3_bind_blob(_range, 1, range.Low));
+        Check(raw.sqlite3_bind_blob(_range, 2, range.High));
+        Check(raw.sqlite3_bind_int64(_range, 3, revision));
+        using var rows = SqliteRows.Open(_range);
+        try
         {
-            query = _currentRange;
-            query.Parameters[0].Value = range.Low;
-            query.Parameters[1].Value = range.High;
-            query.Parameters[2].Value = limit;
-        }
-        else
-        {
-            query = _range;
-            SetRange(query, range, revision);
-            query.Parameters[3].Value = limit;
-        }
+            long visited = 0;
+            while (Step(rows))
+            {
+                if (visited == limit && limit > 0)
+                {
+                    return (visited, true);
+                }
 
-        var items = new List<KeyValue>();
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
-        {
-            items.Add(SqliteDatabase.ReadKeyValue(reader, KeyOf(reader, 0), 1));
-        }
+                visitor.Visit(new KeyValueRow(rows.Blob(0), rows.Blob(1), rows.Int64(2), rows.Int64(3), rows.Int64(4), rows.Int64(5)));
+                visited++;
+            }
 
-        return items;
+            return (visited, false);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_range);
+        }
     }
 
-    public long Count(KeyRange range, long revision, bool current)
+    public long Count(KeyRange range, long revision)
     {
-        if (current)
-        {
-            _currentCount.Parameters[0].Value = range.Low;
-            _currentCount.Parameters[1].Value = range.High;
-            return (long)_currentCount.ExecuteScalar()!;
-        }
-
-        SetRange(_count, range, revision);
+        _count.Parameters[0].Value = range.Low;
+        _count.Parameters[1].Value = range.High;
+        _count.Parameters[2].Value = revision;
         return (long)_count.ExecuteScalar()!;
     }
 
@@ -163,7 +150,8 @@ internal sealed class SqliteReadConnection : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { _begin, _end, _meta, _get, _range, _count, _currentRange, _currentCount, _history })
+        _range.Dispose();
+        foreach (var command in new[] { _begin, _end, _meta, _get, _count, _history })
         {
             command.Dispose();
         }
@@ -173,10 +161,28 @@ internal sealed class SqliteReadConnection : IDisposable
 
     private static string KeyOf(SqliteDataReader reader, int column) => Encoding.UTF8.GetString((byte[])reader.GetValue(column));
 
-    private static void SetRange(SqliteCommand command, KeyRange range, long revision)
+    /// <summary>Whether <paramref name="rows"/> gave a row (false: it is done); a failure is SQLite's error.</summary>
+    private bool Step(SqliteRows rows)
     {
-        command.Parameters[0].Value = range.Low;
-        command.Parameters[1].Value = range.High;
-        command.Parameters[2].Value = revision;
+        int result = rows.Step();
+        if (result == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        if (result != raw.SQLITE_DONE)
+        {
+            Check(result);
+        }
+
+        return false;
+    }
+
+    private void Check(int result)
+    {
+        if (result != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(result, _connection.Handle);
+        }
     }
 }

@@ -96,8 +96,9 @@ internal sealed class SqliteWriter : IDisposable
                 """,
                 "$from", "$end", "$target");
 
-            // The live keys of a range as the transaction being applied sees them (its own rows included).
-            _liveKeys = SqliteDatabase.Prepare(_connection, "SELECT key FROM kv_current WHERE key >= $low AND key < $high ORDER BY key", "$low", "$high");
+            // The keys of a range the log has seen, its uncommitted rows included (a scan of the key index); which of
+            // them are live, the staged state and the index of live keys tell.
+            _liveKeys = SqliteDatabase.Prepare(_connection, "SELECT DISTINCT key FROM kv_log WHERE key >= $low AND key < $high ORDER BY key", "$low", "$high");
             _insertLease = SqliteDatabase.Prepare(_connection, "INSERT INTO kv_lease (id, ttl) VALUES ($id, $ttl)", "$id", "$ttl");
             _deleteLease = SqliteDatabase.Prepare(_connection, "DELETE FROM kv_lease WHERE id = $id", "$id");
             Load();
@@ -207,8 +208,8 @@ internal sealed class SqliteWriter : IDisposable
 
         using var live = _connection.CreateCommand();
         live.CommandText = """
-            SELECT c.key, l.value, l.create_revision, l.revision, l.version, l.lease, l.expires_at
-            FROM kv_current c CROSS JOIN kv_log l ON l.id = c.id
+            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.lease, l.expires_at FROM kv_log l
+            WHERE l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision)
             """;
         using (var reader = live.ExecuteReader())
         {

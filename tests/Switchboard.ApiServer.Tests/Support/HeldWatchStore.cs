@@ -33,7 +33,7 @@ public sealed class HeldWatchStore(IKeyValueStore inner, string heldPrefix) : IK
 
     public Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
 
-    public Task<RangeResult> RangeAsync(string prefix, RangeOptions options, CancellationToken cancellationToken = default) => inner.RangeAsync(prefix, options, cancellationToken);
+    public Task<RangeSummary> RangeAsync(string prefix, RangeOptions options, IRangeVisitor visitor, CancellationToken cancellationToken = default) => inner.RangeAsync(prefix, options, visitor, cancellationToken);
 
     public Task<long> CountAsync(string prefix, CancellationToken cancellationToken = default) => inner.CountAsync(prefix, cancellationToken);
 

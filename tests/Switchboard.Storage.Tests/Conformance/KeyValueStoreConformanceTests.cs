@@ -159,6 +159,46 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_range_of_large_values_gives_every_byte_back_in_key_order()
+    {
+        // 24 values of 100 KiB, each its own bytes: more than one buffer's worth wherever a store or a front gathers them.
+        var values = Enumerable.Range(0, 24).Select(i =>
+        {
+            byte[] value = new byte[100 * 1024];
+            new Random(i).NextBytes(value);
+            return value;
+        }).ToList();
+        for (int i = 0; i < values.Count; i++)
+        {
+            await Store.PutAsync($"{Prefix}large/{i:D2}", values[i]);
+        }
+
+        var all = await Store.RangeAsync(Prefix + "large/", new RangeOptions());
+
+        Assert.Equal(Enumerable.Range(0, 24).Select(i => $"{Prefix}large/{i:D2}"), all.Items.Select(kv => kv.Key));
+        Assert.All(all.Items, kv => Assert.Equal(values[int.Parse(kv.Key[^2..], System.Globalization.CultureInfo.InvariantCulture)], kv.Value));
+        Assert.Equal(24, all.Count);
+    }
+
+    [Fact]
+    public async Task A_visitor_that_fails_ends_its_range_with_its_error_and_the_next_range_reads_normally()
+    {
+        foreach (string name in new[] { "a", "b", "c" })
+        {
+            await Store.PutAsync(Prefix + name, Bytes(name));
+        }
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.RangeAsync(Prefix, new RangeOptions(), new FailingVisitor(after: 1)));
+        Assert.Equal("the visitor failed at key 2", failure.Message);
+
+        var visited = new List<string>();
+        var summary = await Store.RangeAsync(Prefix, new RangeOptions(Limit: 2), new FailingVisitor(after: int.MaxValue, visited));
+        Assert.Equal([Prefix + "a", Prefix + "b"], visited);
+        Assert.Equal((true, 3L), (summary.More, summary.Count));
+        Assert.Equal(["a", "b", "c"], (await Store.RangeAsync(Prefix, new RangeOptions())).Items.Select(kv => Text(kv.Value)));
+    }
+
+    [Fact]
     public async Task Range_at_an_old_revision_sees_the_state_of_then()
     {
         var a = await Store.CreateAsync(Prefix + "a", Bytes("a1"));
@@ -583,6 +623,22 @@ public abstract class KeyValueStoreConformanceTests : IAsyncLifetime
         if (await Store.GetLeaseAsync(lease) is not null)
         {
             await Store.RevokeLeaseAsync(lease);
+        }
+    }
+
+    /// <summary>Notes the keys it visits and throws at the key after the first <c>after</c>.</summary>
+    private sealed class FailingVisitor(int after, List<string>? visited = null) : IRangeVisitor
+    {
+        private int _seen;
+
+        public void Visit(in KeyValueRow row)
+        {
+            if (_seen++ == after)
+            {
+                throw new InvalidOperationException($"the visitor failed at key {_seen}");
+            }
+
+            visited?.Add(row.KeyString());
         }
     }
 }

@@ -31,6 +31,24 @@ public sealed class EtcdctlTests(EtcdFrontFixture front) : IClassFixture<EtcdFro
     }
 
     [Fact]
+    public async Task Get_with_keys_only_and_limit_reads_what_etcd_gives()
+    {
+        foreach (string name in new[] { "a", "b", "c" })
+        {
+            (await front.EtcdctlAsync("put", _prefix + name, "value-" + name)).EnsureSuccess("etcdctl put");
+        }
+
+        var keys = (await front.EtcdctlAsync("get", _prefix, "--prefix", "--keys-only")).EnsureSuccess("etcdctl get --keys-only");
+        Assert.Equal([_prefix + "a", _prefix + "b", _prefix + "c"], Lines(keys.Stdout));
+
+        var limited = (await front.EtcdctlAsync("get", _prefix, "--prefix", "--limit", "2", "-w", "json")).EnsureSuccess("etcdctl get --limit");
+        var page = JsonDocument.Parse(limited.Stdout).RootElement;
+        Assert.Equal(2, page.GetProperty("kvs").GetArrayLength());
+        Assert.True(page.GetProperty("more").GetBoolean());
+        Assert.Equal(3, page.GetProperty("count").GetInt64());
+    }
+
+    [Fact]
     public async Task Txn_is_one_revision_and_a_watch_from_a_revision_shows_it_with_previous_values()
     {
         var first = await front.Store.PutAsync(_prefix + "x", Bytes("old"));

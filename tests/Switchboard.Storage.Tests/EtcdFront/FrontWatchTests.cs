@@ -53,6 +53,28 @@ public sealed class FrontWatchTests(EtcdFrontFixture front) : IClassFixture<Etcd
     }
 
     [Fact]
+    public async Task A_count_only_range_counts_without_keys_and_a_keys_only_range_has_no_values()
+    {
+        foreach (string name in new[] { "a", "b", "c" })
+        {
+            await front.Store.PutAsync(_prefix + name, Bytes("value-" + name));
+        }
+
+        var client = new KV.KVClient(_channel);
+        var prefix = ByteString.CopyFromUtf8(_prefix);
+        var end = ByteString.CopyFromUtf8(_prefix[..^1] + "0");
+
+        var counted = await client.RangeAsync(new RangeRequest { Key = prefix, RangeEnd = end, CountOnly = true });
+        Assert.Equal(3, counted.Count);
+        Assert.Empty(counted.Kvs);
+
+        var keys = await client.RangeAsync(new RangeRequest { Key = prefix, RangeEnd = end, KeysOnly = true, Limit = 2 });
+        Assert.Equal([_prefix + "a", _prefix + "b"], keys.Kvs.Select(kv => kv.Key.ToStringUtf8()));
+        Assert.All(keys.Kvs, kv => Assert.True(kv.Value.IsEmpty));
+        Assert.Equal((3L, true), (keys.Count, keys.More));
+    }
+
+    [Fact]
     public async Task A_watch_from_a_compacted_revision_is_canceled_with_the_compact_revision()
     {
         var old = await front.Store.PutAsync(_prefix + "k", Bytes("1"));

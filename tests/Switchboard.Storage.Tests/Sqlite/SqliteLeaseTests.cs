@@ -115,5 +115,67 @@ public sealed class SqliteLeaseTests : IDisposable
         Assert.Equal(1, await store.CountAsync("/"));
     }
 
+    [Fact]
+    public async Task A_store_written_with_the_current_row_table_loses_it_on_open_and_reads_the_same()
+    {
+        // The schema with kv_current and its triggers: a created, b created, a updated, b deleted, c leased.
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = StorePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE kv_log (id INTEGER PRIMARY KEY, revision INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
+                    create_revision INTEGER NOT NULL, prev_revision INTEGER NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL,
+                    expires_at INTEGER, lease INTEGER NOT NULL DEFAULT 0);
+                CREATE UNIQUE INDEX kv_log_key_revision ON kv_log (key, revision);
+                CREATE INDEX kv_log_revision ON kv_log (revision);
+                CREATE TABLE kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO kv_meta (name, value) VALUES ('revision', 5), ('compacted', 0);
+                CREATE TABLE kv_current (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TRIGGER kv_current_put AFTER INSERT ON kv_log WHEN NEW.deleted = 0 BEGIN
+                    INSERT OR REPLACE INTO kv_current (key, id) VALUES (NEW.key, NEW.id);
+                END;
+                CREATE TRIGGER kv_current_delete AFTER INSERT ON kv_log WHEN NEW.deleted <> 0 BEGIN
+                    DELETE FROM kv_current WHERE key = NEW.key;
+                END;
+                CREATE TABLE kv_lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
+                INSERT INTO kv_lease (id, ttl) VALUES (7, 600);
+                INSERT INTO kv_log (revision, key, value, create_revision, prev_revision, version, deleted, lease) VALUES
+                    (1, CAST('/a' AS BLOB), CAST('1' AS BLOB), 1, 0, 1, 0, 0),
+                    (2, CAST('/b' AS BLOB), CAST('2' AS BLOB), 2, 0, 1, 0, 0),
+                    (3, CAST('/a' AS BLOB), CAST('3' AS BLOB), 1, 1, 2, 0, 0),
+                    (4, CAST('/b' AS BLOB), CAST('' AS BLOB), 0, 2, 0, 1, 0),
+                    (5, CAST('/c' AS BLOB), CAST('5' AS BLOB), 5, 0, 1, 0, 7);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        await using (var store = SqliteKeyValueStore.Open(StorePath))
+        {
+            Assert.Equal(5, await store.GetRevisionAsync());
+            Assert.Equal([("/a", "3", 2L), ("/c", "5", 1L)], (await store.RangeAsync("/", new RangeOptions())).Items.Select(kv => (kv.Key, Text(kv.Value), kv.Version)));
+            Assert.Null(await store.GetAsync("/b"));
+            Assert.Equal(["/c"], (await store.GetLeaseAsync(7))!.Keys);
+
+            // Writes after the migration append to the log alone, and a range delete finds every live key.
+            await store.PutAsync("/b", Bytes("again"));
+            var deleted = await store.TxnAsync(new Transaction([], [new TxnDelete("/", KeyInterval.ToEnd)], []));
+            Assert.Equal(["/a", "/b", "/c"], Assert.IsType<TxnDeleteResult>(Assert.Single(deleted.Results)).Deleted.Select(kv => kv.Key));
+            await store.PutAsync("/d", Bytes("4"));
+        }
+
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = StorePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'kv_current%'";
+            Assert.Equal(0L, command.ExecuteScalar());
+        }
+
+        await using var reopened = SqliteKeyValueStore.Open(StorePath);
+        Assert.Equal(["/d"], (await reopened.RangeAsync("/", new RangeOptions())).Items.Select(kv => kv.Key));
+        Assert.Equal(1, await reopened.CountAsync("/"));
+    }
+
     public void Dispose() => _directory.Dispose();
 }
