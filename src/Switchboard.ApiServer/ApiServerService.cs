@@ -182,6 +182,8 @@ public sealed partial class ApiServerService(
             // WebSocket and SPDY upgrades are HTTP/1.1, which TLS offers beside h2 (ALPN), as kubectl asks for.
             listen(kestrel);
         });
+        // A relayed stream (port-forward, exec, a followed log) goes out in full 16 KiB TLS records, not one per 4 KiB block.
+        TlsRecordMemoryPool.AddTo(builder.Services);
         var app = builder.Build();
         app.Use(_metrics!.InvokeAsync);
         app.Use(inflight.InvokeAsync);

@@ -67,7 +67,7 @@ internal sealed class KubeletClient : IDisposable
                 await socket.ConnectAsync(target.IdnHost, target.Port, connecting.Token);
             }
 
-            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            tls = new SslStream(new ReadAheadStream(new NetworkStream(socket, ownsSocket: true)));
             await tls.AuthenticateAsClientAsync(TlsOptions(target.IdnHost), cancellationToken);
             return await UpgradeConnection.OpenAsync(tls, method, target, headers, cancellationToken);
         }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Switchboard.Kube.Networking;
 
 namespace Switchboard.Node.Server;
 
@@ -56,6 +57,8 @@ internal sealed class KubeletServer : IAsyncDisposable
                 ClientCertificateValidation = (_, _, _) => true,
             }));
         });
+        // A streamed download (port-forward, exec output) goes out in full 16 KiB TLS records, not one per 4 KiB block.
+        TlsRecordMemoryPool.AddTo(builder.Services);
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
