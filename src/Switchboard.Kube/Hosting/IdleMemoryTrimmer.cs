@@ -11,7 +11,8 @@ namespace Switchboard.Kube.Hosting;
 /// allocates little: <c>switchboard up</c> stayed at its peak RSS. Every <see cref="Period"/> this looks at the
 /// allocations since its last look; after at least a burst's worth (<see cref="BurstBytes"/>) since the last trim, the first quiet period
 /// (under <see cref="QuietBytes"/>) runs one aggressive full collection, which compacts and decommits what is free,
-/// as Go's scavenger returns a kube-apiserver's idle memory.
+/// as Go's scavenger returns a kube-apiserver's idle memory. A process that allocates steadily but slowly would look
+/// like a string of bursts: one trim per <see cref="MinInterval"/> bounds what such blocking collections cost.
 /// </summary>
 public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger, TimeProvider time, long burstBytes = IdleMemoryTrimmer.BurstBytes) : BackgroundService
 {
@@ -24,6 +25,10 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
     /// <summary>Allocations in one period under which the process counts as quiet.</summary>
     public const long QuietBytes = 4L * 1024 * 1024;
 
+    /// <summary>The least time between two trims.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);
+
+    private long? _trimmedAt;
     private long _lastTrim = GC.GetTotalAllocatedBytes();
     private long _lastLook = GC.GetTotalAllocatedBytes();
 
@@ -33,7 +38,7 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
         long allocated = GC.GetTotalAllocatedBytes();
         bool quiet = allocated - _lastLook < QuietBytes;
         _lastLook = allocated;
-        if (!quiet || allocated - _lastTrim < burstBytes)
+        if (!quiet || allocated - _lastTrim < burstBytes || (_trimmedAt is { } at && time.GetElapsedTime(at) < MinInterval))
         {
             return false;
         }
@@ -43,6 +48,7 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         long after = GC.GetGCMemoryInfo().TotalCommittedBytes;
         _lastTrim = _lastLook = GC.GetTotalAllocatedBytes();
+        _trimmedAt = time.GetTimestamp();
         LogTrimmed(logger, (before - after) / (1024 * 1024), after / (1024 * 1024));
         return true;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Switchboard.Kube.Hosting;
 using Switchboard.Testing;
 
@@ -14,9 +15,10 @@ public sealed class IdleMemoryTrimmerTests
     private const long Burst = 96L * 1024 * 1024;
 
     [Fact]
-    public async Task After_a_burst_the_first_quiet_look_collects_once_and_gives_the_freed_heap_back()
+    public async Task After_a_burst_the_first_quiet_look_gives_the_freed_heap_back_once_per_least_interval()
     {
-        var trimmer = new IdleMemoryTrimmer(NullLogger<IdleMemoryTrimmer>.Instance, TimeProvider.System, burstBytes: Burst / 2);
+        var time = new FakeTimeProvider();
+        var trimmer = new IdleMemoryTrimmer(NullLogger<IdleMemoryTrimmer>.Instance, time, burstBytes: Burst / 2);
         long committedWithBurst = Allocate();
         int fullCollections = GC.CollectionCount(GC.MaxGeneration);
 
@@ -28,6 +30,13 @@ public sealed class IdleMemoryTrimmerTests
         long committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
         Assert.True(committed < committedWithBurst - (Burst / 2), $"committed {committed} bytes after the trim, {committedWithBurst} with the burst");
         Assert.False(trimmer.Look());
+
+        // Another burst right after waits for the least interval between trims.
+        Allocate();
+        Assert.False(trimmer.Look());
+        Assert.False(trimmer.Look());
+        time.Advance(IdleMemoryTrimmer.MinInterval);
+        await Eventually.WaitAsync(trimmer.Look, "a trim once the least interval has passed");
     }
 
     /// <summary>A burst: 1 MB arrays, all alive at once, then garbage; returns the GC heap committed while they lived.</summary>
