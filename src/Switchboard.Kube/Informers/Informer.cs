@@ -11,7 +11,10 @@ namespace Switchboard.Kube.Informers;
 /// resourceVersion; re-lists when the server says the version is gone (410); re-watches with exponential backoff
 /// after errors; optionally re-delivers every object periodically (resync). Handlers run one at a time, in order,
 /// after the cache has the change. Several components may share one informer (<see cref="SharedInformerSet"/>): each
-/// runs it, and the list and watch run once, until the last of them stops.
+/// runs it, and the list and watch run once, until the last of them stops. Objects are cached without their
+/// managedFields, which no component reads (kube-proxy and CoreDNS strip them with an informer transform too): they
+/// were about 1 KB of every cached Service (a JsonDocument per entry), and a write of a cached object without them
+/// keeps the stored ones, as kube-apiserver does.
 /// </summary>
 public sealed partial class Informer<T>
     where T : class, IKubernetesObject<V1ObjectMeta>
@@ -254,7 +257,7 @@ public sealed partial class Informer<T>
             switch (type)
             {
                 case WatchEventType.Added or WatchEventType.Modified:
-                    var old = Cache.Upsert(obj);
+                    var old = Cache.Upsert(Trimmed(obj));
                     Deliver(old, obj);
                     break;
                 case WatchEventType.Deleted:
@@ -288,7 +291,7 @@ public sealed partial class Informer<T>
                     continue;
                 }
 
-                Deliver(Cache.Upsert(obj), obj);
+                Deliver(Cache.Upsert(Trimmed(obj)), obj);
             }
 
             foreach (string key in Cache.Keys())
@@ -299,6 +302,13 @@ public sealed partial class Informer<T>
                 }
             }
         }
+    }
+
+    /// <summary>The object as the cache keeps it: without managedFields (see the type's summary).</summary>
+    private static T Trimmed(T obj)
+    {
+        obj.Metadata?.ManagedFields = null;
+        return obj;
     }
 
     /// <summary>Re-delivers every cached object each resync period; idle (an infinite period) until one is asked for.</summary>

@@ -28,6 +28,7 @@ internal static partial class ComponentHost
             options.ShutdownTimeout = Timeout.InfiniteTimeSpan;
         });
         addComponents(builder.Services);
+        builder.Services.AddHostedService(_ => new IdleMemoryTrimmer(loggerFactory.CreateLogger<IdleMemoryTrimmer>(), TimeProvider.System));
         using IHost host = builder.Build();
         host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => LogStopping(logger));
         ComponentException? failure = null;

@@ -5,6 +5,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.Kube.Tests.Informers;
 
@@ -170,6 +171,34 @@ public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLif
         informer.AddHandler(onAdd: p => added.Add(p.Metadata.Name));
 
         Assert.Contains("existing", added);
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Cached_objects_have_no_managed_fields_and_writing_one_back_keeps_the_stored_ones()
+    {
+        await CreatePodAsync("listed");
+        var informer = new Informer<V1Pod>(ListWatches.Pods(Client), NullLogger.Instance);
+        var run = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+        await CreatePodAsync("watched");
+        await Eventually.WaitAsync(() => informer.Cache.Get(_ns, "watched") is not null, "the watched pod in the cache");
+
+        foreach (string name in new[] { "listed", "watched" })
+        {
+            Assert.NotEmpty((await Client.CoreV1.ReadNamespacedPodAsync(name, _ns)).Metadata.ManagedFields);
+            Assert.Null(informer.Cache.Get(_ns, name)!.Metadata.ManagedFields);
+        }
+
+        // A controller updates from its cached copy: the server keeps the fields' managers, as kube-apiserver does.
+        var cached = informer.Cache.Get(_ns, "listed")!;
+        var updated = ModelJson.Clone(cached);
+        updated.Metadata.Labels["app"] = "changed";
+        await Client.CoreV1.ReplaceNamespacedPodAsync(updated, "listed", _ns);
+        var stored = await Client.CoreV1.ReadNamespacedPodAsync("listed", _ns);
+        Assert.Equal("changed", stored.Metadata.Labels["app"]);
+        Assert.NotEmpty(stored.Metadata.ManagedFields);
         await _stop.CancelAsync();
         await run;
     }
