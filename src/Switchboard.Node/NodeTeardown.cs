@@ -5,7 +5,7 @@ using Switchboard.Node.Sandbox;
 namespace Switchboard.Node;
 
 /// <summary>Removes everything a node made (for <c>switchboard down</c> and test fixtures): its agent process, container, holder and monitor processes, pod and node namespaces, cgroups, state.</summary>
-public static partial class NodeTeardown
+public static class NodeTeardown
 {
     public static async Task RunAsync(NodeOptions options, CancellationToken cancellationToken = default)
     {
@@ -61,7 +61,7 @@ public static partial class NodeTeardown
 
         // A holder started just before its agent died has no state file to be found by: whatever still lives in a pod's
         // network namespace goes before the namespace does.
-        await KillProcessesInAsync([.. ours.Where(ns => ns != names.NodeNamespace)], cancellationToken);
+        await NetnsProcesses.KillAllAsync([.. ours.Where(ns => ns != names.NodeNamespace)], cancellationToken);
         foreach (string ns in ours)
         {
             await CommandRunner.RunAsync(ip, ["netns", "del", ns], cancellationToken: cancellationToken);
@@ -77,63 +77,4 @@ public static partial class NodeTeardown
             Directory.Delete(options.StateDirectory, recursive: true);
         }
     }
-
-    /// <summary>Kills every process in one of the named network namespaces: one pass over /proc, as <c>ip netns pids</c> for each.</summary>
-    private static async Task KillProcessesInAsync(IReadOnlyCollection<string> namespaces, CancellationToken cancellationToken)
-    {
-        // A process's /proc/PID/ns/net links to "net:[inode]"; a pin under /run/netns is that nsfs inode, bind-mounted.
-        var targets = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string ns in namespaces)
-        {
-            if (InodeOf(Path.Combine("/run/netns", ns)) is { } inode)
-            {
-                targets.Add($"net:[{inode}]");
-            }
-        }
-
-        var killed = new List<(int Pid, long StartTicks)>();
-        foreach (string process in targets.Count > 0 ? Directory.EnumerateDirectories("/proc") : [])
-        {
-            if (int.TryParse(Path.GetFileName(process), out int pid) && NetNamespaceOf(process) is { } id && targets.Contains(id))
-            {
-                killed.Add((pid, Signals.StartTicks(pid)));
-                Signals.KillProcess(pid, Signals.SigKill);
-            }
-        }
-
-        foreach (var (pid, startTicks) in killed)
-        {
-            while (Signals.IsAlive(pid, startTicks))
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>The "net:[inode]" link of a /proc entry, or null if the process left meanwhile.</summary>
-    private static string? NetNamespaceOf(string process)
-    {
-        try
-        {
-            return new FileInfo(process + "/ns/net").LinkTarget;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The inode of <paramref name="path"/> (statx's stx_ino, at byte 32 of its fixed layout), or null if it is gone.</summary>
-    private static ulong? InodeOf(string path)
-    {
-        Span<byte> statx = stackalloc byte[256];
-        return Statx(AtFdCwd, path, 0, StatxIno, ref statx[0]) == 0 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(statx[32..]) : null;
-    }
-
-    private const int AtFdCwd = -100;
-
-    private const uint StatxIno = 0x100;
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "statx", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
 }

@@ -216,20 +216,6 @@ internal sealed class NodeNetwork
             .Where(n => n.StartsWith(Names.PodNamespacePrefix, StringComparison.Ordinal))
             .Select(n => n[Names.PodNamespacePrefix.Length..])];
 
-    /// <summary>Removes the node namespace (pods first).</summary>
-    public async Task DeleteNodeAsync(CancellationToken cancellationToken)
-    {
-        foreach (string uid in await ListPodUidsAsync(cancellationToken))
-        {
-            TearDownPod(uid);
-        }
-
-        if ((await ListNamespacesAsync(cancellationToken)).Contains(Names.NodeNamespace))
-        {
-            await CheckIpAsync(["netns", "del", Names.NodeNamespace], cancellationToken);
-        }
-    }
-
     public async Task<HashSet<string>> ListNamespacesAsync(CancellationToken cancellationToken)
     {
         string output = await CheckIpAsync(["netns", "list"], cancellationToken);

@@ -87,7 +87,7 @@ internal sealed partial class SandboxManager
         WriteInPlace(sandbox.HostnameFile, PodHostname.Hostname(pod) + "\n");
     }
 
-    /// <summary>Kills the holder (the containers must be stopped already), removes the network namespace and the pod's cgroups, frees the IP and deletes the pod's directory.</summary>
+    /// <summary>Kills the holder and whatever else lives in the pod's network namespace (the containers must be stopped already), removes the network namespace and the pod's cgroups, frees the IP and deletes the pod's directory.</summary>
     public async Task RemoveAsync(string uid, CancellationToken cancellationToken)
     {
         var sandbox = For(uid);
@@ -100,6 +100,9 @@ internal sealed partial class SandboxManager
             }
         }
 
+        // A holder whose agent died before writing the state, or anything else that entered the pod: once the pin is
+        // gone nothing could find them again.
+        await NetnsProcesses.KillAllAsync([_network.Names.PodNamespace(uid)], cancellationToken);
         _network.TearDownPod(uid);
         if (Cgroups is not null)
         {
