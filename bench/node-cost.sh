@@ -29,7 +29,7 @@ kubectl() { command kubectl --kubeconfig "$kc" "$@"; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
 mkdir "$cgroup"
-sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" \
+sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
   --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do

@@ -4,7 +4,10 @@
 # times, per pod, its creation to its Ready condition (pod start p50, p99), and the scale to N pods Ready (pods/s).
 # In the same run, the floor: a shell loop doing, for the same N pods at once, each pod's setup with `ip` as the node
 # does it (a network namespace, a veth on a bridge, addresses and routes, in a throwaway namespace standing for the
-# node) and starting the echo program in it until it listens, timed per pod.
+# node) and starting the echo program in it until it listens, timed per pod. The floor's programs run in a cgroup
+# weighed as the node's pods are (beside them under switchboard/, with the machine's cpus as shares): the node's pods
+# meet the machine's other load as one group of that weight, so the floor's must too, or a busy machine starves the
+# node's pods and not the floor's.
 # Last line: pod start p99 / raw setup p99 at the largest N (target <= 2.0; the absolute p99 <= 300 ms).
 # Usage: bench/node.sh [COUNTS=10,50]
 set -euo pipefail
@@ -13,6 +16,7 @@ source bench/lib.sh
 counts=${1:-10,50}
 work=$(mktemp -d /tmp/switchboard-bench-node.XXXXXX)
 floor=sbbench-$$
+floor_cgroup=
 up_pid=
 
 stop_floor() {
@@ -21,6 +25,12 @@ stop_floor() {
     rm -f "$work/floor-pids" "$work"/floor-[0-9]*
   fi
   for ns in $(ip netns list | awk -v p="$floor-" 'index($1, p) == 1 { print $1 }'); do ip netns del "$ns"; done
+  # Its programs are gone once the kernel has reaped them: until then the cgroup is busy.
+  for _ in $(seq 100); do
+    [ -n "$floor_cgroup" ] && [ -d "$floor_cgroup" ] && ! rmdir "$floor_cgroup" 2>/dev/null || break
+    sleep 0.1
+  done
+  floor_cgroup=
 }
 
 cleanup() {
@@ -53,7 +63,7 @@ addr add $ip/16 dev eth0
 link set eth0 up
 route add default via 10.250.255.254"
   mkfifo "$fifo"
-  setsid ip netns exec "$ns" "${sb[@]}" image echo --http-port=8080 </dev/null >"$fifo" 2>/dev/null &
+  setsid sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs"; exec "$@"' "$floor_cgroup" ip netns exec "$ns" "${sb[@]}" image echo --http-port=8080 </dev/null >"$fifo" 2>/dev/null &
   echo $! >>"$work/floor-pids"
   read -r line <"$fifo"
   echo $(( ($(now_ns) - t0) / 1000000 ))
@@ -61,6 +71,12 @@ route add default via 10.250.255.254"
 
 raw_setup() {
   local n=$1 i t0
+  if [ -f /sys/fs/cgroup/cpu/cpu.shares ]; then
+    floor_cgroup=/sys/fs/cgroup/cpu/switchboard/$floor
+    for level in "${floor_cgroup%/*}" "$floor_cgroup"; do
+      [ -d "$level" ] || { mkdir "$level" && echo $(($(nproc) * 1024)) >"$level/cpu.shares"; }
+    done
+  fi
   ip netns add "$floor-node"
   ip -n "$floor-node" -batch - <<<"link set lo up
 link add br0 type bridge
@@ -90,7 +106,7 @@ for n in "${ns_list[@]}"; do
 done
 
 port=$(free_port)
-"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
+"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$work/data/kubeconfig" ] && kubectl --kubeconfig "$work/data/kubeconfig" wait node --all --for=condition=Ready --timeout=1s >/dev/null 2>&1 && break

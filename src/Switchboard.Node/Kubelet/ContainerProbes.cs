@@ -46,6 +46,12 @@ internal sealed class ContainerProbes : IDisposable
                     for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry = Min(retry * 2, retryCap))
                     {
                         await Task.Delay(retry, time, token);
+                        if (Refused(probe))
+                        {
+                            // Nothing listens yet: the dial would be refused, as the last one was (its output stands).
+                            continue;
+                        }
+
                         (ok, output) = await Attempt(probe, token);
                     }
 
@@ -79,6 +85,18 @@ internal sealed class ContainerProbes : IDisposable
                 var elapsed = time.GetUtcNow() - tick;
                 await Task.Delay(elapsed < period ? period - elapsed : TimeSpan.Zero, time, token);
             }
+        }
+
+        // A retry's dial to the pod's own address is certain to be refused while no socket listens on its port there.
+        bool Refused(V1Probe probe)
+        {
+            var (port, host) = probe.HttpGet is { } http ? (http.Port, http.Host) : probe.TcpSocket is { } tcp ? (tcp.Port, tcp.Host) : (null, null);
+            if (port is null || !string.IsNullOrEmpty(host) || ProbeRunner.PortOf(port, container) is not { } number)
+            {
+                return false;
+            }
+
+            return !ListeningPorts.Any(target.Pid, number);
         }
 
         async Task<(bool, string)> Attempt(V1Probe probe, CancellationToken token)

@@ -152,12 +152,16 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
         return (process.ExitCode == 0, output);
     }
 
-    private static int Port(IntOrString port, V1Container container)
+    private static int Port(IntOrString port, V1Container container) =>
+        PortOf(port, container) ?? throw new InvalidOperationException($"port \"{port.Value}\" is not a named port of the container");
+
+    /// <summary>The port number, or the container's port of that name; null when it has none.</summary>
+    internal static int? PortOf(IntOrString port, V1Container container)
     {
         string value = port.Value;
         return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number)
             ? number
-            : container.Ports?.FirstOrDefault(p => p.Name == value)?.ContainerPort ?? throw new InvalidOperationException($"port \"{value}\" is not a named port of the container");
+            : container.Ports?.FirstOrDefault(p => p.Name == value)?.ContainerPort;
     }
 
     private static string GoError(SocketException e) => e.SocketErrorCode switch
