@@ -33,3 +33,25 @@ require_real_disk() { # DIR
     exit 1
   fi
 }
+
+# Starts BIN's published `switchboard up` on WORK/data with free ports (extra flags after WORK), its log in WORK/up.log;
+# sets up_pid and api_port and returns once it answers /readyz (exits the script if up dies first).
+start_up() { # BIN WORK [FLAGS…]
+  local bin=$1 work=$2
+  shift 2
+  api_port=$(free_port)
+  dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
+    --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" \
+    "$@" >"$work/up.log" 2>&1 &
+  up_pid=$!
+  for _ in $(seq 600); do
+    curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok && return 0
+    kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "switchboard up not ready within 60 s" >&2
+  exit 1
+}
+
+# A /proc/PID/status field (VmRSS, VmHWM…) in MB.
+proc_status_mb() { awk -v f="$2:" '$1 == f { print int($2 / 1024) }' "/proc/$1/status"; } # PID FIELD

@@ -27,18 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rss_mb() { awk -v f="$1:" '$1 == f { print int($2 / 1024) }' "/proc/$up_pid/status"; }
-
-api_port=$(free_port)
-dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
-  --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" \
-  ${compaction:+--etcd-compaction-interval "$compaction"} >"$work/up.log" 2>&1 &
-up_pid=$!
-for _ in $(seq 600); do
-  curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok && break
-  kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
-  sleep 0.1
-done
+start_up "$bin" "$work" ${compaction:+--etcd-compaction-interval "$compaction"}
 
 export KUBECONFIG="$work/data/kubeconfig"
 kubectl create namespace idle >/dev/null
@@ -51,12 +40,12 @@ PY
 kubectl create -f "$work/services.json" >/dev/null
 echo "created $services services; idle for $minutes min, compaction every ${compaction:-5m}" >&2
 
-first=$(rss_mb VmRSS) max=$first last=$first
+first=$(proc_status_mb "$up_pid" VmRSS) max=$first last=$first
 for ((t = 30; t <= minutes * 60; t += 30)); do
   sleep 30
   kill -0 "$up_pid" 2>/dev/null || { tail -20 "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
-  last=$(rss_mb VmRSS)
+  last=$(proc_status_mb "$up_pid" VmRSS)
   ((last > max)) && max=$last
   echo "t=${t}s VmRSS=${last} MB relists=$(grep -c '410 Gone' "$work/up.log" || true)" >&2
 done
-echo "up idle RSS: first $first MB, last $last MB, max $max MB; peak (VmHWM) $(rss_mb VmHWM) MB; relists (410 Gone) $(grep -c '410 Gone' "$work/up.log" || true)"
+echo "up idle RSS: first $first MB, last $last MB, max $max MB; peak (VmHWM) $(proc_status_mb "$up_pid" VmHWM) MB; relists (410 Gone) $(grep -c '410 Gone' "$work/up.log" || true)"

@@ -28,19 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-status_mb() { awk -v f="$1:" '$1 == f { print int($2 / 1024) }' "/proc/$up_pid/status"; }
-
-api_port=$(free_port)
-dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
-  --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" \
-  >"$work/up.log" 2>&1 &
-up_pid=$!
-for _ in $(seq 600); do
-  curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok && break
-  kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
-  sleep 0.1
-done
-echo "up ready: RSS $(status_mb VmRSS) MB" >&2
+start_up "$bin" "$work"
+echo "up ready: RSS $(proc_status_mb "$up_pid" VmRSS) MB" >&2
 
 export KUBECONFIG="$work/data/kubeconfig"
 kubectl create namespace memory >/dev/null
@@ -65,7 +54,7 @@ echo "created $count services ($writers writers); settling ${settle}s" >&2
 sleep "$settle"
 kill -0 "$up_pid" 2>/dev/null || { tail -20 "$work/up.log" >&2; echo "switchboard up exited" >&2; exit 1; }
 
-echo "up RSS with $count services: peak (VmHWM) $(status_mb VmHWM) MB, settled (VmRSS) $(status_mb VmRSS) MB"
+echo "up RSS with $count services: peak (VmHWM) $(proc_status_mb "$up_pid" VmHWM) MB, settled (VmRSS) $(proc_status_mb "$up_pid" VmRSS) MB"
 file_kb=$(awk '/^RssFile:/ { print $2 }' "/proc/$up_pid/status")
 anon_kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$up_pid/status")
 shmem_kb=$(awk '/^RssShmem:/ { print $2 }' "/proc/$up_pid/status")
