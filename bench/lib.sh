@@ -55,3 +55,13 @@ start_up() { # BIN WORK [FLAGS…]
 
 # A /proc/PID/status field (VmRSS, VmHWM…) in MB.
 proc_status_mb() { awk -v f="$2:" '$1 == f { print int($2 / 1024) }' "/proc/$1/status"; } # PID FIELD
+
+# For a bench of one published `up`: a work dir /tmp/switchboard-bench-NAME.XXXXXX (work), the published switchboard
+# (bin; SWITCHBOARD=DIR measures that one instead) and an EXIT trap that stops up_pid's up and removes the work dir.
+published_up() { # NAME
+  work=$(mktemp -d "/tmp/switchboard-bench-$1.XXXXXX")
+  up_pid=
+  bin=${SWITCHBOARD:-$work/switchboard}
+  trap 'stop_up "$bin" "$work/data" "$up_pid"; rm -rf "$work"' EXIT
+  [ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
+}

@@ -15,17 +15,7 @@ source bench/lib.sh
 minutes=${1:-15}
 compaction=${2:-}
 services=${3:-1000}
-work=$(mktemp -d /tmp/switchboard-bench-idle.XXXXXX)
-up_pid=
-
-bin=${SWITCHBOARD:-$work/switchboard}
-[ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
-
-cleanup() {
-  stop_up "$bin" "$work/data" "$up_pid"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+published_up idle
 
 start_up "$bin" "$work" ${compaction:+--etcd-compaction-interval "$compaction"}
 

@@ -16,17 +16,7 @@ source bench/lib.sh
 count=${1:-10000}
 writers=${2:-8}
 settle=${3:-30}
-work=$(mktemp -d /tmp/switchboard-bench-memory.XXXXXX)
-up_pid=
-
-bin=${SWITCHBOARD:-$work/switchboard}
-[ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
-
-cleanup() {
-  stop_up "$bin" "$work/data" "$up_pid"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+published_up memory
 
 start_up "$bin" "$work"
 echo "up ready: RSS $(proc_status_mb "$up_pid" VmRSS) MB" >&2
