@@ -11,6 +11,8 @@ RUNTIME_PACKAGES=(bind9-dnsutils iproute2 util-linux nginx curl busybox iptables
 #   dnsperf, unbound: bench/dns.sh's load generator and peer
 #   curl: bench/dns.sh and bench/controllers.sh read metrics and readiness with it
 #   wrk, haproxy: bench/proxy-userspace.sh's load generator and peer (HAProxy in mode tcp)
+#   nftables: nft, with which the proxy's nftables tests and the walkthrough read back the table the proxy wrote over netlink
+#   python3: the small UDP/TCP servers and clients of the proxy tests and benches
 #   chromium: the browser the web view's tests and bench/ui.sh drive (through Playwright, which downloads none)
-TEST_PACKAGES=(etcd-server etcd-client dnsperf unbound curl wrk haproxy strace)
+TEST_PACKAGES=(etcd-server etcd-client dnsperf unbound curl wrk haproxy strace nftables python3)
 TEST_PACKAGES+=(chromium)
