@@ -11,8 +11,8 @@ namespace Switchboard.ApiServer.OpenApi;
 /// package ships beside its assembly (KubernetesClient.xml, copied to our output by the API server's project). Its
 /// summaries are upstream's OpenAPI descriptions, re-wrapped at 80 columns by the client's generator, so lines are joined
 /// back with a space and blank lines kept as paragraph breaks. Read by each <see cref="ModelSchemas"/>, that is for each
-/// document rendered, and dropped with it: the rendered documents are kept, and the 4,357 summaries (2.6 MB of text and
-/// strings) stayed for the process's life once a kubectl had asked for a document. (Embedding
+/// document rendered, and dropped with it: the rendered documents are kept, and the 4,357 summaries (2.6 MB of
+/// strings, keys included) stayed for the process's life once a kubectl had asked for a document. (Embedding
 /// upstream's swagger.json instead would carry its exact text, but it is 3.7 MB of another project's data to keep in
 /// step by hand; the package's documentation follows the client version we build against.) Models of our own (the
 /// resource metrics) carry upstream's descriptions in <see cref="DescriptionAttribute"/>s.
