@@ -53,9 +53,10 @@ if command -v dotnet-dump >/dev/null; then
   # A heap dump (no full GC forced: `-live` keeps only what is reachable); dumpheap lists types by the bytes held.
   dotnet-dump collect -p "$up_pid" --type Heap -o "$work/up.dump" >/dev/null
   dotnet-dump analyze "$work/up.dump" -c "eeheap -gc" -c "dumpheap -stat -live" -c exit >"$work/heap-raw.txt"
-  awk '$1 ~ /^[0-9a-f]{16}$/ && $2 ~ /^[0-9,]+$/ && $3 ~ /^[0-9,]+$/ { gsub(",", "", $2); gsub(",", "", $3); print $3, $2, substr($0, index($0, $4)) }' \
+  # A type's line: its method table's address (12 hex digits or more; mawk has no {n}), count, bytes, name.
+  awk '$1 ~ /^[0-9a-f]+$/ && length($1) >= 12 && $2 ~ /^[0-9,]+$/ && $3 ~ /^[0-9,]+$/ { gsub(",", "", $2); gsub(",", "", $3); print $3, $2, substr($0, index($0, $4)) }' \
     "$work/heap-raw.txt" | sort -k1,1 -rn >"$work/heap.txt"
   [ -z "${HEAP_REPORT:-}" ] || cp "$work/heap.txt" "$HEAP_REPORT"
-  echo "up GC heap: $(sed -n 's/^GC Committed Heap Size: *Size: *\([0-9,]*\).*/\1/p' "$work/heap-raw.txt" | tr -d , | awk '{ print int($1 / 1048576) }') MB committed, live objects $(awk '{ s += $1 } END { print int(s / 1048576) }' "$work/heap.txt") MB; largest types (bytes, count, type):"
+  echo "up GC heap: $(sed -n 's/^GC Committed Heap Size:.*(\([0-9,]*\)) bytes.*/\1/p' "$work/heap-raw.txt" | tr -d , | awk '{ print int($1 / 1048576) }') MB committed, live objects $(awk '{ s += $1 } END { print int(s / 1048576) }' "$work/heap.txt") MB; largest types (bytes, count, type):"
   awk 'NR <= 25 { printf "  %10d %7d  %s\n", $1, $2, substr($0, index($0, $3)) }' "$work/heap.txt"
 fi

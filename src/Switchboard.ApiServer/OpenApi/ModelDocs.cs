@@ -10,24 +10,26 @@ namespace Switchboard.ApiServer.OpenApi;
 /// The descriptions of the <c>k8s.Models</c> types and properties, read from the XML documentation the KubernetesClient
 /// package ships beside its assembly (KubernetesClient.xml, copied to our output by the API server's project). Its
 /// summaries are upstream's OpenAPI descriptions, re-wrapped at 80 columns by the client's generator, so lines are joined
-/// back with a space and blank lines kept as paragraph breaks. Read once, on the first OpenAPI request. (Embedding
+/// back with a space and blank lines kept as paragraph breaks. Read by each <see cref="ModelSchemas"/>, that is for each
+/// document rendered, and dropped with it: the rendered documents are kept, and the 4,357 summaries (2.6 MB of
+/// strings, keys included) stayed for the process's life once a kubectl had asked for a document. (Embedding
 /// upstream's swagger.json instead would carry its exact text, but it is 3.7 MB of another project's data to keep in
 /// step by hand; the package's documentation follows the client version we build against.) Models of our own (the
 /// resource metrics) carry upstream's descriptions in <see cref="DescriptionAttribute"/>s.
 /// </summary>
-internal static class ModelDocs
+internal sealed class ModelDocs
 {
     private const string ModelPrefix = "k8s.Models.";
 
-    private static readonly Lazy<Dictionary<string, string>> Summaries = new(Load);
+    private readonly Dictionary<string, string> _summaries = ReadSummaries();
 
-    public static string? OfType(Type type) =>
-        Summaries.Value.GetValueOrDefault("T:" + ModelPrefix + type.Name) ?? type.GetCustomAttribute<DescriptionAttribute>()?.Description;
+    public string? OfType(Type type) =>
+        _summaries.GetValueOrDefault("T:" + ModelPrefix + type.Name) ?? type.GetCustomAttribute<DescriptionAttribute>()?.Description;
 
-    public static string? OfProperty(Type type, string property) =>
-        Summaries.Value.GetValueOrDefault("P:" + ModelPrefix + type.Name + "." + property) ?? type.GetProperty(property)?.GetCustomAttribute<DescriptionAttribute>()?.Description;
+    public string? OfProperty(Type type, string property) =>
+        _summaries.GetValueOrDefault("P:" + ModelPrefix + type.Name + "." + property) ?? type.GetProperty(property)?.GetCustomAttribute<DescriptionAttribute>()?.Description;
 
-    private static Dictionary<string, string> Load()
+    private static Dictionary<string, string> ReadSummaries()
     {
         var summaries = new Dictionary<string, string>(StringComparer.Ordinal);
         string assembly = typeof(V1ObjectMeta).Assembly.Location;

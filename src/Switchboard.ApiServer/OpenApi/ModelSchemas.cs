@@ -33,6 +33,7 @@ internal sealed partial class ModelSchemas
     private readonly bool _v3;
     private readonly Dictionary<Type, string> _names = [];
     private readonly Dictionary<string, PublishedKind> _kindsByType = [];
+    private readonly ModelDocs _docs = new();
 
     public ModelSchemas(IReadOnlyList<PublishedKind> kinds, bool v3)
     {
@@ -171,13 +172,13 @@ internal sealed partial class ModelSchemas
 
         if (type == typeof(ResourceQuantity))
         {
-            var quantity = new JsonObject { ["description"] = ModelDocs.OfType(type) ?? "Quantity is a fixed-point representation of a number." };
+            var quantity = new JsonObject { ["description"] = _docs.OfType(type) ?? "Quantity is a fixed-point representation of a number." };
             return _v3 ? OneOf(quantity, "string", "number") : Typed(quantity, "string");
         }
 
         var shape = ModelShape.Of(type);
         var definition = new JsonObject();
-        if (ModelDocs.OfType(type) is { } description)
+        if (_docs.OfType(type) is { } description)
         {
             definition["description"] = description;
         }
@@ -223,7 +224,7 @@ internal sealed partial class ModelSchemas
     private JsonObject Property(Type owner, FieldShape field)
     {
         var schema = Schema(field.Property.PropertyType, wrapReference: true);
-        if (ModelDocs.OfProperty(owner, field.Property.Name) is { } description)
+        if (_docs.OfProperty(owner, field.Property.Name) is { } description)
         {
             schema["description"] = description;
         }

@@ -270,6 +270,7 @@ public sealed class ClusterDnsIndex
                 return null;
         }
 
+        zone.TrimExcess();
         return zone;
     }
 

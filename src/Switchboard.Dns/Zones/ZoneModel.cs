@@ -268,8 +268,12 @@ internal sealed class ZoneModel
 
     private sealed class Entry
     {
-        private readonly List<ZoneRecord> _records = [];
-        private readonly Dictionary<ZoneRecord, int> _counts = [];
+        // Almost every name holds one record (a service's address, its PTR, its SRV): that record's count is a field,
+        // and the counting dictionary is made only once a second distinct record comes. A dictionary and a list of
+        // four per name held 8 MB for 10,000 services' 20,000 names; now their lists of one hold 1.1 MB.
+        private readonly List<ZoneRecord> _records = new(1);
+        private int _onlyRecordCount;
+        private Dictionary<ZoneRecord, int>? _counts;
 
         /// <summary>Contributions naming this entry or a descendant; at zero the name no longer exists.</summary>
         public int References { get; set; }
@@ -281,8 +285,27 @@ internal sealed class ZoneModel
 
         public void AddRecord(ZoneRecord record)
         {
-            _counts[record] = _counts.GetValueOrDefault(record) + 1;
-            if (_counts[record] == 1)
+            if (_counts is null)
+            {
+                if (_records.Count == 0)
+                {
+                    _records.Add(record);
+                    _onlyRecordCount = 1;
+                    return;
+                }
+
+                if (_records[0].Equals(record))
+                {
+                    _onlyRecordCount++;
+                    return;
+                }
+
+                _counts = new() { [_records[0]] = _onlyRecordCount };
+            }
+
+            int count = _counts.GetValueOrDefault(record) + 1;
+            _counts[record] = count;
+            if (count == 1)
             {
                 _records.Add(record);
             }
@@ -290,6 +313,21 @@ internal sealed class ZoneModel
 
         public void RemoveRecord(ZoneRecord record)
         {
+            if (_counts is null)
+            {
+                if (_records.Count == 0 || !_records[0].Equals(record))
+                {
+                    throw new KeyNotFoundException($"The record {record} was never added.");
+                }
+
+                if (--_onlyRecordCount == 0)
+                {
+                    _records.Clear();
+                }
+
+                return;
+            }
+
             if (--_counts[record] == 0)
             {
                 _counts.Remove(record);
