@@ -5,7 +5,8 @@ namespace Switchboard.Dns.Server;
 
 /// <summary>
 /// Linux recvmmsg/sendmmsg over native buffers: up to <see cref="Size"/> datagrams per system call each way,
-/// so under load the per-query cost is the handler, not two syscalls. One instance per UDP thread.
+/// so under load the per-query cost is the handler, not two syscalls; replies to one client are sent segmented
+/// (see <see cref="Flush"/>). One instance per UDP thread.
 /// </summary>
 internal sealed unsafe partial class UdpBatch : IDisposable
 {
