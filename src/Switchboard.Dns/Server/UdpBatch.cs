@@ -5,7 +5,8 @@ namespace Switchboard.Dns.Server;
 
 /// <summary>
 /// Linux recvmmsg/sendmmsg over native buffers: up to <see cref="Size"/> datagrams per system call each way,
-/// so under load the per-query cost is the handler, not two syscalls. One instance per UDP thread.
+/// so under load the per-query cost is the handler, not two syscalls; replies to one client are sent segmented
+/// (see <see cref="Flush"/>). One instance per UDP thread.
 /// </summary>
 internal sealed unsafe partial class UdpBatch : IDisposable
 {
@@ -13,6 +14,19 @@ internal sealed unsafe partial class UdpBatch : IDisposable
 
     public const int Eintr = 4;
     public const int Eagain = 11;
+    private const int Eio = 5;
+    private const int Enoprotoopt = 92;
+    private const int Eopnotsupp = 95;
+
+    /// <summary>UDP_SEGMENT at SOL_UDP: the segment size of a UDP GSO send, a 16-bit control message.</summary>
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
+
+    /// <summary>CMSG_SPACE(sizeof(ushort)): the control message header plus its value, padded to 8 bytes.</summary>
+    private const int SegmentControlBytes = 24;
+
+    /// <summary>What one UDP send may carry in all (its length must fit the 16-bit UDP length field with the header).</summary>
+    private const int MaxSendBytes = 65507;
 
     /// <summary>recvmmsg: block for the first datagram only, then take what is already queued.</summary>
     private const int MsgWaitForOne = 0x10000;
@@ -27,6 +41,10 @@ internal sealed unsafe partial class UdpBatch : IDisposable
     private readonly IoVec* _rxIov;
     private readonly MMsgHdr* _tx;
     private readonly IoVec* _txIov;
+    private readonly IoVec* _replies;
+    private readonly int* _replyTo;
+    private readonly byte* _control;
+    private bool _segmentation = true;
     private int _queued;
 
     public UdpBatch(int responseBytes)
@@ -39,8 +57,13 @@ internal sealed unsafe partial class UdpBatch : IDisposable
         _rxIov = (IoVec*)NativeMemory.AllocZeroed((nuint)(Size * sizeof(IoVec)));
         _tx = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Size * sizeof(MMsgHdr)));
         _txIov = (IoVec*)NativeMemory.AllocZeroed((nuint)(Size * sizeof(IoVec)));
+        _replies = (IoVec*)NativeMemory.AllocZeroed((nuint)(Size * sizeof(IoVec)));
+        _replyTo = (int*)NativeMemory.AllocZeroed((nuint)(Size * sizeof(int)));
+        _control = (byte*)NativeMemory.AllocZeroed((nuint)(Size * SegmentControlBytes));
         for (int i = 0; i < Size; i++)
         {
+            var control = (CMsgHdr*)(_control + ((nint)i * SegmentControlBytes));
+            *control = new CMsgHdr { Length = (nuint)(sizeof(CMsgHdr) + sizeof(ushort)), Level = SolUdp, Type = UdpSegment };
             _rxIov[i] = new IoVec { Base = _queries + ((nint)i * QueryBytes), Length = QueryBytes };
             _rx[i].Header.Iov = &_rxIov[i];
             _rx[i].Header.IovLength = 1;
@@ -73,44 +96,121 @@ internal sealed unsafe partial class UdpBatch : IDisposable
     public int Queued => _queued;
 
     /// <summary>Queued reply <paramref name="k"/>'s message.</summary>
-    public ReadOnlySpan<byte> Sent(int k) => new(_txIov[k].Base, (int)_txIov[k].Length);
+    public ReadOnlySpan<byte> Sent(int k) => new(_replies[k].Base, (int)_replies[k].Length);
 
     /// <summary>Queued reply <paramref name="k"/>'s destination as a native sockaddr.</summary>
-    public ReadOnlySpan<byte> SentTo(int k) => new(_tx[k].Header.Name, (int)_tx[k].Header.NameLength);
+    public ReadOnlySpan<byte> SentTo(int k) => Address(_replyTo[k]);
 
     /// <summary>Queues the first <paramref name="length"/> bytes of response <paramref name="i"/> back to its sender.</summary>
     public void Reply(int i, int length)
     {
         int k = _queued++;
-        _txIov[k] = new IoVec { Base = _responses + ((nint)i * _responseBytes), Length = (nuint)length };
-        _tx[k].Header = new MsgHdr { Name = _rx[i].Header.Name, NameLength = _rx[i].Header.NameLength, Iov = &_txIov[k], IovLength = 1 };
+        _replies[k] = new IoVec { Base = _responses + ((nint)i * _responseBytes), Length = (nuint)length };
+        _replyTo[k] = i;
     }
 
-    /// <summary>Sends every queued reply; returns 0, or the errno that stopped it (the rest are dropped, as a lost datagram).</summary>
+    /// <summary>
+    /// Sends every queued reply; returns 0, or the errno that stopped one (that one is dropped, as a lost datagram).
+    /// Replies of one length to one client go as one UDP GSO message (UDP_SEGMENT): the kernel routes, builds and
+    /// hands down one packet and cuts it into the datagrams at the end, instead of walking the whole send path per
+    /// reply, which was most of the server's CPU per query.
+    /// </summary>
     public int Flush(int fd)
     {
+        int messages = GroupReplies();
         int sent = 0;
         int error = 0;
-        while (sent < _queued)
+        while (sent < messages)
         {
-            int count = SendMMsg(fd, _tx + sent, (uint)(_queued - sent), 0);
-            if (count < 0)
+            int count = SendMMsg(fd, _tx + sent, (uint)(messages - sent), 0);
+            if (count >= 0)
             {
-                error = Marshal.GetLastSystemError();
-                if (error == Eintr)
-                {
-                    continue;
-                }
-
-                // The datagram at the front failed (e.g. an unreachable client); skip it and send the rest.
-                sent++;
+                sent += count;
                 continue;
             }
 
-            sent += count;
+            error = Marshal.GetLastSystemError();
+            if (error == Eintr)
+            {
+                continue;
+            }
+
+            // The message at the front failed (e.g. an unreachable client). Segmented, its datagrams get one more
+            // chance one by one: a kernel or device without UDP GSO, or a reply too large to segment, refuses it whole.
+            if (_tx[sent].Header.Control != null)
+            {
+                _segmentation &= error is not (Eio or Enoprotoopt or Eopnotsupp);
+                error = SendEach(fd, ref _tx[sent].Header);
+            }
+
+            sent++;
         }
 
         _queued = 0;
+        return error;
+    }
+
+    /// <summary>
+    /// Lays the queued replies out as send messages, those of equal length to the same address together (at most
+    /// <see cref="Size"/> segments, below the kernel's 64, and <see cref="MaxSendBytes"/>); returns how many messages.
+    /// </summary>
+    private int GroupReplies()
+    {
+        Span<bool> grouped = stackalloc bool[Size];
+        int messages = 0;
+        int iov = 0;
+        for (int k = 0; k < _queued; k++)
+        {
+            if (grouped[k])
+            {
+                continue;
+            }
+
+            IoVec* first = _txIov + iov;
+            _txIov[iov++] = _replies[k];
+            ReadOnlySpan<byte> to = SentTo(k);
+            nuint length = _replies[k].Length;
+            nuint bytes = length;
+            for (int j = k + 1; _segmentation && j < _queued && bytes + length <= MaxSendBytes; j++)
+            {
+                if (!grouped[j] && _replies[j].Length == length && SentTo(j).SequenceEqual(to))
+                {
+                    bytes += length;
+                    grouped[j] = true;
+                    _txIov[iov++] = _replies[j];
+                }
+            }
+
+            nuint segments = (nuint)(_txIov + iov - first);
+            MsgHdr* header = &_tx[messages].Header;
+            *header = new MsgHdr { Name = _rx[_replyTo[k]].Header.Name, NameLength = _rx[_replyTo[k]].Header.NameLength, Iov = first, IovLength = segments };
+            if (segments > 1)
+            {
+                byte* control = _control + ((nint)messages * SegmentControlBytes);
+                *(ushort*)(control + sizeof(CMsgHdr)) = (ushort)length;
+                header->Control = control;
+                header->ControlLength = SegmentControlBytes;
+            }
+
+            messages++;
+        }
+
+        return messages;
+    }
+
+    /// <summary>Sends a segmented message's datagrams one message each; returns 0 or the last errno.</summary>
+    private static int SendEach(int fd, ref MsgHdr segmented)
+    {
+        int error = 0;
+        for (nuint s = 0; s < segmented.IovLength; s++)
+        {
+            var single = new MMsgHdr { Header = segmented with { Iov = segmented.Iov + s, IovLength = 1, Control = null, ControlLength = 0 } };
+            if (SendMMsg(fd, &single, 1, 0) < 0)
+            {
+                error = Marshal.GetLastSystemError();
+            }
+        }
+
         return error;
     }
 
@@ -123,6 +223,9 @@ internal sealed unsafe partial class UdpBatch : IDisposable
         NativeMemory.Free(_rxIov);
         NativeMemory.Free(_tx);
         NativeMemory.Free(_txIov);
+        NativeMemory.Free(_replies);
+        NativeMemory.Free(_replyTo);
+        NativeMemory.Free(_control);
     }
 
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
@@ -148,6 +251,14 @@ internal sealed unsafe partial class UdpBatch : IDisposable
         public void* Control;
         public nuint ControlLength;
         public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CMsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
     }
 
     [StructLayout(LayoutKind.Sequential)]
