@@ -4,7 +4,7 @@
 # with an httpGet readiness probe is scaled from 0 to N and timed to N pods Ready. Printed: the CPU the node spent per
 # pod (the API server, controllers, agent, monitor host and every process they start, less the containers' programs,
 # which run in their pods' cgroups), then, in a second scale traced with strace, the programs executed per pod, by name.
-# Usage: bench/node-cost.sh [N=20]
+# Usage: bench/node-cost.sh [N=20] (SWITCHBOARD=DIR measures that published switchboard instead of publishing one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -14,10 +14,11 @@ cgroup=/sys/fs/cgroup/cpuacct/switchboard-bench-$$
 up_pid=
 tracer_pid=
 kc=$work/data/kubeconfig
+bin=${SWITCHBOARD:-$work/switchboard}
 
 cleanup() {
   [ -n "$tracer_pid" ] && kill "$tracer_pid" 2>/dev/null
-  stop_up "$work/switchboard" "$work/data" "$up_pid"
+  stop_up "$bin" "$work/data" "$up_pid"
   [ -d "$cgroup" ] && rmdir "$cgroup" 2>/dev/null
   rm -rf "$work"
 }
@@ -27,9 +28,9 @@ trap cleanup EXIT
 command -v strace >/dev/null || { echo "node-cost.sh needs strace (Debian package strace)" >&2; exit 1; }
 kubectl() { command kubectl --kubeconfig "$kc" "$@"; }
 
-bash scripts/publish.sh "$work/switchboard" >/dev/null
+[ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 mkdir "$cgroup"
-sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
+sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
   --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
