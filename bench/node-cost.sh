@@ -31,7 +31,8 @@ kubectl() { command kubectl --kubeconfig "$kc" "$@"; }
 [ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 mkdir "$cgroup"
 sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
-  --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
+  --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" \
+  --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$kc" ] && kubectl wait node --all --for=condition=Ready --timeout=1s >/dev/null 2>&1 && break

@@ -107,7 +107,8 @@ for n in "${ns_list[@]}"; do
 done
 
 port=$(free_port)
-"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
+"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" \
+  --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$work/data/kubeconfig" ] && kubectl --kubeconfig "$work/data/kubeconfig" wait node --all --for=condition=Ready --timeout=1s >/dev/null 2>&1 && break
