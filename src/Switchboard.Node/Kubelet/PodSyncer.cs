@@ -169,7 +169,7 @@ internal sealed partial class PodSyncer
 
         try
         {
-            await _volumes.SetUpAsync(state.Sandbox!, state.SandboxState!.HolderPid, pod, volumes, cancellationToken);
+            await _volumes.SetUpAsync(state.Sandbox!, state.SandboxState!.HolderPid, pod, volumes);
         }
         catch (VolumeException e)
         {
