@@ -3,8 +3,9 @@
 # runs): `switchboard up` runs in a cpuacct cgroup of its own, with everything it starts; a Deployment of the echo image
 # with an httpGet readiness probe is scaled from 0 to N and timed to N pods Ready. Printed: the CPU the node spent per
 # pod (the API server, controllers, agent, monitor host and every process they start, less the containers' programs,
-# which run in their pods' cgroups), then, in a second scale traced with strace, the programs executed per pod, by name.
-# Usage: bench/node-cost.sh [N=20]
+# which run in their pods' cgroups) and of that the container monitor host's, then, in a second scale traced with strace,
+# the programs executed per pod, by name.
+# Usage: bench/node-cost.sh [N=20] (SWITCHBOARD=DIR measures that published switchboard instead of publishing one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -14,10 +15,11 @@ cgroup=/sys/fs/cgroup/cpuacct/switchboard-bench-$$
 up_pid=
 tracer_pid=
 kc=$work/data/kubeconfig
+bin=${SWITCHBOARD:-$work/switchboard}
 
 cleanup() {
   [ -n "$tracer_pid" ] && kill "$tracer_pid" 2>/dev/null
-  stop_up "$work/switchboard" "$work/data" "$up_pid"
+  stop_up "$bin" "$work/data" "$up_pid"
   [ -d "$cgroup" ] && rmdir "$cgroup" 2>/dev/null
   rm -rf "$work"
 }
@@ -27,10 +29,11 @@ trap cleanup EXIT
 command -v strace >/dev/null || { echo "node-cost.sh needs strace (Debian package strace)" >&2; exit 1; }
 kubectl() { command kubectl --kubeconfig "$kc" "$@"; }
 
-bash scripts/publish.sh "$work/switchboard" >/dev/null
+[ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 mkdir "$cgroup"
-sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
-  --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
+sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
+  --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" \
+  --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$kc" ] && kubectl wait node --all --for=condition=Ready --timeout=1s >/dev/null 2>&1 && break
@@ -57,10 +60,11 @@ spec:
         readinessProbe: {httpGet: {path: /healthz, port: 8080}}
 YAML
 
-ready_count() { kubectl -n bench-node-cost get pods -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true; }
+# Waited for with one watch on the Deployment: a list of the pods every 0.2 s cost the API server more the longer a
+# scale took, which made the node's figure grow with the machine's load.
 scale_to_ready() {
   kubectl -n bench-node-cost scale deployment echo --replicas "$n" >/dev/null
-  until [ "$(ready_count)" -ge "$n" ]; do sleep 0.2; done
+  kubectl -n bench-node-cost wait deployment echo --for=jsonpath='{.status.readyReplicas}'="$n" --timeout=600s >/dev/null
 }
 scale_to_zero() {
   kubectl -n bench-node-cost scale deployment echo --replicas 0 >/dev/null
@@ -73,6 +77,8 @@ start=$(date +%s%N)
 scale_to_ready
 seconds=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 cpu_ms=$((($(cat "$cgroup/cpuacct.usage") - before) / 1000000))
+# Of which the container monitor host (started by the round's first container): user and system ticks of /proc/PID/stat.
+monitor_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' "/proc/$(cut -d' ' -f1 "$work"/data/nodes/*/runtime/monitor.pid)/stat")
 scale_to_zero
 
 # Round 2: programs executed, with strace following the node process and its container monitor host (execs that
@@ -91,6 +97,7 @@ scale_to_zero
 
 echo "n${n}_seconds_to_ready=$seconds"
 echo "n${n}_node_cpu_ms_per_pod=$((cpu_ms / n))"
+echo "n${n}_monitor_host_cpu_ms_per_pod=$((monitor_ms / n))"
 awk -v n="$n" '/execve\("/ { split($0, q, "\""); k = split(q[2], p, "/"); c[p[k]]++; t++ }
   END { printf "n%d_execs_per_pod=%.1f\n", n, t / n; for (x in c) printf "n%d_execs_per_pod_%s=%.1f\n", n, x, c[x] / n }' "$work/strace" | sort -t= -k2 -g -r
 echo "load: $(uptime | sed 's/.*load average: //')"

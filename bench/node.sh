@@ -9,7 +9,7 @@
 # meet the machine's other load as one group of that weight, so the floor's must too, or a busy machine starves the
 # node's pods and not the floor's.
 # Last line: pod start p99 / raw setup p99 at the largest N (target <= 2.0; the absolute p99 <= 300 ms).
-# Usage: bench/node.sh [COUNTS=10,50]
+# Usage: bench/node.sh [COUNTS=10,50] (SWITCHBOARD=DIR measures that published switchboard instead of publishing one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -18,6 +18,7 @@ work=$(mktemp -d /tmp/switchboard-bench-node.XXXXXX)
 floor=sbbench-$$
 floor_cgroup=
 up_pid=
+bin=${SWITCHBOARD:-$work/switchboard}
 
 stop_floor() {
   if [ -f "$work/floor-pids" ]; then
@@ -35,16 +36,16 @@ stop_floor() {
 
 cleanup() {
   stop_floor
-  stop_up "$work/switchboard" "$work/data" "$up_pid"
+  stop_up "$bin" "$work/data" "$up_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 now_ns() { date +%s%N; }
 
-bash scripts/publish.sh "$work/switchboard" >/dev/null
+[ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
-sb=(dotnet "$work/switchboard/switchboard.dll")
+sb=(dotnet "$bin/switchboard.dll")
 
 # The floor, for N pods at once as a scale makes them: per pod, in the background, what the node's network setup
 # runs (a namespace, one `ip -batch` on the node side, one in the pod), then the container's program, until it says
@@ -106,7 +107,8 @@ for n in "${ns_list[@]}"; do
 done
 
 port=$(free_port)
-"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
+"${sb[@]}" up --data-dir "$work/data" --api-port "$port" --etcd-listen "127.0.0.1:$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" \
+  --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$work/data/kubeconfig" ] && kubectl --kubeconfig "$work/data/kubeconfig" wait node --all --for=condition=Ready --timeout=1s >/dev/null 2>&1 && break

@@ -13,6 +13,7 @@ namespace Switchboard.Kube.Netlink;
 public sealed unsafe partial class NetlinkSocket : IDisposable
 {
     public const int NetlinkRoute = 0;
+    public const int NetlinkSockDiag = 4;
     public const int NetlinkNetfilter = 12;
 
     private const int AfNetlink = 16;

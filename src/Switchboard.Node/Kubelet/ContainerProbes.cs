@@ -1,3 +1,4 @@
+using System.Net;
 using k8s.Models;
 using Switchboard.Node.Runtime;
 
@@ -6,7 +7,8 @@ namespace Switchboard.Node.Kubelet;
 /// <summary>
 /// The startup, readiness and liveness probes of one container instance, each on its own schedule with kubelet's
 /// defaults (initialDelay 0, period 10 s, timeout 1 s, success 1, failure 3). Startup gates the other two. Results
-/// land in the <see cref="ContainerState"/>; a change asks for a pod sync.
+/// land in the <see cref="ContainerState"/>; a change asks for a pod sync. A readiness retry first asks the given
+/// <see cref="ListeningPorts"/>, which is disposed once the retries are over.
 /// </summary>
 internal sealed class ContainerProbes : IDisposable
 {
@@ -15,9 +17,10 @@ internal sealed class ContainerProbes : IDisposable
     private static readonly TimeSpan LateReadinessRetry = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
 
-    public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, ExecTarget target, TimeProvider time,
+    public ContainerProbes(ProbeRunner runner, V1Container container, ContainerState state, string podIp, ExecTarget target, ListeningPorts listening, TimeProvider time,
         Action changed, Action<string, string> unhealthy)
     {
+        var podAddress = IPAddress.Parse(podIp);
         async Task Loop(string kind, V1Probe probe, Action<bool> onResult)
         {
             var token = _stop.Token;
@@ -53,6 +56,12 @@ internal sealed class ContainerProbes : IDisposable
                         }
 
                         (ok, output) = await Attempt(probe, token);
+                    }
+
+                    if (ok && retry > TimeSpan.Zero)
+                    {
+                        // Ready once: later misses wait for the next period, never retried, so nothing asks again.
+                        listening.Dispose();
                     }
 
                     retry = ok ? TimeSpan.Zero : retry;
@@ -96,7 +105,7 @@ internal sealed class ContainerProbes : IDisposable
                 return false;
             }
 
-            return !ListeningPorts.Any(target.Pid, number);
+            return !listening.Any(podAddress, number);
         }
 
         async Task<(bool, string)> Attempt(V1Probe probe, CancellationToken token)
@@ -124,6 +133,13 @@ internal sealed class ContainerProbes : IDisposable
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
+            }
+            finally
+            {
+                if (kind == "Readiness")
+                {
+                    listening.Dispose();
+                }
             }
         }
 

@@ -5,6 +5,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Switchboard.Kube.Informers;
+using Switchboard.Kube.Netlink;
 using Switchboard.Kube.Queues;
 using Switchboard.Node.Images;
 using Switchboard.Node.Runtime;
@@ -169,7 +170,7 @@ internal sealed partial class PodSyncer
 
         try
         {
-            await _volumes.SetUpAsync(state.Sandbox!, state.SandboxState!.HolderPid, pod, volumes, cancellationToken);
+            await _volumes.SetUpAsync(state.Sandbox!, state.SandboxState!.HolderPid, pod, volumes);
         }
         catch (VolumeException e)
         {
@@ -470,7 +471,9 @@ internal sealed partial class PodSyncer
             return;
         }
 
-        cs.Probes = new ContainerProbes(_prober, container, cs, state.SandboxState!.Ip, Target(pod, container, cs), _time,
+        string netns = _sandboxes.NetworkNamespace(state.Uid);
+        cs.Probes = new ContainerProbes(_prober, container, cs, state.SandboxState!.Ip, Target(pod, container, cs),
+            new ListeningPorts(() => NetlinkSocket.Open(netns, NetlinkSocket.NetlinkSockDiag)), _time,
             () => Queue.Add(state.Key),
             (kind, output) => _events.Pod(pod, container.Name, "Warning", "Unhealthy", $"{kind} probe failed: {output}"));
     }

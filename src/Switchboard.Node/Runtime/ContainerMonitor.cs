@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 using Switchboard.Node.Resources;
 using Switchboard.Node.Sandbox;
 
@@ -25,13 +26,17 @@ internal static class ContainerMonitor
         // A tty container runs on a terminal the monitor holds (its output is the log's stdout); others on pipes.
         using var pty = spec.Tty ? Pty.Open() : null;
         var slave = pty?.OpenSlave();
-        IReadOnlyList<string> command = pty is null ? ["setsid", .. Argv(spec, files)] : Pty.SessionArgv(pty.SlavePath, Argv(spec, files));
+        IReadOnlyList<string> command = pty is null ? ["setsid", .. Argv(spec)] : Pty.SessionArgv(pty.SlavePath, Argv(spec));
         var info = ContainerProcessStart.Info(command, spec.Env);
 
         Process process;
         try
         {
-            process = SandboxNamespaces.InPod(spec.HolderPid, () => Process.Start(info)) ?? throw new Win32Exception($"{command[0]} did not start");
+            process = await SandboxNamespaces.InPodAsync(spec.HolderPid, () =>
+            {
+                ContainerSetup.EnterRoot(spec.Root, spec.Mounts, spec.WorkingDir);
+                return Process.Start(info);
+            }) ?? throw new Win32Exception($"{command[0]} did not start");
         }
         catch (Exception e) when (e is Win32Exception or IOException)
         {
@@ -70,13 +75,6 @@ internal static class ContainerMonitor
 
             await using (attach)
             {
-                // Started once its setup is done: hooks, exec probes and exec then enter its own namespace, not one on the way there.
-                var poll = new PollBackoff(TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(20));
-                while (!File.Exists(files.SetupDone) && !process.HasExited)
-                {
-                    await Task.Delay(poll.Next(), time);
-                }
-
                 files.WritePid(process.Id, time.GetUtcNow());
                 await process.WaitForExitAsync();
                 var finished = time.GetUtcNow();
@@ -129,19 +127,14 @@ internal static class ContainerMonitor
     }
 
     /// <summary>
-    /// setsid's arguments, run in the holder's network and UTS namespaces and a mount namespace of the container's own
-    /// (copied from the holder's: <see cref="SandboxNamespaces.InPod"/>), where <see cref="ContainerSetup"/> joins the
-    /// container's cgroups, binds the volumes and pivots into the pod's root; then drop privileges if asked, exec.
+    /// setsid's arguments, started already in the pod's namespaces and root (<see cref="ContainerSetup.EnterRoot"/>): join the
+    /// container's cgroups when it has any, drop privileges if asked, exec.
     /// </summary>
-    private static List<string> Argv(ContainerSpec spec, InstanceFiles files)
+    private static List<string> Argv(ContainerSpec spec)
     {
-        var argv = new List<string> { "sh", "-c", ContainerSetup.Script, "sh", string.Join(' ', spec.Cgroup?.Directories ?? []), spec.Root, spec.WorkingDir, files.SetupDone };
-        foreach (var mount in spec.Mounts)
-        {
-            argv.AddRange([mount.Source, mount.Target, mount.ReadOnly ? "ro" : "rw"]);
-        }
-
-        argv.Add("--");
+        var argv = spec.Cgroup is { } cgroup
+            ? new List<string> { "sh", "-c", ContainerSetup.JoinCgroupsScript, "sh", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), string.Join(' ', cgroup.Directories) }
+            : [];
         argv.AddRange(ExecTarget.SetprivArgs(spec.RunAsUser, spec.RunAsGroup, spec.Groups));
         argv.AddRange(spec.Argv);
         return argv;

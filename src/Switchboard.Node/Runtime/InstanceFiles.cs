@@ -16,9 +16,6 @@ internal sealed class InstanceFiles(string directory)
 
     public string MonitorLog => Path.Combine(Directory, "monitor.log");
 
-    /// <summary>Created by the container's setup once its mounts are made in its own namespace, just before its program runs.</summary>
-    public string SetupDone => Path.Combine(Directory, "setup-done");
-
     private string PidFile => Path.Combine(Directory, "pid");
 
     private string ExitFile => Path.Combine(Directory, "exit");

@@ -35,6 +35,9 @@ internal sealed partial class SandboxManager
 
     public PodSandbox For(string uid) => new(PodsDirectory, uid);
 
+    /// <summary>The name of the pod's network namespace, pinned under /run/netns.</summary>
+    public string NetworkNamespace(string uid) => _network.Names.PodNamespace(uid);
+
     /// <summary>The running sandbox of <paramref name="uid"/>, if its holder still lives (after an agent restart too).</summary>
     public (PodSandbox Sandbox, SandboxState State)? Find(string uid)
     {

@@ -71,34 +71,58 @@ internal static partial class SandboxNamespaces
     /// mount namespace of its own copied from the holder's (private, so what the container mounts stays its own), as
     /// <c>nsenter -t PID -n -u -m unshare --mount --propagation private</c> did in two processes.
     /// </summary>
-    public static T InPod<T>(int holderPid, Func<T> start)
+    public static Task<T> InPodAsync<T>(int holderPid, Func<T> start) => OnThreadAsync("pod of holder " + holderPid, () =>
     {
-        T result = default!;
-        Exception? failure = null;
+        Join(holderPid, [("net", CloneNewNet), ("uts", CloneNewUts), ("mnt", CloneNewNs)]);
+        Check(Unshare(CloneNewNs), "unshare(CLONE_NEWNS)");
+        Mount(null, "/", null, MsRec | MsPrivate, null);
+        return start();
+    });
+
+    /// <summary>
+    /// Mounts a tmpfs with <paramref name="options"/> at <paramref name="target"/> in the mount namespace of the pod whose
+    /// holder is <paramref name="holderPid"/>, from a thread that joined it: <c>nsenter -m mount -t tmpfs</c> cost two
+    /// processes per pod with such a volume (every pod with a service account token has one).
+    /// </summary>
+    public static Task MountTmpfsAsync(int holderPid, string target, string options) => OnThreadAsync("tmpfs of holder " + holderPid, () =>
+    {
+        Join(holderPid, [("mnt", CloneNewNs)]);
+        Mount("tmpfs", target, "tmpfs", 0, options);
+        return 0;
+    });
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on a thread of its own, with a filesystem view of its own (so it may change
+    /// namespaces); the caller's thread, often the pool's, is not held while it runs.
+    /// </summary>
+    private static Task<T> OnThreadAsync<T>(string name, Func<T> body)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
                 Check(Unshare(CloneFs), "unshare(CLONE_FS)");
-                foreach (var (name, type) in (ReadOnlySpan<(string, int)>)[("net", CloneNewNet), ("uts", CloneNewUts), ("mnt", CloneNewNs)])
-                {
-                    using var handle = File.OpenHandle($"/proc/{holderPid}/ns/{name}");
-                    Check(SetNs((int)handle.DangerousGetHandle(), type), $"setns({name}) of holder {holderPid}");
-                }
-
-                Check(Unshare(CloneNewNs), "unshare(CLONE_NEWNS)");
-                Mount(null, "/", null, MsRec | MsPrivate, null);
-                result = start();
+                result.SetResult(body());
             }
             catch (Exception e)
             {
-                failure = e;
+                result.SetException(e);
             }
         })
-        { IsBackground = true, Name = "pod of holder " + holderPid };
+        { IsBackground = true, Name = name };
         thread.Start();
-        thread.Join();
-        return failure is null ? result : throw failure;
+        return result.Task;
+    }
+
+    /// <summary>Enters the holder's namespaces of the given kinds, in order.</summary>
+    private static void Join(int holderPid, ReadOnlySpan<(string Name, int Type)> namespaces)
+    {
+        foreach (var (name, type) in namespaces)
+        {
+            using var handle = File.OpenHandle($"/proc/{holderPid}/ns/{name}");
+            Check(SetNs((int)handle.DangerousGetHandle(), type), $"setns({name}) of holder {holderPid}");
+        }
     }
 
     /// <summary>Removes the network namespace <paramref name="netns"/>'s pin (as <c>ip netns del</c>); the namespace ends with its last user.</summary>
@@ -184,10 +208,14 @@ internal static partial class SandboxNamespaces
         }
     }
 
-    private static void Mount(string? source, string target, string? type, ulong flags, string? data) =>
+    internal static void Mount(string? source, string target, string? type, ulong flags, string? data) =>
         Check(MountCall(source, target, type, flags, data), $"mount {source ?? type ?? ""} on {target}");
 
-    private static void Check(int result, string what)
+    /// <summary>Lazily unmounts <paramref name="target"/> and everything beneath it, as <c>umount -l</c>.</summary>
+    internal static void Detach(string target) => Check(Umount2(target, MntDetach), "umount " + target);
+
+    /// <summary>Throws, with errno's text, unless a libc call (imported with SetLastError) returned 0.</summary>
+    internal static void Check(int result, string what)
     {
         if (result != 0)
         {

@@ -40,7 +40,7 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
     }
 
     /// <summary>Creates the volumes' directories (tmpfs ones mounted in the holder's namespace) and writes their files; true if any file changed.</summary>
-    public async Task<bool> SetUpAsync(PodSandbox sandbox, int holderPid, V1Pod pod, IReadOnlyList<ResolvedVolume> volumes, CancellationToken cancellationToken)
+    public async Task<bool> SetUpAsync(PodSandbox sandbox, int holderPid, V1Pod pod, IReadOnlyList<ResolvedVolume> volumes)
     {
         long? fsGroup = pod.Spec.SecurityContext?.FsGroup;
         bool changed = false;
@@ -58,8 +58,7 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
                 if (volume.Memory && !IsMountPoint(holderPid, dir))
                 {
                     string options = volume.SizeLimit is { } size ? "size=" + size : "mode=1777";
-                    await CommandRunner.CheckAsync("nsenter", ["-t", holderPid.ToString(CultureInfo.InvariantCulture), "-m", "--", "mount", "-t", "tmpfs", "-o", options, "tmpfs", dir],
-                        cancellationToken: cancellationToken);
+                    await SandboxNamespaces.MountTmpfsAsync(holderPid, dir, options);
                     if (volume.Files is null && fsGroup is { } group)
                     {
                         Ownership.Apply(seen, group, readOnly: false);
@@ -75,7 +74,7 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
                     changed |= new AtomicWriter(seen, time).Write(files, fsGroup);
                 }
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or CommandFailedException)
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
                 throw new VolumeException(volume.Name, e.Message);
             }
