@@ -27,13 +27,8 @@ internal static partial class ContainerSetup
         exec "$@"
         """;
 
-    private const ulong MsBind = 4096;
-    private const ulong MsRec = 16384;
-    private const ulong MsRemount = 32;
-    private const ulong MsRdOnly = 1;
-
     /// <summary>statvfs's ST_NOSUID, ST_NODEV and ST_NOEXEC, which are also mount(2)'s MS_ flags of those names.</summary>
-    private const ulong KeptOnRemount = 2 | 4 | 8;
+    private const ulong KeptOnRemount = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
 
     /// <summary>Where f_flag sits in glibc's 64-bit struct statvfs: after nine 8-byte fields.</summary>
     private const int StatvfsFlagIndex = 9;
@@ -61,11 +56,11 @@ internal static partial class ContainerSetup
                 }
             }
 
-            SandboxNamespaces.Mount(source, mount.Target, null, MsBind | MsRec, null);
+            SandboxNamespaces.Mount(source, mount.Target, null, MountFlags.Bind | MountFlags.Rec, null);
             if (mount.ReadOnly)
             {
                 // A bind's remount sets every flag anew: the source's nosuid, nodev and noexec are kept, as mount(8) keeps them.
-                SandboxNamespaces.Mount(null, mount.Target, null, MsRemount | MsBind | MsRdOnly | (MountFlags(mount.Target) & KeptOnRemount), null);
+                SandboxNamespaces.Mount(null, mount.Target, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | (FlagsOf(mount.Target) & KeptOnRemount), null);
             }
         }
 
@@ -75,7 +70,7 @@ internal static partial class ContainerSetup
         SandboxNamespaces.Check(ChangeDirectory(workingDir), "chdir " + workingDir);
     }
 
-    private static ulong MountFlags(string path)
+    private static ulong FlagsOf(string path)
     {
         Span<ulong> buffer = stackalloc ulong[32];
         SandboxNamespaces.Check(StatVfs(path, ref MemoryMarshal.GetReference(buffer)), "statvfs " + path);

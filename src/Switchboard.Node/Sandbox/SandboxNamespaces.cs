@@ -18,12 +18,6 @@ internal static partial class SandboxNamespaces
     private const int CloneNewNs = 0x20000;
     private const int CloneNewUts = 0x04000000;
     private const int CloneNewNet = 0x40000000;
-    private const ulong MsNoSuid = 2;
-    private const ulong MsNoDev = 4;
-    private const ulong MsBind = 4096;
-    private const ulong MsRec = 16384;
-    private const ulong MsPrivate = 1 << 18;
-    private const ulong MsShared = 1 << 20;
     private const int MntDetach = 2;
     private const int ENoEnt = 2;
     private const int EInval = 22;
@@ -75,7 +69,7 @@ internal static partial class SandboxNamespaces
     {
         Join(holderPid, [("net", CloneNewNet), ("uts", CloneNewUts), ("mnt", CloneNewNs)]);
         Check(Unshare(CloneNewNs), "unshare(CLONE_NEWNS)");
-        Mount(null, "/", null, MsRec | MsPrivate, null);
+        Mount(null, "/", null, MountFlags.Rec | MountFlags.Private, null);
         return start();
     });
 
@@ -147,12 +141,12 @@ internal static partial class SandboxNamespaces
         }
 
         pinned();
-        Mount("/proc/thread-self/ns/net", pin, null, MsBind, null);
+        Mount("/proc/thread-self/ns/net", pin, null, MountFlags.Bind, null);
         wire();
 
         // The thread's own filesystem view first: mount namespaces are per fs_struct, which threads share.
         Check(Unshare(CloneFs | CloneNewNs | CloneNewUts), "unshare(CLONE_NEWNS|CLONE_NEWUTS)");
-        Mount(null, "/", null, MsRec | MsPrivate, null);
+        Mount(null, "/", null, MountFlags.Rec | MountFlags.Private, null);
 
         // The other pods' network namespace pins, copied with the host's mounts, would keep those namespaces (and
         // their veths) alive as long as this pod lives: the pod's view has none.
@@ -170,8 +164,8 @@ internal static partial class SandboxNamespaces
         Directory.CreateDirectory(sandbox.UpperDirectory);
         Directory.CreateDirectory(sandbox.WorkDirectory);
         Mount("overlay", root, "overlay", 0, $"lowerdir=/,upperdir={sandbox.UpperDirectory},workdir={sandbox.WorkDirectory}");
-        Mount("/dev", root + "/dev", null, MsBind | MsRec, null);
-        Mount("shm", root + "/dev/shm", "tmpfs", MsNoSuid | MsNoDev, "mode=1777");
+        Mount("/dev", root + "/dev", null, MountFlags.Bind | MountFlags.Rec, null);
+        Mount("shm", root + "/dev/shm", "tmpfs", MountFlags.NoSuid | MountFlags.NoDev, "mode=1777");
         Mount("proc", root + "/proc", "proc", 0, null);
         Mount("sysfs", root + "/sys", "sysfs", 0, null);
         foreach (string file in (string[])["hosts", "resolv.conf", "hostname"])
@@ -180,7 +174,7 @@ internal static partial class SandboxNamespaces
             string target = Path.Combine(root, "etc", file);
             File.Delete(target);
             File.WriteAllBytes(target, []);
-            Mount(Path.Combine(sandbox.EtcDirectory, file), target, null, MsBind, null);
+            Mount(Path.Combine(sandbox.EtcDirectory, file), target, null, MountFlags.Bind, null);
         }
     }
 
@@ -198,10 +192,10 @@ internal static partial class SandboxNamespaces
             }
 
             Directory.CreateDirectory(NetnsDirectory);
-            if (MountCall(null, NetnsDirectory, null, MsShared | MsRec, null) != 0)
+            if (MountCall(null, NetnsDirectory, null, MountFlags.Shared | MountFlags.Rec, null) != 0)
             {
-                Mount(NetnsDirectory, NetnsDirectory, null, MsBind | MsRec, null);
-                Mount(null, NetnsDirectory, null, MsShared | MsRec, null);
+                Mount(NetnsDirectory, NetnsDirectory, null, MountFlags.Bind | MountFlags.Rec, null);
+                Mount(null, NetnsDirectory, null, MountFlags.Shared | MountFlags.Rec, null);
             }
 
             _directoryShared = true;

@@ -10,7 +10,7 @@ namespace Switchboard.Commands;
 internal static class UpPreflight
 {
     /// <summary>What the node runs for every pod: its network, the holder's mounts, the container's entry and user.</summary>
-    private static readonly string[] NodePrograms = ["ip", "nsenter", "unshare", "setsid", "setpriv", "mount", "umount", "pivot_root"];
+    private static readonly string[] NodePrograms = ["ip", "nsenter", "unshare", "setsid", "setpriv"];
 
     /// <summary>The sentence that says what is missing and how to install it, or null when everything is there.</summary>
     public static string? Missing(bool node, ProxyMode proxyMode)
