@@ -31,7 +31,7 @@ public sealed record NodeOptions
     /// <summary>Where the node's container monitor host keeps its socket, pid, lock and log.</summary>
     public string RuntimeDirectory => Path.Combine(StateDirectory, "runtime");
 
-    /// <summary>How to run this program's hidden subcommands (the container monitor host, the echo image): the executable and the leading arguments.</summary>
+    /// <summary>How to run this program's hidden subcommand (the container monitor host): the executable and the leading arguments; the echo image's program is found beside it.</summary>
     public required IReadOnlyList<string> SelfCommand { get; init; }
 
     public IPAddress ClusterDns { get; init; } = IPAddress.Parse("10.96.0.10");

@@ -28,7 +28,6 @@ internal static class Program
             TraceCommand.Create(),
             UiCommand.Create(),
             RuntimeCommands.Runtime(),
-            RuntimeCommands.Image(),
         };
         // SIGINT/SIGTERM stop a command's host (its console lifetime), whose shutdown no timeout cuts short.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Web;
 
-namespace Switchboard.Node.Images;
+namespace Switchboard.Echo;
 
 /// <summary>
 /// The <c>switchboard/echo</c> image (agnhost netexec's behaviour): HTTP on --http-port with /hostname, /clientip,
