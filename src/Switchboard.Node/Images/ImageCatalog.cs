@@ -10,7 +10,12 @@ namespace Switchboard.Node.Images;
 /// </summary>
 internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
 {
-    private readonly IReadOnlyList<string> _echoProgram = EchoProgram(selfCommand);
+    /// <summary>
+    /// The echo image's program, <c>switchboard-echo</c>, beside this executable (or assembly): native code in a
+    /// published switchboard (scripts/publish.sh compiles it ahead of time), an apphost that runs its assembly in a
+    /// build's output.
+    /// </summary>
+    private readonly string _echoProgram = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(selfCommand[^1])) ?? "/", "switchboard-echo");
 
     public const string Provided =
         "switchboard/echo, registry.k8s.io/e2e-test-images/agnhost (netexec), nginx, busybox, alpine, curlimages/curl, tutum/curl, debian, ubuntu, bitnami/kubectl, registry.k8s.io/kubectl";
@@ -118,21 +123,7 @@ internal sealed class ImageCatalog(IReadOnlyList<string> selfCommand)
             flags.Add($"--http-port={port ?? "8080"}");
         }
 
-        return [.. _echoProgram, .. flags];
-    }
-
-    /// <summary>
-    /// The echo image's program, <c>switchboard-echo</c>, beside this executable: the native one of a published
-    /// switchboard (scripts/publish.sh compiles it ahead of time), or its assembly run with dotnet when switchboard
-    /// itself runs that way (a build's output).
-    /// </summary>
-    private static IReadOnlyList<string> EchoProgram(IReadOnlyList<string> selfCommand)
-    {
-        string self = selfCommand[^1];
-        string directory = Path.GetDirectoryName(Path.GetFullPath(self)) ?? "/";
-        return self.EndsWith(".dll", StringComparison.Ordinal)
-            ? [.. selfCommand.Take(selfCommand.Count - 1), Path.Combine(directory, "switchboard-echo.dll")]
-            : [Path.Combine(directory, "switchboard-echo")];
+        return [_echoProgram, .. flags];
     }
 
     /// <summary>Debian's nginx with the image's layout: the page in /usr/share/nginx/html (readable by nginx's workers), a config of the container's own.</summary>
