@@ -4,10 +4,10 @@
 # times, per pod, its creation to its Ready condition (pod start p50, p99), and the scale to N pods Ready (pods/s).
 # In the same run, the floor: a shell loop doing, for the same N pods at once, each pod's setup with `ip` as the node
 # does it (a network namespace, a veth on a bridge, addresses and routes, in a throwaway namespace standing for the
-# node) and starting the echo program in it until it listens, timed per pod. The floor's programs run in a cgroup
-# weighed as the node's pods are (beside them under switchboard/, with the machine's cpus as shares): the node's pods
-# meet the machine's other load as one group of that weight, so the floor's must too, or a busy machine starves the
-# node's pods and not the floor's.
+# node) and starting the echo program in it (the published switchboard-echo, which the node runs too) until it
+# listens, timed per pod. The floor's programs run in a cgroup weighed as the node's pods are (beside them under
+# switchboard/, with the machine's cpus as shares): the node's pods meet the machine's other load as one group of that
+# weight, so the floor's must too, or a busy machine starves the node's pods and not the floor's.
 # Last line: pod start p99 / raw setup p99 at the largest N (target <= 2.0; the absolute p99 <= 300 ms).
 # Usage: bench/node.sh [COUNTS=10,50] (SWITCHBOARD=DIR measures that published switchboard instead of publishing one)
 set -euo pipefail
@@ -64,9 +64,9 @@ addr add $ip/16 dev eth0
 link set eth0 up
 route add default via 10.250.255.254"
   mkfifo "$fifo"
-  setsid sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs"; exec "$@"' "$floor_cgroup" ip netns exec "$ns" "${sb[@]}" image echo --http-port=8080 </dev/null >"$fifo" 2>/dev/null &
+  setsid sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs"; exec "$@"' "$floor_cgroup" ip netns exec "$ns" "$bin/switchboard-echo" --http-port=8080 </dev/null >"$fifo" 2>/dev/null &
   echo $! >>"$work/floor-pids"
-  read -r line <"$fifo"
+  read -r line <"$fifo" || { echo "the floor's echo program did not start in $ns" >&2; return 1; }
   echo $(( ($(now_ns) - t0) / 1000000 ))
 }
 

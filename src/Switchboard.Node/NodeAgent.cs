@@ -33,6 +33,9 @@ public sealed partial class NodeAgent : Component
     public const string CgroupsUnavailableReason = "CgroupsUnavailable";
 
     private static readonly TimeSpan ExitPoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long the node waits for its container runtime (the monitor host) before it reports Ready without it.</summary>
+    private static readonly TimeSpan RuntimeStartTimeout = TimeSpan.FromSeconds(15);
     private readonly NodeOptions _options;
     private readonly KubeClientSource _client;
     private readonly ILoggerFactory _loggerFactory;
@@ -100,7 +103,8 @@ public sealed partial class NodeAgent : Component
         var secrets = new Informer<V1Secret>(ListWatches.Secrets(client), _loggerFactory.CreateLogger<Informer<V1Secret>>(), _time);
         var events = new NodeEvents(client, _options.NodeName, _time, _loggerFactory.CreateLogger<NodeEvents>());
         var tokens = new TokenManager(TokenManager.Through(client), _time, Random.Shared);
-        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache, tokens), _time), tokens, new ContainerRuntime(new MonitorHostClient(_options.SelfCommand, _options.RuntimeDirectory, _time), _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
+        var monitors = new MonitorHostClient(_options.SelfCommand, _options.RuntimeDirectory, _time);
+        var syncer = new PodSyncer(client, pods, services, sandboxes, new PodVolumes(new CachedVolumeSources(configMaps.Cache, secrets.Cache, tokens), _time), tokens, new ContainerRuntime(monitors, _time, _loggerFactory.CreateLogger<ContainerRuntime>()),
             new ImageCatalog(_options.SelfCommand), new ContainerEnv(new ApiEnvSources(client)), new ProbeRunner(dialer), events, _options, nodeIp,
             _time, _loggerFactory.CreateLogger<PodSyncer>());
         var containers = new NodeContainers(syncer.Pods);
@@ -126,6 +130,9 @@ public sealed partial class NodeAgent : Component
         // The workers run until the queue shuts down, which stopping does.
         using var shutDown = stop.Token.Register(queue.ShutDown);
         using var routesShutDown = stop.Token.Register(routeQueue.ShutDown);
+        // The container runtime starts with the agent, as kubelet's runs beside it, and the node is Ready once it runs.
+        var runtimeHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holdRuntime = monitors.HoldHostAsync(() => runtimeHeld.TrySetResult(), stop.Token);
         var informers = Task.WhenAll(pods.RunAsync(stop.Token), services.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), secrets.RunAsync(stop.Token), nodes?.RunAsync(stop.Token) ?? Task.CompletedTask);
         try
         {
@@ -135,6 +142,7 @@ public sealed partial class NodeAgent : Component
             // A change of a ConfigMap or Secret reaches the volumes of the pods using it at their next sync.
             WatchVolumeSources(configMaps, "ConfigMap", pods, queue);
             WatchVolumeSources(secrets, "Secret", pods, queue);
+            await WaitForRuntimeAsync(runtimeHeld.Task, stoppingToken);
             await reporter.ReportAsync(nodeIp, null, stoppingToken);
             events.Node("Normal", "Starting", "Starting kubelet.");
             if (cgroups is null)
@@ -154,6 +162,17 @@ public sealed partial class NodeAgent : Component
             await stop.CancelAsync();
             queue.ShutDown();
             await informers;
+            await holdRuntime;
+        }
+    }
+
+    /// <summary>Waits for the container runtime's first hold, at most <see cref="RuntimeStartTimeout"/>: past that the node goes on, and each pod's start reports what keeps the runtime from running.</summary>
+    private async Task WaitForRuntimeAsync(Task held, CancellationToken cancellationToken)
+    {
+        if (await Task.WhenAny(held, Task.Delay(RuntimeStartTimeout, _time, cancellationToken)) != held)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            LogRuntimeSlow(_logger, RuntimeStartTimeout.TotalSeconds);
         }
     }
 
@@ -245,6 +264,9 @@ public sealed partial class NodeAgent : Component
 
     [LoggerMessage(EventId = 5050, Level = LogLevel.Warning, Message = "Resource limits not enforced: {Problem}")]
     private static partial void LogNoCgroups(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 5074, Level = LogLevel.Warning, Message = "The container runtime (monitor host) did not start within {Seconds} s; pods will report why they do not start")]
+    private static partial void LogRuntimeSlow(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Node status not written: {Error}")]
     private static partial void LogHeartbeatFailed(ILogger logger, string error);

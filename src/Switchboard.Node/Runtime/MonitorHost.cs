@@ -9,12 +9,16 @@ namespace Switchboard.Node.Runtime;
 /// of its own (a monitor process spent some 0.12 s of CPU starting, each, and its memory). It runs in a session of its
 /// own, as the per-container monitors did, so it outlives the agent, which adopts its containers; it runs each
 /// container handed to it (<see cref="MonitorHostClient"/> over <c>monitor.sock</c> in the node's runtime directory) as
-/// <see cref="ContainerMonitor"/> does, and ends once it has run no container for <see cref="IdleTimeout"/>. An
+/// <see cref="ContainerMonitor"/> does, and ends once it has run no container, nor been held by a running agent, for
+/// <see cref="IdleTimeout"/>. An
 /// exclusive lock on <c>monitor.lock</c> keeps it alone; <c>monitor.pid</c> names it to the agent and the teardown.
 /// </summary>
 public static class MonitorHost
 {
     public const string SocketName = "monitor.sock";
+
+    /// <summary>The request line of an agent that keeps the host running while its connection stays open (<see cref="MonitorHostClient.HoldHostAsync"/>).</summary>
+    internal const string HoldRequest = "hold";
 
     /// <summary>How long the host stays without a container before it ends.</summary>
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
@@ -113,7 +117,7 @@ public static class MonitorHost
         return 0;
     }
 
-    /// <summary>Reads one instance directory, acknowledges it and runs that container to its end.</summary>
+    /// <summary>Reads one instance directory, acknowledges it and runs that container to its end; or a hold, kept until the agent lets go.</summary>
     private static async Task ServeAsync(Socket connection)
     {
         string instanceDirectory;
@@ -125,6 +129,17 @@ public static class MonitorHost
                 using var reader = new StreamReader(stream, Encoding.UTF8);
                 using var timeout = new CancellationTokenSource(RequestTimeout);
                 string? line = await reader.ReadLineAsync(timeout.Token);
+                if (line == HoldRequest)
+                {
+                    await stream.WriteAsync("ok\n"u8.ToArray());
+                    // Held (counted busy) until the agent closes the connection, or its process ends.
+                    while (await stream.ReadAsync(new byte[1]) > 0)
+                    {
+                    }
+
+                    return;
+                }
+
                 if (string.IsNullOrEmpty(line) || !File.Exists(new InstanceFiles(line).Spec))
                 {
                     return;
