@@ -39,6 +39,20 @@ public sealed class IdleMemoryTrimmerTests
         await Eventually.WaitAsync(trimmer.Look, "a trim once the least interval has passed");
     }
 
+    [Fact]
+    public async Task The_start_up_is_a_burst_whatever_its_size_so_the_first_quiet_look_trims()
+    {
+        var time = new FakeTimeProvider();
+        var trimmer = new IdleMemoryTrimmer(NullLogger<IdleMemoryTrimmer>.Instance, time, burstBytes: long.MaxValue);
+        int fullCollections = GC.CollectionCount(GC.MaxGeneration);
+
+        await Eventually.WaitAsync(trimmer.Look, "a trim at the first quiet look after the start");
+
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > fullCollections);
+        time.Advance(IdleMemoryTrimmer.MinInterval);
+        Assert.False(trimmer.Look());
+    }
+
     /// <summary>A burst: 1 MB arrays, all alive at once, then garbage; returns the GC heap committed while they lived.</summary>
     private static long Allocate()
     {
