@@ -14,7 +14,9 @@ namespace Switchboard.Kube.Hosting;
 /// as Go's scavenger returns a kube-apiserver's idle memory. A process that allocates steadily but slowly would look
 /// like a string of bursts: one trim per <see cref="MinInterval"/> bounds what such blocking collections cost.
 /// The start-up is a burst whatever its size (every component builds its state, and most of what it allocates on
-/// the way is garbage once it serves): the first quiet period trims too, or an idle <c>up</c> keeps that heap.
+/// the way is garbage once it serves): the first quiet period trims too, or an idle <c>up</c> keeps that heap. That
+/// one trim does not hold back the next burst's by <see cref="MinInterval"/>: Services created right after the start
+/// would otherwise wait a minute for theirs.
 /// </summary>
 public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger, TimeProvider time, long burstBytes = IdleMemoryTrimmer.BurstBytes) : BackgroundService
 {
@@ -52,7 +54,7 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         long after = GC.GetGCMemoryInfo().TotalCommittedBytes;
         _lastTrim = _lastLook = GC.GetTotalAllocatedBytes();
-        _trimmedAt = time.GetTimestamp();
+        _trimmedAt = _startUpTrimmed ? time.GetTimestamp() : null;
         _startUpTrimmed = true;
         LogTrimmed(logger, (before - after) / (1024 * 1024), after / (1024 * 1024));
         return true;
