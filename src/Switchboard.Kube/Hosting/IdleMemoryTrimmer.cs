@@ -13,6 +13,10 @@ namespace Switchboard.Kube.Hosting;
 /// (under <see cref="QuietBytes"/>) runs one aggressive full collection, which compacts and decommits what is free,
 /// as Go's scavenger returns a kube-apiserver's idle memory. A process that allocates steadily but slowly would look
 /// like a string of bursts: one trim per <see cref="MinInterval"/> bounds what such blocking collections cost.
+/// The start-up is a burst whatever its size (every component builds its state, and most of what it allocates on
+/// the way is garbage once it serves): the first quiet period trims too, or an idle <c>up</c> keeps that heap. That
+/// one trim does not hold back the next burst's by <see cref="MinInterval"/>: Services created right after the start
+/// would otherwise wait a minute for theirs.
 /// </summary>
 public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger, TimeProvider time, long burstBytes = IdleMemoryTrimmer.BurstBytes) : BackgroundService
 {
@@ -29,6 +33,7 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
     public static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);
 
     private long? _trimmedAt;
+    private bool _startUpTrimmed;
     private long _lastTrim = GC.GetTotalAllocatedBytes();
     private long _lastLook = GC.GetTotalAllocatedBytes();
 
@@ -38,7 +43,8 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
         long allocated = GC.GetTotalAllocatedBytes();
         bool quiet = allocated - _lastLook < QuietBytes;
         _lastLook = allocated;
-        if (!quiet || allocated - _lastTrim < burstBytes || (_trimmedAt is { } at && time.GetElapsedTime(at) < MinInterval))
+        bool burstOver = !_startUpTrimmed || allocated - _lastTrim >= burstBytes;
+        if (!quiet || !burstOver || (_trimmedAt is { } at && time.GetElapsedTime(at) < MinInterval))
         {
             return false;
         }
@@ -48,7 +54,8 @@ public sealed partial class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> logger,
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         long after = GC.GetGCMemoryInfo().TotalCommittedBytes;
         _lastTrim = _lastLook = GC.GetTotalAllocatedBytes();
-        _trimmedAt = time.GetTimestamp();
+        _trimmedAt = _startUpTrimmed ? time.GetTimestamp() : null;
+        _startUpTrimmed = true;
         LogTrimmed(logger, (before - after) / (1024 * 1024), after / (1024 * 1024));
         return true;
     }

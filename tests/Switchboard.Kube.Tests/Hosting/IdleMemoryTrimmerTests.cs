@@ -19,6 +19,7 @@ public sealed class IdleMemoryTrimmerTests
     {
         var time = new FakeTimeProvider();
         var trimmer = new IdleMemoryTrimmer(NullLogger<IdleMemoryTrimmer>.Instance, time, burstBytes: Burst / 2);
+        await Eventually.WaitAsync(trimmer.Look, "the start-up's trim");
         long committedWithBurst = Allocate();
         int fullCollections = GC.CollectionCount(GC.MaxGeneration);
 
@@ -37,6 +38,30 @@ public sealed class IdleMemoryTrimmerTests
         Assert.False(trimmer.Look());
         time.Advance(IdleMemoryTrimmer.MinInterval);
         await Eventually.WaitAsync(trimmer.Look, "a trim once the least interval has passed");
+    }
+
+    [Fact]
+    public async Task The_start_up_is_a_burst_whatever_its_size_so_the_first_quiet_look_trims()
+    {
+        var time = new FakeTimeProvider();
+        var trimmer = new IdleMemoryTrimmer(NullLogger<IdleMemoryTrimmer>.Instance, time, burstBytes: long.MaxValue);
+        int fullCollections = GC.CollectionCount(GC.MaxGeneration);
+
+        await Eventually.WaitAsync(trimmer.Look, "a trim at the first quiet look after the start");
+
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > fullCollections);
+        Assert.False(trimmer.Look());
+    }
+
+    [Fact]
+    public async Task The_start_up_trim_does_not_hold_back_the_first_burst()
+    {
+        var time = new FakeTimeProvider();
+        var trimmer = new IdleMemoryTrimmer(NullLogger<IdleMemoryTrimmer>.Instance, time, burstBytes: Burst / 2);
+        await Eventually.WaitAsync(trimmer.Look, "the start-up's trim");
+
+        Allocate();
+        await Eventually.WaitAsync(trimmer.Look, "the burst's trim, with no least interval since the start-up's");
     }
 
     /// <summary>A burst: 1 MB arrays, all alive at once, then garbage; returns the GC heap committed while they lived.</summary>
