@@ -235,6 +235,7 @@ public sealed class ClusterDnsIndex
         ZoneContributions? now = Contribute(contributor);
         if (now is not null)
         {
+            now.ShareNames(model.Shared);
             model.Add(now.Items);
             _contributions[contributor] = now;
         }

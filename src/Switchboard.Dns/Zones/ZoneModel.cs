@@ -13,7 +13,8 @@ internal sealed class ZoneModel
 
     private readonly string _domain;
     private readonly byte[] _apex;
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _entries;
+    private readonly Dictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _entriesBySpan;
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
 
     /// <summary>CNAME target → owners aliasing it (with counts): an owner's answer carries the target's addresses, so it changes with them.</summary>
@@ -26,7 +27,15 @@ internal sealed class ZoneModel
     {
         _domain = domain;
         _apex = DnsName.Parse(domain);
+        _entries = new(StringComparer.Ordinal);
+        _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>
+    /// The model's own instance of a name it already holds, else <paramref name="name"/>: every service of a namespace
+    /// then keeps one <c>&lt;ns&gt;.svc</c> and one <c>&lt;ns&gt;.pod</c> string, not two copies each (1.4 MB for 10,000).
+    /// </summary>
+    public string Shared(string name) => _entriesBySpan.TryGetValue(name, out string? held, out _) ? held : name;
 
     public void Add(IEnumerable<ZoneContribution> contributions)
     {

@@ -304,10 +304,11 @@ public sealed partial class Informer<T>
         }
     }
 
-    /// <summary>The object as the cache keeps it: without managedFields (see the type's summary).</summary>
+    /// <summary>The object as the cache keeps it: without managedFields (see the type's summary), its repeated strings shared.</summary>
     private static T Trimmed(T obj)
     {
         obj.Metadata?.ManagedFields = null;
+        SharedStrings.Share(obj);
         return obj;
     }
 

@@ -15,7 +15,10 @@ public sealed class InformerCache<T>
     private readonly Lock _lock = new();
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<T, IEnumerable<string>>> _indexers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _indexes = new(StringComparer.Ordinal);
+
+    // An index value's keys: a single key as the string itself, more as a HashSet<string>. Most values of an index by
+    // uid or owner find one object, and a HashSet for each was about 200 bytes of every cached object.
+    private readonly Dictionary<string, Dictionary<string, object>> _indexes = new(StringComparer.Ordinal);
 
     public InformerCache() => AddIndex(NamespaceIndex, o => o.Metadata.NamespaceProperty is { } ns ? [ns] : []);
 
@@ -44,7 +47,7 @@ public sealed class InformerCache<T>
                 return;
             }
 
-            var byValue = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+            var byValue = new Dictionary<string, object>(StringComparer.Ordinal);
             _indexes.Add(name, byValue);
             foreach (var (key, obj) in _items)
             {
@@ -88,7 +91,12 @@ public sealed class InformerCache<T>
                 throw new ArgumentException($"no index named {index}", nameof(index));
             }
 
-            return byValue.TryGetValue(value, out var keys) ? [.. keys.Select(k => _items[k])] : [];
+            return byValue.GetValueOrDefault(value) switch
+            {
+                string key => [_items[key]],
+                HashSet<string> keys => [.. keys.Select(k => _items[k])],
+                _ => [],
+            };
         }
     }
 
@@ -135,16 +143,22 @@ public sealed class InformerCache<T>
         }
     }
 
-    private static void Index(Dictionary<string, HashSet<string>> byValue, Func<T, IEnumerable<string>> indexFunc, string key, T obj)
+    private static void Index(Dictionary<string, object> byValue, Func<T, IEnumerable<string>> indexFunc, string key, T obj)
     {
         foreach (string value in indexFunc(obj))
         {
-            if (!byValue.TryGetValue(value, out var keys))
+            switch (byValue.GetValueOrDefault(value))
             {
-                byValue[value] = keys = new HashSet<string>(StringComparer.Ordinal);
+                case null:
+                    byValue[value] = key;
+                    break;
+                case string single when single != key:
+                    byValue[value] = new HashSet<string>(StringComparer.Ordinal) { single, key };
+                    break;
+                case HashSet<string> keys:
+                    keys.Add(key);
+                    break;
             }
-
-            keys.Add(key);
         }
     }
 
@@ -155,9 +169,14 @@ public sealed class InformerCache<T>
             var byValue = _indexes[name];
             foreach (string value in func(obj))
             {
-                if (byValue.TryGetValue(value, out var keys) && keys.Remove(key) && keys.Count == 0)
+                switch (byValue.GetValueOrDefault(value))
                 {
-                    byValue.Remove(value);
+                    case string single when single == key:
+                        byValue.Remove(value);
+                        break;
+                    case HashSet<string> keys when keys.Remove(key) && keys.Count == 0:
+                        byValue.Remove(value);
+                        break;
                 }
             }
         }

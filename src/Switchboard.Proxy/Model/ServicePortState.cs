@@ -21,9 +21,6 @@ internal sealed class ServicePortState : IEquatable<ServicePortState>
         AffinitySeconds = affinitySeconds;
         Endpoints = endpoints;
         ServiceChain = ChainNames.ServicePort(name, protocol);
-        LocalChain = ChainNames.LocalServicePort(name, protocol);
-        ExternalChain = ChainNames.External(name, protocol);
-        FirewallChain = ChainNames.Firewall(name, protocol);
     }
 
     /// <summary>The service port name, <c>namespace/name</c> plus <c>:port</c> when the port is named.</summary>
@@ -69,14 +66,17 @@ internal sealed class ServicePortState : IEquatable<ServicePortState>
     /// <summary>KUBE-SVC-…, which also identifies the service port among all others.</summary>
     public string ServiceChain { get; }
 
+    // The chains below are named when first used: most ports never use them, and three names were about 200 bytes of
+    // every port of a proxy holding 10,000 services. A race computes the same name twice, harmlessly.
+
     /// <summary>KUBE-SVL-…, the chain of <see cref="LocalEndpoints"/>, used by a Local traffic policy.</summary>
-    public string LocalChain { get; }
+    public string LocalChain => field ??= ChainNames.LocalServicePort(Name, Protocol);
 
     /// <summary>KUBE-EXT-…, used when the service has a NodePort, external IPs or load-balancer IPs.</summary>
-    public string ExternalChain { get; }
+    public string ExternalChain => field ??= ChainNames.External(Name, Protocol);
 
     /// <summary>KUBE-FW-…, used when the service has load-balancer IPs and <see cref="LoadBalancerSourceRanges"/>.</summary>
-    public string FirewallChain { get; }
+    public string FirewallChain => field ??= ChainNames.Firewall(Name, Protocol);
 
     /// <summary>Whether the service has a usable endpoint on any node (kube-proxy's hasEndpoints).</summary>
     public bool HasEndpoints => !Endpoints.IsEmpty;

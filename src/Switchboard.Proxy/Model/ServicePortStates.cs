@@ -54,7 +54,7 @@ internal static class ServicePortStates
         var ports = new List<ServicePortState>(spec.Ports.Count);
         foreach (var port in spec.Ports)
         {
-            string protocol = (port.Protocol ?? "TCP").ToLowerInvariant();
+            string protocol = LowerProtocol(port.Protocol);
             string name = string.IsNullOrEmpty(port.Name)
                 ? $"{service.Namespace()}/{service.Name()}"
                 : $"{service.Namespace()}/{service.Name()}:{port.Name}";
@@ -114,6 +114,15 @@ internal static class ServicePortStates
         ImmutableArray<ProxyEndpoint> localReady = [.. ready.Values.Where(e => e.IsLocal)];
         return (cluster, localReady.IsEmpty ? [.. terminating.Values.Where(e => e.IsLocal)] : localReady);
     }
+
+    /// <summary>The protocol in lower case; the API's three values as literals, not a new string for every port.</summary>
+    private static string LowerProtocol(string? protocol) => protocol switch
+    {
+        null or "TCP" => "tcp",
+        "UDP" => "udp",
+        "SCTP" => "sctp",
+        _ => protocol.ToLowerInvariant(),
+    };
 
     private static bool IsIPv4(string? address) =>
         IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork;

@@ -29,9 +29,14 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteCommand _chunkEnd;
     private readonly SqliteCommand _deleteChunk;
     private readonly SqliteCommand _liveKeys;
+    private readonly SqliteCommand _valueAt;
     private readonly SqliteCommand _insertLease;
     private readonly SqliteCommand _deleteLease;
-    private readonly Dictionary<string, KeyValue> _index = new(StringComparer.Ordinal);
+
+    // The live keys without their values, which the log holds: a write that needs a key's previous value (an update's
+    // watch event, a delete's answer) reads it back by its revision. Keeping every value here too cost the whole data
+    // set twice: 10 MB of the heap of `up` with 10,000 Services.
+    private readonly Dictionary<string, LiveKey> _index = new(StringComparer.Ordinal);
     private readonly PriorityQueue<(string Key, long ModRevision), long> _expiries = new();
     private readonly BlockingCollection<WriteOperation> _queue = [];
     private readonly WatchHub _hub;
@@ -99,6 +104,7 @@ internal sealed class SqliteWriter : IDisposable
             // The keys of a range the log has seen, its uncommitted rows included (a scan of the key index); which of
             // them are live, the staged state and the index of live keys tell.
             _liveKeys = SqliteDatabase.Prepare(_connection, "SELECT DISTINCT key FROM kv_log WHERE key >= $low AND key < $high ORDER BY key", "$low", "$high");
+            _valueAt = SqliteDatabase.Prepare(_connection, "SELECT value FROM kv_log WHERE key = $key AND revision = $revision", "$key", "$revision");
             _insertLease = SqliteDatabase.Prepare(_connection, "INSERT INTO kv_lease (id, ttl) VALUES ($id, $ttl)", "$id", "$ttl");
             _deleteLease = SqliteDatabase.Prepare(_connection, "DELETE FROM kv_lease WHERE id = $id", "$id");
             Load();
@@ -161,7 +167,7 @@ internal sealed class SqliteWriter : IDisposable
     {
         _queue.CompleteAdding();
         _thread.Join();
-        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk, _liveKeys, _insertLease, _deleteLease })
+        foreach (var command in new[] { _begin, _commit, _rollback, _insert, _setMeta, _chunkEnd, _deleteChunk, _liveKeys, _valueAt, _insertLease, _deleteLease })
         {
             command.Dispose();
         }
@@ -208,7 +214,7 @@ internal sealed class SqliteWriter : IDisposable
 
         using var live = _connection.CreateCommand();
         live.CommandText = """
-            SELECT l.key, l.value, l.create_revision, l.revision, l.version, l.lease, l.expires_at FROM kv_log l
+            SELECT l.key, l.create_revision, l.revision, l.version, l.lease, l.expires_at FROM kv_log l
             WHERE l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.key = l.key AND n.revision > l.revision)
             """;
         using (var reader = live.ExecuteReader())
@@ -216,12 +222,12 @@ internal sealed class SqliteWriter : IDisposable
             while (reader.Read())
             {
                 string key = Encoding.UTF8.GetString((byte[])reader.GetValue(0));
-                var kv = SqliteDatabase.ReadKeyValue(reader, key, 1);
-                _index[key] = kv;
-                Leases.Move(key, 0, kv.Lease);
-                if (!reader.IsDBNull(6))
+                var liveKey = new LiveKey(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+                _index[key] = liveKey;
+                Leases.Move(key, 0, liveKey.Lease);
+                if (!reader.IsDBNull(5))
                 {
-                    _expiries.Enqueue((key, kv.ModRevision), reader.GetInt64(6));
+                    _expiries.Enqueue((key, liveKey.ModRevision), reader.GetInt64(5));
                 }
             }
         }
@@ -332,14 +338,14 @@ internal sealed class SqliteWriter : IDisposable
 
         foreach (var (key, kv) in _staged)
         {
-            Leases.Move(key, _index.GetValueOrDefault(key)?.Lease ?? 0, kv?.Lease ?? 0);
+            Leases.Move(key, _index.GetValueOrDefault(key).Lease, kv?.Lease ?? 0);
             if (kv is null)
             {
                 _index.Remove(key);
             }
             else
             {
-                _index[key] = kv;
+                _index[key] = new LiveKey(kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
             }
         }
 
@@ -444,8 +450,25 @@ internal sealed class SqliteWriter : IDisposable
 
     private void Reject(WriteOperation operation, StorageException error) => _results.Add((operation, default, error));
 
-    private KeyValue? Lookup(string key) =>
-        _staged.TryGetValue(key, out var staged) ? staged : _index.GetValueOrDefault(key);
+    /// <summary>A key's current version as the batch sees it: staged by the batch, else committed (its value read from the log).</summary>
+    private KeyValue? Lookup(string key)
+    {
+        if (_staged.TryGetValue(key, out var staged))
+        {
+            return staged;
+        }
+
+        if (!_index.TryGetValue(key, out var live))
+        {
+            return null;
+        }
+
+        _valueAt.Parameters[0].Value = Encoding.UTF8.GetBytes(key);
+        _valueAt.Parameters[1].Value = live.ModRevision;
+        var value = _valueAt.ExecuteScalar() as byte[]
+            ?? throw new InvalidOperationException($"the log has no row for live key '{key}' at revision {live.ModRevision}");
+        return new KeyValue(key, value, live.CreateRevision, live.ModRevision, live.Version, live.Lease);
+    }
 
     private KeyValue WriteValue(string key, byte[] value, KeyValue? previous, TimeSpan? timeToLive, long lease, long revision)
     {
@@ -712,4 +735,7 @@ internal sealed class SqliteWriter : IDisposable
         _stagedLeases[id] = null;
         return _batchRevision;
     }
+
+    /// <summary>A live key's place in the log: what <see cref="KeyValue"/> says of it but the value.</summary>
+    private readonly record struct LiveKey(long CreateRevision, long ModRevision, long Version, long Lease);
 }

@@ -73,6 +73,13 @@ public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLif
         await Client.CoreV1.PatchNamespacedPodAsync(patch, "two", _ns);
         await Eventually.WaitAsync(() => informer.Cache.ByIndex("app", "blue").Count == 1, "pod two moved to app=blue");
         Assert.Equal(["one"], informer.Cache.ByIndex("app", "red").Select(p => p.Metadata.Name));
+
+        // An index value that finds one object and one that found two both empty when their objects go.
+        await Client.CoreV1.DeleteNamespacedPodAsync("two", _ns);
+        await Client.CoreV1.DeleteNamespacedPodAsync("one", _ns);
+        await Eventually.WaitAsync(() => informer.Cache.Get(_ns, "one") is null && informer.Cache.Get(_ns, "two") is null, "both pods gone from the cache");
+        Assert.Empty(informer.Cache.ByIndex("app", "blue"));
+        Assert.Empty(informer.Cache.ByIndex("app", "red"));
         await _stop.CancelAsync();
         await run;
     }
@@ -203,6 +210,32 @@ public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLif
         await run;
     }
 
+    [Fact]
+    public async Task Cached_services_listed_and_watched_share_one_instance_of_their_repeated_strings()
+    {
+        await CreateServiceAsync("listed");
+        var informer = new Informer<V1Service>(ListWatches.Services(Client), NullLogger.Instance);
+        var run = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+        await CreateServiceAsync("watched");
+        await Eventually.WaitAsync(() => informer.Cache.Get(_ns, "watched") is not null, "the watched service in the cache");
+
+        // Each object comes from JSON of its own; the cache keeps one instance of the strings they repeat.
+        V1Service listed = informer.Cache.Get(_ns, "listed")!, watched = informer.Cache.Get(_ns, "watched")!;
+        Assert.Same(listed.Metadata.NamespaceProperty, watched.Metadata.NamespaceProperty);
+        Assert.Same(listed.ApiVersion, watched.ApiVersion);
+        Assert.Same(listed.Kind, watched.Kind);
+        Assert.Same(listed.Spec.Type, watched.Spec.Type);
+        Assert.Same(listed.Spec.SessionAffinity, watched.Spec.SessionAffinity);
+        Assert.Same(listed.Spec.IpFamilyPolicy, watched.Spec.IpFamilyPolicy);
+        Assert.Same(listed.Spec.IpFamilies[0], watched.Spec.IpFamilies[0]);
+        Assert.Same(listed.Spec.Ports[0].Protocol, watched.Spec.Ports[0].Protocol);
+        Assert.Same(watched.Spec.ClusterIP, watched.Spec.ClusterIPs[0]);
+        Assert.Equal("TCP", watched.Spec.Ports[0].Protocol);
+        await _stop.CancelAsync();
+        await run;
+    }
+
 #pragma warning disable CS1998 // An iterator that fails before yielding stands in for a dropped connection.
     private static async IAsyncEnumerable<(WatchEventType, V1Pod)> Failing(string resourceVersion)
     {
@@ -220,5 +253,10 @@ public sealed class InformerTests : IClassFixture<InProcessApiServer>, IAsyncLif
                 Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = app } },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "nginx" }] },
             },
+            _ns);
+
+    private Task<V1Service> CreateServiceAsync(string name) =>
+        Client.CoreV1.CreateNamespacedServiceAsync(
+            new V1Service { Metadata = new V1ObjectMeta { Name = name }, Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80 }] } },
             _ns);
 }

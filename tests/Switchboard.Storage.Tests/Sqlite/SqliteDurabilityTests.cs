@@ -34,21 +34,34 @@ public sealed class SqliteDurabilityTests : IDisposable
             await store.UpdateAsync("/a", Bytes("2"), a.ModRevision);
             await store.PutAsync("/b", Bytes("b"));
             await store.DeleteAsync("/b");
+            await store.PutAsync("/empty", []);
         }
 
         await using var reopened = SqliteKeyValueStore.Open(StorePath);
-        Assert.Equal(4, await reopened.GetRevisionAsync());
+        Assert.Equal(5, await reopened.GetRevisionAsync());
         var a2 = (await reopened.GetAsync("/a"))!;
         Assert.Equal((1L, 2L, 2L), (a2.CreateRevision, a2.ModRevision, a2.Version));
         Assert.Null(await reopened.GetAsync("/b"));
         Assert.Equal(["/a", "/b"], (await reopened.RangeAsync("/", new RangeOptions(Revision: 3))).Items.Select(i => i.Key));
-        var history = await reopened.WatchAsync("/", 0).TakeAsync(4);
-        Assert.Equal([WatchEventType.Created, WatchEventType.Updated, WatchEventType.Created, WatchEventType.Deleted], history.Select(e => e.Type));
+        var history = await reopened.WatchAsync("/", 0).TakeAsync(5);
+        Assert.Equal([WatchEventType.Created, WatchEventType.Updated, WatchEventType.Created, WatchEventType.Deleted, WatchEventType.Created], history.Select(e => e.Type));
 
         // The compare-and-swap index is rebuilt too.
         var mismatch = await Assert.ThrowsAsync<StorageException>(() => reopened.UpdateAsync("/a", Bytes("3"), 1));
         Assert.Equal(StorageError.RevisionMismatch, mismatch.Error);
-        Assert.Equal(5, (await reopened.UpdateAsync("/a", Bytes("3"), 2)).ModRevision);
+        Assert.Equal(Bytes("2"), mismatch.Current!.Value);
+        var changes = reopened.WatchAsync("/", 5).TakeAsync(2);
+        Assert.Equal(6, (await reopened.UpdateAsync("/a", Bytes("3"), 2)).ModRevision);
+        var deleted = await reopened.DeleteAsync("/empty");
+
+        // Writes after the reopen carry the previous values written before it, read back from the log.
+        Assert.Empty(deleted.Deleted.Value);
+        Assert.Equal(5, deleted.Deleted.ModRevision);
+        var events = await changes;
+        Assert.Equal(Bytes("2"), events[0].Previous!.Value);
+        Assert.Equal(2, events[0].Previous!.ModRevision);
+        Assert.Equal(WatchEventType.Deleted, events[1].Type);
+        Assert.Empty(events[1].Previous!.Value);
     }
 
     [Fact]
