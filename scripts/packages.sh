@@ -6,7 +6,7 @@
 # The proxy: iptables-restore inside the node's namespace (ip netns exec); conntrack, to delete UDP flows to removed endpoints.
 RUNTIME_PACKAGES=(bind9-dnsutils iproute2 util-linux nginx curl busybox iptables conntrack)
 # What building the installed executable adds: scripts/publish.sh compiles the echo image's program ahead of time, and
-# native AOT links with clang (gcc when clang is missing).
+# native AOT links with clang (gcc when clang is missing). CI installs it too: a test publishes that program.
 BUILD_PACKAGES=(clang)
 # What the tests and benchmarks add: the real peers and clients they drive.
 #   etcd-server: the etcd the storage, API server and DNS tests start (/usr/bin/etcd), and bench/storage.sh's peer

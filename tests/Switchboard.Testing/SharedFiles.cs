@@ -1,8 +1,8 @@
 namespace Switchboard.Testing;
 
 /// <summary>
-/// Files of this repository that tests use, such as the example manifests of <c>examples/</c>, found from the test
-/// assembly's folder: a clone of the repository is all the tests need.
+/// Files of this repository that tests use, such as the example manifests of <c>examples/</c> and the scripts of
+/// <c>scripts/</c>, found from the test assembly's folder: a clone of the repository is all the tests need.
 /// </summary>
 public static class SharedFiles
 {
@@ -16,6 +16,13 @@ public static class SharedFiles
     {
         string path = Path.Combine(RepositoryRoot, "examples", name);
         return File.Exists(path) ? path : throw new FileNotFoundException($"examples/{name} is not in the repository at {RepositoryRoot}", path);
+    }
+
+    /// <summary>The path of <c>scripts/NAME</c>.</summary>
+    public static string Script(string name)
+    {
+        string path = Path.Combine(RepositoryRoot, "scripts", name);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"scripts/{name} is not in the repository at {RepositoryRoot}", path);
     }
 
     private static string FindRoot()
