@@ -1,3 +1,4 @@
+using k8s.Models;
 using Switchboard.Node.Sandbox;
 
 namespace Switchboard.Node.Kubelet;
@@ -21,7 +22,10 @@ internal sealed class PodState(string uid, string key)
     public string? SandboxError { get; set; }
 
     /// <summary>The status last written, as JSON, so an unchanged status is not written again.</summary>
-    public string? WrittenStatus { get; set; }
+    public string? WrittenStatusJson { get; set; }
+
+    /// <summary>The status last written: the base of the next one's condition transition times.</summary>
+    public V1PodStatus? WrittenStatus { get; set; }
 
     /// <summary>The phase reached Succeeded or Failed: containers are stopped and the sandbox removed.</summary>
     public bool Terminal { get; set; }

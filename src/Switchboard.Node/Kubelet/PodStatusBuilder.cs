@@ -6,7 +6,13 @@ namespace Switchboard.Node.Kubelet;
 /// <summary>The pod status kubelet would write (getPhase, generate.go, convertToAPIContainerStatuses), from the node's view of the pod.</summary>
 internal static class PodStatusBuilder
 {
-    public static V1PodStatus Build(V1Pod pod, PodState state, string hostIp, DateTime now)
+    /// <summary>
+    /// The status of <paramref name="pod"/> now; a condition's transition time carries over from
+    /// <paramref name="written"/>, the status this node last wrote, when there is one: the pod in the informer's cache
+    /// may not show it yet, and a sync on such a stale pod moved the times back and forth, a needless write each time
+    /// (kubelet's status manager keeps its own cache of what it wrote for the same reason).
+    /// </summary>
+    public static V1PodStatus Build(V1Pod pod, PodState state, string hostIp, DateTime now, V1PodStatus? written = null)
     {
         var old = pod.Status;
         bool hasInit = pod.Spec.InitContainers is { Count: > 0 };
@@ -23,7 +29,7 @@ internal static class PodStatusBuilder
         bool sandboxUp = state.SandboxState is not null && !terminal;
         V1PodCondition Condition(string type, bool status, string? reason = null, string? message = null)
         {
-            var previous = old?.Conditions?.FirstOrDefault(c => c.Type == type);
+            var previous = (written ?? old)?.Conditions?.FirstOrDefault(c => c.Type == type);
             string value = status ? "True" : "False";
             return new V1PodCondition
             {
