@@ -45,7 +45,9 @@ internal sealed class ContainerProbes : IDisposable
                 var tick = time.GetUtcNow();
                 if (!gated)
                 {
-                    var (ok, output) = await Attempt(probe, token);
+                    // Until the first success, a dial certain to be refused is not made: a refusal costs the dialer an
+                    // exception or two, and fifty pods starting at once make hundreds.
+                    var (ok, output) = retry > TimeSpan.Zero && Refused(probe) ? (false, ProbeRunner.RefusedOutput(probe, container, podIp)) : await Attempt(probe, token);
                     for (; !ok && retry > TimeSpan.Zero && time.GetUtcNow() - tick + retry < period; retry = Min(retry * 2, retryCap))
                     {
                         await Task.Delay(retry, time, token);

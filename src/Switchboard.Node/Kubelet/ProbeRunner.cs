@@ -79,11 +79,7 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
 
     private async Task<(bool, string)> HttpAsync(V1HTTPGetAction action, V1Container container, string podIp, bool hook, CancellationToken limit, CancellationToken cancellationToken)
     {
-        string scheme = (action.Scheme ?? "HTTP").ToLowerInvariant();
-        string host = string.IsNullOrEmpty(action.Host) ? podIp : action.Host;
-        int port = Port(action.Port, container);
-        string path = string.IsNullOrEmpty(action.Path) ? "/" : action.Path.StartsWith('/') ? action.Path : "/" + action.Path;
-        var url = new Uri($"{scheme}://{host}:{port}{path}");
+        var (url, host, port) = Target(action, container, podIp);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.TryAddWithoutValidation("User-Agent", hook ? "kube-lifecycle/1.33" : "kube-probe/1.33");
         request.Headers.TryAddWithoutValidation("Accept", "*/*");
@@ -150,6 +146,30 @@ internal sealed class ProbeRunner(NetnsDialer dialer)
         }
 
         return (process.ExitCode == 0, output);
+    }
+
+    /// <summary>What a probe that dials (httpGet, tcpSocket) reports when its dial is refused, as kubelet words it.</summary>
+    public static string RefusedOutput(V1Probe probe, V1Container container, string podIp)
+    {
+        if (probe.HttpGet is { } http)
+        {
+            var (url, host, port) = Target(http, container, podIp);
+            return $"Get \"{url}\": {Refused(host, port)}";
+        }
+
+        var tcp = probe.TcpSocket ?? throw new ArgumentException("the probe dials nothing", nameof(probe));
+        return Refused(string.IsNullOrEmpty(tcp.Host) ? podIp : tcp.Host, Port(tcp.Port, container));
+    }
+
+    private static string Refused(string host, int port) => $"dial tcp {host}:{port}: connect: connection refused";
+
+    private static (Uri Url, string Host, int Port) Target(V1HTTPGetAction action, V1Container container, string podIp)
+    {
+        string scheme = (action.Scheme ?? "HTTP").ToLowerInvariant();
+        string host = string.IsNullOrEmpty(action.Host) ? podIp : action.Host;
+        int port = Port(action.Port, container);
+        string path = string.IsNullOrEmpty(action.Path) ? "/" : action.Path.StartsWith('/') ? action.Path : "/" + action.Path;
+        return (new Uri($"{scheme}://{host}:{port}{path}"), host, port);
     }
 
     private static int Port(IntOrString port, V1Container container) =>

@@ -170,10 +170,16 @@ internal static partial class SandboxNamespaces
         Mount("sysfs", root + "/sys", "sysfs", 0, null);
         foreach (string file in (string[])["hosts", "resolv.conf", "hostname"])
         {
-            // A symlink (resolv.conf often is one) is replaced by a file of the pod's own, which the pod's copy is bound over.
+            // The pod's copy is bound over the host's file where that is a file, leaving the pod's layer as it is (a
+            // replaced file costs new inodes on the node's disk: its directory, the file and a whiteout). A symlink
+            // (resolv.conf often is one) or no file is replaced by a file of the pod's own first.
             string target = Path.Combine(root, "etc", file);
-            File.Delete(target);
-            File.WriteAllBytes(target, []);
+            if (new FileInfo(target) is not { LinkTarget: null, Exists: true })
+            {
+                File.Delete(target);
+                File.WriteAllBytes(target, []);
+            }
+
             Mount(Path.Combine(sandbox.EtcDirectory, file), target, null, MountFlags.Bind, null);
         }
     }
