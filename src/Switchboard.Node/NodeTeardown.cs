@@ -15,9 +15,9 @@ public static class NodeTeardown
         // An agent left running by an `up` that died would start its pods again.
         await AgentProcess.KillAsync(options, cancellationToken);
         string podsDirectory = Path.Combine(options.StateDirectory, "pods");
-        foreach (string podDirectory in Directory.Exists(podsDirectory) ? Directory.EnumerateDirectories(podsDirectory) : [])
+        foreach (string runtimeDirectory in Directory.Exists(options.PodRuntimeDirectory) ? Directory.EnumerateDirectories(options.PodRuntimeDirectory) : [])
         {
-            var sandbox = new PodSandbox(podsDirectory, Path.GetFileName(podDirectory));
+            var sandbox = new PodSandbox(podsDirectory, options.PodRuntimeDirectory, Path.GetFileName(runtimeDirectory));
             foreach (string instance in Directory.Exists(sandbox.ContainersDirectory)
                 ? Directory.EnumerateDirectories(sandbox.ContainersDirectory).SelectMany(Directory.EnumerateDirectories) : [])
             {
@@ -72,9 +72,12 @@ public static class NodeTeardown
             await cgroups.RemoveAllAsync(cancellationToken);
         }
 
-        if (Directory.Exists(options.StateDirectory))
+        foreach (string directory in (string[])[options.RunDirectory, options.StateDirectory])
         {
-            Directory.Delete(options.StateDirectory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 }

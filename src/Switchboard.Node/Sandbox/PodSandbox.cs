@@ -4,23 +4,30 @@ using System.Text.Json;
 namespace Switchboard.Node.Sandbox;
 
 /// <summary>
-/// A pod's sandbox on disk and as a process: the directory <c>&lt;state&gt;/pods/&lt;uid&gt;</c> (overlay upper and work
-/// dirs, the pod's etc files, its containers' instance dirs) and the holder, a process that owns the pod's mount and
-/// UTS namespaces (inside the pod's network namespace) for as long as the pod lives; containers join them.
+/// A pod's sandbox on the node and as a process: its runtime directory <c>&lt;runtime&gt;/&lt;uid&gt;</c> on a tmpfs (the pod's
+/// etc files, its root mount point, its containers' instance dirs, the sandbox record), its directory
+/// <c>&lt;state&gt;/pods/&lt;uid&gt;</c> on disk (the overlay's upper and work dirs, its volumes), and the holder, a process
+/// that owns the pod's mount and UTS namespaces (inside the pod's network namespace) for as long as the pod lives;
+/// containers join them.
 /// </summary>
 internal sealed class PodSandbox
 {
-    public PodSandbox(string podsDirectory, string uid)
+    public PodSandbox(string podsDirectory, string runtimeDirectory, string uid)
     {
         Uid = uid;
         Directory = Path.GetFullPath(Path.Combine(podsDirectory, uid));
+        RuntimeDirectory = Path.GetFullPath(Path.Combine(runtimeDirectory, uid));
     }
 
     public string Uid { get; }
 
+    /// <summary>The pod's directory on disk: kubelet's <c>pods/&lt;uid&gt;</c>.</summary>
     public string Directory { get; }
 
-    public string EtcDirectory => Path.Combine(Directory, "etc");
+    /// <summary>The pod's runtime directory, on a tmpfs.</summary>
+    public string RuntimeDirectory { get; }
+
+    public string EtcDirectory => Path.Combine(RuntimeDirectory, "etc");
 
     public string HostsFile => Path.Combine(EtcDirectory, "hosts");
 
@@ -28,7 +35,7 @@ internal sealed class PodSandbox
 
     public string HostnameFile => Path.Combine(EtcDirectory, "hostname");
 
-    public string RootDirectory => Path.Combine(Directory, "root");
+    public string RootDirectory => Path.Combine(RuntimeDirectory, "root");
 
     /// <summary>The pod's root as the agent reaches it: mounted only in the holder's mount namespace, seen through its /proc root.</summary>
     public string RootFromHost(int holderPid) => $"/proc/{holderPid}/root{RootDirectory}";
@@ -40,11 +47,11 @@ internal sealed class PodSandbox
 
     public string WorkDirectory => Path.Combine(Directory, "work");
 
-    public string HolderLog => Path.Combine(Directory, "holder.log");
+    public string HolderLog => Path.Combine(RuntimeDirectory, "holder.log");
 
-    public string ContainersDirectory => Path.Combine(Directory, "containers");
+    public string ContainersDirectory => Path.Combine(RuntimeDirectory, "containers");
 
-    private string StateFile => Path.Combine(Directory, "sandbox.json");
+    private string StateFile => Path.Combine(RuntimeDirectory, "sandbox.json");
 
     public SandboxState? ReadState()
     {

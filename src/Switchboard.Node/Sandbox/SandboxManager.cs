@@ -26,6 +26,8 @@ internal sealed partial class SandboxManager
         _logger = logger;
         PodsDirectory = Path.Combine(options.StateDirectory, "pods");
         Directory.CreateDirectory(PodsDirectory);
+        Volumes.FileCalls.CreateDirectory(options.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(options.PodRuntimeDirectory);
     }
 
     public string PodsDirectory { get; }
@@ -33,7 +35,7 @@ internal sealed partial class SandboxManager
     /// <summary>The node's cgroups, or null where it cannot enforce limits.</summary>
     public Cgroups? Cgroups { get; }
 
-    public PodSandbox For(string uid) => new(PodsDirectory, uid);
+    public PodSandbox For(string uid) => new(PodsDirectory, _options.PodRuntimeDirectory, uid);
 
     /// <summary>The name of the pod's network namespace, pinned under /run/netns.</summary>
     public string NetworkNamespace(string uid) => _network.Names.PodNamespace(uid);
@@ -45,10 +47,11 @@ internal sealed partial class SandboxManager
         return sandbox.ReadState() is { } state && Signals.IsAlive(state.HolderPid, state.HolderStartTicks) ? (sandbox, state) : null;
     }
 
-    /// <summary>The uids that have a sandbox directory or a network namespace on this node.</summary>
+    /// <summary>The uids that have a sandbox directory (on disk or at runtime) or a network namespace on this node.</summary>
     public async Task<IReadOnlySet<string>> ListAsync(CancellationToken cancellationToken)
     {
         var uids = new HashSet<string>(Directory.EnumerateDirectories(PodsDirectory).Select(d => Path.GetFileName(d)!), StringComparer.Ordinal);
+        uids.UnionWith(Directory.EnumerateDirectories(_options.PodRuntimeDirectory).Select(d => Path.GetFileName(d)!));
         uids.UnionWith(await _network.ListPodUidsAsync(cancellationToken));
         uids.UnionWith(Cgroups?.PodUids() ?? []);
         return uids;
@@ -59,7 +62,7 @@ internal sealed partial class SandboxManager
     {
         string uid = pod.Metadata.Uid;
         var sandbox = For(uid);
-        if (Directory.Exists(sandbox.Directory) || _network.PodNamespaceExists(uid))
+        if (Directory.Exists(sandbox.Directory) || Directory.Exists(sandbox.RuntimeDirectory) || _network.PodNamespaceExists(uid))
         {
             await RemoveAsync(uid, cancellationToken);
         }
@@ -90,7 +93,7 @@ internal sealed partial class SandboxManager
         WriteInPlace(sandbox.HostnameFile, PodHostname.Hostname(pod) + "\n");
     }
 
-    /// <summary>Kills the holder and whatever else lives in the pod's network namespace (the containers must be stopped already), removes the network namespace and the pod's cgroups, frees the IP and deletes the pod's directory.</summary>
+    /// <summary>Kills the holder and whatever else lives in the pod's network namespace (the containers must be stopped already), removes the network namespace and the pod's cgroups, frees the IP and deletes the pod's directories.</summary>
     public async Task RemoveAsync(string uid, CancellationToken cancellationToken)
     {
         var sandbox = For(uid);
@@ -113,9 +116,12 @@ internal sealed partial class SandboxManager
         }
 
         _ipam.Release(uid);
-        if (Directory.Exists(sandbox.Directory))
+        foreach (string directory in (string[])[sandbox.RuntimeDirectory, sandbox.Directory])
         {
-            Directory.Delete(sandbox.Directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 

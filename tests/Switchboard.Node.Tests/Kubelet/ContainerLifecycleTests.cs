@@ -129,6 +129,7 @@ public sealed class ContainerLifecycleTests(NodeFixture fixture)
         }
 
         Assert.All(pods, p => Assert.False(Directory.Exists(Path.Combine(fixture.Options.StateDirectory, "pods", p.Metadata.Uid))));
+        Assert.All(pods, p => Assert.False(Directory.Exists(Path.Combine(fixture.Options.PodRuntimeDirectory, p.Metadata.Uid))));
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(fixture.Options.StateDirectory, "logs"), $"{ns}_*"));
     }
 

@@ -60,6 +60,10 @@ public sealed class StatelessHolderTests
             }
 
             await ChildProcess.RunAsync("ip", ["netns", "del", ns]);
+            if (Directory.Exists(options.RunDirectory))
+            {
+                Directory.Delete(options.RunDirectory, recursive: true);
+            }
         }
     }
 }
