@@ -30,10 +30,10 @@ public sealed record NodeOptions
 
     /// <summary>
     /// Where the node keeps its pods' runtime state (their etc files, root mount points, sandbox and container records,
-    /// attach sockets), as containerd keeps its under /run: a tmpfs, so the tens of files a pod's start makes and its
-    /// stop deletes cost no disk inodes (on an ext4 without a journal, as these machines have, a new inode is found by
-    /// skipping every one deleted in the last minute or more: 0.3-0.7 ms a directory under a pod churn). The pods'
-    /// writable layers, volumes and logs stay on disk, in <see cref="StateDirectory"/>.
+    /// attach sockets), as containerd keeps its under /run: on a tmpfs (the node mounts one where /run is not), so the
+    /// tens of files a pod's start makes and its stop deletes cost no disk inodes (on an ext4 without a journal, as
+    /// these machines have, a new inode is found by skipping every one deleted in the last minute or more: 0.2-0.7 ms a
+    /// directory under a pod churn). The pods' writable layers, volumes and logs stay on disk, in <see cref="StateDirectory"/>.
     /// </summary>
     public string PodRuntimeDirectory => Path.Combine(RunDirectory, "pods");
 

@@ -72,12 +72,10 @@ public static class NodeTeardown
             await cgroups.RemoveAllAsync(cancellationToken);
         }
 
-        foreach (string directory in (string[])[options.RunDirectory, options.StateDirectory])
+        RunTmpfs.Remove(options.RunDirectory);
+        if (Directory.Exists(options.StateDirectory))
         {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            Directory.Delete(options.StateDirectory, recursive: true);
         }
     }
 }

@@ -26,7 +26,7 @@ internal sealed partial class SandboxManager
         _logger = logger;
         PodsDirectory = Path.Combine(options.StateDirectory, "pods");
         Directory.CreateDirectory(PodsDirectory);
-        Volumes.FileCalls.CreateDirectory(options.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        RunTmpfs.Ensure(options.RunDirectory);
         Directory.CreateDirectory(options.PodRuntimeDirectory);
     }
 

@@ -60,10 +60,7 @@ public sealed class StatelessHolderTests
             }
 
             await ChildProcess.RunAsync("ip", ["netns", "del", ns]);
-            if (Directory.Exists(options.RunDirectory))
-            {
-                Directory.Delete(options.RunDirectory, recursive: true);
-            }
+            RunTmpfs.Remove(options.RunDirectory);
         }
     }
 }
