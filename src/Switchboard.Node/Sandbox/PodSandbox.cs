@@ -5,8 +5,9 @@ namespace Switchboard.Node.Sandbox;
 
 /// <summary>
 /// A pod's sandbox on the node and as a process: its runtime directory <c>&lt;runtime&gt;/&lt;uid&gt;</c> on a tmpfs (the pod's
-/// etc files, its root mount point, its containers' instance dirs, the sandbox record), its directory
-/// <c>&lt;state&gt;/pods/&lt;uid&gt;</c> on disk (the overlay's upper and work dirs, its volumes), and the holder, a process
+/// etc files, its root mount point, its containers' instance dirs, the sandbox record, its tmpfs-backed volumes' mount
+/// points), its directory <c>&lt;state&gt;/pods/&lt;uid&gt;</c> on disk (the overlay's upper and work dirs, its other
+/// volumes), and the holder, a process
 /// that owns the pod's mount and UTS namespaces (inside the pod's network namespace) for as long as the pod lives;
 /// containers join them.
 /// </summary>
@@ -42,6 +43,9 @@ internal sealed class PodSandbox
 
     /// <summary>Where the pod's volumes live (kubelet's <c>pods/&lt;uid&gt;/volumes</c>); tmpfs-backed ones are mounted in the holder's namespace.</summary>
     public string VolumesDirectory => Path.Combine(Directory, "volumes");
+
+    /// <summary>The mount points of the pod's tmpfs-backed volumes (secret, projected, downwardAPI, emptyDir in memory).</summary>
+    public string MemoryVolumesDirectory => Path.Combine(RuntimeDirectory, "volumes");
 
     public string UpperDirectory => Path.Combine(Directory, "upper");
 

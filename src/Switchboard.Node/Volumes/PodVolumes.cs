@@ -159,7 +159,9 @@ internal sealed class PodVolumes(IVolumeSources sources, TimeProvider time)
     private static string? SizeLimit(ResourceQuantity? limit) =>
         limit is null ? null : decimal.Ceiling(limit.ToDecimal()).ToString(CultureInfo.InvariantCulture);
 
-    private static string Directory(PodSandbox sandbox, ResolvedVolume volume) => Path.Combine(sandbox.VolumesDirectory, volume.Plugin, volume.Name);
+    /// <summary>A volume's directory; a tmpfs-backed one's mount point is with the pod's runtime state, as it keeps nothing on disk.</summary>
+    private static string Directory(PodSandbox sandbox, ResolvedVolume volume) =>
+        Path.Combine(volume.Memory ? sandbox.MemoryVolumesDirectory : sandbox.VolumesDirectory, volume.Plugin, volume.Name);
 
     /// <summary>Whether <paramref name="path"/> is a mount point in the holder's namespace (its mountinfo's fifth field).</summary>
     private static bool IsMountPoint(int holderPid, string path) =>
