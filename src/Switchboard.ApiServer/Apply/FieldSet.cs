@@ -37,15 +37,17 @@ internal sealed class FieldSet
 
     /// <summary>
     /// The fields an object sets, and the free-form maps holding some of them (labels, data): an Update that creates
-    /// such a map owns the map itself too, as upstream records it (<c>.</c> under <c>f:labels</c>).
+    /// such a map owns the map itself too, as upstream records it (<c>.</c> under <c>f:labels</c>). With
+    /// <paramref name="within"/>, only the top-level fields it accepts are read, and of metadata the fields it accepts as
+    /// "metadata/NAME".
     /// </summary>
-    public static FieldSet Of(JsonObject obj, ModelShape shape, bool includeStatus, out HashSet<FieldPath> maps)
+    public static FieldSet Of(JsonObject obj, ModelShape shape, bool includeStatus, out HashSet<FieldPath> maps, Func<string, bool>? within = null)
     {
         var paths = new List<FieldPath>();
         maps = [];
         foreach (var (name, value) in obj)
         {
-            if (name is "apiVersion" or "kind" || (name == "status" && !includeStatus))
+            if (name is "apiVersion" or "kind" || (name == "status" && !includeStatus) || (name != "metadata" && within?.Invoke(name) == false))
             {
                 continue;
             }
@@ -55,7 +57,8 @@ internal sealed class FieldSet
             {
                 foreach (var (metaName, metaValue) in meta)
                 {
-                    if (!UntrackedMetadata.Contains(metaName) && shape.Fields["metadata"].Shape.Fields.TryGetValue(metaName, out var metaField))
+                    if (!UntrackedMetadata.Contains(metaName) && within?.Invoke("metadata/" + metaName) != false
+                        && shape.Fields["metadata"].Shape.Fields.TryGetValue(metaName, out var metaField))
                     {
                         CollectField(metaValue, metaField, path.Child(FieldPath.Field(metaName)), paths, maps);
                     }

@@ -166,9 +166,13 @@ internal static class ManagedFields
             return null;
         }
 
+        // Only a field whose whole value differs can hold fields that changed or went: each top-level field, and each
+        // field of metadata, is compared whole first, and the fields of the equal ones are never listed (a pod's status
+        // write leaves its spec, most of its fields, as it was).
         bool status = subresource == "status";
-        var before = old is null ? FieldSet.Empty : FieldSet.Of(old, shape, status);
-        var after = FieldSet.Of(updated, shape, status, out var maps);
+        Func<string, bool>? differing = old is null ? null : name => !JsonNode.DeepEquals(Field(old, name), Field(updated, name));
+        var before = old is null ? FieldSet.Empty : FieldSet.Of(old, shape, status, out _, differing);
+        var after = FieldSet.Of(updated, shape, status, out var maps, differing);
         var changed = new FieldSet(after.Paths.Where(p => !before.Contains(p) || Changed(old, updated, p))
             .Concat(maps.Where(m => !ObjectFields.At(old, m).Found)));
         var removed = before.Except(after);
@@ -218,6 +222,10 @@ internal static class ManagedFields
         string agent = (userAgent ?? "").Split('/')[0].Trim();
         return agent.Length > 0 ? agent : "unknown";
     }
+
+    /// <summary>A top-level field of <paramref name="obj"/>, or a field of its metadata named "metadata/NAME".</summary>
+    private static JsonNode? Field(JsonObject obj, string name) =>
+        name.StartsWith("metadata/", StringComparison.Ordinal) ? obj["metadata"]?[name["metadata/".Length..]] : obj[name];
 
     private static bool Changed(JsonNode? before, JsonNode after, FieldPath path)
     {
