@@ -10,9 +10,6 @@ namespace Switchboard.Node.Sandbox;
 internal static partial class RunTmpfs
 {
     private const long TmpfsMagic = 0x01021994;
-    private const int MntDetach = 2;
-    private const int EInval = 22;
-    private const int ENoEnt = 2;
 
     /// <summary>Creates <paramref name="directory"/>, its owner's alone, on a tmpfs.</summary>
     public static void Ensure(string directory)
@@ -27,11 +24,7 @@ internal static partial class RunTmpfs
     /// <summary>Unmounts the tmpfs <see cref="Ensure"/> mounted at <paramref name="directory"/>, if it did, and deletes the directory.</summary>
     public static void Remove(string directory)
     {
-        if (Umount2(directory, MntDetach) != 0 && Marshal.GetLastPInvokeError() is not (EInval or ENoEnt))
-        {
-            SandboxNamespaces.Check(-1, "umount " + directory);
-        }
-
+        SandboxNamespaces.DetachIfMounted(directory);
         if (Directory.Exists(directory))
         {
             Directory.Delete(directory, recursive: true);
@@ -48,7 +41,4 @@ internal static partial class RunTmpfs
 
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int StatFs(string path, ref long buffer);
-
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Umount2(string target, int flags);
 }

@@ -123,11 +123,7 @@ internal static partial class SandboxNamespaces
     public static void DeleteNetwork(string netns)
     {
         string path = Path.Combine(NetnsDirectory, netns);
-        if (Umount2(path, MntDetach) != 0 && Marshal.GetLastPInvokeError() is not (EInval or ENoEnt))
-        {
-            throw Failure("umount " + path);
-        }
-
+        DetachIfMounted(path);
         File.Delete(path);
     }
 
@@ -210,6 +206,15 @@ internal static partial class SandboxNamespaces
 
     internal static void Mount(string? source, string target, string? type, ulong flags, string? data) =>
         Check(MountCall(source, target, type, flags, data), $"mount {source ?? type ?? ""} on {target}");
+
+    /// <summary>Lazily unmounts <paramref name="target"/> if something is mounted there; a path that is no mount point, or none, is left as it is.</summary>
+    internal static void DetachIfMounted(string target)
+    {
+        if (Umount2(target, MntDetach) != 0 && Marshal.GetLastPInvokeError() is not (EInval or ENoEnt))
+        {
+            throw Failure("umount " + target);
+        }
+    }
 
     /// <summary>Lazily unmounts <paramref name="target"/> and everything beneath it, as <c>umount -l</c>.</summary>
     internal static void Detach(string target) => Check(Umount2(target, MntDetach), "umount " + target);
