@@ -167,7 +167,9 @@ internal sealed class CronJobController : QueueController
 
         if (schedule!.Next(now, zone) is { } next)
         {
-            Queue.AddAfter(key, next - now + WakeSlack);
+            // From the clock as it is now, not as the sync began: the writes above took a while, and a test's clock may
+            // have jumped past the next run meanwhile (then the sync comes again at once).
+            Queue.AddAfter(key, next - Context.Time.GetUtcNow() + WakeSlack);
         }
 
         var (scheduled, missed) = MostRecentScheduleTime(cronJob, schedule, zone, now);
