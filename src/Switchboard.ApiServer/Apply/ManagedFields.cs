@@ -170,7 +170,7 @@ internal static class ManagedFields
         // field of metadata, is compared whole first, and the fields of the equal ones are never listed (a pod's status
         // write leaves its spec, most of its fields, as it was).
         bool status = subresource == "status";
-        Func<string, bool>? differing = old is null ? null : name => !JsonNode.DeepEquals(Field(old, name), Field(updated, name));
+        Func<string, bool>? differing = old is null ? null : DifferingFields(old, updated).Contains;
         var before = old is null ? FieldSet.Empty : FieldSet.Of(old, shape, status, out _, differing);
         var after = FieldSet.Of(updated, shape, status, out var maps, differing);
         var changed = new FieldSet(after.Paths.Where(p => !before.Contains(p) || Changed(old, updated, p))
@@ -223,9 +223,28 @@ internal static class ManagedFields
         return agent.Length > 0 ? agent : "unknown";
     }
 
-    /// <summary>A top-level field of <paramref name="obj"/>, or a field of its metadata named "metadata/NAME".</summary>
-    private static JsonNode? Field(JsonObject obj, string name) =>
-        name.StartsWith("metadata/", StringComparison.Ordinal) ? obj["metadata"]?[name["metadata/".Length..]] : obj[name];
+    /// <summary>
+    /// The top-level fields, and the fields of metadata (as "metadata/NAME"), whose value differs between
+    /// <paramref name="old"/> and <paramref name="updated"/>, each compared once.
+    /// </summary>
+    private static HashSet<string> DifferingFields(JsonObject old, JsonObject updated)
+    {
+        var differing = new HashSet<string>(StringComparer.Ordinal);
+        void Compare(JsonObject? a, JsonObject? b, string prefix)
+        {
+            foreach (string name in (a?.Select(p => p.Key) ?? []).Union(b?.Select(p => p.Key) ?? []))
+            {
+                if (!JsonNode.DeepEquals(a?[name], b?[name]))
+                {
+                    differing.Add(prefix + name);
+                }
+            }
+        }
+
+        Compare(old, updated, "");
+        Compare(old["metadata"] as JsonObject, updated["metadata"] as JsonObject, "metadata/");
+        return differing;
+    }
 
     private static bool Changed(JsonNode? before, JsonNode after, FieldPath path)
     {

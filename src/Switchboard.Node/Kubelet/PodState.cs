@@ -21,11 +21,11 @@ internal sealed class PodState(string uid, string key)
     /// <summary>The sandbox could not be made: why.</summary>
     public string? SandboxError { get; set; }
 
-    /// <summary>The status last written, as JSON, so an unchanged status is not written again.</summary>
-    public string? WrittenStatusJson { get; set; }
-
-    /// <summary>The status last written: the base of the next one's condition transition times.</summary>
-    public V1PodStatus? WrittenStatus { get; set; }
+    /// <summary>
+    /// The status last written: the base of the next one's condition transition times, and its JSON, so an unchanged
+    /// status is not written again.
+    /// </summary>
+    public (V1PodStatus Status, string Json)? Written { get; set; }
 
     /// <summary>The phase reached Succeeded or Failed: containers are stopped and the sandbox removed.</summary>
     public bool Terminal { get; set; }

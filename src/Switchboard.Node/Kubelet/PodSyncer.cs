@@ -588,7 +588,7 @@ internal sealed partial class PodSyncer
 
     private async Task<V1PodStatus> WriteStatusAsync(V1Pod pod, PodState state, CancellationToken cancellationToken)
     {
-        var status = PodStatusBuilder.Build(pod, state, _hostIp, _time.GetUtcNow().UtcDateTime, state.WrittenStatus);
+        var status = PodStatusBuilder.Build(pod, state, _hostIp, _time.GetUtcNow().UtcDateTime, state.Written?.Status);
         if (state.SandboxError is { } error && state.SandboxState is null)
         {
             foreach (var cs in status.ContainerStatuses)
@@ -603,15 +603,14 @@ internal sealed partial class PodSyncer
 
         // The node lifecycle controller marks the pods of a node that stopped reporting not ready: once back, the
         // node writes its own view again even though it has not changed since it last wrote it.
-        if (json == state.WrittenStatusJson && ReadyOf(pod.Status) == ReadyOf(status))
+        if (json == state.Written?.Json && ReadyOf(pod.Status) == ReadyOf(status))
         {
             return status;
         }
 
         string patch = $"{{\"metadata\":{{\"uid\":\"{pod.Metadata.Uid}\"}},\"status\":{json}}}";
         await _client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
-        state.WrittenStatusJson = json;
-        state.WrittenStatus = status;
+        state.Written = (status, json);
         return status;
     }
 
