@@ -12,13 +12,32 @@ internal sealed class Ipam
     private const string LastReserved = "last_reserved_ip";
     private readonly string _dir;
     private readonly PodCidr _range;
+    private readonly List<IPAddress> _addresses;
     private readonly Lock _lock = new();
+
+    // The files' contents, read once: this agent is their only writer while it runs. Reading every file on each
+    // allocation, under the lock, made a burst of N pods cost N^2 file reads, one pod at a time.
+    private readonly Dictionary<string, IPAddress> _byOwner = new(StringComparer.Ordinal);
+    private readonly HashSet<IPAddress> _taken = [];
+    private int _next;
 
     public Ipam(string directory, PodCidr range)
     {
         _range = range;
+        _addresses = [.. range.PodAddresses];
         _dir = Path.Combine(directory, range.Text.Replace('/', '_'));
         Directory.CreateDirectory(_dir);
+        foreach (string path in Directory.EnumerateFiles(_dir))
+        {
+            if (IPAddress.TryParse(Path.GetFileName(path), out var address))
+            {
+                _taken.Add(address);
+                _byOwner[File.ReadAllText(path).Trim()] = address;
+            }
+        }
+
+        string last = Path.Combine(_dir, LastReserved);
+        _next = File.Exists(last) && IPAddress.TryParse(File.ReadAllText(last).Trim(), out var reserved) ? _addresses.IndexOf(reserved) + 1 : 0;
     }
 
     /// <summary>The address held by <paramref name="owner"/>, or a new one for it.</summary>
@@ -26,18 +45,19 @@ internal sealed class Ipam
     {
         lock (_lock)
         {
-            if (Find(owner) is { } held)
+            if (_byOwner.TryGetValue(owner, out var held))
             {
                 return held;
             }
 
-            var addresses = _range.PodAddresses.ToList();
-            int start = File.Exists(Path.Combine(_dir, LastReserved)) && IPAddress.TryParse(File.ReadAllText(Path.Combine(_dir, LastReserved)).Trim(), out var last)
-                ? addresses.IndexOf(last) + 1
-                : 0;
-            for (int i = 0; i < addresses.Count; i++)
+            for (int i = 0; i < _addresses.Count; i++)
             {
-                var candidate = addresses[(start + i) % addresses.Count];
+                var candidate = _addresses[(_next + i) % _addresses.Count];
+                if (!_taken.Add(candidate))
+                {
+                    continue;
+                }
+
                 try
                 {
                     using (var file = new FileStream(Path.Combine(_dir, candidate.ToString()), FileMode.CreateNew, FileAccess.Write))
@@ -45,14 +65,17 @@ internal sealed class Ipam
                     {
                         writer.Write(owner);
                     }
-
-                    File.WriteAllText(Path.Combine(_dir, LastReserved), candidate.ToString());
-                    return candidate;
                 }
                 catch (IOException) when (File.Exists(Path.Combine(_dir, candidate.ToString())))
                 {
-                    // Taken: try the next one.
+                    // Taken behind this agent's back: leave it to its holder.
+                    continue;
                 }
+
+                File.WriteAllText(Path.Combine(_dir, LastReserved), candidate.ToString());
+                _next = (_addresses.IndexOf(candidate) + 1) % _addresses.Count;
+                _byOwner[owner] = candidate;
+                return candidate;
             }
 
             throw new InvalidOperationException($"no free address in pod CIDR {_range}");
@@ -60,42 +83,24 @@ internal sealed class Ipam
     }
 
     /// <summary>The address <paramref name="owner"/> holds, if any.</summary>
-    public IPAddress? Find(string owner) => Allocated().FirstOrDefault(a => a.Owner == owner).Address;
+    public IPAddress? Find(string owner)
+    {
+        lock (_lock)
+        {
+            return _byOwner.GetValueOrDefault(owner);
+        }
+    }
 
-    /// <summary>Frees every address <paramref name="owner"/> holds.</summary>
+    /// <summary>Frees the address <paramref name="owner"/> holds.</summary>
     public void Release(string owner)
     {
         lock (_lock)
         {
-            foreach (var (address, holder) in Allocated())
+            if (_byOwner.Remove(owner, out var address))
             {
-                if (holder == owner)
-                {
-                    File.Delete(Path.Combine(_dir, address.ToString()));
-                }
+                File.Delete(Path.Combine(_dir, address.ToString()));
+                _taken.Remove(address);
             }
         }
-    }
-
-    /// <summary>Every address in use and its owner.</summary>
-    public IReadOnlyList<(IPAddress Address, string Owner)> Allocated()
-    {
-        var result = new List<(IPAddress, string)>();
-        foreach (string path in Directory.EnumerateFiles(_dir))
-        {
-            if (IPAddress.TryParse(Path.GetFileName(path), out var address))
-            {
-                try
-                {
-                    result.Add((address, File.ReadAllText(path).Trim()));
-                }
-                catch (FileNotFoundException)
-                {
-                    // Released meanwhile.
-                }
-            }
-        }
-
-        return result;
     }
 }
