@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 
 bash scripts/publish.sh "$work/server" >/dev/null
-dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
+publish_load_generator "$work/load"
 
 port=$(free_port)
 bench_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')

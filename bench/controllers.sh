@@ -24,7 +24,7 @@ trap cleanup EXIT
 
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
-dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
+publish_load_generator "$work/load"
 port=$(free_port)
 dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$port" --nodes 0 >"$work/up.log" 2>&1 &
 up_pid=$!

@@ -26,7 +26,7 @@ trap cleanup EXIT
 now_ns() { date +%s%N; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
-dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
+publish_load_generator "$work/load"
 
 api_port=$(free_port)
 t0=$(now_ns)

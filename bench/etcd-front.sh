@@ -62,7 +62,7 @@ start() { # name round
   port=$client
 }
 
-dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/bin" >/dev/null
+publish_load_generator "$work/bin"
 dotnet build src/Switchboard -c Release --nologo -v quiet -o "$work/switchboard" >/dev/null
 
 load() { dotnet "$work/bin/Switchboard.LoadGenerator.dll" etcd-front "$@"; }

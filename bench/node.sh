@@ -44,7 +44,7 @@ trap cleanup EXIT
 now_ns() { date +%s%N; }
 
 [ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
-dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$work/load" >/dev/null
+publish_load_generator "$work/load"
 sb=(dotnet "$bin/switchboard.dll")
 
 # The floor, for N pods at once as a scale makes them: per pod, in the background, what the node's network setup
