@@ -5,13 +5,16 @@ namespace Switchboard.Kube.Queues;
 /// it is processed once; an item is never processed by two workers at once (re-added while in flight, it is queued
 /// again when the worker calls <see cref="Done"/>); failed items come back after a per-item exponential backoff, and
 /// all retries together are held to a token bucket (client-go's DefaultControllerRateLimiter: 10 per second, burst 100)
-/// so a failure hitting every key at once does not turn into a storm of requests.
+/// so a failure hitting every key at once does not turn into a storm of requests. <see cref="AddFirst"/> puts an item
+/// ahead of those waiting.
 /// </summary>
 public sealed class WorkQueue<T> : IDisposable
     where T : notnull
 {
     private readonly Lock _lock = new();
-    private readonly Queue<T> _queue = new();
+    private readonly LinkedList<T> _waiting = new();
+    private readonly Dictionary<T, LinkedListNode<T>> _positions = [];
+    private readonly HashSet<T> _firstOnDone = [];
     private readonly HashSet<T> _dirty = [];
     private readonly HashSet<T> _processing = [];
     private readonly Dictionary<T, int> _failures = [];
@@ -49,7 +52,7 @@ public sealed class WorkQueue<T> : IDisposable
         {
             lock (_lock)
             {
-                return _queue.Count;
+                return _waiting.Count;
             }
         }
     }
@@ -75,7 +78,46 @@ public sealed class WorkQueue<T> : IDisposable
                 return;
             }
 
-            _queue.Enqueue(item);
+            _positions[item] = _waiting.AddLast(item);
+        }
+
+        _ready.Release();
+    }
+
+    /// <summary>
+    /// As <see cref="Add"/>, but ahead of every item waiting (one already waiting moves to the front; one in flight comes
+    /// back first once done): for a change someone waits to see, such as a pod's readiness, which would otherwise wait
+    /// behind every pod a burst has just queued.
+    /// </summary>
+    public void AddFirst(T item)
+    {
+        lock (_lock)
+        {
+            if (_shutdown.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (_dirty.Add(item) && _metrics is not null)
+            {
+                _metrics.Added();
+                _addedAt.TryAdd(item, _time.GetTimestamp());
+            }
+
+            if (_processing.Contains(item))
+            {
+                _firstOnDone.Add(item);
+                return;
+            }
+
+            if (_positions.TryGetValue(item, out var waiting))
+            {
+                _waiting.Remove(waiting);
+                _waiting.AddFirst(waiting);
+                return;
+            }
+
+            _positions[item] = _waiting.AddFirst(item);
         }
 
         _ready.Release();
@@ -150,11 +192,14 @@ public sealed class WorkQueue<T> : IDisposable
 
         lock (_lock)
         {
-            if (!_queue.TryDequeue(out var item))
+            if (_waiting.First is not { } first)
             {
                 return (false, default!);
             }
 
+            var item = first.Value;
+            _waiting.RemoveFirst();
+            _positions.Remove(item);
             _dirty.Remove(item);
             _processing.Add(item);
             if (_metrics is not null)
@@ -181,9 +226,10 @@ public sealed class WorkQueue<T> : IDisposable
             }
 
             requeue = _dirty.Contains(item) && !_shutdown.IsCancellationRequested;
+            bool first = _firstOnDone.Remove(item);
             if (requeue)
             {
-                _queue.Enqueue(item);
+                _positions[item] = first ? _waiting.AddFirst(item) : _waiting.AddLast(item);
             }
         }
 

@@ -52,6 +52,49 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public async Task AddFirst_puts_a_key_ahead_of_those_waiting_and_moves_one_already_waiting_without_handing_it_out_twice()
+    {
+        using var queue = new WorkQueue<string>();
+        queue.Add("a");
+        queue.Add("b");
+        queue.Add("c");
+        queue.AddFirst("new");
+        queue.AddFirst("c");
+
+        Assert.Equal(4, queue.Count);
+        string[] order = [(await queue.GetAsync()).Item, (await queue.GetAsync()).Item, (await queue.GetAsync()).Item, (await queue.GetAsync()).Item];
+        Assert.Equal(["c", "new", "a", "b"], order);
+        Assert.Equal(0, queue.Count);
+        queue.ShutDown();
+        Assert.False((await queue.GetAsync()).Ok);
+    }
+
+    [Fact]
+    public async Task A_key_added_first_while_in_flight_comes_back_ahead_of_those_waiting_once_done()
+    {
+        using var queue = new WorkQueue<string>();
+        queue.Add("a");
+        var (_, item) = await queue.GetAsync();
+        queue.Add("b");
+        queue.AddFirst("a");
+        queue.Add("a");
+        Assert.Equal(1, queue.Count);
+
+        queue.Done(item);
+        Assert.Equal(2, queue.Count);
+        Assert.Equal((true, "a"), await queue.GetAsync());
+        queue.Done("a");
+        Assert.Equal((true, "b"), await queue.GetAsync());
+        queue.Done("b");
+
+        // Done without a new add: nothing comes back, and a later plain add queues at the end again.
+        queue.Add("c");
+        queue.Add("a");
+        Assert.Equal((true, "c"), await queue.GetAsync());
+        Assert.Equal((true, "a"), await queue.GetAsync());
+    }
+
+    [Fact]
     public async Task A_key_added_while_in_flight_waits_for_Done_and_then_comes_back_once()
     {
         using var queue = new WorkQueue<string>();
