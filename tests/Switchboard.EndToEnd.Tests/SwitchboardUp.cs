@@ -24,7 +24,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
         DnsMetricsPort = FreePort.Next();
         ProxyMetricsPort = FreePort.Next();
         EtcdPort = FreePort.Next();
-        Kubectl = new Kubectl(Path.Combine(dataDirectory, "kubeconfig"), Path.Combine(dataDirectory, "kubectl-cache"));
+        Kubectl = new Kubectl(Path.Combine(dataDirectory, "kubeconfig"), Path.Combine(dataDirectory, "kubectl-cache"), () => ExitNote);
     }
 
     public string DataDirectory { get; }
@@ -55,6 +55,12 @@ public sealed class SwitchboardUp : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>For a failure's message: nothing while the process runs; once it has exited, its exit code and last lines.</summary>
+    public string ExitNote =>
+        _process is { HasExited: true } exited
+            ? $"\nswitchboard up has exited ({exited.ExitCode}); its last lines:\n{string.Join('\n', Log.Split('\n').TakeLast(60))}"
+            : "";
 
     public static async Task<SwitchboardUp> StartAsync(params string[] extraArgs)
     {
@@ -100,9 +106,11 @@ public sealed class SwitchboardUp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Always: down of a data dir whose up is gone still removes the node's pods, namespaces and monitor host, which an
+        // up that died (or was killed) leaves behind for a restart to adopt.
+        await RunAsync("down", "--data-dir", DataDirectory);
         if (_process is { HasExited: false })
         {
-            await RunAsync("down", "--data-dir", DataDirectory);
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {

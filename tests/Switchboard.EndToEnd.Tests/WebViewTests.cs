@@ -318,7 +318,7 @@ public sealed class WebViewTests(WebViewTests.Cluster cluster) : IClassFixture<W
         public async Task<Uri> LoginUrlAsync()
         {
             var result = await SwitchboardUp.RunAsync("ui", "--kubeconfig", Kubectl.KubeconfigPath, "--print-url");
-            return new Uri(result.EnsureSuccess("switchboard ui --print-url").Stdout.Trim());
+            return new Uri(result.EnsureSuccess("switchboard ui --print-url" + _up!.ExitNote).Stdout.Trim());
         }
 
         /// <summary>curl backend from the client pod, as the walkthrough does; the name of the pod whose nginx answered.</summary>

@@ -1,7 +1,10 @@
 namespace Switchboard.Testing;
 
-/// <summary>The real kubectl of this machine against one cluster, with a discovery cache of its own.</summary>
-public sealed class Kubectl(string kubeconfigPath, string cacheDirectory)
+/// <summary>
+/// The real kubectl of this machine against one cluster, with a discovery cache of its own. <paramref name="serverNote"/>
+/// says what a failed command's message should add about the server (that it has exited, and what it printed).
+/// </summary>
+public sealed class Kubectl(string kubeconfigPath, string cacheDirectory, Func<string>? serverNote = null)
 {
     public string KubeconfigPath { get; } = kubeconfigPath;
 
@@ -22,5 +25,5 @@ public sealed class Kubectl(string kubeconfigPath, string cacheDirectory)
 
     /// <summary>Runs kubectl and returns its standard output, failing the test if it fails.</summary>
     public async Task<string> OutputAsync(params string[] args) =>
-        (await RunAsync(args)).EnsureSuccess("kubectl " + string.Join(' ', args)).Stdout;
+        (await RunAsync(args)).EnsureSuccess("kubectl " + string.Join(' ', args) + serverNote?.Invoke()).Stdout;
 }
