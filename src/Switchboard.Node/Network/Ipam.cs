@@ -53,7 +53,7 @@ internal sealed class Ipam
             for (int i = 0; i < _addresses.Count; i++)
             {
                 var candidate = _addresses[(_next + i) % _addresses.Count];
-                if (!_taken.Add(candidate))
+                if (_taken.Contains(candidate))
                 {
                     continue;
                 }
@@ -69,9 +69,11 @@ internal sealed class Ipam
                 catch (IOException) when (File.Exists(Path.Combine(_dir, candidate.ToString())))
                 {
                     // Taken behind this agent's back: leave it to its holder.
+                    _taken.Add(candidate);
                     continue;
                 }
 
+                _taken.Add(candidate);
                 File.WriteAllText(Path.Combine(_dir, LastReserved), candidate.ToString());
                 _next = (_addresses.IndexOf(candidate) + 1) % _addresses.Count;
                 _byOwner[owner] = candidate;
