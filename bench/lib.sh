@@ -22,14 +22,8 @@ stop_pid() {
 # (ReadyToRun) and without tiering. Built plainly, it compiled itself while the figures were being taken: on 2 cores,
 # bench/node.sh's first round met 0.8 CPU-seconds of its JIT, and the later rounds its tier-1 recompiles.
 publish_load_generator() { # DIR
-  local rid
-  case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid= ;; esac
-  if [ -n "$rid" ]; then
-    dotnet publish bench/Switchboard.LoadGenerator -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true \
-      -p:TieredCompilation=false --nologo -v quiet -o "$1" >/dev/null
-  else
-    dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$1" >/dev/null
-  fi
+  dotnet publish bench/Switchboard.LoadGenerator -c Release --use-current-runtime --self-contained false \
+    -p:PublishReadyToRun=true -p:TieredCompilation=false --nologo -v quiet -o "$1" >/dev/null
 }
 
 # A new work dir for a bench of durable writes, under BENCH_DIR (default artifacts/, the repository's own disk); prints it.

@@ -52,7 +52,8 @@ internal sealed class Ipam
 
             for (int i = 0; i < _addresses.Count; i++)
             {
-                var candidate = _addresses[(_next + i) % _addresses.Count];
+                int index = (_next + i) % _addresses.Count;
+                var candidate = _addresses[index];
                 if (_taken.Contains(candidate))
                 {
                     continue;
@@ -75,7 +76,7 @@ internal sealed class Ipam
 
                 _taken.Add(candidate);
                 File.WriteAllText(Path.Combine(_dir, LastReserved), candidate.ToString());
-                _next = (_addresses.IndexOf(candidate) + 1) % _addresses.Count;
+                _next = (index + 1) % _addresses.Count;
                 _byOwner[owner] = candidate;
                 return candidate;
             }
