@@ -309,11 +309,11 @@ internal static class ManagedFields
     private static void Write(JsonObject obj, List<Entry> entries)
     {
         var meta = obj["metadata"] as JsonObject ?? (JsonObject)(obj["metadata"] = new JsonObject());
-        meta["managedFields"] = entries.Count == 0 ? null : JsonSerializer.SerializeToNode(Sorted(entries).Select(ToModel).ToList(), Kube.Serialization.ModelJson.Options);
+        meta["managedFields"] = entries.Count == 0 ? null : Kube.Serialization.ModelJson.ToNode<IList<V1ManagedFieldsEntry>>([.. Sorted(entries).Select(ToModel)]);
     }
 
     private static IList<V1ManagedFieldsEntry> Entries(JsonNode node) =>
-        node.Deserialize<List<V1ManagedFieldsEntry>>(Kube.Serialization.ModelJson.Options) ?? [];
+        Kube.Serialization.ModelJson.FromNode<IList<V1ManagedFieldsEntry>>(node) ?? [];
 
     private static IEnumerable<Entry> Sorted(IEnumerable<Entry> entries) => entries
         .OrderBy(e => e.Operation == ApplyOperation ? 0 : 1)

@@ -30,7 +30,7 @@ internal sealed class ServiceAccountTokens : IDisposable
         _key = key;
         Issuer = issuer;
         KeyId = Base64Url.EncodeToString(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
-        _header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["alg"] = "ES256", ["kid"] = KeyId }));
+        _header = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(new JsonObject { ["alg"] = "ES256", ["kid"] = KeyId }.ToJsonString()));
     }
 
     public string Issuer { get; }
@@ -83,7 +83,7 @@ internal sealed class ServiceAccountTokens : IDisposable
             ["nbf"] = issued,
             ["sub"] = UserInfo.ServiceAccountUser(claims.Namespace, claims.Name),
         };
-        string signed = _header + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload));
+        string signed = _header + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString()));
         byte[] signature = _key.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256);
         return signed + "." + Base64Url.EncodeToString(signature);
     }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -44,7 +44,7 @@ internal static class AggregatedDiscovery
 
     public static async Task WriteAsync(HttpContext http, JsonObject document, string version)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(document);
+        byte[] json = Encoding.UTF8.GetBytes(document.ToJsonString());
         string etag = $"\"{Convert.ToHexString(SHA256.HashData(json))}\"";
         http.Response.Headers.ETag = etag;
         http.Response.Headers.Vary = HeaderNames.Accept;

@@ -66,7 +66,7 @@ internal sealed class DiscoveryDocuments
             var versions = new JsonArray();
             foreach (var version in group.GroupBy(k => k.Version))
             {
-                versions.Add(new JsonObject
+                versions.Add((JsonNode)new JsonObject
                 {
                     ["version"] = version.Key,
                     ["resources"] = new JsonArray([.. version.SelectMany(AggregatedResources)]),
@@ -74,7 +74,7 @@ internal sealed class DiscoveryDocuments
                 });
             }
 
-            items.Add(new JsonObject { ["metadata"] = new JsonObject { ["name"] = group.Key, ["creationTimestamp"] = null }, ["versions"] = versions });
+            items.Add((JsonNode)new JsonObject { ["metadata"] = new JsonObject { ["name"] = group.Key, ["creationTimestamp"] = null }, ["versions"] = versions });
         }
 
         foreach (var served in legacy ? [] : _servedElsewhere)
@@ -88,7 +88,7 @@ internal sealed class DiscoveryDocuments
                 ["verbs"] = new JsonArray([.. r.Verbs.Select(v => (JsonNode)v)]),
             });
             var version = new JsonObject { ["version"] = served.Version, ["resources"] = new JsonArray([.. resources]), ["freshness"] = "Current" };
-            items.Add(new JsonObject { ["metadata"] = new JsonObject { ["name"] = served.Group, ["creationTimestamp"] = null }, ["versions"] = new JsonArray(version) });
+            items.Add((JsonNode)new JsonObject { ["metadata"] = new JsonObject { ["name"] = served.Group, ["creationTimestamp"] = null }, ["versions"] = new JsonArray(version) });
         }
 
         return new JsonObject
@@ -139,7 +139,7 @@ internal sealed class DiscoveryDocuments
         var subresources = new JsonArray();
         foreach (var sub in Subresource.Of(kind))
         {
-            subresources.Add(new JsonObject
+            subresources.Add((JsonNode)new JsonObject
             {
                 ["subresource"] = sub.Name,
                 ["responseKind"] = ResponseKind(sub.Group, sub.Version, sub.Kind),
@@ -165,7 +165,7 @@ internal sealed class DiscoveryDocuments
         var resources = new JsonArray();
         foreach (var served in _servedElsewhere.Where(g => g.Group == group && g.Version == version).SelectMany(g => g.Resources))
         {
-            resources.Add(new JsonObject
+            resources.Add((JsonNode)new JsonObject
             {
                 ["name"] = served.Name,
                 ["singularName"] = "",
@@ -195,15 +195,15 @@ internal sealed class DiscoveryDocuments
                 entry["categories"] = new JsonArray([.. kind.Categories.Select(c => (JsonNode)c)]);
             }
 
-            resources.Add(entry);
+            resources.Add((JsonNode)entry);
             foreach (var sub in Subresource.Of(kind))
             {
-                resources.Add(SubresourceEntry(kind, sub));
+                resources.Add((JsonNode)SubresourceEntry(kind, sub));
             }
 
             if (kind.HasBinding)
             {
-                resources.Add(new JsonObject
+                resources.Add((JsonNode)new JsonObject
                 {
                     ["name"] = ResourceKind.Bindings,
                     ["singularName"] = "binding",

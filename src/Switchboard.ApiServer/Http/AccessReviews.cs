@@ -113,7 +113,7 @@ internal sealed class AccessReviews(RequestAuthorizer authorizer)
         {
             if (rule.NonResourceURLs is { Count: > 0 })
             {
-                pathRules.Add(new JsonObject { ["verbs"] = Strings(rule.Verbs), ["nonResourceURLs"] = Strings(rule.NonResourceURLs) });
+                pathRules.Add((JsonNode)new JsonObject { ["verbs"] = Strings(rule.Verbs), ["nonResourceURLs"] = Strings(rule.NonResourceURLs) });
                 continue;
             }
 
@@ -133,7 +133,7 @@ internal sealed class AccessReviews(RequestAuthorizer authorizer)
                 entry["resourceNames"] = Strings(rule.ResourceNames);
             }
 
-            resourceRules.Add(entry);
+            resourceRules.Add((JsonNode)entry);
         }
 
         var status = new JsonObject { ["resourceRules"] = resourceRules, ["nonResourceRules"] = pathRules, ["incomplete"] = false };

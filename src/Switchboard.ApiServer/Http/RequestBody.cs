@@ -8,7 +8,6 @@ using Switchboard.ApiServer.Protobuf;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
 
 namespace Switchboard.ApiServer.Http;
 
@@ -136,26 +135,11 @@ internal static class RequestBody
         try
         {
             YamlBounds.Check(text);
-            var value = new DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build().Deserialize<object>(text);
-            return ToNode(value) ?? throw ApiException.BadRequest("the request body is null");
+            return YamlJson.Parse(text) ?? throw ApiException.BadRequest("the request body is null");
         }
         catch (YamlException e)
         {
             throw ApiException.BadRequest($"error converting YAML to JSON: {e.Message}");
         }
     }
-
-    private static JsonNode? ToNode(object? value) => value switch
-    {
-        null => null,
-        IDictionary<object, object> map => new JsonObject(map.Select(p => KeyValuePair.Create(Convert.ToString(p.Key, System.Globalization.CultureInfo.InvariantCulture) ?? "", ToNode(p.Value)))),
-        IList<object> list => new JsonArray([.. list.Select(ToNode)]),
-        string s => JsonValue.Create(s),
-        bool b => JsonValue.Create(b),
-        int i => JsonValue.Create(i),
-        long l => JsonValue.Create(l),
-        double d => JsonValue.Create(d),
-        decimal m => JsonValue.Create(m),
-        _ => JsonValue.Create(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)),
-    };
 }

@@ -153,7 +153,7 @@ internal static class PodUpdateRules
         }
 
         // Go's %#v of the map, as 1.32's field.Error prints a value of no simpler kind.
-        string shown = "map[string]string{" + string.Join(", ", now.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{JsonSerializer.Serialize(p.Key)}:{JsonSerializer.Serialize(p.Value)}")) + "}";
+        string shown = "map[string]string{" + string.Join(", ", now.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{JsonValue.Create(p.Key).ToJsonString()}:{JsonValue.Create(p.Value).ToJsonString()}")) + "}";
         return [FieldError.Invalid("spec.nodeSelector", new LiteralValue(shown), "only additions to spec.nodeSelector are allowed (no mutations or deletions)")];
     }
 

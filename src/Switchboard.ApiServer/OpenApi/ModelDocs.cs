@@ -1,8 +1,9 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text;
 using System.Xml;
-using k8s.Models;
+using Switchboard.ApiServer.Registry;
 
 namespace Switchboard.ApiServer.OpenApi;
 
@@ -26,20 +27,16 @@ internal sealed class ModelDocs
     public string? OfType(Type type) =>
         _summaries.GetValueOrDefault("T:" + ModelPrefix + type.Name) ?? type.GetCustomAttribute<DescriptionAttribute>()?.Description;
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = RootedModels.Justification)]
     public string? OfProperty(Type type, string property) =>
         _summaries.GetValueOrDefault("P:" + ModelPrefix + type.Name + "." + property) ?? type.GetProperty(property)?.GetCustomAttribute<DescriptionAttribute>()?.Description;
 
     private static Dictionary<string, string> ReadSummaries()
     {
         var summaries = new Dictionary<string, string>(StringComparer.Ordinal);
-        string assembly = typeof(V1ObjectMeta).Assembly.Location;
-        string[] candidates =
-        [
-            Path.Combine(AppContext.BaseDirectory, "KubernetesClient.xml"),
-            string.IsNullOrEmpty(assembly) ? "" : Path.ChangeExtension(assembly, ".xml"),
-        ];
-        string? file = candidates.FirstOrDefault(c => c.Length > 0 && File.Exists(c));
-        if (file is null)
+        // The build copies it beside the executable (Switchboard.ApiServer.csproj).
+        string file = Path.Combine(AppContext.BaseDirectory, "KubernetesClient.xml");
+        if (!File.Exists(file))
         {
             return summaries;
         }

@@ -1,9 +1,11 @@
 using System.Collections;
 using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json.Serialization;
 using k8s.Models;
+using Switchboard.ApiServer.Registry;
 
 namespace Switchboard.ApiServer.OpenApi;
 
@@ -100,6 +102,7 @@ internal sealed class ModelShape
         return IsModel(type) ? new ModelShape(type, ShapeKind.Struct, null) : new ModelShape(type, ShapeKind.Untyped, null);
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = RootedModels.Justification)]
     private Dictionary<string, FieldShape> ReadFields()
     {
         var fields = new Dictionary<string, FieldShape>();

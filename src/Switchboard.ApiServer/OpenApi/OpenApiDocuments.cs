@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Registry;
@@ -77,7 +77,7 @@ internal sealed class OpenApiDocuments
     /// <summary>The same v2 document in gnostic's protobuf encoding (<see cref="GnosticV2"/>).</summary>
     public Rendered V2Protobuf => _v2Protobuf.Value;
 
-    private static Rendered Render(JsonObject document) => Hashed(JsonSerializer.SerializeToUtf8Bytes(document));
+    private static Rendered Render(JsonObject document) => Hashed(Encoding.UTF8.GetBytes(document.ToJsonString()));
 
     private static Rendered Hashed(byte[] body) => new(body, Convert.ToHexString(SHA512.HashData(body)));
 
@@ -228,14 +228,14 @@ internal sealed class OpenApiDocuments
         var parameters = new JsonArray();
         if (hasBody)
         {
-            parameters.Add(Query("dryRun", "When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed", v3));
-            parameters.Add(Query("fieldManager", "fieldManager is a name associated with the actor or entity that is making these changes. The value must be less than or 128 characters long, and only contain printable characters, as defined by https://golang.org/pkg/unicode/#IsPrint. This field is required for apply requests (application/apply-patch) but optional for non-apply patch types (JsonPatch, MergePatch, StrategicMergePatch).", v3));
-            parameters.Add(Query("fieldValidation", "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore - Warn - Strict", v3));
+            parameters.Add((JsonNode)Query("dryRun", "When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed", v3));
+            parameters.Add((JsonNode)Query("fieldManager", "fieldManager is a name associated with the actor or entity that is making these changes. The value must be less than or 128 characters long, and only contain printable characters, as defined by https://golang.org/pkg/unicode/#IsPrint. This field is required for apply requests (application/apply-patch) but optional for non-apply patch types (JsonPatch, MergePatch, StrategicMergePatch).", v3));
+            parameters.Add((JsonNode)Query("fieldValidation", "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore - Warn - Strict", v3));
         }
 
         if (patch)
         {
-            parameters.Add(Query("force", "Force is going to \"force\" Apply requests. It means user will re-acquire conflicting fields owned by other people. Force flag must be unset for non-apply patch requests.", v3, "boolean"));
+            parameters.Add((JsonNode)Query("force", "Force is going to \"force\" Apply requests. It means user will re-acquire conflicting fields owned by other people. Force flag must be unset for non-apply patch requests.", v3, "boolean"));
         }
 
         var operation = new JsonObject
@@ -260,7 +260,7 @@ internal sealed class OpenApiDocuments
             else
             {
                 operation["consumes"] = new JsonArray([.. consumes.Select(c => (JsonNode)c)]);
-                parameters.Add(new JsonObject { ["name"] = "body", ["in"] = "body", ["required"] = true, ["schema"] = patch ? new JsonObject { ["type"] = "object" } : body.DeepClone() });
+                parameters.Add((JsonNode)new JsonObject { ["name"] = "body", ["in"] = "body", ["required"] = true, ["schema"] = patch ? new JsonObject { ["type"] = "object" } : body.DeepClone() });
             }
         }
 

@@ -1,7 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Switchboard.ApiServer.Errors;
@@ -21,7 +24,7 @@ namespace Switchboard.ApiServer.Registry;
 internal sealed class ResourceStore<T>
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
-    private static readonly PropertyInfo? StatusProperty = typeof(T).GetProperty("Status");
+    private static readonly PropertyInfo? StatusProperty = FindStatusProperty();
 
     private readonly RegistryContext _context;
 
@@ -649,11 +652,14 @@ internal sealed class ResourceStore<T>
         }
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2090", Justification = RootedModels.Justification)]
+    private static PropertyInfo? FindStatusProperty() => typeof(T).GetProperty("Status");
+
     /// <summary>Opaque continue tokens: the revision of the first page and the last key returned.</summary>
     private static class ContinueToken
     {
         public static string Encode(long revision, string lastKey) =>
-            Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }));
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }.ToJsonString()));
 
         public static (long Revision, string StartAfter) Decode(string token, string prefix)
         {

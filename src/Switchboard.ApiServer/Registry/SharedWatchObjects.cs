@@ -15,7 +15,7 @@ namespace Switchboard.ApiServer.Registry;
 /// encoded) for the life of the object, 10,000 services' worth of copies that no watch was sending.
 /// </summary>
 internal static class SharedWatchObjects<T>
-    where T : class, IKubernetesObject<V1ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
     private static readonly ConditionalWeakTable<WatchEvent, T> Current = new();
     private static readonly ConditionalWeakTable<WatchEvent, T> Previous = new();

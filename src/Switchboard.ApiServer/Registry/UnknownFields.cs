@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -92,6 +93,7 @@ internal static class UnknownFields
     private static bool IsModel(Type type) =>
         type.Namespace == typeof(V1ObjectMeta).Namespace && type.IsClass && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = RootedModels.Justification)]
     private static Dictionary<string, Type> Declared(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => (p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name, p.PropertyType))

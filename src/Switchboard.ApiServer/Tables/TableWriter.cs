@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -47,7 +48,7 @@ internal static class TableWriter
         var rows = new JsonArray();
         foreach (var item in items)
         {
-            var cells = new JsonArray([.. columns.Select(c => JsonValue.Create(c.Cell(item, now)) is { } v ? (JsonNode)v : null)]);
+            var cells = new JsonArray([.. columns.Select(c => CellValue(c.Cell(item, now)))]);
             var row = new JsonObject { ["cells"] = cells };
             switch (includeObject)
             {
@@ -66,10 +67,21 @@ internal static class TableWriter
                     break;
             }
 
-            rows.Add(row);
+            rows.Add((JsonNode)row);
         }
 
         table["rows"] = rows;
         return table;
     }
+
+    /// <summary>A cell as JSON: the columns' types are string, integer, boolean and date (a string).</summary>
+    private static JsonNode? CellValue(object? value) => value switch
+    {
+        null => null,
+        string s => JsonValue.Create(s),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        bool b => JsonValue.Create(b),
+        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+    };
 }

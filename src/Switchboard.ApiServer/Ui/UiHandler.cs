@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Reflection;
+using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using k8s;
@@ -280,7 +281,7 @@ internal sealed partial class UiHandler : IAsyncDisposable
         JsonObject body;
         try
         {
-            body = await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(http.Request.Body, cancellationToken: http.RequestAborted)
+            body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject
                 ?? throw ApiException.BadRequest("a JSON object is required");
         }
         catch (System.Text.Json.JsonException e)
@@ -323,11 +324,11 @@ internal sealed partial class UiHandler : IAsyncDisposable
             {
                 JsonObject rules = JsonNode.Parse(await GetStringAsync(path, token, http.RequestAborted))!.AsObject();
                 rules["node"] = node.Metadata.Name;
-                results.Add(rules);
+                results.Add((JsonNode)rules);
             }
             catch (UiUpstreamException e)
             {
-                results.Add(new JsonObject { ["node"] = node.Metadata.Name, ["error"] = e.Message });
+                results.Add((JsonNode)new JsonObject { ["node"] = node.Metadata.Name, ["error"] = e.Message });
             }
         }
 
@@ -374,7 +375,7 @@ internal sealed partial class UiHandler : IAsyncDisposable
     {
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<T>(await GetStringAsync(path, token, cancellationToken), ModelJson.Options)
+            return ModelJson.FromUtf8Bytes<T>(Encoding.UTF8.GetBytes(await GetStringAsync(path, token, cancellationToken)))
                 ?? throw ApiException.Internal($"empty answer from {path}");
         }
         catch (UiUpstreamException e)
@@ -405,7 +406,7 @@ internal sealed partial class UiHandler : IAsyncDisposable
     {
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<V1Status>(body, ModelJson.Options) is { Kind: "Status" } status ? status : null;
+            return ModelJson.FromUtf8Bytes<V1Status>(Encoding.UTF8.GetBytes(body)) is { Kind: "Status" } status ? status : null;
         }
         catch (System.Text.Json.JsonException)
         {

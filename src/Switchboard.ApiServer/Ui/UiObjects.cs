@@ -38,7 +38,7 @@ internal static class UiObjects
 
     /// <summary>A Service's endpoints from all its slices: address, pod, node, and the ready/serving/terminating conditions.</summary>
     public static JsonArray Endpoints(IEnumerable<V1EndpointSlice> slices) =>
-        [.. slices.SelectMany(slice => (slice.Endpoints ?? []).SelectMany(e => e.Addresses.Select(ip => new JsonObject
+        [.. slices.SelectMany(slice => (slice.Endpoints ?? []).SelectMany(e => e.Addresses.Select(ip => (JsonNode)new JsonObject
         {
             ["ip"] = ip,
             ["ports"] = new JsonArray([.. (slice.Ports ?? []).Select(p => JsonValue.Create(p.Port ?? 0))]),

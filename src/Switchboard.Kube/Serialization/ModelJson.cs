@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using k8s;
 
 namespace Switchboard.Kube.Serialization;
@@ -13,22 +14,22 @@ public static class ModelJson
 {
     public static JsonSerializerOptions Options { get; } = CaptureOptions();
 
-    public static byte[] ToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+    public static byte[] ToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Info<T>());
 
-    public static void Write<T>(Utf8JsonWriter writer, T value) => JsonSerializer.Serialize(writer, value, Options);
+    public static void Write<T>(Utf8JsonWriter writer, T value) => JsonSerializer.Serialize(writer, value, Info<T>());
 
-    public static T? FromUtf8Bytes<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<T>(json, Options);
+    public static T? FromUtf8Bytes<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, Info<T>());
 
-    public static JsonNode? ToNode<T>(T value) => JsonSerializer.SerializeToNode(value, Options);
+    public static JsonNode? ToNode<T>(T value) => JsonSerializer.SerializeToNode(value, Info<T>());
 
-    public static T? FromNode<T>(JsonNode node) => node.Deserialize<T>(Options);
+    public static T? FromNode<T>(JsonNode node) => node.Deserialize(Info<T>());
 
     /// <summary>A deep copy through JSON.</summary>
     public static T Clone<T>(T value) => FromUtf8Bytes<T>(ToUtf8Bytes(value))!;
 
     /// <summary>Whether two values serialize to equal JSON, whatever the order of object keys (labels, say).</summary>
     public static bool SameContent<T>(T a, T b) =>
-        JsonElement.DeepEquals(JsonSerializer.SerializeToElement(a, Options), JsonSerializer.SerializeToElement(b, Options));
+        JsonElement.DeepEquals(JsonSerializer.SerializeToElement(a, Info<T>()), JsonSerializer.SerializeToElement(b, Info<T>()));
 
     /// <summary>
     /// Equality as apimachinery's Semantic.DeepEqual sees value-typed fields: <see cref="SameContent"/> once
@@ -65,6 +66,12 @@ public static class ModelJson
                 return node?.DeepClone();
         }
     }
+
+    /// <summary>
+    /// The contract of <typeparamref name="T"/> from KubernetesClient's generated JSON context, which its options
+    /// resolve through: serializing with it needs no reflection, so the native (AOT) build keeps no model metadata.
+    /// </summary>
+    public static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 
     private static JsonSerializerOptions CaptureOptions()
     {

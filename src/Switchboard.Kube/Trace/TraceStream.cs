@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 
@@ -179,10 +180,10 @@ public static partial class TraceStream
         http.Response.StatusCode = StatusCodes.Status400BadRequest;
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(
-            JsonSerializer.Serialize(new Dictionary<string, object>
+            new JsonObject
             {
                 ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Failure", ["message"] = message, ["reason"] = "BadRequest", ["code"] = 400,
-            }),
+            }.ToJsonString(),
             http.RequestAborted);
     }
 

@@ -9,4 +9,5 @@ namespace Switchboard.Node.Runtime;
 /// </summary>
 [JsonSerializable(typeof(ContainerSpec))]
 [JsonSerializable(typeof(ExitRecord))]
+[JsonSerializable(typeof(Sandbox.SandboxState))]
 internal sealed partial class RuntimeJson : JsonSerializerContext;

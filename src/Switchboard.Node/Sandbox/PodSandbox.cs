@@ -61,7 +61,7 @@ internal sealed class PodSandbox
     {
         try
         {
-            return JsonSerializer.Deserialize<SandboxState>(File.ReadAllText(StateFile));
+            return JsonSerializer.Deserialize(File.ReadAllText(StateFile), Runtime.RuntimeJson.Default.SandboxState);
         }
         catch (IOException)
         {
@@ -72,7 +72,7 @@ internal sealed class PodSandbox
     public void WriteState(SandboxState state)
     {
         string temp = StateFile + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(state));
+        File.WriteAllText(temp, JsonSerializer.Serialize(state, Runtime.RuntimeJson.Default.SandboxState));
         File.Move(temp, StateFile, overwrite: true);
     }
 

@@ -49,7 +49,7 @@ internal sealed class ProgrammedRules(ProxyMode mode, IptablesOptions iptables)
         {
             if (s.Name == prefix || s.Name.StartsWith(prefix + ":", StringComparison.Ordinal))
             {
-                ports.Add(new JsonObject
+                ports.Add((JsonNode)new JsonObject
                 {
                     ["name"] = s.Name,
                     ["protocol"] = s.Protocol,
@@ -90,7 +90,7 @@ internal sealed class ProgrammedRules(ProxyMode mode, IptablesOptions iptables)
                 string chain = words.Length > 1 ? words[1] : "";
                 string? jump = Array.IndexOf(words, "-j") is int j and >= 0 && j + 1 < words.Length ? words[j + 1] : null;
                 string? endpoint = endpointOfChain.GetValueOrDefault(chain) ?? (jump is null ? null : endpointOfChain.GetValueOrDefault(jump));
-                rules.Add(new JsonObject { ["table"] = table, ["chain"] = chain, ["rule"] = line, ["endpoint"] = endpoint });
+                rules.Add((JsonNode)new JsonObject { ["table"] = table, ["chain"] = chain, ["rule"] = line, ["endpoint"] = endpoint });
             }
 
             written.Clear();
@@ -107,7 +107,7 @@ internal sealed class ProgrammedRules(ProxyMode mode, IptablesOptions iptables)
             string key = selector is null ? Key(e.Key, e.Key.Length == 8) : Key(e.Key.AsSpan(0, e.Key.Length - 4).ToArray(), selector.NodePort) + " . " + BinaryPrimitives.ReadUInt32LittleEndian(e.Key.AsSpan(e.Key.Length - 4)).ToString(CultureInfo.InvariantCulture);
             string? endpoint = e.Data is { } data ? $"{new IPAddress(data.AsSpan(0, 4))}:{BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(4))}" : null;
             string value = endpoint is null ? e.Chain is { } chain ? " : goto " + chain : "" : " : " + endpoint.Replace(":", " . ", StringComparison.Ordinal);
-            rules.Add(new JsonObject
+            rules.Add((JsonNode)new JsonObject
             {
                 ["table"] = "ip " + NftablesLayout.Table,
                 ["chain"] = e.Set,
@@ -128,12 +128,12 @@ internal sealed class ProgrammedRules(ProxyMode mode, IptablesOptions iptables)
     /// <summary>The relay's socket on the cluster IP and the endpoints it connects to in turn.</summary>
     private static JsonArray UserspaceListener(ServicePortState s) =>
         s.HasEndpoints
-            ? [.. s.Endpoints.Select((e, i) => new JsonObject
+            ? [.. s.Endpoints.Select((e, i) => (JsonNode)new JsonObject
             {
                 ["table"] = "userspace",
                 ["chain"] = $"{s.ClusterIp}:{s.Port}",
                 ["rule"] = $"listen {s.Protocol} {s.ClusterIp}:{s.Port} -> round robin #{i + 1} {e.Address}",
                 ["endpoint"] = e.Address,
             })]
-            : [new JsonObject { ["table"] = "userspace", ["chain"] = $"{s.ClusterIp}:{s.Port}", ["rule"] = $"no socket on {s.Protocol} {s.ClusterIp}:{s.Port}: refused by the kernel (no endpoints)", ["endpoint"] = null }];
+            : [(JsonNode)new JsonObject { ["table"] = "userspace", ["chain"] = $"{s.ClusterIp}:{s.Port}", ["rule"] = $"no socket on {s.Protocol} {s.ClusterIp}:{s.Port}: refused by the kernel (no endpoints)", ["endpoint"] = null }];
 }

@@ -190,7 +190,7 @@ internal static class NodeCommand
     {
         string process = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? [process, typeof(NodeCommand).Assembly.Location]
+            ? [process, Path.Combine(AppContext.BaseDirectory, "switchboard.dll")]
             : [process];
     }
 }
