@@ -30,7 +30,7 @@ publish_load_generator "$work/load"
 port=$(free_port)
 bench_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s,bench-user,2001\n' "$bench_token" >"$work/tokens.csv"
-dotnet "$work/server/switchboard.dll" apiserver --data-dir "$work/data" --store sqlite --api-port "$port" --token-auth-file "$work/tokens.csv" >"$work/server.log" 2>&1 &
+"$work/server/switchboard" apiserver --data-dir "$work/data" --store sqlite --api-port "$port" --token-auth-file "$work/tokens.csv" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 300); do
   grep -q "API server serving on" "$work/server.log" && break

@@ -26,7 +26,7 @@ trap cleanup EXIT
 bash scripts/publish.sh "$work/switchboard" >/dev/null
 publish_load_generator "$work/load"
 port=$(free_port)
-dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$port" --nodes 0 >"$work/up.log" 2>&1 &
+"$work/switchboard/switchboard" up --data-dir "$work/data" --api-port "$port" --nodes 0 >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 600); do
   [ -s "$work/data/kubeconfig" ] && curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

@@ -57,7 +57,7 @@ bash scripts/publish.sh "$work/switchboard" >/dev/null
 dotnet build bench/Switchboard.DnsBench -c Release --nologo -v quiet -o "$work/bin" >/dev/null
 bench() { dotnet "$work/bin/Switchboard.DnsBench.dll" "$@"; }
 # An array, not a function: started with &, the pid is then switchboard's own (taskset execs dotnet), to kill and measure.
-switchboard=(taskset -c "$cpus" dotnet "$work/switchboard/switchboard.dll")
+switchboard=(taskset -c "$cpus" "$work/switchboard/switchboard")
 
 api_port=$(free_port) sb_port=$(free_port) ops_port=$(free_port) ub_port=$(free_port) nowhere=$(free_port)
 if ((up)); then

@@ -30,7 +30,7 @@ publish_load_generator "$work/load"
 
 api_port=$(free_port)
 t0=$(now_ns)
-dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
+"$work/switchboard/switchboard" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
   --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!
 until curl -sk --max-time 1 "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -qx ok; do

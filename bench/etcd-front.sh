@@ -54,7 +54,7 @@ start() { # name round
       --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
       --initial-cluster "bench=http://127.0.0.1:$peer" --max-request-bytes 2097152 >"$work/server.log" 2>&1 &
   else
-    dotnet "$work/switchboard/switchboard.dll" apiserver --data-dir "$dir" --api-port "$(free_port)" \
+    "$work/switchboard/switchboard" apiserver --data-dir "$dir" --api-port "$(free_port)" \
       --etcd-listen '' --etcd-plain-listen "127.0.0.1:$client" >"$work/server.log" 2>&1 &
   fi
   server_pid=$!

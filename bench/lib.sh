@@ -7,7 +7,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # Usage: stop_up PUBLISHED_DIR DATA_DIR PID (PID empty: nothing was started).
 stop_up() {
   [ -n "$3" ] || return 0
-  dotnet "$1/switchboard.dll" down --data-dir "$2" >/dev/null 2>&1 || kill "$3" 2>/dev/null
+  "$1/switchboard" down --data-dir "$2" >/dev/null 2>&1 || kill "$3" 2>/dev/null
   wait "$3" 2>/dev/null || true
 }
 
@@ -18,8 +18,8 @@ stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 
-# Publishes the load generator (bench/Switchboard.LoadGenerator) into DIR as switchboard is published: precompiled
-# (ReadyToRun) and without tiering. Built plainly, it compiled itself while the figures were being taken: on 2 cores,
+# Publishes the load generator (bench/Switchboard.LoadGenerator) into DIR precompiled (ReadyToRun) and without
+# tiering, as switchboard is compiled ahead of time. Built plainly, it compiled itself while the figures were being taken: on 2 cores,
 # bench/node.sh's first round met 0.8 CPU-seconds of its JIT, and the later rounds its tier-1 recompiles.
 publish_load_generator() { # DIR
   dotnet publish bench/Switchboard.LoadGenerator -c Release --use-current-runtime --self-contained false \
@@ -48,7 +48,7 @@ start_up() { # BIN WORK [FLAGS…]
   local bin=$1 work=$2
   shift 2
   api_port=$(free_port)
-  dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
+  "$bin/switchboard" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$(free_port)" \
     --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --etcd-listen "127.0.0.1:$(free_port)" \
     "$@" >"$work/up.log" 2>&1 &
   up_pid=$!

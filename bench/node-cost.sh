@@ -31,7 +31,7 @@ kubectl() { command kubectl --kubeconfig "$kc" "$@"; }
 
 [ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 mkdir "$cgroup"
-sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" dotnet "$bin/switchboard.dll" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
+sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cgroup" "$bin/switchboard" up --data-dir "$work/data" --etcd-listen "127.0.0.1:$(free_port)" \
   --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" \
   --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!

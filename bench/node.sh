@@ -45,7 +45,7 @@ now_ns() { date +%s%N; }
 
 [ -n "${SWITCHBOARD:-}" ] || bash scripts/publish.sh "$bin" >/dev/null
 publish_load_generator "$work/load"
-sb=(dotnet "$bin/switchboard.dll")
+sb=("$bin/switchboard")
 
 # The floor, for N pods at once as a scale makes them: per pod, in the background, what the node's network setup
 # runs (a namespace, one `ip -batch` on the node side, one in the pod), then the container's program, until it says

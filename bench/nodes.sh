@@ -30,7 +30,7 @@ seconds_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.2f", (b - a)
 p50() { sort -g | awk '{ v[NR - 1] = $1 } END { printf "%.3f", v[int(0.5 * NR)] * 1000 }'; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
-sb=(dotnet "$work/switchboard/switchboard.dll")
+sb=("$work/switchboard/switchboard")
 mkdir -m 700 "$work/data"
 "${sb[@]}" up --data-dir "$work/data" --nodes "$nodes" --node-name bn --node-monitor-grace-period "$grace" \
   --api-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" \

@@ -58,7 +58,7 @@ add_pod() { # namespace ip host-side-veth
 bash scripts/publish.sh "$work/switchboard" >/dev/null
 # Run directly, not through a shell function: a function started with & is a subshell, and killing its PID would
 # leave the dotnet process behind.
-switchboard=(dotnet "$work/switchboard/switchboard.dll")
+switchboard=("$work/switchboard/switchboard")
 
 # The node: a bridge with 3 backend pods running nginx and a client pod.
 add_ns "$node_ns"

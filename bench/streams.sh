@@ -45,7 +45,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 k() { kubectl --kubeconfig "$work/data/kubeconfig" "$@"; }
 
 bash scripts/publish.sh "$work/switchboard" >/dev/null
-sb=(dotnet "$work/switchboard/switchboard.dll")
+sb=("$work/switchboard/switchboard")
 port=$(free_port)
 "${sb[@]}" up --data-dir "$work/data" --api-port "$port" --kubelet-port "$(free_port)" --dns-port "$(free_port)" --dns-metrics "127.0.0.1:$(free_port)" --etcd-listen '' >"$work/up.log" 2>&1 &
 up_pid=$!

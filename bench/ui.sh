@@ -36,7 +36,7 @@ dotnet build bench/Switchboard.LoadGenerator -c Release --nologo -v quiet -o "$w
 
 api_port=$(free_port)
 dns_port=$(free_port)
-dotnet "$work/switchboard/switchboard.dll" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$dns_port" \
+"$work/switchboard/switchboard" up --data-dir "$work/data" --api-port "$api_port" --dns-port "$dns_port" \
   --dns-metrics "127.0.0.1:$(free_port)" --kubelet-port "$(free_port)" --proxy-metrics-port "$(free_port)" \
   --etcd-listen "127.0.0.1:$(free_port)" >"$work/up.log" 2>&1 &
 up_pid=$!

@@ -90,8 +90,8 @@ public sealed class ComponentCommandTests : SwitchboardUpTestBase
 
         public static Component Start(params string[] args)
         {
-            var start = new ProcessStartInfo(SwitchboardUp.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string arg in (string[])[SwitchboardUp.ExecutablePath, .. args])
+            var start = new ProcessStartInfo(SwitchboardUp.Program) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in SwitchboardUp.Arguments(args))
             {
                 start.ArgumentList.Add(arg);
             }

@@ -43,9 +43,9 @@ public sealed class ComponentFailureTests : IAsyncLifetime
     }
 
     private Task<ProcessResult> RunUpAsync(Dictionary<string, string>? environment = null) => ChildProcess.RunAsync(
-        SwitchboardUp.DotnetHost,
+        SwitchboardUp.Program,
         [
-            SwitchboardUp.ExecutablePath, "up", "--data-dir", _dataDir,
+            .. SwitchboardUp.Arguments("up", "--data-dir", _dataDir),
             "--api-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
             "--dns-port", _dnsPort.ToString(CultureInfo.InvariantCulture),
             "--dns-metrics", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),

@@ -147,7 +147,7 @@ public sealed class HostGatewayTests : IAsyncLifetime
     /// <summary>Runs switchboard in network namespace <paramref name="ns"/>, the host's mount namespace kept.</summary>
     private RunningProcess Start(string ns, params string[] args)
     {
-        var process = RunningProcess.Start("nsenter", [$"--net=/run/netns/{ns}", SwitchboardUp.DotnetHost, SwitchboardUp.ExecutablePath, .. args]);
+        var process = RunningProcess.Start("nsenter", [$"--net=/run/netns/{ns}", SwitchboardUp.Program, .. SwitchboardUp.Arguments(args)]);
         _processes.Add(process);
         return process;
     }

@@ -79,7 +79,7 @@ public sealed class SwitchboardUp : IAsyncDisposable
 
     /// <summary>Runs the switchboard executable with <paramref name="args"/> to completion.</summary>
     public static Task<ProcessResult> RunAsync(params string[] args) =>
-        ChildProcess.RunAsync(DotnetHost, [ExecutablePath, .. args]);
+        ChildProcess.RunAsync(Program, Arguments(args));
 
     /// <summary>Stops the running instance with <c>switchboard down</c>.</summary>
     public async Task DownAsync()
@@ -126,17 +126,25 @@ public sealed class SwitchboardUp : IAsyncDisposable
         Directory.Delete(DataDirectory, recursive: true);
     }
 
-    internal static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+    /// <summary>
+    /// The program that runs switchboard: the published native executable when SWITCHBOARD_EXECUTABLE names it
+    /// (test.sh publishes one, so the suite runs what users install), else dotnet with this build's switchboard.dll.
+    /// </summary>
+    internal static string Program => Published ?? Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
 
-    internal static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "switchboard.dll");
+    /// <summary>The arguments to <see cref="Program"/> for switchboard's <paramref name="args"/>.</summary>
+    internal static string[] Arguments(params string[] args) =>
+        Published is null ? [Path.Combine(AppContext.BaseDirectory, "switchboard.dll"), .. args] : args;
+
+    private static string? Published => Environment.GetEnvironmentVariable("SWITCHBOARD_EXECUTABLE") is { Length: > 0 } path ? path : null;
 
     private async Task StartProcessAsync(string[] extraArgs)
     {
         _process?.Dispose();
-        var start = new ProcessStartInfo(DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true };
         string[] args =
         [
-            ExecutablePath, "up", "--data-dir", DataDirectory,
+            .. Arguments("up", "--data-dir", DataDirectory),
             "--api-port", ApiPort.ToString(CultureInfo.InvariantCulture),
             "--dns-port", DnsPort.ToString(CultureInfo.InvariantCulture),
             "--dns-metrics", "127.0.0.1:" + DnsMetricsPort.ToString(CultureInfo.InvariantCulture),

@@ -81,7 +81,7 @@ public sealed class TraceTests : SwitchboardUpTestBase
     public async Task Following_shows_new_lookups_and_a_slow_reader_loses_events_counted_while_dns_keeps_answering()
     {
         // -f prints what happens after it starts.
-        using (var follow = RunningProcess.Start(SwitchboardUp.DotnetHost, [SwitchboardUp.ExecutablePath, "trace", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-f", "--service", "default/kubernetes"]))
+        using (var follow = RunningProcess.Start(SwitchboardUp.Program, SwitchboardUp.Arguments("trace", "--kubeconfig", Up.Kubectl.KubeconfigPath, "-f", "--service", "default/kubernetes")))
         {
             await Eventually.WaitAsync(
                 async () =>

@@ -69,7 +69,7 @@ public sealed class UpStartTests : IAsyncLifetime
 
     private string[] UpArgs() =>
     [
-        SwitchboardUp.DotnetHost, SwitchboardUp.ExecutablePath, "up", "--data-dir", _dataDir,
+        SwitchboardUp.Program, .. SwitchboardUp.Arguments("up", "--data-dir", _dataDir),
         "--api-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
         "--dns-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
         "--dns-metrics", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),

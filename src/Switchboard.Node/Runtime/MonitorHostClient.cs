@@ -11,12 +11,11 @@ internal sealed class MonitorHostClient(IReadOnlyList<string> selfCommand, strin
 {
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(15);
 
-    // The published executable runs without tiered compilation, for the long-running server. The host does most of
-    // its work at start-up, where some 200 generic methods that ReadyToRun leaves out (System.Text.Json's and the
-    // async machinery's over our types) are compiled: fully optimised, that is about a quarter of its CPU; tier 0,
-    // with tiering on, takes a fifth less of the whole. Call counting is off, so no method is compiled again at a higher
-    // tier: the host's work per container is small, and the tiering's background compiler took most of its CPU as
-    // containers started (bench/node-cost.sh 20: 41 ms of it per pod with call counting, 14 ms without).
+    // For switchboard run as IL by dotnet (the tests' build; the published executable is native code and has no JIT).
+    // The host does most of its work at start-up: tier 0 takes a fifth less of the whole than fully optimised code.
+    // Call counting is off, so no method is compiled again at a higher tier: the host's work per container is small,
+    // and the tiering's background compiler took most of its CPU as containers started (bench/node-cost.sh 20: 41 ms
+    // of it per pod with call counting, 14 ms without).
     private static readonly Dictionary<string, string> HostEnvironment = new(StringComparer.Ordinal)
     {
         ["DOTNET_TieredCompilation"] = "1",
