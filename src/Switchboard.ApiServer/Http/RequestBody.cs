@@ -7,6 +7,7 @@ using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Protobuf;
 using Switchboard.ApiServer.Registry;
 using Switchboard.ApiServer.Requests;
+using Switchboard.Kube.Serialization;
 using YamlDotNet.Core;
 
 namespace Switchboard.ApiServer.Http;

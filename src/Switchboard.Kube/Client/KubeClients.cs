@@ -9,7 +9,7 @@ public static class KubeClients
     public static IKubernetes FromKubeconfig(string kubeconfigPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(kubeconfigPath);
-        return FromKubeconfig(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath));
+        return FromKubeconfig(KubeconfigLoader.Load(kubeconfigPath));
     }
 
     /// <summary>A client for a kubeconfig already read.</summary>

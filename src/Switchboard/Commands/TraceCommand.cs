@@ -70,7 +70,7 @@ internal static partial class TraceCommand
             int? wanted = result.GetValue(last) ?? (following ? null : DefaultLast);
             try
             {
-                await RunAsync(KubernetesClientConfiguration.BuildConfigFromConfigFile(path), filter, wanted, following, json, cancellationToken);
+                await RunAsync(KubeconfigLoader.Load(path), filter, wanted, following, json, cancellationToken);
                 return 0;
             }
             catch (TraceUnavailableException e)

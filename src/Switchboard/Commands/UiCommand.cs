@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using k8s;
+using Switchboard.Kube.Client;
 using Switchboard.Kube.Trace;
 
 namespace Switchboard.Commands;
@@ -27,7 +27,7 @@ internal static class UiCommand
                 return 1;
             }
 
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
+            var config = KubeconfigLoader.Load(path);
             if (config.AccessToken is not { Length: > 0 } token)
             {
                 await Console.Error.WriteLineAsync($"error: the user of {path} has no token: the web view logs in with a bearer token");

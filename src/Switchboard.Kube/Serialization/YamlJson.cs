@@ -3,15 +3,15 @@ using System.Text.Json.Nodes;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace Switchboard.ApiServer.Http;
+namespace Switchboard.Kube.Serialization;
 
 /// <summary>
 /// The first document of a YAML text as JSON, as sigs.k8s.io/yaml converts a body for kube-apiserver: built from the
 /// parser's events with a stack (no recursion, and no reflection, which the native build has no metadata for); a plain
 /// scalar that reads as null, a boolean or a number is one (YAML 1.2's core schema), anything quoted or tagged
-/// <c>!!str</c> is a string; an alias is a copy of its anchor's node. Bounds are <see cref="YamlBounds"/>'s, checked first.
+/// <c>!!str</c> is a string; an alias is a copy of its anchor's node. The API server checks a body's bounds first (YamlBounds).
 /// </summary>
-internal static class YamlJson
+public static class YamlJson
 {
     private const string StringTag = "tag:yaml.org,2002:str";
 

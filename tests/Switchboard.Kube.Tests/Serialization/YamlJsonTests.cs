@@ -1,7 +1,7 @@
-using Switchboard.ApiServer.Http;
+using Switchboard.Kube.Serialization;
 using YamlDotNet.Core;
 
-namespace Switchboard.ApiServer.Tests.Http;
+namespace Switchboard.Kube.Tests.Serialization;
 
 /// <summary>A YAML body becomes the JSON sigs.k8s.io/yaml makes of it, built from the parser's events.</summary>
 public sealed class YamlJsonTests
