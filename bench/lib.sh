@@ -19,8 +19,9 @@ stop_pid() {
 }
 
 # Publishes the load generator (bench/Switchboard.LoadGenerator) into DIR precompiled (ReadyToRun) and without
-# tiering, as switchboard is compiled ahead of time. Built plainly, it compiled itself while the figures were being taken: on 2 cores,
-# bench/node.sh's first round met 0.8 CPU-seconds of its JIT, and the later rounds its tier-1 recompiles.
+# tiering, as switchboard is compiled ahead of time. Built plainly, it compiled itself while the figures were being
+# taken: on 2 cores, bench/node.sh's first round met 0.8 CPU-seconds of its JIT, and the later rounds its tier-1
+# recompiles.
 publish_load_generator() { # DIR
   dotnet publish bench/Switchboard.LoadGenerator -c Release --use-current-runtime --self-contained false \
     -p:PublishReadyToRun=true -p:TieredCompilation=false --nologo -v quiet -o "$1" >/dev/null

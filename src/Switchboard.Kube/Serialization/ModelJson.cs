@@ -68,8 +68,9 @@ public static class ModelJson
     }
 
     /// <summary>
-    /// The contract of <typeparamref name="T"/> from KubernetesClient's generated JSON context, which its options
-    /// resolve through: serializing with it needs no reflection, so the native (AOT) build keeps no model metadata.
+    /// The contract of <typeparamref name="T"/> as the options resolve it: a model's from KubernetesClient's generated
+    /// JSON context, another type's by reflection. Serializing with a contract needs no runtime code generation, which
+    /// the native build has none of (the overloads taking only options are marked as needing it).
     /// </summary>
     public static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 
