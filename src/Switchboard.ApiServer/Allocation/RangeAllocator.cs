@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Switchboard.Kube.Serialization;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Allocation;
@@ -402,13 +402,13 @@ internal sealed class RangeAllocator
     }
 
     /// <summary>The bitmap as the RangeAllocation object kube-apiserver stores.</summary>
-    private byte[] Encode(byte[] bitmap) => Encoding.UTF8.GetBytes(new JsonObject
+    private byte[] Encode(byte[] bitmap) => ModelJson.NodeToUtf8Bytes(new JsonObject
     {
         ["apiVersion"] = "v1",
         ["kind"] = "RangeAllocation",
         ["range"] = _range,
         ["data"] = Convert.ToBase64String(bitmap),
-    }.ToJsonString());
+    });
 
     /// <summary>Writes the bitmap if the key is still as read; null when someone else changed it first.</summary>
     private async Task<KeyValue?> TryWriteAsync(byte[] bitmap, KeyValue? kv)

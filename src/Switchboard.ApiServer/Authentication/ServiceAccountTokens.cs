@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Switchboard.Kube.Serialization;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Authentication;
@@ -30,7 +31,7 @@ internal sealed class ServiceAccountTokens : IDisposable
         _key = key;
         Issuer = issuer;
         KeyId = Base64Url.EncodeToString(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
-        _header = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(new JsonObject { ["alg"] = "ES256", ["kid"] = KeyId }.ToJsonString()));
+        _header = Base64Url.EncodeToString(ModelJson.NodeToUtf8Bytes(new JsonObject { ["alg"] = "ES256", ["kid"] = KeyId }));
     }
 
     public string Issuer { get; }
@@ -83,7 +84,7 @@ internal sealed class ServiceAccountTokens : IDisposable
             ["nbf"] = issued,
             ["sub"] = UserInfo.ServiceAccountUser(claims.Namespace, claims.Name),
         };
-        string signed = _header + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        string signed = _header + "." + Base64Url.EncodeToString(ModelJson.NodeToUtf8Bytes(payload));
         byte[] signature = _key.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256);
         return signed + "." + Base64Url.EncodeToString(signature);
     }

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.Discovery;
 
@@ -44,7 +44,7 @@ internal static class AggregatedDiscovery
 
     public static async Task WriteAsync(HttpContext http, JsonObject document, string version)
     {
-        byte[] json = Encoding.UTF8.GetBytes(document.ToJsonString());
+        byte[] json = ModelJson.NodeToUtf8Bytes(document);
         string etag = $"\"{Convert.ToHexString(SHA256.HashData(json))}\"";
         http.Response.Headers.ETag = etag;
         http.Response.Headers.Vary = HeaderNames.Accept;

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Switchboard.ApiServer.Discovery;
 using Switchboard.ApiServer.Registry;
+using Switchboard.Kube.Serialization;
 
 namespace Switchboard.ApiServer.OpenApi;
 
@@ -77,7 +77,7 @@ internal sealed class OpenApiDocuments
     /// <summary>The same v2 document in gnostic's protobuf encoding (<see cref="GnosticV2"/>).</summary>
     public Rendered V2Protobuf => _v2Protobuf.Value;
 
-    private static Rendered Render(JsonObject document) => Hashed(Encoding.UTF8.GetBytes(document.ToJsonString()));
+    private static Rendered Render(JsonObject document) => Hashed(ModelJson.NodeToUtf8Bytes(document));
 
     private static Rendered Hashed(byte[] body) => new(body, Convert.ToHexString(SHA512.HashData(body)));
 

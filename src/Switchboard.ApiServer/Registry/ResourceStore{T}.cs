@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
@@ -659,7 +658,7 @@ internal sealed class ResourceStore<T>
     private static class ContinueToken
     {
         public static string Encode(long revision, string lastKey) =>
-            Convert.ToBase64String(Encoding.UTF8.GetBytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }.ToJsonString()));
+            Convert.ToBase64String(Kube.Serialization.ModelJson.NodeToUtf8Bytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }));
 
         public static (long Revision, string StartAfter) Decode(string token, string prefix)
         {

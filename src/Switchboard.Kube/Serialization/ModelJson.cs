@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -23,6 +24,18 @@ public static class ModelJson
     public static JsonNode? ToNode<T>(T value) => JsonSerializer.SerializeToNode(value, Info<T>());
 
     public static T? FromNode<T>(JsonNode node) => node.Deserialize(Info<T>());
+
+    /// <summary>A JSON document's UTF-8 text, written from its nodes (no string in between); as <c>ToJsonString</c> spells it.</summary>
+    public static byte[] NodeToUtf8Bytes(JsonNode node)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            node.WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>A deep copy through JSON.</summary>
     public static T Clone<T>(T value) => FromUtf8Bytes<T>(ToUtf8Bytes(value))!;

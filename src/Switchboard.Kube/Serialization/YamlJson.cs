@@ -20,8 +20,7 @@ public static class YamlJson
     {
         var parser = new Parser(new StringReader(text));
         var anchors = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        // Open collections, each with the anchor it will be remembered under and, for a mapping, the key waiting for its value.
-        var open = new Stack<(JsonNode Node, AnchorName Anchor, string? Key)>();
+        var open = new Stack<Open>();
         bool inDocument = false;
         while (parser.MoveNext())
         {
@@ -34,19 +33,18 @@ public static class YamlJson
                 case DocumentEnd:
                     return null;
                 case MappingStart start:
-                    open.Push((new JsonObject(), start.Anchor, null));
+                    open.Push(new Open(new JsonObject(), start.Anchor));
                     continue;
                 case SequenceStart start:
-                    open.Push((new JsonArray(), start.Anchor, null));
+                    open.Push(new Open(new JsonArray(), start.Anchor));
                     continue;
                 case MappingEnd or SequenceEnd:
-                    var (node, anchor, _) = open.Pop();
-                    Remember(anchors, anchor, node);
-                    completed = node;
+                    var closed = open.Pop();
+                    Remember(anchors, closed.Anchor, closed.Node);
+                    completed = closed.Node;
                     break;
                 case Scalar scalar when open.TryPeek(out var top) && top.Node is JsonObject && top.Key is null:
-                    open.Pop();
-                    open.Push((top.Node, top.Anchor, scalar.Value));
+                    top.Key = scalar.Value;
                     continue;
                 case Scalar scalar:
                     completed = ScalarValue(scalar);
@@ -69,35 +67,28 @@ public static class YamlJson
                 return inDocument ? completed : null;
             }
 
-            Add(open, completed, parser.Current!);
+            Add(open.Peek(), completed, parser.Current!);
         }
 
         return null;
     }
 
-    private static void Add(Stack<(JsonNode Node, AnchorName Anchor, string? Key)> open, JsonNode? value, ParsingEvent at)
+    private static void Add(Open parent, JsonNode? value, ParsingEvent at)
     {
-        var (parent, anchor, key) = open.Pop();
-        if (parent is JsonArray array)
+        if (parent.Node is JsonArray array)
         {
             array.Add(value);
-            open.Push((parent, anchor, null));
             return;
         }
 
-        var map = (JsonObject)parent;
-        if (key is null)
-        {
-            // A collection as a mapping key: JSON has no such key.
-            throw new YamlException(at.Start, at.End, "a mapping key must be a scalar");
-        }
-
-        if (!map.TryAdd(key, value))
+        // A collection as a mapping key: JSON has no such key.
+        string key = parent.Key ?? throw new YamlException(at.Start, at.End, "a mapping key must be a scalar");
+        if (!((JsonObject)parent.Node).TryAdd(key, value))
         {
             throw new YamlException(at.Start, at.End, $"mapping key \"{key}\" already defined");
         }
 
-        open.Push((parent, anchor, null));
+        parent.Key = null;
     }
 
     private static void Remember(Dictionary<string, JsonNode?> anchors, AnchorName anchor, JsonNode? node)
@@ -194,5 +185,15 @@ public static class YamlJson
         }
 
         return i == value.Length;
+    }
+
+    /// <summary>A collection being built, the anchor it will be remembered under and, in a mapping, the key waiting for its value.</summary>
+    private sealed class Open(JsonNode node, AnchorName anchor)
+    {
+        public JsonNode Node { get; } = node;
+
+        public AnchorName Anchor { get; } = anchor;
+
+        public string? Key { get; set; }
     }
 }
