@@ -4,8 +4,9 @@
 # bodies and a burst of watch events for every informer), then left alone SETTLE seconds. Prints, each in MB:
 #   up RSS with N services: peak (VmHWM) N, settled (VmRSS) N
 #   up RSS settled by kind: code/files N, jitted code and stubs (W^X memfd) N, anon (GC heap, native, stacks) N; threads N
-# and, with dotnet-dump on PATH (`dotnet tool install dotnet-dump`), the GC heap: committed, live, and the types
-# holding most of it. Figures depend on nothing but the process, not on the machine's load,
+# and, with dotnet-dump on PATH (`dotnet tool install dotnet-dump`) and a build that runs on the runtime (the IL build's
+# src/Switchboard/bin/Release/net10.0; the native executable has no diagnostics port), the GC heap: committed, live,
+# and the types holding most of it. Figures depend on nothing but the process, not on the machine's load,
 # except the peak, which a slow machine raises (more requests and events queued at once).
 # HEAP_REPORT=FILE keeps the whole heap report there (bytes, count, type; largest first).
 # SWITCHBOARD=DIR measures an already published switchboard (scripts/publish.sh DIR), e.g. another commit's.
@@ -49,7 +50,7 @@ file_kb=$(awk '/^RssFile:/ { print $2 }' "/proc/$up_pid/status")
 anon_kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$up_pid/status")
 shmem_kb=$(awk '/^RssShmem:/ { print $2 }' "/proc/$up_pid/status")
 echo "up RSS settled by kind: code/files $((file_kb / 1024)) MB, jitted code and stubs (W^X memfd) $((shmem_kb / 1024)) MB, anon (GC heap, native, stacks) $((anon_kb / 1024)) MB; threads $(awk '/^Threads:/ { print $2 }' "/proc/$up_pid/status")"
-if command -v dotnet-dump >/dev/null; then
+if command -v dotnet-dump >/dev/null && compgen -G "${TMPDIR:-/tmp}/dotnet-diagnostic-$up_pid-*" >/dev/null; then
   # A heap dump (no full GC forced: `-live` keeps only what is reachable); dumpheap lists types by the bytes held.
   dotnet-dump collect -p "$up_pid" --type Heap -o "$work/up.dump" >/dev/null
   dotnet-dump analyze "$work/up.dump" -c "eeheap -gc" -c "dumpheap -stat -live" -c exit >"$work/heap-raw.txt"
