@@ -10,6 +10,7 @@ using Switchboard.ApiServer.Errors;
 using Switchboard.ApiServer.Selectors;
 using Switchboard.ApiServer.Validation;
 using Switchboard.Kube.Selectors;
+using Switchboard.Kube.Serialization;
 using Switchboard.Storage;
 
 namespace Switchboard.ApiServer.Registry;
@@ -658,7 +659,7 @@ internal sealed class ResourceStore<T>
     private static class ContinueToken
     {
         public static string Encode(long revision, string lastKey) =>
-            Convert.ToBase64String(Kube.Serialization.ModelJson.NodeToUtf8Bytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }));
+            Convert.ToBase64String(ModelJson.NodeToUtf8Bytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = revision, ["start"] = lastKey }));
 
         public static (long Revision, string StartAfter) Decode(string token, string prefix)
         {

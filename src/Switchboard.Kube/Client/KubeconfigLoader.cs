@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Exceptions;
@@ -38,7 +39,7 @@ public static class KubeconfigLoader
         {
             Host = Text(cluster, "server") ?? throw new KubeConfigException($"cluster {clusterName} of {path} has no server"),
             Namespace = Text(context, "namespace"),
-            SkipTlsVerify = cluster["insecure-skip-tls-verify"]?.GetValueKind() == System.Text.Json.JsonValueKind.True,
+            SkipTlsVerify = cluster["insecure-skip-tls-verify"]?.GetValueKind() == JsonValueKind.True,
             TlsServerName = Text(cluster, "tls-server-name"),
         };
         if (Bytes(cluster, "certificate-authority", directory) is { } ca)
@@ -74,7 +75,7 @@ public static class KubeconfigLoader
         ?? throw new KubeConfigException($"{path} has no {field} named {name}");
 
     private static string? Text(JsonObject obj, string name) =>
-        obj[name] is JsonValue value && value.GetValueKind() is System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : obj[name]?.ToJsonString();
+        obj[name] is JsonValue value && value.GetValueKind() is JsonValueKind.String ? value.GetValue<string>() : obj[name]?.ToJsonString();
 
     /// <summary>The bytes of <c>NAME-data</c> (base64), else of the file <c>NAME</c> names.</summary>
     private static byte[]? Bytes(JsonObject obj, string name, string directory) =>
